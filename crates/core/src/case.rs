@@ -1,0 +1,1022 @@
+//! The case and its coordinated-disclosure workflow.
+//!
+//! A case is its history: [`decide`] turns a [`Command`] into events (or refuses
+//! it), and [`Case::apply`] folds an event into the case. Both are pure; the
+//! store appends the events and the new projection in one transaction, and a
+//! case can always be rebuilt by replaying its events ([`Case::replay`]).
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::reference::CaseRef;
+use crate::{Instant, text};
+
+/// Where a case stands in the coordinated-disclosure workflow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseState {
+    /// Reported; nobody on the team has answered yet.
+    Received,
+    /// The team has confirmed receipt to the reporter.
+    Acknowledged,
+    /// The team is assessing whether and how badly it is a vulnerability.
+    Triage,
+    /// Paused until the reporter answers a question.
+    WaitingOnReporter,
+    /// Confirmed as a vulnerability in scope.
+    Accepted,
+    /// A fix is being developed.
+    Fixing,
+    /// A patch exists (the remediation clocks of policy 003 start here).
+    FixAvailable,
+    /// The fix has shipped in a release.
+    Released,
+    /// The vulnerability has been made public.
+    Disclosed,
+    /// Done.
+    Closed,
+    /// Triaged and found not to be a vulnerability.
+    NotAVulnerability,
+    /// Outside the scope of the policy.
+    OutOfScope,
+    /// The same as another case.
+    Duplicate,
+    /// Not a genuine report.
+    Spam,
+}
+
+impl CaseState {
+    pub const ALL: [CaseState; 14] = [
+        CaseState::Received,
+        CaseState::Acknowledged,
+        CaseState::Triage,
+        CaseState::WaitingOnReporter,
+        CaseState::Accepted,
+        CaseState::Fixing,
+        CaseState::FixAvailable,
+        CaseState::Released,
+        CaseState::Disclosed,
+        CaseState::Closed,
+        CaseState::NotAVulnerability,
+        CaseState::OutOfScope,
+        CaseState::Duplicate,
+        CaseState::Spam,
+    ];
+
+    /// The state's name on the wire and in the database.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CaseState::Received => "received",
+            CaseState::Acknowledged => "acknowledged",
+            CaseState::Triage => "triage",
+            CaseState::WaitingOnReporter => "waiting_on_reporter",
+            CaseState::Accepted => "accepted",
+            CaseState::Fixing => "fixing",
+            CaseState::FixAvailable => "fix_available",
+            CaseState::Released => "released",
+            CaseState::Disclosed => "disclosed",
+            CaseState::Closed => "closed",
+            CaseState::NotAVulnerability => "not_a_vulnerability",
+            CaseState::OutOfScope => "out_of_scope",
+            CaseState::Duplicate => "duplicate",
+            CaseState::Spam => "spam",
+        }
+    }
+
+    /// The state in plain words, as a reporter reads it.
+    #[must_use]
+    pub fn describe(self) -> &'static str {
+        match self {
+            CaseState::Received => "Received; not yet acknowledged",
+            CaseState::Acknowledged => "Acknowledged; waiting for triage",
+            CaseState::Triage => "Being assessed",
+            CaseState::WaitingOnReporter => "Waiting for more information from the reporter",
+            CaseState::Accepted => "Confirmed as a vulnerability",
+            CaseState::Fixing => "A fix is being developed",
+            CaseState::FixAvailable => "A fix is available",
+            CaseState::Released => "The fix has been released",
+            CaseState::Disclosed => "Publicly disclosed",
+            CaseState::Closed => "Closed",
+            CaseState::NotAVulnerability => "Closed: not a vulnerability",
+            CaseState::OutOfScope => "Closed: out of scope",
+            CaseState::Duplicate => "Closed: duplicate of another report",
+            CaseState::Spam => "Closed: spam",
+        }
+    }
+
+    /// Whether the case was closed without a fix (and can be reopened into triage).
+    #[must_use]
+    pub fn is_rejection(self) -> bool {
+        matches!(
+            self,
+            CaseState::NotAVulnerability
+                | CaseState::OutOfScope
+                | CaseState::Duplicate
+                | CaseState::Spam
+        )
+    }
+
+    /// Whether work on the case has ended (closed or rejected).
+    #[must_use]
+    pub fn is_final(self) -> bool {
+        self == CaseState::Closed || self.is_rejection()
+    }
+}
+
+impl fmt::Display for CaseState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for CaseState {
+    type Err = DomainError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        CaseState::ALL
+            .into_iter()
+            .find(|st| st.as_str() == s)
+            .ok_or_else(|| {
+                DomainError::invalid(
+                    "state",
+                    format!(
+                        "unknown state `{}`; expected one of: {}",
+                        s.chars().take(40).collect::<String>(),
+                        CaseState::ALL.map(CaseState::as_str).join(", ")
+                    ),
+                )
+            })
+    }
+}
+
+/// A case's severity on embargo's common scale (CVSS qualitative ratings).
+/// Policies map their own levels onto it.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    None,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 5] = [
+        Severity::None,
+        Severity::Low,
+        Severity::Medium,
+        Severity::High,
+        Severity::Critical,
+    ];
+
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::None => "none",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Severity {
+    type Err = DomainError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Severity::ALL
+            .into_iter()
+            .find(|v| v.as_str() == s)
+            .ok_or_else(|| {
+                DomainError::invalid(
+                    "severity",
+                    format!(
+                        "unknown severity `{}`; expected one of: none, low, medium, high, critical",
+                        s.chars().take(40).collect::<String>()
+                    ),
+                )
+            })
+    }
+}
+
+/// Who reported the vulnerability. With no contact the reporter is anonymous
+/// (and cannot be written to); a name or handle is what credits use.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Reporter {
+    /// An email address or another way to reach the reporter.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<String>,
+    /// A name or handle, for example the one to credit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+impl Reporter {
+    #[must_use]
+    pub fn is_anonymous(&self) -> bool {
+        self.contact.is_none()
+    }
+
+    fn validated(self) -> Result<Self, DomainError> {
+        let contact = text::optional("reporter.contact", self.contact.as_deref(), 320)?;
+        if let Some(c) = &contact {
+            if c.contains(char::is_whitespace) {
+                return Err(DomainError::invalid(
+                    "reporter.contact",
+                    "must be an email address or a URL without spaces",
+                ));
+            }
+            if let Some((local, domain)) = c.split_once('@')
+                && (local.is_empty() || !domain.contains('.') || domain.contains('@'))
+            {
+                return Err(DomainError::invalid(
+                    "reporter.contact",
+                    "is not a valid email address",
+                ));
+            }
+        }
+        let name = text::optional("reporter.name", self.name.as_deref(), 100)?;
+        if name.as_deref().is_some_and(|n| n.contains(['\n', '\r'])) {
+            return Err(DomainError::invalid(
+                "reporter.name",
+                "must be a single line",
+            ));
+        }
+        Ok(Self { contact, name })
+    }
+}
+
+/// What the reporter told us. Encrypted at rest.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReportContent {
+    /// One or two sentences: what is wrong.
+    pub summary: String,
+    /// The vulnerability in detail.
+    pub description: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub steps_to_reproduce: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub impact: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suggested_mitigation: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub affected_versions: Option<String>,
+}
+
+impl ReportContent {
+    fn validated(self) -> Result<Self, DomainError> {
+        Ok(Self {
+            summary: text::required("report.summary", &self.summary, 2_000)?,
+            description: text::required("report.description", &self.description, 100_000)?,
+            steps_to_reproduce: text::optional(
+                "report.steps_to_reproduce",
+                self.steps_to_reproduce.as_deref(),
+                100_000,
+            )?,
+            impact: text::optional("report.impact", self.impact.as_deref(), 20_000)?,
+            suggested_mitigation: text::optional(
+                "report.suggested_mitigation",
+                self.suggested_mitigation.as_deref(),
+                20_000,
+            )?,
+            affected_versions: text::optional(
+                "report.affected_versions",
+                self.affected_versions.as_deref(),
+                2_000,
+            )?,
+        })
+    }
+}
+
+/// A request to open a case, as it arrives; [`NewCase::validate`] checks it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewCase {
+    pub title: String,
+    /// The product the report is about.
+    pub product: String,
+    #[serde(default)]
+    pub reporter: Reporter,
+    pub report: ReportContent,
+}
+
+impl NewCase {
+    /// Checks every field and normalizes whitespace; the error names the first bad field.
+    pub fn validate(self) -> Result<Self, DomainError> {
+        Ok(Self {
+            title: text::single_line("title", &self.title, 200)?,
+            product: text::single_line("product", &self.product, 100)?,
+            reporter: self.reporter.validated()?,
+            report: self.report.validated()?,
+        })
+    }
+}
+
+/// Something a team member asks of a case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Command {
+    Acknowledge {},
+    StartTriage {},
+    /// Ask the reporter for more information; the case waits on them.
+    RequestInformation {},
+    /// The reporter answered; the case returns to where it was.
+    InformationReceived {},
+    Accept {},
+    StartFix {},
+    /// A patch exists. `patch_available_at` defaults to now and may lie in the past.
+    FixAvailable {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        patch_available_at: Option<DateTime<Utc>>,
+    },
+    Release {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        version: Option<String>,
+    },
+    Disclose {},
+    Close {},
+    NotAVulnerability {
+        reason: String,
+    },
+    OutOfScope {
+        reason: String,
+    },
+    Duplicate {
+        of: CaseRef,
+    },
+    Spam {},
+    Reopen {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    SetSeverity {
+        severity: Severity,
+    },
+    AddNote {
+        text: String,
+    },
+}
+
+impl Command {
+    /// The command's name on the wire (`action`).
+    #[must_use]
+    pub fn action(&self) -> &'static str {
+        match self {
+            Command::Acknowledge { .. } => "acknowledge",
+            Command::StartTriage { .. } => "start_triage",
+            Command::RequestInformation { .. } => "request_information",
+            Command::InformationReceived { .. } => "information_received",
+            Command::Accept { .. } => "accept",
+            Command::StartFix { .. } => "start_fix",
+            Command::FixAvailable { .. } => "fix_available",
+            Command::Release { .. } => "release",
+            Command::Disclose { .. } => "disclose",
+            Command::Close { .. } => "close",
+            Command::NotAVulnerability { .. } => "not_a_vulnerability",
+            Command::OutOfScope { .. } => "out_of_scope",
+            Command::Duplicate { .. } => "duplicate",
+            Command::Spam { .. } => "spam",
+            Command::Reopen { .. } => "reopen",
+            Command::SetSeverity { .. } => "set_severity",
+            Command::AddNote { .. } => "add_note",
+        }
+    }
+
+    /// One command of each kind, with placeholder arguments: used to list the
+    /// moves a state allows.
+    #[must_use]
+    pub fn samples() -> Vec<Command> {
+        vec![
+            Command::Acknowledge {},
+            Command::StartTriage {},
+            Command::RequestInformation {},
+            Command::InformationReceived {},
+            Command::Accept {},
+            Command::StartFix {},
+            Command::FixAvailable {
+                patch_available_at: None,
+            },
+            Command::Release { version: None },
+            Command::Disclose {},
+            Command::Close {},
+            Command::NotAVulnerability {
+                reason: String::new(),
+            },
+            Command::OutOfScope {
+                reason: String::new(),
+            },
+            Command::Duplicate {
+                of: CaseRef::new(0, 1),
+            },
+            Command::Spam {},
+            Command::Reopen { reason: None },
+            Command::SetSeverity {
+                severity: Severity::None,
+            },
+            Command::AddNote {
+                text: String::new(),
+            },
+        ]
+    }
+}
+
+/// The workflow graph: where `command` takes a case that is in `state` and
+/// waited from `waiting_from`, or `None` if the move is not allowed.
+/// Commands that do not change the state (severity, notes) map to `state`.
+#[must_use]
+pub fn next_state(
+    state: CaseState,
+    waiting_from: Option<CaseState>,
+    command: &Command,
+) -> Option<CaseState> {
+    use CaseState as S;
+    let open_before_acceptance = matches!(
+        state,
+        S::Received | S::Acknowledged | S::Triage | S::WaitingOnReporter
+    );
+    match command {
+        Command::SetSeverity { .. } | Command::AddNote { .. } => Some(state),
+        Command::Acknowledge { .. } => (state == S::Received).then_some(S::Acknowledged),
+        Command::StartTriage { .. } => {
+            matches!(state, S::Received | S::Acknowledged).then_some(S::Triage)
+        }
+        Command::RequestInformation { .. } => {
+            matches!(state, S::Acknowledged | S::Triage | S::Accepted)
+                .then_some(S::WaitingOnReporter)
+        }
+        Command::InformationReceived { .. } => {
+            if state == S::WaitingOnReporter {
+                Some(waiting_from.unwrap_or(S::Triage))
+            } else {
+                None
+            }
+        }
+        Command::Accept { .. } => (state == S::Triage).then_some(S::Accepted),
+        Command::StartFix { .. } => (state == S::Accepted).then_some(S::Fixing),
+        Command::FixAvailable { .. } => {
+            matches!(state, S::Accepted | S::Fixing).then_some(S::FixAvailable)
+        }
+        Command::Release { .. } => (state == S::FixAvailable).then_some(S::Released),
+        Command::Disclose { .. } => {
+            matches!(state, S::FixAvailable | S::Released).then_some(S::Disclosed)
+        }
+        Command::Close { .. } => matches!(state, S::Released | S::Disclosed).then_some(S::Closed),
+        Command::NotAVulnerability { .. } => open_before_acceptance.then_some(S::NotAVulnerability),
+        Command::OutOfScope { .. } => open_before_acceptance.then_some(S::OutOfScope),
+        Command::Duplicate { .. } => open_before_acceptance.then_some(S::Duplicate),
+        Command::Spam { .. } => open_before_acceptance.then_some(S::Spam),
+        Command::Reopen { .. } => state.is_final().then_some(S::Triage),
+    }
+}
+
+/// The actions (`Command::action` names) allowed in a state.
+#[must_use]
+pub fn allowed_actions(state: CaseState, waiting_from: Option<CaseState>) -> Vec<&'static str> {
+    Command::samples()
+        .iter()
+        .filter(|c| next_state(state, waiting_from, c).is_some())
+        .map(Command::action)
+        .collect()
+}
+
+/// What happened to a case. Stored, hash-chained, and replayed to rebuild it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum EventKind {
+    CaseCreated {
+        title: String,
+        product: String,
+        reporter: Reporter,
+        report: ReportContent,
+    },
+    StateChanged {
+        from: CaseState,
+        to: CaseState,
+        action: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        duplicate_of: Option<CaseRef>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        patch_available_at: Option<DateTime<Utc>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        release_version: Option<String>,
+    },
+    SeverityChanged {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from: Option<Severity>,
+        to: Severity,
+    },
+    NoteAdded {
+        text: String,
+    },
+}
+
+impl EventKind {
+    /// The event's name on the wire and in the database.
+    #[must_use]
+    pub fn name(&self) -> &'static str {
+        match self {
+            EventKind::CaseCreated { .. } => "case_created",
+            EventKind::StateChanged { .. } => "state_changed",
+            EventKind::SeverityChanged { .. } => "severity_changed",
+            EventKind::NoteAdded { .. } => "note_added",
+        }
+    }
+
+    /// Payload fields that hold what reporters and the team wrote. They are
+    /// encrypted at rest; everything else in an event is bookkeeping.
+    pub const CONFIDENTIAL_FIELDS: [&'static str; 5] =
+        ["title", "reporter", "report", "text", "reason"];
+}
+
+/// A case as it stands after its events.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Case {
+    pub reference: CaseRef,
+    pub title: String,
+    pub product: String,
+    pub state: CaseState,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub severity: Option<Severity>,
+    pub reporter: Reporter,
+    pub report: ReportContent,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// The state to return to when the reporter answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiting_from: Option<CaseState>,
+    /// Why the case was rejected (not a vulnerability, out of scope) or reopened.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duplicate_of: Option<CaseRef>,
+    /// When the patch became available (policy 003's deadlines count from here).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub patch_available_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release_version: Option<String>,
+    /// How many events the case has had; it grows by one with each.
+    pub revision: u32,
+}
+
+impl Case {
+    /// Opens a case from a validated request: the case and its first event.
+    pub fn open(
+        reference: CaseRef,
+        request: NewCase,
+        now: Instant,
+    ) -> Result<(Case, EventKind), DomainError> {
+        let request = request.validate()?;
+        let event = EventKind::CaseCreated {
+            title: request.title,
+            product: request.product,
+            reporter: request.reporter,
+            report: request.report,
+        };
+        let case = Case::created(reference, &event, now)?;
+        Ok((case, event))
+    }
+
+    fn created(reference: CaseRef, event: &EventKind, at: Instant) -> Result<Case, DomainError> {
+        let EventKind::CaseCreated {
+            title,
+            product,
+            reporter,
+            report,
+        } = event
+        else {
+            return Err(DomainError::Replay(format!(
+                "the first event of {reference} is `{}`, not `case_created`",
+                event.name()
+            )));
+        };
+        Ok(Case {
+            reference,
+            title: title.clone(),
+            product: product.clone(),
+            state: CaseState::Received,
+            severity: None,
+            reporter: reporter.clone(),
+            report: report.clone(),
+            created_at: at,
+            updated_at: at,
+            waiting_from: None,
+            reason: None,
+            duplicate_of: None,
+            patch_available_at: None,
+            release_version: None,
+            revision: 1,
+        })
+    }
+
+    /// Folds one event (other than the first) into the case.
+    pub fn apply(&mut self, event: &EventKind, at: Instant) -> Result<(), DomainError> {
+        match event {
+            EventKind::CaseCreated { .. } => {
+                return Err(DomainError::Replay(format!(
+                    "{} has a second `case_created` event",
+                    self.reference
+                )));
+            }
+            EventKind::StateChanged {
+                from,
+                to,
+                reason,
+                duplicate_of,
+                patch_available_at,
+                release_version,
+                ..
+            } => {
+                if *from != self.state {
+                    return Err(DomainError::Replay(format!(
+                        "{}: event moves from `{from}` but the case is `{}`",
+                        self.reference, self.state
+                    )));
+                }
+                if *to == CaseState::WaitingOnReporter {
+                    self.waiting_from = Some(*from);
+                } else if *from == CaseState::WaitingOnReporter {
+                    self.waiting_from = None;
+                }
+                if to.is_rejection() || *to == CaseState::Triage && from.is_final() {
+                    self.reason.clone_from(reason);
+                    self.duplicate_of = *duplicate_of;
+                }
+                if patch_available_at.is_some() {
+                    self.patch_available_at = *patch_available_at;
+                }
+                if release_version.is_some() {
+                    self.release_version.clone_from(release_version);
+                }
+                self.state = *to;
+            }
+            EventKind::SeverityChanged { to, .. } => self.severity = Some(*to),
+            EventKind::NoteAdded { .. } => {}
+        }
+        self.updated_at = at;
+        self.revision += 1;
+        Ok(())
+    }
+
+    /// Rebuilds a case from its events, first to last.
+    pub fn replay<'a>(
+        reference: CaseRef,
+        events: impl IntoIterator<Item = (Instant, &'a EventKind)>,
+    ) -> Result<Case, DomainError> {
+        let mut events = events.into_iter();
+        let Some((at, first)) = events.next() else {
+            return Err(DomainError::Replay(format!("{reference} has no events")));
+        };
+        let mut case = Case::created(reference, first, at)?;
+        for (at, event) in events {
+            case.apply(event, at)?;
+        }
+        Ok(case)
+    }
+
+    /// The actions the case's current state allows.
+    #[must_use]
+    pub fn allowed_actions(&self) -> Vec<&'static str> {
+        allowed_actions(self.state, self.waiting_from)
+    }
+}
+
+/// Decides what `command` does to `case` at `now`: the events to append, or
+/// why it is refused. Pure: the store applies and persists the result.
+pub fn decide(case: &Case, command: &Command, now: Instant) -> Result<Vec<EventKind>, DomainError> {
+    let Some(to) = next_state(case.state, case.waiting_from, command) else {
+        return Err(DomainError::ForbiddenMove {
+            state: case.state,
+            action: command.action(),
+            allowed: case.allowed_actions(),
+        });
+    };
+    let state_change = |reason: Option<String>| EventKind::StateChanged {
+        from: case.state,
+        to,
+        action: command.action().to_owned(),
+        reason,
+        duplicate_of: None,
+        patch_available_at: None,
+        release_version: None,
+    };
+    let event = match command {
+        Command::SetSeverity { severity } => {
+            if case.severity == Some(*severity) {
+                return Ok(Vec::new());
+            }
+            EventKind::SeverityChanged {
+                from: case.severity,
+                to: *severity,
+            }
+        }
+        Command::AddNote { text } => EventKind::NoteAdded {
+            text: text::required("text", text, 100_000)?,
+        },
+        Command::NotAVulnerability { reason } | Command::OutOfScope { reason } => {
+            state_change(Some(text::required("reason", reason, 5_000)?))
+        }
+        Command::Reopen { reason } => {
+            state_change(text::optional("reason", reason.as_deref(), 5_000)?)
+        }
+        Command::Duplicate { of } => {
+            if *of == case.reference {
+                return Err(DomainError::invalid("of", "a case cannot duplicate itself"));
+            }
+            let mut event = state_change(None);
+            if let EventKind::StateChanged { duplicate_of, .. } = &mut event {
+                *duplicate_of = Some(*of);
+            }
+            event
+        }
+        Command::FixAvailable { patch_available_at } => {
+            let at = patch_available_at.map_or(now, crate::to_millis);
+            if at > now {
+                return Err(DomainError::invalid(
+                    "patch_available_at",
+                    "lies in the future; record the patch once it is available",
+                ));
+            }
+            let mut event = state_change(None);
+            if let EventKind::StateChanged {
+                patch_available_at, ..
+            } = &mut event
+            {
+                *patch_available_at = Some(at);
+            }
+            event
+        }
+        Command::Release { version } => {
+            let version = text::optional("version", version.as_deref(), 100)?;
+            let mut event = state_change(None);
+            if let EventKind::StateChanged {
+                release_version, ..
+            } = &mut event
+            {
+                *release_version = version;
+            }
+            event
+        }
+        _ => state_change(None),
+    };
+    Ok(vec![event])
+}
+
+/// Why the domain refused something.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DomainError {
+    /// A field's value is unacceptable.
+    #[error("{field}: {message}")]
+    Invalid { field: String, message: String },
+    /// The workflow does not allow this move from the current state.
+    #[error("cannot `{action}` a case in state `{state}`; allowed there: {}", allowed.join(", "))]
+    ForbiddenMove {
+        state: CaseState,
+        action: &'static str,
+        allowed: Vec<&'static str>,
+    },
+    /// Stored events do not fold into a case (a corrupted or tampered history).
+    #[error("history does not replay: {0}")]
+    Replay(String),
+}
+
+impl DomainError {
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        DomainError::Invalid {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn at(minute: u32) -> Instant {
+        chrono::Utc
+            .with_ymd_and_hms(2026, 3, 6, 17, minute, 0)
+            .single()
+            .unwrap_or_default()
+    }
+
+    fn sample() -> NewCase {
+        NewCase {
+            title: "  SQL injection in login  ".into(),
+            product: "Dock Certs".into(),
+            reporter: Reporter {
+                contact: Some("alice@example.org".into()),
+                name: Some("alice".into()),
+            },
+            report: ReportContent {
+                summary: "login form".into(),
+                description: "the username is concatenated into SQL".into(),
+                ..ReportContent::default()
+            },
+        }
+    }
+
+    fn run(case: &mut Case, command: Command, now: Instant) -> Result<(), DomainError> {
+        for event in decide(case, &command, now)? {
+            case.apply(&event, now)?;
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn opening_validates_and_trims() {
+        let (case, _) = Case::open(CaseRef::new(2026, 1), sample(), at(0)).unwrap();
+        assert_eq!(case.title, "SQL injection in login");
+        assert_eq!(case.state, CaseState::Received);
+        let mut bad = sample();
+        bad.report.description = " \n".into();
+        let err = Case::open(CaseRef::new(2026, 1), bad, at(0)).unwrap_err();
+        assert_eq!(
+            err,
+            DomainError::invalid("report.description", "must not be empty")
+        );
+        let mut bad = sample();
+        bad.reporter.contact = Some("not an email@".into());
+        assert!(matches!(
+            Case::open(CaseRef::new(2026, 1), bad, at(0)),
+            Err(DomainError::Invalid { field, .. }) if field == "reporter.contact"
+        ));
+    }
+
+    #[test]
+    fn happy_path_reaches_closed_and_records_the_patch_date() {
+        let (mut case, _) = Case::open(CaseRef::new(2026, 1), sample(), at(0)).unwrap();
+        let patch = at(1);
+        for command in [
+            Command::Acknowledge {},
+            Command::StartTriage {},
+            Command::Accept {},
+            Command::StartFix {},
+            Command::FixAvailable {
+                patch_available_at: Some(patch),
+            },
+            Command::Release {
+                version: Some("2.4.1".into()),
+            },
+            Command::Disclose {},
+            Command::Close {},
+        ] {
+            run(&mut case, command, at(5)).unwrap();
+        }
+        assert_eq!(case.state, CaseState::Closed);
+        assert_eq!(case.patch_available_at, Some(patch));
+        assert_eq!(case.release_version.as_deref(), Some("2.4.1"));
+        assert_eq!(case.revision, 9);
+    }
+
+    #[test]
+    fn forbidden_move_names_state_and_move() {
+        let (case, _) = Case::open(CaseRef::new(2026, 1), sample(), at(0)).unwrap();
+        let err = decide(&case, &Command::Release { version: None }, at(1)).unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            msg.contains("`release`") && msg.contains("`received`"),
+            "{msg}"
+        );
+        assert!(msg.contains("acknowledge"), "{msg}");
+    }
+
+    #[test]
+    fn waiting_on_reporter_returns_to_where_it_was() {
+        let (mut case, _) = Case::open(CaseRef::new(2026, 1), sample(), at(0)).unwrap();
+        run(&mut case, Command::Acknowledge {}, at(1)).unwrap();
+        run(&mut case, Command::StartTriage {}, at(2)).unwrap();
+        run(&mut case, Command::RequestInformation {}, at(3)).unwrap();
+        assert_eq!(case.state, CaseState::WaitingOnReporter);
+        assert!(decide(&case, &Command::Accept {}, at(4)).is_err());
+        run(&mut case, Command::InformationReceived {}, at(4)).unwrap();
+        assert_eq!(case.state, CaseState::Triage);
+        assert_eq!(case.waiting_from, None);
+    }
+
+    #[test]
+    fn rejection_keeps_reason_and_reopen_clears_it() {
+        let (mut case, _) = Case::open(CaseRef::new(2026, 2), sample(), at(0)).unwrap();
+        run(&mut case, Command::StartTriage {}, at(1)).unwrap();
+        assert!(
+            decide(
+                &case,
+                &Command::NotAVulnerability { reason: " ".into() },
+                at(2)
+            )
+            .is_err(),
+            "a rejection needs a reason"
+        );
+        run(
+            &mut case,
+            Command::NotAVulnerability {
+                reason: "Self-signed certificate".into(),
+            },
+            at(2),
+        )
+        .unwrap();
+        assert_eq!(case.reason.as_deref(), Some("Self-signed certificate"));
+        run(&mut case, Command::Reopen { reason: None }, at(3)).unwrap();
+        assert_eq!(
+            (case.state, case.reason.as_deref()),
+            (CaseState::Triage, None)
+        );
+        assert!(decide(&case, &Command::Duplicate { of: case.reference }, at(4)).is_err());
+        run(
+            &mut case,
+            Command::Duplicate {
+                of: CaseRef::new(2026, 1),
+            },
+            at(4),
+        )
+        .unwrap();
+        assert_eq!(case.duplicate_of, Some(CaseRef::new(2026, 1)));
+    }
+
+    #[test]
+    fn patch_date_in_the_future_is_refused() {
+        let (mut case, _) = Case::open(CaseRef::new(2026, 1), sample(), at(0)).unwrap();
+        for c in [Command::StartTriage {}, Command::Accept {}] {
+            run(&mut case, c, at(1)).unwrap();
+        }
+        let err = decide(
+            &case,
+            &Command::FixAvailable {
+                patch_available_at: Some(at(9)),
+            },
+            at(2),
+        )
+        .unwrap_err();
+        assert!(matches!(err, DomainError::Invalid { field, .. } if field == "patch_available_at"));
+    }
+
+    #[test]
+    fn setting_the_same_severity_twice_records_nothing() {
+        let (mut case, _) = Case::open(CaseRef::new(2026, 1), sample(), at(0)).unwrap();
+        let set = Command::SetSeverity {
+            severity: Severity::High,
+        };
+        run(&mut case, set.clone(), at(1)).unwrap();
+        assert!(decide(&case, &set, at(2)).unwrap().is_empty());
+    }
+
+    #[test]
+    fn replay_rejects_histories_that_do_not_fold() {
+        let (case, created) = Case::open(CaseRef::new(2026, 1), sample(), at(0)).unwrap();
+        let bogus = EventKind::StateChanged {
+            from: CaseState::Fixing,
+            to: CaseState::FixAvailable,
+            action: "fix_available".into(),
+            reason: None,
+            duplicate_of: None,
+            patch_available_at: None,
+            release_version: None,
+        };
+        assert!(Case::replay(case.reference, [(at(0), &created), (at(1), &bogus)]).is_err());
+        assert_eq!(
+            Case::replay(case.reference, [(at(0), &created)]).unwrap(),
+            case
+        );
+    }
+
+    #[test]
+    fn commands_round_trip_through_json_with_their_action_names() {
+        for command in Command::samples() {
+            let json = serde_json::to_value(&command).unwrap();
+            assert_eq!(json["action"], command.action());
+        }
+        let unknown: Result<Command, _> = serde_json::from_str(r#"{"action":"accept","extra":1}"#);
+        assert!(unknown.is_err());
+    }
+}
+
+/// One entry of a case's history, as stored and served.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Event {
+    /// Position in the store-wide hash chain.
+    pub seq: i64,
+    pub at: DateTime<Utc>,
+    /// Who caused it: `user:NAME`, `system`, or `cli`.
+    pub actor: String,
+    #[serde(flatten)]
+    pub kind: EventKind,
+}

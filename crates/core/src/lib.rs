@@ -1,0 +1,30 @@
+//! embargo's domain, free of I/O: the case and its coordinated-disclosure
+//! workflow, the hash-chained event history, encryption at rest and team
+//! credentials.
+//!
+//! Everything here takes the current time as a parameter (`now`), so that the
+//! workflow and, later, the policy clocks can be tested to the minute.
+
+pub mod auth;
+pub mod case;
+pub mod chain;
+pub mod crypto;
+pub mod reference;
+mod text;
+
+pub use case::{
+    Case, CaseState, Command, DomainError, Event, EventKind, NewCase, ReportContent, Reporter,
+    Severity,
+};
+pub use reference::CaseRef;
+
+/// Instants are UTC with millisecond precision everywhere in embargo: the
+/// stores keep milliseconds, and a value must read back exactly as written.
+pub type Instant = chrono::DateTime<chrono::Utc>;
+
+/// Truncates an instant to whole milliseconds (see [`Instant`]).
+#[must_use]
+pub fn to_millis(at: Instant) -> Instant {
+    let ms = at.timestamp_millis();
+    chrono::DateTime::from_timestamp_millis(ms).unwrap_or(at)
+}

@@ -70,7 +70,7 @@ pub enum ChainError {
     #[error("event {seq} ({case_ref}) has been edited: its hash does not match its contents")]
     Edited { seq: i64, case_ref: String },
     #[error(
-        "event {seq} ({case_ref}) is out of place: it does not follow event {expected_prev} (events were deleted or reordered before it)"
+        "event {seq} ({case_ref}) is out of place: it does not link to event {expected_prev} (events were deleted, reordered or rewritten)"
     )]
     Broken {
         seq: i64,
@@ -111,19 +111,10 @@ impl Verifier {
     /// Checks the next event; `stored_hash` is the hash the store holds for it.
     pub fn check(&mut self, link: &Link<'_>, stored_hash: &str) -> Result<(), ChainError> {
         if link.seq != self.last_seq + 1 || link.prev_hash != self.last_hash {
-            // Tell an edit of the event itself from a gap or a move: if the
-            // event is consistent with its own stored hash, it was moved or
-            // something before it went missing.
-            if link.hash() == stored_hash {
-                return Err(ChainError::Broken {
-                    seq: link.seq,
-                    case_ref: link.case_ref.to_owned(),
-                    expected_prev: self.last_seq,
-                });
-            }
-            return Err(ChainError::Edited {
+            return Err(ChainError::Broken {
                 seq: link.seq,
                 case_ref: link.case_ref.to_owned(),
+                expected_prev: self.last_seq,
             });
         }
         if link.hash() != stored_hash {
@@ -231,7 +222,14 @@ mod tests {
         c.swap(1, 2);
         c[1].0 = 2;
         c[2].0 = 3;
-        assert!(matches!(verify(&c), Err(ChainError::Edited { seq: 2, .. })));
+        assert!(matches!(
+            verify(&c),
+            Err(ChainError::Broken {
+                seq: 2,
+                expected_prev: 1,
+                ..
+            })
+        ));
     }
 
     #[test]

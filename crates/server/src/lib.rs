@@ -1,1 +1,169 @@
+//! embargo's HTTP server: the JSON API, authentication, health and metrics.
+//!
+//! [`app`] builds the whole router from a store; the CLI binds and serves it,
+//! and the tests drive it over real HTTP on port 0.
 
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod extract;
+pub mod metrics;
+pub mod state;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use embargo_store::Store;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub use state::{AppState, Clock, ServerSettings, system_clock};
+
+use crate::error::ApiError;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "embargo",
+        description = "The JSON API of embargo, a self-hosted product-security desk. \
+            Authenticate with `Authorization: Bearer TOKEN` (API tokens), or sign in at \
+            `POST /api/v1/session` and send the session cookie with the `X-CSRF-Token` \
+            header on every request that changes data. Errors are \
+            `{\"error\": {\"code\", \"message\", \"field\"?}}`.",
+        license(name = "AGPL-3.0-only", identifier = "AGPL-3.0-only")
+    ),
+    modifiers(&SecuritySchemes),
+    security(("bearer" = []), ("session" = [])),
+    tags(
+        (name = "cases", description = "Vulnerability cases and their workflow"),
+        (name = "session", description = "Signing in and the signed-in account"),
+        (name = "tokens", description = "API tokens"),
+        (name = "users", description = "Team members (admins)"),
+        (name = "system", description = "Health, readiness, metrics and this document"),
+    )
+)]
+struct ApiDoc;
+
+struct SecuritySchemes;
+
+impl Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(auth::SESSION_COOKIE))),
+        );
+    }
+}
+
+/// Every route with its documentation. The router and the OpenAPI document
+/// come from this one list, so neither can miss a route the other has.
+fn routes() -> OpenApiRouter<AppState> {
+    use api::{cases, session, system, tokens, users};
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(system::healthz))
+        .routes(routes!(system::readyz))
+        .routes(routes!(system::metrics))
+        .routes(routes!(system::openapi))
+        .routes(routes!(session::login, session::logout))
+        .routes(routes!(session::me))
+        .routes(routes!(session::change_password))
+        .routes(routes!(cases::list_cases, cases::create_case))
+        .routes(routes!(cases::get_case))
+        .routes(routes!(cases::transition))
+        .routes(routes!(cases::add_note))
+        .routes(routes!(tokens::list_tokens, tokens::create_token))
+        .routes(routes!(tokens::revoke_token))
+        .routes(routes!(users::list_users, users::create_user))
+        .routes(routes!(users::update_user))
+}
+
+/// The OpenAPI 3.1 document of this server.
+#[must_use]
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    routes().split_for_parts().1
+}
+
+/// The application: every route, its middleware and state.
+pub fn app(store: Store, settings: ServerSettings, clock: Clock) -> Router {
+    let (router, api) = routes().split_for_parts();
+    let openapi_json = api
+        .to_pretty_json()
+        .unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
+    let max_body = settings.max_body_bytes;
+    let state = AppState {
+        store,
+        settings: Arc::new(settings),
+        clock,
+        metrics: Arc::default(),
+        throttle: Arc::default(),
+        openapi_json: Arc::new(openapi_json),
+    };
+    router
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(middleware::from_fn(security_headers))
+        .with_state(state)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("no such route; see /api/openapi.json")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this route does not take that method; see /api/openapi.json",
+    )
+}
+
+/// Headers every response carries: nothing is framed, sniffed, cached or
+/// leaks a referrer, and no script runs from an API response.
+async fn security_headers(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await.into_response();
+    let h = response.headers_mut();
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+    );
+    h.entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
+    response
+}
+
+/// Serves `app` on `listener` until `shutdown` completes, then finishes the
+/// requests in flight.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}

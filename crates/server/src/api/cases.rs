@@ -1,0 +1,223 @@
+//! Cases: open, list, read with history, act on.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use embargo_core::auth::Role;
+use embargo_core::{Case, CaseRef, CaseState, Command, Event, NewCase, Severity};
+use embargo_store::CaseFilter;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{ApiJson, ApiQuery};
+use crate::state::AppState;
+
+/// A case with the moves its state allows.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CaseView {
+    #[serde(flatten)]
+    pub case: Case,
+    /// The actions (`Command.action`) the current state allows.
+    pub allowed_actions: Vec<&'static str>,
+}
+
+impl From<Case> for CaseView {
+    fn from(case: Case) -> Self {
+        CaseView {
+            allowed_actions: case.allowed_actions(),
+            case,
+        }
+    }
+}
+
+/// A case and its whole history.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CaseDetail {
+    #[serde(flatten)]
+    pub case: CaseView,
+    pub history: Vec<Event>,
+}
+
+/// The outcome of a command: the case as it now stands and what was recorded.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CommandOutcome {
+    pub case: CaseView,
+    /// The events appended (empty when the command changed nothing).
+    pub events: Vec<Event>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CaseList {
+    pub cases: Vec<CaseView>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct CaseQuery {
+    /// Only cases in this state.
+    pub state: Option<CaseState>,
+    /// Only cases about this product.
+    pub product: Option<String>,
+    /// Only cases of this severity.
+    pub severity: Option<Severity>,
+    /// Page size, 1 to 500 (default 50).
+    pub limit: Option<u32>,
+    /// From `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoteRequest {
+    /// The note; visible to the team only.
+    pub text: String,
+}
+
+fn reference(raw: &str) -> Result<CaseRef, ApiError> {
+    raw.parse()
+        .map_err(|e: embargo_core::reference::ParseCaseRefError| ApiError::not_found(e.to_string()))
+}
+
+/// List cases, newest first.
+#[utoipa::path(get, path = "/api/v1/cases", tag = "cases", params(CaseQuery),
+    responses(
+        (status = 200, body = CaseList),
+        (status = 400, description = "An unknown or malformed parameter", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+    ))]
+pub async fn list_cases(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<CaseQuery>,
+) -> ApiResult<Json<CaseList>> {
+    caller.require(Role::Viewer)?;
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=500).contains(&limit) {
+        return Err(
+            ApiError::invalid("limit", "limit: must be between 1 and 500")
+                .with_status(StatusCode::BAD_REQUEST),
+        );
+    }
+    let filter = CaseFilter {
+        state: q.state,
+        product: q.product,
+        severity: q.severity,
+    };
+    let page = state
+        .store
+        .list_cases(&filter, limit, q.cursor.as_deref())
+        .await?;
+    Ok(Json(CaseList {
+        cases: page.cases.into_iter().map(CaseView::from).collect(),
+        next_cursor: page.next_cursor,
+    }))
+}
+
+/// Open a case on behalf of a reporter (the team's side of intake).
+#[utoipa::path(post, path = "/api/v1/cases", tag = "cases", request_body = NewCase,
+    responses(
+        (status = 201, description = "Created and durably stored", body = CaseView),
+        (status = 400, description = "Not JSON", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 413, body = ErrorBody),
+        (status = 415, body = ErrorBody),
+        (status = 422, description = "A missing, unknown or invalid field", body = ErrorBody),
+    ))]
+pub async fn create_case(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(request): ApiJson<NewCase>,
+) -> ApiResult<(StatusCode, Json<CaseView>)> {
+    caller.require(Role::Responder)?;
+    let case = state
+        .store
+        .create_case(request, &caller.actor(), state.now())
+        .await?;
+    Ok((StatusCode::CREATED, Json(case.into())))
+}
+
+/// One case with its history.
+#[utoipa::path(get, path = "/api/v1/cases/{reference}", tag = "cases",
+    params(("reference" = String, Path, description = "The case reference, such as EMB-2026-0001")),
+    responses((status = 200, body = CaseDetail), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get_case(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(raw): Path<String>,
+) -> ApiResult<Json<CaseDetail>> {
+    caller.require(Role::Viewer)?;
+    let r = reference(&raw)?;
+    let case = state.store.case(r).await?;
+    let history = state.store.history(r).await?;
+    Ok(Json(CaseDetail {
+        case: case.into(),
+        history,
+    }))
+}
+
+/// Move a case through the workflow, set its severity, or add a note.
+#[utoipa::path(post, path = "/api/v1/cases/{reference}/transitions", tag = "cases",
+    params(("reference" = String, Path, description = "The case reference")),
+    request_body = Command,
+    responses(
+        (status = 200, body = CommandOutcome),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "The workflow does not allow this move now", body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    ))]
+pub async fn transition(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(raw): Path<String>,
+    ApiJson(command): ApiJson<Command>,
+) -> ApiResult<Json<CommandOutcome>> {
+    caller.require(Role::Responder)?;
+    run(&state, &caller, &raw, &command).await
+}
+
+/// Add an internal note (team only).
+#[utoipa::path(post, path = "/api/v1/cases/{reference}/notes", tag = "cases",
+    params(("reference" = String, Path, description = "The case reference")),
+    request_body = NoteRequest,
+    responses(
+        (status = 200, body = CommandOutcome),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    ))]
+pub async fn add_note(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(raw): Path<String>,
+    ApiJson(note): ApiJson<NoteRequest>,
+) -> ApiResult<Json<CommandOutcome>> {
+    caller.require(Role::Responder)?;
+    run(&state, &caller, &raw, &Command::AddNote { text: note.text }).await
+}
+
+async fn run(
+    state: &AppState,
+    caller: &Caller,
+    raw: &str,
+    command: &Command,
+) -> ApiResult<Json<CommandOutcome>> {
+    let r = reference(raw)?;
+    let (case, events) = state
+        .store
+        .execute(r, command, &caller.actor(), state.now())
+        .await?;
+    Ok(Json(CommandOutcome {
+        case: case.into(),
+        events,
+    }))
+}

@@ -1,0 +1,87 @@
+//! API tokens: created by their owner, shown once, stored hashed, revocable.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use embargo_core::auth::{self, ApiToken, Role, token_digest};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::auth::{Caller, TOKEN_PREFIX};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::ApiJson;
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenRequest {
+    /// What the token is for, such as "CI pipeline".
+    pub name: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedToken {
+    /// The token itself. Shown this once; store it now.
+    pub token: String,
+    #[serde(flatten)]
+    pub record: ApiToken,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenList {
+    pub tokens: Vec<ApiToken>,
+}
+
+/// Your API tokens (an admin sees everyone's).
+#[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens",
+    responses((status = 200, body = TokenList), (status = 401, body = ErrorBody)))]
+pub async fn list_tokens(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<TokenList>> {
+    let whose = (caller.user.role < Role::Admin).then_some(caller.user.id);
+    Ok(Json(TokenList {
+        tokens: state.store.list_api_tokens(whose).await?,
+    }))
+}
+
+/// Create an API token for yourself, with your role.
+#[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens", request_body = TokenRequest,
+    responses((status = 201, body = CreatedToken), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(req): ApiJson<TokenRequest>,
+) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
+    let token = auth::generate_token(TOKEN_PREFIX);
+    let record = state
+        .store
+        .create_api_token(
+            caller.user.id,
+            &req.name,
+            &token_digest(&token),
+            state.now(),
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(CreatedToken { token, record })))
+}
+
+/// Revoke a token: your own, or anyone's as an admin.
+#[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "tokens",
+    params(("id" = i64, Path, description = "The token's id")),
+    responses((status = 200, body = ApiToken), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<ApiToken>> {
+    let id: i64 = id
+        .parse()
+        .map_err(|_| ApiError::not_found(format!("no token `{id}`")))?;
+    let record = state.store.api_token(id).await?;
+    // Someone else's token looks the same as a missing one.
+    if record.username != caller.user.username && caller.user.role < Role::Admin {
+        return Err(ApiError::not_found(format!("no token `{id}`")));
+    }
+    Ok(Json(state.store.revoke_api_token(id, state.now()).await?))
+}

@@ -1,0 +1,190 @@
+//! Who is calling: a login session (cookie) or an API token (bearer), and
+//! what their role lets them do.
+//!
+//! Cookie-authenticated requests that change something must also carry the
+//! session's CSRF token in `X-CSRF-Token`; bearer tokens are not ambient
+//! credentials and need none.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use embargo_core::Instant;
+use embargo_core::auth::{Role, User, token_digest};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+pub const SESSION_COOKIE: &str = "embargo_session";
+pub const CSRF_HEADER: &str = "x-csrf-token";
+pub const TOKEN_PREFIX: &str = "emb_";
+pub const SESSION_PREFIX: &str = "ses_";
+
+/// How the caller proved who they are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credential {
+    /// A login session; holds the session secret's digest.
+    Session(String),
+    ApiToken,
+}
+
+/// An authenticated team member.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub user: User,
+    pub credential: Credential,
+}
+
+impl Caller {
+    /// The actor name recorded in events.
+    pub fn actor(&self) -> String {
+        format!("user:{}", self.user.username)
+    }
+
+    /// Fails with 403 unless the caller's role is at least `role`.
+    pub fn require(&self, role: Role) -> Result<(), ApiError> {
+        if self.user.role >= role {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(format!(
+                "this needs the {role} role; you are a {}",
+                self.user.role
+            )))
+        }
+    }
+}
+
+/// The CSRF token that belongs to a session secret: derived, so it needs no storage.
+pub fn csrf_token(session_secret: &str) -> String {
+    token_digest(&format!("csrf:{session_secret}"))
+}
+
+pub fn session_cookie_value(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| value.to_owned())
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+fn changes_state(method: &Method) -> bool {
+    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let now = state.now();
+        if let Some(token) = bearer(&parts.headers) {
+            if !token.starts_with(TOKEN_PREFIX) || token.len() > 200 {
+                return Err(ApiError::unauthorized());
+            }
+            let user = state
+                .store
+                .token_user(&token_digest(token), now)
+                .await?
+                .ok_or_else(ApiError::unauthorized)?;
+            return Ok(Caller {
+                user,
+                credential: Credential::ApiToken,
+            });
+        }
+        let secret = session_cookie_value(&parts.headers).ok_or_else(ApiError::unauthorized)?;
+        if !secret.starts_with(SESSION_PREFIX) || secret.len() > 200 {
+            return Err(ApiError::unauthorized());
+        }
+        let digest = token_digest(&secret);
+        let user = state
+            .store
+            .session_user(&digest, now)
+            .await?
+            .ok_or_else(ApiError::unauthorized)?;
+        if changes_state(&parts.method) {
+            let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
+            if sent != Some(csrf_token(&secret).as_str()) {
+                return Err(ApiError::forbidden(
+                    "this request changes data and was authenticated by cookie: send the session's CSRF token in X-CSRF-Token",
+                ));
+            }
+        }
+        Ok(Caller {
+            user,
+            credential: Credential::Session(digest),
+        })
+    }
+}
+
+/// Slows down password guessing: after `MAX_FAILURES` failed logins for one
+/// username within the window, further attempts get 429 until it passes.
+#[derive(Debug, Default)]
+pub struct LoginThrottle {
+    failures: Mutex<HashMap<String, Vec<Instant>>>,
+}
+
+const MAX_FAILURES: usize = 5;
+const WINDOW_SECONDS: i64 = 15 * 60;
+/// Bounds the memory an attacker can make the throttle use.
+const MAX_TRACKED: usize = 10_000;
+
+impl LoginThrottle {
+    /// `Err` with the seconds to wait when `username` is locked out.
+    pub fn check(&self, username: &str, now: Instant) -> Result<(), ApiError> {
+        let mut map = self
+            .failures
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let Some(list) = map.get_mut(username) else {
+            return Ok(());
+        };
+        list.retain(|t| (now - *t).num_seconds() < WINDOW_SECONDS);
+        if list.len() >= MAX_FAILURES {
+            let oldest = list.iter().min().copied().unwrap_or(now);
+            let wait = WINDOW_SECONDS - (now - oldest).num_seconds();
+            let mut err = ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_requests",
+                format!("too many failed logins for this user; try again in {wait} seconds"),
+            );
+            err.retry_after = Some(u64::try_from(wait.max(1)).unwrap_or(1));
+            return Err(err);
+        }
+        Ok(())
+    }
+
+    pub fn failed(&self, username: &str, now: Instant) {
+        let mut map = self
+            .failures
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if map.len() >= MAX_TRACKED && !map.contains_key(username) {
+            map.retain(|_, list| {
+                list.iter()
+                    .any(|t| (now - *t).num_seconds() < WINDOW_SECONDS)
+            });
+            if map.len() >= MAX_TRACKED {
+                return;
+            }
+        }
+        map.entry(username.to_owned()).or_default().push(now);
+    }
+
+    pub fn succeeded(&self, username: &str) {
+        let mut map = self
+            .failures
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.remove(username);
+    }
+}

@@ -1,0 +1,67 @@
+//! Shared server state and configuration.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use embargo_core::Instant;
+use embargo_store::Store;
+
+use crate::auth::LoginThrottle;
+use crate::metrics::Metrics;
+
+/// Settings the server needs (the CLI builds them from the configuration file).
+#[derive(Debug, Clone)]
+pub struct ServerSettings {
+    /// The largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// Whether cookies carry `Secure` (true when embargo is served over HTTPS).
+    pub secure_cookies: bool,
+    /// How long a login session lasts.
+    pub session_ttl: Duration,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        ServerSettings {
+            max_body_bytes: 1024 * 1024,
+            secure_cookies: false,
+            session_ttl: Duration::from_secs(12 * 3600),
+        }
+    }
+}
+
+/// Where the server reads the time. Only the server and the CLI read the real
+/// clock; tests give a fixed or stepping one.
+pub type Clock = Arc<dyn Fn() -> Instant + Send + Sync>;
+
+/// The real clock.
+#[must_use]
+pub fn system_clock() -> Clock {
+    #[allow(clippy::disallowed_methods)]
+    Arc::new(chrono::Utc::now)
+}
+
+/// Everything a request handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub settings: Arc<ServerSettings>,
+    pub clock: Clock,
+    pub metrics: Arc<Metrics>,
+    pub throttle: Arc<LoginThrottle>,
+    pub(crate) openapi_json: Arc<String>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    pub fn now(&self) -> Instant {
+        embargo_core::to_millis((self.clock)())
+    }
+}

@@ -1,0 +1,201 @@
+//! Who may reach which route. The table lists every route of the server; a
+//! route added without a row here, or a row without a route, fails the test.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Value, json};
+
+use crate::{PASSWORD, each_backend, new_case};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Who {
+    Anonymous,
+    Viewer,
+    Responder,
+    Admin,
+}
+
+struct Route {
+    method: &'static str,
+    template: &'static str,
+    path: &'static str,
+    body: Option<Value>,
+    /// The least privileged caller allowed.
+    least: Who,
+}
+
+fn table() -> Vec<Route> {
+    let r = |method, template, path, body, least| Route {
+        method,
+        template,
+        path,
+        body,
+        least,
+    };
+    vec![
+        r("get", "/healthz", "/healthz", None, Who::Anonymous),
+        r("get", "/readyz", "/readyz", None, Who::Anonymous),
+        r("get", "/metrics", "/metrics", None, Who::Anonymous),
+        r(
+            "get",
+            "/api/openapi.json",
+            "/api/openapi.json",
+            None,
+            Who::Anonymous,
+        ),
+        r(
+            "post",
+            "/api/v1/session",
+            "/api/v1/session",
+            Some(json!({"username": "vic", "password": PASSWORD})),
+            Who::Anonymous,
+        ),
+        r(
+            "delete",
+            "/api/v1/session",
+            "/api/v1/session",
+            None,
+            Who::Viewer,
+        ),
+        r("get", "/api/v1/me", "/api/v1/me", None, Who::Viewer),
+        r(
+            "put",
+            "/api/v1/me/password",
+            "/api/v1/me/password",
+            Some(
+                json!({"current_password": "wrong wrong wrong", "new_password": "another long password"}),
+            ),
+            Who::Viewer,
+        ),
+        r("get", "/api/v1/cases", "/api/v1/cases", None, Who::Viewer),
+        r(
+            "post",
+            "/api/v1/cases",
+            "/api/v1/cases",
+            Some(new_case("matrix")),
+            Who::Responder,
+        ),
+        r(
+            "get",
+            "/api/v1/cases/{reference}",
+            "/api/v1/cases/EMB-2026-0001",
+            None,
+            Who::Viewer,
+        ),
+        r(
+            "post",
+            "/api/v1/cases/{reference}/transitions",
+            "/api/v1/cases/EMB-2026-0001/transitions",
+            Some(json!({"action": "set_severity", "severity": "low"})),
+            Who::Responder,
+        ),
+        r(
+            "post",
+            "/api/v1/cases/{reference}/notes",
+            "/api/v1/cases/EMB-2026-0001/notes",
+            Some(json!({"text": "n"})),
+            Who::Responder,
+        ),
+        r("get", "/api/v1/tokens", "/api/v1/tokens", None, Who::Viewer),
+        r(
+            "post",
+            "/api/v1/tokens",
+            "/api/v1/tokens",
+            Some(json!({"name": "x"})),
+            Who::Viewer,
+        ),
+        r(
+            "delete",
+            "/api/v1/tokens/{id}",
+            "/api/v1/tokens/999",
+            None,
+            Who::Viewer,
+        ),
+        r("get", "/api/v1/users", "/api/v1/users", None, Who::Admin),
+        r(
+            "post",
+            "/api/v1/users",
+            "/api/v1/users",
+            Some(json!({"username": "new", "role": "viewer"})),
+            Who::Admin,
+        ),
+        r(
+            "patch",
+            "/api/v1/users/{username}",
+            "/api/v1/users/vic",
+            Some(json!({"disabled": false})),
+            Who::Admin,
+        ),
+    ]
+}
+
+#[test]
+fn the_table_and_the_openapi_document_list_the_same_routes() {
+    let doc = serde_json::to_value(embargo_server::openapi()).unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    let mut documented = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            documented.insert((method.clone(), path.clone()));
+        }
+    }
+    let tabled: BTreeSet<_> = table()
+        .iter()
+        .map(|r| (r.method.to_owned(), r.template.to_owned()))
+        .collect();
+    assert_eq!(
+        documented, tabled,
+        "routes in the OpenAPI document vs the access table"
+    );
+}
+
+#[tokio::test]
+async fn every_route_admits_exactly_the_roles_in_the_table() {
+    each_backend(|app| async move {
+        assert_eq!(
+            app.post(&app.responder, "/api/v1/cases", &new_case("seed"))
+                .await
+                .0,
+            201
+        );
+        for route in table() {
+            for who in [Who::Anonymous, Who::Viewer, Who::Responder, Who::Admin] {
+                let method =
+                    reqwest::Method::from_bytes(route.method.to_uppercase().as_bytes()).unwrap();
+                let mut req = app.http.request(method, app.url(route.path));
+                req = match who {
+                    Who::Anonymous => req,
+                    Who::Viewer => req.bearer_auth(&app.viewer),
+                    Who::Responder => req.bearer_auth(&app.responder),
+                    Who::Admin => req.bearer_auth(&app.admin),
+                };
+                if let Some(body) = &route.body {
+                    let mut body = body.clone();
+                    if route.template == "/api/v1/users" {
+                        body["username"] = json!(format!("new-{who:?}").to_lowercase());
+                    }
+                    req = req.json(&body);
+                }
+                let status = req.send().await.unwrap().status().as_u16();
+                let allowed = who >= route.least;
+                if allowed {
+                    assert!(
+                        status != 401 && status != 403 && status < 500,
+                        "{} {} as {who:?}: {status}, expected access ({})",
+                        route.method,
+                        route.path,
+                        app.backend
+                    );
+                } else {
+                    let expected = if who == Who::Anonymous { 401 } else { 403 };
+                    assert_eq!(
+                        status, expected,
+                        "{} {} as {who:?} ({})",
+                        route.method, route.path, app.backend
+                    );
+                }
+            }
+        }
+    })
+    .await;
+}

@@ -1,1 +1,165 @@
-fn main() {}
+//! The `embargo` command: initializes, serves, and administers an embargo
+//! installation. Run `embargo --help` for the commands.
+
+mod commands;
+mod config;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use embargo_core::auth::Role;
+
+/// embargo: a self-hosted product-security desk. Private vulnerability
+/// intake, a case workflow with a tamper-evident history, and encrypted
+/// storage, in one binary.
+///
+/// Start with `embargo serve`: on first run it sets itself up on an embedded
+/// SQLite database in ./embargo-data and prints the admin password.
+#[derive(Debug, Parser)]
+#[command(
+    name = "embargo",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+struct Cli {
+    /// The configuration file.
+    #[arg(
+        long,
+        short,
+        global = true,
+        env = "EMBARGO_CONFIG",
+        default_value = "embargo.toml"
+    )]
+    config: PathBuf,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create a configuration, a key file, the database and the first admin.
+    Init(InitArgs),
+    /// Run the server (initializing on first run if there is no configuration).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage team members.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Check the tamper-evident history.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Write a consistent copy of a SQLite database to FILE while it runs.
+    ///
+    /// The copy holds only ciphertext; keep the key file too, separately.
+    /// For PostgreSQL use pg_dump.
+    Backup {
+        /// Where to write the copy (must not exist).
+        file: PathBuf,
+    },
+    /// Manage the encryption keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Args)]
+struct InitArgs {
+    /// Directory for the database and key file, relative to the configuration file.
+    #[arg(long, default_value = "embargo-data")]
+    data_dir: String,
+    /// Use this database instead of SQLite in the data directory (e.g. postgres://...).
+    #[arg(long)]
+    database_url: Option<String>,
+    /// Name of the first admin user.
+    #[arg(long, default_value = "admin")]
+    admin: String,
+    /// Address and port the server will listen on.
+    #[arg(long)]
+    listen: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Add a user; prints a generated password once.
+    Add {
+        username: String,
+        /// viewer (reads), responder (works cases) or admin (everything).
+        #[arg(long, default_value = "responder", value_parser = parse_role)]
+        role: Role,
+    },
+    /// List users.
+    List,
+    /// Disable a user and end their sessions (their API tokens stop working).
+    Disable { username: String },
+    /// Re-enable a disabled user.
+    Enable { username: String },
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCommand {
+    /// Create an API token for a user; prints it once.
+    Create {
+        /// Whose token it is (it carries their role).
+        #[arg(long)]
+        user: String,
+        /// What it is for, such as "CI pipeline".
+        #[arg(long)]
+        name: String,
+    },
+    /// List tokens (never the secrets).
+    List,
+    /// Revoke a token by its id.
+    Revoke { id: i64 },
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Verify the hash chain of every event, that every encrypted part opens,
+    /// and that every case equals the replay of its events. Exits 1 naming the
+    /// first problem.
+    Verify,
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// Add a new key, make it active, and re-encrypt everything under it.
+    /// The old key stays in the file until `keys prune`; restart running
+    /// servers afterwards so they write with the new key.
+    Rotate,
+    /// Remove keys that no data is encrypted under any more.
+    Prune,
+    /// List the keys and which ones data is encrypted under.
+    List,
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    s.parse()
+        .map_err(|e: embargo_core::DomainError| e.to_string())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("embargo: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(commands::run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("embargo: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,469 @@
+//! What each subcommand does. The CLI is one of the two places that read the
+//! clock (the server is the other); everything below takes `now`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use embargo_core::Instant;
+use embargo_core::auth::{self, Role, token_digest};
+use embargo_core::crypto::Keyring;
+use embargo_server::ServerSettings;
+use embargo_store::{Store, StoreError, redact_url};
+
+use crate::config::{Config, ConfigError, LogFormat};
+use crate::{AuditCommand, Cli, Command, InitArgs, KeysCommand, TokenCommand, UserCommand};
+
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Domain(#[from] embargo_core::DomainError),
+    #[error("{0}")]
+    Message(String),
+}
+
+type Result<T, E = CliError> = std::result::Result<T, E>;
+
+fn message(m: impl Into<String>) -> CliError {
+    CliError::Message(m.into())
+}
+
+#[allow(clippy::disallowed_methods)]
+fn now() -> Instant {
+    embargo_core::to_millis(chrono::Utc::now())
+}
+
+pub async fn run(cli: Cli) -> Result<ExitCode> {
+    let config_path = cli.config;
+    match cli.command {
+        Command::Init(args) => {
+            let report = initialize(&config_path, &args).await?;
+            print_init_report(&report);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Serve => serve(&config_path).await,
+        Command::Migrate => {
+            let (config, keyring) = load(&config_path)?;
+            let store = Store::connect(&config.database_url, keyring).await?;
+            let applied = store.migrate(now()).await?;
+            if applied.is_empty() {
+                println!("the database schema is up to date");
+            } else {
+                println!("applied: {}", applied.join(", "));
+            }
+            store.close().await;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::User(cmd) => with_store(&config_path, |store| user(store, cmd)).await,
+        Command::Token(cmd) => with_store(&config_path, |store| token(store, cmd)).await,
+        Command::Audit(AuditCommand::Verify) => {
+            let (config, keyring) = load(&config_path)?;
+            let store = Store::connect(&config.database_url, keyring).await?;
+            let result = store.verify().await;
+            store.close().await;
+            match result {
+                Ok(report) => {
+                    println!(
+                        "audit: ok: {} events in {} cases verified; the chain is intact",
+                        report.events, report.cases
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(
+                    e @ (StoreError::Chain(_) | StoreError::Corrupt(_) | StoreError::Domain(_)),
+                ) => {
+                    eprintln!("audit: FAILED: {e}");
+                    Ok(ExitCode::FAILURE)
+                }
+                Err(e) => Err(e.into()),
+            }
+        }
+        Command::Backup { file } => {
+            with_store(&config_path, |store| async move {
+                store.backup(&file).await?;
+                println!(
+                    "backup written to {}; it is encrypted: keep a copy of the key file too",
+                    file.display()
+                );
+                Ok(())
+            })
+            .await
+        }
+        Command::Keys(cmd) => keys(&config_path, cmd).await,
+    }
+}
+
+/// Loads the configuration and the key file.
+fn load(config_path: &Path) -> Result<(Config, Keyring)> {
+    let config = Config::load(config_path)?;
+    let text = std::fs::read_to_string(&config.key_file)
+        .map_err(|e| message(format!("key file {}: {e}", config.key_file.display())))?;
+    let keyring = Keyring::from_file_text(&text)
+        .map_err(|e| message(format!("key file {}: {e}", config.key_file.display())))?;
+    Ok((config, keyring))
+}
+
+async fn with_store<F, Fut>(config_path: &Path, f: F) -> Result<ExitCode>
+where
+    F: FnOnce(Store) -> Fut,
+    Fut: std::future::Future<Output = Result<()>>,
+{
+    let (config, keyring) = load(config_path)?;
+    let store = Store::connect(&config.database_url, keyring).await?;
+    store.migrate(now()).await?;
+    let result = f(store.clone()).await;
+    store.close().await;
+    result.map(|()| ExitCode::SUCCESS)
+}
+
+// ------------------------------------------------------------------ init
+
+struct InitReport {
+    config_path: PathBuf,
+    config: Config,
+    admin: String,
+    password: String,
+}
+
+async fn initialize(config_path: &Path, args: &InitArgs) -> Result<InitReport> {
+    if config_path.exists() {
+        return Err(message(format!(
+            "{} already exists; embargo is initialized there (remove it to start over)",
+            config_path.display()
+        )));
+    }
+    auth::validate_username(&args.admin)?;
+    let base = config_path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut config = Config::new_installation(&args.data_dir, args.database_url.clone());
+    if let Some(listen) = &args.listen {
+        config.listen.clone_from(listen);
+        config.public_url = format!("http://{listen}");
+    }
+    let data_dir = base.join(&args.data_dir);
+    create_private_dir(&data_dir)?;
+    let key_path = base.join(&config.key_file);
+    if key_path.exists() {
+        return Err(message(format!(
+            "{} already exists; refusing to replace an encryption key",
+            key_path.display()
+        )));
+    }
+    let keyring = Keyring::generate();
+    write_private_file(&key_path, keyring.to_file_text().as_bytes(), false)?;
+
+    // Validate by reading back exactly what we wrote.
+    let text = config.to_file_text();
+    let resolved = Config::from_text(&text, config_path, std::iter::empty())?;
+    let store = Store::connect(&resolved.database_url, keyring).await?;
+    store.migrate(now()).await?;
+    let password = auth::generate_password();
+    let hash = auth::hash_password(&password)?;
+    store
+        .add_user(&args.admin, Role::Admin, &hash, now())
+        .await?;
+    store.close().await;
+    write_private_file(config_path, text.as_bytes(), false)?;
+    Ok(InitReport {
+        config_path: config_path.to_owned(),
+        config: resolved,
+        admin: args.admin.clone(),
+        password,
+    })
+}
+
+fn print_init_report(r: &InitReport) {
+    println!("embargo: initialized a new installation");
+    println!("  configuration   {}", r.config_path.display());
+    println!("  database        {}", redact_url(&r.config.database_url));
+    println!(
+        "  key file        {}  (back it up apart from the database: without it reports cannot be read)",
+        r.config.key_file.display()
+    );
+    println!("  admin user      {}", r.admin);
+    println!(
+        "  admin password  {}  (shown once; change it with PUT /api/v1/me/password)",
+        r.password
+    );
+}
+
+fn create_private_dir(path: &Path) -> Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder
+        .create(path)
+        .map_err(|e| message(format!("cannot create {}: {e}", path.display())))
+}
+
+/// Writes a file readable by its owner only. With `replace`, writes a
+/// temporary file and renames it over the old one, so a crash never leaves a
+/// half-written key file.
+fn write_private_file(path: &Path, contents: &[u8], replace: bool) -> Result<()> {
+    let target = if replace {
+        path.with_extension("tmp")
+    } else {
+        path.to_owned()
+    };
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true);
+    if replace {
+        options.create(true).truncate(true);
+    } else {
+        options.create_new(true);
+    }
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let err = |e: std::io::Error| message(format!("cannot write {}: {e}", target.display()));
+    let mut file = options.open(&target).map_err(err)?;
+    file.write_all(contents).map_err(err)?;
+    file.sync_all().map_err(err)?;
+    if replace {
+        std::fs::rename(&target, path)
+            .map_err(|e| message(format!("cannot replace {}: {e}", path.display())))?;
+    }
+    Ok(())
+}
+
+// ------------------------------------------------------------------ serve
+
+async fn serve(config_path: &Path) -> Result<ExitCode> {
+    if !config_path.exists() {
+        println!(
+            "embargo: no configuration at {}; setting up a new installation on SQLite",
+            config_path.display()
+        );
+        let args = InitArgs {
+            data_dir: "embargo-data".into(),
+            database_url: None,
+            admin: "admin".into(),
+            listen: None,
+        };
+        let report = initialize(config_path, &args).await?;
+        print_init_report(&report);
+    }
+    let (config, keyring) = load(config_path)?;
+    init_logging(config.log_format);
+    let store = Store::connect(&config.database_url, keyring).await?;
+    let applied = store.migrate(now()).await?;
+    if !applied.is_empty() {
+        tracing::info!(migrations = %applied.join(", "), "applied database migrations");
+    }
+    let settings = ServerSettings {
+        max_body_bytes: config.max_body_bytes,
+        secure_cookies: config.public_url.starts_with("https://"),
+        session_ttl: Duration::from_secs(config.session_hours * 3600),
+    };
+    let app = embargo_server::app(store.clone(), settings, embargo_server::system_clock());
+    let listener = tokio::net::TcpListener::bind(&config.listen)
+        .await
+        .map_err(|e| message(format!("cannot listen on {}: {e}", config.listen)))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| message(format!("cannot read the listening address: {e}")))?;
+    println!(
+        "embargo: listening on http://{addr}  (database {})",
+        redact_url(&config.database_url)
+    );
+    tracing::info!(%addr, "listening");
+    let housekeeping = tokio::spawn(purge_sessions_hourly(store.clone()));
+    embargo_server::serve(listener, app, shutdown_signal())
+        .await
+        .map_err(|e| message(format!("server error: {e}")))?;
+    housekeeping.abort();
+    store.close().await;
+    println!("embargo: stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn purge_sessions_hourly(store: Store) {
+    let mut tick = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        tick.tick().await;
+        if let Err(e) = store.purge_sessions(now()).await {
+            tracing::warn!(error = %e, "could not purge expired sessions");
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down");
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("EMBARGO_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
+// ------------------------------------------------------------------ users and tokens
+
+async fn user(store: Store, cmd: UserCommand) -> Result<()> {
+    match cmd {
+        UserCommand::Add { username, role } => {
+            auth::validate_username(&username)?;
+            let password = auth::generate_password();
+            let hash = auth::hash_password(&password)?;
+            let user = store.add_user(&username, role, &hash, now()).await?;
+            println!("added {} ({})", user.username, user.role);
+            println!("password: {password}  (shown once)");
+        }
+        UserCommand::List => {
+            let users = store.list_users().await?;
+            println!("{:<32} {:<10} {:<9} created", "username", "role", "status");
+            for u in users {
+                println!(
+                    "{:<32} {:<10} {:<9} {}",
+                    u.username,
+                    u.role,
+                    if u.disabled { "disabled" } else { "active" },
+                    u.created_at.format("%Y-%m-%d %H:%M UTC")
+                );
+            }
+        }
+        UserCommand::Disable { username } => {
+            store.set_user_disabled(&username, true).await?;
+            println!("disabled {username}; their sessions ended and their tokens stop working");
+        }
+        UserCommand::Enable { username } => {
+            store.set_user_disabled(&username, false).await?;
+            println!("enabled {username}");
+        }
+    }
+    Ok(())
+}
+
+async fn token(store: Store, cmd: TokenCommand) -> Result<()> {
+    match cmd {
+        TokenCommand::Create { user, name } => {
+            let owner = store.user(&user).await?;
+            let secret = auth::generate_token(embargo_server::auth::TOKEN_PREFIX);
+            let record = store
+                .create_api_token(owner.id, &name, &token_digest(&secret), now())
+                .await?;
+            println!(
+                "token {} for {} ({}):",
+                record.id, owner.username, record.name
+            );
+            println!("{secret}");
+            eprintln!("shown once: store it now. Send it as `Authorization: Bearer TOKEN`.");
+        }
+        TokenCommand::List => {
+            println!("{:>5} {:<24} {:<32} status", "id", "user", "name");
+            for t in store.list_api_tokens(None).await? {
+                let status = match t.revoked_at {
+                    Some(at) => format!("revoked {}", at.format("%Y-%m-%d")),
+                    None => "active".into(),
+                };
+                println!("{:>5} {:<24} {:<32} {status}", t.id, t.username, t.name);
+            }
+        }
+        TokenCommand::Revoke { id } => {
+            let t = store.revoke_api_token(id, now()).await?;
+            println!("revoked token {} ({}, {})", t.id, t.name, t.username);
+        }
+    }
+    Ok(())
+}
+
+// ------------------------------------------------------------------ keys
+
+async fn keys(config_path: &Path, cmd: KeysCommand) -> Result<ExitCode> {
+    let (config, mut keyring) = load(config_path)?;
+    match cmd {
+        KeysCommand::List => {
+            let store = Store::connect(&config.database_url, keyring.clone()).await?;
+            let used = store.keys_in_use().await?;
+            store.close().await;
+            for id in keyring.key_ids() {
+                let active = if id == keyring.active_id() {
+                    " (active)"
+                } else {
+                    ""
+                };
+                let in_use = if used.iter().any(|u| u == id) {
+                    "data encrypted under it"
+                } else {
+                    "unused"
+                };
+                println!("{id}{active}: {in_use}");
+            }
+            for missing in used
+                .iter()
+                .filter(|u| !keyring.key_ids().any(|k| k == u.as_str()))
+            {
+                println!("{missing}: MISSING from the key file, data under it cannot be read");
+            }
+        }
+        KeysCommand::Rotate => {
+            let new_id = keyring.add_key();
+            // Save the new key before any data is encrypted under it.
+            write_private_file(&config.key_file, keyring.to_file_text().as_bytes(), true)?;
+            let store = Store::connect(&config.database_url, keyring).await?;
+            let count = store.reencrypt().await?;
+            store.close().await;
+            println!(
+                "new active key {new_id}; re-encrypted {count} values. Restart running servers, \
+                 then run `embargo keys prune` to remove keys no longer in use."
+            );
+        }
+        KeysCommand::Prune => {
+            let store = Store::connect(&config.database_url, keyring.clone()).await?;
+            let used = store.keys_in_use().await?;
+            store.close().await;
+            let unused: Vec<String> = keyring
+                .key_ids()
+                .filter(|id| *id != keyring.active_id() && !used.iter().any(|u| u == id))
+                .map(str::to_owned)
+                .collect();
+            for id in &unused {
+                keyring.remove_key(id);
+            }
+            if !unused.is_empty() {
+                write_private_file(&config.key_file, keyring.to_file_text().as_bytes(), true)?;
+            }
+            println!(
+                "removed {} unused key(s){}",
+                unused.len(),
+                if unused.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", unused.join(", "))
+                }
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

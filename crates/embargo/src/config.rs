@@ -1,0 +1,323 @@
+//! The configuration file (TOML) and its `EMBARGO_*` environment overrides.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// Everything `embargo.toml` can say. Unknown keys are errors.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Address and port to listen on.
+    #[serde(default = "default_listen")]
+    pub listen: String,
+    /// `sqlite://PATH` (relative paths are relative to this file) or `postgres://...`.
+    pub database_url: String,
+    /// The encryption key file (relative to this file). Keep it apart from database backups.
+    pub key_file: PathBuf,
+    /// The address users reach embargo at; `https://` turns on Secure cookies.
+    #[serde(default = "default_public_url")]
+    pub public_url: String,
+    /// Largest request body accepted, in bytes.
+    #[serde(default = "default_max_body_bytes")]
+    pub max_body_bytes: usize,
+    /// How long a login lasts, in hours.
+    #[serde(default = "default_session_hours")]
+    pub session_hours: u64,
+    /// `text` or `json` log lines.
+    #[serde(default = "default_log_format")]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+fn default_listen() -> String {
+    "127.0.0.1:8080".into()
+}
+fn default_public_url() -> String {
+    "http://127.0.0.1:8080".into()
+}
+fn default_max_body_bytes() -> usize {
+    1024 * 1024
+}
+fn default_session_hours() -> u64 {
+    12
+}
+fn default_log_format() -> LogFormat {
+    LogFormat::Text
+}
+
+/// Environment variables that override keys of the file, by key.
+const OVERRIDES: &[(&str, &str)] = &[
+    ("EMBARGO_LISTEN", "listen"),
+    ("EMBARGO_DATABASE_URL", "database_url"),
+    ("EMBARGO_KEY_FILE", "key_file"),
+    ("EMBARGO_PUBLIC_URL", "public_url"),
+    ("EMBARGO_MAX_BODY_BYTES", "max_body_bytes"),
+    ("EMBARGO_SESSION_HOURS", "session_hours"),
+    ("EMBARGO_LOG_FORMAT", "log_format"),
+];
+
+/// Other `EMBARGO_*` variables embargo reads; anything else is a typo.
+const OTHER_VARIABLES: &[&str] = &["EMBARGO_CONFIG", "EMBARGO_LOG"];
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Invalid { path: String, message: String },
+    #[error("environment variable {name}: {message}")]
+    Env { name: String, message: String },
+}
+
+impl Config {
+    /// A configuration for a new installation with its data in `data_dir`
+    /// (paths written relative to the configuration file's directory).
+    pub fn new_installation(data_dir: &str, database_url: Option<String>) -> Config {
+        Config {
+            listen: default_listen(),
+            database_url: database_url.unwrap_or_else(|| format!("sqlite://{data_dir}/embargo.db")),
+            key_file: PathBuf::from(format!("{data_dir}/keys")),
+            public_url: default_public_url(),
+            max_body_bytes: default_max_body_bytes(),
+            session_hours: default_session_hours(),
+            log_format: default_log_format(),
+        }
+    }
+
+    /// Reads `path`, applies environment overrides, and resolves relative
+    /// paths against the file's directory.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: shown.clone(),
+            source,
+        })?;
+        Self::from_text(&text, path, std::env::vars())
+    }
+
+    pub fn from_text(
+        text: &str,
+        path: &Path,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, ConfigError> {
+        let shown = path.display().to_string();
+        let mut table: toml::Table = toml::from_str(text).map_err(|e| ConfigError::Invalid {
+            path: shown.clone(),
+            message: e.to_string().trim_end().to_owned(),
+        })?;
+        for (name, value) in env {
+            if !name.starts_with("EMBARGO_") || name.starts_with("EMBARGO_TEST_") {
+                continue;
+            }
+            if OTHER_VARIABLES.contains(&name.as_str()) {
+                continue;
+            }
+            let Some((_, key)) = OVERRIDES.iter().find(|(n, _)| *n == name) else {
+                return Err(ConfigError::Env {
+                    message: format!(
+                        "not a setting embargo knows; the overrides are {}",
+                        OVERRIDES
+                            .iter()
+                            .map(|(n, _)| *n)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                    name,
+                });
+            };
+            let parsed = match *key {
+                "max_body_bytes" | "session_hours" => {
+                    toml::Value::Integer(value.trim().parse().map_err(|_| ConfigError::Env {
+                        name: name.clone(),
+                        message: "must be a whole number".into(),
+                    })?)
+                }
+                _ => toml::Value::String(value),
+            };
+            table.insert((*key).to_owned(), parsed);
+        }
+        let mut config: Config =
+            table
+                .try_into()
+                .map_err(|e: toml::de::Error| ConfigError::Invalid {
+                    path: shown.clone(),
+                    message: e.to_string().trim_end().to_owned(),
+                })?;
+        config.check(&shown)?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        config.resolve_paths(base);
+        Ok(config)
+    }
+
+    fn check(&self, shown: &str) -> Result<(), ConfigError> {
+        let invalid = |message: String| ConfigError::Invalid {
+            path: shown.to_owned(),
+            message,
+        };
+        if self.listen.parse::<SocketAddr>().is_err() {
+            return Err(invalid(format!(
+                "listen: `{}` is not an address and port such as 127.0.0.1:8080",
+                self.listen
+            )));
+        }
+        embargo_store::Backend::of_url(&self.database_url).map_err(|e| invalid(e.to_string()))?;
+        if !(self.public_url.starts_with("http://") || self.public_url.starts_with("https://")) {
+            return Err(invalid(
+                "public_url: must start with http:// or https://".into(),
+            ));
+        }
+        if !(1024..=1024 * 1024 * 1024).contains(&self.max_body_bytes) {
+            return Err(invalid(
+                "max_body_bytes: must be between 1024 and 1073741824".into(),
+            ));
+        }
+        if !(1..=24 * 30).contains(&self.session_hours) {
+            return Err(invalid("session_hours: must be between 1 and 720".into()));
+        }
+        Ok(())
+    }
+
+    fn resolve_paths(&mut self, base: &Path) {
+        if self.key_file.is_relative() {
+            self.key_file = base.join(&self.key_file);
+        }
+        if let Some(rest) = self.database_url.strip_prefix("sqlite://") {
+            let (file, query) = rest
+                .split_once('?')
+                .map_or((rest, None), |(f, q)| (f, Some(q)));
+            if !file.starts_with('/') && !file.starts_with(":memory:") {
+                let joined = base.join(file);
+                self.database_url = format!(
+                    "sqlite://{}{}",
+                    joined.display(),
+                    query.map(|q| format!("?{q}")).unwrap_or_default()
+                );
+            }
+        }
+    }
+
+    /// The file's text, with comments explaining each key.
+    pub fn to_file_text(&self) -> String {
+        format!(
+            "# embargo configuration. Every key can be overridden by an environment\n\
+             # variable: EMBARGO_LISTEN, EMBARGO_DATABASE_URL, EMBARGO_KEY_FILE,\n\
+             # EMBARGO_PUBLIC_URL, EMBARGO_MAX_BODY_BYTES, EMBARGO_SESSION_HOURS,\n\
+             # EMBARGO_LOG_FORMAT. Relative paths are relative to this file.\n\n\
+             # Address and port to listen on.\nlisten = {listen}\n\n\
+             # sqlite://PATH for the embedded store, or postgres://USER@HOST/DB for a shared one.\n\
+             database_url = {db}\n\n\
+             # Encryption keys for report contents. Keep this file secret and back it up\n\
+             # separately from the database: without it, reports cannot be read.\n\
+             key_file = {key}\n\n\
+             # The address people reach embargo at. With https://, cookies are marked Secure.\n\
+             public_url = {public}\n\n\
+             # Largest request body accepted, in bytes.\nmax_body_bytes = {max}\n\n\
+             # How long a login lasts, in hours.\nsession_hours = {hours}\n\n\
+             # Log format: \"text\" or \"json\".\nlog_format = \"{format}\"\n",
+            listen = toml::Value::String(self.listen.clone()),
+            db = toml::Value::String(self.database_url.clone()),
+            key = toml::Value::String(self.key_file.display().to_string()),
+            public = toml::Value::String(self.public_url.clone()),
+            max = self.max_body_bytes,
+            hours = self.session_hours,
+            format = match self.log_format {
+                LogFormat::Text => "text",
+                LogFormat::Json => "json",
+            },
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str, env: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        Config::from_text(
+            text,
+            Path::new("/etc/embargo/embargo.toml"),
+            env.iter().map(|(a, b)| ((*a).to_owned(), (*b).to_owned())),
+        )
+    }
+
+    const MINIMAL: &str = "database_url = \"sqlite://data/e.db\"\nkey_file = \"data/keys\"\n";
+
+    #[test]
+    fn written_file_reads_back_with_paths_resolved() {
+        let c = Config::new_installation("embargo-data", None);
+        let back = parse(&c.to_file_text(), &[]).unwrap();
+        assert_eq!(
+            back.database_url,
+            "sqlite:///etc/embargo/embargo-data/embargo.db"
+        );
+        assert_eq!(
+            back.key_file,
+            PathBuf::from("/etc/embargo/embargo-data/keys")
+        );
+        assert_eq!(back.listen, "127.0.0.1:8080");
+    }
+
+    #[test]
+    fn unknown_key_is_named() {
+        let err = parse(&format!("{MINIMAL}listne = \"0.0.0.0:1\"\n"), &[])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("listne"), "{err}");
+        assert!(err.contains("embargo.toml"), "{err}");
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let err = parse(&format!("{MINIMAL}listen = \"everywhere\"\n"), &[])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("listen"), "{err}");
+        let err = parse(&format!("{MINIMAL}max_body_bytes = \"big\"\n"), &[])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("max_body_bytes"), "{err}");
+        let err = parse("key_file = \"k\"\n", &[]).unwrap_err().to_string();
+        assert!(err.contains("database_url"), "{err}");
+        let err = parse("database_url = \"mysql://x\"\nkey_file = \"k\"\n", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("database_url"), "{err}");
+    }
+
+    #[test]
+    fn environment_overrides_and_typos() {
+        let c = parse(
+            MINIMAL,
+            &[
+                ("EMBARGO_LISTEN", "0.0.0.0:9000"),
+                ("EMBARGO_MAX_BODY_BYTES", "2048"),
+                ("EMBARGO_TEST_POSTGRES_URL", "x"),
+                ("PATH", "/bin"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            (c.listen.as_str(), c.max_body_bytes),
+            ("0.0.0.0:9000", 2048)
+        );
+        let err = parse(MINIMAL, &[("EMBARGO_DATABSE_URL", "x")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("EMBARGO_DATABSE_URL"), "{err}");
+        let err = parse(MINIMAL, &[("EMBARGO_SESSION_HOURS", "many")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("EMBARGO_SESSION_HOURS"), "{err}");
+    }
+}

@@ -1,0 +1,274 @@
+use std::process::{Command, Stdio};
+
+use serde_json::{Value, json};
+
+use crate::{BIN, embargo_in, install, installations, read_listening_url, stderr, stdout, stop};
+
+fn case_body(title: &str) -> Value {
+    json!({
+        "title": title,
+        "product": "Dock Certs",
+        "reporter": {"contact": "r@example.org"},
+        "report": {"summary": "s", "description": "MARKER-cli-description"}
+    })
+}
+
+#[tokio::test]
+async fn first_run_serve_sets_up_and_the_printed_admin_can_log_in_and_create_a_case() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(BIN)
+        .arg("serve")
+        .current_dir(dir.path())
+        .env_remove("EMBARGO_CONFIG")
+        .env("EMBARGO_LISTEN", "127.0.0.1:0")
+        .env("EMBARGO_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The first-run report comes before the listening line; read both.
+    let stdout = child.stdout.take().unwrap();
+    let mut reader = std::io::BufReader::new(stdout);
+    let mut printed = String::new();
+    let url = loop {
+        let mut line = String::new();
+        assert!(
+            std::io::BufRead::read_line(&mut reader, &mut line).unwrap() > 0,
+            "{printed}"
+        );
+        printed.push_str(&line);
+        if let Some(rest) = line.strip_prefix("embargo: listening on ") {
+            break rest.split_whitespace().next().unwrap().to_owned();
+        }
+    };
+    std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
+    assert!(
+        printed.contains("embargo.toml") && printed.contains("embargo-data"),
+        "{printed}"
+    );
+    let password = printed
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("admin password"))
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned();
+    let key_mode = std::fs::metadata(dir.path().join("embargo-data/keys")).unwrap();
+    assert_eq!(
+        std::os::unix::fs::PermissionsExt::mode(&key_mode.permissions()) & 0o777,
+        0o600
+    );
+
+    let http = reqwest::Client::new();
+    let r = http
+        .post(format!("{url}/api/v1/session"))
+        .json(&json!({"username": "admin", "password": password}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let cookie = r.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let csrf = r.json::<Value>().await.unwrap()["csrf_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = http
+        .post(format!("{url}/api/v1/cases"))
+        .header("cookie", cookie)
+        .header("x-csrf-token", csrf)
+        .json(&case_body("first case"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["reference"]
+            .as_str()
+            .unwrap()
+            .len(),
+        13
+    );
+    stop(&mut child);
+
+    // A second start reuses the installation and prints no new password.
+    let mut child = Command::new(BIN)
+        .arg("serve")
+        .current_dir(dir.path())
+        .env_remove("EMBARGO_CONFIG")
+        .env("EMBARGO_LISTEN", "127.0.0.1:0")
+        .env("EMBARGO_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let url = read_listening_url(&mut child);
+    let r = http
+        .post(format!("{url}/api/v1/session"))
+        .json(&json!({"username": "admin", "password": password}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    stop(&mut child);
+}
+
+#[tokio::test]
+async fn audit_verify_passes_then_names_the_edited_event() {
+    for inst in installations().await {
+        let (mut child, url) = inst.serve();
+        let http = reqwest::Client::new();
+        for i in 0..3 {
+            let r = http
+                .post(format!("{url}/api/v1/cases"))
+                .bearer_auth(&inst.token)
+                .json(&case_body(&format!("case {i}")))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status().as_u16(), 201);
+        }
+        stop(&mut child);
+        let out = inst.embargo(&["audit", "verify"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(
+            stdout(&out).contains("3 events in 3 cases"),
+            "{}",
+            stdout(&out)
+        );
+
+        // Tamper directly in the database.
+        let config = std::fs::read_to_string(inst.config()).unwrap();
+        let url_line = config
+            .lines()
+            .find(|l| l.starts_with("database_url"))
+            .unwrap();
+        let db_url = url_line.split('"').nth(1).unwrap();
+        let db_url = if let Some(path) = db_url.strip_prefix("sqlite://") {
+            if path.starts_with('/') {
+                db_url.to_owned()
+            } else {
+                format!("sqlite://{}", inst.dir.path().join(path).display())
+            }
+        } else {
+            db_url.to_owned()
+        };
+        sqlx::any::install_default_drivers();
+        let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&db_url)
+            .await
+            .unwrap();
+        sqlx::query("UPDATE events SET at = at + 1 WHERE seq = 2")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        drop(conn);
+        let out = inst.embargo(&["audit", "verify"]);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(stderr(&out).contains("event 2 (EMB-"), "{}", stderr(&out));
+    }
+}
+
+#[tokio::test]
+async fn keys_rotate_and_prune_keep_every_case_readable() {
+    let inst = install(None);
+    let (mut child, url) = inst.serve();
+    let http = reqwest::Client::new();
+    let r = http
+        .post(format!("{url}/api/v1/cases"))
+        .bearer_auth(&inst.token)
+        .json(&case_body("before rotation"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    stop(&mut child);
+
+    let out = inst.embargo(&["keys", "rotate"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("new active key k2"),
+        "{}",
+        stdout(&out)
+    );
+    let out = inst.embargo(&["keys", "list"]);
+    assert!(
+        stdout(&out).contains("k1: unused") && stdout(&out).contains("k2 (active)"),
+        "{}",
+        stdout(&out)
+    );
+    let out = inst.embargo(&["keys", "prune"]);
+    assert!(
+        stdout(&out).contains("removed 1 unused key(s): k1"),
+        "{}",
+        stdout(&out)
+    );
+    let keys = std::fs::read_to_string(inst.dir.path().join("embargo-data/keys")).unwrap();
+    assert!(!keys.contains("key k1 "));
+    let out = inst.embargo(&["audit", "verify"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let (mut child, url) = inst.serve();
+    let r = http
+        .get(format!("{url}/api/v1/cases/EMB-2026-0001"))
+        .bearer_auth(&inst.token)
+        .send()
+        .await
+        .unwrap();
+    // The reference year follows the clock; read whatever was created.
+    let list: Value = http
+        .get(format!("{url}/api/v1/cases"))
+        .bearer_auth(&inst.token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(r.status().is_success() || r.status().as_u16() == 404);
+    assert_eq!(
+        list["cases"][0]["report"]["description"],
+        "MARKER-cli-description"
+    );
+    stop(&mut child);
+
+    let backup = inst.dir.path().join("copy.db");
+    let out = inst.embargo(&["backup", backup.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let bytes = std::fs::read(&backup).unwrap();
+    assert!(
+        !bytes.windows(14).any(|w| w == b"MARKER-cli-des"),
+        "the backup is encrypted"
+    );
+}
+
+#[test]
+fn configuration_errors_name_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("embargo.toml"),
+        "database_url = \"sqlite://e.db\"\nkey_file = \"keys\"\nlisen = \"127.0.0.1:1\"\n",
+    )
+    .unwrap();
+    let out = embargo_in(dir.path(), &["migrate"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("lisen"), "{}", stderr(&out));
+
+    let out = Command::new(BIN)
+        .args(["migrate"])
+        .current_dir(dir.path())
+        .env("EMBARGO_DATABSE_URL", "x")
+        .output()
+        .unwrap();
+    assert!(stderr(&out).contains("EMBARGO_DATABSE_URL") || stderr(&out).contains("lisen"));
+
+    let out = embargo_in(dir.path(), &["init"]);
+    assert_eq!(out.status.code(), Some(1), "init refuses to overwrite");
+    assert!(stderr(&out).contains("already exists"));
+
+    let out = embargo_in(dir.path(), &["--help"]);
+    assert!(stdout(&out).contains("serve") && stdout(&out).contains("audit"));
+}

@@ -1,0 +1,150 @@
+//! The `embargo` binary as a user runs it: first run, crash safety under
+//! `kill -9`, audit, keys, backups and configuration errors.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    missing_debug_implementations
+)]
+
+mod cli;
+mod crash;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+use embargo_store::testing::TestDatabase;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_embargo");
+
+/// A directory holding one installation, removed afterwards.
+pub struct Installation {
+    pub dir: tempfile::TempDir,
+    pub token: String,
+    pub password: String,
+    _db: Option<TestDatabase>,
+}
+
+impl Installation {
+    pub fn config(&self) -> PathBuf {
+        self.dir.path().join("embargo.toml")
+    }
+
+    pub fn embargo(&self, args: &[&str]) -> Output {
+        embargo_in(self.dir.path(), args)
+    }
+
+    /// Starts `embargo serve` on a free port; returns the child and its base URL.
+    pub fn serve(&self) -> (Child, String) {
+        let mut child = Command::new(BIN)
+            .args(["serve"])
+            .current_dir(self.dir.path())
+            .env("EMBARGO_LISTEN", "127.0.0.1:0")
+            .env("EMBARGO_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let url = read_listening_url(&mut child);
+        (child, url)
+    }
+}
+
+/// Reads the server's stdout until it says where it listens.
+pub fn read_listening_url(child: &mut Child) -> String {
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    loop {
+        let line = lines
+            .next()
+            .expect("server exited before listening")
+            .unwrap();
+        if let Some(rest) = line.strip_prefix("embargo: listening on ") {
+            let url = rest.split_whitespace().next().unwrap().to_owned();
+            // Keep draining stdout so the server never blocks on a full pipe.
+            std::thread::spawn(move || for _ in lines {});
+            return url;
+        }
+    }
+}
+
+pub fn embargo_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .env_remove("EMBARGO_CONFIG")
+        .output()
+        .unwrap()
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// `embargo init` in a fresh directory (on `db` if given, else SQLite), plus an
+/// admin API token.
+pub fn install(db: Option<TestDatabase>) -> Installation {
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = vec!["init".to_owned()];
+    if let Some(db) = &db {
+        args.push("--database-url".into());
+        args.push(db.url.clone());
+    }
+    let args_ref: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = embargo_in(dir.path(), &args_ref);
+    assert!(out.status.success(), "init: {}", stderr(&out));
+    let password = stdout(&out)
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("admin password"))
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned();
+    let out = embargo_in(
+        dir.path(),
+        &["token", "create", "--user", "admin", "--name", "tests"],
+    );
+    assert!(out.status.success(), "token: {}", stderr(&out));
+    let token = stdout(&out).lines().nth(1).unwrap().trim().to_owned();
+    assert!(token.starts_with("emb_"));
+    Installation {
+        dir,
+        token,
+        password,
+        _db: db,
+    }
+}
+
+/// Every backend available: SQLite always, PostgreSQL when configured.
+pub async fn installations() -> Vec<Installation> {
+    let mut out = vec![install(None)];
+    if let Some(db) = TestDatabase::postgres().await.unwrap() {
+        out.push(install(Some(db)));
+    }
+    out
+}
+
+pub fn kill9(child: &mut Child) {
+    // Child::kill sends SIGKILL on Unix: no shutdown code runs.
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+pub fn stop(child: &mut Child) {
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    for _ in 0..50 {
+        if child.try_wait().unwrap().is_some() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    kill9(child);
+}

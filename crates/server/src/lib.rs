@@ -36,7 +36,7 @@ use crate::error::ApiError;
             `POST /api/v1/session` and send the session cookie with the `X-CSRF-Token` \
             header on every request that changes data. Errors are \
             `{\"error\": {\"code\", \"message\", \"field\"?}}`.",
-        license(name = "AGPL-3.0-only", identifier = "AGPL-3.0-only")
+        license(name = "Apache-2.0", identifier = "Apache-2.0")
     ),
     modifiers(&SecuritySchemes),
     security(("bearer" = []), ("session" = [])),

@@ -19,7 +19,10 @@ use serde_json::json;
 use tokio::sync::Semaphore;
 
 fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 struct Figures {
@@ -36,11 +39,19 @@ async fn run(db: &TestDatabase, cases: usize, reads: usize, concurrency: usize) 
     let now = chrono::Utc::now();
     store.migrate(now).await.unwrap();
     let user = store
-        .add_user("bench", Role::Responder, &hash_password("benchmark password").unwrap(), now)
+        .add_user(
+            "bench",
+            Role::Responder,
+            &hash_password("benchmark password").unwrap(),
+            now,
+        )
         .await
         .unwrap();
     let token = generate_token("emb_");
-    store.create_api_token(user.id, "bench", &token_digest(&token), now).await.unwrap();
+    store
+        .create_api_token(user.id, "bench", &token_digest(&token), now)
+        .await
+        .unwrap();
     let router = app(store.clone(), ServerSettings::default(), system_clock());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -76,13 +87,23 @@ async fn run(db: &TestDatabase, cases: usize, reads: usize, concurrency: usize) 
     let references = Arc::new(references);
     let mut tasks = Vec::with_capacity(reads);
     for i in 0..reads {
-        let (http, base, token, limit, refs) =
-            (http.clone(), base.clone(), token.clone(), limit.clone(), references.clone());
+        let (http, base, token, limit, refs) = (
+            http.clone(),
+            base.clone(),
+            token.clone(),
+            limit.clone(),
+            references.clone(),
+        );
         tasks.push(tokio::spawn(async move {
             let _permit = limit.acquire().await.unwrap();
             let reference = &refs[(i * 7919) % refs.len()];
             let t = Instant::now();
-            let r = http.get(format!("{base}/api/v1/cases/{reference}")).bearer_auth(token).send().await.unwrap();
+            let r = http
+                .get(format!("{base}/api/v1/cases/{reference}"))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap();
             assert_eq!(r.status().as_u16(), 200);
             let _ = r.bytes().await.unwrap();
             t.elapsed()
@@ -111,7 +132,10 @@ fn main() {
     let cases = env_usize("EMBARGO_BENCH_CASES", 2000);
     let reads = env_usize("EMBARGO_BENCH_READS", 5000);
     let concurrency = env_usize("EMBARGO_BENCH_CONCURRENCY", 32);
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(async {
         println!(
             "cases: {cases} created with {concurrency} concurrent clients, then {reads} reads of a case with its history"

@@ -214,6 +214,25 @@ impl FromStr for Severity {
     }
 }
 
+/// How exposed the affected component is (policy 003's "contextualized
+/// analysis of the exposure"): high exposure shortens remediation deadlines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Exposure {
+    High,
+    Normal,
+}
+
+impl Exposure {
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Exposure::High => "high",
+            Exposure::Normal => "normal",
+        }
+    }
+}
+
 /// Who reported the vulnerability. With no contact the reporter is anonymous
 /// (and cannot be written to); a name or handle is what credits use.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -315,6 +334,9 @@ pub struct NewCase {
     #[serde(default)]
     pub reporter: Reporter,
     pub report: ReportContent,
+    /// The reporter's own disclosure deadline, if they set one (policy 001, 2.1.3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reporter_deadline: Option<DateTime<Utc>>,
 }
 
 impl NewCase {
@@ -325,6 +347,7 @@ impl NewCase {
             product: text::single_line("product", &self.product, 100)?,
             reporter: self.reporter.validated()?,
             report: self.report.validated()?,
+            reporter_deadline: self.reporter_deadline.map(crate::to_millis),
         })
     }
 }
@@ -352,11 +375,19 @@ pub enum Command {
     },
     Disclose {},
     Close {},
+    /// `rule` names the policy's scope rule the decision cites; the server
+    /// then fills `reason` with the rule's text for the reporter.
     NotAVulnerability {
+        #[serde(default)]
         reason: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rule: Option<String>,
     },
     OutOfScope {
+        #[serde(default)]
         reason: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rule: Option<String>,
     },
     Duplicate {
         of: CaseRef,
@@ -371,6 +402,19 @@ pub enum Command {
     },
     AddNote {
         text: String,
+    },
+    SetExposure {
+        exposure: Exposure,
+    },
+    /// Record (or clear, with no `deadline`) the reporter's own disclosure deadline.
+    SetReporterDeadline {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        deadline: Option<DateTime<Utc>>,
+    },
+    /// Impacted customers have been notified (stops the customer-notice clock).
+    RecordCustomerNotice {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
     },
 }
 
@@ -396,6 +440,9 @@ impl Command {
             Command::Reopen { .. } => "reopen",
             Command::SetSeverity { .. } => "set_severity",
             Command::AddNote { .. } => "add_note",
+            Command::SetExposure { .. } => "set_exposure",
+            Command::SetReporterDeadline { .. } => "set_reporter_deadline",
+            Command::RecordCustomerNotice { .. } => "record_customer_notice",
         }
     }
 
@@ -418,9 +465,11 @@ impl Command {
             Command::Close {},
             Command::NotAVulnerability {
                 reason: String::new(),
+                rule: None,
             },
             Command::OutOfScope {
                 reason: String::new(),
+                rule: None,
             },
             Command::Duplicate {
                 of: CaseRef::new(0, 1),
@@ -433,6 +482,11 @@ impl Command {
             Command::AddNote {
                 text: String::new(),
             },
+            Command::SetExposure {
+                exposure: Exposure::Normal,
+            },
+            Command::SetReporterDeadline { deadline: None },
+            Command::RecordCustomerNotice { note: None },
         ]
     }
 }
@@ -452,7 +506,11 @@ pub fn next_state(
         S::Received | S::Acknowledged | S::Triage | S::WaitingOnReporter
     );
     match command {
-        Command::SetSeverity { .. } | Command::AddNote { .. } => Some(state),
+        Command::SetSeverity { .. }
+        | Command::AddNote { .. }
+        | Command::SetExposure { .. }
+        | Command::SetReporterDeadline { .. }
+        | Command::RecordCustomerNotice { .. } => Some(state),
         Command::Acknowledge { .. } => (state == S::Received).then_some(S::Acknowledged),
         Command::StartTriage { .. } => {
             matches!(state, S::Received | S::Acknowledged).then_some(S::Triage)
@@ -505,6 +563,8 @@ pub enum EventKind {
         product: String,
         reporter: Reporter,
         report: ReportContent,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reporter_deadline: Option<DateTime<Utc>>,
     },
     StateChanged {
         from: CaseState,
@@ -518,6 +578,9 @@ pub enum EventKind {
         patch_available_at: Option<DateTime<Utc>>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         release_version: Option<String>,
+        /// The policy scope rule a rejection cites.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rule: Option<String>,
     },
     SeverityChanged {
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -526,6 +589,29 @@ pub enum EventKind {
     },
     NoteAdded {
         text: String,
+    },
+    ExposureChanged {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from: Option<Exposure>,
+        to: Exposure,
+    },
+    ReporterDeadlineSet {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        deadline: Option<DateTime<Utc>>,
+    },
+    CustomersNotified {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+    },
+    /// A policy clock passed its warning threshold (raised by the scheduler).
+    ClockWarning {
+        clock: String,
+        due: DateTime<Utc>,
+    },
+    /// A policy clock passed its deadline unmet (raised by the scheduler).
+    ClockBreached {
+        clock: String,
+        due: DateTime<Utc>,
     },
 }
 
@@ -538,6 +624,11 @@ impl EventKind {
             EventKind::StateChanged { .. } => "state_changed",
             EventKind::SeverityChanged { .. } => "severity_changed",
             EventKind::NoteAdded { .. } => "note_added",
+            EventKind::ExposureChanged { .. } => "exposure_changed",
+            EventKind::ReporterDeadlineSet { .. } => "reporter_deadline_set",
+            EventKind::CustomersNotified { .. } => "customers_notified",
+            EventKind::ClockWarning { .. } => "clock_warning",
+            EventKind::ClockBreached { .. } => "clock_breached",
         }
     }
 
@@ -573,6 +664,11 @@ pub struct Case {
     pub patch_available_at: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub release_version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exposure: Option<Exposure>,
+    /// The reporter's own disclosure deadline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reporter_deadline: Option<DateTime<Utc>>,
     /// How many events the case has had; it grows by one with each.
     pub revision: u32,
 }
@@ -590,6 +686,7 @@ impl Case {
             product: request.product,
             reporter: request.reporter,
             report: request.report,
+            reporter_deadline: request.reporter_deadline,
         };
         let case = Case::created(reference, &event, now)?;
         Ok((case, event))
@@ -601,6 +698,7 @@ impl Case {
             product,
             reporter,
             report,
+            reporter_deadline,
         } = event
         else {
             return Err(DomainError::Replay(format!(
@@ -623,6 +721,8 @@ impl Case {
             duplicate_of: None,
             patch_available_at: None,
             release_version: None,
+            exposure: None,
+            reporter_deadline: *reporter_deadline,
             revision: 1,
         })
     }
@@ -669,7 +769,12 @@ impl Case {
                 self.state = *to;
             }
             EventKind::SeverityChanged { to, .. } => self.severity = Some(*to),
-            EventKind::NoteAdded { .. } => {}
+            EventKind::ExposureChanged { to, .. } => self.exposure = Some(*to),
+            EventKind::ReporterDeadlineSet { deadline } => self.reporter_deadline = *deadline,
+            EventKind::NoteAdded { .. }
+            | EventKind::CustomersNotified { .. }
+            | EventKind::ClockWarning { .. }
+            | EventKind::ClockBreached { .. } => {}
         }
         self.updated_at = at;
         self.revision += 1;
@@ -717,6 +822,7 @@ pub fn decide(case: &Case, command: &Command, now: Instant) -> Result<Vec<EventK
         duplicate_of: None,
         patch_available_at: None,
         release_version: None,
+        rule: None,
     };
     let event = match command {
         Command::SetSeverity { severity } => {
@@ -731,9 +837,32 @@ pub fn decide(case: &Case, command: &Command, now: Instant) -> Result<Vec<EventK
         Command::AddNote { text } => EventKind::NoteAdded {
             text: text::required("text", text, 100_000)?,
         },
-        Command::NotAVulnerability { reason } | Command::OutOfScope { reason } => {
-            state_change(Some(text::required("reason", reason, 5_000)?))
+        Command::NotAVulnerability { reason, rule } | Command::OutOfScope { reason, rule } => {
+            let mut event = state_change(Some(text::required("reason", reason, 5_000)?));
+            if let EventKind::StateChanged { rule: cited, .. } = &mut event {
+                cited.clone_from(rule);
+            }
+            event
         }
+        Command::SetExposure { exposure } => {
+            if case.exposure == Some(*exposure) {
+                return Ok(Vec::new());
+            }
+            EventKind::ExposureChanged {
+                from: case.exposure,
+                to: *exposure,
+            }
+        }
+        Command::SetReporterDeadline { deadline } => {
+            let deadline = deadline.map(crate::to_millis);
+            if case.reporter_deadline == deadline {
+                return Ok(Vec::new());
+            }
+            EventKind::ReporterDeadlineSet { deadline }
+        }
+        Command::RecordCustomerNotice { note } => EventKind::CustomersNotified {
+            note: text::optional("note", note.as_deref(), 5_000)?,
+        },
         Command::Reopen { reason } => {
             state_change(text::optional("reason", reason.as_deref(), 5_000)?)
         }
@@ -832,6 +961,7 @@ mod tests {
                 description: "the username is concatenated into SQL".into(),
                 ..ReportContent::default()
             },
+            reporter_deadline: None,
         }
     }
 
@@ -920,7 +1050,10 @@ mod tests {
         assert!(
             decide(
                 &case,
-                &Command::NotAVulnerability { reason: " ".into() },
+                &Command::NotAVulnerability {
+                    reason: " ".into(),
+                    rule: None
+                },
                 at(2)
             )
             .is_err(),
@@ -930,6 +1063,7 @@ mod tests {
             &mut case,
             Command::NotAVulnerability {
                 reason: "Self-signed certificate".into(),
+                rule: None,
             },
             at(2),
         )
@@ -990,6 +1124,7 @@ mod tests {
             duplicate_of: None,
             patch_available_at: None,
             release_version: None,
+            rule: None,
         };
         assert!(Case::replay(case.reference, [(at(0), &created), (at(1), &bogus)]).is_err());
         assert_eq!(

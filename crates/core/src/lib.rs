@@ -6,9 +6,12 @@
 //! workflow and, later, the policy clocks can be tested to the minute.
 
 pub mod auth;
+pub mod calendar;
 pub mod case;
 pub mod chain;
+pub mod clock;
 pub mod crypto;
+pub mod policy;
 pub mod reference;
 mod text;
 

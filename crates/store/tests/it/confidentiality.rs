@@ -24,6 +24,7 @@ async fn write_marker_everywhere(store: &Store) {
         Command::StartTriage {},
         Command::NotAVulnerability {
             reason: format!("reason {MARKER}"),
+            rule: None,
         },
     ] {
         store

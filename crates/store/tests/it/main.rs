@@ -75,6 +75,7 @@ pub fn report(title: &str) -> NewCase {
             description: format!("{title}: description"),
             ..ReportContent::default()
         },
+        reporter_deadline: None,
     }
 }
 

@@ -72,9 +72,11 @@ fn command(i: u8) -> Command {
         9 => Command::Close {},
         10 => Command::NotAVulnerability {
             reason: "by design".into(),
+            rule: None,
         },
         11 => Command::OutOfScope {
             reason: "third-party".into(),
+            rule: None,
         },
         12 => Command::Duplicate {
             of: CaseRef::new(2026, 1),

@@ -1,0 +1,970 @@
+//! Security policies as code: a versioned TOML file that says what an
+//! organization promises (identity, intake, severity, clocks, calendar, scope
+//! rules, communication, disclosure, credit), validated with errors that name
+//! the line and the key.
+//!
+//! Five presets encode the published policies embargo was built from; see
+//! [`presets`].
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{NaiveDate, NaiveTime, Weekday};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+use toml::Spanned;
+use utoipa::ToSchema;
+
+use crate::calendar::BusinessCalendar;
+use crate::case::{Exposure, Severity};
+
+/// The policy format this embargo reads.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// A policy error, naming the line (when known) and the key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct PolicyError {
+    pub line: Option<usize>,
+    pub key: String,
+    pub message: String,
+}
+
+impl fmt::Display for PolicyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "line {line}: {}: {}", self.key, self.message),
+            None => write!(f, "{}: {}", self.key, self.message),
+        }
+    }
+}
+
+/// The events that start and stop clocks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Trigger {
+    /// The report arrived (the case was opened).
+    Reported,
+    /// The team first answered: the case left `received`.
+    Acknowledged,
+    /// Triage ended: the case was accepted or closed as not a vulnerability,
+    /// out of scope, duplicate or spam.
+    Triaged,
+    /// The severity was set to one the clock's `when` condition names.
+    SeverityAssessed,
+    /// Impacted customers were notified.
+    CustomersNotified,
+    /// A patch became available (the time recorded with `fix_available`).
+    PatchAvailable,
+    /// The fix was released.
+    Released,
+    /// The vulnerability was disclosed.
+    Disclosed,
+    /// The case was closed, or rejected.
+    Resolved,
+}
+
+impl Trigger {
+    #[must_use]
+    pub fn describe(self) -> &'static str {
+        match self {
+            Trigger::Reported => "the report arrives",
+            Trigger::Acknowledged => "the team acknowledges the report",
+            Trigger::Triaged => "triage ends (accepted or closed)",
+            Trigger::SeverityAssessed => "the severity is assessed",
+            Trigger::CustomersNotified => "impacted customers are notified",
+            Trigger::PatchAvailable => "a patch becomes available",
+            Trigger::Released => "the fix is released",
+            Trigger::Disclosed => "the vulnerability is disclosed",
+            Trigger::Resolved => "the case is closed",
+        }
+    }
+}
+
+/// How long a clock runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(tag = "unit", content = "amount", rename_all = "snake_case")]
+pub enum Target {
+    /// Elapsed hours, around the clock.
+    Hours(u32),
+    /// Hours of business time on the policy's calendar.
+    BusinessHours(u32),
+    /// Business days on the policy's calendar.
+    BusinessDays(u32),
+    /// Calendar days, at the same local time of day.
+    Days(u32),
+    /// Calendar months, at the same local time of day.
+    Months(u32),
+    /// The disclosure deadline the reporter gave.
+    ReporterDeadline,
+}
+
+impl Target {
+    /// Whether the clock counts business time (and so uses the calendar).
+    #[must_use]
+    pub fn is_business(self) -> bool {
+        matches!(self, Target::BusinessHours(_) | Target::BusinessDays(_))
+    }
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let plural = |n: u32, one: &str, many: &str| {
+            if n == 1 {
+                format!("1 {one}")
+            } else {
+                format!("{n} {many}")
+            }
+        };
+        match *self {
+            Target::Hours(n) => f.write_str(&plural(n, "hour", "hours")),
+            Target::BusinessHours(n) => f.write_str(&plural(n, "business hour", "business hours")),
+            Target::BusinessDays(n) => f.write_str(&plural(n, "business day", "business days")),
+            Target::Days(n) => f.write_str(&plural(n, "day", "days")),
+            Target::Months(n) => f.write_str(&plural(n, "month", "months")),
+            Target::ReporterDeadline => f.write_str("reporter deadline"),
+        }
+    }
+}
+
+impl FromStr for Target {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let s = s.trim();
+        if s == "reporter deadline" {
+            return Ok(Target::ReporterDeadline);
+        }
+        let (n, unit) = s.split_once(' ').ok_or_else(|| {
+            format!("`{s}` is not a target such as \"24 hours\" or \"3 business days\"")
+        })?;
+        let n: u32 = n
+            .parse()
+            .map_err(|_| format!("`{n}` is not a whole number"))?;
+        if n == 0 || n > 100_000 {
+            return Err("must be between 1 and 100000".into());
+        }
+        match unit.trim() {
+            "hour" | "hours" => Ok(Target::Hours(n)),
+            "business hour" | "business hours" => Ok(Target::BusinessHours(n)),
+            "business day" | "business days" => Ok(Target::BusinessDays(n)),
+            "day" | "days" => Ok(Target::Days(n)),
+            "month" | "months" => Ok(Target::Months(n)),
+            other => Err(format!(
+                "unknown unit `{other}`; use hours, business hours, business days, days, months, or \"reporter deadline\""
+            )),
+        }
+    }
+}
+
+/// When a clock applies.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Condition {
+    /// The case's severity is one of these.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub severity: Vec<Severity>,
+    /// The case's exposure is this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exposure: Option<Exposure>,
+    /// The reporter gave a disclosure deadline.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub reporter_deadline: bool,
+}
+
+/// A clock as the policy file states it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClockFile {
+    id: Spanned<String>,
+    name: String,
+    /// The sentence of the policy this clock keeps.
+    promise: String,
+    start: Trigger,
+    stop: Trigger,
+    target: Spanned<String>,
+    #[serde(default = "default_warn")]
+    warn_percent: Spanned<u32>,
+    #[serde(default)]
+    pause_while_waiting_on_reporter: bool,
+    #[serde(default)]
+    public: bool,
+    #[serde(default)]
+    when: Condition,
+    /// What to do when it is breached, in words (e.g. "discuss the timeline with the reporter").
+    #[serde(default)]
+    on_breach: Option<String>,
+}
+
+fn no_holidays() -> Spanned<Vec<String>> {
+    Spanned::new(0..0, Vec::new())
+}
+
+fn default_warn() -> Spanned<u32> {
+    Spanned::new(0..0, 75)
+}
+
+/// A clock of a validated policy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ClockRule {
+    pub id: String,
+    pub name: String,
+    pub promise: String,
+    pub start: Trigger,
+    pub stop: Trigger,
+    pub target: Target,
+    pub warn_percent: u32,
+    pub pause_while_waiting_on_reporter: bool,
+    /// Whether the reporter sees this clock.
+    pub public: bool,
+    pub when: Condition,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub on_breach: Option<String>,
+}
+
+/// An example of what the policy does not consider a vulnerability.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScopeRule {
+    pub id: String,
+    pub title: String,
+    /// What the reporter reads when a case is closed citing this rule.
+    pub reporter_text: String,
+}
+
+/// A severity level in the policy's own words, and embargo severities it covers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SeverityLevel {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    /// The embargo severities (CVSS qualitative ratings) this level covers.
+    pub covers: Vec<Severity>,
+}
+
+/// What the policy says it communicates, by severity.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CommunicationRule {
+    pub severity: Vec<Severity>,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Organization {
+    pub name: String,
+    /// Where to report: `mailto:` or `https://` URIs, most preferred first.
+    #[serde(default)]
+    pub contacts: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy_url: Option<String>,
+    /// Languages reports are read in (RFC 5646 tags).
+    #[serde(default)]
+    pub languages: Vec<String>,
+    /// A URL of the OpenPGP key for encrypted reports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encryption: Option<String>,
+    /// A URL of the hall of fame.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acknowledgments: Option<String>,
+}
+
+/// Report fields a policy can require at intake.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum IntakeField {
+    Summary,
+    Description,
+    StepsToReproduce,
+    Impact,
+    SuggestedMitigation,
+    AffectedVersions,
+    Contact,
+}
+
+impl IntakeField {
+    #[must_use]
+    pub fn label(self) -> &'static str {
+        match self {
+            IntakeField::Summary => "A short summary",
+            IntakeField::Description => "Description of the vulnerability",
+            IntakeField::StepsToReproduce => "Steps to reproduce the issue",
+            IntakeField::Impact => "Potential impact of the vulnerability",
+            IntakeField::SuggestedMitigation => "Any mitigations you have identified",
+            IntakeField::AffectedVersions => "Affected versions",
+            IntakeField::Contact => "How to reach you",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Intake {
+    #[serde(default)]
+    pub required: Vec<IntakeField>,
+    /// Channels the policy names besides embargo's own (an email address, a support button).
+    #[serde(default)]
+    pub channels: Vec<String>,
+    /// Text shown above the report form.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guidance: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CalendarFile {
+    time_zone: Spanned<String>,
+    #[serde(default)]
+    working_days: Option<Spanned<Vec<String>>>,
+    #[serde(default = "no_holidays")]
+    holidays: Spanned<Vec<String>>,
+    #[serde(default)]
+    business_hours: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Statement {
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Credit {
+    /// Whether reporters are credited (with their consent, under their chosen name).
+    pub offered: bool,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AppliesTo {
+    #[serde(default)]
+    products: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PolicyFile {
+    format: Spanned<u32>,
+    id: Spanned<String>,
+    name: String,
+    #[serde(default)]
+    revision: Option<String>,
+    #[serde(default)]
+    summary: Option<String>,
+    #[serde(default)]
+    applies_to: Option<AppliesTo>,
+    organization: Organization,
+    #[serde(default)]
+    intake: Intake,
+    calendar: CalendarFile,
+    #[serde(default)]
+    severity: Vec<SeverityLevel>,
+    #[serde(default)]
+    clock: Vec<ClockFile>,
+    #[serde(default)]
+    scope_rule: Vec<ScopeRule>,
+    #[serde(default)]
+    communication: Vec<CommunicationRule>,
+    #[serde(default)]
+    disclosure: Option<Statement>,
+    #[serde(default)]
+    credit: Option<Credit>,
+    #[serde(default)]
+    security_txt_expires_days: Option<Spanned<u32>>,
+}
+
+/// A validated policy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Policy {
+    pub id: String,
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revision: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    /// Products this policy governs; empty means all.
+    pub products: Vec<String>,
+    pub organization: Organization,
+    pub intake: Intake,
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub calendar: BusinessCalendar,
+    /// The calendar's time zone (IANA name).
+    pub time_zone: String,
+    pub severity: Vec<SeverityLevel>,
+    pub clocks: Vec<ClockRule>,
+    pub scope_rules: Vec<ScopeRule>,
+    pub communication: Vec<CommunicationRule>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disclosure: Option<Statement>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credit: Option<Credit>,
+    pub security_txt_expires_days: u32,
+}
+
+fn line_of(text: &str, offset: usize) -> Option<usize> {
+    (offset > 0 || text.is_empty())
+        .then(|| text[..offset.min(text.len())].matches('\n').count() + 1)
+}
+
+impl Policy {
+    /// Parses and validates a policy file.
+    pub fn parse(text: &str) -> Result<Policy, PolicyError> {
+        let file: PolicyFile = toml::from_str(text).map_err(|e| toml_error(text, &e))?;
+        let err = |span: std::ops::Range<usize>, key: &str, message: String| PolicyError {
+            line: line_of(text, span.start),
+            key: key.to_owned(),
+            message,
+        };
+        if *file.format.get_ref() != FORMAT_VERSION {
+            return Err(err(
+                file.format.span(),
+                "format",
+                format!(
+                    "this embargo reads policy format {FORMAT_VERSION}, not {}",
+                    file.format.get_ref()
+                ),
+            ));
+        }
+        check_slug(file.id.get_ref()).map_err(|m| err(file.id.span(), "id", m))?;
+
+        for (i, contact) in file.organization.contacts.iter().enumerate() {
+            if !(contact.starts_with("mailto:")
+                || contact.starts_with("https://")
+                || contact.starts_with("tel:"))
+            {
+                return Err(PolicyError {
+                    line: None,
+                    key: format!("organization.contacts[{i}]"),
+                    message: format!("`{contact}` must be a URI: mailto:, https: or tel:"),
+                });
+            }
+        }
+        for (key, url) in [
+            ("organization.policy_url", &file.organization.policy_url),
+            ("organization.encryption", &file.organization.encryption),
+            (
+                "organization.acknowledgments",
+                &file.organization.acknowledgments,
+            ),
+        ] {
+            if let Some(url) = url
+                && !url.starts_with("https://")
+            {
+                return Err(PolicyError {
+                    line: None,
+                    key: key.into(),
+                    message: format!("`{url}` must be an https:// URL"),
+                });
+            }
+        }
+
+        let cal = &file.calendar;
+        let time_zone: Tz = cal.time_zone.get_ref().parse().map_err(|_| {
+            err(
+                cal.time_zone.span(),
+                "calendar.time_zone",
+                format!(
+                    "`{}` is not an IANA time zone such as Europe/Paris",
+                    cal.time_zone.get_ref()
+                ),
+            )
+        })?;
+        let working_days = match &cal.working_days {
+            None => vec![
+                Weekday::Mon,
+                Weekday::Tue,
+                Weekday::Wed,
+                Weekday::Thu,
+                Weekday::Fri,
+            ],
+            Some(days) => days
+                .get_ref()
+                .iter()
+                .map(|d| {
+                    parse_weekday(d).ok_or_else(|| {
+                        err(
+                            days.span(),
+                            "calendar.working_days",
+                            format!("`{d}` is not a day of the week (mon, tue, ...)"),
+                        )
+                    })
+                })
+                .collect::<Result<_, _>>()?,
+        };
+        let mut holidays = Vec::new();
+        let mut recurring = Vec::new();
+        for h in cal.holidays.get_ref() {
+            if let Some(md) = h.strip_prefix("--") {
+                let parsed = md
+                    .split_once('-')
+                    .and_then(|(m, d)| Some((m.parse::<u32>().ok()?, d.parse::<u32>().ok()?)));
+                match parsed {
+                    Some(md) => recurring.push(md),
+                    None => {
+                        return Err(err(
+                            cal.holidays.span(),
+                            "calendar.holidays",
+                            format!("`{h}` is not a recurring date such as --12-25"),
+                        ));
+                    }
+                }
+            } else {
+                let date = NaiveDate::parse_from_str(h, "%Y-%m-%d").map_err(|_| {
+                    err(
+                        cal.holidays.span(),
+                        "calendar.holidays",
+                        format!(
+                            "`{h}` is not a date such as 2026-12-25, or --12-25 for every year"
+                        ),
+                    )
+                })?;
+                holidays.push(date);
+            }
+        }
+        let hours = match &cal.business_hours {
+            None => None,
+            Some(spec) => Some(parse_hours(spec.get_ref()).ok_or_else(|| {
+                err(
+                    spec.span(),
+                    "calendar.business_hours",
+                    format!(
+                        "`{}` is not a range such as \"09:00-17:00\"",
+                        spec.get_ref()
+                    ),
+                )
+            })?),
+        };
+        let calendar = BusinessCalendar::new(time_zone, &working_days, holidays, recurring, hours)
+            .map_err(|e| {
+                err(
+                    cal.time_zone.span(),
+                    &format!("calendar.{}", e.field),
+                    e.message,
+                )
+            })?;
+
+        let mut ids = BTreeSet::new();
+        let mut clocks = Vec::new();
+        for c in file.clock {
+            let key = format!("clock `{}`", c.id.get_ref());
+            check_slug(c.id.get_ref()).map_err(|m| err(c.id.span(), "clock.id", m))?;
+            if !ids.insert(c.id.get_ref().clone()) {
+                return Err(err(
+                    c.id.span(),
+                    "clock.id",
+                    format!("`{}` is used by two clocks", c.id.get_ref()),
+                ));
+            }
+            let target: Target = c
+                .target
+                .get_ref()
+                .parse()
+                .map_err(|m| err(c.target.span(), &format!("{key}.target"), m))?;
+            let warn = *c.warn_percent.get_ref();
+            if !(1..=99).contains(&warn) {
+                return Err(err(
+                    c.warn_percent.span(),
+                    &format!("{key}.warn_percent"),
+                    "must be between 1 and 99".into(),
+                ));
+            }
+            if c.start == c.stop {
+                return Err(err(
+                    c.id.span(),
+                    &format!("{key}.stop"),
+                    "a clock cannot stop on the event that starts it".into(),
+                ));
+            }
+            if c.start == Trigger::SeverityAssessed && c.when.severity.is_empty() {
+                return Err(err(
+                    c.id.span(),
+                    &format!("{key}.when.severity"),
+                    "a clock started by the severity assessment must say which severities".into(),
+                ));
+            }
+            if target == Target::ReporterDeadline && !c.when.reporter_deadline {
+                return Err(err(c.target.span(), &format!("{key}.when.reporter_deadline"), "a clock on the reporter's deadline applies only when there is one: set when.reporter_deadline = true".into()));
+            }
+            clocks.push(ClockRule {
+                id: c.id.into_inner(),
+                name: c.name,
+                promise: c.promise,
+                start: c.start,
+                stop: c.stop,
+                target,
+                warn_percent: warn,
+                pause_while_waiting_on_reporter: c.pause_while_waiting_on_reporter,
+                public: c.public,
+                when: c.when,
+                on_breach: c.on_breach,
+            });
+        }
+        let mut rule_ids = BTreeSet::new();
+        for r in &file.scope_rule {
+            check_slug(&r.id).map_err(|m| PolicyError {
+                line: None,
+                key: "scope_rule.id".into(),
+                message: m,
+            })?;
+            if !rule_ids.insert(r.id.clone()) {
+                return Err(PolicyError {
+                    line: None,
+                    key: "scope_rule.id".into(),
+                    message: format!("`{}` is used twice", r.id),
+                });
+            }
+        }
+        let expires = match &file.security_txt_expires_days {
+            None => 180,
+            Some(days) => {
+                let d = *days.get_ref();
+                if !(1..=364).contains(&d) {
+                    return Err(err(
+                        days.span(),
+                        "security_txt_expires_days",
+                        "RFC 9116 asks for less than a year: 1 to 364".into(),
+                    ));
+                }
+                d
+            }
+        };
+        Ok(Policy {
+            id: file.id.into_inner(),
+            name: file.name,
+            revision: file.revision,
+            summary: file.summary,
+            products: file.applies_to.map(|a| a.products).unwrap_or_default(),
+            organization: file.organization,
+            intake: file.intake,
+            calendar,
+            time_zone: time_zone.name().to_owned(),
+            severity: file.severity,
+            clocks,
+            scope_rules: file.scope_rule,
+            communication: file.communication,
+            disclosure: file.disclosure,
+            credit: file.credit,
+            security_txt_expires_days: expires,
+        })
+    }
+
+    /// Whether this policy governs `product`.
+    #[must_use]
+    pub fn governs(&self, product: &str) -> bool {
+        self.products.is_empty() || self.products.iter().any(|p| p == product)
+    }
+
+    #[must_use]
+    pub fn scope_rule(&self, id: &str) -> Option<&ScopeRule> {
+        self.scope_rules.iter().find(|r| r.id == id)
+    }
+
+    #[must_use]
+    pub fn clock(&self, id: &str) -> Option<&ClockRule> {
+        self.clocks.iter().find(|c| c.id == id)
+    }
+
+    /// The policy in plain words: each clock and rule, one paragraph each.
+    #[must_use]
+    pub fn explain(&self) -> String {
+        let mut out = format!("{} ({})\n", self.name, self.id);
+        if let Some(r) = &self.revision {
+            out.push_str(&format!("revision {r}\n"));
+        }
+        out.push_str(&format!(
+            "Applies to {}.\n",
+            if self.products.is_empty() {
+                "every product".to_owned()
+            } else {
+                self.products.join(", ")
+            }
+        ));
+        let hours = self.calendar.business_hours().map_or_else(
+            || "whole days".to_owned(),
+            |(o, c)| format!("{}-{}", o.format("%H:%M"), c.format("%H:%M")),
+        );
+        out.push_str(&format!(
+            "Business time: {} in {}.\n",
+            hours, self.time_zone
+        ));
+        if !self.intake.required.is_empty() {
+            out.push_str("\nA report must include:\n");
+            for f in &self.intake.required {
+                out.push_str(&format!("  - {}\n", f.label()));
+            }
+        }
+        out.push_str("\nClocks:\n");
+        if self.clocks.is_empty() {
+            out.push_str("  (this policy promises no deadlines)\n");
+        }
+        for c in &self.clocks {
+            out.push_str(&format!("  {} [{}]: \"{}\"\n", c.name, c.id, c.promise));
+            let due = if c.target == Target::ReporterDeadline {
+                "at the reporter's own deadline".to_owned()
+            } else {
+                format!("{} after it starts", c.target)
+            };
+            out.push_str(&format!(
+                "    starts when {}, stops when {}, due {due}",
+                c.start.describe(),
+                c.stop.describe()
+            ));
+            out.push_str(&format!("; warns at {}%", c.warn_percent));
+            if c.pause_while_waiting_on_reporter {
+                out.push_str("; paused while waiting on the reporter");
+            }
+            out.push_str(if c.public {
+                "; shown to the reporter"
+            } else {
+                "; team only"
+            });
+            out.push_str(".\n");
+            let mut conditions = Vec::new();
+            if !c.when.severity.is_empty() {
+                conditions.push(format!(
+                    "severity is {}",
+                    c.when
+                        .severity
+                        .iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" or ")
+                ));
+            }
+            if let Some(e) = c.when.exposure {
+                conditions.push(format!("exposure is {}", e.as_str()));
+            }
+            if c.when.reporter_deadline {
+                conditions.push("the reporter gave a disclosure deadline".into());
+            }
+            if !conditions.is_empty() {
+                out.push_str(&format!("    Applies when {}.\n", conditions.join(" and ")));
+            }
+            if let Some(b) = &c.on_breach {
+                out.push_str(&format!("    When breached: {b}.\n"));
+            }
+        }
+        if !self.severity.is_empty() {
+            out.push_str("\nSeverity levels:\n");
+            for s in &self.severity {
+                out.push_str(&format!(
+                    "  {}: {} (covers {})\n",
+                    s.name,
+                    s.description,
+                    s.covers
+                        .iter()
+                        .map(|v| v.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+        }
+        if !self.communication.is_empty() {
+            out.push_str("\nCommunication:\n");
+            for c in &self.communication {
+                out.push_str(&format!(
+                    "  {}: {}\n",
+                    c.severity
+                        .iter()
+                        .map(|v| v.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    c.text
+                ));
+            }
+        }
+        if !self.scope_rules.is_empty() {
+            out.push_str("\nNot considered vulnerabilities:\n");
+            for r in &self.scope_rules {
+                out.push_str(&format!(
+                    "  {} [{}]: the reporter reads \"{}\"\n",
+                    r.title, r.id, r.reporter_text
+                ));
+            }
+        }
+        if let Some(d) = &self.disclosure {
+            out.push_str(&format!("\nDisclosure: {}\n", d.text));
+        }
+        if let Some(c) = &self.credit {
+            out.push_str(&format!("\nCredit: {}\n", c.text));
+        }
+        out
+    }
+}
+
+fn toml_error(text: &str, e: &toml::de::Error) -> PolicyError {
+    let message = e.message().to_owned();
+    let line = e.span().and_then(|s| line_of(text, s.start).or(Some(1)));
+    // serde names unknown and missing keys in the message; say which.
+    let key = message
+        .split('`')
+        .nth(1)
+        .map_or_else(|| "(file)".to_owned(), str::to_owned);
+    PolicyError { line, key, message }
+}
+
+fn check_slug(id: &str) -> Result<(), String> {
+    let ok = !id.is_empty()
+        && id.len() <= 64
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{id}` must be 1 to 64 lowercase letters, digits, '-' or '_'"
+        ))
+    }
+}
+
+fn parse_weekday(s: &str) -> Option<Weekday> {
+    match s.to_ascii_lowercase().as_str() {
+        "mon" | "monday" => Some(Weekday::Mon),
+        "tue" | "tuesday" => Some(Weekday::Tue),
+        "wed" | "wednesday" => Some(Weekday::Wed),
+        "thu" | "thursday" => Some(Weekday::Thu),
+        "fri" | "friday" => Some(Weekday::Fri),
+        "sat" | "saturday" => Some(Weekday::Sat),
+        "sun" | "sunday" => Some(Weekday::Sun),
+        _ => None,
+    }
+}
+
+fn parse_hours(s: &str) -> Option<(NaiveTime, NaiveTime)> {
+    let (open, close) = s.split_once('-')?;
+    Some((
+        NaiveTime::parse_from_str(open.trim(), "%H:%M").ok()?,
+        NaiveTime::parse_from_str(close.trim(), "%H:%M").ok()?,
+    ))
+}
+
+/// The policies shipped with embargo, by name: one per published policy it
+/// was built from, and `default`, a starting point for a new installation.
+pub mod presets {
+    pub const ALL: &[(&str, &str)] = &[
+        ("default", include_str!("../presets/default.toml")),
+        ("segura", include_str!("../presets/segura.toml")),
+        (
+            "coordinated-disclosure",
+            include_str!("../presets/coordinated-disclosure.toml"),
+        ),
+        ("truvera", include_str!("../presets/truvera.toml")),
+        ("zeenea", include_str!("../presets/zeenea.toml")),
+        ("opensecops", include_str!("../presets/opensecops.toml")),
+    ];
+
+    /// A preset's text by name.
+    #[must_use]
+    pub fn get(name: &str) -> Option<&'static str> {
+        ALL.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"
+format = 1
+id = "example"
+name = "Example"
+
+[organization]
+name = "Example Org"
+contacts = ["mailto:security@example.org"]
+
+[calendar]
+time_zone = "Europe/Paris"
+
+[[clock]]
+id = "ack"
+name = "Acknowledge"
+promise = "We acknowledge within 24 hours"
+start = "reported"
+stop = "acknowledged"
+target = "24 hours"
+"#;
+
+    #[test]
+    fn minimal_policy_parses_with_defaults() {
+        let p = Policy::parse(MINIMAL).unwrap();
+        assert_eq!(p.clocks[0].target, Target::Hours(24));
+        assert_eq!(p.clocks[0].warn_percent, 75);
+        assert!(p.governs("anything"));
+        assert_eq!(p.security_txt_expires_days, 180);
+    }
+
+    #[test]
+    fn errors_name_line_and_key() {
+        let bad = MINIMAL.replace("target = \"24 hours\"", "target = \"24 fortnights\"");
+        let e = Policy::parse(&bad).unwrap_err();
+        assert_eq!(
+            (e.line, e.key.as_str()),
+            (Some(19), "clock `ack`.target"),
+            "{e}"
+        );
+        assert!(e.message.contains("fortnights"));
+
+        let bad = MINIMAL.replace("name = \"Example\"", "name = \"Example\"\ncolour = \"red\"");
+        let e = Policy::parse(&bad).unwrap_err();
+        assert_eq!(e.key, "colour", "{e}");
+        assert_eq!(e.line, Some(5), "{e}");
+
+        let bad = MINIMAL.replace("Europe/Paris", "Mars/Olympus");
+        let e = Policy::parse(&bad).unwrap_err();
+        assert_eq!(
+            (e.line, e.key.as_str()),
+            (Some(11), "calendar.time_zone"),
+            "{e}"
+        );
+
+        let bad = MINIMAL.replace("start = \"reported\"", "start = \"whenever\"");
+        let e = Policy::parse(&bad).unwrap_err();
+        assert_eq!(e.line, Some(17), "{e}");
+        assert!(e.to_string().contains("whenever"), "{e}");
+
+        let bad = MINIMAL.replace("mailto:security@example.org", "security@example.org");
+        assert_eq!(
+            Policy::parse(&bad).unwrap_err().key,
+            "organization.contacts[0]"
+        );
+
+        let bad = MINIMAL.replace("format = 1", "format = 2");
+        assert_eq!(Policy::parse(&bad).unwrap_err().line, Some(2));
+    }
+
+    #[test]
+    fn targets_parse_and_print() {
+        for (s, t) in [
+            ("24 hours", Target::Hours(24)),
+            ("1 hour", Target::Hours(1)),
+            ("3 business days", Target::BusinessDays(3)),
+            ("8 business hours", Target::BusinessHours(8)),
+            ("30 days", Target::Days(30)),
+            ("3 months", Target::Months(3)),
+            ("reporter deadline", Target::ReporterDeadline),
+        ] {
+            assert_eq!(s.parse::<Target>(), Ok(t));
+            assert_eq!(t.to_string().parse::<Target>(), Ok(t));
+        }
+        for bad in ["", "three days", "0 days", "5 weeks", "3"] {
+            assert!(bad.parse::<Target>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn every_preset_is_valid() {
+        for (name, text) in presets::ALL {
+            let p = Policy::parse(text).unwrap_or_else(|e| panic!("preset {name}: {e}"));
+            assert!(!p.explain().is_empty());
+        }
+    }
+}

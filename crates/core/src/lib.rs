@@ -12,6 +12,7 @@ pub mod chain;
 pub mod clock;
 pub mod crypto;
 pub mod policy;
+pub mod publish;
 pub mod reference;
 mod text;
 

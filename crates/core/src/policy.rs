@@ -846,6 +846,68 @@ fn parse_hours(s: &str) -> Option<(NaiveTime, NaiveTime)> {
     ))
 }
 
+/// The policies of an installation: at most one for all products, and any
+/// number for named products.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicySet {
+    policies: Vec<Policy>,
+}
+
+impl PolicySet {
+    /// Checks that ids are unique and that at most one policy covers every product.
+    pub fn new(policies: Vec<Policy>) -> Result<Self, String> {
+        if policies.is_empty() {
+            return Err("at least one policy is needed".into());
+        }
+        let mut ids = BTreeSet::new();
+        for p in &policies {
+            if !ids.insert(&p.id) {
+                return Err(format!("two policies have the id `{}`", p.id));
+            }
+        }
+        if policies.iter().filter(|p| p.products.is_empty()).count() > 1 {
+            return Err("more than one policy applies to every product; give all but one an applies_to.products list".into());
+        }
+        Ok(PolicySet { policies })
+    }
+
+    /// The policy that governs `product`: one that names it, else the one for
+    /// every product, else the first.
+    #[must_use]
+    pub fn for_product(&self, product: &str) -> &Policy {
+        self.policies
+            .iter()
+            .find(|p| p.products.iter().any(|q| q == product))
+            .unwrap_or_else(|| self.primary())
+    }
+
+    /// The policy for every product (or the first): the one published in
+    /// `security.txt` and on the policy page.
+    #[must_use]
+    pub fn primary(&self) -> &Policy {
+        self.policies
+            .iter()
+            .find(|p| p.products.is_empty())
+            .unwrap_or(&self.policies[0])
+    }
+
+    #[must_use]
+    pub fn all(&self) -> &[Policy] {
+        &self.policies
+    }
+}
+
+impl Default for PolicySet {
+    /// The `default` preset alone.
+    fn default() -> Self {
+        let policy = presets::get("default")
+            .and_then(|text| Policy::parse(text).ok())
+            .map(|p| vec![p])
+            .unwrap_or_default();
+        PolicySet { policies: policy }
+    }
+}
+
 /// The policies shipped with embargo, by name: one per published policy it
 /// was built from, and `default`, a starting point for a new installation.
 pub mod presets {

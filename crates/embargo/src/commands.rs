@@ -13,7 +13,11 @@ use embargo_server::ServerSettings;
 use embargo_store::{Store, StoreError, redact_url};
 
 use crate::config::{Config, ConfigError, LogFormat};
-use crate::{AuditCommand, Cli, Command, InitArgs, KeysCommand, TokenCommand, UserCommand};
+use crate::{
+    AuditCommand, Cli, Command, InitArgs, KeysCommand, PolicyCommand, RenderFormat, TokenCommand,
+    UserCommand,
+};
+use embargo_core::policy::{Policy, PolicySet, presets};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
@@ -95,6 +99,98 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             .await
         }
         Command::Keys(cmd) => keys(&config_path, cmd).await,
+        Command::Policy(cmd) => policy(cmd),
+    }
+}
+
+/// Reads a policy from a file or `preset:NAME`, naming the source in errors.
+fn read_policy(source: &str) -> Result<Policy> {
+    let text = match source.strip_prefix("preset:") {
+        Some(name) => presets::get(name)
+            .ok_or_else(|| {
+                message(format!(
+                    "no preset `{name}`; the presets are {}",
+                    presets::ALL
+                        .iter()
+                        .map(|(n, _)| *n)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            })?
+            .to_owned(),
+        None => std::fs::read_to_string(source).map_err(|e| message(format!("{source}: {e}")))?,
+    };
+    Policy::parse(&text).map_err(|e| message(format!("{source}: {e}")))
+}
+
+fn load_policies(config: &Config) -> Result<PolicySet> {
+    let policies = config
+        .policies
+        .iter()
+        .map(|p| read_policy(p))
+        .collect::<Result<Vec<_>>>()?;
+    PolicySet::new(policies).map_err(|e| message(format!("policies: {e}")))
+}
+
+fn policy(cmd: PolicyCommand) -> Result<ExitCode> {
+    match cmd {
+        PolicyCommand::Check { files } => {
+            let mut failed = false;
+            for f in &files {
+                match read_policy(f) {
+                    Ok(p) => println!(
+                        "{f}: ok: policy `{}` with {} clocks and {} scope rules",
+                        p.id,
+                        p.clocks.len(),
+                        p.scope_rules.len()
+                    ),
+                    Err(e) => {
+                        eprintln!("{e}");
+                        failed = true;
+                    }
+                }
+            }
+            Ok(if failed {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        PolicyCommand::Explain { file } => {
+            print!("{}", read_policy(&file)?.explain());
+            Ok(ExitCode::SUCCESS)
+        }
+        PolicyCommand::Render {
+            file,
+            format,
+            public_url,
+        } => {
+            let p = read_policy(&file)?;
+            let text = match format {
+                RenderFormat::SecurityMd => embargo_core::publish::security_md(&p, &public_url),
+                RenderFormat::SecurityTxt => {
+                    embargo_core::publish::security_txt(&p, &public_url, now())
+                }
+                RenderFormat::Html => embargo_core::publish::policy_html(&p, &public_url),
+            };
+            print!("{text}");
+            Ok(ExitCode::SUCCESS)
+        }
+        PolicyCommand::Presets { name } => {
+            match name {
+                None => {
+                    for (n, text) in presets::ALL {
+                        let title = Policy::parse(text).map(|p| p.name).unwrap_or_default();
+                        println!("{n:<24} {title}");
+                    }
+                }
+                Some(n) => print!(
+                    "{}",
+                    presets::get(&n).ok_or_else(|| message(format!("no preset `{n}`")))?
+                ),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
@@ -158,6 +254,13 @@ async fn initialize(config_path: &Path, args: &InitArgs) -> Result<InitReport> {
     }
     let keyring = Keyring::generate();
     write_private_file(&key_path, keyring.to_file_text().as_bytes(), false)?;
+    let policy_path = base.join("policy.toml");
+    if !policy_path.exists() {
+        let text =
+            presets::get("default").ok_or_else(|| message("the default preset is missing"))?;
+        std::fs::write(&policy_path, text)
+            .map_err(|e| message(format!("cannot write {}: {e}", policy_path.display())))?;
+    }
 
     // Validate by reading back exactly what we wrote.
     let text = config.to_file_text();
@@ -187,6 +290,11 @@ fn print_init_report(r: &InitReport) {
         "  key file        {}  (back it up apart from the database: without it reports cannot be read)",
         r.config.key_file.display()
     );
+    if let Some(p) = r.config.policies.first() {
+        println!(
+            "  policy          {p}  (edit it to say what you promise; `embargo policy check` it)"
+        );
+    }
     println!("  admin user      {}", r.admin);
     println!(
         "  admin password  {}  (shown once; change it with PUT /api/v1/me/password)",
@@ -251,6 +359,7 @@ async fn serve(config_path: &Path) -> Result<ExitCode> {
         print_init_report(&report);
     }
     let (config, keyring) = load(config_path)?;
+    let policies = std::sync::Arc::new(load_policies(&config)?);
     init_logging(config.log_format);
     let store = Store::connect(&config.database_url, keyring).await?;
     let applied = store.migrate(now()).await?;
@@ -261,6 +370,8 @@ async fn serve(config_path: &Path) -> Result<ExitCode> {
         max_body_bytes: config.max_body_bytes,
         secure_cookies: config.public_url.starts_with("https://"),
         session_ttl: Duration::from_secs(config.session_hours * 3600),
+        public_url: config.public_url.clone(),
+        policies: policies.clone(),
     };
     let app = embargo_server::app(store.clone(), settings, embargo_server::system_clock());
     let listener = tokio::net::TcpListener::bind(&config.listen)
@@ -275,10 +386,17 @@ async fn serve(config_path: &Path) -> Result<ExitCode> {
     );
     tracing::info!(%addr, "listening");
     let housekeeping = tokio::spawn(purge_sessions_hourly(store.clone()));
+    let escalation = embargo_server::escalation::spawn(
+        store.clone(),
+        policies,
+        embargo_server::system_clock(),
+        Duration::from_secs(config.escalation_interval_seconds),
+    );
     embargo_server::serve(listener, app, shutdown_signal())
         .await
         .map_err(|e| message(format!("server error: {e}")))?;
     housekeeping.abort();
+    escalation.abort();
     store.close().await;
     println!("embargo: stopped");
     Ok(ExitCode::SUCCESS)

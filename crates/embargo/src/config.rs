@@ -28,6 +28,12 @@ pub struct Config {
     /// `text` or `json` log lines.
     #[serde(default = "default_log_format")]
     pub log_format: LogFormat,
+    /// Security policy files (relative to this file), or `preset:NAME`.
+    #[serde(default = "default_policies")]
+    pub policies: Vec<String>,
+    /// How often the escalation scheduler checks the clocks, in seconds.
+    #[serde(default = "default_escalation_interval")]
+    pub escalation_interval_seconds: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -52,6 +58,12 @@ fn default_session_hours() -> u64 {
 fn default_log_format() -> LogFormat {
     LogFormat::Text
 }
+fn default_policies() -> Vec<String> {
+    vec!["preset:default".into()]
+}
+fn default_escalation_interval() -> u64 {
+    60
+}
 
 /// Environment variables that override keys of the file, by key.
 const OVERRIDES: &[(&str, &str)] = &[
@@ -62,6 +74,10 @@ const OVERRIDES: &[(&str, &str)] = &[
     ("EMBARGO_MAX_BODY_BYTES", "max_body_bytes"),
     ("EMBARGO_SESSION_HOURS", "session_hours"),
     ("EMBARGO_LOG_FORMAT", "log_format"),
+    (
+        "EMBARGO_ESCALATION_INTERVAL_SECONDS",
+        "escalation_interval_seconds",
+    ),
 ];
 
 /// Other `EMBARGO_*` variables embargo reads; anything else is a typo.
@@ -92,6 +108,8 @@ impl Config {
             max_body_bytes: default_max_body_bytes(),
             session_hours: default_session_hours(),
             log_format: default_log_format(),
+            policies: vec!["policy.toml".into()],
+            escalation_interval_seconds: default_escalation_interval(),
         }
     }
 
@@ -137,7 +155,7 @@ impl Config {
                 });
             };
             let parsed = match *key {
-                "max_body_bytes" | "session_hours" => {
+                "max_body_bytes" | "session_hours" | "escalation_interval_seconds" => {
                     toml::Value::Integer(value.trim().parse().map_err(|_| ConfigError::Env {
                         name: name.clone(),
                         message: "must be a whole number".into(),
@@ -185,10 +203,25 @@ impl Config {
         if !(1..=24 * 30).contains(&self.session_hours) {
             return Err(invalid("session_hours: must be between 1 and 720".into()));
         }
+        if !(1..=86_400).contains(&self.escalation_interval_seconds) {
+            return Err(invalid(
+                "escalation_interval_seconds: must be between 1 and 86400".into(),
+            ));
+        }
+        if self.policies.is_empty() {
+            return Err(invalid(
+                "policies: name at least one policy file or preset:NAME".into(),
+            ));
+        }
         Ok(())
     }
 
     fn resolve_paths(&mut self, base: &Path) {
+        for p in &mut self.policies {
+            if !p.starts_with("preset:") && Path::new(p.as_str()).is_relative() {
+                *p = base.join(p.as_str()).display().to_string();
+            }
+        }
         if self.key_file.is_relative() {
             self.key_file = base.join(&self.key_file);
         }
@@ -224,13 +257,26 @@ impl Config {
              public_url = {public}\n\n\
              # Largest request body accepted, in bytes.\nmax_body_bytes = {max}\n\n\
              # How long a login lasts, in hours.\nsession_hours = {hours}\n\n\
-             # Log format: \"text\" or \"json\".\nlog_format = \"{format}\"\n",
+             # Log format: \"text\" or \"json\".\nlog_format = \"{format}\"\n\n\
+             # Security policies: files (check them with `embargo policy check FILE`) or\n\
+             # presets (`embargo policy presets`). One may apply to every product; the\n\
+             # others name theirs in applies_to.products.\npolicies = {policies}\n\n\
+             # How often the clocks are checked for warnings and breaches, in seconds.\n\
+             escalation_interval_seconds = {interval}\n",
             listen = toml::Value::String(self.listen.clone()),
             db = toml::Value::String(self.database_url.clone()),
             key = toml::Value::String(self.key_file.display().to_string()),
             public = toml::Value::String(self.public_url.clone()),
             max = self.max_body_bytes,
             hours = self.session_hours,
+            policies = toml::Value::Array(
+                self.policies
+                    .iter()
+                    .cloned()
+                    .map(toml::Value::String)
+                    .collect()
+            ),
+            interval = self.escalation_interval_seconds,
             format = match self.log_format {
                 LogFormat::Text => "text",
                 LogFormat::Json => "json",

@@ -66,6 +66,47 @@ enum Command {
     /// Manage the encryption keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Check, explain and publish security policies.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum PolicyCommand {
+    /// Validate policy files; errors name the line and the key. Exits 1 if any is invalid.
+    Check {
+        /// Policy files, or preset:NAME.
+        #[arg(required = true)]
+        files: Vec<String>,
+    },
+    /// Print each clock and rule of a policy in plain words.
+    Explain {
+        /// A policy file, or preset:NAME.
+        file: String,
+    },
+    /// Render a policy as a published document.
+    Render {
+        /// A policy file, or preset:NAME.
+        file: String,
+        /// security-md (SECURITY.md), security-txt (RFC 9116) or html (the policy page).
+        #[arg(long, default_value = "security-md")]
+        format: RenderFormat,
+        /// Where embargo is reached, for links and the Canonical field.
+        #[arg(long, default_value = "https://security.example.org")]
+        public_url: String,
+    },
+    /// List the presets, or print one (to start a policy file from it).
+    Presets {
+        /// The preset to print.
+        name: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum RenderFormat {
+    SecurityMd,
+    SecurityTxt,
+    Html,
 }
 
 #[derive(Debug, Args)]

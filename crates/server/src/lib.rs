@@ -6,6 +6,7 @@
 pub mod api;
 pub mod auth;
 pub mod error;
+pub mod escalation;
 pub mod extract;
 pub mod metrics;
 pub mod state;
@@ -45,6 +46,7 @@ use crate::error::ApiError;
         (name = "session", description = "Signing in and the signed-in account"),
         (name = "tokens", description = "API tokens"),
         (name = "users", description = "Team members (admins)"),
+        (name = "policy", description = "Security policies, their published documents and clock metrics"),
         (name = "system", description = "Health, readiness, metrics and this document"),
     )
 )]
@@ -69,7 +71,7 @@ impl Modify for SecuritySchemes {
 /// Every route with its documentation. The router and the OpenAPI document
 /// come from this one list, so neither can miss a route the other has.
 fn routes() -> OpenApiRouter<AppState> {
-    use api::{cases, session, system, tokens, users};
+    use api::{cases, policy, session, system, tokens, users};
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(system::healthz))
         .routes(routes!(system::readyz))
@@ -86,6 +88,10 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(tokens::revoke_token))
         .routes(routes!(users::list_users, users::create_user))
         .routes(routes!(users::update_user))
+        .routes(routes!(policy::security_txt))
+        .routes(routes!(policy::policy_page))
+        .routes(routes!(policy::list_policies))
+        .routes(routes!(policy::clock_metrics))
 }
 
 /// The OpenAPI 3.1 document of this server.

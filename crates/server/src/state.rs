@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use embargo_core::Instant;
+use embargo_core::policy::PolicySet;
 use embargo_store::Store;
 
 use crate::auth::LoginThrottle;
@@ -18,6 +19,10 @@ pub struct ServerSettings {
     pub secure_cookies: bool,
     /// How long a login session lasts.
     pub session_ttl: Duration,
+    /// The address people reach embargo at (for security.txt and links).
+    pub public_url: String,
+    /// The installation's security policies.
+    pub policies: Arc<PolicySet>,
 }
 
 impl Default for ServerSettings {
@@ -26,6 +31,8 @@ impl Default for ServerSettings {
             max_body_bytes: 1024 * 1024,
             secure_cookies: false,
             session_ttl: Duration::from_secs(12 * 3600),
+            public_url: "http://127.0.0.1:8080".into(),
+            policies: Arc::new(PolicySet::default()),
         }
     }
 }

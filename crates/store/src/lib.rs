@@ -74,6 +74,8 @@ pub fn redact_url(url: &str) -> String {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CaseFilter {
     pub state: Option<CaseState>,
+    /// Only cases still being worked (not closed or rejected).
+    pub open_only: bool,
     pub product: Option<String>,
     pub severity: Option<Severity>,
 }
@@ -283,21 +285,7 @@ impl Store {
         let head = self
             .append_events(&mut tx, head, case_id, reference, actor, now, &events)
             .await?;
-        let (public, sealed) = seal::seal_case(&self.keyring, &case)?;
-        sqlx::query(
-            "UPDATE cases SET state = $1, severity = $2, updated_at = $3, revision = $4, \
-             public = $5, sealed_key = $6, sealed = $7 WHERE id = $8",
-        )
-        .bind(case.state.as_str())
-        .bind(case.severity.map(|s| s.as_str().to_owned()))
-        .bind(case.updated_at.timestamp_millis())
-        .bind(i64::from(case.revision))
-        .bind(public)
-        .bind(sealed.key_id)
-        .bind(sealed.blob)
-        .bind(case_id)
-        .execute(&mut *tx)
-        .await?;
+        self.update_projection(&mut tx, case_id, &case).await?;
         finish_chain(&mut tx, &head).await?;
         tx.commit().await?;
         let stored = events
@@ -410,6 +398,14 @@ impl Store {
         if let Some(severity) = filter.severity {
             push(&mut sql, "severity =", severity.as_str().to_owned());
         }
+        if filter.open_only {
+            let finals: Vec<String> = CaseState::ALL
+                .iter()
+                .filter(|s| s.is_final())
+                .map(|s| format!("'{}'", s.as_str()))
+                .collect();
+            sql.push_str(&format!(" AND state NOT IN ({})", finals.join(", ")));
+        }
         let before: Option<i64> = match cursor {
             Some(c) => Some(c.parse().map_err(|_| {
                 StoreError::Domain(embargo_core::DomainError::invalid(
@@ -477,6 +473,119 @@ impl Store {
             actor: row.try_get("actor")?,
             kind,
         })
+    }
+
+    /// Appends a system event (a clock warning or breach) unless the case
+    /// already has one of the same kind for the same clock, and queues its
+    /// message in the outbox, all in one transaction. The chain lock makes the
+    /// check and the append atomic, so with several servers on one database
+    /// each escalation happens exactly once. Returns whether it was appended.
+    pub async fn escalate(
+        &self,
+        reference: CaseRef,
+        event: &EventKind,
+        message: &OutboxMessage,
+        now: Instant,
+    ) -> Result<bool> {
+        let (EventKind::ClockWarning { clock, .. } | EventKind::ClockBreached { clock, .. }) =
+            event
+        else {
+            return Err(StoreError::Config(format!(
+                "`{}` is not an escalation event",
+                event.name()
+            )));
+        };
+        let now = embargo_core::to_millis(now);
+        let mut tx = self.writer.begin().await?;
+        let head = lock_chain(&mut tx).await?;
+        let row = sqlx::query(&format!(
+            "SELECT {CASE_COLUMNS} FROM cases WHERE reference = $1"
+        ))
+        .bind(reference.to_string())
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| StoreError::not_found("case", reference))?;
+        let case_id: i64 = row.try_get("id")?;
+        let existing = sqlx::query("SELECT payload FROM events WHERE case_id = $1 AND kind = $2")
+            .bind(case_id)
+            .bind(event.name())
+            .fetch_all(&mut *tx)
+            .await?;
+        for r in &existing {
+            let payload: serde_json::Value = serde_json::from_str(&r.try_get::<String, _>(0)?)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            if payload["clock"].as_str() == Some(clock.as_str()) {
+                return Ok(false);
+            }
+        }
+        let mut case = self.case_from_row(&row)?;
+        case.apply(event, now)?;
+        let head = self
+            .append_events(
+                &mut tx,
+                head,
+                case_id,
+                reference,
+                "system",
+                now,
+                std::slice::from_ref(event),
+            )
+            .await?;
+        self.update_projection(&mut tx, case_id, &case).await?;
+        insert_outbox(&mut tx, message, Some(reference), now).await?;
+        finish_chain(&mut tx, &head).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn update_projection(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        case_id: i64,
+        case: &Case,
+    ) -> Result<()> {
+        let (public, sealed) = seal::seal_case(&self.keyring, case)?;
+        sqlx::query(
+            "UPDATE cases SET state = $1, severity = $2, updated_at = $3, revision = $4, \
+             public = $5, sealed_key = $6, sealed = $7 WHERE id = $8",
+        )
+        .bind(case.state.as_str())
+        .bind(case.severity.map(|s| s.as_str().to_owned()))
+        .bind(case.updated_at.timestamp_millis())
+        .bind(i64::from(case.revision))
+        .bind(public)
+        .bind(sealed.key_id)
+        .bind(sealed.blob)
+        .bind(case_id)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Queued messages, oldest first (for the delivery worker and for tests).
+    pub async fn outbox(&self, limit: u32) -> Result<Vec<QueuedMessage>> {
+        let rows = sqlx::query(
+            "SELECT id, idempotency_key, kind, case_ref, payload, state, attempts, created_at \
+             FROM outbox ORDER BY id LIMIT $1",
+        )
+        .bind(i64::from(limit.clamp(1, 10_000)))
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(QueuedMessage {
+                    id: r.try_get("id")?,
+                    idempotency_key: r.try_get("idempotency_key")?,
+                    kind: r.try_get("kind")?,
+                    case_ref: r.try_get("case_ref")?,
+                    payload: serde_json::from_str(&r.try_get::<String, _>("payload")?)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    state: r.try_get("state")?,
+                    attempts: r.try_get("attempts")?,
+                    created_at: millis(r.try_get("created_at")?)?,
+                })
+            })
+            .collect()
     }
 
     // ---------------------------------------------------------------- audit
@@ -924,6 +1033,49 @@ impl Store {
         }
         user_from_row(&row).map(Some)
     }
+}
+
+/// A message to queue in the outbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxMessage {
+    /// The same key twice queues the message once.
+    pub idempotency_key: String,
+    pub kind: String,
+    /// What the delivery needs; never confidential report text.
+    pub payload: serde_json::Value,
+}
+
+/// A message in the outbox.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueuedMessage {
+    pub id: i64,
+    pub idempotency_key: String,
+    pub kind: String,
+    pub case_ref: Option<String>,
+    pub payload: serde_json::Value,
+    pub state: String,
+    pub attempts: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+async fn insert_outbox(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    message: &OutboxMessage,
+    case_ref: Option<CaseRef>,
+    now: Instant,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO outbox (idempotency_key, kind, case_ref, payload, state, attempts, created_at, next_attempt_at) \
+         VALUES ($1, $2, $3, $4, 'pending', 0, $5, $5) ON CONFLICT (idempotency_key) DO NOTHING",
+    )
+    .bind(&message.idempotency_key)
+    .bind(&message.kind)
+    .bind(case_ref.map(|r| r.to_string()))
+    .bind(message.payload.to_string())
+    .bind(now.timestamp_millis())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 /// Takes the chain lock and reads the head. The first statement of the

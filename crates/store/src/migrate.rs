@@ -13,12 +13,20 @@ struct Migration {
     postgres: &'static str,
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "foundation",
-    sqlite: include_str!("../migrations/sqlite/0001_foundation.sql"),
-    postgres: include_str!("../migrations/postgres/0001_foundation.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "foundation",
+        sqlite: include_str!("../migrations/sqlite/0001_foundation.sql"),
+        postgres: include_str!("../migrations/postgres/0001_foundation.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "outbox",
+        sqlite: include_str!("../migrations/sqlite/0002_outbox.sql"),
+        postgres: include_str!("../migrations/postgres/0002_outbox.sql"),
+    },
+];
 
 /// Any number serves, as long as every embargo instance uses the same one.
 const PG_MIGRATION_LOCK: i64 = 0x0065_6d62_6172_676f;

@@ -8,6 +8,7 @@
 
 mod cli;
 mod crash;
+mod policy;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

@@ -4,6 +4,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use embargo_core::auth::Role;
+use embargo_core::clock::{self, ClockReport};
 use embargo_core::{Case, CaseRef, CaseState, Command, Event, NewCase, Severity};
 use embargo_store::CaseFilter;
 use serde::{Deserialize, Serialize};
@@ -32,11 +33,15 @@ impl From<Case> for CaseView {
     }
 }
 
-/// A case and its whole history.
+/// A case, its policy clocks and its whole history.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CaseDetail {
     #[serde(flatten)]
     pub case: CaseView,
+    /// The id of the policy that governs the case's product.
+    pub policy: String,
+    /// The policy's clocks for this case, as they stand now.
+    pub clocks: Vec<ClockReport>,
     pub history: Vec<Event>,
 }
 
@@ -66,6 +71,8 @@ pub struct CaseQuery {
     pub product: Option<String>,
     /// Only cases of this severity.
     pub severity: Option<Severity>,
+    /// `true`: only cases still being worked (not closed or rejected).
+    pub open: Option<bool>,
     /// Page size, 1 to 500 (default 50).
     pub limit: Option<u32>,
     /// From `next_cursor` of the previous page.
@@ -105,6 +112,7 @@ pub async fn list_cases(
         );
     }
     let filter = CaseFilter {
+        open_only: q.open.unwrap_or(false),
         state: q.state,
         product: q.product,
         severity: q.severity,
@@ -156,7 +164,11 @@ pub async fn get_case(
     let r = reference(&raw)?;
     let case = state.store.case(r).await?;
     let history = state.store.history(r).await?;
+    let policy = state.settings.policies.for_product(&case.product);
+    let clocks = clock::evaluate(policy, &case, &history, state.now());
     Ok(Json(CaseDetail {
+        policy: policy.id.clone(),
+        clocks,
         case: case.into(),
         history,
     }))
@@ -181,7 +193,52 @@ pub async fn transition(
     ApiJson(command): ApiJson<Command>,
 ) -> ApiResult<Json<CommandOutcome>> {
     caller.require(Role::Responder)?;
+    let command = cite_scope_rule(&state, &raw, command).await?;
     run(&state, &caller, &raw, &command).await
+}
+
+/// Rebuilds a rejection command with its (possibly filled-in) reason and rule.
+type RebuildRejection = fn(String, Option<String>) -> Command;
+
+/// A rejection that cites a scope rule of the case's policy takes the rule's
+/// text as its reason (unless the triager wrote their own); an unknown rule
+/// is an error naming the rules there are.
+async fn cite_scope_rule(state: &AppState, raw: &str, command: Command) -> ApiResult<Command> {
+    let (reason, rule, rebuild): (String, Option<String>, RebuildRejection) = match command {
+        Command::NotAVulnerability { reason, rule } => (reason, rule, |reason, rule| {
+            Command::NotAVulnerability { reason, rule }
+        }),
+        Command::OutOfScope { reason, rule } => (reason, rule, |reason, rule| {
+            Command::OutOfScope { reason, rule }
+        }),
+        other => return Ok(other),
+    };
+    let Some(rule_id) = rule else {
+        return Ok(rebuild(reason, None));
+    };
+    let case = state.store.case(reference(raw)?).await?;
+    let policy = state.settings.policies.for_product(&case.product);
+    let Some(found) = policy.scope_rule(&rule_id) else {
+        let known: Vec<&str> = policy.scope_rules.iter().map(|r| r.id.as_str()).collect();
+        return Err(ApiError::invalid(
+            "rule",
+            format!(
+                "rule: policy `{}` has no scope rule `{rule_id}`; it has: {}",
+                policy.id,
+                if known.is_empty() {
+                    "none".to_owned()
+                } else {
+                    known.join(", ")
+                }
+            ),
+        ));
+    };
+    let reason = if reason.trim().is_empty() {
+        found.reporter_text.clone()
+    } else {
+        reason
+    };
+    Ok(rebuild(reason, Some(rule_id)))
 }
 
 /// Add an internal note (team only).

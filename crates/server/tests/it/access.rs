@@ -126,6 +126,28 @@ fn table() -> Vec<Route> {
             Some(json!({"disabled": false})),
             Who::Admin,
         ),
+        r(
+            "get",
+            "/.well-known/security.txt",
+            "/.well-known/security.txt",
+            None,
+            Who::Anonymous,
+        ),
+        r("get", "/policy", "/policy", None, Who::Anonymous),
+        r(
+            "get",
+            "/api/v1/policies",
+            "/api/v1/policies",
+            None,
+            Who::Viewer,
+        ),
+        r(
+            "get",
+            "/api/v1/metrics/clocks",
+            "/api/v1/metrics/clocks",
+            None,
+            Who::Viewer,
+        ),
     ]
 }
 

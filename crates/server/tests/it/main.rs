@@ -9,6 +9,7 @@
 mod access;
 mod cases;
 mod errors;
+mod policy;
 mod session;
 
 use std::sync::Arc;
@@ -46,6 +47,14 @@ impl TestApp {
     }
 
     pub async fn start_with(db: TestDatabase, settings: ServerSettings) -> TestApp {
+        Self::start_with_clock(db, settings, Arc::new(t0)).await
+    }
+
+    pub async fn start_with_clock(
+        db: TestDatabase,
+        settings: ServerSettings,
+        clock: embargo_server::Clock,
+    ) -> TestApp {
         let store = Store::connect(&db.url, Keyring::generate()).await.unwrap();
         store.migrate(t0()).await.unwrap();
         let hash = hash_password(PASSWORD).unwrap();
@@ -63,7 +72,6 @@ impl TestApp {
                 .unwrap();
             tokens.push(token);
         }
-        let clock: embargo_server::Clock = Arc::new(t0);
         let router = app(store.clone(), settings, clock);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();

@@ -1,0 +1,121 @@
+//! The escalation scheduler: raises each policy clock's warning at its
+//! threshold and its breach at its deadline, as an event on the case and a
+//! message in the outbox. Safe to run on several servers at once: the store
+//! appends each escalation exactly once.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use embargo_core::clock::{self, ClockStatus};
+use embargo_core::policy::PolicySet;
+use embargo_core::{EventKind, Instant};
+use embargo_store::{CaseFilter, OutboxMessage, Store, StoreError};
+use serde_json::json;
+
+use crate::state::Clock;
+
+/// What one pass raised.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Escalations {
+    pub warnings: u32,
+    pub breaches: u32,
+}
+
+/// One pass over every open case at `now`.
+pub async fn escalate_once(
+    store: &Store,
+    policies: &PolicySet,
+    now: Instant,
+) -> Result<Escalations, StoreError> {
+    let mut raised = Escalations::default();
+    let filter = CaseFilter {
+        open_only: true,
+        ..CaseFilter::default()
+    };
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = store.list_cases(&filter, 200, cursor.as_deref()).await?;
+        for case in &page.cases {
+            let policy = policies.for_product(&case.product);
+            if policy.clocks.is_empty() {
+                continue;
+            }
+            let history = store.history(case.reference).await?;
+            for report in clock::evaluate(policy, case, &history, now) {
+                let Some(due) = report.due_at else { continue };
+                let (event, is_breach) = match report.status {
+                    ClockStatus::Warning => (
+                        EventKind::ClockWarning {
+                            clock: report.id.clone(),
+                            due,
+                        },
+                        false,
+                    ),
+                    ClockStatus::Breached if report.stopped_at.is_none() => (
+                        EventKind::ClockBreached {
+                            clock: report.id.clone(),
+                            due,
+                        },
+                        true,
+                    ),
+                    _ => continue,
+                };
+                let already = history.iter().any(|e| {
+                    e.kind.name() == event.name()
+                        && matches!(&e.kind, EventKind::ClockWarning { clock, .. } | EventKind::ClockBreached { clock, .. } if *clock == report.id)
+                });
+                if already {
+                    continue;
+                }
+                let message = OutboxMessage {
+                    idempotency_key: format!("{}:{}:{}", event.name(), case.reference, report.id),
+                    kind: event.name().to_owned(),
+                    payload: json!({
+                        "case": case.reference,
+                        "policy": policy.id,
+                        "clock": report.id,
+                        "clock_name": report.name,
+                        "due_at": due,
+                        "on_breach": policy.clock(&report.id).and_then(|c| c.on_breach.clone()),
+                    }),
+                };
+                if store
+                    .escalate(case.reference, &event, &message, now)
+                    .await?
+                {
+                    if is_breach {
+                        raised.breaches += 1;
+                    } else {
+                        raised.warnings += 1;
+                    }
+                    tracing::info!(case = %case.reference, clock = %report.id, kind = event.name(), "escalated");
+                }
+            }
+        }
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    Ok(raised)
+}
+
+/// Runs [`escalate_once`] every `interval` until the task is dropped.
+pub fn spawn(
+    store: Store,
+    policies: Arc<PolicySet>,
+    clock: Clock,
+    interval: Duration,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(interval);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if let Err(e) = escalate_once(&store, &policies, embargo_core::to_millis(clock())).await
+            {
+                tracing::warn!(error = %e, "escalation pass failed; retrying at the next tick");
+            }
+        }
+    })
+}

@@ -1025,13 +1025,17 @@ target = "24 hours"
     #[test]
     fn a_policy_set_picks_the_policy_naming_the_product() {
         let all = Policy::parse(MINIMAL).unwrap();
-        let mut dock = Policy::parse(&MINIMAL.replace("id = \"example\"", "id = \"dock\"")).unwrap();
+        let mut dock =
+            Policy::parse(&MINIMAL.replace("id = \"example\"", "id = \"dock\"")).unwrap();
         dock.products = vec!["Dock Certs".into()];
         let set = PolicySet::new(vec![dock.clone(), all.clone()]).unwrap();
         assert_eq!(set.for_product("Dock Certs").id, "dock");
         assert_eq!(set.for_product("Anything else").id, "example");
         assert_eq!(set.primary().id, "example");
-        assert!(PolicySet::new(vec![all.clone(), all.clone()]).is_err(), "duplicate ids");
+        assert!(
+            PolicySet::new(vec![all.clone(), all.clone()]).is_err(),
+            "duplicate ids"
+        );
         let mut other = all.clone();
         other.id = "other".into();
         assert!(PolicySet::new(vec![all, other]).is_err(), "two catch-alls");

@@ -82,6 +82,27 @@ pub fn validate_username(name: &str) -> Result<(), DomainError> {
     }
 }
 
+/// Checks an email address enough to send to it: one `@`, a dotted domain,
+/// no spaces or control characters, at most 254 characters.
+pub fn validate_email(email: &str) -> Result<(), DomainError> {
+    let ok = email.len() <= 254
+        && !email.contains(|c: char| {
+            c.is_whitespace() || c.is_control() || c == ',' || c == '<' || c == '>'
+        })
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.contains('@')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(DomainError::invalid("email", "is not an email address"))
+    }
+}
+
 /// Checks a new password: 12 to 1024 characters.
 pub fn validate_password(password: &str) -> Result<(), DomainError> {
     let n = password.chars().count();
@@ -201,6 +222,9 @@ pub struct User {
     pub id: i64,
     pub username: String,
     pub role: Role,
+    /// Where notifications go; none means the user gets no email.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
     pub disabled: bool,
     pub created_at: chrono::DateTime<chrono::Utc>,
 }

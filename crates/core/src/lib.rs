@@ -11,6 +11,7 @@ pub mod case;
 pub mod chain;
 pub mod clock;
 pub mod crypto;
+pub mod notify;
 pub mod policy;
 pub mod publish;
 pub mod reference;

@@ -9,8 +9,7 @@ use std::time::Duration;
 use embargo_core::clock::{self, ClockStatus};
 use embargo_core::policy::PolicySet;
 use embargo_core::{EventKind, Instant};
-use embargo_store::{CaseFilter, OutboxMessage, Store, StoreError};
-use serde_json::json;
+use embargo_store::{CaseFilter, Store, StoreError};
 
 use crate::state::Clock;
 
@@ -67,22 +66,7 @@ pub async fn escalate_once(
                 if already {
                     continue;
                 }
-                let message = OutboxMessage {
-                    idempotency_key: format!("{}:{}:{}", event.name(), case.reference, report.id),
-                    kind: event.name().to_owned(),
-                    payload: json!({
-                        "case": case.reference,
-                        "policy": policy.id,
-                        "clock": report.id,
-                        "clock_name": report.name,
-                        "due_at": due,
-                        "on_breach": policy.clock(&report.id).and_then(|c| c.on_breach.clone()),
-                    }),
-                };
-                if store
-                    .escalate(case.reference, &event, &message, now)
-                    .await?
-                {
+                if store.escalate(case.reference, &event, now).await? {
                     if is_breach {
                         raised.breaches += 1;
                     } else {

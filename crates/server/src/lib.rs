@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod delivery;
 pub mod error;
 pub mod escalation;
 pub mod extract;
@@ -46,6 +47,7 @@ use crate::error::ApiError;
         (name = "session", description = "Signing in and the signed-in account"),
         (name = "tokens", description = "API tokens"),
         (name = "users", description = "Team members (admins)"),
+        (name = "notifications", description = "Webhooks, the delivery log and notification preferences"),
         (name = "policy", description = "Security policies, their published documents and clock metrics"),
         (name = "system", description = "Health, readiness, metrics and this document"),
     )
@@ -71,7 +73,7 @@ impl Modify for SecuritySchemes {
 /// Every route with its documentation. The router and the OpenAPI document
 /// come from this one list, so neither can miss a route the other has.
 fn routes() -> OpenApiRouter<AppState> {
-    use api::{cases, policy, session, system, tokens, users};
+    use api::{cases, notifications, policy, session, system, tokens, users};
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(system::healthz))
         .routes(routes!(system::readyz))
@@ -92,6 +94,18 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(policy::policy_page))
         .routes(routes!(policy::list_policies))
         .routes(routes!(policy::clock_metrics))
+        .routes(routes!(
+            notifications::list_webhooks,
+            notifications::create_webhook
+        ))
+        .routes(routes!(notifications::update_webhook))
+        .routes(routes!(notifications::list_deliveries))
+        .routes(routes!(notifications::retry_delivery))
+        .routes(routes!(notifications::case_deliveries))
+        .routes(routes!(
+            notifications::my_notifications,
+            notifications::set_my_notifications
+        ))
 }
 
 /// The OpenAPI 3.1 document of this server.

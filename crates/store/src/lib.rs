@@ -10,6 +10,7 @@
 
 mod error;
 mod migrate;
+mod outbox;
 mod seal;
 pub mod testing;
 
@@ -27,6 +28,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
 
 pub use error::StoreError;
+pub use outbox::{Claimed, DeliveryRecord, OutboxState};
 
 type Result<T, E = StoreError> = std::result::Result<T, E>;
 
@@ -115,7 +117,7 @@ impl std::fmt::Debug for Store {
 }
 
 const CASE_COLUMNS: &str = "id, reference, product, state, severity, public, sealed_key, sealed";
-const USER_COLUMNS: &str = "id, username, role, disabled, created_at";
+const USER_COLUMNS: &str = "id, username, role, email, disabled, created_at";
 
 impl Store {
     /// Connects to `url` (`sqlite://PATH` or `postgres://...`), creating a
@@ -232,9 +234,12 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?
         .try_get(0)?;
+        let first_seq = head.0 + 1;
+        let events = [event];
         let head = self
-            .append_events(&mut tx, head, case_id, reference, actor, now, &[event])
+            .append_events(&mut tx, head, case_id, reference, actor, now, &events)
             .await?;
+        self.notify(&mut tx, &case, &events, first_seq, now).await?;
         finish_chain(&mut tx, &head).await?;
         tx.commit().await?;
         Ok(case)
@@ -286,6 +291,7 @@ impl Store {
             .append_events(&mut tx, head, case_id, reference, actor, now, &events)
             .await?;
         self.update_projection(&mut tx, case_id, &case).await?;
+        self.notify(&mut tx, &case, &events, first_seq, now).await?;
         finish_chain(&mut tx, &head).await?;
         tx.commit().await?;
         let stored = events
@@ -484,7 +490,6 @@ impl Store {
         &self,
         reference: CaseRef,
         event: &EventKind,
-        message: &OutboxMessage,
         now: Instant,
     ) -> Result<bool> {
         let (EventKind::ClockWarning { clock, .. } | EventKind::ClockBreached { clock, .. }) =
@@ -520,19 +525,13 @@ impl Store {
         }
         let mut case = self.case_from_row(&row)?;
         case.apply(event, now)?;
+        let first_seq = head.0 + 1;
+        let events = std::slice::from_ref(event);
         let head = self
-            .append_events(
-                &mut tx,
-                head,
-                case_id,
-                reference,
-                "system",
-                now,
-                std::slice::from_ref(event),
-            )
+            .append_events(&mut tx, head, case_id, reference, "system", now, events)
             .await?;
         self.update_projection(&mut tx, case_id, &case).await?;
-        insert_outbox(&mut tx, message, Some(reference), now).await?;
+        self.notify(&mut tx, &case, events, first_seq, now).await?;
         finish_chain(&mut tx, &head).await?;
         tx.commit().await?;
         Ok(true)
@@ -560,32 +559,6 @@ impl Store {
         .execute(&mut **tx)
         .await?;
         Ok(())
-    }
-
-    /// Queued messages, oldest first (for the delivery worker and for tests).
-    pub async fn outbox(&self, limit: u32) -> Result<Vec<QueuedMessage>> {
-        let rows = sqlx::query(
-            "SELECT id, idempotency_key, kind, case_ref, payload, state, attempts, created_at \
-             FROM outbox ORDER BY id LIMIT $1",
-        )
-        .bind(i64::from(limit.clamp(1, 10_000)))
-        .fetch_all(&self.reader)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(QueuedMessage {
-                    id: r.try_get("id")?,
-                    idempotency_key: r.try_get("idempotency_key")?,
-                    kind: r.try_get("kind")?,
-                    case_ref: r.try_get("case_ref")?,
-                    payload: serde_json::from_str(&r.try_get::<String, _>("payload")?)
-                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-                    state: r.try_get("state")?,
-                    attempts: r.try_get("attempts")?,
-                    created_at: millis(r.try_get("created_at")?)?,
-                })
-            })
-            .collect()
     }
 
     // ---------------------------------------------------------------- audit
@@ -798,13 +771,30 @@ impl Store {
         password_hash: &str,
         now: Instant,
     ) -> Result<User> {
+        self.add_user_with_email(username, role, None, password_hash, now)
+            .await
+    }
+
+    /// Adds a team member with an email address for notifications.
+    pub async fn add_user_with_email(
+        &self,
+        username: &str,
+        role: Role,
+        email: Option<&str>,
+        password_hash: &str,
+        now: Instant,
+    ) -> Result<User> {
         embargo_core::auth::validate_username(username)?;
+        if let Some(e) = email {
+            embargo_core::auth::validate_email(e)?;
+        }
         let id: i64 = sqlx::query(
-            "INSERT INTO users (username, role, password_hash, disabled, created_at) \
-             VALUES ($1, $2, $3, 0, $4) RETURNING id",
+            "INSERT INTO users (username, role, email, password_hash, disabled, created_at) \
+             VALUES ($1, $2, $3, $4, 0, $5) RETURNING id",
         )
         .bind(username)
         .bind(role.as_str())
+        .bind(email.map(str::to_owned))
         .bind(password_hash)
         .bind(now.timestamp_millis())
         .fetch_one(&self.writer)
@@ -815,6 +805,7 @@ impl Store {
             id,
             username: username.to_owned(),
             role,
+            email: email.map(str::to_owned),
             disabled: false,
             created_at: embargo_core::to_millis(now),
         })
@@ -1035,49 +1026,6 @@ impl Store {
     }
 }
 
-/// A message to queue in the outbox.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OutboxMessage {
-    /// The same key twice queues the message once.
-    pub idempotency_key: String,
-    pub kind: String,
-    /// What the delivery needs; never confidential report text.
-    pub payload: serde_json::Value,
-}
-
-/// A message in the outbox.
-#[derive(Debug, Clone, PartialEq)]
-pub struct QueuedMessage {
-    pub id: i64,
-    pub idempotency_key: String,
-    pub kind: String,
-    pub case_ref: Option<String>,
-    pub payload: serde_json::Value,
-    pub state: String,
-    pub attempts: i64,
-    pub created_at: DateTime<Utc>,
-}
-
-async fn insert_outbox(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    message: &OutboxMessage,
-    case_ref: Option<CaseRef>,
-    now: Instant,
-) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO outbox (idempotency_key, kind, case_ref, payload, state, attempts, created_at, next_attempt_at) \
-         VALUES ($1, $2, $3, $4, 'pending', 0, $5, $5) ON CONFLICT (idempotency_key) DO NOTHING",
-    )
-    .bind(&message.idempotency_key)
-    .bind(&message.kind)
-    .bind(case_ref.map(|r| r.to_string()))
-    .bind(message.payload.to_string())
-    .bind(now.timestamp_millis())
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
 /// Takes the chain lock and reads the head. The first statement of the
 /// transaction is a write, so on SQLite the transaction holds the write lock
 /// from here on, and on PostgreSQL the head row stays locked until commit
@@ -1114,6 +1062,7 @@ fn user_from_row(row: &AnyRow) -> Result<User> {
     Ok(User {
         id: row.try_get("id")?,
         username: row.try_get("username")?,
+        email: row.try_get("email")?,
         role: role
             .parse()
             .map_err(|_| StoreError::Corrupt(format!("unknown role `{role}`")))?,
@@ -1139,7 +1088,7 @@ fn token_from_row(row: &AnyRow) -> Result<ApiToken> {
     })
 }
 
-fn millis(ms: i64) -> Result<DateTime<Utc>> {
+pub(crate) fn millis(ms: i64) -> Result<DateTime<Utc>> {
     DateTime::from_timestamp_millis(ms)
         .ok_or_else(|| StoreError::Corrupt(format!("timestamp {ms}")))
 }

@@ -22,9 +22,9 @@ const MIGRATIONS: &[Migration] = &[
     },
     Migration {
         version: 2,
-        name: "outbox",
-        sqlite: include_str!("../migrations/sqlite/0002_outbox.sql"),
-        postgres: include_str!("../migrations/postgres/0002_outbox.sql"),
+        name: "notifications",
+        sqlite: include_str!("../migrations/sqlite/0002_notifications.sql"),
+        postgres: include_str!("../migrations/postgres/0002_notifications.sql"),
     },
 ];
 

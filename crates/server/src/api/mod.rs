@@ -1,6 +1,7 @@
 //! The JSON API's handlers, each documented for the OpenAPI description.
 
 pub mod cases;
+pub mod notifications;
 pub mod policy;
 pub mod session;
 pub mod system;

@@ -148,6 +148,62 @@ fn table() -> Vec<Route> {
             None,
             Who::Viewer,
         ),
+        r(
+            "get",
+            "/api/v1/webhooks",
+            "/api/v1/webhooks",
+            None,
+            Who::Admin,
+        ),
+        r(
+            "post",
+            "/api/v1/webhooks",
+            "/api/v1/webhooks",
+            Some(json!({"name": "h", "url": "https://hooks.example/x"})),
+            Who::Admin,
+        ),
+        r(
+            "patch",
+            "/api/v1/webhooks/{id}",
+            "/api/v1/webhooks/999",
+            Some(json!({"disabled": true})),
+            Who::Admin,
+        ),
+        r(
+            "get",
+            "/api/v1/deliveries",
+            "/api/v1/deliveries?state=dead",
+            None,
+            Who::Admin,
+        ),
+        r(
+            "post",
+            "/api/v1/deliveries/{id}/retry",
+            "/api/v1/deliveries/999/retry",
+            None,
+            Who::Admin,
+        ),
+        r(
+            "get",
+            "/api/v1/cases/{reference}/deliveries",
+            "/api/v1/cases/EMB-2026-0001/deliveries",
+            None,
+            Who::Viewer,
+        ),
+        r(
+            "get",
+            "/api/v1/me/notifications",
+            "/api/v1/me/notifications",
+            None,
+            Who::Viewer,
+        ),
+        r(
+            "put",
+            "/api/v1/me/notifications",
+            "/api/v1/me/notifications",
+            Some(json!({"email": null})),
+            Who::Viewer,
+        ),
     ]
 }
 

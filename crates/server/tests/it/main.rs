@@ -9,6 +9,7 @@
 mod access;
 mod cases;
 mod errors;
+mod notifications;
 mod policy;
 mod session;
 

@@ -255,6 +255,21 @@ async fn two_instances_raise_each_warning_and_breach_exactly_once() {
         let a = Store::connect(&db.url, keyring.clone()).await.unwrap();
         a.migrate(t0()).await.unwrap();
         let b = Store::connect(&db.url, keyring).await.unwrap();
+        a.add_webhook(
+            "ops",
+            "https://hooks.example/ops",
+            embargo_core::notify::WebhookFormat::Embargo,
+            &[
+                embargo_core::notify::NoticeKind::ClockWarning,
+                embargo_core::notify::NoticeKind::ClockBreached,
+            ],
+            &[],
+            None,
+            "a-long-enough-secret",
+            t0(),
+        )
+        .await
+        .unwrap();
         let policies = PolicySet::new(vec![
             Policy::parse(presets::get("opensecops").unwrap()).unwrap(),
         ])
@@ -315,8 +330,24 @@ async fn two_instances_raise_each_warning_and_breach_exactly_once() {
         assert_eq!(count("clock_breached", "acknowledgement"), 9);
         assert_eq!(count("clock_warning", "preliminary-assessment"), 12);
         assert_eq!(count("clock_breached", "preliminary-assessment"), 12);
-        let outbox = a.outbox(1000).await.unwrap();
-        assert_eq!(outbox.len(), seen.len(), "one message per escalation");
+        let mut outbox = a.deliveries(None, None, 10_000).await.unwrap();
+        // The three acknowledgements also told the reporter, by email.
+        assert_eq!(outbox.iter().filter(|d| d.channel == "email").count(), 3);
+        outbox.retain(|d| d.channel == "webhook");
+        assert_eq!(
+            outbox.len(),
+            seen.len(),
+            "one webhook delivery per escalation ({}): {:?}",
+            db.backend(),
+            outbox
+                .iter()
+                .map(|d| (
+                    d.idempotency_key.clone(),
+                    d.kind.clone(),
+                    d.case_ref.clone()
+                ))
+                .collect::<Vec<_>>()
+        );
         a.verify().await.unwrap();
         a.close().await;
         b.close().await;

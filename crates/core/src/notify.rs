@@ -1,0 +1,638 @@
+//! Notifications: what is said to whom when something happens to a case.
+//!
+//! A [`Notice`] describes an event without confidential text (no titles, no
+//! report contents). [`plan`] turns a notice into deliveries, one per
+//! destination: the reporter's email, team members' email by their
+//! preferences, and webhook subscriptions by their filters. Deliveries are
+//! rendered here, sealed by the store in the event's transaction, and sent
+//! later by the server's worker.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sha2::Sha256;
+use utoipa::ToSchema;
+
+use crate::case::{Case, CaseState, EventKind, Severity};
+use crate::chain::hex;
+use crate::publish::escape_html;
+
+/// What a notification is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+pub enum NoticeKind {
+    #[serde(rename = "case.created")]
+    CaseCreated,
+    #[serde(rename = "case.state_changed")]
+    StateChanged,
+    #[serde(rename = "clock.warning")]
+    ClockWarning,
+    #[serde(rename = "clock.breached")]
+    ClockBreached,
+}
+
+impl NoticeKind {
+    pub const ALL: [NoticeKind; 4] = [
+        NoticeKind::CaseCreated,
+        NoticeKind::StateChanged,
+        NoticeKind::ClockWarning,
+        NoticeKind::ClockBreached,
+    ];
+
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NoticeKind::CaseCreated => "case.created",
+            NoticeKind::StateChanged => "case.state_changed",
+            NoticeKind::ClockWarning => "clock.warning",
+            NoticeKind::ClockBreached => "clock.breached",
+        }
+    }
+
+    /// Whether team members hear about it unless they choose otherwise.
+    #[must_use]
+    pub fn team_default(self) -> bool {
+        !matches!(self, NoticeKind::StateChanged)
+    }
+}
+
+impl FromStr for NoticeKind {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        NoticeKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| {
+                format!(
+                    "unknown event kind `{s}`; expected one of: {}",
+                    NoticeKind::ALL.map(NoticeKind::as_str).join(", ")
+                )
+            })
+    }
+}
+
+/// An event worth telling someone about, without confidential text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Notice {
+    pub kind: NoticeKind,
+    /// The stored event's sequence number: deliveries' idempotency keys derive from it.
+    pub event_seq: i64,
+    pub at: DateTime<Utc>,
+    pub case_ref: String,
+    pub product: String,
+    pub state: CaseState,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub severity: Option<Severity>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from_state: Option<CaseState>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clock: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub due_at: Option<DateTime<Utc>>,
+}
+
+impl Notice {
+    /// The notice for an event just applied to `case`, if it is one worth telling.
+    #[must_use]
+    pub fn of(case: &Case, event: &EventKind, seq: i64, at: DateTime<Utc>) -> Option<Notice> {
+        let base = |kind| Notice {
+            kind,
+            event_seq: seq,
+            at,
+            case_ref: case.reference.to_string(),
+            product: case.product.clone(),
+            state: case.state,
+            severity: case.severity,
+            from_state: None,
+            clock: None,
+            due_at: None,
+        };
+        match event {
+            EventKind::CaseCreated { .. } => Some(base(NoticeKind::CaseCreated)),
+            EventKind::StateChanged { from, .. } => Some(Notice {
+                from_state: Some(*from),
+                ..base(NoticeKind::StateChanged)
+            }),
+            EventKind::ClockWarning { clock, due } => Some(Notice {
+                clock: Some(clock.clone()),
+                due_at: Some(*due),
+                ..base(NoticeKind::ClockWarning)
+            }),
+            EventKind::ClockBreached { clock, due } => Some(Notice {
+                clock: Some(clock.clone()),
+                due_at: Some(*due),
+                ..base(NoticeKind::ClockBreached)
+            }),
+            _ => None,
+        }
+    }
+
+    /// The versioned JSON payload webhooks receive.
+    #[must_use]
+    pub fn webhook_payload(&self, delivery_id: &str) -> serde_json::Value {
+        json!({
+            "version": "1",
+            "id": delivery_id,
+            "kind": self.kind,
+            "occurred_at": self.at,
+            "case": {
+                "reference": self.case_ref,
+                "product": self.product,
+                "state": self.state,
+                "severity": self.severity,
+            },
+            "from_state": self.from_state,
+            "clock": self.clock,
+            "due_at": self.due_at,
+        })
+    }
+
+    /// One line for a person: chat messages and email subjects.
+    #[must_use]
+    pub fn headline(&self) -> String {
+        let case = format!("{} ({})", self.case_ref, self.product);
+        match self.kind {
+            NoticeKind::CaseCreated => format!("New report {case}"),
+            NoticeKind::StateChanged => {
+                format!("{case} is now {}", self.state.describe().to_lowercase())
+            }
+            NoticeKind::ClockWarning => format!(
+                "{case}: the {} clock is due {}",
+                self.clock.as_deref().unwrap_or("?"),
+                self.due_at
+                    .map_or_else(String::new, |d| d.format("%Y-%m-%d %H:%M UTC").to_string())
+            ),
+            NoticeKind::ClockBreached => format!(
+                "{case}: the {} clock is past its deadline ({})",
+                self.clock.as_deref().unwrap_or("?"),
+                self.due_at
+                    .map_or_else(String::new, |d| d.format("%Y-%m-%d %H:%M UTC").to_string())
+            ),
+        }
+    }
+}
+
+/// The body shape a webhook receives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum WebhookFormat {
+    /// embargo's versioned JSON payload.
+    Embargo,
+    /// Slack incoming webhooks.
+    Slack,
+    /// Microsoft Teams incoming webhooks (MessageCard).
+    Teams,
+    /// Mattermost incoming webhooks.
+    Mattermost,
+}
+
+impl WebhookFormat {
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WebhookFormat::Embargo => "embargo",
+            WebhookFormat::Slack => "slack",
+            WebhookFormat::Teams => "teams",
+            WebhookFormat::Mattermost => "mattermost",
+        }
+    }
+}
+
+impl FromStr for WebhookFormat {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "embargo" => Ok(WebhookFormat::Embargo),
+            "slack" => Ok(WebhookFormat::Slack),
+            "teams" => Ok(WebhookFormat::Teams),
+            "mattermost" => Ok(WebhookFormat::Mattermost),
+            _ => Err(format!(
+                "unknown format `{s}`; expected embargo, slack, teams or mattermost"
+            )),
+        }
+    }
+}
+
+/// A webhook subscription (its secret is held apart, sealed).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Webhook {
+    pub id: i64,
+    pub name: String,
+    pub url: String,
+    pub format: WebhookFormat,
+    /// Event kinds to send; empty means all.
+    pub kinds: Vec<NoticeKind>,
+    /// Products to send about; empty means all.
+    pub products: Vec<String>,
+    /// Only cases at least this severe (cases without a severity are not sent).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_severity: Option<Severity>,
+    pub disabled: bool,
+}
+
+impl Webhook {
+    #[must_use]
+    pub fn wants(&self, notice: &Notice) -> bool {
+        !self.disabled
+            && (self.kinds.is_empty() || self.kinds.contains(&notice.kind))
+            && (self.products.is_empty() || self.products.contains(&notice.product))
+            && self
+                .min_severity
+                .is_none_or(|min| notice.severity.is_some_and(|s| s >= min))
+    }
+}
+
+/// What a team member wants to hear about by email.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Preferences {
+    /// Event kinds; empty means the defaults (new reports and clock warnings and breaches).
+    #[serde(default)]
+    pub kinds: Vec<NoticeKind>,
+    /// Products; empty means all.
+    #[serde(default)]
+    pub products: Vec<String>,
+}
+
+impl Preferences {
+    #[must_use]
+    pub fn wants(&self, notice: &Notice) -> bool {
+        let kind = if self.kinds.is_empty() {
+            notice.kind.team_default()
+        } else {
+            self.kinds.contains(&notice.kind)
+        };
+        kind && (self.products.is_empty() || self.products.contains(&notice.product))
+    }
+}
+
+/// A rendered message for one destination.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "channel", rename_all = "snake_case")]
+pub enum Delivery {
+    Email {
+        to: String,
+        subject: String,
+        text: String,
+        html: String,
+    },
+    Webhook {
+        webhook_id: i64,
+        url: String,
+        /// The exact body sent (and signed).
+        body: String,
+    },
+}
+
+impl Delivery {
+    #[must_use]
+    pub fn channel(&self) -> &'static str {
+        match self {
+            Delivery::Email { .. } => "email",
+            Delivery::Webhook { .. } => "webhook",
+        }
+    }
+}
+
+/// A delivery and the key that makes it happen at most once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Planned {
+    pub idempotency_key: String,
+    pub delivery: Delivery,
+}
+
+/// A team member who can be emailed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recipient {
+    pub email: String,
+    pub preferences: Preferences,
+}
+
+/// Everyone `notice` goes to, rendered.
+#[must_use]
+pub fn plan(
+    notice: &Notice,
+    reporter_email: Option<&str>,
+    team: &[Recipient],
+    webhooks: &[Webhook],
+) -> Vec<Planned> {
+    let mut out = Vec::new();
+    let key = |dest: &str| format!("evt{}:{dest}", notice.event_seq);
+    if notice.kind == NoticeKind::StateChanged
+        && let Some(to) = reporter_email
+    {
+        out.push(Planned {
+            idempotency_key: key(&format!("email:{to}")),
+            delivery: reporter_status_email(notice, to),
+        });
+    }
+    for r in team.iter().filter(|r| r.preferences.wants(notice)) {
+        out.push(Planned {
+            idempotency_key: key(&format!("email:{}", r.email)),
+            delivery: team_email(notice, &r.email),
+        });
+    }
+    for w in webhooks.iter().filter(|w| w.wants(notice)) {
+        let id = key(&format!("webhook:{}", w.id));
+        out.push(Planned {
+            delivery: Delivery::Webhook {
+                webhook_id: w.id,
+                url: w.url.clone(),
+                body: webhook_body(notice, w.format, &id),
+            },
+            idempotency_key: id,
+        });
+    }
+    out
+}
+
+/// The body for a webhook of `format`.
+#[must_use]
+pub fn webhook_body(notice: &Notice, format: WebhookFormat, delivery_id: &str) -> String {
+    let text = notice.headline();
+    let value = match format {
+        WebhookFormat::Embargo => notice.webhook_payload(delivery_id),
+        WebhookFormat::Slack => json!({ "text": text }),
+        WebhookFormat::Mattermost => json!({ "text": text, "username": "embargo" }),
+        WebhookFormat::Teams => json!({
+            "@type": "MessageCard",
+            "@context": "https://schema.org/extensions",
+            "summary": text,
+            "title": format!("embargo: {}", notice.kind.as_str()),
+            "text": text,
+        }),
+    };
+    value.to_string()
+}
+
+/// The reporter's email when their case changes state. The subject carries
+/// the case reference so that replies thread back into the case.
+fn reporter_status_email(notice: &Notice, to: &str) -> Delivery {
+    let subject = format!("[{}] Update on your vulnerability report", notice.case_ref);
+    let state = notice.state.describe();
+    let text = format!(
+        "Hello,\n\nthe status of your vulnerability report {} has changed.\n\nIt is now: {state}.\n\n\
+         Reply to this email to add information; keep the reference {} in the subject.\n",
+        notice.case_ref, notice.case_ref
+    );
+    let html = format!(
+        "<p>Hello,</p><p>the status of your vulnerability report <strong>{r}</strong> has changed.</p>\
+         <p>It is now: <strong>{s}</strong>.</p><p>Reply to this email to add information; keep the reference {r} in the subject.</p>",
+        r = escape_html(&notice.case_ref),
+        s = escape_html(state)
+    );
+    Delivery::Email {
+        to: to.to_owned(),
+        subject,
+        text,
+        html,
+    }
+}
+
+fn team_email(notice: &Notice, to: &str) -> Delivery {
+    let headline = notice.headline();
+    let subject = format!("[{}] {}", notice.case_ref, headline);
+    let mut text = format!(
+        "{headline}\n\nCase: {}\nProduct: {}\nState: {}\n",
+        notice.case_ref, notice.product, notice.state
+    );
+    if let Some(s) = notice.severity {
+        text.push_str(&format!("Severity: {s}\n"));
+    }
+    let html = format!(
+        "<p><strong>{}</strong></p><p>Case: {}<br>Product: {}<br>State: {}</p>",
+        escape_html(&headline),
+        escape_html(&notice.case_ref),
+        escape_html(&notice.product),
+        escape_html(notice.state.as_str())
+    );
+    Delivery::Email {
+        to: to.to_owned(),
+        subject,
+        text,
+        html,
+    }
+}
+
+/// The header that signs a webhook body: `t=UNIX,v1=HEX` where HEX is
+/// HMAC-SHA256 over `UNIX.BODY` with the subscription's secret.
+pub const SIGNATURE_HEADER: &str = "embargo-signature";
+/// The header that carries the delivery's idempotency key.
+pub const DELIVERY_HEADER: &str = "embargo-delivery";
+
+#[must_use]
+pub fn sign(secret: &str, timestamp: i64, body: &str) -> String {
+    format!("t={timestamp},v1={}", mac(secret, timestamp, body))
+}
+
+fn mac(secret: &str, timestamp: i64, body: &str) -> String {
+    // HMAC accepts keys of any length; this cannot fail.
+    let mut m = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes())
+        .unwrap_or_else(|_| unreachable_hmac());
+    m.update(timestamp.to_string().as_bytes());
+    m.update(b".");
+    m.update(body.as_bytes());
+    hex(&m.finalize().into_bytes())
+}
+
+#[allow(clippy::panic)]
+fn unreachable_hmac() -> Hmac<Sha256> {
+    panic!("HMAC-SHA256 takes keys of any length")
+}
+
+/// Why a signature is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SignatureError {
+    #[error("the signature header is malformed")]
+    Malformed,
+    #[error("the signature is {0} seconds away from now, outside the replay window")]
+    Stale(i64),
+    #[error("the signature does not match the body")]
+    Mismatch,
+}
+
+/// Verifies a signature header as a receiver would: within `window_seconds`
+/// of `now`, and matching in constant time.
+pub fn verify(
+    secret: &str,
+    header: &str,
+    body: &str,
+    now: i64,
+    window_seconds: i64,
+) -> Result<(), SignatureError> {
+    let mut t = None;
+    let mut v1 = None;
+    for part in header.split(',') {
+        match part.trim().split_once('=') {
+            Some(("t", v)) => t = v.parse::<i64>().ok(),
+            Some(("v1", v)) => v1 = Some(v),
+            _ => {}
+        }
+    }
+    let (Some(t), Some(v1)) = (t, v1) else {
+        return Err(SignatureError::Malformed);
+    };
+    if (now - t).abs() > window_seconds {
+        return Err(SignatureError::Stale(now - t));
+    }
+    let expected = mac(secret, t, body);
+    let same = expected.len() == v1.len()
+        && expected
+            .bytes()
+            .zip(v1.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0;
+    if same {
+        Ok(())
+    } else {
+        Err(SignatureError::Mismatch)
+    }
+}
+
+impl fmt::Display for NoticeKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn notice(kind: NoticeKind, severity: Option<Severity>) -> Notice {
+        Notice {
+            kind,
+            event_seq: 42,
+            at: Utc.with_ymd_and_hms(2026, 3, 6, 17, 0, 0).unwrap(),
+            case_ref: "EMB-2026-0001".into(),
+            product: "Dock Certs".into(),
+            state: CaseState::Triage,
+            severity,
+            from_state: Some(CaseState::Acknowledged),
+            clock: None,
+            due_at: None,
+        }
+    }
+
+    fn hook(id: i64, kinds: Vec<NoticeKind>, min: Option<Severity>) -> Webhook {
+        Webhook {
+            id,
+            name: "h".into(),
+            url: "https://hooks.example/x".into(),
+            format: WebhookFormat::Embargo,
+            kinds,
+            products: vec![],
+            min_severity: min,
+            disabled: false,
+        }
+    }
+
+    #[test]
+    fn plans_follow_filters_and_preferences() {
+        let n = notice(NoticeKind::StateChanged, Some(Severity::Medium));
+        let team = [
+            Recipient {
+                email: "a@x.org".into(),
+                preferences: Preferences::default(),
+            },
+            Recipient {
+                email: "b@x.org".into(),
+                preferences: Preferences {
+                    kinds: vec![NoticeKind::StateChanged],
+                    products: vec![],
+                },
+            },
+        ];
+        let hooks = [
+            hook(1, vec![], None),
+            hook(2, vec![NoticeKind::ClockBreached], None),
+            hook(3, vec![], Some(Severity::High)),
+        ];
+        let planned = plan(&n, Some("r@y.org"), &team, &hooks);
+        let keys: Vec<&str> = planned.iter().map(|p| p.idempotency_key.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "evt42:email:r@y.org",
+                "evt42:email:b@x.org",
+                "evt42:webhook:1"
+            ]
+        );
+        let Delivery::Email { subject, .. } = &planned[0].delivery else {
+            panic!()
+        };
+        assert!(subject.starts_with("[EMB-2026-0001]"));
+        // No reporter email for other kinds; severity filter lets High through.
+        let high = notice(NoticeKind::ClockBreached, Some(Severity::High));
+        let planned = plan(&high, Some("r@y.org"), &team, &hooks);
+        let keys: Vec<&str> = planned.iter().map(|p| p.idempotency_key.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "evt42:email:a@x.org",
+                "evt42:webhook:1",
+                "evt42:webhook:2",
+                "evt42:webhook:3"
+            ]
+        );
+    }
+
+    #[test]
+    fn chat_formats_carry_the_headline() {
+        let n = notice(NoticeKind::CaseCreated, None);
+        for (format, field) in [
+            (WebhookFormat::Slack, "text"),
+            (WebhookFormat::Mattermost, "text"),
+            (WebhookFormat::Teams, "summary"),
+        ] {
+            let v: serde_json::Value =
+                serde_json::from_str(&webhook_body(&n, format, "id")).unwrap();
+            assert_eq!(v[field], "New report EMB-2026-0001 (Dock Certs)");
+        }
+        let v: serde_json::Value =
+            serde_json::from_str(&webhook_body(&n, WebhookFormat::Embargo, "evt42:webhook:1"))
+                .unwrap();
+        assert_eq!(
+            (v["version"].as_str(), v["kind"].as_str(), v["id"].as_str()),
+            (Some("1"), Some("case.created"), Some("evt42:webhook:1"))
+        );
+    }
+
+    #[test]
+    fn signatures_verify_and_refuse_tampering_and_replays() {
+        let header = sign("s3cret", 1_700_000_000, "{\"a\":1}");
+        assert!(header.starts_with("t=1700000000,v1="));
+        assert_eq!(
+            verify("s3cret", &header, "{\"a\":1}", 1_700_000_100, 300),
+            Ok(())
+        );
+        assert_eq!(
+            verify("s3cret", &header, "{\"a\":2}", 1_700_000_100, 300),
+            Err(SignatureError::Mismatch)
+        );
+        assert_eq!(
+            verify("other", &header, "{\"a\":1}", 1_700_000_100, 300),
+            Err(SignatureError::Mismatch)
+        );
+        assert_eq!(
+            verify("s3cret", &header, "{\"a\":1}", 1_700_001_000, 300),
+            Err(SignatureError::Stale(1000))
+        );
+        assert_eq!(
+            verify("s3cret", "garbage", "", 0, 300),
+            Err(SignatureError::Malformed)
+        );
+        // RFC 4231 test case 2 (key "Jefe") through the same construction.
+        let mut m = <Hmac<Sha256> as Mac>::new_from_slice(b"Jefe").unwrap();
+        m.update(b"what do ya want for nothing?");
+        assert_eq!(
+            hex(&m.finalize().into_bytes()),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+    }
+}

@@ -1,0 +1,285 @@
+//! Webhook subscriptions, the delivery log (with its dead letters), and each
+//! user's notification preferences.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use embargo_core::Severity;
+use embargo_core::auth::{self, Role};
+use embargo_core::notify::{NoticeKind, Preferences, Webhook, WebhookFormat};
+use embargo_store::{DeliveryRecord, OutboxState};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{ApiJson, ApiQuery};
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewWebhook {
+    pub name: String,
+    /// An http:// or https:// URL.
+    pub url: String,
+    #[serde(default = "embargo_format")]
+    pub format: WebhookFormat,
+    /// Event kinds to send; empty or absent means all.
+    #[serde(default)]
+    pub kinds: Vec<NoticeKind>,
+    /// Products to send about; empty or absent means all.
+    #[serde(default)]
+    pub products: Vec<String>,
+    /// Only cases at least this severe.
+    pub min_severity: Option<Severity>,
+    /// The signing secret (16 to 256 characters); omit it to have one generated.
+    pub secret: Option<String>,
+}
+
+fn embargo_format() -> WebhookFormat {
+    WebhookFormat::Embargo
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedWebhook {
+    #[serde(flatten)]
+    pub webhook: Webhook,
+    /// The signing secret. Shown this once.
+    pub secret: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WebhookList {
+    pub webhooks: Vec<Webhook>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookUpdate {
+    pub disabled: bool,
+}
+
+/// Webhook subscriptions.
+#[utoipa::path(get, path = "/api/v1/webhooks", tag = "notifications",
+    responses((status = 200, body = WebhookList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn list_webhooks(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<WebhookList>> {
+    caller.require(Role::Admin)?;
+    Ok(Json(WebhookList {
+        webhooks: state.store.list_webhooks().await?,
+    }))
+}
+
+/// Subscribe a URL to events. Each delivery is signed with HMAC-SHA256 in
+/// the `Embargo-Signature` header (`t=UNIX,v1=HEX` over `UNIX.BODY`) and
+/// carries its idempotency key in `Embargo-Delivery`.
+#[utoipa::path(post, path = "/api/v1/webhooks", tag = "notifications", request_body = NewWebhook,
+    responses((status = 201, body = CreatedWebhook), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_webhook(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(req): ApiJson<NewWebhook>,
+) -> ApiResult<(StatusCode, Json<CreatedWebhook>)> {
+    caller.require(Role::Admin)?;
+    let name = req.name.trim();
+    if name.is_empty() || name.chars().count() > 100 || name.contains(char::is_control) {
+        return Err(ApiError::invalid(
+            "name",
+            "name: must be 1 to 100 characters on one line",
+        ));
+    }
+    let url = req.url.trim();
+    if !(url.starts_with("https://") || url.starts_with("http://"))
+        || url.len() > 2000
+        || url.contains(char::is_whitespace)
+    {
+        return Err(ApiError::invalid(
+            "url",
+            "url: must be an http:// or https:// URL without spaces",
+        ));
+    }
+    let secret = match req.secret {
+        Some(s) if (16..=256).contains(&s.chars().count()) => s,
+        Some(_) => {
+            return Err(ApiError::invalid(
+                "secret",
+                "secret: must be 16 to 256 characters",
+            ));
+        }
+        None => auth::generate_token("whsec_"),
+    };
+    if req.products.len() > 100 || req.products.iter().any(|p| p.len() > 100) {
+        return Err(ApiError::invalid(
+            "products",
+            "products: at most 100 names of at most 100 characters",
+        ));
+    }
+    let webhook = state
+        .store
+        .add_webhook(
+            name,
+            url,
+            req.format,
+            &req.kinds,
+            &req.products,
+            req.min_severity,
+            &secret,
+            state.now(),
+        )
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedWebhook { webhook, secret }),
+    ))
+}
+
+/// Disable or re-enable a subscription.
+#[utoipa::path(patch, path = "/api/v1/webhooks/{id}", tag = "notifications",
+    params(("id" = i64, Path, description = "The subscription's id")), request_body = WebhookUpdate,
+    responses((status = 200, body = Webhook), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn update_webhook(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<WebhookUpdate>,
+) -> ApiResult<Json<Webhook>> {
+    caller.require(Role::Admin)?;
+    let id: i64 = id
+        .parse()
+        .map_err(|_| ApiError::not_found(format!("no webhook `{id}`")))?;
+    Ok(Json(
+        state.store.set_webhook_disabled(id, req.disabled).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct DeliveryQuery {
+    /// pending, delivering, delivered or dead (the dead letters).
+    pub state: Option<DeliveryStateParam>,
+    /// At most this many, newest first (default 100, at most 1000).
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryStateParam {
+    Pending,
+    Delivering,
+    Delivered,
+    Dead,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeliveryList {
+    pub deliveries: Vec<DeliveryRecord>,
+}
+
+/// The delivery log; `?state=dead` lists what failed and why.
+#[utoipa::path(get, path = "/api/v1/deliveries", tag = "notifications", params(DeliveryQuery),
+    responses((status = 200, body = DeliveryList), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn list_deliveries(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<DeliveryQuery>,
+) -> ApiResult<Json<DeliveryList>> {
+    caller.require(Role::Admin)?;
+    let wanted = q.state.map(|s| match s {
+        DeliveryStateParam::Pending => OutboxState::Pending,
+        DeliveryStateParam::Delivering => OutboxState::Delivering,
+        DeliveryStateParam::Delivered => OutboxState::Delivered,
+        DeliveryStateParam::Dead => OutboxState::Dead,
+    });
+    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    Ok(Json(DeliveryList {
+        deliveries: state.store.deliveries(None, wanted, limit).await?,
+    }))
+}
+
+/// Put a dead delivery back in the queue.
+#[utoipa::path(post, path = "/api/v1/deliveries/{id}/retry", tag = "notifications",
+    params(("id" = i64, Path, description = "The delivery's id")),
+    responses((status = 200, body = DeliveryRecord), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn retry_delivery(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<DeliveryRecord>> {
+    caller.require(Role::Admin)?;
+    let id: i64 = id
+        .parse()
+        .map_err(|_| ApiError::not_found(format!("no delivery `{id}`")))?;
+    Ok(Json(state.store.retry_delivery(id, state.now()).await?))
+}
+
+/// The messages sent (or failed) about one case: to whom, when, and how it went.
+#[utoipa::path(get, path = "/api/v1/cases/{reference}/deliveries", tag = "notifications",
+    params(("reference" = String, Path, description = "The case reference")),
+    responses((status = 200, body = DeliveryList), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn case_deliveries(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(raw): Path<String>,
+) -> ApiResult<Json<DeliveryList>> {
+    caller.require(Role::Viewer)?;
+    let reference: embargo_core::CaseRef =
+        raw.parse()
+            .map_err(|e: embargo_core::reference::ParseCaseRefError| {
+                ApiError::not_found(e.to_string())
+            })?;
+    state.store.case(reference).await?;
+    Ok(Json(DeliveryList {
+        deliveries: state
+            .store
+            .deliveries(Some(&reference.to_string()), None, 1000)
+            .await?,
+    }))
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NotificationSettings {
+    /// Where to send email; absent or null for none.
+    pub email: Option<String>,
+    #[serde(flatten)]
+    pub preferences: Preferences,
+}
+
+/// Your email address and which events and products you hear about.
+#[utoipa::path(get, path = "/api/v1/me/notifications", tag = "notifications",
+    responses((status = 200, body = NotificationSettings), (status = 401, body = ErrorBody)))]
+pub async fn my_notifications(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<NotificationSettings>> {
+    Ok(Json(NotificationSettings {
+        email: caller.user.email.clone(),
+        preferences: state.store.preferences(caller.user.id).await?,
+    }))
+}
+
+/// Set your email address and which events (`kinds`) and `products` you hear about.
+#[utoipa::path(put, path = "/api/v1/me/notifications", tag = "notifications", request_body = NotificationSettings,
+    responses((status = 200, body = NotificationSettings), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn set_my_notifications(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(req): ApiJson<NotificationSettings>,
+) -> ApiResult<Json<NotificationSettings>> {
+    let email = req
+        .email
+        .as_deref()
+        .map(str::trim)
+        .filter(|e| !e.is_empty());
+    state
+        .store
+        .set_notifications(caller.user.id, email, &req.preferences)
+        .await?;
+    Ok(Json(NotificationSettings {
+        email: email.map(str::to_owned),
+        preferences: req.preferences,
+    }))
+}

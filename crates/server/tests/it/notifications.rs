@@ -1,0 +1,473 @@
+//! Delivery: webhooks signed and delivered exactly once by two instances,
+//! email through a real SMTP server that goes down and comes back, leases
+//! that expire after a crash, dead letters and their retry.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicI64, AtomicU16, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use chrono::{DateTime, TimeDelta};
+use embargo_core::auth::{Role, hash_password};
+use embargo_core::crypto::Keyring;
+use embargo_core::notify::{NoticeKind, WebhookFormat};
+use embargo_server::Clock;
+use embargo_server::delivery::{
+    Deliverer, DeliverySettings, SmtpSecurity, SmtpSettings, deliver_once,
+};
+use embargo_store::testing::TestDatabase;
+use embargo_store::{OutboxState, Store};
+
+use crate::{new_case, t0};
+
+/// A clock the test moves by hand.
+fn manual_clock() -> (Clock, Arc<AtomicI64>) {
+    let ms = Arc::new(AtomicI64::new(t0().timestamp_millis()));
+    let read = ms.clone();
+    let clock: Clock = Arc::new(move || {
+        DateTime::from_timestamp_millis(read.load(Ordering::SeqCst)).unwrap_or_default()
+    });
+    (clock, ms)
+}
+
+/// What the webhook receiver saw: (delivery key, signature header, body).
+type Seen = Arc<Mutex<Vec<(String, String, String)>>>;
+
+/// A webhook receiver on loopback answering `status` (changeable).
+async fn receiver(status: Arc<AtomicU16>) -> (SocketAddr, Seen) {
+    let seen: Seen = Arc::default();
+    let app = axum::Router::new()
+        .route(
+            "/hook",
+            axum::routing::post(
+                |State((seen, status)): State<(Seen, Arc<AtomicU16>)>,
+                 headers: HeaderMap,
+                 body: Bytes| async move {
+                    let code = status.load(Ordering::SeqCst);
+                    if code == 200 {
+                        let h = |n: &str| {
+                            headers
+                                .get(n)
+                                .and_then(|v| v.to_str().ok())
+                                .unwrap_or("")
+                                .to_owned()
+                        };
+                        seen.lock().unwrap().push((
+                            h("embargo-delivery"),
+                            h("embargo-signature"),
+                            String::from_utf8_lossy(&body).into_owned(),
+                        ));
+                    }
+                    StatusCode::from_u16(code).unwrap_or(StatusCode::OK)
+                },
+            ),
+        )
+        .with_state((seen.clone(), status));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (addr, seen)
+}
+
+fn settings(worker: &str) -> DeliverySettings {
+    DeliverySettings {
+        worker: worker.into(),
+        lease: Duration::from_secs(30),
+        retry_base: Duration::from_secs(10),
+        max_attempts: 3,
+        batch: 50,
+        poll: Duration::from_millis(10),
+        timeout: Duration::from_secs(5),
+        smtp: None,
+    }
+}
+
+async fn store(db: &TestDatabase, keyring: Keyring) -> Store {
+    let s = Store::connect(&db.url, keyring).await.unwrap();
+    s.migrate(t0()).await.unwrap();
+    s
+}
+
+const SECRET: &str = "whsec_test_secret_0123456789";
+
+async fn subscribe(store: &Store, addr: SocketAddr) -> i64 {
+    store
+        .add_webhook(
+            "receiver",
+            &format!("http://{addr}/hook"),
+            WebhookFormat::Embargo,
+            &[NoticeKind::CaseCreated],
+            &[],
+            None,
+            SECRET,
+            t0(),
+        )
+        .await
+        .unwrap()
+        .id
+}
+
+async fn create_cases(store: &Store, n: usize) {
+    for i in 0..n {
+        let c: embargo_core::NewCase =
+            serde_json::from_value(new_case(&format!("case {i}"))).unwrap();
+        store.create_case(c, "cli", t0()).await.unwrap();
+    }
+}
+
+/// Two instances (two pools, two workers) drain 1,000 webhook deliveries at
+/// once; the receiver sees each exactly once, and every signature verifies
+/// with Python's own hmac.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_deliver_each_of_1000_webhooks_exactly_once() {
+    for db in TestDatabase::all().await {
+        let keyring = Keyring::generate();
+        let a = store(&db, keyring.clone()).await;
+        let b = Store::connect(&db.url, keyring).await.unwrap();
+        let (addr, seen) = receiver(Arc::new(AtomicU16::new(200))).await;
+        subscribe(&a, addr).await;
+        create_cases(&a, 1000).await;
+        let (clock, _) = manual_clock();
+        let work = |store: Store, name: &'static str, clock: Clock| async move {
+            let s = settings(name);
+            let d = Deliverer::new(&s).unwrap();
+            loop {
+                if deliver_once(&store, &d, &s, &clock).await.unwrap() == 0 {
+                    break;
+                }
+            }
+        };
+        tokio::join!(
+            work(a.clone(), "instance-a", clock.clone()),
+            work(b.clone(), "instance-b", clock.clone())
+        );
+        let seen = seen.lock().unwrap().clone();
+        let mut counts: HashMap<&str, u32> = HashMap::new();
+        for (key, _, _) in &seen {
+            *counts.entry(key.as_str()).or_default() += 1;
+        }
+        assert_eq!(
+            counts.len(),
+            1000,
+            "{}: every message arrived",
+            db.backend()
+        );
+        assert!(
+            counts.values().all(|n| *n == 1),
+            "{}: none twice",
+            db.backend()
+        );
+        let delivered = a
+            .deliveries(None, Some(OutboxState::Delivered), 10_000)
+            .await
+            .unwrap();
+        assert_eq!(delivered.len(), 1000);
+        verify_with_python(&seen[..50]);
+        a.close().await;
+        b.close().await;
+    }
+}
+
+/// Checks signatures with Python's hmac module: an implementation embargo
+/// did not write.
+fn verify_with_python(seen: &[(String, String, String)]) {
+    let lines: Vec<serde_json::Value> = seen
+        .iter()
+        .map(|(_, sig, body)| serde_json::json!({"signature": sig, "body": body}))
+        .collect();
+    let script = r#"
+import hmac, hashlib, json, sys
+secret = sys.argv[1].encode()
+ok = 0
+for item in json.load(sys.stdin):
+    parts = dict(p.split("=", 1) for p in item["signature"].split(","))
+    expected = hmac.new(secret, (parts["t"] + "." + item["body"]).encode(), hashlib.sha256).hexdigest()
+    assert hmac.compare_digest(expected, parts["v1"]), item
+    ok += 1
+print(ok)
+"#;
+    let mut child = std::process::Command::new("python3")
+        .args(["-c", script, SECRET])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 runs");
+    std::io::Write::write_all(
+        child.stdin.as_mut().unwrap(),
+        serde_json::to_string(&lines).unwrap().as_bytes(),
+    )
+    .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "python: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        seen.len().to_string()
+    );
+}
+
+/// A worker that claimed a message and died never finishes it; once its lease
+/// runs out another worker delivers it, with the same idempotency key.
+#[tokio::test]
+async fn a_crashed_workers_lease_expires_and_the_message_is_redelivered_once() {
+    for db in TestDatabase::all().await {
+        let s = store(&db, Keyring::generate()).await;
+        let (addr, seen) = receiver(Arc::new(AtomicU16::new(200))).await;
+        subscribe(&s, addr).await;
+        create_cases(&s, 1).await;
+        let (clock, ms) = manual_clock();
+        // The crashed worker: claimed, then nothing.
+        let claimed = s
+            .claim_deliveries("crashed", clock(), clock() + TimeDelta::seconds(30), 10)
+            .await
+            .unwrap();
+        assert_eq!(claimed.len(), 1, "{}", db.backend());
+        let key = claimed[0].idempotency_key.clone();
+        let live = settings("live");
+        let d = Deliverer::new(&live).unwrap();
+        assert_eq!(
+            deliver_once(&s, &d, &live, &clock).await.unwrap(),
+            0,
+            "leased to the crashed worker"
+        );
+        ms.fetch_add(31_000, Ordering::SeqCst);
+        assert_eq!(
+            deliver_once(&s, &d, &live, &clock).await.unwrap(),
+            1,
+            "lease expired"
+        );
+        let seen = seen.lock().unwrap().clone();
+        assert_eq!(seen.len(), 1);
+        assert_eq!(seen[0].0, key, "same idempotency key");
+        // The crashed worker coming back cannot overwrite the outcome.
+        assert!(
+            !s.delivered(claimed[0].id, "crashed", clock())
+                .await
+                .unwrap()
+        );
+        let record = &s.deliveries(None, None, 10).await.unwrap()[0];
+        assert_eq!((record.state, record.attempts), (OutboxState::Delivered, 2));
+        s.close().await;
+    }
+}
+
+/// A receiver that keeps failing: retried with backoff, then dead; an admin
+/// retry puts it back, and it is delivered once the receiver recovers.
+#[tokio::test]
+async fn failures_back_off_then_die_and_can_be_retried() {
+    let db = TestDatabase::sqlite().unwrap();
+    let s = store(&db, Keyring::generate()).await;
+    let status = Arc::new(AtomicU16::new(500));
+    let (addr, seen) = receiver(status.clone()).await;
+    subscribe(&s, addr).await;
+    create_cases(&s, 1).await;
+    let (clock, ms) = manual_clock();
+    let cfg = settings("w");
+    let d = Deliverer::new(&cfg).unwrap();
+    assert_eq!(deliver_once(&s, &d, &cfg, &clock).await.unwrap(), 1);
+    let r = &s.deliveries(None, None, 10).await.unwrap()[0];
+    assert_eq!(r.state, OutboxState::Pending);
+    assert_eq!(r.last_error.as_deref(), Some("webhook answered HTTP 500"));
+    assert_eq!(
+        deliver_once(&s, &d, &cfg, &clock).await.unwrap(),
+        0,
+        "not before the backoff"
+    );
+    ms.fetch_add(10_000, Ordering::SeqCst); // first retry after 10 s
+    assert_eq!(deliver_once(&s, &d, &cfg, &clock).await.unwrap(), 1);
+    ms.fetch_add(10_000, Ordering::SeqCst);
+    assert_eq!(
+        deliver_once(&s, &d, &cfg, &clock).await.unwrap(),
+        0,
+        "the second retry waits 20 s"
+    );
+    ms.fetch_add(10_000, Ordering::SeqCst);
+    assert_eq!(deliver_once(&s, &d, &cfg, &clock).await.unwrap(), 1);
+    let dead = s
+        .deliveries(None, Some(OutboxState::Dead), 10)
+        .await
+        .unwrap();
+    assert_eq!(dead.len(), 1, "dead after 3 attempts");
+    assert_eq!(s.delivery_attempts(dead[0].id).await.unwrap().len(), 3);
+    status.store(200, Ordering::SeqCst);
+    s.retry_delivery(dead[0].id, clock()).await.unwrap();
+    assert!(
+        s.retry_delivery(dead[0].id, clock()).await.is_err(),
+        "only dead ones"
+    );
+    assert_eq!(deliver_once(&s, &d, &cfg, &clock).await.unwrap(), 1);
+    assert_eq!(seen.lock().unwrap().len(), 1);
+    s.close().await;
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn start_smtp(port: u16, dir: &std::path::Path) -> Option<std::process::Child> {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/smtp_sink.py");
+    let mut child = std::process::Command::new("python3")
+        .arg(script)
+        .arg(port.to_string())
+        .arg(dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .ok()?;
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.as_mut()?),
+        &mut line,
+    )
+    .ok()?;
+    if line.trim() == "READY" {
+        Some(child)
+    } else {
+        let _ = child.kill();
+        None
+    }
+}
+
+/// Email through a real SMTP server (aiosmtpd): down at first, so the
+/// message is retried; delivered once when it comes back, with the case
+/// reference in the subject.
+#[tokio::test]
+async fn email_waits_for_the_smtp_server_and_arrives_once() {
+    let probe = tempfile::tempdir().unwrap();
+    let port = free_port();
+    match start_smtp(port, probe.path()) {
+        Some(mut c) => {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        None => {
+            assert!(
+                std::env::var("CI").is_err(),
+                "aiosmtpd must be installed in CI"
+            );
+            eprintln!("skipped: the Python package aiosmtpd is not installed");
+            return;
+        }
+    }
+    for db in TestDatabase::all().await {
+        let s = store(&db, Keyring::generate()).await;
+        s.add_user_with_email(
+            "rita",
+            Role::Responder,
+            Some("rita@example.org"),
+            &hash_password("a long password here").unwrap(),
+            t0(),
+        )
+        .await
+        .unwrap();
+        let (clock, ms) = manual_clock();
+        let mut c: embargo_core::NewCase = serde_json::from_value(new_case("mail")).unwrap();
+        c.reporter.contact = Some("reporter@example.net".into());
+        let case = s.create_case(c, "cli", clock()).await.unwrap();
+        s.execute(
+            case.reference,
+            &embargo_core::Command::Acknowledge {},
+            "user:rita",
+            clock(),
+        )
+        .await
+        .unwrap();
+        let port = free_port();
+        let mut cfg = settings("mailer");
+        cfg.smtp = Some(SmtpSettings {
+            host: "127.0.0.1".into(),
+            port,
+            security: SmtpSecurity::None,
+            username: None,
+            password: None,
+            from: "embargo <security@example.org>".into(),
+        });
+        let d = Deliverer::new(&cfg).unwrap();
+        // The server is down: both messages fail and wait.
+        assert_eq!(
+            deliver_once(&s, &d, &cfg, &clock).await.unwrap(),
+            2,
+            "{}",
+            db.backend()
+        );
+        let pending = s
+            .deliveries(None, Some(OutboxState::Pending), 10)
+            .await
+            .unwrap();
+        assert_eq!(pending.len(), 2);
+        assert!(pending.iter().all(|p| {
+            p.last_error
+                .as_deref()
+                .is_some_and(|e| e.starts_with("smtp"))
+        }));
+        let inbox = tempfile::tempdir().unwrap();
+        let mut server = start_smtp(port, inbox.path()).expect("smtp server starts");
+        ms.fetch_add(10_000, Ordering::SeqCst);
+        assert_eq!(deliver_once(&s, &d, &cfg, &clock).await.unwrap(), 2);
+        ms.fetch_add(3_600_000, Ordering::SeqCst);
+        assert_eq!(
+            deliver_once(&s, &d, &cfg, &clock).await.unwrap(),
+            0,
+            "nothing twice"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let _ = server.kill();
+        let _ = server.wait();
+        let mut mails: Vec<String> = std::fs::read_dir(inbox.path())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
+            .map(|e| std::fs::read_to_string(e.path()).unwrap())
+            .collect();
+        mails.sort();
+        assert_eq!(mails.len(), 2, "{}: {mails:?}", db.backend());
+        let to_reporter = mails
+            .iter()
+            .find(|m| m.contains("X-Envelope-To: reporter@example.net"))
+            .expect("reporter mail");
+        assert!(
+            to_reporter.contains(&format!(
+                "Subject: [{}] Update on your vulnerability report",
+                case.reference
+            )),
+            "{to_reporter}"
+        );
+        assert!(to_reporter.contains("From: embargo <security@example.org>"));
+        assert!(
+            to_reporter.contains("Message-ID: <evt2-email-reporter-example.net@embargo.invalid>"),
+            "{to_reporter}"
+        );
+        assert!(to_reporter.contains("Content-Type: multipart/alternative"));
+        let to_team = mails
+            .iter()
+            .find(|m| m.contains("X-Envelope-To: rita@example.org"))
+            .expect("team mail");
+        assert!(
+            to_team.contains(&format!("Subject: [{}] New report", case.reference)),
+            "{to_team}"
+        );
+        let log = s
+            .deliveries(Some(&case.reference.to_string()), None, 10)
+            .await
+            .unwrap();
+        assert!(
+            log.iter()
+                .all(|r| r.state == OutboxState::Delivered && r.delivered_at.is_some())
+        );
+        s.close().await;
+    }
+}

@@ -1,0 +1,515 @@
+//! The outbox: deliveries written with the events that cause them, claimed by
+//! workers under a lease, retried with backoff, and kept with every attempt.
+//!
+//! On PostgreSQL a claim takes rows with `FOR UPDATE SKIP LOCKED`, so several
+//! servers share the work and each message goes to exactly one of them; a
+//! worker that dies leaves its lease to expire, and the message is claimed
+//! again with the same idempotency key. On SQLite the single writer makes the
+//! claim atomic by itself.
+
+use embargo_core::case::EventKind;
+use embargo_core::notify::{
+    Delivery, Notice, Preferences, Recipient, Webhook, WebhookFormat, plan,
+};
+use embargo_core::{Case, Instant, Severity};
+use serde::Serialize;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use utoipa::ToSchema;
+
+use crate::{Backend, Result, Store, StoreError, millis};
+
+/// Where a delivery stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OutboxState {
+    /// Waiting for its next attempt.
+    Pending,
+    /// Claimed by a worker whose lease has not run out.
+    Delivering,
+    Delivered,
+    /// Failed too often; an admin can retry it.
+    Dead,
+}
+
+impl OutboxState {
+    fn parse(s: &str) -> Result<Self> {
+        Ok(match s {
+            "pending" => OutboxState::Pending,
+            "delivering" => OutboxState::Delivering,
+            "delivered" => OutboxState::Delivered,
+            "dead" => OutboxState::Dead,
+            other => return Err(StoreError::Corrupt(format!("outbox state `{other}`"))),
+        })
+    }
+}
+
+/// A delivery as shown to the team: to whom, what, and how it went.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct DeliveryRecord {
+    pub id: i64,
+    pub idempotency_key: String,
+    pub kind: String,
+    pub channel: String,
+    /// The email address, or the webhook's URL.
+    pub to: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub case_ref: Option<String>,
+    pub state: OutboxState,
+    pub attempts: i64,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delivered_at: Option<chrono::DateTime<chrono::Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+}
+
+/// A delivery claimed by a worker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claimed {
+    pub id: i64,
+    pub idempotency_key: String,
+    pub attempts: i64,
+    pub delivery: Delivery,
+}
+
+const RECORD_COLUMNS: &str = "id, idempotency_key, kind, channel, case_ref, sealed_key, sealed, state, \
+                              attempts, created_at, delivered_at, last_error";
+
+fn context(key: &str) -> Vec<u8> {
+    format!("embargo:outbox:{key}").into_bytes()
+}
+
+fn webhook_context(id: i64) -> Vec<u8> {
+    format!("embargo:webhook:{id}").into_bytes()
+}
+
+impl Store {
+    /// Plans and queues the notices of `events` just appended to `case`.
+    pub(crate) async fn notify(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        case: &Case,
+        events: &[EventKind],
+        first_seq: i64,
+        at: Instant,
+    ) -> Result<()> {
+        let notices: Vec<Notice> = events
+            .iter()
+            .zip(first_seq..)
+            .filter_map(|(e, seq)| Notice::of(case, e, seq, at))
+            .collect();
+        if notices.is_empty() {
+            return Ok(());
+        }
+        let reporter = case
+            .reporter
+            .contact
+            .as_deref()
+            .filter(|c| embargo_core::auth::validate_email(c).is_ok());
+        let team =
+            sqlx::query("SELECT email, notify FROM users WHERE email IS NOT NULL AND disabled = 0")
+                .fetch_all(&mut **tx)
+                .await?
+                .iter()
+                .map(|r| {
+                    Ok(Recipient {
+                        email: r.try_get("email")?,
+                        preferences: serde_json::from_str(&r.try_get::<String, _>("notify")?)
+                            .unwrap_or_default(),
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+        let hooks = sqlx::query(&format!(
+            "SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE disabled = 0"
+        ))
+        .fetch_all(&mut **tx)
+        .await?
+        .iter()
+        .map(webhook_from_row)
+        .collect::<Result<Vec<_>>>()?;
+        for notice in &notices {
+            for planned in plan(notice, reporter, &team, &hooks) {
+                let text = serde_json::to_vec(&planned.delivery)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                let sealed = self
+                    .keyring
+                    .seal(&text, &context(&planned.idempotency_key))?;
+                sqlx::query(
+                    "INSERT INTO outbox (idempotency_key, kind, channel, case_ref, sealed_key, sealed, state, attempts, created_at, next_attempt_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $7, $7) ON CONFLICT (idempotency_key) DO NOTHING",
+                )
+                .bind(&planned.idempotency_key)
+                .bind(notice.kind.as_str())
+                .bind(planned.delivery.channel())
+                .bind(&notice.case_ref)
+                .bind(sealed.key_id)
+                .bind(sealed.blob)
+                .bind(at.timestamp_millis())
+                .execute(&mut **tx)
+                .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Claims up to `limit` deliveries that are due (or whose lease ran out)
+    /// for `worker` until `lease_until`.
+    pub async fn claim_deliveries(
+        &self,
+        worker: &str,
+        now: Instant,
+        lease_until: Instant,
+        limit: u32,
+    ) -> Result<Vec<Claimed>> {
+        let lock = match self.backend {
+            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+            Backend::Sqlite => "",
+        };
+        let rows = sqlx::query(&format!(
+            "UPDATE outbox SET state = 'delivering', lease_owner = $1, lease_until = $2, attempts = attempts + 1 \
+             WHERE id IN (SELECT id FROM outbox WHERE (state = 'pending' AND next_attempt_at <= $3) \
+             OR (state = 'delivering' AND lease_until <= $3) ORDER BY id LIMIT $4{lock}) \
+             RETURNING id, idempotency_key, sealed_key, sealed, attempts"
+        ))
+        .bind(worker)
+        .bind(lease_until.timestamp_millis())
+        .bind(now.timestamp_millis())
+        .bind(i64::from(limit.clamp(1, 1000)))
+        .fetch_all(&self.writer)
+        .await?;
+        let mut claimed = rows
+            .iter()
+            .map(|r| {
+                let key: String = r.try_get("idempotency_key")?;
+                let plain = self.keyring.open(
+                    &r.try_get::<String, _>("sealed_key")?,
+                    &r.try_get::<Vec<u8>, _>("sealed")?,
+                    &context(&key),
+                )?;
+                Ok(Claimed {
+                    id: r.try_get("id")?,
+                    attempts: r.try_get("attempts")?,
+                    delivery: serde_json::from_slice(&plain)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    idempotency_key: key,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        claimed.sort_by_key(|c| c.id);
+        Ok(claimed)
+    }
+
+    /// Records a successful delivery, if `worker` still holds the lease.
+    pub async fn delivered(&self, id: i64, worker: &str, now: Instant) -> Result<bool> {
+        let mut tx = self.writer.begin().await?;
+        let done = sqlx::query(
+            "UPDATE outbox SET state = 'delivered', delivered_at = $1, lease_owner = NULL, lease_until = NULL, last_error = NULL \
+             WHERE id = $2 AND lease_owner = $3 AND state = 'delivering'",
+        )
+        .bind(now.timestamp_millis())
+        .bind(id)
+        .bind(worker)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            > 0;
+        record_attempt(&mut tx, id, worker, now, true, None).await?;
+        tx.commit().await?;
+        Ok(done)
+    }
+
+    /// Records a failed attempt: retried at `retry_at`, or dead after `max_attempts`.
+    pub async fn delivery_failed(
+        &self,
+        id: i64,
+        worker: &str,
+        now: Instant,
+        error: &str,
+        retry_at: Instant,
+        max_attempts: i64,
+    ) -> Result<OutboxState> {
+        let error: String = error.chars().take(1000).collect();
+        let mut tx = self.writer.begin().await?;
+        let row = sqlx::query(
+            "UPDATE outbox SET state = CASE WHEN attempts >= $1 THEN 'dead' ELSE 'pending' END, \
+             next_attempt_at = $2, lease_owner = NULL, lease_until = NULL, last_error = $3 \
+             WHERE id = $4 AND lease_owner = $5 AND state = 'delivering' RETURNING state",
+        )
+        .bind(max_attempts)
+        .bind(retry_at.timestamp_millis())
+        .bind(&error)
+        .bind(id)
+        .bind(worker)
+        .fetch_optional(&mut *tx)
+        .await?;
+        record_attempt(&mut tx, id, worker, now, false, Some(&error)).await?;
+        tx.commit().await?;
+        match row {
+            Some(r) => OutboxState::parse(&r.try_get::<String, _>(0)?),
+            None => Ok(OutboxState::Delivering),
+        }
+    }
+
+    /// Deliveries, newest first: of one case, in one state, or all.
+    pub async fn deliveries(
+        &self,
+        case_ref: Option<&str>,
+        state: Option<OutboxState>,
+        limit: u32,
+    ) -> Result<Vec<DeliveryRecord>> {
+        let state_name = state.map(|s| match s {
+            OutboxState::Pending => "pending",
+            OutboxState::Delivering => "delivering",
+            OutboxState::Delivered => "delivered",
+            OutboxState::Dead => "dead",
+        });
+        let rows = sqlx::query(&format!(
+            "SELECT {RECORD_COLUMNS} FROM outbox WHERE ($1 = '' OR case_ref = $1) AND ($2 = '' OR state = $2) \
+             ORDER BY id DESC LIMIT $3"
+        ))
+        .bind(case_ref.unwrap_or(""))
+        .bind(state_name.unwrap_or(""))
+        .bind(i64::from(limit.clamp(1, 10_000)))
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter().map(|r| self.record_from_row(r)).collect()
+    }
+
+    /// Puts a dead delivery back in the queue, now.
+    pub async fn retry_delivery(&self, id: i64, now: Instant) -> Result<DeliveryRecord> {
+        let done = sqlx::query(
+            "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = $1 WHERE id = $2 AND state = 'dead'",
+        )
+        .bind(now.timestamp_millis())
+        .bind(id)
+        .execute(&self.writer)
+        .await?
+        .rows_affected();
+        let row = sqlx::query(&format!(
+            "SELECT {RECORD_COLUMNS} FROM outbox WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.reader)
+        .await?
+        .ok_or_else(|| StoreError::not_found("delivery", id))?;
+        if done == 0 {
+            return Err(StoreError::Conflict(format!(
+                "delivery {id} is not dead; only dead deliveries are retried"
+            )));
+        }
+        self.record_from_row(&row)
+    }
+
+    /// How many attempts each delivery had, in order (for tests and audits).
+    pub async fn delivery_attempts(&self, id: i64) -> Result<Vec<(i64, bool, Option<String>)>> {
+        let rows = sqlx::query(
+            "SELECT attempt, ok, detail FROM outbox_attempts WHERE outbox_id = $1 ORDER BY id",
+        )
+        .bind(id)
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("attempt")?,
+                    r.try_get::<i64, _>("ok")? != 0,
+                    r.try_get("detail")?,
+                ))
+            })
+            .collect()
+    }
+
+    fn record_from_row(&self, r: &AnyRow) -> Result<DeliveryRecord> {
+        let key: String = r.try_get("idempotency_key")?;
+        let plain = self.keyring.open(
+            &r.try_get::<String, _>("sealed_key")?,
+            &r.try_get::<Vec<u8>, _>("sealed")?,
+            &context(&key),
+        )?;
+        let delivery: Delivery =
+            serde_json::from_slice(&plain).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        Ok(DeliveryRecord {
+            id: r.try_get("id")?,
+            kind: r.try_get("kind")?,
+            channel: r.try_get("channel")?,
+            to: match delivery {
+                Delivery::Email { to, .. } => to,
+                Delivery::Webhook { url, .. } => url,
+            },
+            case_ref: r.try_get("case_ref")?,
+            state: OutboxState::parse(&r.try_get::<String, _>("state")?)?,
+            attempts: r.try_get("attempts")?,
+            created_at: millis(r.try_get("created_at")?)?,
+            delivered_at: r
+                .try_get::<Option<i64>, _>("delivered_at")?
+                .map(millis)
+                .transpose()?,
+            last_error: r.try_get("last_error")?,
+            idempotency_key: key,
+        })
+    }
+
+    // ---------------------------------------------------------------- webhooks
+
+    /// Adds a webhook subscription; its signing secret is sealed.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn add_webhook(
+        &self,
+        name: &str,
+        url: &str,
+        format: WebhookFormat,
+        kinds: &[embargo_core::notify::NoticeKind],
+        products: &[String],
+        min_severity: Option<Severity>,
+        secret: &str,
+        now: Instant,
+    ) -> Result<Webhook> {
+        let mut tx = self.writer.begin().await?;
+        let id: i64 = sqlx::query(
+            "INSERT INTO webhooks (name, url, format, kinds, products, min_severity, sealed_key, sealed, created_at, disabled) \
+             VALUES ($1, $2, $3, $4, $5, $6, '', $7, $8, 0) RETURNING id",
+        )
+        .bind(name)
+        .bind(url)
+        .bind(format.as_str())
+        .bind(serde_json::to_string(kinds).map_err(|e| StoreError::Corrupt(e.to_string()))?)
+        .bind(serde_json::to_string(products).map_err(|e| StoreError::Corrupt(e.to_string()))?)
+        .bind(min_severity.map(|s| s.as_str().to_owned()))
+        .bind(Vec::<u8>::new())
+        .bind(now.timestamp_millis())
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
+        // The secret is bound to the row's id, known only after the insert.
+        let sealed = self.keyring.seal(secret.as_bytes(), &webhook_context(id))?;
+        sqlx::query("UPDATE webhooks SET sealed_key = $1, sealed = $2 WHERE id = $3")
+            .bind(sealed.key_id)
+            .bind(sealed.blob)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        self.webhook(id).await.map(|(w, _)| w)
+    }
+
+    /// A subscription and its signing secret.
+    pub async fn webhook(&self, id: i64) -> Result<(Webhook, String)> {
+        let row = sqlx::query(&format!(
+            "SELECT {WEBHOOK_COLUMNS}, sealed_key, sealed FROM webhooks WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.reader)
+        .await?
+        .ok_or_else(|| StoreError::not_found("webhook", id))?;
+        let secret = self.keyring.open(
+            &row.try_get::<String, _>("sealed_key")?,
+            &row.try_get::<Vec<u8>, _>("sealed")?,
+            &webhook_context(id),
+        )?;
+        Ok((
+            webhook_from_row(&row)?,
+            String::from_utf8(secret).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        ))
+    }
+
+    pub async fn list_webhooks(&self) -> Result<Vec<Webhook>> {
+        sqlx::query(&format!(
+            "SELECT {WEBHOOK_COLUMNS} FROM webhooks ORDER BY id"
+        ))
+        .fetch_all(&self.reader)
+        .await?
+        .iter()
+        .map(webhook_from_row)
+        .collect()
+    }
+
+    /// Disables (or re-enables) a subscription; disabled ones get nothing new.
+    pub async fn set_webhook_disabled(&self, id: i64, disabled: bool) -> Result<Webhook> {
+        let n = sqlx::query("UPDATE webhooks SET disabled = $1 WHERE id = $2")
+            .bind(i64::from(disabled))
+            .bind(id)
+            .execute(&self.writer)
+            .await?
+            .rows_affected();
+        if n == 0 {
+            return Err(StoreError::not_found("webhook", id));
+        }
+        self.webhook(id).await.map(|(w, _)| w)
+    }
+
+    /// Sets a user's email address and notification preferences.
+    pub async fn set_notifications(
+        &self,
+        user_id: i64,
+        email: Option<&str>,
+        preferences: &Preferences,
+    ) -> Result<()> {
+        if let Some(e) = email {
+            embargo_core::auth::validate_email(e)?;
+        }
+        sqlx::query("UPDATE users SET email = $1, notify = $2 WHERE id = $3")
+            .bind(email.map(str::to_owned))
+            .bind(
+                serde_json::to_string(preferences)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            )
+            .bind(user_id)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    /// A user's notification preferences.
+    pub async fn preferences(&self, user_id: i64) -> Result<Preferences> {
+        let row = sqlx::query("SELECT notify FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_optional(&self.reader)
+            .await?
+            .ok_or_else(|| StoreError::not_found("user", user_id))?;
+        Ok(serde_json::from_str(&row.try_get::<String, _>(0)?).unwrap_or_default())
+    }
+}
+
+const WEBHOOK_COLUMNS: &str = "id, name, url, format, kinds, products, min_severity, disabled";
+
+fn webhook_from_row(r: &AnyRow) -> Result<Webhook> {
+    let corrupt = |e: String| StoreError::Corrupt(e);
+    Ok(Webhook {
+        id: r.try_get("id")?,
+        name: r.try_get("name")?,
+        url: r.try_get("url")?,
+        format: r.try_get::<String, _>("format")?.parse().map_err(corrupt)?,
+        kinds: serde_json::from_str(&r.try_get::<String, _>("kinds")?)
+            .map_err(|e| corrupt(e.to_string()))?,
+        products: serde_json::from_str(&r.try_get::<String, _>("products")?)
+            .map_err(|e| corrupt(e.to_string()))?,
+        min_severity: r
+            .try_get::<Option<String>, _>("min_severity")?
+            .map(|s| s.parse())
+            .transpose()?,
+        disabled: r.try_get::<i64, _>("disabled")? != 0,
+    })
+}
+
+async fn record_attempt(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    id: i64,
+    worker: &str,
+    now: Instant,
+    ok: bool,
+    detail: Option<&str>,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO outbox_attempts (outbox_id, attempt, at, worker, ok, detail) \
+         SELECT id, attempts, $1, $2, $3, $4 FROM outbox WHERE id = $5",
+    )
+    .bind(now.timestamp_millis())
+    .bind(worker)
+    .bind(i64::from(ok))
+    .bind(detail.map(str::to_owned))
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

@@ -386,6 +386,36 @@ async fn serve(config_path: &Path) -> Result<ExitCode> {
     );
     tracing::info!(%addr, "listening");
     let housekeeping = tokio::spawn(purge_sessions_hourly(store.clone()));
+    let delivery_settings = embargo_server::delivery::DeliverySettings {
+        worker: format!("{}-{}", addr, std::process::id()),
+        lease: Duration::from_secs(config.delivery_lease_seconds),
+        retry_base: Duration::from_secs(config.delivery_retry_seconds),
+        max_attempts: i64::from(config.delivery_max_attempts),
+        smtp: config
+            .smtp
+            .as_ref()
+            .map(|s| embargo_server::delivery::SmtpSettings {
+                host: s.host.clone(),
+                port: s.port,
+                security: match s.security.as_str() {
+                    "tls" => embargo_server::delivery::SmtpSecurity::Tls,
+                    "none" => embargo_server::delivery::SmtpSecurity::None,
+                    _ => embargo_server::delivery::SmtpSecurity::StartTls,
+                },
+                username: s.username.clone(),
+                password: s.password.clone(),
+                from: s.from.clone(),
+            }),
+        ..embargo_server::delivery::DeliverySettings::default()
+    };
+    let deliverer =
+        embargo_server::delivery::Deliverer::new(&delivery_settings).map_err(message)?;
+    let delivery = embargo_server::delivery::spawn(
+        store.clone(),
+        std::sync::Arc::new(deliverer),
+        delivery_settings,
+        embargo_server::system_clock(),
+    );
     let escalation = embargo_server::escalation::spawn(
         store.clone(),
         policies,
@@ -397,6 +427,7 @@ async fn serve(config_path: &Path) -> Result<ExitCode> {
         .map_err(|e| message(format!("server error: {e}")))?;
     housekeeping.abort();
     escalation.abort();
+    delivery.abort();
     store.close().await;
     println!("embargo: stopped");
     Ok(ExitCode::SUCCESS)

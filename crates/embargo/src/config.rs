@@ -34,6 +34,67 @@ pub struct Config {
     /// How often the escalation scheduler checks the clocks, in seconds.
     #[serde(default = "default_escalation_interval")]
     pub escalation_interval_seconds: u64,
+    /// How long a worker may hold a message it is delivering before another
+    /// server takes it over, in seconds.
+    #[serde(default = "default_delivery_lease")]
+    pub delivery_lease_seconds: u64,
+    /// The first retry of a failed delivery waits this long; each next one twice as long.
+    #[serde(default = "default_delivery_retry")]
+    pub delivery_retry_seconds: u64,
+    /// Attempts before a delivery is dead (listed at /api/v1/deliveries?state=dead).
+    #[serde(default = "default_delivery_attempts")]
+    pub delivery_max_attempts: u32,
+    /// The SMTP server for email; without it, email deliveries wait and fail.
+    #[serde(default)]
+    pub smtp: Option<SmtpConfig>,
+}
+
+/// `[smtp]`: where email goes out.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpConfig {
+    pub host: String,
+    #[serde(default = "default_smtp_port")]
+    pub port: u16,
+    /// `starttls` (port 587), `tls` (port 465) or `none` (a relay on this machine only).
+    #[serde(default = "default_smtp_security")]
+    pub security: String,
+    #[serde(default)]
+    pub username: Option<String>,
+    /// Better set through EMBARGO_SMTP_PASSWORD than written here.
+    #[serde(default)]
+    pub password: Option<String>,
+    /// The From address, such as `Security team <security@example.org>`.
+    pub from: String,
+}
+
+impl std::fmt::Debug for SmtpConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpConfig")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("security", &self.security)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "***"))
+            .field("from", &self.from)
+            .finish()
+    }
+}
+
+fn default_smtp_port() -> u16 {
+    587
+}
+fn default_smtp_security() -> String {
+    "starttls".into()
+}
+fn default_delivery_lease() -> u64 {
+    60
+}
+fn default_delivery_retry() -> u64 {
+    30
+}
+fn default_delivery_attempts() -> u32 {
+    8
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -78,6 +139,10 @@ const OVERRIDES: &[(&str, &str)] = &[
         "EMBARGO_ESCALATION_INTERVAL_SECONDS",
         "escalation_interval_seconds",
     ),
+    ("EMBARGO_DELIVERY_LEASE_SECONDS", "delivery_lease_seconds"),
+    ("EMBARGO_DELIVERY_RETRY_SECONDS", "delivery_retry_seconds"),
+    ("EMBARGO_DELIVERY_MAX_ATTEMPTS", "delivery_max_attempts"),
+    ("EMBARGO_SMTP_PASSWORD", "smtp.password"),
 ];
 
 /// Other `EMBARGO_*` variables embargo reads; anything else is a typo.
@@ -110,6 +175,10 @@ impl Config {
             log_format: default_log_format(),
             policies: vec!["policy.toml".into()],
             escalation_interval_seconds: default_escalation_interval(),
+            delivery_lease_seconds: default_delivery_lease(),
+            delivery_retry_seconds: default_delivery_retry(),
+            delivery_max_attempts: default_delivery_attempts(),
+            smtp: None,
         }
     }
 
@@ -155,7 +224,12 @@ impl Config {
                 });
             };
             let parsed = match *key {
-                "max_body_bytes" | "session_hours" | "escalation_interval_seconds" => {
+                "max_body_bytes"
+                | "session_hours"
+                | "escalation_interval_seconds"
+                | "delivery_lease_seconds"
+                | "delivery_retry_seconds"
+                | "delivery_max_attempts" => {
                     toml::Value::Integer(value.trim().parse().map_err(|_| ConfigError::Env {
                         name: name.clone(),
                         message: "must be a whole number".into(),
@@ -163,7 +237,20 @@ impl Config {
                 }
                 _ => toml::Value::String(value),
             };
-            table.insert((*key).to_owned(), parsed);
+            match key.split_once('.') {
+                Some((section, field)) => {
+                    let Some(toml::Value::Table(t)) = table.get_mut(section) else {
+                        return Err(ConfigError::Env {
+                            name,
+                            message: format!("sets {key}, but the file has no [{section}] section"),
+                        });
+                    };
+                    t.insert(field.to_owned(), parsed);
+                }
+                None => {
+                    table.insert((*key).to_owned(), parsed);
+                }
+            }
         }
         let mut config: Config =
             table
@@ -207,6 +294,39 @@ impl Config {
             return Err(invalid(
                 "escalation_interval_seconds: must be between 1 and 86400".into(),
             ));
+        }
+        for (key, value, range) in [
+            (
+                "delivery_lease_seconds",
+                self.delivery_lease_seconds,
+                1..=3600,
+            ),
+            (
+                "delivery_retry_seconds",
+                self.delivery_retry_seconds,
+                1..=86_400,
+            ),
+            (
+                "delivery_max_attempts",
+                u64::from(self.delivery_max_attempts),
+                1..=100,
+            ),
+        ] {
+            if !range.contains(&value) {
+                return Err(invalid(format!(
+                    "{key}: must be between {} and {}",
+                    range.start(),
+                    range.end()
+                )));
+            }
+        }
+        if let Some(smtp) = &self.smtp
+            && !matches!(smtp.security.as_str(), "starttls" | "tls" | "none")
+        {
+            return Err(invalid(format!(
+                "smtp.security: `{}` is not starttls, tls or none",
+                smtp.security
+            )));
         }
         if self.policies.is_empty() {
             return Err(invalid(
@@ -262,7 +382,21 @@ impl Config {
              # presets (`embargo policy presets`). One may apply to every product; the\n\
              # others name theirs in applies_to.products.\npolicies = {policies}\n\n\
              # How often the clocks are checked for warnings and breaches, in seconds.\n\
-             escalation_interval_seconds = {interval}\n",
+             escalation_interval_seconds = {interval}\n\n\
+             # Delivery of email and webhooks: the lease a server holds on a message it\n\
+             # is sending, the first retry delay (doubling each time), and the attempts\n\
+             # before a message is dead.\n\
+             delivery_lease_seconds = {lease}\n\
+             delivery_retry_seconds = {retry}\n\
+             delivery_max_attempts = {attempts}\n\n\
+             # Email goes out through an SMTP server (set the password with\n\
+             # EMBARGO_SMTP_PASSWORD rather than here):\n\
+             # [smtp]\n\
+             # host = \"smtp.example.org\"\n\
+             # port = 587\n\
+             # security = \"starttls\"   # or \"tls\" (port 465), or \"none\" for a local relay\n\
+             # username = \"embargo\"\n\
+             # from = \"Security team <security@example.org>\"\n",
             listen = toml::Value::String(self.listen.clone()),
             db = toml::Value::String(self.database_url.clone()),
             key = toml::Value::String(self.key_file.display().to_string()),
@@ -277,6 +411,9 @@ impl Config {
                     .collect()
             ),
             interval = self.escalation_interval_seconds,
+            lease = self.delivery_lease_seconds,
+            retry = self.delivery_retry_seconds,
+            attempts = self.delivery_max_attempts,
             format = match self.log_format {
                 LogFormat::Text => "text",
                 LogFormat::Json => "json",
@@ -339,6 +476,34 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("database_url"), "{err}");
+    }
+
+    #[test]
+    fn smtp_settings_and_the_password_from_the_environment() {
+        let text =
+            format!("{MINIMAL}[smtp]\nhost = \"mail.example.org\"\nfrom = \"s@example.org\"\n");
+        let c = parse(&text, &[("EMBARGO_SMTP_PASSWORD", "hunter2hunter2")]).unwrap();
+        let smtp = c.smtp.clone().unwrap();
+        assert_eq!(
+            (smtp.port, smtp.security.as_str(), smtp.password.as_deref()),
+            (587, "starttls", Some("hunter2hunter2"))
+        );
+        assert!(
+            !format!("{smtp:?}").contains("hunter2"),
+            "the password never prints"
+        );
+        let err = parse(MINIMAL, &[("EMBARGO_SMTP_PASSWORD", "x")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("no [smtp] section"), "{err}");
+        let err = parse(&text.replace("from =", "security = \"ssl3\"\nfrom ="), &[])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("smtp.security"), "{err}");
+        let err = parse(&format!("{MINIMAL}delivery_max_attempts = 0\n"), &[])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("delivery_max_attempts"), "{err}");
     }
 
     #[test]

@@ -8,6 +8,7 @@
 
 mod cli;
 mod crash;
+mod delivery;
 mod policy;
 
 use std::io::{BufRead, BufReader};

@@ -256,6 +256,9 @@ pub struct Preferences {
     /// Products; empty means all.
     #[serde(default)]
     pub products: Vec<String>,
+    /// Kinds to receive once a day in a digest instead of one email each.
+    #[serde(default)]
+    pub digest: Vec<NoticeKind>,
 }
 
 impl Preferences {
@@ -286,6 +289,8 @@ pub enum Delivery {
         /// The exact body sent (and signed).
         body: String,
     },
+    /// A line for a team member's daily digest (sent later, with the day's others).
+    DigestItem { to: String, line: String },
 }
 
 impl Delivery {
@@ -294,6 +299,7 @@ impl Delivery {
         match self {
             Delivery::Email { .. } => "email",
             Delivery::Webhook { .. } => "webhook",
+            Delivery::DigestItem { .. } => "digest",
         }
     }
 }
@@ -331,9 +337,21 @@ pub fn plan(
         });
     }
     for r in team.iter().filter(|r| r.preferences.wants(notice)) {
+        let delivery = if r.preferences.digest.contains(&notice.kind) {
+            Delivery::DigestItem {
+                to: r.email.clone(),
+                line: format!(
+                    "{} {}",
+                    notice.at.format("%Y-%m-%d %H:%M UTC"),
+                    notice.headline()
+                ),
+            }
+        } else {
+            team_email(notice, &r.email)
+        };
         out.push(Planned {
             idempotency_key: key(&format!("email:{}", r.email)),
-            delivery: team_email(notice, &r.email),
+            delivery,
         });
     }
     for w in webhooks.iter().filter(|w| w.wants(notice)) {
@@ -410,6 +428,29 @@ fn team_email(notice: &Notice, to: &str) -> Delivery {
         escape_html(&notice.product),
         escape_html(notice.state.as_str())
     );
+    Delivery::Email {
+        to: to.to_owned(),
+        subject,
+        text,
+        html,
+    }
+}
+
+/// The daily digest email of one team member: one line per notice.
+#[must_use]
+pub fn digest_email(to: &str, day: &str, lines: &[String]) -> Delivery {
+    let subject = format!(
+        "embargo digest for {day}: {} update{}",
+        lines.len(),
+        if lines.len() == 1 { "" } else { "s" }
+    );
+    let mut text = format!("{subject}\n\n");
+    let mut html = format!("<p><strong>{}</strong></p><ul>", escape_html(&subject));
+    for l in lines {
+        text.push_str(&format!("- {l}\n"));
+        html.push_str(&format!("<li>{}</li>", escape_html(l)));
+    }
+    html.push_str("</ul>");
     Delivery::Email {
         to: to.to_owned(),
         subject,

@@ -416,6 +416,11 @@ async fn serve(config_path: &Path) -> Result<ExitCode> {
         delivery_settings,
         embargo_server::system_clock(),
     );
+    let digests = embargo_server::delivery::spawn_digests(
+        store.clone(),
+        embargo_server::system_clock(),
+        config.digest_hour,
+    );
     let escalation = embargo_server::escalation::spawn(
         store.clone(),
         policies,
@@ -428,6 +433,7 @@ async fn serve(config_path: &Path) -> Result<ExitCode> {
     housekeeping.abort();
     escalation.abort();
     delivery.abort();
+    digests.abort();
     store.close().await;
     println!("embargo: stopped");
     Ok(ExitCode::SUCCESS)

@@ -44,6 +44,9 @@ pub struct Config {
     /// Attempts before a delivery is dead (listed at /api/v1/deliveries?state=dead).
     #[serde(default = "default_delivery_attempts")]
     pub delivery_max_attempts: u32,
+    /// The hour (UTC, 0 to 23) at which daily digests are composed.
+    #[serde(default = "default_digest_hour")]
+    pub digest_hour: u32,
     /// The SMTP server for email; without it, email deliveries wait and fail.
     #[serde(default)]
     pub smtp: Option<SmtpConfig>,
@@ -94,6 +97,9 @@ fn default_delivery_retry() -> u64 {
     30
 }
 fn default_delivery_attempts() -> u32 {
+    8
+}
+fn default_digest_hour() -> u32 {
     8
 }
 
@@ -178,6 +184,7 @@ impl Config {
             delivery_lease_seconds: default_delivery_lease(),
             delivery_retry_seconds: default_delivery_retry(),
             delivery_max_attempts: default_delivery_attempts(),
+            digest_hour: default_digest_hour(),
             smtp: None,
         }
     }
@@ -320,6 +327,11 @@ impl Config {
                 )));
             }
         }
+        if self.digest_hour > 23 {
+            return Err(invalid(
+                "digest_hour: must be an hour from 0 to 23 (UTC)".into(),
+            ));
+        }
         if let Some(smtp) = &self.smtp
             && !matches!(smtp.security.as_str(), "starttls" | "tls" | "none")
         {
@@ -389,6 +401,7 @@ impl Config {
              delivery_lease_seconds = {lease}\n\
              delivery_retry_seconds = {retry}\n\
              delivery_max_attempts = {attempts}\n\n\
+             # The hour (UTC) at which daily digests go out.\ndigest_hour = {digest}\n\n\
              # Email goes out through an SMTP server (set the password with\n\
              # EMBARGO_SMTP_PASSWORD rather than here):\n\
              # [smtp]\n\
@@ -414,6 +427,7 @@ impl Config {
             lease = self.delivery_lease_seconds,
             retry = self.delivery_retry_seconds,
             attempts = self.delivery_max_attempts,
+            digest = self.digest_hour,
             format = match self.log_format {
                 LogFormat::Text => "text",
                 LogFormat::Json => "json",

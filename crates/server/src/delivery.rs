@@ -167,6 +167,9 @@ impl Deliverer {
                     ))
                 }
             }
+            Delivery::DigestItem { .. } => {
+                Err("digest lines go out in the daily digest, not alone".into())
+            }
             Delivery::Email {
                 to,
                 subject,
@@ -252,6 +255,27 @@ pub async fn deliver_once(
         }
     }
     Ok(claimed.len())
+}
+
+/// Composes the daily digests during `hour` (UTC) every day, until dropped.
+/// Running it on several servers is harmless: each digest is keyed by
+/// recipient and day.
+pub fn spawn_digests(store: Store, clock: Clock, hour: u32) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(300));
+        loop {
+            tick.tick().await;
+            let now = embargo_core::to_millis(clock());
+            if chrono::Timelike::hour(&now) != hour {
+                continue;
+            }
+            match store.compose_digests(now).await {
+                Ok(n) if n > 0 => tracing::info!(digests = n, "daily digests queued"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "composing digests failed"),
+            }
+        }
+    })
 }
 
 /// Runs the worker until the task is dropped.

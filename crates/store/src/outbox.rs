@@ -130,6 +130,19 @@ impl Store {
         .collect::<Result<Vec<_>>>()?;
         for notice in &notices {
             for planned in plan(notice, reporter, &team, &hooks) {
+                if let Delivery::DigestItem { to, line } = &planned.delivery {
+                    sqlx::query(
+                        "INSERT INTO digest_items (email, kind, case_ref, line, created_at) VALUES ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(to)
+                    .bind(notice.kind.as_str())
+                    .bind(&notice.case_ref)
+                    .bind(line)
+                    .bind(at.timestamp_millis())
+                    .execute(&mut **tx)
+                    .await?;
+                    continue;
+                }
                 let text = serde_json::to_vec(&planned.delivery)
                     .map_err(|e| StoreError::Corrupt(e.to_string()))?;
                 let sealed = self
@@ -334,7 +347,7 @@ impl Store {
             kind: r.try_get("kind")?,
             channel: r.try_get("channel")?,
             to: match delivery {
-                Delivery::Email { to, .. } => to,
+                Delivery::Email { to, .. } | Delivery::DigestItem { to, .. } => to,
                 Delivery::Webhook { url, .. } => url,
             },
             case_ref: r.try_get("case_ref")?,
@@ -348,6 +361,73 @@ impl Store {
             last_error: r.try_get("last_error")?,
             idempotency_key: key,
         })
+    }
+
+    /// Turns every recipient's unsent digest lines into one email each, queued
+    /// in the outbox under a key per recipient and day, so a digest goes out
+    /// once a day however many servers compose it. Returns how many were queued.
+    pub async fn compose_digests(&self, now: Instant) -> Result<u32> {
+        let day = now.format("%Y-%m-%d").to_string();
+        let emails: Vec<String> = sqlx::query(
+            "SELECT DISTINCT email FROM digest_items WHERE sent_at IS NULL ORDER BY email",
+        )
+        .fetch_all(&self.reader)
+        .await?
+        .iter()
+        .map(|r| r.try_get(0))
+        .collect::<Result<_, _>>()?;
+        let mut queued = 0;
+        for email in emails {
+            let mut tx = self.writer.begin().await?;
+            let rows = sqlx::query(
+                "SELECT id, line FROM digest_items WHERE email = $1 AND sent_at IS NULL AND created_at <= $2 ORDER BY id",
+            )
+            .bind(&email)
+            .bind(now.timestamp_millis())
+            .fetch_all(&mut *tx)
+            .await?;
+            if rows.is_empty() {
+                continue;
+            }
+            let lines: Vec<String> = rows
+                .iter()
+                .map(|r| r.try_get("line"))
+                .collect::<Result<_, _>>()?;
+            let last_id: i64 = rows
+                .last()
+                .map(|r| r.try_get("id"))
+                .transpose()?
+                .unwrap_or(0);
+            let key = format!("digest:{email}:{day}");
+            let delivery = embargo_core::notify::digest_email(&email, &day, &lines);
+            let text =
+                serde_json::to_vec(&delivery).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let sealed = self.keyring.seal(&text, &context(&key))?;
+            let inserted = sqlx::query(
+                "INSERT INTO outbox (idempotency_key, kind, channel, case_ref, sealed_key, sealed, state, attempts, created_at, next_attempt_at) \
+                 VALUES ($1, 'digest', 'email', NULL, $2, $3, 'pending', 0, $4, $4) ON CONFLICT (idempotency_key) DO NOTHING",
+            )
+            .bind(&key)
+            .bind(sealed.key_id)
+            .bind(sealed.blob)
+            .bind(now.timestamp_millis())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if inserted == 0 {
+                // Today's digest already went; these lines wait for tomorrow's.
+                continue;
+            }
+            sqlx::query("UPDATE digest_items SET sent_at = $1 WHERE email = $2 AND sent_at IS NULL AND id <= $3")
+                .bind(now.timestamp_millis())
+                .bind(&email)
+                .bind(last_id)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            queued += 1;
+        }
+        Ok(queued)
     }
 
     // ---------------------------------------------------------------- webhooks

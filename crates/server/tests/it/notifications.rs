@@ -471,3 +471,103 @@ async fn email_waits_for_the_smtp_server_and_arrives_once() {
         s.close().await;
     }
 }
+
+/// A team member who chose a daily digest for state changes gets one email a
+/// day with every change in it, however often the digest is composed.
+#[tokio::test]
+async fn chosen_kinds_arrive_once_a_day_in_a_digest() {
+    for db in TestDatabase::all().await {
+        let s = store(&db, Keyring::generate()).await;
+        let rita = s
+            .add_user_with_email(
+                "rita",
+                Role::Responder,
+                Some("rita@example.org"),
+                &hash_password("a long password here").unwrap(),
+                t0(),
+            )
+            .await
+            .unwrap();
+        let prefs = embargo_core::notify::Preferences {
+            kinds: vec![NoticeKind::CaseCreated, NoticeKind::StateChanged],
+            products: vec![],
+            digest: vec![NoticeKind::StateChanged],
+        };
+        s.set_notifications(rita.id, Some("rita@example.org"), &prefs)
+            .await
+            .unwrap();
+        let c: embargo_core::NewCase = serde_json::from_value(new_case("digest")).unwrap();
+        let case = s.create_case(c, "cli", t0()).await.unwrap();
+        for cmd in [
+            embargo_core::Command::Acknowledge {},
+            embargo_core::Command::StartTriage {},
+        ] {
+            s.execute(case.reference, &cmd, "user:rita", t0())
+                .await
+                .unwrap();
+        }
+        let to_rita = |all: Vec<embargo_store::DeliveryRecord>| {
+            all.into_iter()
+                .filter(|d| d.to == "rita@example.org")
+                .collect::<Vec<_>>()
+        };
+        let immediate = to_rita(s.deliveries(None, None, 100).await.unwrap());
+        assert_eq!(
+            immediate.len(),
+            1,
+            "{}: only the new report right away",
+            db.backend()
+        );
+        assert_eq!(immediate[0].kind, "case.created");
+        assert_eq!(s.compose_digests(t0()).await.unwrap(), 1);
+        assert_eq!(s.compose_digests(t0()).await.unwrap(), 0, "once");
+        s.execute(
+            case.reference,
+            &embargo_core::Command::Accept {},
+            "user:rita",
+            t0(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            s.compose_digests(t0() + TimeDelta::hours(1)).await.unwrap(),
+            0,
+            "one digest a day"
+        );
+        assert_eq!(
+            s.compose_digests(t0() + TimeDelta::days(1)).await.unwrap(),
+            1,
+            "the next day's"
+        );
+        let claimed = s
+            .claim_deliveries(
+                "w",
+                t0() + TimeDelta::days(1),
+                t0() + TimeDelta::days(2),
+                100,
+            )
+            .await
+            .unwrap();
+        let digests: Vec<_> = claimed
+            .iter()
+            .filter_map(|c| match &c.delivery {
+                embargo_core::notify::Delivery::Email {
+                    to, subject, text, ..
+                } if c.idempotency_key.starts_with("digest:") => {
+                    Some((to.clone(), subject.clone(), text.clone()))
+                }
+                _ => None,
+            })
+            .collect();
+        assert_eq!(digests.len(), 2);
+        assert_eq!(digests[0].1, "embargo digest for 2026-03-06: 2 updates");
+        assert!(
+            digests[0].2.contains("is now acknowledged")
+                && digests[0].2.contains("is now being assessed"),
+            "{}",
+            digests[0].2
+        );
+        assert_eq!(digests[1].1, "embargo digest for 2026-03-07: 1 update");
+        s.close().await;
+    }
+}

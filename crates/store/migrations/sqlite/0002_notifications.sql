@@ -53,3 +53,15 @@ CREATE TABLE webhooks (
 -- Team members' email and what they want to hear about.
 ALTER TABLE users ADD COLUMN email TEXT;
 ALTER TABLE users ADD COLUMN notify TEXT NOT NULL DEFAULT '{}';
+
+-- Low-priority notices a team member chose to receive once a day.
+CREATE TABLE digest_items (
+    id         INTEGER PRIMARY KEY,
+    email      TEXT    NOT NULL,
+    kind       TEXT    NOT NULL,
+    case_ref   TEXT,
+    line       TEXT    NOT NULL,
+    created_at INTEGER NOT NULL,
+    sent_at    INTEGER
+);
+CREATE INDEX digest_items_unsent ON digest_items (sent_at, email);

@@ -586,6 +586,7 @@ mod tests {
                 preferences: Preferences {
                     kinds: vec![NoticeKind::StateChanged],
                     products: vec![],
+                    digest: vec![],
                 },
             },
         ];

@@ -282,6 +282,10 @@ pub enum Delivery {
         subject: String,
         text: String,
         html: String,
+        /// When set, `text` is an armored OpenPGP message (sent as PGP/MIME)
+        /// and `html` is empty.
+        #[serde(default)]
+        encrypted: bool,
     },
     Webhook {
         webhook_id: i64,
@@ -316,6 +320,51 @@ pub struct Planned {
 pub struct Recipient {
     pub email: String,
     pub preferences: Preferences,
+    /// An armored OpenPGP public key: their email is encrypted to it.
+    pub pgp_key: Option<String>,
+}
+
+/// Checks an armored OpenPGP public key that email can be encrypted to;
+/// returns its fingerprint.
+pub fn check_public_key(armored: &str) -> Result<String, String> {
+    use pgp::composed::{Deserializable, SignedPublicKey};
+    use pgp::types::KeyDetails;
+    if armored.len() > 64 * 1024 {
+        return Err("the key is larger than 64 KiB".into());
+    }
+    let (key, _) = SignedPublicKey::from_armor_single(armored.as_bytes())
+        .map_err(|e| format!("not an armored OpenPGP public key: {e}"))?;
+    encryption_subkey(&key).ok_or("the key has no subkey for encryption")?;
+    Ok(format!("{}", key.fingerprint()))
+}
+
+fn encryption_subkey(
+    key: &pgp::composed::SignedPublicKey,
+) -> Option<&pgp::composed::SignedPublicSubKey> {
+    key.public_subkeys.iter().find(|s| {
+        s.signatures
+            .iter()
+            .any(|sig| sig.key_flags().encrypt_comms())
+    })
+}
+
+/// Encrypts `plaintext` to an armored public key's encryption subkey, as an
+/// armored OpenPGP message (for a PGP/MIME email, RFC 3156).
+pub fn encrypt_to(armored_key: &str, plaintext: &str) -> Result<String, String> {
+    use chacha20poly1305::aead::OsRng;
+    use pgp::composed::{ArmorOptions, Deserializable, MessageBuilder, SignedPublicKey};
+    use pgp::crypto::sym::SymmetricKeyAlgorithm;
+    let (key, _) =
+        SignedPublicKey::from_armor_single(armored_key.as_bytes()).map_err(|e| e.to_string())?;
+    let subkey = encryption_subkey(&key).ok_or("the key has no subkey for encryption")?;
+    let mut builder = MessageBuilder::from_bytes("", plaintext.as_bytes().to_vec())
+        .seipd_v1(OsRng, SymmetricKeyAlgorithm::AES256);
+    builder
+        .encrypt_to_key(OsRng, &subkey)
+        .map_err(|e| e.to_string())?;
+    builder
+        .to_armored_string(OsRng, ArmorOptions::default())
+        .map_err(|e| e.to_string())
 }
 
 /// Everyone `notice` goes to, rendered.
@@ -347,7 +396,7 @@ pub fn plan(
                 ),
             }
         } else {
-            team_email(notice, &r.email)
+            encrypt_if_keyed(team_email(notice, &r.email), r.pgp_key.as_deref())
         };
         out.push(Planned {
             idempotency_key: key(&format!("email:{}", r.email)),
@@ -366,6 +415,42 @@ pub fn plan(
         });
     }
     out
+}
+
+/// Encrypts an email's text to the recipient's key when they have one. If
+/// encryption fails, the recipient gets a notice of that instead of the
+/// plaintext they asked not to receive.
+pub fn encrypt_if_keyed(delivery: Delivery, key: Option<&str>) -> Delivery {
+    match (delivery, key) {
+        (
+            Delivery::Email {
+                to, subject, text, ..
+            },
+            Some(key),
+        ) => match encrypt_to(key, &text) {
+            Ok(armored) => Delivery::Email {
+                to,
+                subject,
+                text: armored,
+                html: String::new(),
+                encrypted: true,
+            },
+            Err(e) => {
+                let text = format!(
+                    "embargo could not encrypt a notification to your OpenPGP key ({e}).\n\
+                     Sign in to embargo to read it, and check the key in your notification settings.\n"
+                );
+                Delivery::Email {
+                    html: format!("<p>{}</p>", escape_html(&text)),
+                    to,
+                    subject,
+                    text,
+                    encrypted: false,
+                }
+            }
+        },
+        (other, _) => other,
+    }
 }
 
 /// The body for a webhook of `format`.
@@ -408,6 +493,7 @@ fn reporter_status_email(notice: &Notice, to: &str) -> Delivery {
         subject,
         text,
         html,
+        encrypted: false,
     }
 }
 
@@ -433,6 +519,7 @@ fn team_email(notice: &Notice, to: &str) -> Delivery {
         subject,
         text,
         html,
+        encrypted: false,
     }
 }
 
@@ -456,6 +543,7 @@ pub fn digest_email(to: &str, day: &str, lines: &[String]) -> Delivery {
         subject,
         text,
         html,
+        encrypted: false,
     }
 }
 
@@ -580,6 +668,7 @@ mod tests {
             Recipient {
                 email: "a@x.org".into(),
                 preferences: Preferences::default(),
+                pgp_key: None,
             },
             Recipient {
                 email: "b@x.org".into(),
@@ -588,6 +677,7 @@ mod tests {
                     products: vec![],
                     digest: vec![],
                 },
+                pgp_key: None,
             },
         ];
         let hooks = [
@@ -622,6 +712,24 @@ mod tests {
                 "evt42:webhook:3"
             ]
         );
+    }
+
+    #[test]
+    fn a_key_that_cannot_encrypt_never_lets_plaintext_through() {
+        let email = team_email(&notice(NoticeKind::CaseCreated, None), "a@x.org");
+        let Delivery::Email {
+            text, encrypted, ..
+        } = encrypt_if_keyed(email.clone(), Some("garbage"))
+        else {
+            panic!("an email stays an email")
+        };
+        assert!(!encrypted);
+        assert!(
+            text.contains("could not encrypt") && !text.contains("Dock Certs"),
+            "{text}"
+        );
+        assert_eq!(encrypt_if_keyed(email.clone(), None), email);
+        assert!(check_public_key("-----BEGIN PGP PUBLIC KEY BLOCK-----\nnope\n").is_err());
     }
 
     #[test]

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use embargo_core::notify::{DELIVERY_HEADER, Delivery, SIGNATURE_HEADER, sign};
 use embargo_store::{Claimed, Store, StoreError};
-use lettre::message::{Mailbox, MultiPart};
+use lettre::message::header::ContentType;
+use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
@@ -175,6 +176,7 @@ impl Deliverer {
                 subject,
                 text,
                 html,
+                encrypted,
             } => {
                 let Some((transport, from)) = &self.smtp else {
                     return Err("no SMTP server is configured".into());
@@ -198,10 +200,11 @@ impl Deliverer {
                     .to(to)
                     .subject(subject)
                     .message_id(Some(format!("<{id}@embargo.invalid>")))
-                    .multipart(MultiPart::alternative_plain_html(
-                        text.clone(),
-                        html.clone(),
-                    ))
+                    .multipart(if *encrypted {
+                        pgp_mime(text)
+                    } else {
+                        MultiPart::alternative_plain_html(text.clone(), html.clone())
+                    })
                     .map_err(|e| format!("email: {e}"))?;
                 transport
                     .send(message)
@@ -211,6 +214,26 @@ impl Deliverer {
             }
         }
     }
+}
+
+/// A PGP/MIME body (RFC 3156): the version part and the armored message.
+fn pgp_mime(armored: &str) -> MultiPart {
+    let part = |content_type: &str, body: String| {
+        let mut builder = SinglePart::builder();
+        if let Ok(ct) = ContentType::parse(content_type) {
+            builder = builder.header(ct);
+        }
+        builder.body(body)
+    };
+    MultiPart::encrypted("application/pgp-encrypted".to_owned())
+        .singlepart(part(
+            "application/pgp-encrypted",
+            "Version: 1\r\n".to_owned(),
+        ))
+        .singlepart(part(
+            "application/octet-stream; name=\"encrypted.asc\"",
+            armored.to_owned(),
+        ))
 }
 
 /// Claims and sends one batch; returns how many were claimed.

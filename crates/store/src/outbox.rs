@@ -107,19 +107,21 @@ impl Store {
             .contact
             .as_deref()
             .filter(|c| embargo_core::auth::validate_email(c).is_ok());
-        let team =
-            sqlx::query("SELECT email, notify FROM users WHERE email IS NOT NULL AND disabled = 0")
-                .fetch_all(&mut **tx)
-                .await?
-                .iter()
-                .map(|r| {
-                    Ok(Recipient {
-                        email: r.try_get("email")?,
-                        preferences: serde_json::from_str(&r.try_get::<String, _>("notify")?)
-                            .unwrap_or_default(),
-                    })
-                })
-                .collect::<Result<Vec<_>>>()?;
+        let team = sqlx::query(
+            "SELECT email, notify, pgp_key FROM users WHERE email IS NOT NULL AND disabled = 0",
+        )
+        .fetch_all(&mut **tx)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(Recipient {
+                email: r.try_get("email")?,
+                preferences: serde_json::from_str(&r.try_get::<String, _>("notify")?)
+                    .unwrap_or_default(),
+                pgp_key: r.try_get("pgp_key")?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
         let hooks = sqlx::query(&format!(
             "SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE disabled = 0"
         ))
@@ -400,6 +402,18 @@ impl Store {
                 .unwrap_or(0);
             let key = format!("digest:{email}:{day}");
             let delivery = embargo_core::notify::digest_email(&email, &day, &lines);
+            let key_row =
+                sqlx::query("SELECT pgp_key FROM users WHERE email = $1 AND pgp_key IS NOT NULL")
+                    .bind(&email)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let delivery = match key_row {
+                Some(r) => embargo_core::notify::encrypt_if_keyed(
+                    delivery,
+                    Some(&r.try_get::<String, _>(0)?),
+                ),
+                None => delivery,
+            };
             let text =
                 serde_json::to_vec(&delivery).map_err(|e| StoreError::Corrupt(e.to_string()))?;
             let sealed = self.keyring.seal(&text, &context(&key))?;
@@ -540,14 +554,32 @@ impl Store {
         Ok(())
     }
 
-    /// A user's notification preferences.
-    pub async fn preferences(&self, user_id: i64) -> Result<Preferences> {
-        let row = sqlx::query("SELECT notify FROM users WHERE id = $1")
+    /// Sets (or clears) the OpenPGP public key a user's email is encrypted to.
+    pub async fn set_pgp_key(&self, user_id: i64, armored: Option<&str>) -> Result<()> {
+        if let Some(key) = armored {
+            embargo_core::notify::check_public_key(key).map_err(|m| {
+                StoreError::Domain(embargo_core::DomainError::invalid("pgp_key", m))
+            })?;
+        }
+        sqlx::query("UPDATE users SET pgp_key = $1 WHERE id = $2")
+            .bind(armored.map(str::to_owned))
+            .bind(user_id)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    /// A user's notification preferences and OpenPGP key.
+    pub async fn preferences(&self, user_id: i64) -> Result<(Preferences, Option<String>)> {
+        let row = sqlx::query("SELECT notify, pgp_key FROM users WHERE id = $1")
             .bind(user_id)
             .fetch_optional(&self.reader)
             .await?
             .ok_or_else(|| StoreError::not_found("user", user_id))?;
-        Ok(serde_json::from_str(&row.try_get::<String, _>(0)?).unwrap_or_default())
+        Ok((
+            serde_json::from_str(&row.try_get::<String, _>(0)?).unwrap_or_default(),
+            row.try_get(1)?,
+        ))
     }
 }
 

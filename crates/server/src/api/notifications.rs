@@ -243,25 +243,41 @@ pub async fn case_deliveries(
 #[serde(deny_unknown_fields)]
 pub struct NotificationSettings {
     /// Where to send email; absent or null for none.
+    #[serde(default)]
     pub email: Option<String>,
-    #[serde(flatten)]
-    pub preferences: Preferences,
+    /// Event kinds to hear about; empty means new reports and clock warnings and breaches.
+    #[serde(default)]
+    pub kinds: Vec<NoticeKind>,
+    /// Products to hear about; empty means all.
+    #[serde(default)]
+    pub products: Vec<String>,
+    /// Kinds to receive once a day in a digest instead.
+    #[serde(default)]
+    pub digest: Vec<NoticeKind>,
+    /// An armored OpenPGP public key; email to you is then encrypted (PGP/MIME).
+    #[serde(default)]
+    pub pgp_key: Option<String>,
 }
 
-/// Your email address and which events and products you hear about.
+/// Your email address, which events and products you hear about, your digest
+/// and your OpenPGP key.
 #[utoipa::path(get, path = "/api/v1/me/notifications", tag = "notifications",
     responses((status = 200, body = NotificationSettings), (status = 401, body = ErrorBody)))]
 pub async fn my_notifications(
     State(state): State<AppState>,
     caller: Caller,
 ) -> ApiResult<Json<NotificationSettings>> {
+    let (preferences, pgp_key) = state.store.preferences(caller.user.id).await?;
     Ok(Json(NotificationSettings {
         email: caller.user.email.clone(),
-        preferences: state.store.preferences(caller.user.id).await?,
+        kinds: preferences.kinds,
+        products: preferences.products,
+        digest: preferences.digest,
+        pgp_key,
     }))
 }
 
-/// Set your email address and which events (`kinds`) and `products` you hear about.
+/// Replace your notification settings.
 #[utoipa::path(put, path = "/api/v1/me/notifications", tag = "notifications", request_body = NotificationSettings,
     responses((status = 200, body = NotificationSettings), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn set_my_notifications(
@@ -274,12 +290,32 @@ pub async fn set_my_notifications(
         .as_deref()
         .map(str::trim)
         .filter(|e| !e.is_empty());
+    let key = req
+        .pgp_key
+        .as_deref()
+        .map(str::trim)
+        .filter(|k| !k.is_empty());
+    if req.products.len() > 100 || req.products.iter().any(|p| p.len() > 100) {
+        return Err(ApiError::invalid(
+            "products",
+            "products: at most 100 names of at most 100 characters",
+        ));
+    }
+    let preferences = Preferences {
+        kinds: req.kinds,
+        products: req.products,
+        digest: req.digest,
+    };
+    state.store.set_pgp_key(caller.user.id, key).await?;
     state
         .store
-        .set_notifications(caller.user.id, email, &req.preferences)
+        .set_notifications(caller.user.id, email, &preferences)
         .await?;
     Ok(Json(NotificationSettings {
         email: email.map(str::to_owned),
-        preferences: req.preferences,
+        kinds: preferences.kinds,
+        products: preferences.products,
+        digest: preferences.digest,
+        pgp_key: key.map(str::to_owned),
     }))
 }

@@ -571,3 +571,116 @@ async fn chosen_kinds_arrive_once_a_day_in_a_digest() {
         s.close().await;
     }
 }
+
+/// Email to a team member with an OpenPGP key goes out as PGP/MIME, and GnuPG
+/// (an implementation embargo did not write) decrypts it.
+#[tokio::test]
+async fn email_to_a_keyed_recipient_is_encrypted_and_gnupg_decrypts_it() {
+    let port = free_port();
+    let inbox = tempfile::tempdir().unwrap();
+    let Some(mut server) = start_smtp(port, inbox.path()) else {
+        assert!(
+            std::env::var("CI").is_err(),
+            "aiosmtpd must be installed in CI"
+        );
+        eprintln!("skipped: the Python package aiosmtpd is not installed");
+        return;
+    };
+    let home = tempfile::tempdir().unwrap();
+    let gpg = |args: &[&str]| {
+        std::process::Command::new("gpg")
+            .env("GNUPGHOME", home.path())
+            .args([
+                "--batch",
+                "--quiet",
+                "--pinentry-mode",
+                "loopback",
+                "--passphrase",
+                "",
+            ])
+            .args(args)
+            .output()
+    };
+    let Ok(out) = gpg(&[
+        "--quick-gen-key",
+        "Rita <rita@example.org>",
+        "default",
+        "default",
+        "never",
+    ]) else {
+        assert!(std::env::var("CI").is_err(), "gpg must be installed in CI");
+        eprintln!("skipped: gpg is not installed");
+        return;
+    };
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let public = String::from_utf8(
+        gpg(&["--armor", "--export", "rita@example.org"])
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+
+    let db = TestDatabase::sqlite().unwrap();
+    let s = store(&db, Keyring::generate()).await;
+    let rita = s
+        .add_user_with_email(
+            "rita",
+            Role::Responder,
+            Some("rita@example.org"),
+            &hash_password("a long password here").unwrap(),
+            t0(),
+        )
+        .await
+        .unwrap();
+    assert!(s.set_pgp_key(rita.id, Some("not a key")).await.is_err());
+    s.set_pgp_key(rita.id, Some(&public)).await.unwrap();
+    let c: embargo_core::NewCase = serde_json::from_value(new_case("pgp")).unwrap();
+    let case = s.create_case(c, "cli", t0()).await.unwrap();
+    let (clock, _) = manual_clock();
+    let mut cfg = settings("mailer");
+    cfg.smtp = Some(SmtpSettings {
+        host: "127.0.0.1".into(),
+        port,
+        security: SmtpSecurity::None,
+        username: None,
+        password: None,
+        from: "security@example.org".into(),
+    });
+    let d = Deliverer::new(&cfg).unwrap();
+    assert_eq!(deliver_once(&s, &d, &cfg, &clock).await.unwrap(), 1);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let _ = server.kill();
+    let _ = server.wait();
+    let mail = std::fs::read_dir(inbox.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .find(|e| e.path().extension().is_some_and(|x| x == "eml"))
+        .map(|e| std::fs::read_to_string(e.path()).unwrap())
+        .expect("one mail");
+    assert!(
+        mail.contains("multipart/encrypted") && mail.contains("application/pgp-encrypted"),
+        "{mail}"
+    );
+    assert!(!mail.contains("Product: Dock Certs"), "no plaintext body");
+    let start = mail.find("-----BEGIN PGP MESSAGE-----").unwrap();
+    let end = mail.find("-----END PGP MESSAGE-----").unwrap() + "-----END PGP MESSAGE-----".len();
+    let armored = mail[start..end].replace("\r\n", "\n");
+    let file = home.path().join("msg.asc");
+    std::fs::write(&file, armored).unwrap();
+    let out = gpg(&["--decrypt", file.to_str().unwrap()]).unwrap();
+    assert!(
+        out.status.success(),
+        "gpg: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let plain = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        plain.contains(&format!("New report {}", case.reference)),
+        "{plain}"
+    );
+    s.close().await;
+}

@@ -53,6 +53,8 @@ CREATE TABLE webhooks (
 -- Team members' email and what they want to hear about.
 ALTER TABLE users ADD COLUMN email TEXT;
 ALTER TABLE users ADD COLUMN notify TEXT NOT NULL DEFAULT '{}';
+-- An OpenPGP public key (armored): email to this user is encrypted to it.
+ALTER TABLE users ADD COLUMN pgp_key TEXT;
 
 -- Low-priority notices a team member chose to receive once a day.
 CREATE TABLE digest_items (

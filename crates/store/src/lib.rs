@@ -257,14 +257,7 @@ impl Store {
         let now = embargo_core::to_millis(now);
         let mut tx = self.writer.begin().await?;
         let head = lock_chain(&mut tx).await?;
-        let row = sqlx::query(&format!(
-            "SELECT {CASE_COLUMNS} FROM cases WHERE reference = $1"
-        ))
-        .bind(reference.to_string())
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or_else(|| StoreError::not_found("case", reference))?;
-        let case_id: i64 = row.try_get("id")?;
+        let (case_id, row) = case_row(&mut tx, reference).await?;
         let mut case = self.case_from_row(&row)?;
         if let Command::Duplicate { of } = command {
             let exists = sqlx::query("SELECT 1 FROM cases WHERE reference = $1")
@@ -503,14 +496,7 @@ impl Store {
         let now = embargo_core::to_millis(now);
         let mut tx = self.writer.begin().await?;
         let head = lock_chain(&mut tx).await?;
-        let row = sqlx::query(&format!(
-            "SELECT {CASE_COLUMNS} FROM cases WHERE reference = $1"
-        ))
-        .bind(reference.to_string())
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or_else(|| StoreError::not_found("case", reference))?;
-        let case_id: i64 = row.try_get("id")?;
+        let (case_id, row) = case_row(&mut tx, reference).await?;
         let existing = sqlx::query("SELECT payload FROM events WHERE case_id = $1 AND kind = $2")
             .bind(case_id)
             .bind(event.name())
@@ -1024,6 +1010,21 @@ impl Store {
         }
         user_from_row(&row).map(Some)
     }
+}
+
+/// A case's row id and row, read inside a write transaction.
+async fn case_row(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    reference: CaseRef,
+) -> Result<(i64, AnyRow)> {
+    let row = sqlx::query(&format!(
+        "SELECT {CASE_COLUMNS} FROM cases WHERE reference = $1"
+    ))
+    .bind(reference.to_string())
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or_else(|| StoreError::not_found("case", reference))?;
+    Ok((row.try_get("id")?, row))
 }
 
 /// Takes the chain lock and reads the head. The first statement of the

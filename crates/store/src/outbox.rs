@@ -197,11 +197,7 @@ impl Store {
             .iter()
             .map(|r| {
                 let key: String = r.try_get("idempotency_key")?;
-                let plain = self.keyring.open(
-                    &r.try_get::<String, _>("sealed_key")?,
-                    &r.try_get::<Vec<u8>, _>("sealed")?,
-                    &context(&key),
-                )?;
+                let plain = self.open_delivery(r, &key)?;
                 Ok(Claimed {
                     id: r.try_get("id")?,
                     attempts: r.try_get("attempts")?,
@@ -335,13 +331,18 @@ impl Store {
             .collect()
     }
 
-    fn record_from_row(&self, r: &AnyRow) -> Result<DeliveryRecord> {
-        let key: String = r.try_get("idempotency_key")?;
-        let plain = self.keyring.open(
+    /// Decrypts a delivery row's sealed part (bound to its idempotency key).
+    fn open_delivery(&self, r: &AnyRow, key: &str) -> Result<Vec<u8>> {
+        Ok(self.keyring.open(
             &r.try_get::<String, _>("sealed_key")?,
             &r.try_get::<Vec<u8>, _>("sealed")?,
-            &context(&key),
-        )?;
+            &context(key),
+        )?)
+    }
+
+    fn record_from_row(&self, r: &AnyRow) -> Result<DeliveryRecord> {
+        let key: String = r.try_get("idempotency_key")?;
+        let plain = self.open_delivery(r, &key)?;
         let delivery: Delivery =
             serde_json::from_slice(&plain).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         Ok(DeliveryRecord {

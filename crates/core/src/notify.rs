@@ -377,13 +377,18 @@ pub fn plan(
 ) -> Vec<Planned> {
     let mut out = Vec::new();
     let key = |dest: &str| format!("evt{}:{dest}", notice.event_seq);
-    if notice.kind == NoticeKind::StateChanged
-        && let Some(to) = reporter_email
-    {
-        out.push(Planned {
-            idempotency_key: key(&email_key(to)),
-            delivery: reporter_status_email(notice, to),
-        });
+    if let Some(to) = reporter_email {
+        let delivery = match notice.kind {
+            NoticeKind::CaseCreated => Some(reporter_receipt_email(notice, to)),
+            NoticeKind::StateChanged => Some(reporter_status_email(notice, to)),
+            _ => None,
+        };
+        if let Some(delivery) = delivery {
+            out.push(Planned {
+                idempotency_key: key(&email_key(to)),
+                delivery,
+            });
+        }
     }
     for r in team.iter().filter(|r| r.preferences.wants(notice)) {
         let delivery = if r.preferences.digest.contains(&notice.kind) {
@@ -480,6 +485,30 @@ pub fn webhook_body(notice: &Notice, format: WebhookFormat, delivery_id: &str) -
         }),
     };
     value.to_string()
+}
+
+/// The reporter's receipt: their case reference, and how to write back.
+fn reporter_receipt_email(notice: &Notice, to: &str) -> Delivery {
+    let r = &notice.case_ref;
+    let subject = format!("[{r}] We received your vulnerability report");
+    let text = format!(
+        "Hello,\n\nthank you for your report. We have received it and recorded it as {r}.\n\n\
+         We will keep you informed here as it progresses. Please do not disclose it publicly\n\
+         while we work on it. Reply to this email to add information; keep {r} in the subject.\n"
+    );
+    let html = format!(
+        "<p>Hello,</p><p>thank you for your report. We have received it and recorded it as <strong>{r}</strong>.</p>\
+         <p>We will keep you informed here as it progresses. Please do not disclose it publicly while we work on it. \
+         Reply to this email to add information; keep {r} in the subject.</p>",
+        r = escape_html(r)
+    );
+    Delivery::Email {
+        to: to.to_owned(),
+        subject,
+        text,
+        html,
+        encrypted: false,
+    }
 }
 
 /// The reporter's email when their case changes state. The subject carries

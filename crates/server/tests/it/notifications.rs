@@ -113,10 +113,12 @@ async fn subscribe(store: &Store, addr: SocketAddr) -> i64 {
         .id
 }
 
+/// Cases from an anonymous reporter: webhook deliveries only, no receipts.
 async fn create_cases(store: &Store, n: usize) {
     for i in 0..n {
-        let c: embargo_core::NewCase =
+        let mut c: embargo_core::NewCase =
             serde_json::from_value(new_case(&format!("case {i}"))).unwrap();
+        c.reporter = embargo_core::Reporter::default();
         store.create_case(c, "cli", t0()).await.unwrap();
     }
 }
@@ -400,7 +402,7 @@ async fn email_waits_for_the_smtp_server_and_arrives_once() {
         // The server is down: both messages fail and wait.
         assert_eq!(
             deliver_once(&s, &d, &cfg, &clock).await.unwrap(),
-            2,
+            3,
             "{}",
             db.backend()
         );
@@ -408,7 +410,11 @@ async fn email_waits_for_the_smtp_server_and_arrives_once() {
             .deliveries(None, Some(OutboxState::Pending), 10)
             .await
             .unwrap();
-        assert_eq!(pending.len(), 2);
+        assert_eq!(
+            pending.len(),
+            3,
+            "a receipt and a status change for the reporter, a new report for the team"
+        );
         assert!(pending.iter().all(|p| {
             p.last_error
                 .as_deref()
@@ -417,7 +423,7 @@ async fn email_waits_for_the_smtp_server_and_arrives_once() {
         let inbox = tempfile::tempdir().unwrap();
         let mut server = start_smtp(port, inbox.path()).expect("smtp server starts");
         ms.fetch_add(10_000, Ordering::SeqCst);
-        assert_eq!(deliver_once(&s, &d, &cfg, &clock).await.unwrap(), 2);
+        assert_eq!(deliver_once(&s, &d, &cfg, &clock).await.unwrap(), 3);
         ms.fetch_add(3_600_000, Ordering::SeqCst);
         assert_eq!(
             deliver_once(&s, &d, &cfg, &clock).await.unwrap(),
@@ -434,10 +440,18 @@ async fn email_waits_for_the_smtp_server_and_arrives_once() {
             .map(|e| std::fs::read_to_string(e.path()).unwrap())
             .collect();
         mails.sort();
-        assert_eq!(mails.len(), 2, "{}: {mails:?}", db.backend());
+        assert_eq!(mails.len(), 3, "{}: {mails:?}", db.backend());
+        let receipt = mails
+            .iter()
+            .find(|m| m.contains("We received your vulnerability report"))
+            .expect("receipt");
+        assert!(receipt.contains("X-Envelope-To: reporter@example.net"));
+        assert!(receipt.contains(&format!("Subject: [{}] We received", case.reference)));
         let to_reporter = mails
             .iter()
-            .find(|m| m.contains("X-Envelope-To: reporter@example.net"))
+            .find(|m| {
+                m.contains("X-Envelope-To: reporter@example.net") && m.contains("Update on your")
+            })
             .expect("reporter mail");
         assert!(
             to_reporter.contains(&format!(
@@ -641,7 +655,8 @@ async fn email_to_a_keyed_recipient_is_encrypted_and_gnupg_decrypts_it() {
         .unwrap();
     assert!(s.set_pgp_key(rita.id, Some("not a key")).await.is_err());
     s.set_pgp_key(rita.id, Some(&public)).await.unwrap();
-    let c: embargo_core::NewCase = serde_json::from_value(new_case("pgp")).unwrap();
+    let mut c: embargo_core::NewCase = serde_json::from_value(new_case("pgp")).unwrap();
+    c.reporter = embargo_core::Reporter::default();
     let case = s.create_case(c, "cli", t0()).await.unwrap();
     let (clock, _) = manual_clock();
     let mut cfg = settings("mailer");

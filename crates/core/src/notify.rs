@@ -93,6 +93,10 @@ pub struct Notice {
     pub clock: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub due_at: Option<DateTime<Utc>>,
+    /// Why the case was closed without a fix: told to the reporter only,
+    /// never to webhooks or in team email.
+    #[serde(skip)]
+    pub reason_for_reporter: Option<String>,
 }
 
 impl Notice {
@@ -110,11 +114,15 @@ impl Notice {
             from_state: None,
             clock: None,
             due_at: None,
+            reason_for_reporter: None,
         };
         match event {
             EventKind::CaseCreated { .. } => Some(base(NoticeKind::CaseCreated)),
-            EventKind::StateChanged { from, .. } => Some(Notice {
+            EventKind::StateChanged {
+                from, to, reason, ..
+            } => Some(Notice {
                 from_state: Some(*from),
+                reason_for_reporter: reason.clone().filter(|_| to.is_rejection()),
                 ..base(NoticeKind::StateChanged)
             }),
             EventKind::ClockWarning { clock, due } => Some(Notice {
@@ -514,17 +522,27 @@ fn reporter_receipt_email(notice: &Notice, to: &str) -> Delivery {
 /// The reporter's email when their case changes state. The subject carries
 /// the case reference so that replies thread back into the case.
 fn reporter_status_email(notice: &Notice, to: &str) -> Delivery {
-    let subject = format!("[{}] Update on your vulnerability report", notice.case_ref);
+    let r = &notice.case_ref;
+    let subject = format!("[{r}] Update on your vulnerability report");
     let state = notice.state.describe();
+    let reason = notice
+        .reason_for_reporter
+        .as_deref()
+        .map(|why| format!("\nThe reason: {why}\n"))
+        .unwrap_or_default();
     let text = format!(
-        "Hello,\n\nthe status of your vulnerability report {} has changed.\n\nIt is now: {state}.\n\n\
-         Reply to this email to add information; keep the reference {} in the subject.\n",
-        notice.case_ref, notice.case_ref
+        "Hello,\n\nthe status of your vulnerability report {r} has changed.\n\nIt is now: {state}.\n{reason}\n\
+         Reply to this email to add information; keep the reference {r} in the subject.\n"
     );
+    let html_reason = notice
+        .reason_for_reporter
+        .as_deref()
+        .map(|why| format!("<p>The reason: {}</p>", escape_html(why)))
+        .unwrap_or_default();
     let html = format!(
         "<p>Hello,</p><p>the status of your vulnerability report <strong>{r}</strong> has changed.</p>\
-         <p>It is now: <strong>{s}</strong>.</p><p>Reply to this email to add information; keep the reference {r} in the subject.</p>",
-        r = escape_html(&notice.case_ref),
+         <p>It is now: <strong>{s}</strong>.</p>{html_reason}<p>Reply to this email to add information; keep the reference {r} in the subject.</p>",
+        r = escape_html(r),
         s = escape_html(state)
     );
     Delivery::Email {
@@ -684,6 +702,7 @@ mod tests {
             from_state: Some(CaseState::Acknowledged),
             clock: None,
             due_at: None,
+            reason_for_reporter: None,
         }
     }
 
@@ -769,6 +788,23 @@ mod tests {
         );
         assert_eq!(encrypt_if_keyed(email.clone(), None), email);
         assert!(check_public_key("-----BEGIN PGP PUBLIC KEY BLOCK-----\nnope\n").is_err());
+    }
+
+    #[test]
+    fn the_reporter_reads_why_a_case_was_closed_and_webhooks_do_not() {
+        let mut n = notice(NoticeKind::StateChanged, None);
+        n.state = CaseState::NotAVulnerability;
+        n.reason_for_reporter = Some("Self-signed <certificates> are out of scope".into());
+        let planned = plan(&n, Some("r@y.org"), &[], &[hook(1, vec![], None)]);
+        let Delivery::Email { text, html, .. } = &planned[0].delivery else {
+            panic!()
+        };
+        assert!(text.contains("The reason: Self-signed <certificates> are out of scope"));
+        assert!(html.contains("Self-signed &lt;certificates&gt;"));
+        let Delivery::Webhook { body, .. } = &planned[1].delivery else {
+            panic!()
+        };
+        assert!(!body.contains("Self-signed"));
     }
 
     #[test]

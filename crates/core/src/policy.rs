@@ -408,6 +408,15 @@ pub struct Policy {
     pub security_txt_expires_days: u32,
 }
 
+/// The line of the first occurrence of a quoted value, for errors about values
+/// whose position serde does not keep.
+fn line_with(text: &str, value: &str) -> Option<usize> {
+    let quoted = format!("\"{value}\"");
+    text.lines()
+        .position(|l| l.contains(&quoted))
+        .map(|i| i + 1)
+}
+
 fn line_of(text: &str, offset: usize) -> Option<usize> {
     (offset > 0 || text.is_empty())
         .then(|| text[..offset.min(text.len())].matches('\n').count() + 1)
@@ -440,7 +449,7 @@ impl Policy {
                 || contact.starts_with("tel:"))
             {
                 return Err(PolicyError {
-                    line: None,
+                    line: line_with(text, contact),
                     key: format!("organization.contacts[{i}]"),
                     message: format!("`{contact}` must be a URI: mailto:, https: or tel:"),
                 });
@@ -458,7 +467,7 @@ impl Policy {
                 && !url.starts_with("https://")
             {
                 return Err(PolicyError {
-                    line: None,
+                    line: line_with(text, url),
                     key: key.into(),
                     message: format!("`{url}` must be an https:// URL"),
                 });
@@ -609,13 +618,19 @@ impl Policy {
         let mut rule_ids = BTreeSet::new();
         for r in &file.scope_rule {
             check_slug(&r.id).map_err(|m| PolicyError {
-                line: None,
+                line: line_with(text, &r.id),
                 key: "scope_rule.id".into(),
                 message: m,
             })?;
             if !rule_ids.insert(r.id.clone()) {
                 return Err(PolicyError {
-                    line: None,
+                    // The second use is the one that clashes.
+                    line: text
+                        .lines()
+                        .enumerate()
+                        .filter(|(_, l)| l.contains(&format!("\"{}\"", r.id)))
+                        .nth(1)
+                        .map(|(i, _)| i + 1),
                     key: "scope_rule.id".into(),
                     message: format!("`{}` is used twice", r.id),
                 });

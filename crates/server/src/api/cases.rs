@@ -86,7 +86,8 @@ pub struct NoteRequest {
     pub text: String,
 }
 
-fn reference(raw: &str) -> Result<CaseRef, ApiError> {
+/// A case reference from a path segment; a malformed one is a 404 like a missing one.
+pub(crate) fn reference(raw: &str) -> Result<CaseRef, ApiError> {
     raw.parse()
         .map_err(|e: embargo_core::reference::ParseCaseRefError| ApiError::not_found(e.to_string()))
 }

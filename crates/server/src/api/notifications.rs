@@ -225,11 +225,7 @@ pub async fn case_deliveries(
     Path(raw): Path<String>,
 ) -> ApiResult<Json<DeliveryList>> {
     caller.require(Role::Viewer)?;
-    let reference: embargo_core::CaseRef =
-        raw.parse()
-            .map_err(|e: embargo_core::reference::ParseCaseRefError| {
-                ApiError::not_found(e.to_string())
-            })?;
+    let reference = super::cases::reference(&raw)?;
     state.store.case(reference).await?;
     Ok(Json(DeliveryList {
         deliveries: state

@@ -403,6 +403,10 @@ pub enum Command {
     AddNote {
         text: String,
     },
+    /// A message to the reporter, in the case's private thread.
+    MessageReporter {
+        text: String,
+    },
     SetExposure {
         exposure: Exposure,
     },
@@ -440,6 +444,7 @@ impl Command {
             Command::Reopen { .. } => "reopen",
             Command::SetSeverity { .. } => "set_severity",
             Command::AddNote { .. } => "add_note",
+            Command::MessageReporter { .. } => "message_reporter",
             Command::SetExposure { .. } => "set_exposure",
             Command::SetReporterDeadline { .. } => "set_reporter_deadline",
             Command::RecordCustomerNotice { .. } => "record_customer_notice",
@@ -482,6 +487,9 @@ impl Command {
             Command::AddNote {
                 text: String::new(),
             },
+            Command::MessageReporter {
+                text: String::new(),
+            },
             Command::SetExposure {
                 exposure: Exposure::Normal,
             },
@@ -508,6 +516,7 @@ pub fn next_state(
     match command {
         Command::SetSeverity { .. }
         | Command::AddNote { .. }
+        | Command::MessageReporter { .. }
         | Command::SetExposure { .. }
         | Command::SetReporterDeadline { .. }
         | Command::RecordCustomerNotice { .. } => Some(state),
@@ -590,6 +599,14 @@ pub enum EventKind {
     NoteAdded {
         text: String,
     },
+    /// The team wrote to the reporter (the private thread).
+    MessageToReporter {
+        text: String,
+    },
+    /// The reporter wrote to the team (the private thread).
+    MessageFromReporter {
+        text: String,
+    },
     ExposureChanged {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         from: Option<Exposure>,
@@ -624,6 +641,8 @@ impl EventKind {
             EventKind::StateChanged { .. } => "state_changed",
             EventKind::SeverityChanged { .. } => "severity_changed",
             EventKind::NoteAdded { .. } => "note_added",
+            EventKind::MessageToReporter { .. } => "message_to_reporter",
+            EventKind::MessageFromReporter { .. } => "message_from_reporter",
             EventKind::ExposureChanged { .. } => "exposure_changed",
             EventKind::ReporterDeadlineSet { .. } => "reporter_deadline_set",
             EventKind::CustomersNotified { .. } => "customers_notified",
@@ -772,6 +791,8 @@ impl Case {
             EventKind::ExposureChanged { to, .. } => self.exposure = Some(*to),
             EventKind::ReporterDeadlineSet { deadline } => self.reporter_deadline = *deadline,
             EventKind::NoteAdded { .. }
+            | EventKind::MessageToReporter { .. }
+            | EventKind::MessageFromReporter { .. }
             | EventKind::CustomersNotified { .. }
             | EventKind::ClockWarning { .. }
             | EventKind::ClockBreached { .. } => {}
@@ -835,6 +856,10 @@ pub fn decide(case: &Case, command: &Command, now: Instant) -> Result<Vec<EventK
             }
         }
         Command::AddNote { text } => EventKind::NoteAdded {
+            text: text::required("text", text, 100_000)?,
+        },
+        // Anonymous reporters read messages through their private link.
+        Command::MessageReporter { text } => EventKind::MessageToReporter {
             text: text::required("text", text, 100_000)?,
         },
         Command::NotAVulnerability { reason, rule } | Command::OutOfScope { reason, rule } => {

@@ -32,14 +32,22 @@ pub enum NoticeKind {
     ClockWarning,
     #[serde(rename = "clock.breached")]
     ClockBreached,
+    /// The team wrote to the reporter.
+    #[serde(rename = "case.message_sent")]
+    MessageSent,
+    /// The reporter wrote to the team.
+    #[serde(rename = "case.reporter_replied")]
+    ReporterReplied,
 }
 
 impl NoticeKind {
-    pub const ALL: [NoticeKind; 4] = [
+    pub const ALL: [NoticeKind; 6] = [
         NoticeKind::CaseCreated,
         NoticeKind::StateChanged,
         NoticeKind::ClockWarning,
         NoticeKind::ClockBreached,
+        NoticeKind::MessageSent,
+        NoticeKind::ReporterReplied,
     ];
 
     #[must_use]
@@ -49,13 +57,15 @@ impl NoticeKind {
             NoticeKind::StateChanged => "case.state_changed",
             NoticeKind::ClockWarning => "clock.warning",
             NoticeKind::ClockBreached => "clock.breached",
+            NoticeKind::MessageSent => "case.message_sent",
+            NoticeKind::ReporterReplied => "case.reporter_replied",
         }
     }
 
     /// Whether team members hear about it unless they choose otherwise.
     #[must_use]
     pub fn team_default(self) -> bool {
-        !matches!(self, NoticeKind::StateChanged)
+        !matches!(self, NoticeKind::StateChanged | NoticeKind::MessageSent)
     }
 }
 
@@ -97,6 +107,9 @@ pub struct Notice {
     /// never to webhooks or in team email.
     #[serde(skip)]
     pub reason_for_reporter: Option<String>,
+    /// The team's message, for the reporter's email only.
+    #[serde(skip)]
+    pub message_for_reporter: Option<String>,
 }
 
 impl Notice {
@@ -115,6 +128,7 @@ impl Notice {
             clock: None,
             due_at: None,
             reason_for_reporter: None,
+            message_for_reporter: None,
         };
         match event {
             EventKind::CaseCreated { .. } => Some(base(NoticeKind::CaseCreated)),
@@ -130,6 +144,11 @@ impl Notice {
                 due_at: Some(*due),
                 ..base(NoticeKind::ClockWarning)
             }),
+            EventKind::MessageToReporter { text } => Some(Notice {
+                message_for_reporter: Some(text.clone()),
+                ..base(NoticeKind::MessageSent)
+            }),
+            EventKind::MessageFromReporter { .. } => Some(base(NoticeKind::ReporterReplied)),
             EventKind::ClockBreached { clock, due } => Some(Notice {
                 clock: Some(clock.clone()),
                 due_at: Some(*due),
@@ -174,6 +193,8 @@ impl Notice {
                 self.due_at
                     .map_or_else(String::new, |d| d.format("%Y-%m-%d %H:%M UTC").to_string())
             ),
+            NoticeKind::MessageSent => format!("Message to the reporter of {case}"),
+            NoticeKind::ReporterReplied => format!("The reporter of {case} replied"),
             NoticeKind::ClockBreached => format!(
                 "{case}: the {} clock is past its deadline ({})",
                 self.clock.as_deref().unwrap_or("?"),
@@ -389,6 +410,7 @@ pub fn plan(
         let delivery = match notice.kind {
             NoticeKind::CaseCreated => Some(reporter_receipt_email(notice, to)),
             NoticeKind::StateChanged => Some(reporter_status_email(notice, to)),
+            NoticeKind::MessageSent => Some(reporter_message_email(notice, to)),
             _ => None,
         };
         if let Some(delivery) = delivery {
@@ -509,6 +531,31 @@ fn reporter_receipt_email(notice: &Notice, to: &str) -> Delivery {
          <p>We will keep you informed here as it progresses. Please do not disclose it publicly while we work on it. \
          Reply to this email to add information; keep {r} in the subject.</p>",
         r = escape_html(r)
+    );
+    Delivery::Email {
+        to: to.to_owned(),
+        subject,
+        text,
+        html,
+        encrypted: false,
+    }
+}
+
+/// A message from the team to the reporter.
+fn reporter_message_email(notice: &Notice, to: &str) -> Delivery {
+    let r = &notice.case_ref;
+    let message = notice.message_for_reporter.as_deref().unwrap_or_default();
+    let subject = format!("[{r}] A message about your vulnerability report");
+    let text = format!(
+        "Hello,\n\nthe security team wrote about your report {r}:\n\n{message}\n\n\
+         Reply to this email to answer; keep the reference {r} in the subject.\n"
+    );
+    let html = format!(
+        "<p>Hello,</p><p>the security team wrote about your report <strong>{}</strong>:</p>\
+         <blockquote><pre>{}</pre></blockquote><p>Reply to this email to answer; keep the reference {} in the subject.</p>",
+        escape_html(r),
+        escape_html(message),
+        escape_html(r)
     );
     Delivery::Email {
         to: to.to_owned(),
@@ -703,6 +750,7 @@ mod tests {
             clock: None,
             due_at: None,
             reason_for_reporter: None,
+            message_for_reporter: None,
         }
     }
 

@@ -670,6 +670,42 @@ impl Policy {
         })
     }
 
+    /// Checks that a report carries every field this policy requires at
+    /// intake; the error names the first missing one.
+    pub fn check_required(&self, report: &crate::case::NewCase) -> Result<(), crate::DomainError> {
+        let blank = |v: &Option<String>| v.as_deref().is_none_or(|t| t.trim().is_empty());
+        for field in &self.intake.required {
+            let (missing, name) = match field {
+                IntakeField::Summary => (report.report.summary.trim().is_empty(), "report.summary"),
+                IntakeField::Description => (
+                    report.report.description.trim().is_empty(),
+                    "report.description",
+                ),
+                IntakeField::StepsToReproduce => (
+                    blank(&report.report.steps_to_reproduce),
+                    "report.steps_to_reproduce",
+                ),
+                IntakeField::Impact => (blank(&report.report.impact), "report.impact"),
+                IntakeField::SuggestedMitigation => (
+                    blank(&report.report.suggested_mitigation),
+                    "report.suggested_mitigation",
+                ),
+                IntakeField::AffectedVersions => (
+                    blank(&report.report.affected_versions),
+                    "report.affected_versions",
+                ),
+                IntakeField::Contact => (blank(&report.reporter.contact), "reporter.contact"),
+            };
+            if missing {
+                return Err(crate::DomainError::invalid(
+                    name,
+                    format!("is required by this security policy: {}", field.label()),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// Whether this policy governs `product`.
     #[must_use]
     pub fn governs(&self, product: &str) -> bool {

@@ -47,6 +47,7 @@ use crate::error::ApiError;
         (name = "session", description = "Signing in and the signed-in account"),
         (name = "tokens", description = "API tokens"),
         (name = "users", description = "Team members (admins)"),
+        (name = "reporter", description = "Public intake and the reporter's private thread"),
         (name = "notifications", description = "Webhooks, the delivery log and notification preferences"),
         (name = "policy", description = "Security policies, their published documents and clock metrics"),
         (name = "system", description = "Health, readiness, metrics and this document"),
@@ -64,6 +65,15 @@ impl Modify for SecuritySchemes {
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
         components.add_security_scheme(
+            "reporter",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("The private token from a report's receipt (rep_…)"))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
             "session",
             SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(auth::SESSION_COOKIE))),
         );
@@ -73,7 +83,7 @@ impl Modify for SecuritySchemes {
 /// Every route with its documentation. The router and the OpenAPI document
 /// come from this one list, so neither can miss a route the other has.
 fn routes() -> OpenApiRouter<AppState> {
-    use api::{cases, notifications, policy, session, system, tokens, users};
+    use api::{cases, notifications, policy, reporter, session, system, tokens, users};
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(system::healthz))
         .routes(routes!(system::readyz))
@@ -106,6 +116,12 @@ fn routes() -> OpenApiRouter<AppState> {
             notifications::my_notifications,
             notifications::set_my_notifications
         ))
+        .routes(routes!(reporter::submit_report))
+        .routes(routes!(reporter::reporter_case))
+        .routes(routes!(reporter::reporter_reply))
+        .routes(routes!(reporter::rotate_token))
+        .routes(routes!(reporter::message_reporter))
+        .routes(routes!(reporter::revoke_reporter_tokens))
 }
 
 /// The OpenAPI 3.1 document of this server.

@@ -11,6 +11,7 @@
 mod error;
 mod migrate;
 mod outbox;
+mod reporter;
 mod seal;
 pub mod testing;
 
@@ -197,6 +198,28 @@ impl Store {
     /// Opens a case: allocates the next reference of `now`'s year and appends
     /// its first event, in one transaction.
     pub async fn create_case(&self, request: NewCase, actor: &str, now: Instant) -> Result<Case> {
+        self.open_case(request, actor, None, now).await
+    }
+
+    /// Opens a case from a reporter and records the digest of their private
+    /// link's token, in one transaction.
+    pub async fn open_reported_case(
+        &self,
+        request: NewCase,
+        reporter_token_digest: &str,
+        now: Instant,
+    ) -> Result<Case> {
+        self.open_case(request, "reporter", Some(reporter_token_digest), now)
+            .await
+    }
+
+    async fn open_case(
+        &self,
+        request: NewCase,
+        actor: &str,
+        reporter_token_digest: Option<&str>,
+        now: Instant,
+    ) -> Result<Case> {
         let now = embargo_core::to_millis(now);
         let request = request.validate()?;
         let mut tx = self.writer.begin().await?;
@@ -240,6 +263,9 @@ impl Store {
             .append_events(&mut tx, head, case_id, reference, actor, now, &events)
             .await?;
         self.notify(&mut tx, &case, &events, first_seq, now).await?;
+        if let Some(digest) = reporter_token_digest {
+            reporter::insert_token(&mut tx, case_id, digest, now).await?;
+        }
         finish_chain(&mut tx, &head).await?;
         tx.commit().await?;
         Ok(case)

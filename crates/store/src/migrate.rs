@@ -26,6 +26,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0002_notifications.sql"),
         postgres: include_str!("../migrations/postgres/0002_notifications.sql"),
     },
+    Migration {
+        version: 3,
+        name: "reporter_access",
+        sqlite: include_str!("../migrations/sqlite/0003_reporter_access.sql"),
+        postgres: include_str!("../migrations/postgres/0003_reporter_access.sql"),
+    },
 ];
 
 /// Any number serves, as long as every embargo instance uses the same one.

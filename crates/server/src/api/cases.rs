@@ -263,7 +263,7 @@ pub async fn add_note(
     run(&state, &caller, &raw, &Command::AddNote { text: note.text }).await
 }
 
-async fn run(
+pub(crate) async fn run(
     state: &AppState,
     caller: &Caller,
     raw: &str,

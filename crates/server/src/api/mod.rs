@@ -3,6 +3,7 @@
 pub mod cases;
 pub mod notifications;
 pub mod policy;
+pub mod reporter;
 pub mod session;
 pub mod system;
 pub mod tokens;

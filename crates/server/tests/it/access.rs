@@ -10,6 +10,8 @@ use crate::{PASSWORD, each_backend, new_case};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Who {
     Anonymous,
+    /// Not a team role: the route needs a reporter token.
+    Reporter,
     Viewer,
     Responder,
     Admin,
@@ -20,7 +22,8 @@ struct Route {
     template: &'static str,
     path: &'static str,
     body: Option<Value>,
-    /// The least privileged caller allowed.
+    /// The least privileged caller allowed; `Reporter` routes take only a
+    /// reporter's private token, so every team caller gets 401 there.
     least: Who,
 }
 
@@ -204,6 +207,48 @@ fn table() -> Vec<Route> {
             Some(json!({"email": null})),
             Who::Viewer,
         ),
+        r(
+            "post",
+            "/api/v1/reports",
+            "/api/v1/reports",
+            Some(new_case("public intake")),
+            Who::Anonymous,
+        ),
+        r(
+            "get",
+            "/api/v1/reporter/case",
+            "/api/v1/reporter/case",
+            None,
+            Who::Reporter,
+        ),
+        r(
+            "post",
+            "/api/v1/reporter/messages",
+            "/api/v1/reporter/messages",
+            Some(json!({"text": "hi"})),
+            Who::Reporter,
+        ),
+        r(
+            "post",
+            "/api/v1/reporter/token",
+            "/api/v1/reporter/token",
+            None,
+            Who::Reporter,
+        ),
+        r(
+            "post",
+            "/api/v1/cases/{reference}/messages",
+            "/api/v1/cases/EMB-2026-0001/messages",
+            Some(json!({"text": "hello"})),
+            Who::Responder,
+        ),
+        r(
+            "delete",
+            "/api/v1/cases/{reference}/reporter-tokens",
+            "/api/v1/cases/EMB-2026-0001/reporter-tokens",
+            None,
+            Who::Responder,
+        ),
     ]
 }
 
@@ -230,19 +275,33 @@ fn the_table_and_the_openapi_document_list_the_same_routes() {
 #[tokio::test]
 async fn every_route_admits_exactly_the_roles_in_the_table() {
     each_backend(|app| async move {
-        assert_eq!(
-            app.post(&app.responder, "/api/v1/cases", &new_case("seed"))
-                .await
-                .0,
-            201
-        );
+        // EMB-2026-0001 comes from a reporter, whose private token is a caller too.
+        let r = app
+            .http
+            .post(app.url("/api/v1/reports"))
+            .json(&new_case("seed"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 201);
+        let reporter = r.json::<serde_json::Value>().await.unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
         for route in table() {
-            for who in [Who::Anonymous, Who::Viewer, Who::Responder, Who::Admin] {
+            for who in [
+                Who::Anonymous,
+                Who::Reporter,
+                Who::Viewer,
+                Who::Responder,
+                Who::Admin,
+            ] {
                 let method =
                     reqwest::Method::from_bytes(route.method.to_uppercase().as_bytes()).unwrap();
                 let mut req = app.http.request(method, app.url(route.path));
                 req = match who {
                     Who::Anonymous => req,
+                    Who::Reporter => req.bearer_auth(&reporter),
                     Who::Viewer => req.bearer_auth(&app.viewer),
                     Who::Responder => req.bearer_auth(&app.responder),
                     Who::Admin => req.bearer_auth(&app.admin),
@@ -255,6 +314,35 @@ async fn every_route_admits_exactly_the_roles_in_the_table() {
                     req = req.json(&body);
                 }
                 let status = req.send().await.unwrap().status().as_u16();
+                // A reporter token works on public and reporter routes only;
+                // reporter routes take nothing else.
+                let reporter_route = route.least == Who::Reporter;
+                if who == Who::Reporter {
+                    if reporter_route || route.least == Who::Anonymous {
+                        assert!(
+                            status < 400,
+                            "{} {} as the reporter: {status} ({})",
+                            route.method,
+                            route.path,
+                            app.backend
+                        );
+                    } else {
+                        assert_eq!(
+                            status, 401,
+                            "{} {} as the reporter ({})",
+                            route.method, route.path, app.backend
+                        );
+                    }
+                    continue;
+                }
+                if reporter_route {
+                    assert_eq!(
+                        status, 401,
+                        "{} {} as {who:?} ({})",
+                        route.method, route.path, app.backend
+                    );
+                    continue;
+                }
                 let allowed = who >= route.least;
                 if allowed {
                     assert!(

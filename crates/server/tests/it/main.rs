@@ -11,6 +11,7 @@ mod cases;
 mod errors;
 mod notifications;
 mod policy;
+mod reporter;
 mod session;
 
 use std::sync::Arc;

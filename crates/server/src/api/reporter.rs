@@ -1,0 +1,296 @@
+//! The reporter's side of a case: public intake, and the private thread
+//! behind the capability token the receipt carries.
+//!
+//! A reporter token opens exactly one case, and only what the policy lets a
+//! reporter see: the report, the state in plain words, the public clocks and
+//! the messages between reporter and team. Never internal notes, other cases
+//! or team details.
+
+use axum::Json;
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use chrono::{DateTime, Utc};
+use embargo_core::auth::{self, Role, token_digest};
+use embargo_core::clock::{self, ClockStatus};
+use embargo_core::{CaseRef, Command, EventKind, NewCase, ReportContent};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::ApiJson;
+use crate::state::AppState;
+
+pub const REPORTER_PREFIX: &str = "rep_";
+
+/// A reporter holding a valid private token for one case.
+#[derive(Debug, Clone, Copy)]
+pub struct ReporterAccess {
+    pub reference: CaseRef,
+}
+
+impl FromRequestParts<AppState> for ReporterAccess {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, t)| t.trim())
+            .filter(|t| t.starts_with(REPORTER_PREFIX) && t.len() <= 200)
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "unauthorized",
+                    "send the private token from your receipt as `Authorization: Bearer rep_…`",
+                )
+            })?;
+        let reference = state
+            .store
+            .reporter_case(&token_digest(token))
+            .await?
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "unauthorized",
+                    "this private token is not valid (it may have been rotated or revoked)",
+                )
+            })?;
+        Ok(ReporterAccess { reference })
+    }
+}
+
+/// What the reporter gets back: the reference and the private token (shown once).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Receipt {
+    pub reference: CaseRef,
+    /// The private token for this report: send it as `Authorization: Bearer`
+    /// to `/api/v1/reporter/case`. Shown once; keep it secret.
+    pub token: String,
+    pub message: String,
+}
+
+/// Submit a vulnerability report (no account needed).
+#[utoipa::path(post, path = "/api/v1/reports", tag = "reporter", request_body = NewCase, security(()),
+    responses(
+        (status = 201, description = "Received and durably stored", body = Receipt),
+        (status = 413, body = ErrorBody),
+        (status = 415, body = ErrorBody),
+        (status = 422, description = "A missing, unknown or invalid field, or one the policy requires", body = ErrorBody),
+    ))]
+pub async fn submit_report(
+    State(state): State<AppState>,
+    ApiJson(request): ApiJson<NewCase>,
+) -> ApiResult<(StatusCode, Json<Receipt>)> {
+    let policy = state.settings.policies.for_product(request.product.trim());
+    policy.check_required(&request)?;
+    let token = auth::generate_token(REPORTER_PREFIX);
+    let case = state
+        .store
+        .open_reported_case(request, &token_digest(&token), state.now())
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(Receipt {
+            message: format!(
+                "Thank you. Your report is {}. Keep the token: it opens your report and its private thread.",
+                case.reference
+            ),
+            reference: case.reference,
+            token,
+        }),
+    ))
+}
+
+/// One message of the private thread.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ThreadMessage {
+    pub at: DateTime<Utc>,
+    /// `team` or `reporter`.
+    pub from: &'static str,
+    pub text: String,
+}
+
+/// A clock the policy makes public.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PublicClock {
+    pub name: String,
+    pub promise: String,
+    pub status: ClockStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub due_at: Option<DateTime<Utc>>,
+}
+
+/// The reporter's view of their case.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReporterView {
+    pub reference: CaseRef,
+    pub title: String,
+    pub product: String,
+    /// The state in plain words.
+    pub status: String,
+    pub submitted_at: DateTime<Utc>,
+    pub report: ReportContent,
+    /// Why the case was closed without a fix, when it was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub clocks: Vec<PublicClock>,
+    pub thread: Vec<ThreadMessage>,
+}
+
+/// Your report, its status, the public clocks and the private thread.
+#[utoipa::path(get, path = "/api/v1/reporter/case", tag = "reporter", security(("reporter" = [])),
+    responses((status = 200, body = ReporterView), (status = 401, body = ErrorBody)))]
+pub async fn reporter_case(
+    State(state): State<AppState>,
+    access: ReporterAccess,
+) -> ApiResult<Json<ReporterView>> {
+    let case = state.store.case(access.reference).await?;
+    let history = state.store.history(access.reference).await?;
+    let policy = state.settings.policies.for_product(&case.product);
+    let clocks = clock::evaluate(policy, &case, &history, state.now())
+        .into_iter()
+        .filter(|c| c.public)
+        .map(|c| PublicClock {
+            name: c.name,
+            promise: c.promise,
+            status: c.status,
+            due_at: c.due_at,
+        })
+        .collect();
+    let thread = history
+        .into_iter()
+        .filter_map(|e| match e.kind {
+            EventKind::MessageToReporter { text } => Some(ThreadMessage {
+                at: e.at,
+                from: "team",
+                text,
+            }),
+            EventKind::MessageFromReporter { text } => Some(ThreadMessage {
+                at: e.at,
+                from: "reporter",
+                text,
+            }),
+            _ => None,
+        })
+        .collect();
+    let reason = case
+        .state
+        .is_rejection()
+        .then(|| case.reason.clone())
+        .flatten();
+    Ok(Json(ReporterView {
+        reference: case.reference,
+        title: case.title,
+        product: case.product,
+        status: case.state.describe().to_owned(),
+        submitted_at: case.created_at,
+        report: case.report,
+        reason,
+        clocks,
+        thread,
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MessageRequest {
+    pub text: String,
+}
+
+/// Write to the team in your report's private thread.
+#[utoipa::path(post, path = "/api/v1/reporter/messages", tag = "reporter", request_body = MessageRequest, security(("reporter" = [])),
+    responses((status = 201, body = ThreadMessage), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn reporter_reply(
+    State(state): State<AppState>,
+    access: ReporterAccess,
+    ApiJson(req): ApiJson<MessageRequest>,
+) -> ApiResult<(StatusCode, Json<ThreadMessage>)> {
+    let (_, events) = state
+        .store
+        .reporter_message(access.reference, &req.text, state.now())
+        .await?;
+    let message = events
+        .into_iter()
+        .find_map(|e| match e.kind {
+            EventKind::MessageFromReporter { text } => Some(ThreadMessage {
+                at: e.at,
+                from: "reporter",
+                text,
+            }),
+            _ => None,
+        })
+        .ok_or_else(|| ApiError::internal("reporter message", &"no message event"))?;
+    Ok((StatusCode::CREATED, Json(message)))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RotatedToken {
+    /// The new private token; the old one no longer works.
+    pub token: String,
+}
+
+/// Replace your private token (if it may have leaked).
+#[utoipa::path(post, path = "/api/v1/reporter/token", tag = "reporter", security(("reporter" = [])),
+    responses((status = 200, body = RotatedToken), (status = 401, body = ErrorBody)))]
+pub async fn rotate_token(
+    State(state): State<AppState>,
+    access: ReporterAccess,
+) -> ApiResult<Json<RotatedToken>> {
+    let token = auth::generate_token(REPORTER_PREFIX);
+    state
+        .store
+        .rotate_reporter_token(access.reference, &token_digest(&token), state.now())
+        .await?;
+    Ok(Json(RotatedToken { token }))
+}
+
+/// Write to the reporter in the case's private thread (they get it by email too).
+#[utoipa::path(post, path = "/api/v1/cases/{reference}/messages", tag = "cases",
+    params(("reference" = String, Path, description = "The case reference")),
+    request_body = MessageRequest,
+    responses((status = 200, body = crate::api::cases::CommandOutcome), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn message_reporter(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(raw): Path<String>,
+    ApiJson(req): ApiJson<MessageRequest>,
+) -> ApiResult<Json<crate::api::cases::CommandOutcome>> {
+    caller.require(Role::Responder)?;
+    crate::api::cases::run(
+        &state,
+        &caller,
+        &raw,
+        &Command::MessageReporter { text: req.text },
+    )
+    .await
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Revoked {
+    /// How many active tokens were revoked.
+    pub revoked: u64,
+}
+
+/// Revoke the reporter's private tokens of a case.
+#[utoipa::path(delete, path = "/api/v1/cases/{reference}/reporter-tokens", tag = "cases",
+    params(("reference" = String, Path, description = "The case reference")),
+    responses((status = 200, body = Revoked), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn revoke_reporter_tokens(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(raw): Path<String>,
+) -> ApiResult<Json<Revoked>> {
+    caller.require(Role::Responder)?;
+    let reference = crate::api::cases::reference(&raw)?;
+    Ok(Json(Revoked {
+        revoked: state
+            .store
+            .revoke_reporter_tokens(reference, state.now())
+            .await?,
+    }))
+}

@@ -1,0 +1,210 @@
+//! Public intake and the reporter's private thread: a reporter token opens
+//! exactly its own case and never anything of the team's.
+
+use std::sync::Arc;
+
+use embargo_core::policy::{Policy, PolicySet, presets};
+use embargo_server::ServerSettings;
+use embargo_store::testing::TestDatabase;
+use serde_json::{Value, json};
+
+use crate::{TestApp, new_case};
+
+fn opensecops() -> ServerSettings {
+    ServerSettings {
+        policies: Arc::new(
+            PolicySet::new(vec![
+                Policy::parse(presets::get("opensecops").unwrap()).unwrap(),
+            ])
+            .unwrap(),
+        ),
+        ..ServerSettings::default()
+    }
+}
+
+fn complete_report(title: &str) -> Value {
+    let mut c = new_case(title);
+    c["report"]["steps_to_reproduce"] = json!("1. log in\n2. <script>alert(1)</script>");
+    c["report"]["impact"] = json!("account takeover");
+    c
+}
+
+async fn submit(app: &TestApp, body: &Value) -> (u16, Value) {
+    let r = app
+        .http
+        .post(app.url("/api/v1/reports"))
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn intake_enforces_the_policys_required_fields() {
+    for db in TestDatabase::all().await {
+        let app = TestApp::start_with(db, opensecops()).await;
+        // OpenSecOps asks for steps to reproduce and impact.
+        let (status, err) = submit(&app, &new_case("incomplete")).await;
+        assert_eq!(
+            (status, err["error"]["field"].as_str()),
+            (422, Some("report.steps_to_reproduce")),
+            "{err}"
+        );
+        let (status, receipt) = submit(&app, &complete_report("complete")).await;
+        assert_eq!(status, 201, "{}: {receipt}", app.backend);
+        assert_eq!(receipt["reference"], "EMB-2026-0001");
+        assert!(receipt["token"].as_str().unwrap().starts_with("rep_"));
+        // The team sees it, opened by the reporter, with the acknowledgement clock running.
+        let (_, detail) = app.get(&app.viewer, "/api/v1/cases/EMB-2026-0001").await;
+        assert_eq!(detail["history"][0]["actor"], "reporter");
+        assert_eq!(detail["clocks"][0]["status"], "running");
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn a_reporter_token_opens_exactly_its_own_case() {
+    for db in TestDatabase::all().await {
+        let app = TestApp::start_with(db, opensecops()).await;
+        let (_, mine) = submit(&app, &complete_report("mine")).await;
+        let (_, other) = submit(&app, &complete_report("someone else's")).await;
+        let token = mine["token"].as_str().unwrap().to_owned();
+        let other_ref = other["reference"].as_str().unwrap().to_owned();
+
+        // The team writes to the reporter and keeps an internal note.
+        let path = "/api/v1/cases/EMB-2026-0001";
+        assert_eq!(
+            app.post(
+                &app.responder,
+                &format!("{path}/messages"),
+                &json!({"text": "Can you share the request?"})
+            )
+            .await
+            .0,
+            200
+        );
+        assert_eq!(
+            app.post(
+                &app.responder,
+                &format!("{path}/notes"),
+                &json!({"text": "INTERNAL-ONLY note"})
+            )
+            .await
+            .0,
+            200
+        );
+
+        let (status, view) = app.get(&token, "/api/v1/reporter/case").await;
+        assert_eq!(status, 200, "{}", app.backend);
+        assert_eq!(view["reference"], "EMB-2026-0001");
+        assert_eq!(view["status"], "Received; not yet acknowledged");
+        assert_eq!(view["thread"][0]["from"], "team");
+        assert_eq!(view["thread"][0]["text"], "Can you share the request?");
+        let text = view.to_string();
+        assert!(!text.contains("INTERNAL-ONLY"), "no internal note");
+        assert!(!text.contains("someone else"), "no other case");
+        assert!(!text.contains("user:rita"), "no team detail");
+        assert!(
+            view["clocks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|c| c["promise"].is_string())
+        );
+
+        // Team routes refuse a reporter token, whichever case they name.
+        for route in [
+            "/api/v1/cases/EMB-2026-0001",
+            &format!("/api/v1/cases/{other_ref}"),
+            "/api/v1/cases",
+            "/api/v1/me",
+        ] {
+            assert_eq!(app.get(&token, route).await.0, 401, "{route}");
+        }
+        let (status, _) = app
+            .post(
+                &token,
+                &format!("/api/v1/cases/{other_ref}/notes"),
+                &json!({"text": "x"}),
+            )
+            .await;
+        assert_eq!(status, 401);
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn the_reporter_answers_rotates_and_loses_access_when_revoked() {
+    for db in TestDatabase::all().await {
+        let app = TestApp::start_with(db, opensecops()).await;
+        let (_, receipt) = submit(&app, &complete_report("thread")).await;
+        let token = receipt["token"].as_str().unwrap().to_owned();
+        let path = "/api/v1/cases/EMB-2026-0001/transitions";
+        for action in ["acknowledge", "start_triage", "request_information"] {
+            assert_eq!(
+                app.post(&app.responder, path, &json!({"action": action}))
+                    .await
+                    .0,
+                200
+            );
+        }
+        let (status, msg) = app
+            .post(
+                &token,
+                "/api/v1/reporter/messages",
+                &json!({"text": "Here is the request."}),
+            )
+            .await;
+        assert_eq!(
+            (status, msg["from"].as_str()),
+            (201, Some("reporter")),
+            "{msg}"
+        );
+        let (_, detail) = app.get(&app.viewer, "/api/v1/cases/EMB-2026-0001").await;
+        assert_eq!(
+            detail["state"], "triage",
+            "the answer ends the wait ({})",
+            app.backend
+        );
+        let (status, err) = app
+            .post(&token, "/api/v1/reporter/messages", &json!({"text": "  "}))
+            .await;
+        assert_eq!(
+            (status, err["error"]["field"].as_str()),
+            (422, Some("text"))
+        );
+
+        let r = app
+            .http
+            .post(app.url("/api/v1/reporter/token"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+        let rotated = r.json::<Value>().await.unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert_eq!(
+            app.get(&token, "/api/v1/reporter/case").await.0,
+            401,
+            "the old token is gone"
+        );
+        assert_eq!(app.get(&rotated, "/api/v1/reporter/case").await.0, 200);
+
+        let r = app
+            .http
+            .delete(app.url("/api/v1/cases/EMB-2026-0001/reporter-tokens"))
+            .bearer_auth(&app.responder)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.json::<Value>().await.unwrap()["revoked"], 1);
+        assert_eq!(app.get(&rotated, "/api/v1/reporter/case").await.0, 401);
+        assert_eq!(app.get("rep_0000", "/api/v1/reporter/case").await.0, 401);
+        app.stop().await;
+    }
+}

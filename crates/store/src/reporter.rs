@@ -1,0 +1,133 @@
+//! The reporter's side: private links (capability tokens, stored as digests)
+//! and the reporter's messages in the case's thread.
+
+use embargo_core::case::{Event, EventKind, decide};
+use embargo_core::{Case, CaseRef, CaseState, Command, DomainError, Instant};
+use sqlx::Row;
+
+use crate::{Result, Store, StoreError, case_row, finish_chain, lock_chain};
+
+pub(crate) async fn insert_token(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    case_id: i64,
+    digest: &str,
+    now: Instant,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO reporter_tokens (case_id, token_hash, created_at) VALUES ($1, $2, $3)",
+    )
+    .bind(case_id)
+    .bind(digest)
+    .bind(now.timestamp_millis())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+impl Store {
+    /// The case a reporter's token opens, if the token is valid.
+    pub async fn reporter_case(&self, digest: &str) -> Result<Option<CaseRef>> {
+        let row = sqlx::query(
+            "SELECT c.reference FROM reporter_tokens t JOIN cases c ON c.id = t.case_id \
+             WHERE t.token_hash = $1 AND t.revoked_at IS NULL",
+        )
+        .bind(digest)
+        .fetch_optional(&self.reader)
+        .await?;
+        row.map(|r| {
+            r.try_get::<String, _>(0)?
+                .parse::<CaseRef>()
+                .map_err(|e| StoreError::Corrupt(e.to_string()))
+        })
+        .transpose()
+    }
+
+    /// Replaces a case's reporter token: every earlier one stops working.
+    pub async fn rotate_reporter_token(
+        &self,
+        reference: CaseRef,
+        digest: &str,
+        now: Instant,
+    ) -> Result<()> {
+        let mut tx = self.writer.begin().await?;
+        let (case_id, _) = case_row(&mut tx, reference).await?;
+        revoke(&mut tx, case_id, now).await?;
+        insert_token(&mut tx, case_id, digest, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Revokes every reporter token of a case; returns how many were active.
+    pub async fn revoke_reporter_tokens(&self, reference: CaseRef, now: Instant) -> Result<u64> {
+        let mut tx = self.writer.begin().await?;
+        let (case_id, _) = case_row(&mut tx, reference).await?;
+        let n = revoke(&mut tx, case_id, now).await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    /// A message from the reporter into the case's thread. If the case was
+    /// waiting on them, it returns to where it was.
+    pub async fn reporter_message(
+        &self,
+        reference: CaseRef,
+        text: &str,
+        now: Instant,
+    ) -> Result<(Case, Vec<Event>)> {
+        let text = text.trim();
+        if text.is_empty() || text.chars().count() > 100_000 {
+            return Err(StoreError::Domain(DomainError::invalid(
+                "text",
+                "must be 1 to 100000 characters",
+            )));
+        }
+        let now = embargo_core::to_millis(now);
+        let mut tx = self.writer.begin().await?;
+        let head = lock_chain(&mut tx).await?;
+        let (case_id, row) = case_row(&mut tx, reference).await?;
+        let mut case = self.case_from_row(&row)?;
+        let mut events = vec![EventKind::MessageFromReporter {
+            text: text.to_owned(),
+        }];
+        if case.state == CaseState::WaitingOnReporter {
+            events.extend(decide(&case, &Command::InformationReceived {}, now)?);
+        }
+        for e in &events {
+            case.apply(e, now)?;
+        }
+        let first_seq = head.0 + 1;
+        let head = self
+            .append_events(&mut tx, head, case_id, reference, "reporter", now, &events)
+            .await?;
+        self.update_projection(&mut tx, case_id, &case).await?;
+        self.notify(&mut tx, &case, &events, first_seq, now).await?;
+        finish_chain(&mut tx, &head).await?;
+        tx.commit().await?;
+        let stored = events
+            .into_iter()
+            .zip(first_seq..)
+            .map(|(kind, seq)| Event {
+                seq,
+                at: now,
+                actor: "reporter".into(),
+                kind,
+            })
+            .collect();
+        Ok((case, stored))
+    }
+}
+
+async fn revoke(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    case_id: i64,
+    now: Instant,
+) -> Result<u64> {
+    Ok(sqlx::query(
+        "UPDATE reporter_tokens SET revoked_at = $1 WHERE case_id = $2 AND revoked_at IS NULL",
+    )
+    .bind(now.timestamp_millis())
+    .bind(case_id)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected())
+}

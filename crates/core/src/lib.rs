@@ -15,6 +15,7 @@ pub mod notify;
 pub mod policy;
 pub mod publish;
 pub mod reference;
+pub mod similarity;
 mod text;
 
 pub use case::{

@@ -116,6 +116,7 @@ fn routes() -> OpenApiRouter<AppState> {
             notifications::my_notifications,
             notifications::set_my_notifications
         ))
+        .routes(routes!(cases::triage_aid))
         .routes(routes!(reporter::submit_report))
         .routes(routes!(reporter::reporter_case))
         .routes(routes!(reporter::reporter_reply))

@@ -279,3 +279,118 @@ pub(crate) async fn run(
         events,
     }))
 }
+
+/// A likely original of a case.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DuplicateSuggestion {
+    pub reference: CaseRef,
+    pub title: String,
+    pub state: CaseState,
+    /// Similarity, 0 to about 1.1 (1 is identical wording; same product adds a little).
+    pub score: f64,
+}
+
+/// How a reporter's earlier reports ended.
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub struct ReporterRecord {
+    /// Reports from the same contact, this one included.
+    pub reports: u32,
+    /// Confirmed as vulnerabilities.
+    pub accepted: u32,
+    /// Not a vulnerability, out of scope or duplicate.
+    pub rejected: u32,
+    pub spam: u32,
+    /// Still being worked.
+    pub open: u32,
+}
+
+/// What helps a triager decide.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TriageAid {
+    /// The most similar other cases, best first.
+    pub duplicates: Vec<DuplicateSuggestion>,
+    /// The reporter's track record, when they gave a contact.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reporter_record: Option<ReporterRecord>,
+}
+
+/// How many recent cases duplicate suggestions and track records look at.
+const TRIAGE_WINDOW: usize = 2000;
+
+/// Duplicate suggestions and the reporter's track record for a case.
+#[utoipa::path(get, path = "/api/v1/cases/{reference}/triage", tag = "cases",
+    params(("reference" = String, Path, description = "The case reference")),
+    responses((status = 200, body = TriageAid), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn triage_aid(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(raw): Path<String>,
+) -> ApiResult<Json<TriageAid>> {
+    caller.require(Role::Viewer)?;
+    let case = state.store.case(reference(&raw)?).await?;
+    let mut others = Vec::new();
+    let mut cursor: Option<String> = None;
+    while others.len() < TRIAGE_WINDOW {
+        let page = state
+            .store
+            .list_cases(&CaseFilter::default(), 500, cursor.as_deref())
+            .await?;
+        others.extend(
+            page.cases
+                .into_iter()
+                .filter(|c| c.reference != case.reference),
+        );
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    let duplicates = embargo_core::similarity::suggest(&case, &others, 5, 0.15)
+        .into_iter()
+        .filter_map(|s| {
+            others
+                .iter()
+                .find(|c| c.reference == s.reference)
+                .map(|c| DuplicateSuggestion {
+                    reference: c.reference,
+                    title: c.title.clone(),
+                    state: c.state,
+                    score: (s.score * 1000.0).round() / 1000.0,
+                })
+        })
+        .collect();
+    let reporter_record = case.reporter.contact.as_deref().map(|contact| {
+        let mut record = ReporterRecord::default();
+        let same = |c: &Case| {
+            c.reporter
+                .contact
+                .as_deref()
+                .is_some_and(|o| o.eq_ignore_ascii_case(contact))
+        };
+        for c in others
+            .iter()
+            .chain(std::iter::once(&case))
+            .filter(|c| same(c))
+        {
+            record.reports += 1;
+            match c.state {
+                CaseState::Spam => record.spam += 1,
+                CaseState::NotAVulnerability | CaseState::OutOfScope | CaseState::Duplicate => {
+                    record.rejected += 1;
+                }
+                CaseState::Accepted
+                | CaseState::Fixing
+                | CaseState::FixAvailable
+                | CaseState::Released
+                | CaseState::Disclosed
+                | CaseState::Closed => record.accepted += 1,
+                _ => record.open += 1,
+            }
+        }
+        record
+    });
+    Ok(Json(TriageAid {
+        duplicates,
+        reporter_record,
+    }))
+}

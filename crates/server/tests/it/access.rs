@@ -249,6 +249,13 @@ fn table() -> Vec<Route> {
             None,
             Who::Responder,
         ),
+        r(
+            "get",
+            "/api/v1/cases/{reference}/triage",
+            "/api/v1/cases/EMB-2026-0001/triage",
+            None,
+            Who::Viewer,
+        ),
     ]
 }
 

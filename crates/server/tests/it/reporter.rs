@@ -208,3 +208,68 @@ async fn the_reporter_answers_rotates_and_loses_access_when_revoked() {
         app.stop().await;
     }
 }
+
+#[tokio::test]
+async fn triagers_see_likely_duplicates_and_the_reporters_track_record() {
+    for db in TestDatabase::all().await {
+        let app = TestApp::start_with(db, opensecops()).await;
+        let mut original = complete_report("SQL injection in the admin login form");
+        original["report"]["description"] = json!(
+            "The username parameter of the admin portal login is concatenated into a database query."
+        );
+        submit(&app, &original).await;
+        let mut unrelated = complete_report("Clickjacking on the settings page");
+        unrelated["report"]["description"] =
+            json!("The settings page can be framed by any site; no frame-ancestors policy.");
+        submit(&app, &unrelated).await;
+        let mut again = complete_report("Admin login vulnerable to SQL injection");
+        again["report"]["description"] =
+            json!("Injection of SQL through the username field on the admin portal login page.");
+        let (_, dup) = submit(&app, &again).await;
+        // The same reporter earlier sent spam.
+        app.post(
+            &app.responder,
+            "/api/v1/cases/EMB-2026-0002/transitions",
+            &json!({"action": "spam"}),
+        )
+        .await;
+
+        let (status, aid) = app
+            .get(
+                &app.viewer,
+                &format!(
+                    "/api/v1/cases/{}/triage",
+                    dup["reference"].as_str().unwrap()
+                ),
+            )
+            .await;
+        assert_eq!(status, 200, "{aid}");
+        assert_eq!(
+            aid["duplicates"][0]["reference"], "EMB-2026-0001",
+            "{} {aid}",
+            app.backend
+        );
+        assert!(
+            aid["duplicates"][0]["score"].as_f64().unwrap() > 0.3,
+            "{aid}"
+        );
+        assert!(
+            aid["duplicates"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|d| d["reference"] != "EMB-2026-0003")
+        );
+        let record = &aid["reporter_record"];
+        assert_eq!(
+            (
+                record["reports"].as_u64(),
+                record["spam"].as_u64(),
+                record["open"].as_u64()
+            ),
+            (Some(3), Some(1), Some(2)),
+            "{aid}"
+        );
+        app.stop().await;
+    }
+}

@@ -372,6 +372,9 @@ async fn serve(config_path: &Path) -> Result<ExitCode> {
         session_ttl: Duration::from_secs(config.session_hours * 3600),
         public_url: config.public_url.clone(),
         policies: policies.clone(),
+        intake_per_address_per_hour: config.intake_per_address_per_hour,
+        intake_per_contact_per_hour: config.intake_per_contact_per_hour,
+        behind_proxy: config.behind_proxy,
     };
     let app = embargo_server::app(store.clone(), settings, embargo_server::system_clock());
     let listener = tokio::net::TcpListener::bind(&config.listen)

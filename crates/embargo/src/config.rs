@@ -44,6 +44,15 @@ pub struct Config {
     /// Attempts before a delivery is dead (listed at /api/v1/deliveries?state=dead).
     #[serde(default = "default_delivery_attempts")]
     pub delivery_max_attempts: u32,
+    /// Reports accepted per client address per hour at the public intake.
+    #[serde(default = "default_intake_per_address")]
+    pub intake_per_address_per_hour: u32,
+    /// Reports accepted per reporter contact per hour.
+    #[serde(default = "default_intake_per_contact")]
+    pub intake_per_contact_per_hour: u32,
+    /// Set when embargo runs behind a reverse proxy that sets X-Forwarded-For.
+    #[serde(default)]
+    pub behind_proxy: bool,
     /// The hour (UTC, 0 to 23) at which daily digests are composed.
     #[serde(default = "default_digest_hour")]
     pub digest_hour: u32,
@@ -101,6 +110,12 @@ fn default_delivery_attempts() -> u32 {
 }
 fn default_digest_hour() -> u32 {
     8
+}
+fn default_intake_per_address() -> u32 {
+    20
+}
+fn default_intake_per_contact() -> u32 {
+    10
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -185,6 +200,9 @@ impl Config {
             delivery_retry_seconds: default_delivery_retry(),
             delivery_max_attempts: default_delivery_attempts(),
             digest_hour: default_digest_hour(),
+            intake_per_address_per_hour: default_intake_per_address(),
+            intake_per_contact_per_hour: default_intake_per_contact(),
+            behind_proxy: false,
             smtp: None,
         }
     }
@@ -327,6 +345,12 @@ impl Config {
                 )));
             }
         }
+        if self.intake_per_address_per_hour == 0 || self.intake_per_contact_per_hour == 0 {
+            return Err(invalid(
+                "intake_per_address_per_hour and intake_per_contact_per_hour must be at least 1"
+                    .into(),
+            ));
+        }
         if self.digest_hour > 23 {
             return Err(invalid(
                 "digest_hour: must be an hour from 0 to 23 (UTC)".into(),
@@ -402,6 +426,11 @@ impl Config {
              delivery_retry_seconds = {retry}\n\
              delivery_max_attempts = {attempts}\n\n\
              # The hour (UTC) at which daily digests go out.\ndigest_hour = {digest}\n\n\
+             # Noise control at the public intake: reports per client address and per\n\
+             # reporter contact per hour; behind_proxy trusts X-Forwarded-For for the address.\n\
+             intake_per_address_per_hour = {per_address}\n\
+             intake_per_contact_per_hour = {per_contact}\n\
+             behind_proxy = {proxy}\n\n\
              # Email goes out through an SMTP server (set the password with\n\
              # EMBARGO_SMTP_PASSWORD rather than here):\n\
              # [smtp]\n\
@@ -428,6 +457,9 @@ impl Config {
             retry = self.delivery_retry_seconds,
             attempts = self.delivery_max_attempts,
             digest = self.digest_hour,
+            per_address = self.intake_per_address_per_hour,
+            per_contact = self.intake_per_contact_per_hour,
+            proxy = self.behind_proxy,
             format = match self.log_format {
                 LogFormat::Text => "text",
                 LogFormat::Json => "json",

@@ -9,6 +9,7 @@ pub mod delivery;
 pub mod error;
 pub mod escalation;
 pub mod extract;
+pub mod limits;
 pub mod metrics;
 pub mod state;
 
@@ -138,8 +139,18 @@ pub fn app(store: Store, settings: ServerSettings, clock: Clock) -> Router {
         .to_pretty_json()
         .unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
     let max_body = settings.max_body_bytes;
+    let intake_per_address = Arc::new(limits::RateLimiter::new(
+        settings.intake_per_address_per_hour,
+        3600,
+    ));
+    let intake_per_contact = Arc::new(limits::RateLimiter::new(
+        settings.intake_per_contact_per_hour,
+        3600,
+    ));
     let state = AppState {
         store,
+        intake_per_address,
+        intake_per_contact,
         settings: Arc::new(settings),
         clock,
         metrics: Arc::default(),
@@ -200,7 +211,11 @@ pub async fn serve(
     app: Router,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    // Connection info gives handlers the client's address (intake rate limits).
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }

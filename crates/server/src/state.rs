@@ -23,6 +23,13 @@ pub struct ServerSettings {
     pub public_url: String,
     /// The installation's security policies.
     pub policies: Arc<PolicySet>,
+    /// Reports accepted per client address per hour (noise control).
+    pub intake_per_address_per_hour: u32,
+    /// Reports accepted per reporter contact per hour.
+    pub intake_per_contact_per_hour: u32,
+    /// Behind a reverse proxy: take the client address from the first
+    /// `X-Forwarded-For` entry instead of the connection.
+    pub behind_proxy: bool,
 }
 
 impl Default for ServerSettings {
@@ -33,6 +40,9 @@ impl Default for ServerSettings {
             session_ttl: Duration::from_secs(12 * 3600),
             public_url: "http://127.0.0.1:8080".into(),
             policies: Arc::new(PolicySet::default()),
+            intake_per_address_per_hour: 20,
+            intake_per_contact_per_hour: 10,
+            behind_proxy: false,
         }
     }
 }
@@ -56,6 +66,8 @@ pub struct AppState {
     pub clock: Clock,
     pub metrics: Arc<Metrics>,
     pub throttle: Arc<LoginThrottle>,
+    pub intake_per_address: Arc<crate::limits::RateLimiter>,
+    pub intake_per_contact: Arc<crate::limits::RateLimiter>,
     pub(crate) openapi_json: Arc<String>,
 }
 

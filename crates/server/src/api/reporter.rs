@@ -7,7 +7,10 @@
 //! or team details.
 
 use axum::Json;
-use axum::extract::{FromRequestParts, Path, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts, Path, State};
+use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use chrono::{DateTime, Utc};
@@ -81,17 +84,37 @@ pub struct Receipt {
         (status = 413, body = ErrorBody),
         (status = 415, body = ErrorBody),
         (status = 422, description = "A missing, unknown or invalid field, or one the policy requires", body = ErrorBody),
+        (status = 429, description = "Too many reports from this address or reporter; see Retry-After", body = ErrorBody),
     ))]
 pub async fn submit_report(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     ApiJson(request): ApiJson<NewCase>,
 ) -> ApiResult<(StatusCode, Json<Receipt>)> {
+    let now = state.now();
+    let address = if state.settings.behind_proxy {
+        headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .map(|v| v.trim().to_owned())
+            .unwrap_or_else(|| peer.ip().to_string())
+    } else {
+        peer.ip().to_string()
+    };
+    state.intake_per_address.hit(&address, now, "address")?;
+    if let Some(contact) = request.reporter.contact.as_deref() {
+        state
+            .intake_per_contact
+            .hit(&contact.trim().to_lowercase(), now, "reporter")?;
+    }
     let policy = state.settings.policies.for_product(request.product.trim());
     policy.check_required(&request)?;
     let token = auth::generate_token(REPORTER_PREFIX);
     let case = state
         .store
-        .open_reported_case(request, &token_digest(&token), state.now())
+        .open_reported_case(request, &token_digest(&token), now)
         .await?;
     Ok((
         StatusCode::CREATED,

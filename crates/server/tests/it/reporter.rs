@@ -273,3 +273,32 @@ async fn triagers_see_likely_duplicates_and_the_reporters_track_record() {
         app.stop().await;
     }
 }
+
+#[tokio::test]
+async fn floods_are_refused_per_address_and_per_reporter() {
+    let mut settings = opensecops();
+    settings.intake_per_address_per_hour = 3;
+    settings.intake_per_contact_per_hour = 1;
+    let app = TestApp::start_with(TestDatabase::sqlite().unwrap(), settings).await;
+    assert_eq!(submit(&app, &complete_report("one")).await.0, 201);
+    let r = app
+        .http
+        .post(app.url("/api/v1/reports"))
+        .json(&complete_report("two"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 429, "the same reporter again");
+    assert!(r.headers().get("retry-after").is_some());
+    let mut other = complete_report("three");
+    other["reporter"]["contact"] = json!("someone@example.net");
+    assert_eq!(submit(&app, &other).await.0, 201, "another reporter");
+    other["reporter"] = json!({});
+    let (status, err) = submit(&app, &other).await;
+    assert_eq!(
+        (status, err["error"]["code"].as_str()),
+        (429, Some("too_many_requests")),
+        "the address's limit: {err}"
+    );
+    app.stop().await;
+}

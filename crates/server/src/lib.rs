@@ -11,6 +11,7 @@ pub mod escalation;
 pub mod extract;
 pub mod limits;
 pub mod metrics;
+pub mod pages;
 pub mod state;
 
 use std::sync::Arc;
@@ -118,6 +119,7 @@ fn routes() -> OpenApiRouter<AppState> {
             notifications::set_my_notifications
         ))
         .routes(routes!(cases::triage_aid))
+        .routes(routes!(pages::report::form, pages::report::submit))
         .routes(routes!(reporter::submit_report))
         .routes(routes!(reporter::reporter_case))
         .routes(routes!(reporter::reporter_reply))

@@ -302,3 +302,131 @@ async fn floods_are_refused_per_address_and_per_reporter() {
     );
     app.stop().await;
 }
+
+/// An `application/x-www-form-urlencoded` body, every non-alphanumeric byte escaped.
+fn form_body(fields: &[(&str, &str)]) -> String {
+    fields
+        .iter()
+        .map(|(k, v)| {
+            format!(
+                "{k}={}",
+                v.bytes()
+                    .map(|b| if b.is_ascii_alphanumeric() {
+                        (b as char).to_string()
+                    } else {
+                        format!("%{b:02X}")
+                    })
+                    .collect::<String>()
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// The HTML form works without JavaScript: required fields from the policy,
+/// errors beside their field with the input kept and escaped, CSRF, honeypot.
+#[tokio::test]
+async fn the_report_form_validates_escapes_and_refuses_forgeries() {
+    let app = TestApp::start_with(TestDatabase::sqlite().unwrap(), opensecops()).await;
+    let r = app.http.get(app.url("/report")).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let cookie = r.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("<label for=\"steps_to_reproduce\">Steps to reproduce the issue *</label>"),
+        "{html}"
+    );
+    assert!(
+        html.contains(
+            "<label for=\"suggested_mitigation\">Mitigations you have identified</label>"
+        ),
+        "optional in this policy"
+    );
+    assert!(!html.contains("<script"));
+    let csrf = cookie.split_once('=').unwrap().1.to_owned();
+
+    let post = |body: String, cookie: Option<String>| {
+        let mut req = app
+            .http
+            .post(app.url("/report"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body);
+        if let Some(c) = cookie {
+            req = req.header("cookie", c);
+        }
+        req.send()
+    };
+    let xss = "<script>alert('x')</script>";
+    let partial = form_body(&[
+        ("csrf", &csrf),
+        ("title", xss),
+        ("product", "Dock Certs"),
+        ("summary", xss),
+        ("description", xss),
+        ("impact", xss),
+    ]);
+    // No cookie: a forged cross-site post.
+    assert_eq!(
+        post(partial.clone(), None).await.unwrap().status().as_u16(),
+        403
+    );
+    let r = post(partial, Some(cookie.clone())).await.unwrap();
+    assert_eq!(r.status().as_u16(), 422);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("<strong id=\"steps_to_reproduce-error\">"),
+        "{html}"
+    );
+    assert!(
+        html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"),
+        "kept and escaped"
+    );
+    assert!(!html.contains(xss), "never raw");
+
+    let complete = form_body(&[
+        ("csrf", &csrf),
+        ("title", "Stored XSS in comments"),
+        ("product", "Dock Certs"),
+        ("summary", "s"),
+        ("description", "d"),
+        ("steps_to_reproduce", "1. post"),
+        ("impact", "session theft"),
+        ("website", ""),
+    ]);
+    let r = post(complete, Some(cookie.clone())).await.unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    let receipt = r.text().await.unwrap();
+    assert!(
+        receipt.contains("EMB-2026-0001") && receipt.contains("rep_"),
+        "{receipt}"
+    );
+    assert!(receipt.contains("Acknowledge receipt of your report within 24 hours"));
+
+    let bot = form_body(&[
+        ("csrf", &csrf),
+        ("title", "t"),
+        ("product", "p"),
+        ("summary", "s"),
+        ("description", "d"),
+        ("steps_to_reproduce", "x"),
+        ("impact", "y"),
+        ("website", "http://spam.example"),
+    ]);
+    assert_eq!(
+        post(bot, Some(cookie)).await.unwrap().status().as_u16(),
+        201
+    );
+    let (_, list) = app.get(&app.viewer, "/api/v1/cases").await;
+    assert_eq!(
+        list["cases"].as_array().unwrap().len(),
+        1,
+        "the bot's report was dropped"
+    );
+    app.stop().await;
+}

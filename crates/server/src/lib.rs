@@ -120,6 +120,8 @@ fn routes() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(cases::triage_aid))
         .routes(routes!(pages::report::form, pages::report::submit))
+        .routes(routes!(pages::portal::view))
+        .routes(routes!(pages::portal::reply))
         .routes(routes!(reporter::submit_report))
         .routes(routes!(reporter::reporter_case))
         .routes(routes!(reporter::reporter_reply))

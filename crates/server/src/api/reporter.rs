@@ -74,6 +74,8 @@ pub struct Receipt {
     /// The private token for this report: send it as `Authorization: Bearer`
     /// to `/api/v1/reporter/case`. Shown once; keep it secret.
     pub token: String,
+    /// The reporter's private page (the token is part of it: keep it secret).
+    pub private_url: String,
     pub message: String,
 }
 
@@ -124,6 +126,10 @@ pub async fn submit_report(
                 case.reference
             ),
             reference: case.reference,
+            private_url: format!(
+                "{}/portal/{token}",
+                state.settings.public_url.trim_end_matches('/')
+            ),
             token,
         }),
     ))

@@ -2,6 +2,7 @@
 //! script or style (the Content-Security-Policy forbids both), and escape
 //! every value they show.
 
+pub mod portal;
 pub mod report;
 
 use embargo_core::publish::escape_html;

@@ -345,8 +345,9 @@ fn receipt_page(policy: &Policy, reference: &str, token: Option<&str>) -> String
     );
     if let Some(t) = token {
         body.push_str(&format!(
-            "<p>Your private token opens your report and its thread with the team. It is shown only now; keep it secret:</p>\n<p><code>{}</code></p>\n",
-            e(t)
+            "<p>Your private link opens your report and its thread with the team. It is shown only now; keep it secret:</p>\n\
+             <p><a href=\"/portal/{t}\">Your report's private page</a></p>\n<p>Token: <code>{t}</code></p>\n",
+            t = e(t)
         ));
     }
     let promises: Vec<String> = policy

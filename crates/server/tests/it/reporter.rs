@@ -430,3 +430,110 @@ async fn the_report_form_validates_escapes_and_refuses_forgeries() {
     );
     app.stop().await;
 }
+
+/// The private page behind the link: the report (escaped), its status, the
+/// thread, and a reply box guarded by CSRF; an invalid link shows nothing.
+#[tokio::test]
+async fn the_private_page_shows_the_thread_and_takes_replies() {
+    let app = TestApp::start_with(TestDatabase::sqlite().unwrap(), opensecops()).await;
+    let mut report = complete_report("<img src=x onerror=alert(1)> in avatars");
+    report["report"]["description"] = json!("<script>steal()</script>");
+    let (_, receipt) = submit(&app, &report).await;
+    let token = receipt["token"].as_str().unwrap().to_owned();
+    assert!(
+        receipt["private_url"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("/portal/{token}"))
+    );
+    app.post(
+        &app.responder,
+        "/api/v1/cases/EMB-2026-0001/messages",
+        &json!({"text": "Thanks, <b>looking</b>"}),
+    )
+    .await;
+    app.post(
+        &app.responder,
+        "/api/v1/cases/EMB-2026-0001/notes",
+        &json!({"text": "INTERNAL-ONLY"}),
+    )
+    .await;
+
+    let r = app
+        .http
+        .get(app.url(&format!("/portal/{token}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let cookie = r.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("&lt;img src=x onerror=alert(1)&gt;")
+            && html.contains("&lt;script&gt;steal()&lt;/script&gt;")
+    );
+    assert!(!html.contains("<script") && !html.contains("<img"));
+    assert!(html.contains("Thanks, &lt;b&gt;looking&lt;/b&gt;"));
+    assert!(!html.contains("INTERNAL-ONLY"));
+    assert!(html.contains("Received; not yet acknowledged"));
+    let csrf = cookie.split_once('=').unwrap().1.to_owned();
+
+    let no_redirect = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let send = |body: String, cookie: Option<String>| {
+        let mut req = no_redirect
+            .post(app.url(&format!("/portal/{token}/reply")))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body);
+        if let Some(c) = cookie {
+            req = req.header("cookie", c);
+        }
+        req.send()
+    };
+    assert_eq!(
+        send(form_body(&[("csrf", &csrf), ("text", "forged")]), None)
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        403
+    );
+    let r = send(
+        form_body(&[("csrf", &csrf), ("text", "Here is more detail.")]),
+        Some(cookie),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status().as_u16(), 303);
+    let (_, detail) = app.get(&app.viewer, "/api/v1/cases/EMB-2026-0001").await;
+    let kinds: Vec<_> = detail["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        kinds.contains(&"message_from_reporter".to_owned()),
+        "{kinds:?}"
+    );
+    assert!(!detail.to_string().contains("forged"));
+    assert_eq!(
+        app.http
+            .get(app.url("/portal/rep_0123"))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        404
+    );
+    app.stop().await;
+}

@@ -110,6 +110,9 @@ pub struct Notice {
     /// The team's message, for the reporter's email only.
     #[serde(skip)]
     pub message_for_reporter: Option<String>,
+    /// The reporter's private page, for their receipt only (it is a secret).
+    #[serde(skip)]
+    pub private_link: Option<String>,
 }
 
 impl Notice {
@@ -129,6 +132,7 @@ impl Notice {
             due_at: None,
             reason_for_reporter: None,
             message_for_reporter: None,
+            private_link: None,
         };
         match event {
             EventKind::CaseCreated { .. } => Some(base(NoticeKind::CaseCreated)),
@@ -521,13 +525,28 @@ pub fn webhook_body(notice: &Notice, format: WebhookFormat, delivery_id: &str) -
 fn reporter_receipt_email(notice: &Notice, to: &str) -> Delivery {
     let r = &notice.case_ref;
     let subject = format!("[{r}] We received your vulnerability report");
+    let link_text = notice
+        .private_link
+        .as_deref()
+        .map(|l| format!("Your report's private page (keep the link secret): {l}\n\n"))
+        .unwrap_or_default();
     let text = format!(
-        "Hello,\n\nthank you for your report. We have received it and recorded it as {r}.\n\n\
+        "Hello,\n\nthank you for your report. We have received it and recorded it as {r}.\n\n{link_text}\
          We will keep you informed here as it progresses. Please do not disclose it publicly\n\
          while we work on it. Reply to this email to add information; keep {r} in the subject.\n"
     );
+    let link_html = notice
+        .private_link
+        .as_deref()
+        .map(|l| {
+            format!(
+                "<p><a href=\"{0}\">Your report's private page</a> (keep the link secret)</p>",
+                escape_html(l)
+            )
+        })
+        .unwrap_or_default();
     let html = format!(
-        "<p>Hello,</p><p>thank you for your report. We have received it and recorded it as <strong>{r}</strong>.</p>\
+        "<p>Hello,</p><p>thank you for your report. We have received it and recorded it as <strong>{r}</strong>.</p>{link_html}\
          <p>We will keep you informed here as it progresses. Please do not disclose it publicly while we work on it. \
          Reply to this email to add information; keep {r} in the subject.</p>",
         r = escape_html(r)
@@ -751,6 +770,7 @@ mod tests {
             due_at: None,
             reason_for_reporter: None,
             message_for_reporter: None,
+            private_link: None,
         }
     }
 
@@ -853,6 +873,27 @@ mod tests {
             panic!()
         };
         assert!(!body.contains("Self-signed"));
+    }
+
+    #[test]
+    fn the_receipt_carries_the_private_link() {
+        let mut n = notice(NoticeKind::CaseCreated, None);
+        n.private_link = Some("https://s.example/portal/rep_abc".into());
+        let planned = plan(&n, Some("r@y.org"), &[], &[hook(1, vec![], None)]);
+        let Delivery::Email { text, html, .. } = &planned[0].delivery else {
+            panic!()
+        };
+        assert!(
+            text.contains("https://s.example/portal/rep_abc")
+                && html.contains("href=\"https://s.example/portal/rep_abc\"")
+        );
+        let Delivery::Webhook { body, .. } = &planned[1].delivery else {
+            panic!()
+        };
+        assert!(
+            !body.contains("rep_abc"),
+            "the link is for the reporter only"
+        );
     }
 
     #[test]

@@ -203,21 +203,28 @@ impl Store {
 
     /// Opens a case from a reporter and records the digest of their private
     /// link's token, in one transaction.
+    /// `private_link` goes only into the reporter's (sealed) receipt email.
     pub async fn open_reported_case(
         &self,
         request: NewCase,
         reporter_token_digest: &str,
+        private_link: &str,
         now: Instant,
     ) -> Result<Case> {
-        self.open_case(request, "reporter", Some(reporter_token_digest), now)
-            .await
+        self.open_case(
+            request,
+            "reporter",
+            Some((reporter_token_digest, private_link)),
+            now,
+        )
+        .await
     }
 
     async fn open_case(
         &self,
         request: NewCase,
         actor: &str,
-        reporter_token_digest: Option<&str>,
+        reporter_token: Option<(&str, &str)>,
         now: Instant,
     ) -> Result<Case> {
         let now = embargo_core::to_millis(now);
@@ -262,8 +269,16 @@ impl Store {
         let head = self
             .append_events(&mut tx, head, case_id, reference, actor, now, &events)
             .await?;
-        self.notify(&mut tx, &case, &events, first_seq, now).await?;
-        if let Some(digest) = reporter_token_digest {
+        self.notify_with_link(
+            &mut tx,
+            &case,
+            &events,
+            first_seq,
+            now,
+            reporter_token.map(|t| t.1),
+        )
+        .await?;
+        if let Some((digest, _)) = reporter_token {
             reporter::insert_token(&mut tx, case_id, digest, now).await?;
         }
         finish_chain(&mut tx, &head).await?;

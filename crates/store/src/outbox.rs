@@ -94,10 +94,28 @@ impl Store {
         first_seq: i64,
         at: Instant,
     ) -> Result<()> {
+        self.notify_with_link(tx, case, events, first_seq, at, None)
+            .await
+    }
+
+    /// [`Store::notify`], with the reporter's private link for their receipt.
+    pub(crate) async fn notify_with_link(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        case: &Case,
+        events: &[EventKind],
+        first_seq: i64,
+        at: Instant,
+        private_link: Option<&str>,
+    ) -> Result<()> {
         let notices: Vec<Notice> = events
             .iter()
             .zip(first_seq..)
             .filter_map(|(e, seq)| Notice::of(case, e, seq, at))
+            .map(|mut n| {
+                n.private_link = private_link.map(str::to_owned);
+                n
+            })
             .collect();
         if notices.is_empty() {
             return Ok(());

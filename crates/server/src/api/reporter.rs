@@ -67,6 +67,14 @@ impl FromRequestParts<AppState> for ReporterAccess {
     }
 }
 
+/// The reporter's private page for `token`.
+pub(crate) fn private_url(state: &AppState, token: &str) -> String {
+    format!(
+        "{}/portal/{token}",
+        state.settings.public_url.trim_end_matches('/')
+    )
+}
+
 /// What the reporter gets back: the reference and the private token (shown once).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Receipt {
@@ -116,7 +124,12 @@ pub async fn submit_report(
     let token = auth::generate_token(REPORTER_PREFIX);
     let case = state
         .store
-        .open_reported_case(request, &token_digest(&token), now)
+        .open_reported_case(
+            request,
+            &token_digest(&token),
+            &private_url(&state, &token),
+            now,
+        )
         .await?;
     Ok((
         StatusCode::CREATED,
@@ -126,10 +139,7 @@ pub async fn submit_report(
                 case.reference
             ),
             reference: case.reference,
-            private_url: format!(
-                "{}/portal/{token}",
-                state.settings.public_url.trim_end_matches('/')
-            ),
+            private_url: private_url(&state, &token),
             token,
         }),
     ))

@@ -15,7 +15,7 @@ use embargo_core::policy::{IntakeField, Policy};
 use embargo_core::publish::escape_html;
 use embargo_core::{DomainError, NewCase, ReportContent, Reporter};
 
-use crate::api::reporter::REPORTER_PREFIX;
+use crate::api::reporter::{REPORTER_PREFIX, private_url};
 use crate::error::ApiError;
 use crate::pages::page;
 use crate::state::AppState;
@@ -325,7 +325,12 @@ pub async fn submit(
     let token = auth::generate_token(REPORTER_PREFIX);
     match state
         .store
-        .open_reported_case(request, &token_digest(&token), now)
+        .open_reported_case(
+            request,
+            &token_digest(&token),
+            &private_url(&state, &token),
+            now,
+        )
         .await
     {
         Ok(case) => html_response(

@@ -56,6 +56,23 @@ async fn intake_enforces_the_policys_required_fields() {
         assert_eq!(status, 201, "{}: {receipt}", app.backend);
         assert_eq!(receipt["reference"], "EMB-2026-0001");
         assert!(receipt["token"].as_str().unwrap().starts_with("rep_"));
+        // The emailed receipt carries the private link (sealed in the outbox).
+        let queued = app
+            .store
+            .claim_deliveries(
+                "test",
+                crate::t0(),
+                crate::t0() + chrono::TimeDelta::hours(1),
+                100,
+            )
+            .await
+            .unwrap();
+        let link = receipt["private_url"].as_str().unwrap();
+        assert!(
+            queued.iter().any(|c| matches!(&c.delivery, embargo_core::notify::Delivery::Email { subject, text, .. }
+                if subject.contains("We received") && text.contains(link))),
+            "{queued:?}"
+        );
         // The team sees it, opened by the reporter, with the acknowledgement clock running.
         let (_, detail) = app.get(&app.viewer, "/api/v1/cases/EMB-2026-0001").await;
         assert_eq!(detail["history"][0]["actor"], "reporter");

@@ -1,5 +1,5 @@
-//! Case creations per second and case-read latency through the real HTTP
-//! API, on SQLite and (when `EMBARGO_TEST_POSTGRES_URL` is set) PostgreSQL.
+//! Case creations and public report submissions per second, and case-read
+//! latency, through the real HTTP API, on SQLite and (when `EMBARGO_TEST_POSTGRES_URL` is set) PostgreSQL.
 //!
 //! `cargo bench -p embargo --bench api`. Sizes come from the environment:
 //! `EMBARGO_BENCH_CASES` (default 2000), `EMBARGO_BENCH_READS` (5000),
@@ -28,6 +28,7 @@ fn env_usize(name: &str, default: usize) -> usize {
 struct Figures {
     backend: &'static str,
     creates_per_second: f64,
+    reports_per_second: f64,
     reads_per_second: f64,
     p50: Duration,
     p99: Duration,
@@ -52,7 +53,14 @@ async fn run(db: &TestDatabase, cases: usize, reads: usize, concurrency: usize) 
         .create_api_token(user.id, "bench", &token_digest(&token), now)
         .await
         .unwrap();
-    let router = app(store.clone(), ServerSettings::default(), system_clock());
+    // The intake's noise control would (rightly) stop one client sending
+    // thousands of reports; the benchmark measures the path, not the limit.
+    let settings = ServerSettings {
+        intake_per_address_per_hour: u32::MAX,
+        intake_per_contact_per_hour: u32::MAX,
+        ..ServerSettings::default()
+    };
+    let router = app(store.clone(), settings, system_clock());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let server = tokio::spawn(async move {
@@ -83,6 +91,29 @@ async fn run(db: &TestDatabase, cases: usize, reads: usize, concurrency: usize) 
         references.push(t.await.unwrap());
     }
     let create_time = started.elapsed();
+
+    // Public intake: a report with the policy checks, a reporter token and a
+    // sealed receipt, committed before the 201.
+    let started = Instant::now();
+    let mut tasks = Vec::with_capacity(cases);
+    for i in 0..cases {
+        let (http, base, limit) = (http.clone(), base.clone(), limit.clone());
+        tasks.push(tokio::spawn(async move {
+            let _permit = limit.acquire().await.unwrap();
+            let body = json!({
+                "title": format!("public report {i}"),
+                "product": "Dock Certs",
+                "reporter": {"contact": "reporter@example.org"},
+                "report": {"summary": "summary", "description": "a description of a few hundred bytes ".repeat(8)}
+            });
+            let r = http.post(format!("{base}/api/v1/reports")).json(&body).send().await.unwrap();
+            assert_eq!(r.status().as_u16(), 201);
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let intake_time = started.elapsed();
 
     let references = Arc::new(references);
     let mut tasks = Vec::with_capacity(reads);
@@ -123,6 +154,7 @@ async fn run(db: &TestDatabase, cases: usize, reads: usize, concurrency: usize) 
         backend: db.backend(),
         creates_per_second: cases as f64 / create_time.as_secs_f64(),
         reads_per_second: reads as f64 / read_time.as_secs_f64(),
+        reports_per_second: cases as f64 / intake_time.as_secs_f64(),
         p50: pct(0.50),
         p99: pct(0.99),
     }
@@ -140,14 +172,15 @@ fn main() {
         println!(
             "cases: {cases} created with {concurrency} concurrent clients, then {reads} reads of a case with its history"
         );
-        println!("| store | case creations/s (each durably committed) | case reads/s | read p50 | read p99 |");
-        println!("|---|---|---|---|---|");
+        println!("| store | case creations/s (each durably committed) | public reports/s | case reads/s | read p50 | read p99 |");
+        println!("|---|---|---|---|---|---|");
         for db in TestDatabase::all().await {
             let f = run(&db, cases, reads, concurrency).await;
             println!(
-                "| {} | {:.0} | {:.0} | {:.2} ms | {:.2} ms |",
+                "| {} | {:.0} | {:.0} | {:.0} | {:.2} ms | {:.2} ms |",
                 f.backend,
                 f.creates_per_second,
+                f.reports_per_second,
                 f.reads_per_second,
                 f.p50.as_secs_f64() * 1000.0,
                 f.p99.as_secs_f64() * 1000.0

@@ -11,8 +11,8 @@ use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, FromRequestParts, Path, State};
 use axum::http::HeaderMap;
+use axum::http::StatusCode;
 use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
 use chrono::{DateTime, Utc};
 use embargo_core::auth::{self, Role, token_digest};
 use embargo_core::clock::{self, ClockStatus};
@@ -37,13 +37,7 @@ impl FromRequestParts<AppState> for ReporterAccess {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let token = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split_once(' '))
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, t)| t.trim())
+        let token = crate::auth::bearer(&parts.headers)
             .filter(|t| t.starts_with(REPORTER_PREFIX) && t.len() <= 200)
             .ok_or_else(|| {
                 ApiError::new(

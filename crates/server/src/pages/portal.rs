@@ -2,19 +2,17 @@
 //! report, its status in plain words, the public clocks, the thread, and a
 //! reply box. Only that case, and nothing the team keeps to itself.
 
-use std::collections::HashMap;
-
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use embargo_core::auth::{self, token_digest};
+use embargo_core::auth::token_digest;
 use embargo_core::clock;
 use embargo_core::publish::escape_html;
 use embargo_core::{CaseRef, EventKind};
 
 use crate::api::reporter::REPORTER_PREFIX;
-use crate::pages::page;
+use crate::pages::{self, page};
 use crate::state::AppState;
 
 const PORTAL_COOKIE: &str = "embargo_portal";
@@ -37,23 +35,7 @@ fn not_found() -> Response {
         "en",
         "<h1>This link is not valid</h1><p>It may have been replaced or revoked. Use the newest link you received.</p>",
     );
-    (
-        StatusCode::NOT_FOUND,
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-        html,
-    )
-        .into_response()
-}
-
-fn cookie(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|p| p.trim().split_once('='))
-        .find(|(n, _)| *n == PORTAL_COOKIE)
-        .map(|(_, v)| v.to_owned())
+    pages::html(StatusCode::NOT_FOUND, html, None)
 }
 
 /// Your report, its status and the thread with the team.
@@ -79,9 +61,7 @@ pub async fn view(
     };
     let policy = state.settings.policies.for_product(&case.product);
     let e = escape_html;
-    let csrf = cookie(&headers)
-        .filter(|c| c.starts_with("frm_") && c.len() == 68)
-        .unwrap_or_else(|| auth::generate_token("frm_"));
+    let csrf = pages::csrf_token(&headers, PORTAL_COOKIE);
     let mut body = format!(
         "<h1>Your report {}</h1>\n<p>Status: <strong>{}</strong></p>\n",
         e(&case.reference.to_string()),
@@ -154,18 +134,11 @@ pub async fn view(
             .map_or("en", String::as_str),
         &body,
     );
-    let mut response = (
+    pages::html(
         StatusCode::OK,
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
         html,
+        Some((PORTAL_COOKIE, &csrf, "/portal")),
     )
-        .into_response();
-    if let Ok(v) = HeaderValue::from_str(&format!(
-        "{PORTAL_COOKIE}={csrf}; Path=/portal; HttpOnly; SameSite=Strict; Max-Age=7200"
-    )) {
-        response.headers_mut().insert(header::SET_COOKIE, v);
-    }
-    response
 }
 
 /// Send a message to the team from the portal.
@@ -187,24 +160,14 @@ pub async fn reply(
     let Some(reference) = case_for(&state, &token).await else {
         return not_found();
     };
-    let values: HashMap<String, String> =
-        serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body)
-            .unwrap_or_default()
-            .into_iter()
-            .collect();
-    let csrf = values.get("csrf").cloned().unwrap_or_default();
-    if cookie(&headers).as_deref() != Some(csrf.as_str()) || !csrf.starts_with("frm_") {
+    let values = pages::form_values(&body);
+    if !pages::csrf_matches(&headers, PORTAL_COOKIE, &values) {
         let html = page(
             "The form expired",
             "en",
             "<h1>The form expired</h1><p>Go back to your report's page and send the message again.</p>",
         );
-        return (
-            StatusCode::FORBIDDEN,
-            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-            html,
-        )
-            .into_response();
+        return pages::html(StatusCode::FORBIDDEN, html, None);
     }
     let text = values.get("text").cloned().unwrap_or_default();
     match state
@@ -225,12 +188,7 @@ pub async fn reply(
                     escape_html(&e.to_string())
                 ),
             );
-            (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-                html,
-            )
-                .into_response()
+            pages::html(StatusCode::UNPROCESSABLE_ENTITY, html, None)
         }
     }
 }

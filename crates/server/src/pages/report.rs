@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use embargo_core::auth::{self, token_digest};
 use embargo_core::policy::{IntakeField, Policy};
 use embargo_core::publish::escape_html;
@@ -17,7 +17,7 @@ use embargo_core::{DomainError, NewCase, ReportContent, Reporter};
 
 use crate::api::reporter::{REPORTER_PREFIX, private_url};
 use crate::error::ApiError;
-use crate::pages::page;
+use crate::pages::{self, page};
 use crate::state::AppState;
 
 const FORM_COOKIE: &str = "embargo_form";
@@ -81,17 +81,6 @@ const FIELDS: &[(&str, &str, bool, Option<IntakeField>)] = &[
 fn required(policy: &Policy, field: Option<IntakeField>, name: &str) -> bool {
     matches!(name, "title" | "product" | "summary" | "description")
         || field.is_some_and(|f| policy.intake.required.contains(&f))
-}
-
-fn form_cookie(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|p| p.trim().split_once('='))
-        .find(|(n, _)| *n == FORM_COOKIE)
-        .map(|(_, v)| v.to_owned())
 }
 
 fn render_form(
@@ -173,29 +162,14 @@ fn render_form(
 }
 
 fn html_response(status: StatusCode, html: String, cookie: Option<&str>) -> Response {
-    let mut response = (
-        status,
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-        html,
-    )
-        .into_response();
-    if let Some(c) = cookie
-        && let Ok(v) = HeaderValue::from_str(&format!(
-            "{FORM_COOKIE}={c}; Path=/report; HttpOnly; SameSite=Strict; Max-Age=7200"
-        ))
-    {
-        response.headers_mut().insert(header::SET_COOKIE, v);
-    }
-    response
+    pages::html(status, html, cookie.map(|c| (FORM_COOKIE, c, "/report")))
 }
 
 /// The report form.
 #[utoipa::path(get, path = "/report", tag = "reporter", security(()),
     responses((status = 200, description = "The report form", body = String, content_type = "text/html")))]
 pub async fn form(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let csrf = form_cookie(&headers)
-        .filter(|c| c.len() == 68 && c.starts_with("frm_"))
-        .unwrap_or_else(|| auth::generate_token("frm_"));
+    let csrf = pages::csrf_token(&headers, FORM_COOKIE);
     let policy = state.settings.policies.primary();
     html_response(
         StatusCode::OK,
@@ -219,15 +193,8 @@ pub async fn submit(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let values: HashMap<String, String> =
-        serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body)
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|(k, _)| k.len() <= 64)
-            .collect();
-    let cookie = form_cookie(&headers);
-    let csrf = values.get("csrf").cloned().unwrap_or_default();
-    if cookie.as_deref() != Some(csrf.as_str()) || !csrf.starts_with("frm_") {
+    let values = pages::form_values(&body);
+    if !pages::csrf_matches(&headers, FORM_COOKIE, &values) {
         let html = page(
             "The form expired",
             "en",
@@ -235,6 +202,8 @@ pub async fn submit(
         );
         return html_response(StatusCode::FORBIDDEN, html, None);
     }
+    // Re-rendered forms keep the token the cookie already holds.
+    let csrf = values.get("csrf").cloned().unwrap_or_default();
     let policy = state.settings.policies.primary();
     let now = state.now();
     // A filled honeypot is a bot: thank it and keep nothing.

@@ -299,7 +299,7 @@ impl Store {
         let mut tx = self.writer.begin().await?;
         let head = lock_chain(&mut tx).await?;
         let (case_id, row) = case_row(&mut tx, reference).await?;
-        let mut case = self.case_from_row(&row)?;
+        let case = self.case_from_row(&row)?;
         if let Command::Duplicate { of } = command {
             let exists = sqlx::query("SELECT 1 FROM cases WHERE reference = $1")
                 .bind(of.to_string())
@@ -317,12 +317,30 @@ impl Store {
         if events.is_empty() {
             return Ok((case, Vec::new()));
         }
+        self.record(tx, head, case_id, case, events, actor, now)
+            .await
+    }
+
+    /// Applies `events` to `case` and, in the open transaction that holds the
+    /// chain lock, appends them, updates the projection, queues their
+    /// notifications, and commits. Returns the case and the stored events.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn record(
+        &self,
+        mut tx: sqlx::Transaction<'_, sqlx::Any>,
+        head: (i64, String),
+        case_id: i64,
+        mut case: Case,
+        events: Vec<EventKind>,
+        actor: &str,
+        now: Instant,
+    ) -> Result<(Case, Vec<Event>)> {
         for event in &events {
             case.apply(event, now)?;
         }
         let first_seq = head.0 + 1;
         let head = self
-            .append_events(&mut tx, head, case_id, reference, actor, now, &events)
+            .append_events(&mut tx, head, case_id, case.reference, actor, now, &events)
             .await?;
         self.update_projection(&mut tx, case_id, &case).await?;
         self.notify(&mut tx, &case, &events, first_seq, now).await?;
@@ -550,17 +568,9 @@ impl Store {
                 return Ok(false);
             }
         }
-        let mut case = self.case_from_row(&row)?;
-        case.apply(event, now)?;
-        let first_seq = head.0 + 1;
-        let events = std::slice::from_ref(event);
-        let head = self
-            .append_events(&mut tx, head, case_id, reference, "system", now, events)
+        let case = self.case_from_row(&row)?;
+        self.record(tx, head, case_id, case, vec![event.clone()], "system", now)
             .await?;
-        self.update_projection(&mut tx, case_id, &case).await?;
-        self.notify(&mut tx, &case, events, first_seq, now).await?;
-        finish_chain(&mut tx, &head).await?;
-        tx.commit().await?;
         Ok(true)
     }
 

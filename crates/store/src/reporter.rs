@@ -5,7 +5,7 @@ use embargo_core::case::{Event, EventKind, decide};
 use embargo_core::{Case, CaseRef, CaseState, Command, DomainError, Instant};
 use sqlx::Row;
 
-use crate::{Result, Store, StoreError, case_row, finish_chain, lock_chain};
+use crate::{Result, Store, StoreError, case_row, lock_chain};
 
 pub(crate) async fn insert_token(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
@@ -85,35 +85,15 @@ impl Store {
         let mut tx = self.writer.begin().await?;
         let head = lock_chain(&mut tx).await?;
         let (case_id, row) = case_row(&mut tx, reference).await?;
-        let mut case = self.case_from_row(&row)?;
+        let case = self.case_from_row(&row)?;
         let mut events = vec![EventKind::MessageFromReporter {
             text: text.to_owned(),
         }];
         if case.state == CaseState::WaitingOnReporter {
             events.extend(decide(&case, &Command::InformationReceived {}, now)?);
         }
-        for e in &events {
-            case.apply(e, now)?;
-        }
-        let first_seq = head.0 + 1;
-        let head = self
-            .append_events(&mut tx, head, case_id, reference, "reporter", now, &events)
-            .await?;
-        self.update_projection(&mut tx, case_id, &case).await?;
-        self.notify(&mut tx, &case, &events, first_seq, now).await?;
-        finish_chain(&mut tx, &head).await?;
-        tx.commit().await?;
-        let stored = events
-            .into_iter()
-            .zip(first_seq..)
-            .map(|(kind, seq)| Event {
-                seq,
-                at: now,
-                actor: "reporter".into(),
-                kind,
-            })
-            .collect();
-        Ok((case, stored))
+        self.record(tx, head, case_id, case, events, "reporter", now)
+            .await
     }
 }
 

@@ -607,6 +607,15 @@ pub enum EventKind {
     MessageFromReporter {
         text: String,
     },
+    /// A file joined the case (from the reporter, the mailbox or the team).
+    AttachmentAdded {
+        attachment: crate::attachment::Attachment,
+    },
+    /// The reporter changed how they want to be credited; `None` means not at all.
+    CreditPreferenceChanged {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        credit: Option<String>,
+    },
     ExposureChanged {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         from: Option<Exposure>,
@@ -643,6 +652,8 @@ impl EventKind {
             EventKind::NoteAdded { .. } => "note_added",
             EventKind::MessageToReporter { .. } => "message_to_reporter",
             EventKind::MessageFromReporter { .. } => "message_from_reporter",
+            EventKind::AttachmentAdded { .. } => "attachment_added",
+            EventKind::CreditPreferenceChanged { .. } => "credit_preference_changed",
             EventKind::ExposureChanged { .. } => "exposure_changed",
             EventKind::ReporterDeadlineSet { .. } => "reporter_deadline_set",
             EventKind::CustomersNotified { .. } => "customers_notified",
@@ -653,8 +664,16 @@ impl EventKind {
 
     /// Payload fields that hold what reporters and the team wrote. They are
     /// encrypted at rest; everything else in an event is bookkeeping.
-    pub const CONFIDENTIAL_FIELDS: [&'static str; 5] =
-        ["title", "reporter", "report", "text", "reason"];
+    pub const CONFIDENTIAL_FIELDS: [&'static str; 8] = [
+        "title",
+        "reporter",
+        "report",
+        "text",
+        "reason",
+        "attachment",
+        "attachments",
+        "credit",
+    ];
 }
 
 /// A case as it stands after its events.
@@ -688,6 +707,9 @@ pub struct Case {
     /// The reporter's own disclosure deadline.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reporter_deadline: Option<DateTime<Utc>>,
+    /// Files attached to the case, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<crate::attachment::Attachment>,
     /// How many events the case has had; it grows by one with each.
     pub revision: u32,
 }
@@ -742,6 +764,7 @@ impl Case {
             release_version: None,
             exposure: None,
             reporter_deadline: *reporter_deadline,
+            attachments: Vec::new(),
             revision: 1,
         })
     }
@@ -790,6 +813,12 @@ impl Case {
             EventKind::SeverityChanged { to, .. } => self.severity = Some(*to),
             EventKind::ExposureChanged { to, .. } => self.exposure = Some(*to),
             EventKind::ReporterDeadlineSet { deadline } => self.reporter_deadline = *deadline,
+            EventKind::AttachmentAdded { attachment } => {
+                self.attachments.push(attachment.clone());
+            }
+            EventKind::CreditPreferenceChanged { credit } => {
+                self.reporter.name.clone_from(credit);
+            }
             EventKind::NoteAdded { .. }
             | EventKind::MessageToReporter { .. }
             | EventKind::MessageFromReporter { .. }
@@ -950,6 +979,9 @@ pub enum DomainError {
     /// Stored events do not fold into a case (a corrupted or tampered history).
     #[error("history does not replay: {0}")]
     Replay(String),
+    /// An input is larger than its limit (in bytes).
+    #[error("{field}: larger than the limit of {}", crate::attachment::describe_bytes(*limit))]
+    TooLarge { field: String, limit: usize },
 }
 
 impl DomainError {

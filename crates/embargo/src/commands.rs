@@ -375,6 +375,10 @@ async fn serve(config_path: &Path) -> Result<ExitCode> {
         intake_per_address_per_hour: config.intake_per_address_per_hour,
         intake_per_contact_per_hour: config.intake_per_contact_per_hour,
         behind_proxy: config.behind_proxy,
+        attachments: embargo_core::attachment::AttachmentLimits {
+            max_bytes: config.attachment_max_bytes,
+            max_count: config.attachment_max_count,
+        },
     };
     let app = embargo_server::app(store.clone(), settings, embargo_server::system_clock());
     let listener = tokio::net::TcpListener::bind(&config.listen)

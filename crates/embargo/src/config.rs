@@ -50,6 +50,12 @@ pub struct Config {
     /// Reports accepted per reporter contact per hour.
     #[serde(default = "default_intake_per_contact")]
     pub intake_per_contact_per_hour: u32,
+    /// The largest file a report or message may carry, in bytes.
+    #[serde(default = "default_attachment_bytes")]
+    pub attachment_max_bytes: usize,
+    /// How many files one report or message may carry.
+    #[serde(default = "default_attachment_count")]
+    pub attachment_max_count: usize,
     /// Set when embargo runs behind a reverse proxy that sets X-Forwarded-For.
     #[serde(default)]
     pub behind_proxy: bool,
@@ -111,6 +117,12 @@ fn default_delivery_attempts() -> u32 {
 fn default_digest_hour() -> u32 {
     8
 }
+fn default_attachment_bytes() -> usize {
+    10 * 1024 * 1024
+}
+fn default_attachment_count() -> usize {
+    5
+}
 fn default_intake_per_address() -> u32 {
     20
 }
@@ -163,6 +175,8 @@ const OVERRIDES: &[(&str, &str)] = &[
     ("EMBARGO_DELIVERY_LEASE_SECONDS", "delivery_lease_seconds"),
     ("EMBARGO_DELIVERY_RETRY_SECONDS", "delivery_retry_seconds"),
     ("EMBARGO_DELIVERY_MAX_ATTEMPTS", "delivery_max_attempts"),
+    ("EMBARGO_ATTACHMENT_MAX_BYTES", "attachment_max_bytes"),
+    ("EMBARGO_ATTACHMENT_MAX_COUNT", "attachment_max_count"),
     ("EMBARGO_SMTP_PASSWORD", "smtp.password"),
 ];
 
@@ -202,6 +216,8 @@ impl Config {
             digest_hour: default_digest_hour(),
             intake_per_address_per_hour: default_intake_per_address(),
             intake_per_contact_per_hour: default_intake_per_contact(),
+            attachment_max_bytes: default_attachment_bytes(),
+            attachment_max_count: default_attachment_count(),
             behind_proxy: false,
             smtp: None,
         }
@@ -336,6 +352,16 @@ impl Config {
                 u64::from(self.delivery_max_attempts),
                 1..=100,
             ),
+            (
+                "attachment_max_bytes",
+                self.attachment_max_bytes as u64,
+                1..=1024 * 1024 * 1024,
+            ),
+            (
+                "attachment_max_count",
+                self.attachment_max_count as u64,
+                0..=100,
+            ),
         ] {
             if !range.contains(&value) {
                 return Err(invalid(format!(
@@ -431,6 +457,10 @@ impl Config {
              intake_per_address_per_hour = {per_address}\n\
              intake_per_contact_per_hour = {per_contact}\n\
              behind_proxy = {proxy}\n\n\
+             # Files a report or message may carry: the size of each, in bytes, and how\n\
+             # many (0 turns attachments off).\n\
+             attachment_max_bytes = {attachment_bytes}\n\
+             attachment_max_count = {attachment_count}\n\n\
              # Email goes out through an SMTP server (set the password with\n\
              # EMBARGO_SMTP_PASSWORD rather than here):\n\
              # [smtp]\n\
@@ -460,6 +490,8 @@ impl Config {
             per_address = self.intake_per_address_per_hour,
             per_contact = self.intake_per_contact_per_hour,
             proxy = self.behind_proxy,
+            attachment_bytes = self.attachment_max_bytes,
+            attachment_count = self.attachment_max_count,
             format = match self.log_format {
                 LogFormat::Text => "text",
                 LogFormat::Json => "json",

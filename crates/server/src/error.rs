@@ -119,6 +119,10 @@ impl From<DomainError> for ApiError {
                 ApiError::new(StatusCode::CONFLICT, "forbidden_move", e.to_string())
             }
             DomainError::Replay(_) => ApiError::internal("history does not replay", &e),
+            DomainError::TooLarge { ref field, .. } => {
+                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", e.to_string())
+                    .with_field(field.clone())
+            }
         }
     }
 }

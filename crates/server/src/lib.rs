@@ -13,6 +13,7 @@ pub mod limits;
 pub mod metrics;
 pub mod pages;
 pub mod state;
+pub mod upload;
 
 use std::sync::Arc;
 
@@ -85,7 +86,9 @@ impl Modify for SecuritySchemes {
 /// Every route with its documentation. The router and the OpenAPI document
 /// come from this one list, so neither can miss a route the other has.
 fn routes() -> OpenApiRouter<AppState> {
-    use api::{cases, notifications, policy, reporter, session, system, tokens, users};
+    use api::{
+        attachments, cases, notifications, policy, reporter, session, system, tokens, users,
+    };
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(system::healthz))
         .routes(routes!(system::readyz))
@@ -128,6 +131,13 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(reporter::rotate_token))
         .routes(routes!(reporter::message_reporter))
         .routes(routes!(reporter::revoke_reporter_tokens))
+        .routes(routes!(reporter::set_credit))
+        .routes(routes!(attachments::attach))
+        .routes(routes!(attachments::case_attachment))
+        .routes(routes!(attachments::reporter_attach))
+        .routes(routes!(attachments::reporter_attachment))
+        .routes(routes!(pages::portal::attachment))
+        .routes(routes!(pages::portal::credit))
 }
 
 /// The OpenAPI 3.1 document of this server.
@@ -199,9 +209,18 @@ async fn security_headers(request: Request, next: Next) -> Response {
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
     );
+    // Files served back (attachments) are sandboxed as well: even a browser
+    // that ignored the download disposition would run nothing from them.
+    let download = h
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes() == b"application/octet-stream");
     h.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+        HeaderValue::from_static(if download {
+            "default-src 'none'; frame-ancestors 'none'; sandbox"
+        } else {
+            "default-src 'none'; frame-ancestors 'none'"
+        }),
     );
     h.entry(header::CACHE_CONTROL)
         .or_insert(HeaderValue::from_static("no-store"));

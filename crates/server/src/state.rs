@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use embargo_core::Instant;
+use embargo_core::attachment::AttachmentLimits;
 use embargo_core::policy::PolicySet;
 use embargo_store::Store;
 
@@ -30,6 +31,8 @@ pub struct ServerSettings {
     /// Behind a reverse proxy: take the client address from the first
     /// `X-Forwarded-For` entry instead of the connection.
     pub behind_proxy: bool,
+    /// How many files a report or message may carry, and how large each.
+    pub attachments: AttachmentLimits,
 }
 
 impl Default for ServerSettings {
@@ -43,6 +46,7 @@ impl Default for ServerSettings {
             intake_per_address_per_hour: 20,
             intake_per_contact_per_hour: 10,
             behind_proxy: false,
+            attachments: AttachmentLimits::default(),
         }
     }
 }

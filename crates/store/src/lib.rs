@@ -8,6 +8,7 @@
 //! Everything confidential is sealed with the [`Keyring`] before it is bound to
 //! a query, so no report text reaches the database in the clear.
 
+mod attachments;
 mod error;
 mod migrate;
 mod outbox;
@@ -28,6 +29,7 @@ use embargo_core::{Case, CaseRef, CaseState, Command, EventKind, Instant, NewCas
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
 
+pub use attachments::AttachmentFile;
 pub use error::StoreError;
 pub use outbox::{Claimed, DeliveryRecord, OutboxState};
 
@@ -198,21 +200,25 @@ impl Store {
     /// Opens a case: allocates the next reference of `now`'s year and appends
     /// its first event, in one transaction.
     pub async fn create_case(&self, request: NewCase, actor: &str, now: Instant) -> Result<Case> {
-        self.open_case(request, actor, None, now).await
+        self.open_case(request, Vec::new(), actor, None, now).await
     }
 
     /// Opens a case from a reporter and records the digest of their private
     /// link's token, in one transaction.
     /// `private_link` goes only into the reporter's (sealed) receipt email.
+    /// The report's `attachments` are stored in the same transaction: a
+    /// report is kept whole or not at all.
     pub async fn open_reported_case(
         &self,
         request: NewCase,
+        attachments: Vec<AttachmentFile>,
         reporter_token_digest: &str,
         private_link: &str,
         now: Instant,
     ) -> Result<Case> {
         self.open_case(
             request,
+            attachments,
             "reporter",
             Some((reporter_token_digest, private_link)),
             now,
@@ -223,6 +229,7 @@ impl Store {
     async fn open_case(
         &self,
         request: NewCase,
+        attachments: Vec<AttachmentFile>,
         actor: &str,
         reporter_token: Option<(&str, &str)>,
         now: Instant,
@@ -245,7 +252,15 @@ impl Store {
             u32::try_from(number)
                 .map_err(|_| StoreError::Corrupt(format!("case number {number}")))?,
         );
-        let (case, event) = Case::open(reference, request, now)?;
+        let (mut case, event) = Case::open(reference, request, now)?;
+        for (attachment, _) in &attachments {
+            case.apply(
+                &EventKind::AttachmentAdded {
+                    attachment: attachment.clone(),
+                },
+                now,
+            )?;
+        }
         let (public, sealed) = seal::seal_case(&self.keyring, &case)?;
         let case_id: i64 = sqlx::query(
             "INSERT INTO cases (reference, product, state, severity, created_at, updated_at, revision, public, sealed_key, sealed) \
@@ -265,7 +280,11 @@ impl Store {
         .await?
         .try_get(0)?;
         let first_seq = head.0 + 1;
-        let events = [event];
+        let mut events = vec![event];
+        events.extend(
+            self.insert_attachments(&mut tx, case_id, attachments, now)
+                .await?,
+        );
         let head = self
             .append_events(&mut tx, head, case_id, reference, actor, now, &events)
             .await?;
@@ -748,13 +767,15 @@ impl Store {
             }
             tx.commit().await?;
         }
+        count += self.reencrypt_attachments().await?;
         Ok(count)
     }
 
     /// The key ids the database still has data under.
     pub async fn keys_in_use(&self) -> Result<Vec<String>> {
         let rows = sqlx::query(
-            "SELECT sealed_key FROM cases UNION SELECT sealed_key FROM events WHERE sealed_key IS NOT NULL",
+            "SELECT sealed_key FROM cases UNION SELECT sealed_key FROM events WHERE sealed_key IS NOT NULL \
+             UNION SELECT sealed_key FROM attachments",
         )
         .fetch_all(&self.reader)
         .await?;

@@ -32,6 +32,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0003_reporter_access.sql"),
         postgres: include_str!("../migrations/postgres/0003_reporter_access.sql"),
     },
+    Migration {
+        version: 4,
+        name: "attachments",
+        sqlite: include_str!("../migrations/sqlite/0004_attachments.sql"),
+        postgres: include_str!("../migrations/postgres/0004_attachments.sql"),
+    },
 ];
 
 /// Any number serves, as long as every embargo instance uses the same one.

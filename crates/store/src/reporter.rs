@@ -5,7 +5,7 @@ use embargo_core::case::{Event, EventKind, decide};
 use embargo_core::{Case, CaseRef, CaseState, Command, DomainError, Instant};
 use sqlx::Row;
 
-use crate::{Result, Store, StoreError, case_row, lock_chain};
+use crate::{AttachmentFile, Result, Store, StoreError, case_row, lock_chain};
 
 pub(crate) async fn insert_token(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
@@ -66,19 +66,21 @@ impl Store {
         Ok(n)
     }
 
-    /// A message from the reporter into the case's thread. If the case was
-    /// waiting on them, it returns to where it was.
+    /// A message from the reporter into the case's thread, with files or
+    /// without (a message may be files alone). If the case was waiting on
+    /// them, it returns to where it was.
     pub async fn reporter_message(
         &self,
         reference: CaseRef,
         text: &str,
+        attachments: Vec<AttachmentFile>,
         now: Instant,
     ) -> Result<(Case, Vec<Event>)> {
         let text = text.trim();
-        if text.is_empty() || text.chars().count() > 100_000 {
+        if (text.is_empty() && attachments.is_empty()) || text.chars().count() > 100_000 {
             return Err(StoreError::Domain(DomainError::invalid(
                 "text",
-                "must be 1 to 100000 characters",
+                "must be 1 to 100000 characters (or send a file)",
             )));
         }
         let now = embargo_core::to_millis(now);
@@ -86,12 +88,51 @@ impl Store {
         let head = lock_chain(&mut tx).await?;
         let (case_id, row) = case_row(&mut tx, reference).await?;
         let case = self.case_from_row(&row)?;
-        let mut events = vec![EventKind::MessageFromReporter {
-            text: text.to_owned(),
-        }];
+        let mut events = Vec::new();
+        if !text.is_empty() {
+            events.push(EventKind::MessageFromReporter {
+                text: text.to_owned(),
+            });
+        }
+        events.extend(
+            self.insert_attachments(&mut tx, case_id, attachments, now)
+                .await?,
+        );
         if case.state == CaseState::WaitingOnReporter {
             events.extend(decide(&case, &Command::InformationReceived {}, now)?);
         }
+        self.record(tx, head, case_id, case, events, "reporter", now)
+            .await
+    }
+}
+
+impl Store {
+    /// The reporter's credit preference: the name or handle to credit, or
+    /// `None` for no credit at all.
+    pub async fn reporter_credit(
+        &self,
+        reference: CaseRef,
+        credit: Option<&str>,
+        now: Instant,
+    ) -> Result<(Case, Vec<Event>)> {
+        let credit = credit.map(str::trim).filter(|c| !c.is_empty());
+        if credit.is_some_and(|c| c.chars().count() > 200) {
+            return Err(StoreError::Domain(DomainError::invalid(
+                "credit",
+                "must be at most 200 characters",
+            )));
+        }
+        let now = embargo_core::to_millis(now);
+        let mut tx = self.writer.begin().await?;
+        let head = lock_chain(&mut tx).await?;
+        let (case_id, row) = case_row(&mut tx, reference).await?;
+        let case = self.case_from_row(&row)?;
+        if case.reporter.name.as_deref() == credit {
+            return Ok((case, Vec::new()));
+        }
+        let events = vec![EventKind::CreditPreferenceChanged {
+            credit: credit.map(str::to_owned),
+        }];
         self.record(tx, head, case_id, case, events, "reporter", now)
             .await
     }

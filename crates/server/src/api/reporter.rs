@@ -14,6 +14,7 @@ use axum::http::HeaderMap;
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use chrono::{DateTime, Utc};
+use embargo_core::attachment::Attachment;
 use embargo_core::auth::{self, Role, token_digest};
 use embargo_core::clock::{self, ClockStatus};
 use embargo_core::{CaseRef, Command, EventKind, NewCase, ReportContent};
@@ -120,6 +121,7 @@ pub async fn submit_report(
         .store
         .open_reported_case(
             request,
+            Vec::new(),
             &token_digest(&token),
             &private_url(&state, &token),
             now,
@@ -173,6 +175,11 @@ pub struct ReporterView {
     pub reason: Option<String>,
     pub clocks: Vec<PublicClock>,
     pub thread: Vec<ThreadMessage>,
+    /// The files you sent (download them at `/api/v1/reporter/attachments/{id}`).
+    pub attachments: Vec<Attachment>,
+    /// The name or handle you want credited; absent means no credit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credit: Option<String>,
 }
 
 /// Your report, its status, the public clocks and the private thread.
@@ -226,6 +233,37 @@ pub async fn reporter_case(
         reason,
         clocks,
         thread,
+        attachments: case
+            .attachments
+            .into_iter()
+            .filter(|a| a.shared_with_reporter)
+            .collect(),
+        credit: case.reporter.name,
+    }))
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreditRequest {
+    /// The name or handle to credit; `null` or absent for no credit.
+    #[serde(default)]
+    pub credit: Option<String>,
+}
+
+/// Say how you want to be credited (or not at all).
+#[utoipa::path(put, path = "/api/v1/reporter/credit", tag = "reporter", request_body = CreditRequest, security(("reporter" = [])),
+    responses((status = 200, body = CreditRequest), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn set_credit(
+    State(state): State<AppState>,
+    access: ReporterAccess,
+    ApiJson(req): ApiJson<CreditRequest>,
+) -> ApiResult<Json<CreditRequest>> {
+    let (case, _) = state
+        .store
+        .reporter_credit(access.reference, req.credit.as_deref(), state.now())
+        .await?;
+    Ok(Json(CreditRequest {
+        credit: case.reporter.name,
     }))
 }
 
@@ -245,7 +283,7 @@ pub async fn reporter_reply(
 ) -> ApiResult<(StatusCode, Json<ThreadMessage>)> {
     let (_, events) = state
         .store
-        .reporter_message(access.reference, &req.text, state.now())
+        .reporter_message(access.reference, &req.text, Vec::new(), state.now())
         .await?;
     let message = events
         .into_iter()

@@ -2,7 +2,7 @@
 //! report, its status in plain words, the public clocks, the thread, and a
 //! reply box. Only that case, and nothing the team keeps to itself.
 
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -11,9 +11,10 @@ use embargo_core::clock;
 use embargo_core::publish::escape_html;
 use embargo_core::{CaseRef, EventKind};
 
-use crate::api::reporter::REPORTER_PREFIX;
+use crate::api::reporter::{REPORTER_PREFIX, ReporterAccess};
 use crate::pages::{self, page};
 use crate::state::AppState;
+use crate::upload;
 
 const PORTAL_COOKIE: &str = "embargo_portal";
 
@@ -117,13 +118,57 @@ pub async fn view(
     if !any {
         body.push_str("<p>No messages yet.</p>\n");
     }
+    let shared: Vec<String> = case
+        .attachments
+        .iter()
+        .filter(|a| a.shared_with_reporter)
+        .map(|a| {
+            format!(
+                "<li><a href=\"/portal/{t}/attachments/{id}\" download>{name}</a> ({media}, {size} bytes, SHA-256 <code>{sha}</code>)</li>",
+                t = e(&token),
+                id = e(&a.id),
+                name = e(&a.filename),
+                media = e(&a.media_type),
+                size = a.size,
+                sha = e(&a.sha256),
+            )
+        })
+        .collect();
+    if !shared.is_empty() {
+        body.push_str(&format!(
+            "<h2>Your files</h2>\n<ul>\n{}\n</ul>\n",
+            shared.join("\n")
+        ));
+    }
+    let limits = state.settings.attachments;
     body.push_str(&format!(
-        "<form method=\"post\" action=\"/portal/{t}/reply\">\n<input type=\"hidden\" name=\"csrf\" value=\"{c}\">\n\
+        "<form method=\"post\" action=\"/portal/{t}/reply\" enctype=\"multipart/form-data\">\n\
+         <input type=\"hidden\" name=\"csrf\" value=\"{c}\">\n\
          <p><label for=\"text\">Write to the security team</label><br>\n\
-         <textarea id=\"text\" name=\"text\" rows=\"6\" cols=\"60\" required></textarea></p>\n\
+         <textarea id=\"text\" name=\"text\" rows=\"6\" cols=\"60\"></textarea></p>\n\
+         <p><label for=\"attachments\">Files (up to {n} of at most {size} each)</label><br>\n\
+         <input id=\"attachments\" name=\"attachments\" type=\"file\" multiple></p>\n\
          <p><button type=\"submit\">Send</button></p>\n</form>\n",
         t = e(&token),
-        c = e(&csrf)
+        c = e(&csrf),
+        n = limits.max_count,
+        size = e(&limits.describe_size()),
+    ));
+    let credit = case.reporter.name.as_deref();
+    body.push_str(&format!(
+        "<h2>Credit</h2>\n<p>{}</p>\n\
+         <form method=\"post\" action=\"/portal/{t}/credit\">\n\
+         <input type=\"hidden\" name=\"csrf\" value=\"{c}\">\n\
+         <p><label for=\"credit\">Name or handle to credit (leave empty for no credit)</label><br>\n\
+         <input id=\"credit\" name=\"credit\" value=\"{v}\" size=\"40\" maxlength=\"200\"></p>\n\
+         <p><button type=\"submit\">Save the credit preference</button></p>\n</form>\n",
+        match credit {
+            Some(name) => format!("You will be credited as <strong>{}</strong>.", e(name)),
+            None => "You will not be credited by name.".to_owned(),
+        },
+        t = e(&token),
+        c = e(&csrf),
+        v = e(credit.unwrap_or_default()),
     ));
     let html = page(
         &format!("Your report {}", case.reference),
@@ -141,17 +186,94 @@ pub async fn view(
     )
 }
 
-/// Send a message to the team from the portal.
+fn expired() -> Response {
+    let html = page(
+        "The form expired",
+        "en",
+        "<h1>The form expired</h1><p>Go back to your report's page and send it again.</p>",
+    );
+    pages::html(StatusCode::FORBIDDEN, html, None)
+}
+
+fn not_sent(token: &str, status: StatusCode, message: &str) -> Response {
+    let html = page(
+        "Not sent",
+        "en",
+        &format!(
+            "<h1>That was not sent</h1><p>{}</p><p><a href=\"/portal/{}\">Back to your report</a></p>",
+            escape_html(message),
+            escape_html(token)
+        ),
+    );
+    pages::html(status, html, None)
+}
+
+fn back_to_portal(token: &str) -> Response {
+    let location = format!("/portal/{token}");
+    (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response()
+}
+
+/// Send a message (and files) to the team from the portal.
 #[utoipa::path(post, path = "/portal/{token}/reply", tag = "reporter", security(()),
+    params(("token" = String, Path, description = "The private token from the receipt")),
+    request_body(content = String, content_type = "multipart/form-data"),
+    responses(
+        (status = 303, description = "Back to the portal"),
+        (status = 403, description = "The form's CSRF token does not match", body = String, content_type = "text/html"),
+        (status = 404, description = "Not a valid link", body = String, content_type = "text/html"),
+        (status = 413, description = "A file over the limit (the page names it)", body = String, content_type = "text/html"),
+        (status = 422, description = "An empty or overlong message", body = String, content_type = "text/html"),
+    ))]
+pub async fn reply(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let Some(reference) = case_for(&state, &token).await else {
+        return not_found();
+    };
+    let limits = state.settings.attachments;
+    let upload =
+        match upload::read_form(&headers, body, state.settings.max_body_bytes, limits).await {
+            Ok(upload) => upload,
+            Err(e) => return not_sent(&token, e.status, &e.message),
+        };
+    if !pages::csrf_matches(&headers, PORTAL_COOKIE, &upload.fields) {
+        return expired();
+    }
+    if let Some(refused) = upload.refused {
+        return not_sent(&token, refused.status, &refused.message);
+    }
+    let files = match upload::describe(upload.files, true, limits) {
+        Ok(files) => files,
+        Err(e) => return not_sent(&token, e.status, &e.message),
+    };
+    let text = upload.fields.get("text").cloned().unwrap_or_default();
+    match state
+        .store
+        .reporter_message(reference, &text, files, state.now())
+        .await
+    {
+        Ok(_) => back_to_portal(&token),
+        Err(e) => {
+            let e = crate::error::ApiError::from(e);
+            not_sent(&token, e.status, &e.message)
+        }
+    }
+}
+
+/// Save the credit preference from the portal.
+#[utoipa::path(post, path = "/portal/{token}/credit", tag = "reporter", security(()),
     params(("token" = String, Path, description = "The private token from the receipt")),
     request_body(content = String, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 303, description = "Back to the portal"),
         (status = 403, description = "The form's CSRF token does not match", body = String, content_type = "text/html"),
         (status = 404, description = "Not a valid link", body = String, content_type = "text/html"),
-        (status = 422, description = "An empty or overlong message", body = String, content_type = "text/html"),
+        (status = 422, description = "An overlong name", body = String, content_type = "text/html"),
     ))]
-pub async fn reply(
+pub async fn credit(
     State(state): State<AppState>,
     Path(token): Path<String>,
     headers: HeaderMap,
@@ -162,33 +284,38 @@ pub async fn reply(
     };
     let values = pages::form_values(&body);
     if !pages::csrf_matches(&headers, PORTAL_COOKIE, &values) {
-        let html = page(
-            "The form expired",
-            "en",
-            "<h1>The form expired</h1><p>Go back to your report's page and send the message again.</p>",
-        );
-        return pages::html(StatusCode::FORBIDDEN, html, None);
+        return expired();
     }
-    let text = values.get("text").cloned().unwrap_or_default();
+    let credit = values.get("credit").map(String::as_str);
     match state
         .store
-        .reporter_message(reference, &text, state.now())
+        .reporter_credit(reference, credit, state.now())
         .await
     {
-        Ok(_) => {
-            let location = format!("/portal/{token}");
-            (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response()
-        }
+        Ok(_) => back_to_portal(&token),
         Err(e) => {
-            let html = page(
-                "Message not sent",
-                "en",
-                &format!(
-                    "<h1>Your message was not sent</h1><p>{}</p>",
-                    escape_html(&e.to_string())
-                ),
-            );
-            pages::html(StatusCode::UNPROCESSABLE_ENTITY, html, None)
+            let e = crate::error::ApiError::from(e);
+            not_sent(&token, e.status, &e.message)
         }
     }
+}
+
+/// Download one of the report's files from the portal.
+#[utoipa::path(get, path = "/portal/{token}/attachments/{id}", tag = "reporter", security(()),
+    params(("token" = String, Path, description = "The private token from the receipt"),
+        ("id" = String, Path, description = "The attachment id")),
+    responses(
+        (status = 200, description = "The file", body = Vec<u8>, content_type = "application/octet-stream"),
+        (status = 404, description = "Not a valid link or no such file", body = String, content_type = "text/html"),
+    ))]
+pub async fn attachment(
+    State(state): State<AppState>,
+    Path((token, id)): Path<(String, String)>,
+) -> Response {
+    let Some(reference) = case_for(&state, &token).await else {
+        return not_found();
+    };
+    crate::api::attachments::shared_download(&state, ReporterAccess { reference }, &id)
+        .await
+        .unwrap_or_else(|_| not_found())
 }

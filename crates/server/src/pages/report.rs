@@ -6,10 +6,11 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 
-use axum::body::Bytes;
+use axum::body::Body;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
+use embargo_core::attachment::AttachmentLimits;
 use embargo_core::auth::{self, token_digest};
 use embargo_core::policy::{IntakeField, Policy};
 use embargo_core::publish::escape_html;
@@ -19,6 +20,7 @@ use crate::api::reporter::{REPORTER_PREFIX, private_url};
 use crate::error::ApiError;
 use crate::pages::{self, page};
 use crate::state::AppState;
+use crate::upload;
 
 const FORM_COOKIE: &str = "embargo_form";
 
@@ -85,6 +87,7 @@ fn required(policy: &Policy, field: Option<IntakeField>, name: &str) -> bool {
 
 fn render_form(
     policy: &Policy,
+    attachment_limits: AttachmentLimits,
     values: &HashMap<String, String>,
     errors: &HashMap<String, String>,
     csrf: &str,
@@ -105,7 +108,7 @@ fn render_form(
             "<p role=\"alert\"><strong>Please correct the fields marked below.</strong></p>\n",
         );
     }
-    body.push_str("<form method=\"post\" action=\"/report\">\n");
+    body.push_str("<form method=\"post\" action=\"/report\" enctype=\"multipart/form-data\">\n");
     body.push_str(&format!(
         "<input type=\"hidden\" name=\"csrf\" value=\"{}\">\n",
         e(csrf)
@@ -144,6 +147,26 @@ fn render_form(
         }
         body.push_str("</p>\n");
     }
+    let limits = attachment_limits;
+    body.push_str(&format!(
+        "<p>\n<label for=\"attachments\">Files: proof of concept, screenshots, logs \
+         (up to {} files of at most {} each)</label><br>\n\
+         <input id=\"attachments\" name=\"attachments\" type=\"file\" multiple{}>\n",
+        limits.max_count,
+        e(&limits.describe_size()),
+        if errors.contains_key("attachments") {
+            " aria-invalid=\"true\" aria-describedby=\"attachments-error\""
+        } else {
+            ""
+        }
+    ));
+    if let Some(msg) = errors.get("attachments") {
+        body.push_str(&format!(
+            "<br><strong id=\"attachments-error\">{}</strong>\n",
+            e(msg)
+        ));
+    }
+    body.push_str("</p>\n");
     // The honeypot: hidden from people (and from assistive technology).
     body.push_str(
         "<p hidden aria-hidden=\"true\"><label for=\"website\">Website</label>\
@@ -173,17 +196,24 @@ pub async fn form(State(state): State<AppState>, headers: HeaderMap) -> Response
     let policy = state.settings.policies.primary();
     html_response(
         StatusCode::OK,
-        render_form(policy, &HashMap::new(), &HashMap::new(), &csrf),
+        render_form(
+            policy,
+            state.settings.attachments,
+            &HashMap::new(),
+            &HashMap::new(),
+            &csrf,
+        ),
         Some(&csrf),
     )
 }
 
 /// Submit the report form.
 #[utoipa::path(post, path = "/report", tag = "reporter", security(()),
-    request_body(content = String, content_type = "application/x-www-form-urlencoded"),
+    request_body(content = String, content_type = "multipart/form-data"),
     responses(
         (status = 201, description = "The receipt page", body = String, content_type = "text/html"),
         (status = 403, description = "The form's CSRF token does not match", body = String, content_type = "text/html"),
+        (status = 413, description = "A file over the limit: the form again, with the limit beside the files", body = String, content_type = "text/html"),
         (status = 422, description = "The form again, with the errors beside their fields", body = String, content_type = "text/html"),
         (status = 429, description = "Too many reports", body = String, content_type = "text/html"),
     ))]
@@ -191,9 +221,15 @@ pub async fn submit(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Response {
-    let values = pages::form_values(&body);
+    let limits = state.settings.attachments;
+    let upload =
+        match upload::read_form(&headers, body, state.settings.max_body_bytes, limits).await {
+            Ok(upload) => upload,
+            Err(e) => return error_page(e),
+        };
+    let values = upload.fields;
     if !pages::csrf_matches(&headers, FORM_COOKIE, &values) {
         let html = page(
             "The form expired",
@@ -222,6 +258,22 @@ pub async fn submit(
             .filter(|v| !v.is_empty())
     };
     let mut errors: HashMap<String, String> = HashMap::new();
+    let mut status = StatusCode::UNPROCESSABLE_ENTITY;
+    if let Some(refused) = upload.refused {
+        status = refused.status;
+        errors.insert(
+            "attachments".into(),
+            format!("{}. Please choose the files again.", refused.message),
+        );
+    }
+    let files = match upload::describe(upload.files, true, limits) {
+        Ok(files) => files,
+        Err(e) => {
+            status = e.status;
+            errors.insert("attachments".into(), e.message);
+            Vec::new()
+        }
+    };
     let deadline = match text("disclosure_deadline") {
         None => None,
         Some(d) => match chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d") {
@@ -264,8 +316,8 @@ pub async fn submit(
         Ok(r) if errors.is_empty() => r,
         Ok(_) => {
             return html_response(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                render_form(policy, &values, &errors, &csrf),
+                status,
+                render_form(policy, limits, &values, &errors, &csrf),
                 None,
             );
         }
@@ -273,8 +325,8 @@ pub async fn submit(
             let name = field.rsplit('.').next().unwrap_or(&field).to_owned();
             errors.insert(name, format!("This {message}."));
             return html_response(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                render_form(policy, &values, &errors, &csrf),
+                status,
+                render_form(policy, limits, &values, &errors, &csrf),
                 None,
             );
         }
@@ -296,6 +348,7 @@ pub async fn submit(
         .store
         .open_reported_case(
             request,
+            files,
             &token_digest(&token),
             &private_url(&state, &token),
             now,

@@ -228,6 +228,28 @@ fn table() -> Vec<Route> {
             Some(json!({"text": "hi"})),
             Who::Reporter,
         ),
+        // Before the token's rotation, which ends the token these rows use.
+        r(
+            "put",
+            "/api/v1/reporter/credit",
+            "/api/v1/reporter/credit",
+            Some(json!({"credit": "Ada"})),
+            Who::Reporter,
+        ),
+        r(
+            "post",
+            "/api/v1/reporter/attachments",
+            "/api/v1/reporter/attachments?filename=poc.json",
+            Some(json!({"poc": true})),
+            Who::Reporter,
+        ),
+        r(
+            "get",
+            "/api/v1/reporter/attachments/{id}",
+            "/api/v1/reporter/attachments/att_none",
+            None,
+            Who::Reporter,
+        ),
         r(
             "post",
             "/api/v1/reporter/token",
@@ -271,6 +293,34 @@ fn table() -> Vec<Route> {
             "/portal/rep_not_a_real_token/reply",
             None,
             Who::Anonymous,
+        ),
+        r(
+            "post",
+            "/portal/{token}/credit",
+            "/portal/rep_not_a_real_token/credit",
+            None,
+            Who::Anonymous,
+        ),
+        r(
+            "get",
+            "/portal/{token}/attachments/{id}",
+            "/portal/rep_not_a_real_token/attachments/att_none",
+            None,
+            Who::Anonymous,
+        ),
+        r(
+            "post",
+            "/api/v1/cases/{reference}/attachments",
+            "/api/v1/cases/EMB-2026-0001/attachments?filename=notes.json",
+            Some(json!({"internal": true})),
+            Who::Responder,
+        ),
+        r(
+            "get",
+            "/api/v1/cases/{reference}/attachments/{id}",
+            "/api/v1/cases/EMB-2026-0001/attachments/att_none",
+            None,
+            Who::Viewer,
         ),
     ]
 }

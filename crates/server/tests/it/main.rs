@@ -7,6 +7,7 @@
 )]
 
 mod access;
+mod attachments;
 mod cases;
 mod errors;
 mod notifications;

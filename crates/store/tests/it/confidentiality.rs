@@ -1,6 +1,7 @@
 //! Nothing a reporter wrote reaches the database in the clear, and keys rotate.
 
 use embargo_core::Command;
+use embargo_core::attachment::{AttachmentLimits, NewAttachment};
 use embargo_core::crypto::Keyring;
 use embargo_store::testing::TestDatabase;
 use embargo_store::{Backend, Store};
@@ -32,10 +33,34 @@ async fn write_marker_everywhere(store: &Store) {
             .await
             .unwrap();
     }
+    // A file whose name and content carry the marker.
+    let file = NewAttachment {
+        filename: format!("poc-{MARKER}.txt"),
+        content: format!("exploit {MARKER}").into_bytes(),
+    };
+    let attachment = file
+        .describe("att_marker".into(), true, AttachmentLimits::default())
+        .unwrap();
+    store
+        .attach(
+            reference,
+            vec![(attachment, file.content.clone())],
+            "cli",
+            t(2, 9, 2),
+        )
+        .await
+        .unwrap();
     let read = store.case(reference).await.unwrap();
     assert!(
         read.title.contains(MARKER) && read.reason.as_deref().is_some_and(|r| r.contains(MARKER))
     );
+    let (listed, content) = store
+        .attachment(reference, "att_marker")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(listed.filename.contains(MARKER));
+    assert_eq!(content, file.content);
 }
 
 fn contains(haystack: &[u8], needle: &str) -> bool {
@@ -135,6 +160,12 @@ async fn rotation_re_encrypts_everything_so_the_old_key_can_go() {
         assert!(rotated.remove_key("k1"));
         let store = Store::connect(&db.url, rotated).await.unwrap();
         assert_eq!(store.case(before.reference).await.unwrap(), before);
+        let (_, content) = store
+            .attachment(before.reference, "att_marker")
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(String::from_utf8_lossy(&content).contains(MARKER));
         store.verify().await.unwrap();
         store.close().await;
 
@@ -167,7 +198,12 @@ async fn sqlite_backup_is_a_complete_verifiable_copy() {
         copy.history(r).await.unwrap(),
         store.history(r).await.unwrap()
     );
-    assert_eq!(copy.verify().await.unwrap().events, 4);
+    assert_eq!(copy.verify().await.unwrap().events, 5);
+    assert_eq!(
+        copy.attachment(r, "att_marker").await.unwrap(),
+        store.attachment(r, "att_marker").await.unwrap(),
+        "the copy holds the files"
+    );
     copy.close().await;
     store.close().await;
     let _ = std::fs::remove_dir_all(&dir);

@@ -10,6 +10,7 @@
 
 mod attachments;
 mod error;
+mod mailbox;
 mod migrate;
 mod outbox;
 mod reporter;
@@ -207,20 +208,26 @@ impl Store {
     /// link's token, in one transaction.
     /// `private_link` goes only into the reporter's (sealed) receipt email.
     /// The report's `attachments` are stored in the same transaction: a
-    /// report is kept whole or not at all.
+    /// report is kept whole or not at all. `mail_key` marks a report from the
+    /// security mailbox as taken (see [`Store::mail_taken`]).
     pub async fn open_reported_case(
         &self,
         request: NewCase,
         attachments: Vec<AttachmentFile>,
         reporter_token_digest: &str,
         private_link: &str,
+        mail_key: Option<&str>,
         now: Instant,
     ) -> Result<Case> {
         self.open_case(
             request,
             attachments,
             "reporter",
-            Some((reporter_token_digest, private_link)),
+            Some(ReporterOrigin {
+                token_digest: reporter_token_digest,
+                private_link,
+                mail_key,
+            }),
             now,
         )
         .await
@@ -231,7 +238,7 @@ impl Store {
         request: NewCase,
         attachments: Vec<AttachmentFile>,
         actor: &str,
-        reporter_token: Option<(&str, &str)>,
+        reporter: Option<ReporterOrigin<'_>>,
         now: Instant,
     ) -> Result<Case> {
         let now = embargo_core::to_millis(now);
@@ -294,11 +301,14 @@ impl Store {
             &events,
             first_seq,
             now,
-            reporter_token.map(|t| t.1),
+            reporter.as_ref().map(|r| r.private_link),
         )
         .await?;
-        if let Some((digest, _)) = reporter_token {
-            reporter::insert_token(&mut tx, case_id, digest, now).await?;
+        if let Some(origin) = &reporter {
+            reporter::insert_token(&mut tx, case_id, origin.token_digest, now).await?;
+            if let Some(key) = origin.mail_key {
+                mailbox::mark_taken(&mut tx, key, Some(reference), "opened", now).await?;
+            }
         }
         finish_chain(&mut tx, &head).await?;
         tx.commit().await?;
@@ -1085,6 +1095,15 @@ impl Store {
 }
 
 /// A case's row id and row, read inside a write transaction.
+
+/// Where a reporter's case came from: their private link, and the mailbox
+/// message it was, if any.
+struct ReporterOrigin<'a> {
+    token_digest: &'a str,
+    private_link: &'a str,
+    mail_key: Option<&'a str>,
+}
+
 async fn case_row(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     reference: CaseRef,

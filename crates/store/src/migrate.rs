@@ -34,9 +34,9 @@ const MIGRATIONS: &[Migration] = &[
     },
     Migration {
         version: 4,
-        name: "attachments",
-        sqlite: include_str!("../migrations/sqlite/0004_attachments.sql"),
-        postgres: include_str!("../migrations/postgres/0004_attachments.sql"),
+        name: "attachments_and_mailbox",
+        sqlite: include_str!("../migrations/sqlite/0004_attachments_and_mailbox.sql"),
+        postgres: include_str!("../migrations/postgres/0004_attachments_and_mailbox.sql"),
     },
 ];
 

@@ -163,27 +163,48 @@ impl Store {
                     .await?;
                     continue;
                 }
-                let text = serde_json::to_vec(&planned.delivery)
-                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                let sealed = self
-                    .keyring
-                    .seal(&text, &context(&planned.idempotency_key))?;
-                sqlx::query(
-                    "INSERT INTO outbox (idempotency_key, kind, channel, case_ref, sealed_key, sealed, state, attempts, created_at, next_attempt_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $7, $7) ON CONFLICT (idempotency_key) DO NOTHING",
+                self.queue(
+                    tx,
+                    &planned.idempotency_key,
+                    notice.kind.as_str(),
+                    Some(&notice.case_ref),
+                    &planned.delivery,
+                    at,
                 )
-                .bind(&planned.idempotency_key)
-                .bind(notice.kind.as_str())
-                .bind(planned.delivery.channel())
-                .bind(&notice.case_ref)
-                .bind(sealed.key_id)
-                .bind(sealed.blob)
-                .bind(at.timestamp_millis())
-                .execute(&mut **tx)
                 .await?;
             }
         }
         Ok(())
+    }
+
+    /// Queues one delivery, sealed, unless one with the same idempotency key
+    /// exists; returns whether it was queued.
+    pub(crate) async fn queue(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        idempotency_key: &str,
+        kind: &str,
+        case_ref: Option<&str>,
+        delivery: &Delivery,
+        now: Instant,
+    ) -> Result<bool> {
+        let text = serde_json::to_vec(delivery).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let sealed = self.keyring.seal(&text, &context(idempotency_key))?;
+        let inserted = sqlx::query(
+            "INSERT INTO outbox (idempotency_key, kind, channel, case_ref, sealed_key, sealed, state, attempts, created_at, next_attempt_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $7, $7) ON CONFLICT (idempotency_key) DO NOTHING",
+        )
+        .bind(idempotency_key)
+        .bind(kind)
+        .bind(delivery.channel())
+        .bind(case_ref)
+        .bind(sealed.key_id)
+        .bind(sealed.blob)
+        .bind(now.timestamp_millis())
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+        Ok(inserted > 0)
     }
 
     /// Claims up to `limit` deliveries that are due (or whose lease ran out)
@@ -433,21 +454,10 @@ impl Store {
                 ),
                 None => delivery,
             };
-            let text =
-                serde_json::to_vec(&delivery).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            let sealed = self.keyring.seal(&text, &context(&key))?;
-            let inserted = sqlx::query(
-                "INSERT INTO outbox (idempotency_key, kind, channel, case_ref, sealed_key, sealed, state, attempts, created_at, next_attempt_at) \
-                 VALUES ($1, 'digest', 'email', NULL, $2, $3, 'pending', 0, $4, $4) ON CONFLICT (idempotency_key) DO NOTHING",
-            )
-            .bind(&key)
-            .bind(sealed.key_id)
-            .bind(sealed.blob)
-            .bind(now.timestamp_millis())
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if inserted == 0 {
+            let inserted = self
+                .queue(&mut tx, &key, "digest", None, &delivery, now)
+                .await?;
+            if !inserted {
                 // Today's digest already went; these lines wait for tomorrow's.
                 continue;
             }

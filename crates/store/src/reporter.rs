@@ -68,12 +68,14 @@ impl Store {
 
     /// A message from the reporter into the case's thread, with files or
     /// without (a message may be files alone). If the case was waiting on
-    /// them, it returns to where it was.
+    /// them, it returns to where it was. `mail_key` marks a reply from the
+    /// security mailbox as taken.
     pub async fn reporter_message(
         &self,
         reference: CaseRef,
         text: &str,
         attachments: Vec<AttachmentFile>,
+        mail_key: Option<&str>,
         now: Instant,
     ) -> Result<(Case, Vec<Event>)> {
         let text = text.trim();
@@ -98,6 +100,9 @@ impl Store {
             self.insert_attachments(&mut tx, case_id, attachments, now)
                 .await?,
         );
+        if let Some(key) = mail_key {
+            crate::mailbox::mark_taken(&mut tx, key, Some(reference), "threaded", now).await?;
+        }
         if case.state == CaseState::WaitingOnReporter {
             events.extend(decide(&case, &Command::InformationReceived {}, now)?);
         }

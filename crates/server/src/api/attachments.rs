@@ -117,7 +117,7 @@ pub async fn reporter_attach(
     let files = upload::describe(vec![file], true, limits)?;
     let (_, events) = state
         .store
-        .reporter_message(access.reference, "", files, state.now())
+        .reporter_message(access.reference, "", files, None, state.now())
         .await?;
     added(attachments_of(events))
 }

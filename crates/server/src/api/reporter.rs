@@ -124,6 +124,7 @@ pub async fn submit_report(
             Vec::new(),
             &token_digest(&token),
             &private_url(&state, &token),
+            None,
             now,
         )
         .await?;
@@ -283,7 +284,7 @@ pub async fn reporter_reply(
 ) -> ApiResult<(StatusCode, Json<ThreadMessage>)> {
     let (_, events) = state
         .store
-        .reporter_message(access.reference, &req.text, Vec::new(), state.now())
+        .reporter_message(access.reference, &req.text, Vec::new(), None, state.now())
         .await?;
     let message = events
         .into_iter()

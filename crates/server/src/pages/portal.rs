@@ -252,7 +252,7 @@ pub async fn reply(
     let text = upload.fields.get("text").cloned().unwrap_or_default();
     match state
         .store
-        .reporter_message(reference, &text, files, state.now())
+        .reporter_message(reference, &text, files, None, state.now())
         .await
     {
         Ok(_) => back_to_portal(&token),

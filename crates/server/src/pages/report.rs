@@ -351,6 +351,7 @@ pub async fn submit(
             files,
             &token_digest(&token),
             &private_url(&state, &token),
+            None,
             now,
         )
         .await

@@ -10,3 +10,13 @@ CREATE TABLE attachments (
     sealed     BYTEA   NOT NULL
 );
 CREATE INDEX attachments_case ON attachments (case_id);
+
+-- Messages the security mailbox has taken in, by Message-ID (or digest), so
+-- that a message polled twice (a crash before it was marked seen) is taken
+-- once. Written in the transaction that opens or threads its case.
+CREATE TABLE mailbox_messages (
+    message_key  TEXT    PRIMARY KEY,
+    case_ref     TEXT,
+    outcome      TEXT    NOT NULL,
+    processed_at BIGINT  NOT NULL
+);

@@ -380,7 +380,28 @@ async fn serve(config_path: &Path) -> Result<ExitCode> {
             max_count: config.attachment_max_count,
         },
     };
-    let app = embargo_server::app(store.clone(), settings, embargo_server::system_clock());
+    let state = embargo_server::state(store.clone(), settings, embargo_server::system_clock());
+    let mailbox = config.mailbox.as_ref().map(|m| {
+        embargo_server::mailbox::spawn(
+            state.clone(),
+            embargo_server::mailbox::MailboxSettings {
+                host: m.host.clone(),
+                port: m.port,
+                security: match m.security.as_str() {
+                    "starttls" => embargo_server::mailbox::MailSecurity::StartTls,
+                    "none" => embargo_server::mailbox::MailSecurity::None,
+                    _ => embargo_server::mailbox::MailSecurity::Tls,
+                },
+                username: m.username.clone(),
+                password: m.password.clone().unwrap_or_default(),
+                folder: m.folder.clone(),
+                poll_interval: Duration::from_secs(m.poll_seconds),
+                ca_file: m.ca_file.clone(),
+                product: m.product.clone(),
+            },
+        )
+    });
+    let app = embargo_server::router(state);
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
         .map_err(|e| message(format!("cannot listen on {}: {e}", config.listen)))?;
@@ -438,6 +459,9 @@ async fn serve(config_path: &Path) -> Result<ExitCode> {
         .await
         .map_err(|e| message(format!("server error: {e}")))?;
     housekeeping.abort();
+    if let Some(mailbox) = mailbox {
+        mailbox.abort();
+    }
     escalation.abort();
     delivery.abort();
     digests.abort();

@@ -65,6 +65,68 @@ pub struct Config {
     /// The SMTP server for email; without it, email deliveries wait and fail.
     #[serde(default)]
     pub smtp: Option<SmtpConfig>,
+    /// The security mailbox read over IMAP; without it, reports come only
+    /// through the form and the API.
+    #[serde(default)]
+    pub mailbox: Option<MailboxConfig>,
+}
+
+/// `[mailbox]`: the security mailbox (for example security@), read over IMAP.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailboxConfig {
+    pub host: String,
+    #[serde(default = "default_imap_port")]
+    pub port: u16,
+    /// `tls` (port 993), `starttls` (port 143) or `none` (a server on this machine only).
+    #[serde(default = "default_imap_security")]
+    pub security: String,
+    pub username: String,
+    /// Better set through EMBARGO_MAILBOX_PASSWORD than written here.
+    #[serde(default)]
+    pub password: Option<String>,
+    #[serde(default = "default_imap_folder")]
+    pub folder: String,
+    #[serde(default = "default_imap_poll")]
+    pub poll_seconds: u64,
+    /// A PEM file of extra certificates to trust (a private CA).
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+    /// The product mailed reports are filed under until triage corrects it.
+    #[serde(default = "default_mailbox_product")]
+    pub product: String,
+}
+
+impl std::fmt::Debug for MailboxConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MailboxConfig")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("security", &self.security)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "***"))
+            .field("folder", &self.folder)
+            .field("poll_seconds", &self.poll_seconds)
+            .field("ca_file", &self.ca_file)
+            .field("product", &self.product)
+            .finish()
+    }
+}
+
+fn default_imap_port() -> u16 {
+    993
+}
+fn default_imap_security() -> String {
+    "tls".into()
+}
+fn default_imap_folder() -> String {
+    "INBOX".into()
+}
+fn default_imap_poll() -> u64 {
+    60
+}
+fn default_mailbox_product() -> String {
+    "unspecified".into()
 }
 
 /// `[smtp]`: where email goes out.
@@ -178,6 +240,7 @@ const OVERRIDES: &[(&str, &str)] = &[
     ("EMBARGO_ATTACHMENT_MAX_BYTES", "attachment_max_bytes"),
     ("EMBARGO_ATTACHMENT_MAX_COUNT", "attachment_max_count"),
     ("EMBARGO_SMTP_PASSWORD", "smtp.password"),
+    ("EMBARGO_MAILBOX_PASSWORD", "mailbox.password"),
 ];
 
 /// Other `EMBARGO_*` variables embargo reads; anything else is a typo.
@@ -220,6 +283,7 @@ impl Config {
             attachment_max_count: default_attachment_count(),
             behind_proxy: false,
             smtp: None,
+            mailbox: None,
         }
     }
 
@@ -382,6 +446,27 @@ impl Config {
                 "digest_hour: must be an hour from 0 to 23 (UTC)".into(),
             ));
         }
+        if let Some(mailbox) = &self.mailbox {
+            if !matches!(mailbox.security.as_str(), "starttls" | "tls" | "none") {
+                return Err(invalid(format!(
+                    "mailbox.security: `{}` is not tls, starttls or none",
+                    mailbox.security
+                )));
+            }
+            if mailbox.password.as_deref().is_none_or(str::is_empty) {
+                return Err(invalid(
+                    "mailbox.password: not set (set EMBARGO_MAILBOX_PASSWORD)".into(),
+                ));
+            }
+            if !(5..=86_400).contains(&mailbox.poll_seconds) {
+                return Err(invalid(
+                    "mailbox.poll_seconds: must be between 5 and 86400".into(),
+                ));
+            }
+            if mailbox.product.trim().is_empty() {
+                return Err(invalid("mailbox.product: must not be empty".into()));
+            }
+        }
         if let Some(smtp) = &self.smtp
             && !matches!(smtp.security.as_str(), "starttls" | "tls" | "none")
         {
@@ -406,6 +491,11 @@ impl Config {
         }
         if self.key_file.is_relative() {
             self.key_file = base.join(&self.key_file);
+        }
+        if let Some(ca) = self.mailbox.as_mut().and_then(|m| m.ca_file.as_mut())
+            && ca.is_relative()
+        {
+            *ca = base.join(&*ca);
         }
         if let Some(rest) = self.database_url.strip_prefix("sqlite://") {
             let (file, query) = rest
@@ -468,7 +558,17 @@ impl Config {
              # port = 587\n\
              # security = \"starttls\"   # or \"tls\" (port 465), or \"none\" for a local relay\n\
              # username = \"embargo\"\n\
-             # from = \"Security team <security@example.org>\"\n",
+             # from = \"Security team <security@example.org>\"\n\n\
+             # Reports sent to the security mailbox become cases (set the password with\n\
+             # EMBARGO_MAILBOX_PASSWORD):\n\
+             # [mailbox]\n\
+             # host = \"imap.example.org\"\n\
+             # port = 993\n\
+             # security = \"tls\"        # or \"starttls\" (port 143), or \"none\" for a local server\n\
+             # username = \"security@example.org\"\n\
+             # folder = \"INBOX\"\n\
+             # poll_seconds = 60\n\
+             # product = \"unspecified\"  # filed under this product until triage\n",
             listen = toml::Value::String(self.listen.clone()),
             db = toml::Value::String(self.database_url.clone()),
             key = toml::Value::String(self.key_file.display().to_string()),
@@ -582,6 +682,35 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("delivery_max_attempts"), "{err}");
+    }
+
+    #[test]
+    fn mailbox_settings_and_the_password_from_the_environment() {
+        let text = format!(
+            "{MINIMAL}attachment_max_bytes = 2048\n[mailbox]\nhost = \"imap.example.org\"\nusername = \"security@example.org\"\n"
+        );
+        let err = parse(&text, &[]).unwrap_err().to_string();
+        assert!(err.contains("mailbox.password"), "{err}");
+        let c = parse(&text, &[("EMBARGO_MAILBOX_PASSWORD", "imap-secret-1")]).unwrap();
+        let m = c.mailbox.clone().unwrap();
+        assert_eq!(
+            (
+                m.port,
+                m.security.as_str(),
+                m.folder.as_str(),
+                m.poll_seconds
+            ),
+            (993, "tls", "INBOX", 60)
+        );
+        assert_eq!(c.attachment_max_bytes, 2048);
+        assert!(!format!("{m:?}").contains("imap-secret-1"), "never printed");
+        let err = parse(
+            &text.replace("username", "security = \"ssl\"\nusername"),
+            &[("EMBARGO_MAILBOX_PASSWORD", "p")],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("mailbox.security"), "{err}");
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod error;
 pub mod escalation;
 pub mod extract;
 pub mod limits;
+pub mod mailbox;
 pub mod metrics;
 pub mod pages;
 pub mod state;
@@ -148,11 +149,14 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 
 /// The application: every route, its middleware and state.
 pub fn app(store: Store, settings: ServerSettings, clock: Clock) -> Router {
-    let (router, api) = routes().split_for_parts();
-    let openapi_json = api
+    router(state(store, settings, clock))
+}
+
+/// The state the handlers and background tasks (mailbox, escalation) share.
+pub fn state(store: Store, settings: ServerSettings, clock: Clock) -> AppState {
+    let openapi_json = openapi()
         .to_pretty_json()
         .unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
-    let max_body = settings.max_body_bytes;
     let intake_per_address = Arc::new(limits::RateLimiter::new(
         settings.intake_per_address_per_hour,
         3600,
@@ -161,7 +165,7 @@ pub fn app(store: Store, settings: ServerSettings, clock: Clock) -> Router {
         settings.intake_per_contact_per_hour,
         3600,
     ));
-    let state = AppState {
+    AppState {
         store,
         intake_per_address,
         intake_per_contact,
@@ -170,7 +174,13 @@ pub fn app(store: Store, settings: ServerSettings, clock: Clock) -> Router {
         metrics: Arc::default(),
         throttle: Arc::default(),
         openapi_json: Arc::new(openapi_json),
-    };
+    }
+}
+
+/// Every route over `state`, with its middleware.
+pub fn router(state: AppState) -> Router {
+    let max_body = state.settings.max_body_bytes;
+    let (router, _) = routes().split_for_parts();
     router
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

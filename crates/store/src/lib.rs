@@ -1094,8 +1094,6 @@ impl Store {
     }
 }
 
-/// A case's row id and row, read inside a write transaction.
-
 /// Where a reporter's case came from: their private link, and the mailbox
 /// message it was, if any.
 struct ReporterOrigin<'a> {
@@ -1104,6 +1102,7 @@ struct ReporterOrigin<'a> {
     mail_key: Option<&'a str>,
 }
 
+/// A case's row id and row, read inside a write transaction.
 async fn case_row(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     reference: CaseRef,

@@ -10,6 +10,7 @@ mod access;
 mod attachments;
 mod cases;
 mod errors;
+mod mailbox;
 mod notifications;
 mod policy;
 mod reporter;

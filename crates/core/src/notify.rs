@@ -876,6 +876,25 @@ mod tests {
     }
 
     #[test]
+    fn closing_as_a_duplicate_tells_the_reporter() {
+        let mut n = notice(NoticeKind::StateChanged, None);
+        n.state = CaseState::Duplicate;
+        let planned = plan(&n, Some("r@y.org"), &[], &[]);
+        let Delivery::Email {
+            to, subject, text, ..
+        } = &planned[0].delivery
+        else {
+            panic!("{planned:?}")
+        };
+        assert_eq!(to, "r@y.org");
+        assert!(subject.contains("EMB-2026-0001"), "{subject}");
+        assert!(
+            text.contains("Closed: duplicate of another report"),
+            "{text}"
+        );
+    }
+
+    #[test]
     fn the_receipt_carries_the_private_link() {
         let mut n = notice(NoticeKind::CaseCreated, None);
         n.private_link = Some("https://s.example/portal/rep_abc".into());

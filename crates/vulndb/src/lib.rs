@@ -1,0 +1,8 @@
+//! embargo's vulnerability database and matcher.
+//!
+//! OSV records are parsed once into an index keyed by ecosystem and
+//! normalized package name, with every range bound pre-parsed by the
+//! ecosystem's own version rules; a lockfile's packages are then looked up
+//! and compared without touching JSON or strings again.
+
+pub mod version;

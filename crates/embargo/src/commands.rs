@@ -31,7 +31,7 @@ pub enum CliError {
     Message(String),
 }
 
-type Result<T, E = CliError> = std::result::Result<T, E>;
+pub(crate) type Result<T, E = CliError> = std::result::Result<T, E>;
 
 fn message(m: impl Into<String>) -> CliError {
     CliError::Message(m.into())
@@ -51,6 +51,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Serve => serve(&config_path).await,
+        Command::Db(cmd) => crate::scan::db(cmd),
+        Command::Scan(args) => crate::scan::scan(args),
         Command::Migrate => {
             let (config, keyring) = load(&config_path)?;
             let store = Store::connect(&config.database_url, keyring).await?;

@@ -3,6 +3,7 @@
 
 mod commands;
 mod config;
+mod scan;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -69,6 +70,79 @@ enum Command {
     /// Check, explain and publish security policies.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Build and inspect the local vulnerability database (OSV feeds).
+    #[command(subcommand)]
+    Db(DbCommand),
+    /// Check lockfiles against the local vulnerability database, offline.
+    ///
+    /// Reads Cargo.lock, package-lock.json / npm-shrinkwrap.json (lockfile
+    /// versions 1 to 3) and pinned requirements*.txt, given as files or found
+    /// in directories. Exit status: 0 clean, 1 a vulnerability at or above
+    /// --fail-on (one of unknown severity counts), 2 an error or something
+    /// that could not be checked.
+    Scan(ScanArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum DbCommand {
+    /// Import OSV records into the database, replacing it atomically.
+    ///
+    /// Each SOURCE is an OSV `all.zip` (the public bucket's
+    /// `<ecosystem>/all.zip`), a directory of OSV JSON files, or one file.
+    /// Records that fail validation are listed by id with the reason and
+    /// skipped; withdrawn records are left out.
+    Import {
+        #[arg(required = true, value_name = "SOURCE")]
+        sources: Vec<PathBuf>,
+        #[command(flatten)]
+        db: DbPath,
+        /// CISA's Known Exploited Vulnerabilities catalog (JSON), to mark advisories.
+        #[arg(long, value_name = "FILE")]
+        kev: Option<PathBuf>,
+        /// FIRST's EPSS scores (CSV: cve,epss,percentile), to attach probabilities.
+        #[arg(long, value_name = "FILE")]
+        epss: Option<PathBuf>,
+    },
+    /// Say what the database holds.
+    Info {
+        #[command(flatten)]
+        db: DbPath,
+    },
+}
+
+#[derive(Debug, Args)]
+struct DbPath {
+    /// The database file [default: $XDG_CACHE_HOME/embargo/osv.db, or ~/.cache/embargo/osv.db].
+    #[arg(long = "db", env = "EMBARGO_VULNDB", value_name = "FILE")]
+    path: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct ScanArgs {
+    /// Lockfiles, or directories to search for them.
+    #[arg(required = true, value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    #[command(flatten)]
+    db: DbPath,
+    /// The report's format.
+    #[arg(long, value_enum, default_value_t = ScanFormat::Table)]
+    format: ScanFormat,
+    /// Fail (exit 1) on vulnerabilities of this severity or above.
+    #[arg(long, value_name = "SEVERITY", default_value = "low",
+        value_parser = ["low", "medium", "high", "critical"])]
+    fail_on: String,
+    /// Leave out an advisory (by id or alias); repeatable.
+    #[arg(long, value_name = "ID")]
+    ignore: Vec<String>,
+    /// A TOML file of ignores, each with `id`, `reason` and an optional `expires` date.
+    #[arg(long, value_name = "FILE")]
+    ignore_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum ScanFormat {
+    Table,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]

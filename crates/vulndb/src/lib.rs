@@ -5,4 +5,9 @@
 //! ecosystem's own version rules; a lockfile's packages are then looked up
 //! and compared without touching JSON or strings again.
 
+pub mod cvss;
+pub mod db;
+pub mod lockfile;
+pub mod osv;
+pub mod scan;
 pub mod version;

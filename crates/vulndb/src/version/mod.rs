@@ -35,7 +35,9 @@ impl VersionError {
 }
 
 /// The package ecosystems of OSV that embargo orders versions for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum Ecosystem {
     CratesIo,
     Npm,

@@ -1,0 +1,706 @@
+//! The local vulnerability database: OSV records imported from feeds
+//! (`all.zip` archives, directories of JSON files, single files), indexed by
+//! ecosystem and normalized package name with every bound pre-parsed, and
+//! kept on disk in a compact binary form so that a scan starts without
+//! parsing JSON.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Read;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::cvss;
+use crate::osv::{self, CompiledRange, EventKind, Record};
+use crate::version::{Ecosystem, Version, VersionError};
+
+/// The on-disk format's version; a different one is refused with a message.
+const FORMAT: u32 = 1;
+/// The largest OSV record read from a feed.
+const MAX_RECORD_BYTES: u64 = 8 * 1024 * 1024;
+/// The most records one source may hold.
+const MAX_RECORDS: usize = 2_000_000;
+
+/// Severity, as OSV records state it or their CVSS vector scores.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Severity {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+impl std::str::FromStr for Severity {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "low" => Ok(Severity::Low),
+            "medium" | "moderate" => Ok(Severity::Medium),
+            "high" => Ok(Severity::High),
+            "critical" => Ok(Severity::Critical),
+            other => Err(format!(
+                "unknown severity `{other}`; expected low, medium, high or critical"
+            )),
+        }
+    }
+}
+
+/// What a scan reports of an advisory.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Advisory {
+    pub id: String,
+    pub aliases: Vec<String>,
+    pub summary: String,
+    pub modified: String,
+    pub published: Option<String>,
+    /// The CVSS vector the record gives, if any.
+    pub cvss: Option<String>,
+    pub score: Option<f32>,
+    pub severity: Option<Severity>,
+    /// RustSec's informational notices (`unmaintained`, `unsound`, …):
+    /// reported apart from vulnerabilities.
+    pub informational: Option<String>,
+    /// In CISA's Known Exploited Vulnerabilities catalog.
+    pub known_exploited: bool,
+    /// FIRST's EPSS exploit probability (0 to 1).
+    pub epss: Option<f32>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct StoredEntry {
+    advisory: u32,
+    versions: Vec<String>,
+    /// Each range: whether it is a `SEMVER` range, and its events.
+    ranges: Vec<(bool, Vec<(EventKind, String)>)>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Stored {
+    format: u32,
+    advisories: Vec<Advisory>,
+    packages: Vec<(Ecosystem, String, Vec<StoredEntry>)>,
+}
+
+#[derive(Debug, Clone)]
+struct Entry {
+    advisory: u32,
+    versions: Vec<Version>,
+    ranges: Vec<(bool, CompiledRange<Version>)>,
+    fixed: Vec<String>,
+}
+
+/// The index the matcher reads.
+#[derive(Debug, Clone, Default)]
+pub struct Database {
+    advisories: Vec<Advisory>,
+    index: HashMap<(Ecosystem, String), Vec<Entry>>,
+    stored: Vec<(Ecosystem, String, Vec<StoredEntry>)>,
+}
+
+/// An advisory that affects a package version, with the versions that fix it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Match<'a> {
+    pub advisory: &'a Advisory,
+    pub fixed: &'a [String],
+}
+
+/// What an import did: counts, and each record skipped with its reason.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ImportReport {
+    pub imported: usize,
+    pub withdrawn: usize,
+    /// Records (by id, or by file where the id is unreadable) and why they were skipped.
+    pub skipped: Vec<(String, String)>,
+    /// Affected entries of ecosystems embargo does not order, by ecosystem.
+    pub unsupported: BTreeMap<String, usize>,
+    /// Defects in records that were imported anyway (by id), such as a GIT
+    /// range whose event is not a commit.
+    pub warnings: Vec<(String, String)>,
+}
+
+/// A failure to read a source or the database file.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("{path}: {message}")]
+    Source { path: String, message: String },
+    #[error("the vulnerability database {path}: {message}")]
+    File { path: String, message: String },
+}
+
+fn source_error(path: &Path, message: impl std::fmt::Display) -> DbError {
+    DbError::Source {
+        path: path.display().to_string(),
+        message: message.to_string(),
+    }
+}
+
+/// Reads the OSV records of a source: an `all.zip`, a directory of `.json`
+/// files (recursively), or one `.json` file. Records that do not parse are
+/// returned as `Err((name, reason))`, so the import reports and skips them.
+/// A record as read from a source, or (its id or file, why it is unreadable).
+pub type SourceRecord = Result<Record, (String, String)>;
+
+pub fn read_source(path: &Path) -> Result<Vec<SourceRecord>, DbError> {
+    let meta = std::fs::metadata(path).map_err(|e| source_error(path, e))?;
+    let parse = |name: &str, bytes: &[u8]| {
+        serde_json::from_slice::<Record>(bytes).map_err(|e| {
+            // Name the record by its id when the JSON has one.
+            let id = serde_json::from_slice::<serde_json::Value>(bytes)
+                .ok()
+                .and_then(|v| v.get("id").and_then(|i| i.as_str()).map(str::to_owned))
+                .unwrap_or_else(|| name.to_owned());
+            (id, format!("not a valid OSV record: {e}"))
+        })
+    };
+    let mut out = Vec::new();
+    if meta.is_dir() {
+        let mut stack = vec![path.to_path_buf()];
+        while let Some(dir) = stack.pop() {
+            let mut entries: Vec<_> = std::fs::read_dir(&dir)
+                .map_err(|e| source_error(&dir, e))?
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .collect();
+            entries.sort();
+            for p in entries {
+                if p.is_dir() {
+                    stack.push(p);
+                } else if p.extension().is_some_and(|e| e == "json") {
+                    let len = std::fs::metadata(&p)
+                        .map_err(|e| source_error(&p, e))?
+                        .len();
+                    if len > MAX_RECORD_BYTES {
+                        out.push(Err((p.display().to_string(), "larger than 8 MiB".into())));
+                        continue;
+                    }
+                    let bytes = std::fs::read(&p).map_err(|e| source_error(&p, e))?;
+                    out.push(parse(&p.display().to_string(), &bytes));
+                }
+                if out.len() > MAX_RECORDS {
+                    return Err(source_error(path, "more than 2,000,000 records"));
+                }
+            }
+        }
+    } else if path.extension().is_some_and(|e| e == "zip") {
+        let file = std::fs::File::open(path).map_err(|e| source_error(path, e))?;
+        let mut archive = zip::ZipArchive::new(file).map_err(|e| source_error(path, e))?;
+        if archive.len() > MAX_RECORDS {
+            return Err(source_error(path, "more than 2,000,000 entries"));
+        }
+        let mut buf = Vec::new();
+        for i in 0..archive.len() {
+            let mut entry = archive.by_index(i).map_err(|e| source_error(path, e))?;
+            if !entry.is_file() || !entry.name().ends_with(".json") {
+                continue;
+            }
+            let name = entry.name().to_owned();
+            if entry.size() > MAX_RECORD_BYTES {
+                out.push(Err((name, "larger than 8 MiB".into())));
+                continue;
+            }
+            buf.clear();
+            // Bounded even if the archive lies about the size.
+            (&mut entry)
+                .take(MAX_RECORD_BYTES + 1)
+                .read_to_end(&mut buf)
+                .map_err(|e| source_error(path, format!("{name}: {e}")))?;
+            out.push(parse(&name, &buf));
+        }
+    } else {
+        if meta.len() > MAX_RECORD_BYTES {
+            return Err(source_error(path, "larger than 8 MiB"));
+        }
+        let bytes = std::fs::read(path).map_err(|e| source_error(path, e))?;
+        out.push(parse(&path.display().to_string(), &bytes));
+    }
+    Ok(out)
+}
+
+fn severity_of(record: &Record) -> (Option<String>, Option<f32>, Option<Severity>) {
+    let scores = record
+        .severity
+        .iter()
+        .chain(record.affected.iter().flat_map(|a| a.severity.iter()));
+    for s in scores {
+        if s.kind == "CVSS_V3"
+            && let Ok(score) = cvss::base_score_v3(&s.score)
+        {
+            return (Some(s.score.clone()), Some(score), cvss::rating(score));
+        }
+    }
+    let stated = record
+        .database_specific
+        .as_ref()
+        .and_then(|d| d.get("severity"))
+        .and_then(|s| s.as_str())
+        .and_then(|s| s.parse().ok());
+    let vector = record.severity.first().map(|s| s.score.clone());
+    (vector, None, stated)
+}
+
+fn informational_of(record: &Record) -> Option<String> {
+    record
+        .affected
+        .iter()
+        .filter_map(|a| a.database_specific.as_ref())
+        .chain(record.database_specific.as_ref())
+        .filter_map(|d| d.get("informational").and_then(|i| i.as_str()))
+        .map(str::to_owned)
+        .next()
+}
+
+impl Database {
+    /// Builds a database from records (and unreadable ones, reported).
+    /// A record id seen twice keeps the most recently modified one.
+    pub fn build(
+        records: impl IntoIterator<Item = Result<Record, (String, String)>>,
+    ) -> (Database, ImportReport) {
+        let mut report = ImportReport::default();
+        let mut latest: BTreeMap<String, Record> = BTreeMap::new();
+        for record in records {
+            match record {
+                Err(skip) => report.skipped.push(skip),
+                Ok(r) if r.id.trim().is_empty() => {
+                    report
+                        .skipped
+                        .push(("(no id)".into(), "the record has no id".into()));
+                }
+                Ok(r) => {
+                    let keep = latest
+                        .get(&r.id)
+                        .is_none_or(|old| old.modified <= r.modified);
+                    if keep {
+                        latest.insert(r.id.clone(), r);
+                    }
+                }
+            }
+        }
+        let mut db = Database::default();
+        let mut packages: BTreeMap<(Ecosystem, String), Vec<StoredEntry>> = BTreeMap::new();
+        'records: for record in latest.into_values() {
+            if record.withdrawn.is_some() {
+                report.withdrawn += 1;
+                continue;
+            }
+            // Compile every entry first: a record is imported whole or skipped.
+            let mut entries = Vec::new();
+            for affected in &record.affected {
+                let Some(package) = &affected.package else {
+                    continue;
+                };
+                let ecosystem: Ecosystem = match package.ecosystem.parse() {
+                    Ok(e) => e,
+                    Err(_) => {
+                        *report
+                            .unsupported
+                            .entry(package.ecosystem.clone())
+                            .or_default() += 1;
+                        continue;
+                    }
+                };
+                let mut ranges = Vec::new();
+                for range in &affected.ranges {
+                    let semver = match range.kind.as_str() {
+                        "SEMVER" => true,
+                        "ECOSYSTEM" => false,
+                        // Commits cannot be ordered without the repository:
+                        // GIT ranges count only through the listed versions.
+                        "GIT" => {
+                            for event in &range.events {
+                                let is_commit = |t: &str| {
+                                    (7..=64).contains(&t.len())
+                                        && t.bytes().all(|b| b.is_ascii_hexdigit())
+                                };
+                                if let Ok((_, text)) = event.parts()
+                                    && text != "0"
+                                    && !is_commit(text)
+                                {
+                                    report.warnings.push((
+                                        record.id.clone(),
+                                        format!("a GIT range event `{text}` is not a commit"),
+                                    ));
+                                }
+                            }
+                            continue;
+                        }
+                        other => {
+                            report
+                                .skipped
+                                .push((record.id.clone(), format!("unknown range type `{other}`")));
+                            continue 'records;
+                        }
+                    };
+                    let mut events = Vec::with_capacity(range.events.len());
+                    for event in &range.events {
+                        match event.parts() {
+                            Ok((kind, text)) => events.push((kind, text.to_owned())),
+                            Err(why) => {
+                                report.skipped.push((record.id.clone(), why));
+                                continue 'records;
+                            }
+                        }
+                    }
+                    // Check every bound parses now, so the stored form always loads.
+                    if let Err(e) = compile_range(ecosystem, semver, &events) {
+                        report.skipped.push((record.id.clone(), e.to_string()));
+                        continue 'records;
+                    }
+                    ranges.push((semver, events));
+                }
+                let mut versions = Vec::new();
+                for v in &affected.versions {
+                    // Listed versions that the ecosystem's rules reject
+                    // cannot match a lockfile's (parsed) version either.
+                    if ecosystem.parse(v).is_ok() {
+                        versions.push(v.clone());
+                    }
+                }
+                entries.push((
+                    ecosystem,
+                    ecosystem.normalize_name(&package.name),
+                    versions,
+                    ranges,
+                ));
+            }
+            let (cvss, score, severity) = severity_of(&record);
+            let advisory_index = u32::try_from(db.advisories.len()).unwrap_or(u32::MAX);
+            db.advisories.push(Advisory {
+                id: record.id.clone(),
+                aliases: record.aliases.clone(),
+                summary: record
+                    .summary
+                    .clone()
+                    .or_else(|| {
+                        record
+                            .details
+                            .as_ref()
+                            .map(|d| d.lines().next().unwrap_or_default().to_owned())
+                    })
+                    .unwrap_or_default(),
+                modified: record.modified.clone(),
+                published: record.published.clone(),
+                cvss,
+                score,
+                severity,
+                informational: informational_of(&record),
+                known_exploited: false,
+                epss: None,
+            });
+            report.imported += 1;
+            for (ecosystem, name, versions, ranges) in entries {
+                packages
+                    .entry((ecosystem, name))
+                    .or_default()
+                    .push(StoredEntry {
+                        advisory: advisory_index,
+                        versions,
+                        ranges,
+                    });
+            }
+        }
+        db.stored = packages.into_iter().map(|((e, n), v)| (e, n, v)).collect();
+        db.compile_index();
+        (db, report)
+    }
+
+    fn compile_index(&mut self) {
+        self.index.clear();
+        for (ecosystem, name, entries) in &self.stored {
+            let compiled = entries
+                .iter()
+                .filter_map(|e| {
+                    let ranges = e
+                        .ranges
+                        .iter()
+                        .map(|(semver, events)| {
+                            compile_range(*ecosystem, *semver, events).map(|r| (*semver, r))
+                        })
+                        .collect::<Result<Vec<_>, _>>()
+                        .ok()?;
+                    let fixed = e
+                        .ranges
+                        .iter()
+                        .flat_map(|(_, events)| events.iter())
+                        .filter(|(k, _)| *k == EventKind::Fixed)
+                        .map(|(_, v)| v.clone())
+                        .collect();
+                    Some(Entry {
+                        advisory: e.advisory,
+                        versions: e
+                            .versions
+                            .iter()
+                            .filter_map(|v| ecosystem.parse(v).ok())
+                            .collect(),
+                        ranges,
+                        fixed,
+                    })
+                })
+                .collect();
+            self.index.insert((*ecosystem, name.clone()), compiled);
+        }
+    }
+
+    /// Marks advisories whose CVE aliases are in CISA's KEV catalog (its JSON).
+    pub fn enrich_kev(&mut self, kev_json: &[u8]) -> Result<usize, String> {
+        let v: serde_json::Value =
+            serde_json::from_slice(kev_json).map_err(|e| format!("KEV catalog: {e}"))?;
+        let cves: std::collections::HashSet<&str> = v
+            .get("vulnerabilities")
+            .and_then(|l| l.as_array())
+            .ok_or("KEV catalog: no `vulnerabilities` list")?
+            .iter()
+            .filter_map(|e| e.get("cveID").and_then(|c| c.as_str()))
+            .collect();
+        let mut marked = 0;
+        for a in &mut self.advisories {
+            let hit = std::iter::once(&a.id)
+                .chain(&a.aliases)
+                .any(|id| cves.contains(id.as_str()));
+            if hit && !a.known_exploited {
+                a.known_exploited = true;
+                marked += 1;
+            }
+        }
+        Ok(marked)
+    }
+
+    /// Attaches EPSS probabilities from FIRST's CSV (`cve,epss,percentile`,
+    /// `#` comment lines allowed).
+    pub fn enrich_epss(&mut self, csv: &str) -> Result<usize, String> {
+        let mut scores: HashMap<&str, f32> = HashMap::new();
+        for (n, line) in csv.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') || line.starts_with("cve,") {
+                continue;
+            }
+            let mut cols = line.split(',');
+            let (Some(cve), Some(p)) = (cols.next(), cols.next()) else {
+                return Err(format!("EPSS line {}: expected `cve,epss,…`", n + 1));
+            };
+            let p: f32 = p
+                .trim()
+                .parse()
+                .map_err(|_| format!("EPSS line {}: `{p}` is not a probability", n + 1))?;
+            if !(0.0..=1.0).contains(&p) {
+                return Err(format!("EPSS line {}: {p} is not between 0 and 1", n + 1));
+            }
+            scores.insert(cve.trim(), p);
+        }
+        let mut attached = 0;
+        for a in &mut self.advisories {
+            if let Some(p) = std::iter::once(&a.id)
+                .chain(&a.aliases)
+                .find_map(|id| scores.get(id.as_str()))
+            {
+                a.epss = Some(*p);
+                attached += 1;
+            }
+        }
+        Ok(attached)
+    }
+
+    /// The advisories affecting `version` of a package, or why the version
+    /// cannot be judged.
+    pub fn matches(
+        &self,
+        ecosystem: Ecosystem,
+        name: &str,
+        version: &str,
+    ) -> Result<Vec<Match<'_>>, VersionError> {
+        let Some(entries) = self.index.get(&(ecosystem, ecosystem.normalize_name(name))) else {
+            return Ok(Vec::new());
+        };
+        let parsed = ecosystem.parse(version)?;
+        // For SEMVER ranges over an ecosystem with other rules.
+        let semver_form =
+            (!matches!(parsed, Version::Semver(_))).then(|| Ecosystem::Go.parse(version));
+        let mut out: Vec<Match<'_>> = Vec::new();
+        for entry in entries {
+            let listed = entry
+                .versions
+                .iter()
+                .any(|v| v.compare(&parsed) == Some(std::cmp::Ordering::Equal));
+            let in_range = || -> Result<bool, VersionError> {
+                for (semver, range) in &entry.ranges {
+                    let v = match (&semver_form, *semver) {
+                        (Some(form), true) => form.as_ref().map_err(Clone::clone)?,
+                        _ => &parsed,
+                    };
+                    if range.contains(v, |a, b| a.compare(b).unwrap_or(std::cmp::Ordering::Equal)) {
+                        return Ok(true);
+                    }
+                }
+                Ok(false)
+            };
+            if listed || in_range()? {
+                let advisory = &self.advisories[entry.advisory as usize];
+                if !out.iter().any(|m| m.advisory.id == advisory.id) {
+                    out.push(Match {
+                        advisory,
+                        fixed: &entry.fixed,
+                    });
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    #[must_use]
+    pub fn advisories(&self) -> &[Advisory] {
+        &self.advisories
+    }
+
+    /// Packages indexed.
+    #[must_use]
+    pub fn package_count(&self) -> usize {
+        self.index.len()
+    }
+
+    /// The compact binary form.
+    pub fn to_bytes(&self) -> Result<Vec<u8>, String> {
+        postcard::to_stdvec(&StoredRef {
+            format: FORMAT,
+            advisories: &self.advisories,
+            packages: &self.stored,
+        })
+        .map_err(|e| e.to_string())
+    }
+
+    /// Reads the compact binary form.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Database, String> {
+        let stored: Stored = postcard::from_bytes(bytes)
+            .map_err(|e| format!("unreadable ({e}); import the feeds again"))?;
+        if stored.format != FORMAT {
+            return Err(format!(
+                "written in format {} (this embargo reads format {FORMAT}); import the feeds again",
+                stored.format
+            ));
+        }
+        let mut db = Database {
+            advisories: stored.advisories,
+            index: HashMap::new(),
+            stored: stored.packages,
+        };
+        db.compile_index();
+        Ok(db)
+    }
+
+    /// Writes the database to `path` atomically: a new file beside it,
+    /// renamed over the old one, so a failed write leaves the old one whole.
+    pub fn save(&self, path: &Path) -> Result<(), DbError> {
+        let err = |m: String| DbError::File {
+            path: path.display().to_string(),
+            message: m,
+        };
+        let bytes = self.to_bytes().map_err(&err)?;
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| err(e.to_string()))?;
+        }
+        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+        std::fs::write(&tmp, bytes).map_err(|e| err(e.to_string()))?;
+        std::fs::rename(&tmp, path).map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            err(e.to_string())
+        })
+    }
+
+    pub fn load(path: &Path) -> Result<Database, DbError> {
+        let err = |m: String| DbError::File {
+            path: path.display().to_string(),
+            message: m,
+        };
+        let bytes = std::fs::read(path).map_err(|e| {
+            err(if e.kind() == std::io::ErrorKind::NotFound {
+                "not found; run `embargo db import` first".into()
+            } else {
+                e.to_string()
+            })
+        })?;
+        Database::from_bytes(&bytes).map_err(err)
+    }
+}
+
+#[derive(Serialize)]
+struct StoredRef<'a> {
+    format: u32,
+    advisories: &'a [Advisory],
+    packages: &'a [(Ecosystem, String, Vec<StoredEntry>)],
+}
+
+#[derive(Debug, thiserror::Error)]
+enum CompileError {
+    #[error("{0}")]
+    Version(#[from] VersionError),
+    #[error("{0}")]
+    Malformed(String),
+}
+
+fn compile_range(
+    ecosystem: Ecosystem,
+    semver: bool,
+    events: &[(EventKind, String)],
+) -> Result<CompiledRange<Version>, CompileError> {
+    let range = osv::Range {
+        kind: String::new(),
+        repo: None,
+        events: events
+            .iter()
+            .map(|(kind, v)| {
+                let v = Some(v.clone());
+                match kind {
+                    EventKind::Introduced => osv::Event {
+                        introduced: v,
+                        ..osv::Event::default()
+                    },
+                    EventKind::Fixed => osv::Event {
+                        fixed: v,
+                        ..osv::Event::default()
+                    },
+                    EventKind::LastAffected => osv::Event {
+                        last_affected: v,
+                        ..osv::Event::default()
+                    },
+                    EventKind::Limit => osv::Event {
+                        limit: v,
+                        ..osv::Event::default()
+                    },
+                }
+            })
+            .collect(),
+    };
+    let parse = |s: &str| {
+        if semver
+            && !matches!(
+                ecosystem,
+                Ecosystem::CratesIo
+                    | Ecosystem::Npm
+                    | Ecosystem::Hex
+                    | Ecosystem::Pub
+                    | Ecosystem::Go
+            )
+        {
+            Ecosystem::Go.parse(s)
+        } else {
+            ecosystem.parse(s)
+        }
+    };
+    osv::compile(&range, parse, |a, b| {
+        a.compare(b).unwrap_or(std::cmp::Ordering::Equal)
+    })
+    .map_err(|e| match e {
+        osv::RangeError::Malformed(m) => CompileError::Malformed(m),
+        osv::RangeError::Version(v) => CompileError::Version(v),
+    })
+}

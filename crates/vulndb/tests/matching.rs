@@ -1,0 +1,228 @@
+//! The database end to end: import (fixtures written here, and the real
+//! feeds in ../shared/data/osv when present), the compact form, matching.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::PathBuf;
+
+use embargo_vulndb::db::{Database, Severity};
+use embargo_vulndb::osv::Record;
+use embargo_vulndb::version::Ecosystem;
+use serde_json::json;
+
+fn record(v: serde_json::Value) -> Result<Record, (String, String)> {
+    Ok(serde_json::from_value(v).unwrap())
+}
+
+fn fixture_db() -> (Database, embargo_vulndb::db::ImportReport) {
+    Database::build([
+        record(json!({
+            "id": "EXAMPLE-1", "modified": "2026-01-01T00:00:00Z", "aliases": ["CVE-2026-0001"],
+            "summary": "two windows, one SEMVER range",
+            "severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}],
+            "affected": [{"package": {"ecosystem": "crates.io", "name": "smallthing"},
+                "ranges": [{"type": "SEMVER", "events": [
+                    {"introduced": "0.6.3"}, {"fixed": "0.6.14"}, {"introduced": "1.0.0"}, {"fixed": "1.6.1"}]}]}]
+        })),
+        record(json!({
+            "id": "EXAMPLE-2", "modified": "2026-01-01T00:00:00Z",
+            "database_specific": {"severity": "MODERATE"},
+            "affected": [{"package": {"ecosystem": "PyPI", "name": "Some_Package"},
+                "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "1.0"}, {"last_affected": "1.4.post1"}]}],
+                "versions": ["0.9"]},
+                {"package": {"ecosystem": "Maven", "name": "org.example:lib"}, "versions": ["1.0"]}]
+        })),
+        record(json!({
+            "id": "EXAMPLE-3", "modified": "2026-01-01T00:00:00Z", "withdrawn": "2026-02-01T00:00:00Z",
+            "affected": [{"package": {"ecosystem": "crates.io", "name": "smallthing"},
+                "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}]}]}]
+        })),
+        record(json!({
+            "id": "EXAMPLE-4", "modified": "2026-01-01T00:00:00Z",
+            "affected": [{"package": {"ecosystem": "PyPI", "name": "other"},
+                "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "not a version"}]}]}]
+        })),
+        record(json!({
+            "id": "EXAMPLE-5", "modified": "2026-01-01T00:00:00Z",
+            "affected": [{"package": {"ecosystem": "Go", "name": "example.com/mod"},
+                "ranges": [{"type": "GIT", "repo": "https://example.com/mod", "events": [{"introduced": "0"}, {"fixed": "abcdef1"}]},
+                           {"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": "1.2.0"}]}],
+                "versions": []}]
+        })),
+        Err((
+            "broken.json".into(),
+            "not a valid OSV record: expected value".into(),
+        )),
+    ])
+}
+
+fn ids(db: &Database, e: Ecosystem, name: &str, version: &str) -> Vec<String> {
+    db.matches(e, name, version)
+        .unwrap()
+        .iter()
+        .map(|m| m.advisory.id.clone())
+        .collect()
+}
+
+#[test]
+fn import_reports_what_it_skips_and_matching_follows_the_ranges() {
+    let (db, report) = fixture_db();
+    assert_eq!(report.imported, 3);
+    assert_eq!(report.withdrawn, 1);
+    let skipped: Vec<&str> = report.skipped.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(skipped, ["broken.json", "EXAMPLE-4"]);
+    assert!(
+        report.skipped[1].1.contains("`not a version`"),
+        "{report:?}"
+    );
+    assert_eq!(report.unsupported.get("Maven"), Some(&1));
+
+    let c = Ecosystem::CratesIo;
+    for (v, hit) in [
+        ("0.6.2", false),
+        ("0.6.3", true),
+        ("0.6.14", false),
+        ("1.0.0", true),
+        ("1.6.0", true),
+        ("1.6.1", false),
+    ] {
+        assert_eq!(
+            ids(&db, c, "smallthing", v) == ["EXAMPLE-1"],
+            hit,
+            "smallthing {v}"
+        );
+    }
+    let m = db.matches(c, "smallthing", "1.2.0").unwrap();
+    assert_eq!(m[0].fixed, ["0.6.14", "1.6.1"]);
+    assert_eq!(m[0].advisory.severity, Some(Severity::Critical));
+    assert_eq!(m[0].advisory.score, Some(9.8));
+    // PEP 503 names, last_affected inclusive, listed versions.
+    let p = Ecosystem::PyPI;
+    for (v, hit) in [
+        ("0.9", true),
+        ("0.9.1", false),
+        ("1.0", true),
+        ("1.4.post1", true),
+        ("1.4.post2", false),
+        ("1.4", true),
+    ] {
+        assert_eq!(
+            ids(&db, p, "some-package", v) == ["EXAMPLE-2"],
+            hit,
+            "some-package {v}"
+        );
+    }
+    assert_eq!(
+        db.matches(p, "some-package", "1.0").unwrap()[0]
+            .advisory
+            .severity,
+        Some(Severity::Medium)
+    );
+    // GIT ranges count only through versions; the SEMVER range still does.
+    assert_eq!(
+        ids(&db, Ecosystem::Go, "example.com/mod", "v1.1.9"),
+        ["EXAMPLE-5"]
+    );
+    assert!(ids(&db, Ecosystem::Go, "example.com/mod", "v1.2.0").is_empty());
+    // A version the ecosystem rejects is an error, never "not affected".
+    let err = db.matches(c, "smallthing", "1.0").unwrap_err();
+    assert!(err.to_string().contains("crates.io version `1.0`"), "{err}");
+    // Unknown packages are simply not affected.
+    assert!(ids(&db, c, "unknown", "1.0.0").is_empty());
+}
+
+#[test]
+fn the_compact_form_round_trips_and_refuses_garbage() {
+    let (db, _) = fixture_db();
+    let bytes = db.to_bytes().unwrap();
+    let back = Database::from_bytes(&bytes).unwrap();
+    assert_eq!(back.advisories(), db.advisories());
+    assert_eq!(
+        ids(&back, Ecosystem::CratesIo, "smallthing", "1.6.0"),
+        ["EXAMPLE-1"]
+    );
+    assert!(
+        Database::from_bytes(b"nonsense")
+            .unwrap_err()
+            .contains("import the feeds again")
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sub/osv.db");
+    db.save(&path).unwrap();
+    assert_eq!(Database::load(&path).unwrap().advisories().len(), 3);
+    assert!(
+        Database::load(&dir.path().join("missing.db"))
+            .unwrap_err()
+            .to_string()
+            .contains("embargo db import")
+    );
+}
+
+#[test]
+fn kev_and_epss_attach_through_cve_aliases() {
+    let (mut db, _) = fixture_db();
+    let kev = br#"{"vulnerabilities": [{"cveID": "CVE-2026-0001"}, {"cveID": "CVE-1999-0001"}]}"#;
+    assert_eq!(db.enrich_kev(kev), Ok(1));
+    assert_eq!(
+        db.enrich_epss("#model\ncve,epss,percentile\nCVE-2026-0001,0.42,0.9\n"),
+        Ok(1)
+    );
+    let m = db
+        .matches(Ecosystem::CratesIo, "smallthing", "1.0.0")
+        .unwrap();
+    assert!(m[0].advisory.known_exploited);
+    assert_eq!(m[0].advisory.epss, Some(0.42));
+    assert!(
+        db.enrich_epss("CVE-1,2.5,0\n")
+            .unwrap_err()
+            .contains("between 0 and 1")
+    );
+    assert!(db.enrich_kev(b"{}").is_err());
+}
+
+fn shared(path: &str) -> Option<PathBuf> {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data")
+        .join(path);
+    if p.exists() {
+        Some(p)
+    } else {
+        eprintln!("skipped: {} is absent", p.display());
+        None
+    }
+}
+
+#[test]
+fn the_real_feeds_import_with_their_known_defects_reported() {
+    let Some(osv) = shared("osv") else { return };
+    let mut records = Vec::new();
+    for eco in ["crates.io", "Go", "PyPI"] {
+        records.extend(embargo_vulndb::db::read_source(&osv.join(eco).join("all.zip")).unwrap());
+    }
+    assert_eq!(records.len(), 1206 + 4291 + 2661);
+    let (db, report) = Database::build(records);
+    assert!(report.imported > 8000, "{}", report.imported);
+    // The defects Python's packaging also finds in the PyPI feed.
+    let skipped: Vec<&str> = report.skipped.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(
+        skipped,
+        ["PYSEC-2019-125", "PYSEC-2021-371"],
+        "{:?}",
+        report.skipped
+    );
+    let mut warned: Vec<&str> = report.warnings.iter().map(|(id, _)| id.as_str()).collect();
+    warned.dedup();
+    assert_eq!(warned, ["PYSEC-2017-27", "PYSEC-2021-371", "PYSEC-2023-80"]);
+    assert!(
+        ids(&db, Ecosystem::CratesIo, "smallvec", "1.6.0")
+            .contains(&"RUSTSEC-2021-0003".to_owned())
+    );
+    assert!(
+        !ids(&db, Ecosystem::CratesIo, "smallvec", "1.6.1")
+            .contains(&"RUSTSEC-2021-0003".to_owned())
+    );
+    let jinja = ids(&db, Ecosystem::PyPI, "Jinja2", "2.10");
+    assert!(
+        jinja.contains(&"PYSEC-2019-217".to_owned()) && !jinja.contains(&"PYSEC-2014-8".to_owned()),
+        "{jinja:?}"
+    );
+}

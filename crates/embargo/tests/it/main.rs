@@ -10,6 +10,7 @@ mod cli;
 mod crash;
 mod delivery;
 mod policy;
+mod scan;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

@@ -196,3 +196,173 @@ fn scan_exit_codes_formats_and_ignores() {
         "clap refuses an unknown severity"
     );
 }
+
+/// The program cargo-audit, if installed.
+fn cargo_audit() -> Option<std::path::PathBuf> {
+    let candidates = [
+        std::env::var_os("CARGO_HOME").map(|h| std::path::PathBuf::from(h).join("bin/cargo-audit")),
+        std::env::var_os("HOME")
+            .map(|h| std::path::PathBuf::from(h).join(".cargo/bin/cargo-audit")),
+    ];
+    candidates.into_iter().flatten().find(|p| p.exists())
+}
+
+type Found = std::collections::BTreeSet<(String, String, String)>;
+
+/// (package, version, advisory) of embargo's JSON report.
+fn embargo_found(report: &serde_json::Value, key: &str) -> Found {
+    report[key]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["package"].as_str().unwrap().to_owned(),
+                f["version"].as_str().unwrap().to_owned(),
+                f["advisory"]["id"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// The same from cargo-audit's JSON: vulnerabilities, and informational
+/// warnings (yanked crates are not advisories and are left out).
+fn audit_found(report: &serde_json::Value) -> (Found, Found) {
+    let entry = |f: &serde_json::Value| {
+        (
+            f["package"]["name"].as_str().unwrap().to_owned(),
+            f["package"]["version"].as_str().unwrap().to_owned(),
+            f["advisory"]["id"].as_str().unwrap().to_owned(),
+        )
+    };
+    let vulns = report["vulnerabilities"]["list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(entry)
+        .collect();
+    let mut notices = Found::new();
+    if let Some(warnings) = report["warnings"].as_object() {
+        for (kind, list) in warnings {
+            if kind == "yanked" {
+                continue;
+            }
+            notices.extend(
+                list.as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|w| !w["advisory"].is_null())
+                    .map(entry),
+            );
+        }
+    }
+    (vulns, notices)
+}
+
+/// Real lockfiles: this repository's own and those published inside crates
+/// in the local cargo registry (present wherever this workspace was built).
+fn real_lockfiles() -> Vec<std::path::PathBuf> {
+    let mut found =
+        vec![std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../Cargo.lock")];
+    let registry = std::env::var_os("CARGO_HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".cargo")))
+        .map(|h| h.join("registry/src"));
+    if let Some(Ok(indexes)) = registry.map(std::fs::read_dir) {
+        let mut published: Vec<_> = indexes
+            .filter_map(Result::ok)
+            .filter_map(|i| std::fs::read_dir(i.path()).ok())
+            .flatten()
+            .filter_map(Result::ok)
+            .map(|c| c.path().join("Cargo.lock"))
+            .filter(|p| p.exists())
+            .collect();
+        published.sort();
+        // Every 40th: a spread of real lockfiles without scanning hundreds.
+        found.extend(published.into_iter().step_by(40));
+    }
+    found
+}
+
+#[test]
+fn scan_reports_what_cargo_audit_reports_on_the_same_advisories() {
+    let zip = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data/osv/crates.io/all.zip");
+    if !zip.exists() {
+        eprintln!("skipped: {} is absent", zip.display());
+        return;
+    }
+    let Some(audit) = cargo_audit() else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "cargo-audit is missing; .ci/run installs it"
+        );
+        eprintln!("skipped: cargo-audit is not installed (cargo install cargo-audit --locked)");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // The same advisories for both: RustSec's layout written from the OSV feed.
+    let script = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../vulndb/tests/support/osv_to_rustsec.py");
+    let made = std::process::Command::new("python3")
+        .arg(&script)
+        .arg(&zip)
+        .arg(d.join("advisory-db"))
+        .output()
+        .unwrap();
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let import = embargo_in(
+        d,
+        &["db", "import", zip.to_str().unwrap(), "--db", "osv.db"],
+    );
+    assert!(import.status.success(), "{}", stderr(&import));
+
+    let lockfiles = real_lockfiles();
+    assert!(lockfiles.len() >= 5, "{lockfiles:?}");
+    let mut largest = 0;
+    let mut total_findings = 0;
+    for lockfile in &lockfiles {
+        let lock = lockfile.to_str().unwrap();
+        let ours = embargo_in(d, &["scan", lock, "--db", "osv.db", "--format", "json"]);
+        assert!(
+            ours.status.code().is_some_and(|c| c < 2),
+            "{lock}: {}",
+            stdout(&ours)
+        );
+        let ours: serde_json::Value = serde_json::from_slice(&ours.stdout).unwrap();
+        largest = largest.max(ours["packages"].as_u64().unwrap());
+        let theirs = std::process::Command::new(&audit)
+            .args(["audit", "--no-fetch", "--stale", "--json", "--db"])
+            .arg(d.join("advisory-db"))
+            .args(["--file", lock])
+            .output()
+            .unwrap();
+        let theirs: serde_json::Value = serde_json::from_slice(&theirs.stdout)
+            .unwrap_or_else(|e| panic!("{lock}: {e}: {}", String::from_utf8_lossy(&theirs.stderr)));
+        let (vulns, notices) = audit_found(&theirs);
+        assert_eq!(
+            embargo_found(&ours, "vulnerabilities"),
+            vulns,
+            "vulnerabilities in {lock}"
+        );
+        assert_eq!(
+            embargo_found(&ours, "notices"),
+            notices,
+            "informational notices in {lock}"
+        );
+        total_findings += vulns.len() + notices.len();
+    }
+    assert!(
+        largest >= 400,
+        "one lockfile has 400 or more packages ({largest})"
+    );
+    eprintln!(
+        "{} lockfiles, {total_findings} findings, all equal",
+        lockfiles.len()
+    );
+}

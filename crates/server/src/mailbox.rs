@@ -216,6 +216,26 @@ async fn refuse(
     Ok(Taken::Refused(reason))
 }
 
+/// Whether the message with this key was taken in before.
+async fn taken(state: &AppState, key: &str) -> Result<bool, MailboxError> {
+    state
+        .store
+        .mail_taken(key)
+        .await
+        .map_err(|e| MailboxError::Store(e.to_string()))
+}
+
+/// The sender's address, if it is one that can be answered.
+fn sender_of(message: &mail_parser::Message<'_>) -> Option<String> {
+    message
+        .from()
+        .and_then(|f| f.first())
+        .and_then(|a| a.address())
+        .map(str::trim)
+        .filter(|a| auth::validate_email(a).is_ok())
+        .map(str::to_owned)
+}
+
 /// Takes in one raw message (RFC 5322). `Err` means nothing was recorded
 /// and the message should be tried again later.
 pub async fn ingest(
@@ -227,22 +247,10 @@ pub async fn ingest(
         return Ok(Taken::Unanswerable("not a readable email message".into()));
     };
     let key = message_key(raw, message.message_id());
-    if state
-        .store
-        .mail_taken(&key)
-        .await
-        .map_err(|e| MailboxError::Store(e.to_string()))?
-    {
+    if taken(state, &key).await? {
         return Ok(Taken::AlreadyTaken);
     }
-    let Some(sender) = message
-        .from()
-        .and_then(|f| f.first())
-        .and_then(|a| a.address())
-        .map(str::trim)
-        .filter(|a| auth::validate_email(a).is_ok())
-        .map(str::to_owned)
-    else {
+    let Some(sender) = sender_of(&message) else {
         return Ok(Taken::Unanswerable(
             "the message has no sender address".into(),
         ));
@@ -555,21 +563,10 @@ async fn refuse_oversize(
     let mut keyed = header.to_vec();
     keyed.extend_from_slice(size.to_string().as_bytes());
     let key = message_key(&keyed, message.message_id());
-    if state
-        .store
-        .mail_taken(&key)
-        .await
-        .map_err(|e| MailboxError::Store(e.to_string()))?
-    {
+    if taken(state, &key).await? {
         return Ok(Taken::AlreadyTaken);
     }
-    let Some(sender) = message
-        .from()
-        .and_then(|f| f.first())
-        .and_then(|a| a.address())
-        .filter(|a| auth::validate_email(a).is_ok())
-        .map(str::to_owned)
-    else {
+    let Some(sender) = sender_of(&message) else {
         return Ok(Taken::Unanswerable(
             "the message has no sender address".into(),
         ));

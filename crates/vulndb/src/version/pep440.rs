@@ -83,6 +83,19 @@ impl Cursor<'_> {
             .map(Some)
             .map_err(|_| ())
     }
+    /// `[-_.]?N?` after a pre/post/dev word: the number, 0 when absent
+    /// (and then the separator is not consumed).
+    fn implicit_number(&mut self) -> Result<u64, ()> {
+        let before_sep = self.i;
+        self.eat_sep();
+        match self.number()? {
+            Some(n) => Ok(n),
+            None => {
+                self.i = before_sep;
+                Ok(0)
+            }
+        }
+    }
     fn word(&mut self, words: &[&str]) -> Option<usize> {
         // Longest first, so "preview" wins over "pre".
         let rest = &self.s[self.i..];
@@ -146,15 +159,9 @@ impl Pep440 {
                     2 | 3 => 1,
                     _ => 2,
                 };
-                let before_sep = c.i;
-                c.eat_sep();
-                let n = match c.number().map_err(|()| bad("a number is too large"))? {
-                    Some(n) => n,
-                    None => {
-                        c.i = before_sep;
-                        0
-                    }
-                };
+                let n = c
+                    .implicit_number()
+                    .map_err(|()| bad("a number is too large"))?;
                 Some((kind, n))
             }
             None => {
@@ -172,16 +179,9 @@ impl Pep440 {
             c.i = save;
             c.eat_sep();
             if c.word(&["post", "rev", "r"]).is_some() {
-                let before_sep = c.i;
-                c.eat_sep();
                 Some(
-                    match c.number().map_err(|()| bad("a number is too large"))? {
-                        Some(n) => n,
-                        None => {
-                            c.i = before_sep;
-                            0
-                        }
-                    },
+                    c.implicit_number()
+                        .map_err(|()| bad("a number is too large"))?,
                 )
             } else {
                 c.i = save;
@@ -192,16 +192,9 @@ impl Pep440 {
         let save = c.i;
         c.eat_sep();
         let dev = if c.word(&["dev"]).is_some() {
-            let before_sep = c.i;
-            c.eat_sep();
             Some(
-                match c.number().map_err(|()| bad("a number is too large"))? {
-                    Some(n) => n,
-                    None => {
-                        c.i = before_sep;
-                        0
-                    }
-                },
+                c.implicit_number()
+                    .map_err(|()| bad("a number is too large"))?,
             )
         } else {
             c.i = save;

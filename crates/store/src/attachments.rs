@@ -12,7 +12,7 @@ use crate::{Result, Store, StoreError, case_row, lock_chain};
 /// A described file and its content, ready to store.
 pub type AttachmentFile = (Attachment, Vec<u8>);
 
-fn context(id: &str) -> Vec<u8> {
+pub(crate) fn context(id: &str) -> Vec<u8> {
     format!("embargo:attachment:{id}").into_bytes()
 }
 
@@ -94,36 +94,5 @@ impl Store {
         let blob: Vec<u8> = row.try_get(1)?;
         let content = self.keyring.open(&key, &blob, &context(id))?;
         Ok(Some((attachment, content)))
-    }
-
-    /// Re-seals attachment contents under the active key; returns how many.
-    pub(crate) async fn reencrypt_attachments(&self) -> Result<u64> {
-        let active = self.keyring.active_id().to_owned();
-        let mut count = 0;
-        loop {
-            // One at a time: contents can be megabytes each.
-            let Some(row) = sqlx::query(
-                "SELECT id, sealed_key, sealed FROM attachments WHERE sealed_key <> $1 ORDER BY id LIMIT 1",
-            )
-            .bind(&active)
-            .fetch_optional(&self.reader)
-            .await?
-            else {
-                break;
-            };
-            let id: String = row.try_get(0)?;
-            let key: String = row.try_get(1)?;
-            let blob: Vec<u8> = row.try_get(2)?;
-            let content = self.keyring.open(&key, &blob, &context(&id))?;
-            let sealed = self.keyring.seal(&content, &context(&id))?;
-            sqlx::query("UPDATE attachments SET sealed_key = $1, sealed = $2 WHERE id = $3")
-                .bind(sealed.key_id)
-                .bind(sealed.blob)
-                .bind(&id)
-                .execute(&self.writer)
-                .await?;
-            count += 1;
-        }
-        Ok(count)
     }
 }

@@ -13,6 +13,7 @@ mod error;
 mod mailbox;
 mod migrate;
 mod outbox;
+mod rekey;
 mod reporter;
 mod seal;
 pub mod testing;
@@ -777,16 +778,18 @@ impl Store {
             }
             tx.commit().await?;
         }
-        count += self.reencrypt_attachments().await?;
+        for table in &rekey::SEALED_ROWS {
+            count += self.reseal_rows(table).await?;
+        }
         Ok(count)
     }
 
     /// The key ids the database still has data under.
     pub async fn keys_in_use(&self) -> Result<Vec<String>> {
-        let rows = sqlx::query(
-            "SELECT sealed_key FROM cases UNION SELECT sealed_key FROM events WHERE sealed_key IS NOT NULL \
-             UNION SELECT sealed_key FROM attachments",
-        )
+        let rows = sqlx::query(&format!(
+            "SELECT sealed_key FROM cases UNION SELECT sealed_key FROM events WHERE sealed_key IS NOT NULL{}",
+            rekey::keys_union()
+        ))
         .fetch_all(&self.reader)
         .await?;
         let mut ids: Vec<String> = rows

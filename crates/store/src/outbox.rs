@@ -76,11 +76,11 @@ pub struct Claimed {
 const RECORD_COLUMNS: &str = "id, idempotency_key, kind, channel, case_ref, sealed_key, sealed, state, \
                               attempts, created_at, delivered_at, last_error";
 
-fn context(key: &str) -> Vec<u8> {
+pub(crate) fn context(key: &str) -> Vec<u8> {
     format!("embargo:outbox:{key}").into_bytes()
 }
 
-fn webhook_context(id: i64) -> Vec<u8> {
+pub(crate) fn webhook_context(id: &str) -> Vec<u8> {
     format!("embargo:webhook:{id}").into_bytes()
 }
 
@@ -505,7 +505,9 @@ impl Store {
         .await?
         .try_get(0)?;
         // The secret is bound to the row's id, known only after the insert.
-        let sealed = self.keyring.seal(secret.as_bytes(), &webhook_context(id))?;
+        let sealed = self
+            .keyring
+            .seal(secret.as_bytes(), &webhook_context(&id.to_string()))?;
         sqlx::query("UPDATE webhooks SET sealed_key = $1, sealed = $2 WHERE id = $3")
             .bind(sealed.key_id)
             .bind(sealed.blob)
@@ -528,7 +530,7 @@ impl Store {
         let secret = self.keyring.open(
             &row.try_get::<String, _>("sealed_key")?,
             &row.try_get::<Vec<u8>, _>("sealed")?,
-            &webhook_context(id),
+            &webhook_context(&id.to_string()),
         )?;
         Ok((
             webhook_from_row(&row)?,

@@ -11,6 +11,20 @@ use crate::{open, report, t};
 const MARKER: &str = "MARKER-7f3a9c-do-not-leak";
 
 async fn write_marker_everywhere(store: &Store) {
+    // A webhook (its secret is sealed), so each event also queues a sealed delivery.
+    store
+        .add_webhook(
+            "hook",
+            "https://hooks.example.org/embargo",
+            embargo_core::notify::WebhookFormat::Embargo,
+            &[],
+            &[],
+            None,
+            &format!("secret-{MARKER}"),
+            t(2, 8, 0),
+        )
+        .await
+        .unwrap();
     let mut r = report(&format!("title {MARKER}"));
     r.report.description = format!("description {MARKER}");
     r.report.steps_to_reproduce = Some(format!("steps {MARKER}"));
@@ -166,6 +180,14 @@ async fn rotation_re_encrypts_everything_so_the_old_key_can_go() {
             .unwrap()
             .unwrap();
         assert!(String::from_utf8_lossy(&content).contains(MARKER));
+        // Queued deliveries and webhook secrets moved to the new key too.
+        let (_, secret) = store.webhook(1).await.unwrap();
+        assert_eq!(secret, format!("secret-{MARKER}"));
+        let queued = store
+            .claim_deliveries("test", t(2, 10, 0), t(2, 11, 0), 100)
+            .await
+            .unwrap();
+        assert!(!queued.is_empty(), "the events queued webhook deliveries");
         store.verify().await.unwrap();
         store.close().await;
 

@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use async_imap::Client;
 use embargo_core::attachment::{AttachmentLimits, NewAttachment, describe_bytes};
-use embargo_core::auth::{self, token_digest};
+use embargo_core::auth;
 use embargo_core::notify::Delivery;
 use embargo_core::publish::escape_html;
 use embargo_core::{CaseRef, NewCase, ReportContent, Reporter};
@@ -27,7 +27,7 @@ use sha2::{Digest, Sha256};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_rustls::rustls;
 
-use crate::api::reporter::{REPORTER_PREFIX, private_url};
+use crate::api::reporter::open_for_reporter;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::upload;
@@ -373,20 +373,8 @@ pub async fn ingest(
         },
         reporter_deadline: None,
     };
-    let token = auth::generate_token(REPORTER_PREFIX);
-    match state
-        .store
-        .open_reported_case(
-            request,
-            files,
-            &token_digest(&token),
-            &private_url(state, &token),
-            Some(&key),
-            now,
-        )
-        .await
-    {
-        Ok(case) => {
+    match open_for_reporter(state, request, files, Some(&key), now).await {
+        Ok((case, _)) => {
             tracing::info!(target: "embargo::mailbox", case = %case.reference, "mailed report opened a case");
             Ok(Taken::Opened(case.reference))
         }

@@ -70,6 +70,46 @@ pub(crate) fn private_url(state: &AppState, token: &str) -> String {
     )
 }
 
+/// The client's address for rate limits: the connection's, or behind a
+/// reverse proxy the first `X-Forwarded-For` entry.
+pub(crate) fn client_address(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> String {
+    if state.settings.behind_proxy {
+        headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .map(|v| v.trim().to_owned())
+            .unwrap_or_else(|| peer.ip().to_string())
+    } else {
+        peer.ip().to_string()
+    }
+}
+
+/// Opens a reporter's case (with its files, and the mailbox message it came
+/// from, if any) under a new private token; returns the case and the token,
+/// which is shown once.
+pub(crate) async fn open_for_reporter(
+    state: &AppState,
+    request: NewCase,
+    files: Vec<embargo_store::AttachmentFile>,
+    mail_key: Option<&str>,
+    now: embargo_core::Instant,
+) -> Result<(embargo_core::Case, String), embargo_store::StoreError> {
+    let token = auth::generate_token(REPORTER_PREFIX);
+    let case = state
+        .store
+        .open_reported_case(
+            request,
+            files,
+            &token_digest(&token),
+            &private_url(state, &token),
+            mail_key,
+            now,
+        )
+        .await?;
+    Ok((case, token))
+}
+
 /// What the reporter gets back: the reference and the private token (shown once).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Receipt {
@@ -98,16 +138,7 @@ pub async fn submit_report(
     ApiJson(request): ApiJson<NewCase>,
 ) -> ApiResult<(StatusCode, Json<Receipt>)> {
     let now = state.now();
-    let address = if state.settings.behind_proxy {
-        headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .map(|v| v.trim().to_owned())
-            .unwrap_or_else(|| peer.ip().to_string())
-    } else {
-        peer.ip().to_string()
-    };
+    let address = client_address(&state, peer, &headers);
     state.intake_per_address.hit(&address, now, "address")?;
     if let Some(contact) = request.reporter.contact.as_deref() {
         state
@@ -116,18 +147,7 @@ pub async fn submit_report(
     }
     let policy = state.settings.policies.for_product(request.product.trim());
     policy.check_required(&request)?;
-    let token = auth::generate_token(REPORTER_PREFIX);
-    let case = state
-        .store
-        .open_reported_case(
-            request,
-            Vec::new(),
-            &token_digest(&token),
-            &private_url(&state, &token),
-            None,
-            now,
-        )
-        .await?;
+    let (case, token) = open_for_reporter(&state, request, Vec::new(), None, now).await?;
     Ok((
         StatusCode::CREATED,
         Json(Receipt {

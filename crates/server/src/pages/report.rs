@@ -11,12 +11,11 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use embargo_core::attachment::AttachmentLimits;
-use embargo_core::auth::{self, token_digest};
 use embargo_core::policy::{IntakeField, Policy};
 use embargo_core::publish::escape_html;
 use embargo_core::{DomainError, NewCase, ReportContent, Reporter};
 
-use crate::api::reporter::{REPORTER_PREFIX, private_url};
+use crate::api::reporter::{client_address, open_for_reporter};
 use crate::error::ApiError;
 use crate::pages::{self, page};
 use crate::state::AppState;
@@ -332,7 +331,7 @@ pub async fn submit(
         }
         Err(e) => return error_page(ApiError::from(e)),
     };
-    let address = peer.ip().to_string();
+    let address = client_address(&state, peer, &headers);
     if let Err(e) = state.intake_per_address.hit(&address, now, "address") {
         return error_page(e);
     }
@@ -343,20 +342,8 @@ pub async fn submit(
     {
         return error_page(e);
     }
-    let token = auth::generate_token(REPORTER_PREFIX);
-    match state
-        .store
-        .open_reported_case(
-            request,
-            files,
-            &token_digest(&token),
-            &private_url(&state, &token),
-            None,
-            now,
-        )
-        .await
-    {
-        Ok(case) => html_response(
+    match open_for_reporter(&state, request, files, None, now).await {
+        Ok((case, token)) => html_response(
             StatusCode::CREATED,
             receipt_page(policy, &case.reference.to_string(), Some(&token)),
             None,

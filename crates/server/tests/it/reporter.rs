@@ -554,3 +554,68 @@ async fn the_private_page_shows_the_thread_and_takes_replies() {
     );
     app.stop().await;
 }
+
+/// Behind a reverse proxy the client is the first `X-Forwarded-For` entry,
+/// for the API and the form alike (they share one limit per address).
+#[tokio::test]
+async fn behind_a_proxy_limits_count_the_forwarded_address() {
+    let mut settings = opensecops();
+    settings.behind_proxy = true;
+    settings.intake_per_address_per_hour = 1;
+    let app = TestApp::start_with(TestDatabase::sqlite().unwrap(), settings).await;
+    let api = |from: &'static str, title: &'static str| {
+        let mut report = complete_report(title);
+        report["reporter"] = json!({});
+        app.http
+            .post(app.url("/api/v1/reports"))
+            .header("x-forwarded-for", format!("{from}, 10.0.0.1"))
+            .json(&report)
+            .send()
+    };
+    assert_eq!(
+        api("203.0.113.1", "a").await.unwrap().status().as_u16(),
+        201
+    );
+    assert_eq!(
+        api("203.0.113.1", "b").await.unwrap().status().as_u16(),
+        429
+    );
+    assert_eq!(
+        api("203.0.113.2", "c").await.unwrap().status().as_u16(),
+        201
+    );
+
+    let r = app.http.get(app.url("/report")).send().await.unwrap();
+    let cookie = r.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let csrf = cookie.split_once('=').unwrap().1.to_owned();
+    let form = |from: &'static str| {
+        app.http
+            .post(app.url("/report"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("cookie", &cookie)
+            .header("x-forwarded-for", from)
+            .body(form_body(&[
+                ("csrf", &csrf),
+                ("title", "form"),
+                ("product", "Dock Certs"),
+                ("summary", "s"),
+                ("description", "d"),
+                ("steps_to_reproduce", "1"),
+                ("impact", "i"),
+            ]))
+            .send()
+    };
+    assert_eq!(
+        form("203.0.113.2").await.unwrap().status().as_u16(),
+        429,
+        "the API used this address's report"
+    );
+    assert_eq!(form("203.0.113.3").await.unwrap().status().as_u16(), 201);
+    app.stop().await;
+}

@@ -208,9 +208,18 @@ fn not_sent(token: &str, status: StatusCode, message: &str) -> Response {
     pages::html(status, html, None)
 }
 
-fn back_to_portal(token: &str) -> Response {
-    let location = format!("/portal/{token}");
-    (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response()
+/// Back to the portal when the store took the post, else why it did not.
+fn back_to_portal<T>(token: &str, stored: Result<T, embargo_store::StoreError>) -> Response {
+    match stored {
+        Ok(_) => {
+            let location = format!("/portal/{token}");
+            (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response()
+        }
+        Err(e) => {
+            let e = crate::error::ApiError::from(e);
+            not_sent(token, e.status, &e.message)
+        }
+    }
 }
 
 /// Send a message (and files) to the team from the portal.
@@ -250,17 +259,11 @@ pub async fn reply(
         Err(e) => return not_sent(&token, e.status, &e.message),
     };
     let text = upload.fields.get("text").cloned().unwrap_or_default();
-    match state
+    let sent = state
         .store
         .reporter_message(reference, &text, files, None, state.now())
-        .await
-    {
-        Ok(_) => back_to_portal(&token),
-        Err(e) => {
-            let e = crate::error::ApiError::from(e);
-            not_sent(&token, e.status, &e.message)
-        }
-    }
+        .await;
+    back_to_portal(&token, sent)
 }
 
 /// Save the credit preference from the portal.
@@ -287,17 +290,11 @@ pub async fn credit(
         return expired();
     }
     let credit = values.get("credit").map(String::as_str);
-    match state
+    let saved = state
         .store
         .reporter_credit(reference, credit, state.now())
-        .await
-    {
-        Ok(_) => back_to_portal(&token),
-        Err(e) => {
-            let e = crate::error::ApiError::from(e);
-            not_sent(&token, e.status, &e.message)
-        }
-    }
+        .await;
+    back_to_portal(&token, saved)
 }
 
 /// Download one of the report's files from the portal.

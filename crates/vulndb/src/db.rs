@@ -86,6 +86,18 @@ struct StoredEntry {
     ranges: Vec<(bool, Vec<(EventKind, String)>)>,
 }
 
+impl StoredEntry {
+    /// The versions that fix it, as the record writes them.
+    fn fixed(&self) -> Vec<String> {
+        self.ranges
+            .iter()
+            .flat_map(|(_, events)| events.iter())
+            .filter(|(k, _)| *k == EventKind::Fixed)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Stored {
     format: u32,
@@ -311,6 +323,7 @@ impl Database {
                     }
                 };
                 let mut ranges = Vec::new();
+                let mut compiled = Vec::new();
                 for range in &affected.ranges {
                     let semver = match range.kind.as_str() {
                         "SEMVER" => true,
@@ -352,26 +365,42 @@ impl Database {
                             }
                         }
                     }
-                    // Check every bound parses now, so the stored form always loads.
-                    if let Err(e) = compile_range(ecosystem, semver, &events) {
-                        report.skipped.push((record.id.clone(), e.to_string()));
-                        continue 'records;
+                    // Every bound must parse, so that the stored form always loads.
+                    match compile_range(ecosystem, semver, &events) {
+                        Ok(range) => compiled.push((semver, range)),
+                        Err(e) => {
+                            report.skipped.push((record.id.clone(), e.to_string()));
+                            continue 'records;
+                        }
                     }
                     ranges.push((semver, events));
                 }
                 let mut versions = Vec::new();
+                let mut parsed = Vec::new();
                 for v in &affected.versions {
                     // Listed versions that the ecosystem's rules reject
                     // cannot match a lockfile's (parsed) version either.
-                    if ecosystem.parse(v).is_ok() {
+                    if let Ok(version) = ecosystem.parse(v) {
                         versions.push(v.clone());
+                        parsed.push(version);
                     }
                 }
+                let stored = StoredEntry {
+                    advisory: 0,
+                    versions,
+                    ranges,
+                };
+                let entry = Entry {
+                    advisory: 0,
+                    versions: parsed,
+                    fixed: stored.fixed(),
+                    ranges: compiled,
+                };
                 entries.push((
                     ecosystem,
                     ecosystem.normalize_name(&package.name),
-                    versions,
-                    ranges,
+                    stored,
+                    entry,
                 ));
             }
             let (cvss, score, severity) = severity_of(&record);
@@ -399,22 +428,22 @@ impl Database {
                 epss: None,
             });
             report.imported += 1;
-            for (ecosystem, name, versions, ranges) in entries {
-                packages
-                    .entry((ecosystem, name))
+            // What was compiled to check the record is what the index keeps.
+            for (ecosystem, name, mut stored, mut entry) in entries {
+                stored.advisory = advisory_index;
+                entry.advisory = advisory_index;
+                db.index
+                    .entry((ecosystem, name.clone()))
                     .or_default()
-                    .push(StoredEntry {
-                        advisory: advisory_index,
-                        versions,
-                        ranges,
-                    });
+                    .push(entry);
+                packages.entry((ecosystem, name)).or_default().push(stored);
             }
         }
         db.stored = packages.into_iter().map(|((e, n), v)| (e, n, v)).collect();
-        db.compile_index();
         (db, report)
     }
 
+    /// The index from the stored form (when loading a database file).
     fn compile_index(&mut self) {
         self.index.clear();
         for (ecosystem, name, entries) in &self.stored {
@@ -429,13 +458,7 @@ impl Database {
                         })
                         .collect::<Result<Vec<_>, _>>()
                         .ok()?;
-                    let fixed = e
-                        .ranges
-                        .iter()
-                        .flat_map(|(_, events)| events.iter())
-                        .filter(|(k, _)| *k == EventKind::Fixed)
-                        .map(|(_, v)| v.clone())
-                        .collect();
+                    let fixed = e.fixed();
                     Some(Entry {
                         advisory: e.advisory,
                         versions: e
@@ -523,9 +546,9 @@ impl Database {
             return Ok(Vec::new());
         };
         let parsed = ecosystem.parse(version)?;
-        // For SEMVER ranges over an ecosystem with other rules.
-        let semver_form =
-            (!matches!(parsed, Version::Semver(_))).then(|| Ecosystem::Go.parse(version));
+        // For SEMVER ranges over an ecosystem with other rules, parsed only
+        // if such a range is met.
+        let semver_form = std::cell::OnceCell::new();
         let mut out: Vec<Match<'_>> = Vec::new();
         for entry in entries {
             let listed = entry
@@ -534,9 +557,13 @@ impl Database {
                 .any(|v| v.compare(&parsed) == Some(std::cmp::Ordering::Equal));
             let in_range = || -> Result<bool, VersionError> {
                 for (semver, range) in &entry.ranges {
-                    let v = match (&semver_form, *semver) {
-                        (Some(form), true) => form.as_ref().map_err(Clone::clone)?,
-                        _ => &parsed,
+                    let v = if *semver && !matches!(parsed, Version::Semver(_)) {
+                        semver_form
+                            .get_or_init(|| Ecosystem::Go.parse(version))
+                            .as_ref()
+                            .map_err(Clone::clone)?
+                    } else {
+                        &parsed
                     };
                     if range.contains(v, |a, b| a.compare(b).unwrap_or(std::cmp::Ordering::Equal)) {
                         return Ok(true);

@@ -7,6 +7,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
 use std::path::Path;
+use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
@@ -117,8 +118,12 @@ struct Entry {
 #[derive(Debug, Clone, Default)]
 pub struct Database {
     advisories: Vec<Advisory>,
-    index: HashMap<(Ecosystem, String), Vec<Entry>>,
+    /// Each package's entries as stored, sorted by (ecosystem, name) so a
+    /// lookup is a binary search.
     stored: Vec<(Ecosystem, String, Vec<StoredEntry>)>,
+    /// The same entries compiled, each package on its first lookup: a scan
+    /// touches a few packages of thousands, so loading compiles nothing.
+    compiled: Vec<OnceLock<Vec<Entry>>>,
 }
 
 /// An advisory that affects a package version, with the versions that fix it.
@@ -300,7 +305,8 @@ impl Database {
             }
         }
         let mut db = Database::default();
-        let mut packages: BTreeMap<(Ecosystem, String), Vec<StoredEntry>> = BTreeMap::new();
+        let mut packages: BTreeMap<(Ecosystem, String), Vec<(StoredEntry, Entry)>> =
+            BTreeMap::new();
         'records: for record in latest.into_values() {
             if record.withdrawn.is_some() {
                 report.withdrawn += 1;
@@ -432,47 +438,18 @@ impl Database {
             for (ecosystem, name, mut stored, mut entry) in entries {
                 stored.advisory = advisory_index;
                 entry.advisory = advisory_index;
-                db.index
-                    .entry((ecosystem, name.clone()))
+                packages
+                    .entry((ecosystem, name))
                     .or_default()
-                    .push(entry);
-                packages.entry((ecosystem, name)).or_default().push(stored);
+                    .push((stored, entry));
             }
         }
-        db.stored = packages.into_iter().map(|((e, n), v)| (e, n, v)).collect();
-        (db, report)
-    }
-
-    /// The index from the stored form (when loading a database file).
-    fn compile_index(&mut self) {
-        self.index.clear();
-        for (ecosystem, name, entries) in &self.stored {
-            let compiled = entries
-                .iter()
-                .filter_map(|e| {
-                    let ranges = e
-                        .ranges
-                        .iter()
-                        .map(|(semver, events)| {
-                            compile_range(*ecosystem, *semver, events).map(|r| (*semver, r))
-                        })
-                        .collect::<Result<Vec<_>, _>>()
-                        .ok()?;
-                    let fixed = e.fixed();
-                    Some(Entry {
-                        advisory: e.advisory,
-                        versions: e
-                            .versions
-                            .iter()
-                            .filter_map(|v| ecosystem.parse(v).ok())
-                            .collect(),
-                        ranges,
-                        fixed,
-                    })
-                })
-                .collect();
-            self.index.insert((*ecosystem, name.clone()), compiled);
+        for ((ecosystem, name), pairs) in packages {
+            let (stored, compiled): (Vec<_>, Vec<_>) = pairs.into_iter().unzip();
+            db.stored.push((ecosystem, name, stored));
+            db.compiled.push(OnceLock::from(compiled));
         }
+        (db, report)
     }
 
     /// Marks advisories whose CVE aliases are in CISA's KEV catalog (its JSON).
@@ -542,9 +519,15 @@ impl Database {
         name: &str,
         version: &str,
     ) -> Result<Vec<Match<'_>>, VersionError> {
-        let Some(entries) = self.index.get(&(ecosystem, ecosystem.normalize_name(name))) else {
+        let name = ecosystem.normalize_name(name);
+        let Ok(at) = self
+            .stored
+            .binary_search_by(|(e, n, _)| (*e, n.as_str()).cmp(&(ecosystem, name.as_str())))
+        else {
             return Ok(Vec::new());
         };
+        let entries =
+            self.compiled[at].get_or_init(|| compile_entries(ecosystem, &self.stored[at].2));
         let parsed = ecosystem.parse(version)?;
         // For SEMVER ranges over an ecosystem with other rules, parsed only
         // if such a range is met.
@@ -592,7 +575,7 @@ impl Database {
     /// Packages indexed.
     #[must_use]
     pub fn package_count(&self) -> usize {
-        self.index.len()
+        self.stored.len()
     }
 
     /// The compact binary form.
@@ -615,13 +598,18 @@ impl Database {
                 stored.format
             ));
         }
-        let mut db = Database {
+        let sorted = stored
+            .packages
+            .windows(2)
+            .all(|w| (w[0].0, &w[0].1) < (w[1].0, &w[1].1));
+        if !sorted {
+            return Err("its packages are out of order; import the feeds again".into());
+        }
+        Ok(Database {
+            compiled: stored.packages.iter().map(|_| OnceLock::new()).collect(),
             advisories: stored.advisories,
-            index: HashMap::new(),
             stored: stored.packages,
-        };
-        db.compile_index();
-        Ok(db)
+        })
     }
 
     /// Writes the database to `path` atomically: a new file beside it,
@@ -657,6 +645,35 @@ impl Database {
         })?;
         Database::from_bytes(&bytes).map_err(err)
     }
+}
+
+/// A package's stored entries compiled for matching. The import checked
+/// every bound, so none fails here unless the file was altered; such an
+/// entry is left out.
+fn compile_entries(ecosystem: Ecosystem, entries: &[StoredEntry]) -> Vec<Entry> {
+    entries
+        .iter()
+        .filter_map(|e| {
+            let ranges = e
+                .ranges
+                .iter()
+                .map(|(semver, events)| {
+                    compile_range(ecosystem, *semver, events).map(|r| (*semver, r))
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .ok()?;
+            Some(Entry {
+                advisory: e.advisory,
+                versions: e
+                    .versions
+                    .iter()
+                    .filter_map(|v| ecosystem.parse(v).ok())
+                    .collect(),
+                ranges,
+                fixed: e.fixed(),
+            })
+        })
+        .collect()
 }
 
 #[derive(Serialize)]

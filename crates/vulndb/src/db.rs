@@ -725,16 +725,7 @@ fn compile_range(
             .collect(),
     };
     let parse = |s: &str| {
-        if semver
-            && !matches!(
-                ecosystem,
-                Ecosystem::CratesIo
-                    | Ecosystem::Npm
-                    | Ecosystem::Hex
-                    | Ecosystem::Pub
-                    | Ecosystem::Go
-            )
-        {
+        if semver && !ecosystem.uses_semver() {
             Ecosystem::Go.parse(s)
         } else {
             ecosystem.parse(s)

@@ -1,6 +1,8 @@
 //! embargo's version ordering against independent implementations, on
 //! thousands of generated pairs per ecosystem: Python's `packaging` (PEP
-//! 440), npm's `semver` under node, and `dpkg --compare-versions`.
+//! 440), npm's `semver` under node, `dpkg --compare-versions`, and the
+//! Python `univers` library for Maven, NuGet, RubyGems, Packagist and
+//! Alpine.
 //!
 //! Outside CI a missing oracle skips its test with a message; in CI (`CI`
 //! set) it fails, since `.ci/run` installs them.
@@ -287,4 +289,167 @@ fn debian_agrees_with_dpkg() {
         wrong.len(),
         wrong.join("\n")
     );
+}
+
+type Generator = fn(&mut Rng) -> String;
+
+fn maven(r: &mut Rng) -> String {
+    let mut s = r.below(4).to_string();
+    for _ in 0..r.below(4) {
+        s.push_str(r.pick(&[".", ".", "-"]));
+        if r.chance(60) {
+            s.push_str(&r.below(12).to_string());
+        } else {
+            s.push_str(r.pick(&[
+                "alpha",
+                "a1",
+                "beta",
+                "b2",
+                "milestone",
+                "m3",
+                "rc",
+                "cr",
+                "RC1",
+                "snapshot",
+                "SNAPSHOT",
+                "ga",
+                "final",
+                "sp",
+                "sp1",
+                "foo",
+                "jre",
+                "0",
+                "00",
+            ]));
+            if r.chance(30) {
+                s.push_str(&r.below(5).to_string());
+            }
+        }
+    }
+    s
+}
+
+fn nuget(r: &mut Rng) -> String {
+    let mut s = String::new();
+    let parts = 1 + r.below(4);
+    let numbers: Vec<String> = (0..parts)
+        .map(|_| {
+            if r.chance(5) {
+                format!("0{}", r.below(3))
+            } else {
+                r.below(3).to_string()
+            }
+        })
+        .collect();
+    s.push_str(&numbers.join("."));
+    if r.chance(40) {
+        let n = 1 + r.below(3);
+        let labels: Vec<String> = (0..n)
+            .map(|_| {
+                if r.chance(35) {
+                    r.below(12).to_string()
+                } else {
+                    r.pick(&["alpha", "Beta", "rc", "RC", "preview", "x-y", "a1"])
+                        .to_owned()
+                }
+            })
+            .collect();
+        s.push('-');
+        s.push_str(&labels.join("."));
+    }
+    if r.chance(10) {
+        s.push_str(r.pick(&["+build.5", "+git.abc"]));
+    }
+    s
+}
+
+fn rubygems(r: &mut Rng) -> String {
+    let mut s = r.below(4).to_string();
+    for _ in 0..r.below(4) {
+        s.push('.');
+        s.push_str(r.pick(&[
+            "0", "1", "2", "10", "a", "b", "pre", "rc1", "beta2", "a10", "alpha", "0a",
+        ]));
+    }
+    if r.chance(15) {
+        s.push('-');
+        s.push_str(r.pick(&["1", "rc", "beta.2", "x-y"]));
+    }
+    s
+}
+
+fn packagist(r: &mut Rng) -> String {
+    // The shared ground of Composer's rules and the SemVer ones univers
+    // applies to Packagist: the rest of Composer's syntax is covered by the
+    // unit tests of `version::composer`.
+    let mut s = String::new();
+    if r.chance(20) {
+        s.push('v');
+    }
+    s.push_str(&format!("{}.{}.{}", r.below(3), r.below(3), r.below(3)));
+    if r.chance(45) {
+        s.push('-');
+        s.push_str(r.pick(&["alpha", "beta", "rc"]));
+        if r.chance(60) {
+            s.push_str(&format!(".{}", r.below(12)));
+        }
+    }
+    s
+}
+
+fn alpine(r: &mut Rng) -> String {
+    let mut s = (1 + r.below(3)).to_string();
+    for _ in 0..r.below(3) {
+        s.push('.');
+        s.push_str(r.pick(&["0", "1", "2", "10", "05", "050", "5"]));
+    }
+    if r.chance(15) {
+        s.push(r.pick(&["a", "b", "z"]).chars().next().unwrap_or('a'));
+    }
+    for _ in 0..r.below(3) {
+        s.push('_');
+        s.push_str(r.pick(&["alpha", "beta", "pre", "rc", "p"]));
+        if r.chance(60) {
+            s.push_str(&r.below(4).to_string());
+        }
+    }
+    if r.chance(50) {
+        s.push_str(&format!("-r{}", r.below(4)));
+    }
+    s
+}
+
+#[test]
+fn maven_nuget_rubygems_packagist_alpine_agree_with_univers() {
+    let script = "import sys\nfrom univers import versions as v\n\
+        kinds = {'Maven': v.MavenVersion, 'NuGet': v.NugetVersion, 'RubyGems': v.RubygemsVersion,\
+         'Packagist': v.ComposerVersion, 'Alpine': v.AlpineLinuxVersion}\n\
+        kind = kinds[sys.argv[1]]\n\
+        for line in sys.stdin:\n    a, b = line.split()\n    x, y = kind(a), kind(b)\n    print((x > y) - (x < y))\n";
+    let ok = Command::new("python3")
+        .args(["-c", "import univers.versions"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        return skip_or_fail("Python's `univers` (pip install univers)");
+    }
+    let cases: [(Ecosystem, u64, Generator); 5] = [
+        (Ecosystem::Maven, 0x5eed_3a7e, maven),
+        (Ecosystem::NuGet, 0x5eed_0907, nuget),
+        (Ecosystem::RubyGems, 0x5eed_9e35, rubygems),
+        (Ecosystem::Packagist, 0x5eed_c0de, packagist),
+        (Ecosystem::Alpine, 0x5eed_a1b1, alpine),
+    ];
+    for (eco, seed, generate) in cases {
+        let pairs = pairs(seed, PAIRS, generate);
+        let oracle =
+            batch("python3", &["-c", script, eco.osv_name()], &pairs).expect("python runs");
+        let wrong = disagreements(eco, &pairs, &oracle);
+        assert!(
+            wrong.is_empty(),
+            "{eco}: {} disagreements with univers:\n{}",
+            wrong.len(),
+            wrong.join("\n")
+        );
+    }
 }

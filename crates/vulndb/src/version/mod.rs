@@ -5,14 +5,24 @@
 //! does not know, or a version its rules reject, is an error for the caller
 //! to report: never a silent "not affected".
 
+pub mod apk;
+pub mod composer;
 pub mod dpkg;
+pub mod gem;
+pub mod maven;
+pub mod nuget;
 pub mod pep440;
 
 use std::cmp::Ordering;
 use std::fmt;
 use std::str::FromStr;
 
+pub use apk::Apk;
+pub use composer::Composer;
 pub use dpkg::Dpkg;
+pub use gem::Gem;
+pub use maven::Maven;
+pub use nuget::NuGet;
 pub use pep440::Pep440;
 
 /// A version that its ecosystem's rules reject.
@@ -46,10 +56,15 @@ pub enum Ecosystem {
     Hex,
     Pub,
     Debian,
+    Maven,
+    NuGet,
+    RubyGems,
+    Packagist,
+    Alpine,
 }
 
 impl Ecosystem {
-    pub const ALL: [Ecosystem; 7] = [
+    pub const ALL: [Ecosystem; 12] = [
         Ecosystem::CratesIo,
         Ecosystem::Npm,
         Ecosystem::Go,
@@ -57,6 +72,11 @@ impl Ecosystem {
         Ecosystem::Hex,
         Ecosystem::Pub,
         Ecosystem::Debian,
+        Ecosystem::Maven,
+        Ecosystem::NuGet,
+        Ecosystem::RubyGems,
+        Ecosystem::Packagist,
+        Ecosystem::Alpine,
     ];
 
     /// The name OSV uses (the part before any `:` release suffix).
@@ -70,7 +90,22 @@ impl Ecosystem {
             Ecosystem::Hex => "Hex",
             Ecosystem::Pub => "Pub",
             Ecosystem::Debian => "Debian",
+            Ecosystem::Maven => "Maven",
+            Ecosystem::NuGet => "NuGet",
+            Ecosystem::RubyGems => "RubyGems",
+            Ecosystem::Packagist => "Packagist",
+            Ecosystem::Alpine => "Alpine",
         }
+    }
+
+    /// Whether this ecosystem's own versions are SemVer, so that an OSV
+    /// `SEMVER` range needs no second parse.
+    #[must_use]
+    pub fn uses_semver(self) -> bool {
+        matches!(
+            self,
+            Ecosystem::CratesIo | Ecosystem::Npm | Ecosystem::Hex | Ecosystem::Pub | Ecosystem::Go
+        )
     }
 
     /// Parses a version by this ecosystem's rules.
@@ -82,12 +117,18 @@ impl Ecosystem {
             Ecosystem::Go => parse_semver("Go", text, true).map(Version::Semver),
             Ecosystem::PyPI => Pep440::parse(text).map(Version::Pep440),
             Ecosystem::Debian => Dpkg::parse(text).map(Version::Dpkg),
+            Ecosystem::Maven => Maven::parse(text).map(Version::Maven),
+            Ecosystem::NuGet => NuGet::parse(text).map(Version::NuGet),
+            Ecosystem::RubyGems => Gem::parse(text).map(Version::Gem),
+            Ecosystem::Packagist => Composer::parse(text).map(Version::Composer),
+            Ecosystem::Alpine => Apk::parse(text).map(Version::Apk),
         }
     }
 
     /// A package name as the ecosystem compares names: PyPI names are
     /// case-insensitive with `-`, `_` and `.` runs equivalent (PEP 503);
-    /// npm, Hex and Pub names are lowercase; others are exact.
+    /// npm, Hex, Pub, NuGet and Packagist names are case-insensitive;
+    /// others are exact.
     #[must_use]
     pub fn normalize_name(self, name: &str) -> String {
         match self {
@@ -107,7 +148,11 @@ impl Ecosystem {
                 }
                 out
             }
-            Ecosystem::Npm | Ecosystem::Hex | Ecosystem::Pub => name.trim().to_ascii_lowercase(),
+            Ecosystem::Npm
+            | Ecosystem::Hex
+            | Ecosystem::Pub
+            | Ecosystem::NuGet
+            | Ecosystem::Packagist => name.trim().to_ascii_lowercase(),
             _ => name.trim().to_owned(),
         }
     }
@@ -151,6 +196,11 @@ pub enum Version {
     Semver(semver::Version),
     Pep440(Pep440),
     Dpkg(Dpkg),
+    Maven(Maven),
+    NuGet(NuGet),
+    Gem(Gem),
+    Composer(Composer),
+    Apk(Apk),
 }
 
 impl Version {
@@ -161,6 +211,11 @@ impl Version {
             (Version::Semver(a), Version::Semver(b)) => Some(a.cmp_precedence(b)),
             (Version::Pep440(a), Version::Pep440(b)) => Some(a.cmp(b)),
             (Version::Dpkg(a), Version::Dpkg(b)) => Some(a.cmp(b)),
+            (Version::Maven(a), Version::Maven(b)) => Some(a.cmp(b)),
+            (Version::NuGet(a), Version::NuGet(b)) => Some(a.cmp(b)),
+            (Version::Gem(a), Version::Gem(b)) => Some(a.cmp(b)),
+            (Version::Composer(a), Version::Composer(b)) => Some(a.cmp(b)),
+            (Version::Apk(a), Version::Apk(b)) => Some(a.cmp(b)),
             _ => None,
         }
     }
@@ -204,7 +259,7 @@ mod tests {
     fn ecosystems_and_names() {
         assert_eq!("Debian:12".parse::<Ecosystem>(), Ok(Ecosystem::Debian));
         assert!(
-            "Maven"
+            "Conan"
                 .parse::<Ecosystem>()
                 .unwrap_err()
                 .contains("unsupported ecosystem")

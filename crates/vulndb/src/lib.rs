@@ -9,5 +9,6 @@ pub mod cvss;
 pub mod db;
 pub mod lockfile;
 pub mod osv;
+pub mod purl;
 pub mod scan;
 pub mod version;

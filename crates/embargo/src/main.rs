@@ -73,11 +73,16 @@ enum Command {
     /// Build and inspect the local vulnerability database (OSV feeds).
     #[command(subcommand)]
     Db(DbCommand),
-    /// Check lockfiles against the local vulnerability database, offline.
+    /// Check lockfiles and SBOMs against the local vulnerability database, offline.
     ///
-    /// Reads Cargo.lock, package-lock.json / npm-shrinkwrap.json (lockfile
-    /// versions 1 to 3) and pinned requirements*.txt, given as files or found
-    /// in directories. Exit status: 0 clean, 1 a vulnerability at or above
+    /// Reads Cargo.lock; package-lock.json / npm-shrinkwrap.json (v1 to v3),
+    /// yarn.lock (v1 and Berry), pnpm-lock.yaml; pinned requirements*.txt,
+    /// poetry.lock, Pipfile.lock, uv.lock; go.mod (or go.sum alone);
+    /// composer.lock; Gemfile.lock; NuGet packages.lock.json; and CycloneDX
+    /// 1.4 to 1.6 (JSON or XML: bom.json, *.cdx.json, bom.xml, *.cdx.xml)
+    /// and SPDX 2.3 JSON (*.spdx.json) documents, whose components are read
+    /// through their package URLs. Files are given, or found in directories;
+    /// a file with another name is recognized by its content. Exit status: 0 clean, 1 a vulnerability at or above
     /// --fail-on (one of unknown severity counts), 2 an error or something
     /// that could not be checked.
     Scan(ScanArgs),
@@ -119,7 +124,7 @@ struct DbPath {
 
 #[derive(Debug, Args)]
 struct ScanArgs {
-    /// Lockfiles, or directories to search for them.
+    /// Lockfiles or SBOMs, or directories to search for them.
     #[arg(required = true, value_name = "PATH")]
     paths: Vec<PathBuf>,
     #[command(flatten)]

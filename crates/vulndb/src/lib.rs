@@ -10,5 +10,6 @@ pub mod db;
 pub mod lockfile;
 pub mod osv;
 pub mod purl;
+pub mod sbom;
 pub mod scan;
 pub mod version;

@@ -1,8 +1,12 @@
-//! The packages a project pins, read from its lockfiles: `Cargo.lock`,
-//! `package-lock.json` / `npm-shrinkwrap.json` (lockfile versions 1 to 3)
-//! and pinned `requirements*.txt`. The format is recognized from the file
-//! name, then from the content; a malformed file is reported with the file,
-//! the line or JSON path, and the problem.
+//! The packages a project pins, read from its lockfiles and SBOMs:
+//! `Cargo.lock`; `package-lock.json` / `npm-shrinkwrap.json` (lockfile
+//! versions 1 to 3), `yarn.lock` (v1 and Berry) and `pnpm-lock.yaml` (v5 to
+//! v9); pinned `requirements*.txt`, `poetry.lock`, `Pipfile.lock` and
+//! `uv.lock`; `go.mod` (or `go.sum` alone); `composer.lock`; `Gemfile.lock`;
+//! NuGet's `packages.lock.json`; and CycloneDX / SPDX documents (see
+//! [`crate::sbom`]). The format is recognized from the file name, then from
+//! the content; a malformed file is reported with the file, the line or JSON
+//! path, and the problem.
 
 use std::path::{Path, PathBuf};
 
@@ -44,7 +48,19 @@ fn error(file: &Path, location: Option<String>, message: impl Into<String>) -> L
 pub enum Format {
     CargoLock,
     NpmLock,
+    YarnLock,
+    PnpmLock,
     Requirements,
+    PoetryLock,
+    PipfileLock,
+    UvLock,
+    GoMod,
+    GoSum,
+    ComposerLock,
+    GemfileLock,
+    NugetLock,
+    /// CycloneDX (JSON or XML) or SPDX JSON.
+    Sbom,
 }
 
 impl Format {
@@ -55,6 +71,23 @@ impl Format {
         match name {
             "Cargo.lock" => Some(Format::CargoLock),
             "package-lock.json" | "npm-shrinkwrap.json" => Some(Format::NpmLock),
+            "yarn.lock" => Some(Format::YarnLock),
+            "pnpm-lock.yaml" => Some(Format::PnpmLock),
+            "poetry.lock" => Some(Format::PoetryLock),
+            "Pipfile.lock" => Some(Format::PipfileLock),
+            "uv.lock" => Some(Format::UvLock),
+            "go.mod" => Some(Format::GoMod),
+            "go.sum" => Some(Format::GoSum),
+            "composer.lock" => Some(Format::ComposerLock),
+            "Gemfile.lock" | "gems.locked" => Some(Format::GemfileLock),
+            "packages.lock.json" => Some(Format::NugetLock),
+            "bom.json" | "bom.xml" => Some(Format::Sbom),
+            n if n.ends_with(".cdx.json")
+                || n.ends_with(".cdx.xml")
+                || n.ends_with(".spdx.json") =>
+            {
+                Some(Format::Sbom)
+            }
             n if n.starts_with("requirements") && n.ends_with(".txt") => Some(Format::Requirements),
             _ => None,
         }
@@ -64,10 +97,34 @@ impl Format {
     #[must_use]
     pub fn sniff(text: &str) -> Option<Format> {
         let head = text.trim_start();
-        if head.starts_with('{') && text.contains("\"lockfileVersion\"") {
+        let json = head.starts_with('{');
+        let json_sbom =
+            json && (text.contains("\"bomFormat\"") || text.contains("\"spdxVersion\""));
+        let xml_sbom = head.starts_with('<') && text.contains("cyclonedx.org/schema/bom");
+        if json_sbom || xml_sbom {
+            Some(Format::Sbom)
+        } else if json && text.contains("\"lockfileVersion\"") {
             Some(Format::NpmLock)
+        } else if json && text.contains("\"_meta\"") && text.contains("\"default\"") {
+            Some(Format::PipfileLock)
+        } else if json && text.contains("\"content-hash\"") && text.contains("\"packages\"") {
+            Some(Format::ComposerLock)
+        } else if head.starts_with("# yarn lockfile v1") || is_berry(text) {
+            Some(Format::YarnLock)
+        } else if head.starts_with("lockfileVersion:") {
+            Some(Format::PnpmLock)
+        } else if text.contains("\nGEM\n") || head.starts_with("GEM\n") {
+            Some(Format::GemfileLock)
+        } else if head.starts_with("module ") {
+            Some(Format::GoMod)
         } else if text.contains("[[package]]") && text.contains("\nversion = ") {
-            Some(Format::CargoLock)
+            if text.contains("[metadata]") && text.contains("content-hash") {
+                Some(Format::PoetryLock)
+            } else if text.contains("requires-python") {
+                Some(Format::UvLock)
+            } else {
+                Some(Format::CargoLock)
+            }
         } else {
             None
         }
@@ -89,7 +146,7 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<(PathBuf, Format)>, LockfileErr
                         error(
                             path,
                             None,
-                            "not a lockfile embargo reads (Cargo.lock, package-lock.json, requirements.txt)",
+                            "neither a lockfile nor an SBOM embargo reads (see `embargo scan --help`)",
                         )
                     })?
                 }
@@ -112,6 +169,11 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<(PathBuf, Format)>, LockfileErr
                         stack.push(p);
                     }
                 } else if let Some(format) = Format::from_name(&p) {
+                    // go.sum lists what go.mod's graph may need; go.mod says
+                    // what is used, so go.sum is read only alone.
+                    if format == Format::GoSum && p.with_file_name("go.mod").exists() {
+                        continue;
+                    }
                     found.push((p, format));
                 }
             }
@@ -135,15 +197,43 @@ pub fn read_lockfile(
     format: Format,
 ) -> Result<(Vec<Pinned>, Vec<LockfileError>), LockfileError> {
     let text = read(path)?;
+    let alone = |r: Result<Vec<Pinned>, LockfileError>| r.map(|p| (p, Vec::new()));
     match format {
-        Format::CargoLock => cargo_lock(path, &text).map(|p| (p, Vec::new())),
-        Format::NpmLock => npm_lock(path, &text).map(|p| (p, Vec::new())),
+        Format::CargoLock => alone(cargo_lock(path, &text)),
+        Format::NpmLock => alone(npm_lock(path, &text)),
+        Format::YarnLock => alone(yarn_lock(path, &text)),
+        Format::PnpmLock => alone(pnpm_lock(path, &text)),
         Format::Requirements => Ok(requirements(path, &text)),
+        Format::PoetryLock | Format::UvLock => alone(toml_packages(path, &text, format)),
+        Format::PipfileLock => alone(pipfile_lock(path, &text)),
+        Format::GoMod => Ok(go_mod(path, &text)),
+        Format::GoSum => alone(go_sum(path, &text)),
+        Format::ComposerLock => alone(composer_lock(path, &text)),
+        Format::GemfileLock => alone(gemfile_lock(path, &text)),
+        Format::NugetLock => alone(nuget_lock(path, &text)),
+        Format::Sbom => {
+            let c = crate::sbom::read(path, &text)?;
+            let notes = c
+                .unchecked
+                .into_iter()
+                .map(|m| error(path, None, m))
+                .collect();
+            Ok((c.pinned, notes))
+        }
     }
 }
 
-fn cargo_lock(path: &Path, text: &str) -> Result<Vec<Pinned>, LockfileError> {
-    let doc: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+fn pinned(path: &Path, ecosystem: Ecosystem, name: &str, version: &str) -> Pinned {
+    Pinned {
+        ecosystem,
+        name: name.to_owned(),
+        version: version.to_owned(),
+        file: path.to_path_buf(),
+    }
+}
+
+fn parse_toml(path: &Path, text: &str) -> Result<toml::Table, LockfileError> {
+    text.parse().map_err(|e: toml::de::Error| {
         let line = e.span().map(|s| {
             format!(
                 "line {}",
@@ -151,7 +241,16 @@ fn cargo_lock(path: &Path, text: &str) -> Result<Vec<Pinned>, LockfileError> {
             )
         });
         error(path, line, e.message().to_owned())
-    })?;
+    })
+}
+
+fn parse_json(path: &Path, text: &str) -> Result<serde_json::Value, LockfileError> {
+    serde_json::from_str(text)
+        .map_err(|e| error(path, Some(format!("line {}", e.line())), e.to_string()))
+}
+
+fn cargo_lock(path: &Path, text: &str) -> Result<Vec<Pinned>, LockfileError> {
+    let doc = parse_toml(path, text)?;
     let Some(packages) = doc.get("package") else {
         return Ok(Vec::new());
     };
@@ -320,6 +419,413 @@ fn requirements(path: &Path, text: &str) -> (Vec<Pinned>, Vec<LockfileError>) {
     (out, problems)
 }
 
+/// yarn.lock, v1 (`version "1.2.3"` under the specifiers) or Berry (YAML
+/// with `resolution: "name@npm:1.2.3"`; workspace, link and patch
+/// resolutions are not registry packages).
+fn yarn_lock(path: &Path, text: &str) -> Result<Vec<Pinned>, LockfileError> {
+    let mut out = Vec::new();
+    let berry = is_berry(text);
+    let mut entry: Option<(usize, String)> = None;
+    for (n, line) in text.lines().enumerate() {
+        let at = || Some(format!("line {}", n + 1));
+        if !line.starts_with(' ') && line.ends_with(':') && !line.starts_with('#') {
+            let first = line
+                .trim_end_matches(':')
+                .split(", ")
+                .next()
+                .unwrap_or_default()
+                .trim_matches('"');
+            entry = (first != "__metadata").then(|| (n, first.to_owned()));
+            continue;
+        }
+        let Some((_, spec)) = &entry else { continue };
+        let trimmed = line.trim();
+        if berry {
+            if let Some(res) = trimmed.strip_prefix("resolution:") {
+                let res = res.trim().trim_matches('"');
+                let Some((name, version)) = split_at_version(res) else {
+                    return Err(error(path, at(), format!("`{res}` is not name@version")));
+                };
+                if let Some(version) = version.strip_prefix("npm:") {
+                    out.push(pinned(path, Ecosystem::Npm, name, version));
+                }
+            }
+        } else if let Some(v) = trimmed.strip_prefix("version ") {
+            let Some((name, _)) = split_at_version(spec) else {
+                return Err(error(path, at(), format!("`{spec}` is not name@range")));
+            };
+            let version = v.trim().trim_matches('"');
+            let local = ["file:", "link:", "workspace:"]
+                .iter()
+                .any(|p| spec.contains(&format!("@{p}")));
+            if !local {
+                out.push(pinned(path, Ecosystem::Npm, name, version));
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+/// Yarn 2+ ("Berry") lockfiles are YAML with a `__metadata` entry.
+fn is_berry(text: &str) -> bool {
+    text.starts_with("__metadata:") || text.contains("\n__metadata:")
+}
+
+/// `name@rest`, where a scoped name's own leading `@` does not count.
+fn split_at_version(spec: &str) -> Option<(&str, &str)> {
+    let from = usize::from(spec.starts_with('@'));
+    let at = spec[from..].find('@')? + from;
+    Some((&spec[..at], &spec[at + 1..]))
+}
+
+/// pnpm-lock.yaml: the keys of `packages:` (`/name/1.0.0` in v5,
+/// `/name@1.0.0(peer)` in v6, `name@1.0.0` in v9).
+fn pnpm_lock(path: &Path, text: &str) -> Result<Vec<Pinned>, LockfileError> {
+    let mut out = Vec::new();
+    let mut in_packages = false;
+    for (n, line) in text.lines().enumerate() {
+        if !line.starts_with(' ') && !line.is_empty() {
+            in_packages = line.trim_end() == "packages:";
+            continue;
+        }
+        if !in_packages || !line.starts_with("  ") || line.starts_with("   ") {
+            continue;
+        }
+        let key = line
+            .trim()
+            .trim_end_matches(':')
+            .trim_matches(|c| c == '"' || c == '\'');
+        let key = key.strip_prefix('/').unwrap_or(key);
+        // Peer-dependency suffixes: `(react@18.0.0)` (v6+) or `_react@18.0.0` (v5).
+        let key = key.split('(').next().unwrap_or(key);
+        let parsed = match split_at_version(key) {
+            Some((name, version)) if !name.contains('/') || name.starts_with('@') => {
+                Some((name, version))
+            }
+            _ => {
+                // v5: name/version, the scope counted in the name.
+                key.rsplit_once('/')
+            }
+        };
+        let Some((name, version)) = parsed else {
+            return Err(error(
+                path,
+                Some(format!("line {}", n + 1)),
+                format!("`{key}` is not a package key"),
+            ));
+        };
+        let version = version.split('_').next().unwrap_or(version);
+        if version.starts_with(|c: char| c.is_ascii_digit()) {
+            out.push(pinned(path, Ecosystem::Npm, name, version));
+        }
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+/// poetry.lock and uv.lock: `[[package]]` tables with a name and version,
+/// those from a git repository or a local path left out.
+fn toml_packages(path: &Path, text: &str, format: Format) -> Result<Vec<Pinned>, LockfileError> {
+    let doc = parse_toml(path, text)?;
+    let Some(packages) = doc.get("package") else {
+        return Ok(Vec::new());
+    };
+    let packages = packages
+        .as_array()
+        .ok_or_else(|| error(path, Some("package".into()), "must be an array of tables"))?;
+    let mut out = Vec::new();
+    for (i, p) in packages.iter().enumerate() {
+        let field = |k: &str| {
+            p.get(k).and_then(|v| v.as_str()).ok_or_else(|| {
+                error(
+                    path,
+                    Some(format!("package[{i}].{k}")),
+                    "missing or not a string",
+                )
+            })
+        };
+        let name = field("name")?;
+        let source = p.get("source");
+        let from_registry = match format {
+            // uv: `source = { registry = "…" }`; the project itself is
+            // virtual or editable.
+            Format::UvLock => source.is_some_and(|s| s.get("registry").is_some()),
+            // poetry: no source table means PyPI; `legacy` is another index.
+            _ => source
+                .and_then(|s| s.get("type"))
+                .and_then(|t| t.as_str())
+                .is_none_or(|t| t == "legacy"),
+        };
+        if !from_registry {
+            continue;
+        }
+        out.push(pinned(path, Ecosystem::PyPI, name, field("version")?));
+    }
+    Ok(out)
+}
+
+/// Pipfile.lock: `default` and `develop`, each version spelled `==1.2.3`.
+fn pipfile_lock(path: &Path, text: &str) -> Result<Vec<Pinned>, LockfileError> {
+    let doc = parse_json(path, text)?;
+    let mut out = Vec::new();
+    for section in ["default", "develop"] {
+        let Some(deps) = doc.get(section) else {
+            continue;
+        };
+        let deps = deps
+            .as_object()
+            .ok_or_else(|| error(path, Some(section.into()), "must be an object"))?;
+        for (name, entry) in deps {
+            // Git and path requirements carry no version.
+            let Some(version) = entry.get("version") else {
+                continue;
+            };
+            let version = version
+                .as_str()
+                .and_then(|v| v.strip_prefix("=="))
+                .ok_or_else(|| {
+                    error(
+                        path,
+                        Some(format!("{section}.\"{name}\".version")),
+                        "must be a string `==version`",
+                    )
+                })?;
+            out.push(pinned(path, Ecosystem::PyPI, name, version));
+        }
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+/// go.mod: the `require` directives (direct and `// indirect`), after the
+/// `replace` directives that swap a module for another version; a module
+/// replaced by a local directory is reported, not checked.
+fn go_mod(path: &Path, text: &str) -> (Vec<Pinned>, Vec<LockfileError>) {
+    let mut required: Vec<(String, String, usize)> = Vec::new();
+    // (module, the version replaced or every version, the replacement).
+    type Replace = (String, Option<String>, Option<(String, String)>);
+    let mut replaced: Vec<Replace> = Vec::new();
+    let mut block: Option<&str> = None;
+    let mut problems = Vec::new();
+    for (n, raw) in text.lines().enumerate() {
+        let line = raw.split("//").next().unwrap_or_default().trim();
+        if line.is_empty() {
+            continue;
+        }
+        if line == ")" {
+            block = None;
+            continue;
+        }
+        let (directive, rest) = match block {
+            Some(d) => (d, line),
+            None => {
+                let (d, rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
+                let rest = rest.trim();
+                if rest == "(" {
+                    block = Some(match d {
+                        "require" => "require",
+                        "replace" => "replace",
+                        _ => "other",
+                    });
+                    continue;
+                }
+                (d, rest)
+            }
+        };
+        let words: Vec<&str> = rest.split_whitespace().collect();
+        match directive {
+            "require" => match words.as_slice() {
+                [module, version, ..] => {
+                    required.push(((*module).to_owned(), (*version).to_owned(), n + 1));
+                }
+                _ => problems.push(error(
+                    path,
+                    Some(format!("line {}", n + 1)),
+                    "a require names a module and a version",
+                )),
+            },
+            "replace" => {
+                let (from, to) = match rest.split_once("=>") {
+                    Some(x) => x,
+                    None => continue,
+                };
+                let from: Vec<&str> = from.split_whitespace().collect();
+                let to: Vec<&str> = to.split_whitespace().collect();
+                let Some(module) = from.first() else { continue };
+                let target = match to.as_slice() {
+                    [m, v] => Some(((*m).to_owned(), (*v).to_owned())),
+                    _ => None,
+                };
+                replaced.push((
+                    (*module).to_owned(),
+                    from.get(1).map(|v| (*v).to_owned()),
+                    target,
+                ));
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    for (module, version, line) in required {
+        let rule = replaced
+            .iter()
+            .find(|(m, v, _)| *m == module && v.as_ref().is_none_or(|v| *v == version));
+        match rule {
+            Some((_, _, Some((to, to_version)))) => {
+                out.push(pinned(path, Ecosystem::Go, to, to_version));
+            }
+            Some((_, _, None)) => problems.push(error(
+                path,
+                Some(format!("line {line}")),
+                format!("{module} is replaced by a local directory; it cannot be checked"),
+            )),
+            None => out.push(pinned(path, Ecosystem::Go, &module, &version)),
+        }
+    }
+    (out, problems)
+}
+
+/// go.sum alone: each module version whose content (not only its go.mod)
+/// was downloaded.
+fn go_sum(path: &Path, text: &str) -> Result<Vec<Pinned>, LockfileError> {
+    let mut out = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        match words.as_slice() {
+            [] => {}
+            [module, version, _hash] => {
+                if !version.ends_with("/go.mod") {
+                    out.push(pinned(path, Ecosystem::Go, module, version));
+                }
+            }
+            _ => {
+                return Err(error(
+                    path,
+                    Some(format!("line {}", n + 1)),
+                    "expected `module version hash`",
+                ));
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+/// composer.lock: `packages` and `packages-dev`.
+fn composer_lock(path: &Path, text: &str) -> Result<Vec<Pinned>, LockfileError> {
+    let doc = parse_json(path, text)?;
+    let mut out = Vec::new();
+    for section in ["packages", "packages-dev"] {
+        let Some(list) = doc.get(section) else {
+            continue;
+        };
+        let list = list
+            .as_array()
+            .ok_or_else(|| error(path, Some(section.into()), "must be an array"))?;
+        for (i, p) in list.iter().enumerate() {
+            let field = |k: &str| {
+                p.get(k).and_then(|v| v.as_str()).ok_or_else(|| {
+                    error(
+                        path,
+                        Some(format!("{section}[{i}].{k}")),
+                        "missing or not a string",
+                    )
+                })
+            };
+            out.push(pinned(
+                path,
+                Ecosystem::Packagist,
+                field("name")?,
+                field("version")?,
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// Gemfile.lock: the `specs:` of each `GEM` section (`name (version)` at
+/// four spaces; a platform suffix such as `-x86_64-linux` dropped). Gems
+/// from `GIT` and `PATH` sections are not from a registry.
+fn gemfile_lock(path: &Path, text: &str) -> Result<Vec<Pinned>, LockfileError> {
+    let mut out = Vec::new();
+    let mut in_gem = false;
+    for (n, line) in text.lines().enumerate() {
+        if !line.starts_with(' ') && !line.is_empty() {
+            in_gem = line.trim() == "GEM";
+            continue;
+        }
+        if !in_gem || !line.starts_with("    ") || line.starts_with("     ") {
+            continue;
+        }
+        let spec = line.trim();
+        let parsed = spec
+            .split_once(" (")
+            .and_then(|(name, v)| v.strip_suffix(')').map(|v| (name, v)));
+        let Some((name, version)) = parsed else {
+            return Err(error(
+                path,
+                Some(format!("line {}", n + 1)),
+                format!("`{spec}` is not `name (version)`"),
+            ));
+        };
+        let version = version.split('-').next().unwrap_or(version);
+        out.push(pinned(path, Ecosystem::RubyGems, name, version));
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+/// NuGet packages.lock.json: every target framework's resolved packages,
+/// the solution's own projects left out.
+fn nuget_lock(path: &Path, text: &str) -> Result<Vec<Pinned>, LockfileError> {
+    let doc = parse_json(path, text)?;
+    let frameworks = doc
+        .get("dependencies")
+        .and_then(|d| d.as_object())
+        .ok_or_else(|| {
+            error(
+                path,
+                Some("dependencies".into()),
+                "missing or not an object",
+            )
+        })?;
+    let mut out = Vec::new();
+    for (framework, packages) in frameworks {
+        let packages = packages.as_object().ok_or_else(|| {
+            error(
+                path,
+                Some(format!("dependencies.\"{framework}\"")),
+                "must be an object",
+            )
+        })?;
+        for (name, entry) in packages {
+            if entry.get("type").and_then(|t| t.as_str()) == Some("Project") {
+                continue;
+            }
+            let version = entry
+                .get("resolved")
+                .and_then(|v| v.as_str())
+                .ok_or_else(|| {
+                    error(
+                        path,
+                        Some(format!("dependencies.\"{framework}\".\"{name}\".resolved")),
+                        "missing or not a string",
+                    )
+                })?;
+            out.push(pinned(path, Ecosystem::NuGet, name, version));
+        }
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -402,6 +908,130 @@ mod tests {
         );
         assert_eq!(problems.len(), 1);
         assert_eq!(problems[0].location.as_deref(), Some("line 4"));
+    }
+
+    fn names(pins: &[Pinned]) -> Vec<(&str, &str)> {
+        pins.iter()
+            .map(|p| (p.name.as_str(), p.version.as_str()))
+            .collect()
+    }
+
+    #[test]
+    fn yarn_v1_and_berry() {
+        let v1 = "# yarn lockfile v1\n\n\"@babel/code-frame@^7.0.0\", \"@babel/code-frame@^7.10.4\":\n  version \"7.12.13\"\n  resolved \"https://registry.yarnpkg.com/x\"\n\nlodash@^4.17.0:\n  version \"4.17.20\"\n\nmine@file:../mine:\n  version \"0.0.1\"\n";
+        let pins = yarn_lock(&p(), v1).unwrap();
+        assert_eq!(
+            names(&pins),
+            [("@babel/code-frame", "7.12.13"), ("lodash", "4.17.20")]
+        );
+        let berry = "__metadata:\n  version: 6\n\n\"@babel/core@npm:^7.0.0\":\n  version: 7.1.0\n  resolution: \"@babel/core@npm:7.1.0\"\n\n\"app@workspace:.\":\n  version: 0.0.0-use.local\n  resolution: \"app@workspace:.\"\n\n\"resolve@patch:resolve@npm%3A^1.0.0#~builtin<compat/resolve>\":\n  version: 1.22.0\n  resolution: \"resolve@patch:resolve@npm%3A1.22.0#~builtin<compat/resolve>::version=1.22.0\"\n";
+        let pins = yarn_lock(&p(), berry).unwrap();
+        assert_eq!(names(&pins), [("@babel/core", "7.1.0")]);
+        assert_eq!(Format::sniff(berry), Some(Format::YarnLock));
+    }
+
+    #[test]
+    fn pnpm_of_every_version() {
+        let v5 = "lockfileVersion: 5.4\n\nspecifiers:\n  lodash: ^4\n\npackages:\n\n  /lodash/4.17.21:\n    resolution: {integrity: sha512-x}\n\n  /@babel/core/7.0.0:\n    dev: true\n\n  /react-dom/17.0.2_react@17.0.2:\n    dev: false\n";
+        assert_eq!(
+            names(&pnpm_lock(&p(), v5).unwrap()),
+            [
+                ("@babel/core", "7.0.0"),
+                ("lodash", "4.17.21"),
+                ("react-dom", "17.0.2")
+            ]
+        );
+        let v6 = "lockfileVersion: '6.0'\n\npackages:\n\n  /lodash@4.17.21:\n    resolution: {integrity: sha512-x}\n\n  /@babel/core@7.0.0(supports-color@8.0.0):\n    dev: true\n";
+        assert_eq!(
+            names(&pnpm_lock(&p(), v6).unwrap()),
+            [("@babel/core", "7.0.0"), ("lodash", "4.17.21")]
+        );
+        let v9 = "lockfileVersion: '9.0'\n\nimporters:\n\n  .:\n    dependencies:\n      lodash:\n        specifier: ^4\n        version: 4.17.21\n\npackages:\n\n  '@babel/core@7.0.0':\n    resolution: {integrity: sha512-x}\n\n  lodash@4.17.21:\n    resolution: {integrity: sha512-y}\n\nsnapshots:\n\n  lodash@4.17.21: {}\n";
+        assert_eq!(
+            names(&pnpm_lock(&p(), v9).unwrap()),
+            [("@babel/core", "7.0.0"), ("lodash", "4.17.21")]
+        );
+        assert_eq!(Format::sniff(v9), Some(Format::PnpmLock));
+    }
+
+    #[test]
+    fn python_locks() {
+        let poetry = "[[package]]\nname = \"Django\"\nversion = \"3.2.0\"\n\n[[package]]\nname = \"mine\"\nversion = \"0.1.0\"\n[package.source]\ntype = \"git\"\nurl = \"https://x\"\n\n[metadata]\ncontent-hash = \"abc\"\n";
+        assert_eq!(Format::sniff(poetry), Some(Format::PoetryLock));
+        let pins = toml_packages(&p(), poetry, Format::PoetryLock).unwrap();
+        assert_eq!(names(&pins), [("Django", "3.2.0")]);
+        let uv = "version = 1\nrequires-python = \">=3.11\"\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\nsource = { virtual = \".\" }\n\n[[package]]\nname = \"requests\"\nversion = \"2.19.0\"\nsource = { registry = \"https://pypi.org/simple\" }\n";
+        assert_eq!(Format::sniff(uv), Some(Format::UvLock));
+        let pins = toml_packages(&p(), uv, Format::UvLock).unwrap();
+        assert_eq!(names(&pins), [("requests", "2.19.0")]);
+        let pipfile = r#"{"_meta": {"hash": {}}, "default": {"flask": {"version": "==2.0.0"}, "mine": {"git": "https://x"}}, "develop": {"pytest": {"version": "==7.0.0"}}}"#;
+        assert_eq!(Format::sniff(pipfile), Some(Format::PipfileLock));
+        assert_eq!(
+            names(&pipfile_lock(&p(), pipfile).unwrap()),
+            [("flask", "2.0.0"), ("pytest", "7.0.0")]
+        );
+        let bad = r#"{"_meta": {}, "default": {"flask": {"version": ">=2"}}}"#;
+        assert_eq!(
+            pipfile_lock(&p(), bad).unwrap_err().location.as_deref(),
+            Some("default.\"flask\".version")
+        );
+    }
+
+    #[test]
+    fn go_modules() {
+        let gomod = "module example.com/app\n\ngo 1.21\n\nrequire (\n\tgithub.com/gin-gonic/gin v1.9.0\n\tgolang.org/x/net v0.0.0-20210101000000-abcdef123456 // indirect\n\texample.com/local v1.0.0\n)\n\nrequire github.com/pkg/errors v0.9.1\n\nreplace golang.org/x/net => golang.org/x/net v0.17.0\nreplace example.com/local => ../local\n";
+        let (pins, problems) = go_mod(&p(), gomod);
+        assert_eq!(
+            names(&pins),
+            [
+                ("github.com/gin-gonic/gin", "v1.9.0"),
+                ("golang.org/x/net", "v0.17.0"),
+                ("github.com/pkg/errors", "v0.9.1")
+            ]
+        );
+        assert_eq!(problems.len(), 1);
+        assert!(problems[0].message.contains("local directory"));
+        let gosum = "github.com/pkg/errors v0.9.1 h1:abc=\ngithub.com/pkg/errors v0.9.1/go.mod h1:def=\ngolang.org/x/text v0.3.0/go.mod h1:x=\n";
+        assert_eq!(
+            names(&go_sum(&p(), gosum).unwrap()),
+            [("github.com/pkg/errors", "v0.9.1")]
+        );
+        assert_eq!(
+            go_sum(&p(), "a b\n").unwrap_err().location.as_deref(),
+            Some("line 1")
+        );
+    }
+
+    #[test]
+    fn composer_gems_and_nuget() {
+        let composer = r#"{"content-hash": "x", "packages": [{"name": "laravel/framework", "version": "v8.0.0"}], "packages-dev": [{"name": "phpunit/phpunit", "version": "9.5.0"}]}"#;
+        assert_eq!(Format::sniff(composer), Some(Format::ComposerLock));
+        assert_eq!(
+            names(&composer_lock(&p(), composer).unwrap()),
+            [
+                ("laravel/framework", "v8.0.0"),
+                ("phpunit/phpunit", "9.5.0")
+            ]
+        );
+        let gems = "GIT\n  remote: https://x\n  specs:\n    mine (0.1.0)\n\nGEM\n  remote: https://rubygems.org/\n  specs:\n    actionpack (7.0.0)\n      rack (~> 2.0)\n    nokogiri (1.13.0-x86_64-linux)\n    rack (2.2.3)\n\nPLATFORMS\n  ruby\n";
+        assert_eq!(
+            names(&gemfile_lock(&p(), gems).unwrap()),
+            [
+                ("actionpack", "7.0.0"),
+                ("nokogiri", "1.13.0"),
+                ("rack", "2.2.3")
+            ]
+        );
+        let nuget = r#"{"version": 1, "dependencies": {"net6.0": {"Newtonsoft.Json": {"type": "Direct", "requested": "[13.0.1, )", "resolved": "13.0.1"}, "Mine": {"type": "Project"}}}}"#;
+        assert_eq!(
+            names(&nuget_lock(&p(), nuget).unwrap()),
+            [("Newtonsoft.Json", "13.0.1")]
+        );
+        let bad = r#"{"dependencies": {"net6.0": {"X": {"type": "Direct"}}}}"#;
+        assert_eq!(
+            nuget_lock(&p(), bad).unwrap_err().location.as_deref(),
+            Some("dependencies.\"net6.0\".\"X\".resolved")
+        );
     }
 
     #[test]

@@ -146,8 +146,16 @@ struct ScanArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum ScanFormat {
+    /// Findings grouped by package, for people.
     Table,
+    /// embargo's own report, every field.
     Json,
+    /// SARIF 2.1.0, for code-scanning dashboards.
+    Sarif,
+    /// A CycloneDX 1.6 VEX document (matches are `in_triage`).
+    CyclonedxVex,
+    /// An OpenVEX 0.2.0 document (matches are `under_investigation`).
+    Openvex,
 }
 
 #[derive(Debug, Subcommand)]

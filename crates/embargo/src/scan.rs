@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use embargo_vulndb::db::{Database, Severity};
+use embargo_vulndb::report;
 use embargo_vulndb::scan::{self, Ignore};
 
 use crate::{DbCommand, DbPath, ScanArgs, ScanFormat};
@@ -32,9 +33,14 @@ fn db_path(arg: &DbPath) -> PathBuf {
     cache.join("embargo").join("osv.db")
 }
 
+/// The CLI reads the clock once per command.
 #[allow(clippy::disallowed_methods)]
+fn now() -> chrono::DateTime<chrono::Utc> {
+    chrono::Utc::now()
+}
+
 fn today() -> String {
-    chrono::Utc::now().format("%Y-%m-%d").to_string()
+    now().format("%Y-%m-%d").to_string()
 }
 
 pub fn db(cmd: DbCommand) -> crate::commands::Result<ExitCode> {
@@ -160,6 +166,25 @@ pub fn scan(args: ScanArgs) -> crate::commands::Result<ExitCode> {
             Ok(json) => println!("{json}"),
             Err(e) => return Ok(fail(e)),
         },
+        ScanFormat::Sarif | ScanFormat::CyclonedxVex | ScanFormat::Openvex => {
+            let provenance = report::Provenance {
+                tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+                timestamp: now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                uuid: random_uuid(),
+            };
+            let document = match args.format {
+                ScanFormat::Sarif => report::sarif(&result, &provenance),
+                ScanFormat::CyclonedxVex => report::cyclonedx_vex(&result, &provenance),
+                _ => report::openvex(&result, &provenance),
+            };
+            match serde_json::to_string_pretty(&document) {
+                Ok(json) => println!("{json}"),
+                Err(e) => return Ok(fail(e)),
+            }
+            for p in &result.problems {
+                eprintln!("problem: {p}");
+            }
+        }
     }
     Ok(if !result.problems.is_empty() {
         ExitCode::from(ERROR)
@@ -168,4 +193,23 @@ pub fn scan(args: ScanArgs) -> crate::commands::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// A random (version 4) UUID for a document's serial number.
+fn random_uuid() -> String {
+    let hex = embargo_core::auth::generate_token("");
+    let mut digits: Vec<char> = hex.chars().take(32).collect();
+    digits[12] = '4';
+    // The variant: the top two bits of this digit are 10.
+    let variant = digits[16].to_digit(16).unwrap_or(0) & 0x3 | 0x8;
+    digits[16] = char::from_digit(variant, 16).unwrap_or('8');
+    let d: String = digits.into_iter().collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &d[0..8],
+        &d[8..12],
+        &d[12..16],
+        &d[16..20],
+        &d[20..32]
+    )
 }

@@ -10,6 +10,7 @@ pub mod db;
 pub mod lockfile;
 pub mod osv;
 pub mod purl;
+pub mod report;
 pub mod sbom;
 pub mod scan;
 pub mod version;

@@ -89,6 +89,9 @@ pub struct Scan {
     pub ignored: Vec<(Finding, String)>,
     /// What could not be checked, and why: never counted as "not affected".
     pub problems: Vec<String>,
+    /// SBOM components outside what embargo can check (no package URL, or
+    /// a type whose versions it does not order): listed, not failing.
+    pub unchecked: Vec<String>,
     /// Ignores that have expired (and so were not applied).
     pub expired_ignores: Vec<String>,
 }
@@ -107,8 +110,12 @@ pub fn scan(
         match lockfile::read_lockfile(&file, format) {
             Ok((found, problems)) => {
                 pins.extend(found);
-                out.problems
-                    .extend(problems.iter().map(ToString::to_string));
+                let list = if format == lockfile::Format::Sbom {
+                    &mut out.unchecked
+                } else {
+                    &mut out.problems
+                };
+                list.extend(problems.iter().map(ToString::to_string));
             }
             Err(e) => out.problems.push(e.to_string()),
         }
@@ -226,7 +233,7 @@ impl Scan {
                 "vulnerabilities"
             ),
             count(self.packages, "package", "packages"),
-            count(self.files.len(), "lockfile", "lockfiles"),
+            count(self.files.len(), "file", "files"),
             count(self.notices.len(), "notice", "notices"),
             count(self.ignored.len(), "ignored", "ignored"),
             if self.problems.is_empty() {
@@ -237,6 +244,9 @@ impl Scan {
         ));
         for p in &self.problems {
             s.push_str(&format!("problem: {p}\n"));
+        }
+        for u in &self.unchecked {
+            s.push_str(&format!("not checked: {u}\n"));
         }
         for e in &self.expired_ignores {
             s.push_str(&format!("expired ignore, not applied: {e}\n"));

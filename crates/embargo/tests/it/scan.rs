@@ -86,7 +86,7 @@ fn scan_exit_codes_formats_and_ignores() {
     );
     assert!(table.contains("fixed in 1.6.1"));
     assert!(
-        table.contains("2 vulnerabilities in 2 packages from 2 lockfiles"),
+        table.contains("2 vulnerabilities in 2 packages from 2 files"),
         "{table}"
     );
 
@@ -365,4 +365,162 @@ fn scan_reports_what_cargo_audit_reports_on_the_same_advisories() {
         "{} lockfiles, {total_findings} findings, all equal",
         lockfiles.len()
     );
+}
+
+/// Validates `document` against the official schema (and the schemas it
+/// references) in ../shared/data/schemas with Python's `jsonschema`.
+/// `None` when the schemas or the validator are absent (outside CI).
+fn schema_violations(document: &str, schemas: &[&str]) -> Option<String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/schemas");
+    let script =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../vulndb/tests/support/validate_json.py");
+    let ok = std::process::Command::new("python3")
+        .args(["-c", "import jsonschema, referencing"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !root.exists() || !ok {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "the schemas and Python's jsonschema are present in CI"
+        );
+        eprintln!("skipped: schemas or Python's jsonschema absent");
+        return None;
+    }
+    let mut child = std::process::Command::new("python3")
+        .arg(script)
+        .args(schemas.iter().map(|s| root.join(s)))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(document.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    Some(if out.status.success() {
+        String::new()
+    } else {
+        format!("{}\n{document}", String::from_utf8_lossy(&out.stdout))
+    })
+}
+
+#[test]
+fn sboms_scan_and_reports_validate_against_their_official_schemas() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    feed(d);
+    let import = embargo_in(d, &["db", "import", "feed", "--db", "osv.db"]);
+    assert!(import.status.success(), "{}", stderr(&import));
+    let bom = json!({
+        "bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1,
+        "serialNumber": "urn:uuid:3e671687-395b-41f5-a30f-a58921a69b79",
+        "components": [
+            {"type": "library", "name": "smallthing", "purl": "pkg:cargo/smallthing@1.2.0"},
+            {"type": "library", "name": "leftpad", "purl": "pkg:npm/leftpad@1.0.0"},
+            {"type": "library", "name": "curl", "purl": "pkg:rpm/fedora/curl@7.50.3"},
+            {"type": "file", "name": "README.md"}
+        ]
+    });
+    write(d, "app.cdx.json", &bom.to_string());
+    let out = embargo_in(d, &["scan", "app.cdx.json", "--db", "osv.db"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let table = stdout(&out);
+    assert!(
+        table.contains("smallthing 1.2.0") && table.contains("leftpad 1.0.0"),
+        "{table}"
+    );
+    assert!(
+        table.contains(
+            "not checked: app.cdx.json: 1 component(s) of purl type `rpm` cannot be checked"
+        ),
+        "what embargo cannot check is listed, without failing the scan: {table}"
+    );
+    let invalid = bom.to_string().replace("\"file\"", "\"folder\"");
+    write(d, "bad.cdx.json", &invalid);
+    let out = embargo_in(d, &["scan", "bad.cdx.json", "--db", "osv.db"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stdout(&out).contains("components[3].type: `folder`"),
+        "{}",
+        stdout(&out)
+    );
+
+    write(
+        d,
+        "ignores.toml",
+        "[[ignore]]\nid = \"EX-2\"\nreason = \"dev-only tool\"\n",
+    );
+    let formats: [(&str, &[&str]); 3] = [
+        ("sarif", &["sarif-2.1.0/sarif-schema-2.1.0.json"]),
+        (
+            "cyclonedx-vex",
+            &[
+                "cyclonedx/bom-1.6.schema.json",
+                "cyclonedx/spdx.schema.json",
+                "cyclonedx/jsf-0.82.schema.json",
+            ],
+        ),
+        ("openvex", &["openvex/openvex_json_schema.json"]),
+    ];
+    for (format, schemas) in formats {
+        let out = embargo_in(
+            d,
+            &[
+                "scan",
+                "app.cdx.json",
+                "--db",
+                "osv.db",
+                "--format",
+                format,
+                "--ignore-file",
+                "ignores.toml",
+            ],
+        );
+        assert_eq!(out.status.code(), Some(1), "{format}: {}", stderr(&out));
+        let text = stdout(&out);
+        let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+        match format {
+            "sarif" => {
+                let results = doc["runs"][0]["results"].as_array().unwrap();
+                assert_eq!(results.len(), 2);
+                assert_eq!(results[0]["ruleId"], "EX-1");
+                assert_eq!(results[0]["level"], "error");
+                assert_eq!(
+                    doc["runs"][0]["tool"]["driver"]["rules"][0]["properties"]["security-severity"],
+                    "9.8"
+                );
+                assert_eq!(
+                    results[1]["suppressions"][0]["justification"],
+                    "dev-only tool"
+                );
+            }
+            "cyclonedx-vex" => {
+                let v = doc["vulnerabilities"].as_array().unwrap();
+                assert_eq!(v.len(), 2);
+                assert_eq!(v[0]["id"], "EX-1");
+                assert_eq!(v[0]["affects"][0]["ref"], "pkg:cargo/smallthing@1.2.0");
+                assert_eq!(v[0]["ratings"][0]["severity"], "critical");
+                assert_eq!(v[1]["analysis"]["detail"], "ignored: dev-only tool");
+            }
+            _ => {
+                let s = doc["statements"].as_array().unwrap();
+                assert_eq!(s.len(), 2);
+                assert_eq!(s[0]["products"][0]["@id"], "pkg:cargo/smallthing@1.2.0");
+                assert_eq!(s[0]["status"], "under_investigation");
+            }
+        }
+        if let Some(violations) = schema_violations(&text, schemas) {
+            assert!(violations.is_empty(), "{format}: {violations}");
+        }
+    }
 }

@@ -51,6 +51,30 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Serve => serve(&config_path).await,
+        Command::Db(crate::DbCommand::Sync {
+            db,
+            base_url,
+            ecosystems,
+            kev,
+            epss,
+        }) => {
+            let ecosystems = if ecosystems.is_empty() {
+                crate::sync::DEFAULT_ECOSYSTEMS
+                    .iter()
+                    .map(|e| (*e).to_owned())
+                    .collect()
+            } else {
+                ecosystems
+            };
+            Ok(crate::sync::sync(crate::sync::SyncOptions {
+                base_url,
+                ecosystems,
+                db: crate::scan::db_path(&db),
+                kev,
+                epss,
+            })
+            .await)
+        }
         Command::Db(cmd) => crate::scan::db(cmd),
         Command::Scan(args) => crate::scan::scan(args),
         Command::Migrate => {

@@ -4,6 +4,7 @@
 mod commands;
 mod config;
 mod scan;
+mod sync;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -101,6 +102,31 @@ enum DbCommand {
         sources: Vec<PathBuf>,
         #[command(flatten)]
         db: DbPath,
+        /// CISA's Known Exploited Vulnerabilities catalog (JSON), to mark advisories.
+        #[arg(long, value_name = "FILE")]
+        kev: Option<PathBuf>,
+        /// FIRST's EPSS scores (CSV: cve,epss,percentile), to attach probabilities.
+        #[arg(long, value_name = "FILE")]
+        epss: Option<PathBuf>,
+    },
+    /// Download the OSV feeds and rebuild the database from them.
+    ///
+    /// Fetches `<base-url>/<ecosystem>/all.zip` for each ecosystem, with a
+    /// progress bar on a terminal. Feeds are cached in a `feeds` directory
+    /// beside the database and asked for again with their ETag and
+    /// Last-Modified, so unchanged feeds are not downloaded twice. The
+    /// database is replaced only when every feed arrived whole; after a
+    /// failure the previous database stays.
+    Sync {
+        #[command(flatten)]
+        db: DbPath,
+        /// Where the feeds are (the OSV bucket layout).
+        #[arg(long, env = "EMBARGO_OSV_URL", default_value = crate::sync::DEFAULT_BASE_URL)]
+        base_url: String,
+        /// An ecosystem to sync (repeatable) [default: crates.io npm PyPI Go
+        /// Maven NuGet RubyGems Packagist Hex Pub].
+        #[arg(long = "ecosystem", value_name = "NAME")]
+        ecosystems: Vec<String>,
         /// CISA's Known Exploited Vulnerabilities catalog (JSON), to mark advisories.
         #[arg(long, value_name = "FILE")]
         kev: Option<PathBuf>,

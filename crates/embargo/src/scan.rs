@@ -21,7 +21,7 @@ fn fail(message: impl std::fmt::Display) -> ExitCode {
     ExitCode::from(ERROR)
 }
 
-fn db_path(arg: &DbPath) -> PathBuf {
+pub(crate) fn db_path(arg: &DbPath) -> PathBuf {
     if let Some(p) = &arg.path {
         return p.clone();
     }
@@ -51,6 +51,7 @@ pub fn db(cmd: DbCommand) -> crate::commands::Result<ExitCode> {
             kev,
             epss,
         } => import(&sources, &db_path(&db), kev, epss),
+        DbCommand::Sync { .. } => fail("db sync runs in the async command runner"),
         DbCommand::Info { db } => {
             let path = db_path(&db);
             match Database::load(&path) {
@@ -69,7 +70,7 @@ pub fn db(cmd: DbCommand) -> crate::commands::Result<ExitCode> {
     })
 }
 
-fn import(
+pub(crate) fn import(
     sources: &[PathBuf],
     path: &std::path::Path,
     kev: Option<PathBuf>,

@@ -11,6 +11,7 @@ mod crash;
 mod delivery;
 mod policy;
 mod scan;
+mod sync;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

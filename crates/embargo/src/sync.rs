@@ -1,0 +1,220 @@
+//! `embargo db sync`: downloads the OSV feeds (`<base>/<ecosystem>/all.zip`)
+//! and rebuilds the database from them.
+//!
+//! Each feed is cached beside the database with the ETag and Last-Modified
+//! its server gave, and asked for again conditionally: an unchanged feed
+//! costs one `304 Not Modified`. A download is written to a `.part` file,
+//! checked against its announced length, and only then renamed over the
+//! cached copy; the database is rebuilt only when every feed is in hand and
+//! replaced atomically (`Database::save`). So a failed or partial download
+//! never leaves a half-updated database: the previous one stays.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+/// The public OSV bucket.
+pub const DEFAULT_BASE_URL: &str = "https://osv-vulnerabilities.storage.googleapis.com";
+
+/// The ecosystems synced by default: those whose versions embargo orders.
+pub const DEFAULT_ECOSYSTEMS: &[&str] = &[
+    "crates.io",
+    "npm",
+    "PyPI",
+    "Go",
+    "Maven",
+    "NuGet",
+    "RubyGems",
+    "Packagist",
+    "Hex",
+    "Pub",
+];
+
+/// The largest feed accepted (npm's is about 200 MB today).
+const MAX_FEED_BYTES: u64 = 2 * 1024 * 1024 * 1024;
+
+/// What the server said about a cached feed, kept in `<feed>.zip.meta`.
+#[derive(Debug, Default, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+struct Validators {
+    etag: Option<String>,
+    last_modified: Option<String>,
+}
+
+#[derive(Debug, PartialEq)]
+enum Fetched {
+    Unchanged,
+    Downloaded(u64),
+}
+
+/// Options of one sync.
+#[derive(Debug)]
+pub struct SyncOptions {
+    pub base_url: String,
+    pub ecosystems: Vec<String>,
+    pub db: PathBuf,
+    pub kev: Option<PathBuf>,
+    pub epss: Option<PathBuf>,
+}
+
+pub async fn sync(options: SyncOptions) -> ExitCode {
+    match run(&options).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("embargo: {e}");
+            eprintln!("embargo: the database was left as it was");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn run(options: &SyncOptions) -> Result<ExitCode, String> {
+    let feeds_dir = options
+        .db
+        .parent()
+        .map_or_else(|| PathBuf::from("feeds"), |p| p.join("feeds"));
+    std::fs::create_dir_all(&feeds_dir).map_err(|e| format!("{}: {e}", feeds_dir.display()))?;
+    let client = reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(30))
+        .read_timeout(Duration::from_secs(120))
+        .user_agent(concat!("embargo/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| e.to_string())?;
+    let base = options.base_url.trim_end_matches('/');
+    let mut changed = false;
+    let mut zips = Vec::new();
+    for ecosystem in &options.ecosystems {
+        if ecosystem.contains(['/', '\\']) || ecosystem.contains("..") || ecosystem.is_empty() {
+            return Err(format!("`{ecosystem}` is not an ecosystem name"));
+        }
+        let url = format!("{base}/{ecosystem}/all.zip");
+        let zip = feeds_dir.join(format!("{ecosystem}.zip"));
+        match fetch(&client, &url, &zip).await? {
+            Fetched::Unchanged => eprintln!("{ecosystem}: unchanged"),
+            Fetched::Downloaded(bytes) => {
+                changed = true;
+                eprintln!("{ecosystem}: downloaded {:.1} MB", bytes as f64 / 1e6);
+            }
+        }
+        zips.push(zip);
+    }
+    // A feed newer than the database (downloaded by a sync that then
+    // failed on another feed) needs a rebuild even when nothing changed now.
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let db_time = modified(&options.db);
+    let stale = zips
+        .iter()
+        .any(|z| db_time.is_none_or(|db| modified(z).is_none_or(|t| t > db)));
+    if !changed && !stale && options.kev.is_none() && options.epss.is_none() {
+        println!("{} is up to date", options.db.display());
+        return Ok(ExitCode::SUCCESS);
+    }
+    Ok(crate::scan::import(
+        &zips,
+        &options.db,
+        options.kev.clone(),
+        options.epss.clone(),
+    ))
+}
+
+fn meta_path(zip: &Path) -> PathBuf {
+    zip.with_extension("zip.meta")
+}
+
+/// Fetches one feed into `zip` unless the server says the cached copy is
+/// current.
+async fn fetch(client: &reqwest::Client, url: &str, zip: &Path) -> Result<Fetched, String> {
+    let meta = meta_path(zip);
+    let validators: Validators = if zip.exists() {
+        std::fs::read_to_string(&meta)
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or_default()
+    } else {
+        Validators::default()
+    };
+    let mut request = client.get(url);
+    if let Some(etag) = &validators.etag {
+        request = request.header(reqwest::header::IF_NONE_MATCH, etag);
+    }
+    if let Some(lm) = &validators.last_modified {
+        request = request.header(reqwest::header::IF_MODIFIED_SINCE, lm);
+    }
+    let mut response = request.send().await.map_err(|e| format!("{url}: {e}"))?;
+    let status = response.status();
+    if status == reqwest::StatusCode::NOT_MODIFIED {
+        return Ok(Fetched::Unchanged);
+    }
+    if !status.is_success() {
+        return Err(format!("{url}: the server answered {status}"));
+    }
+    let header = |name: reqwest::header::HeaderName| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let fresh = Validators {
+        etag: header(reqwest::header::ETAG),
+        last_modified: header(reqwest::header::LAST_MODIFIED),
+    };
+    let expected = response.content_length();
+    if expected.is_some_and(|n| n > MAX_FEED_BYTES) {
+        return Err(format!("{url}: larger than {MAX_FEED_BYTES} bytes"));
+    }
+    let bar = ProgressBar::new(expected.unwrap_or(0));
+    bar.set_style(
+        ProgressStyle::with_template("{msg:12} {bar:40} {bytes}/{total_bytes} {bytes_per_sec}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar.set_message(
+        zip.file_stem()
+            .map(|s| s.to_string_lossy().to_string())
+            .unwrap_or_default(),
+    );
+    let part = zip.with_extension("zip.part");
+    let mut file = std::fs::File::create(&part).map_err(|e| format!("{}: {e}", part.display()))?;
+    let mut written: u64 = 0;
+    let result: Result<(), String> = async {
+        use std::io::Write;
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| format!("{url}: the download broke off: {e}"))?
+        {
+            written += chunk.len() as u64;
+            if written > MAX_FEED_BYTES {
+                return Err(format!("{url}: larger than {MAX_FEED_BYTES} bytes"));
+            }
+            file.write_all(&chunk)
+                .map_err(|e| format!("{}: {e}", part.display()))?;
+            bar.set_position(written);
+        }
+        if let Some(n) = expected
+            && n != written
+        {
+            return Err(format!("{url}: received {written} of {n} bytes"));
+        }
+        file.sync_all()
+            .map_err(|e| format!("{}: {e}", part.display()))?;
+        Ok(())
+    }
+    .await;
+    bar.finish_and_clear();
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&part);
+        return Err(e);
+    }
+    // A feed that is not a readable zip is refused before it replaces the
+    // cached copy.
+    if let Err(e) = embargo_vulndb::db::read_source(&part) {
+        let _ = std::fs::remove_file(&part);
+        return Err(format!("{url}: not an OSV feed: {e}"));
+    }
+    std::fs::rename(&part, zip).map_err(|e| format!("{}: {e}", zip.display()))?;
+    let meta_text = serde_json::to_string(&fresh).map_err(|e| e.to_string())?;
+    std::fs::write(&meta, meta_text).map_err(|e| format!("{}: {e}", meta.display()))?;
+    Ok(Fetched::Downloaded(written))
+}

@@ -278,6 +278,28 @@ fn informational_of(record: &Record) -> Option<String> {
         .next()
 }
 
+/// Whether one of an entry's compiled ranges holds a version (its text, and
+/// as parsed by its ecosystem's rules).
+fn in_a_range(
+    ecosystem: Ecosystem,
+    text: &str,
+    version: &Version,
+    ranges: &[(bool, CompiledRange<Version>)],
+) -> bool {
+    let order = |a: &Version, b: &Version| a.compare(b).unwrap_or(std::cmp::Ordering::Equal);
+    let as_semver = std::cell::OnceCell::new();
+    ranges.iter().any(|(semver, range)| {
+        if *semver && !ecosystem.uses_semver() {
+            as_semver
+                .get_or_init(|| Ecosystem::Go.parse(text).ok())
+                .as_ref()
+                .is_some_and(|v| range.contains(v, order))
+        } else {
+            range.contains(version, order)
+        }
+    })
+}
+
 impl Database {
     /// Builds a database from records (and unreadable ones, reported).
     /// A record id seen twice keeps the most recently modified one.
@@ -386,7 +408,14 @@ impl Database {
                 for v in &affected.versions {
                     // Listed versions that the ecosystem's rules reject
                     // cannot match a lockfile's (parsed) version either.
-                    if let Ok(version) = ecosystem.parse(v) {
+                    // A listed version that a range already covers adds
+                    // nothing (affected = listed or in a range), and most
+                    // records list every version their ranges cover: those
+                    // are not kept, which keeps the index small and the
+                    // lookup short.
+                    if let Ok(version) = ecosystem.parse(v)
+                        && !in_a_range(ecosystem, v, &version, &compiled)
+                    {
                         versions.push(v.clone());
                         parsed.push(version);
                     }
@@ -513,6 +542,45 @@ impl Database {
 
     /// The advisories affecting `version` of a package, or why the version
     /// cannot be judged.
+    /// [`Database::matches`] for many packages, in order, spread over the
+    /// machine's cores: the index is shared, and each package's ranges are
+    /// compiled once by whichever thread meets it first.
+    pub fn matches_all<'p>(
+        &self,
+        packages: &[(Ecosystem, &'p str, &'p str)],
+    ) -> Vec<Result<Vec<Match<'_>>, VersionError>> {
+        // Below this many, starting threads costs more than it saves.
+        const PER_THREAD: usize = 2_000;
+        let threads = std::thread::available_parallelism()
+            .map_or(1, std::num::NonZero::get)
+            .min(packages.len().div_ceil(PER_THREAD))
+            .max(1);
+        if threads == 1 {
+            return packages
+                .iter()
+                .map(|(e, n, v)| self.matches(*e, n, v))
+                .collect();
+        }
+        let chunk = packages.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = packages
+                .chunks(chunk)
+                .map(|part| {
+                    scope.spawn(move || {
+                        part.iter()
+                            .map(|(e, n, v)| self.matches(*e, n, v))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_default())
+                .collect()
+        })
+    }
+
+    /// The advisories affecting one package version.
     pub fn matches(
         &self,
         ecosystem: Ecosystem,
@@ -576,6 +644,15 @@ impl Database {
     #[must_use]
     pub fn package_count(&self) -> usize {
         self.stored.len()
+    }
+
+    /// The indexed packages, by ecosystem and normalized name.
+    #[must_use]
+    pub fn package_names(&self) -> Vec<(Ecosystem, String)> {
+        self.stored
+            .iter()
+            .map(|(e, n, _)| (*e, n.clone()))
+            .collect()
     }
 
     /// The compact binary form.

@@ -296,25 +296,38 @@ fn walk_json(check: &mut Checker, found: &mut Found, at: &str, v: &Value, key: O
     match v {
         Value::Object(map) => {
             for (k, child) in map {
-                let here = if at.is_empty() {
-                    k.clone()
-                } else {
-                    format!("{at}.{k}")
+                // Scalars matter only under the keys matched below; the path
+                // is spelled out only where it is used.
+                if !child.is_object()
+                    && !child.is_array()
+                    && !matches!(k.as_str(), "bom-ref" | "timestamp")
+                {
+                    continue;
+                }
+                let path = || {
+                    if at.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{at}.{k}")
+                    }
                 };
                 match (k.as_str(), child) {
                     (
                         "components" | "ancestors" | "descendants" | "variants",
                         Value::Array(items),
                     ) => {
+                        let here = path();
                         for (i, c) in items.iter().enumerate() {
                             json_component(check, found, &format!("{here}[{i}]"), c);
                         }
                     }
                     ("component", Value::Object(_)) if key == Some("metadata") => {
+                        let here = path();
                         json_component(check, found, &here, child);
                     }
-                    ("licenses", Value::Array(items)) => json_licenses(check, &here, items),
+                    ("licenses", Value::Array(items)) => json_licenses(check, &path(), items),
                     ("hashes", Value::Array(items)) => {
+                        let here = path();
                         for (i, h) in items.iter().enumerate() {
                             check.hash(
                                 &format!("{here}[{i}]"),
@@ -324,6 +337,7 @@ fn walk_json(check: &mut Checker, found: &mut Found, at: &str, v: &Value, key: O
                         }
                     }
                     ("properties", Value::Array(items)) => {
+                        let here = path();
                         for (i, p) in items.iter().enumerate() {
                             let at = format!("{here}[{i}]");
                             if str_of(p, "name").is_none() {
@@ -338,6 +352,7 @@ fn walk_json(check: &mut Checker, found: &mut Found, at: &str, v: &Value, key: O
                         }
                     }
                     ("dependencies", Value::Array(items)) if at.is_empty() => {
+                        let here = path();
                         for (i, d) in items.iter().enumerate() {
                             let at = format!("{here}[{i}]");
                             match str_of(d, "ref") {
@@ -346,9 +361,10 @@ fn walk_json(check: &mut Checker, found: &mut Found, at: &str, v: &Value, key: O
                             }
                         }
                     }
-                    ("bom-ref", Value::String(r)) => check.bom_ref(&here, r),
-                    ("timestamp", Value::String(t)) => check.timestamp(&here, t),
+                    ("bom-ref", Value::String(r)) => check.bom_ref(&path(), r),
+                    ("timestamp", Value::String(t)) => check.timestamp(&path(), t),
                     ("swid", Value::Object(_)) => {
+                        let here = path();
                         for field in ["tagId", "name"] {
                             if str_of(child, field).is_none() {
                                 check.fail(&here, format!("a SWID tag needs `{field}`"));
@@ -356,6 +372,7 @@ fn walk_json(check: &mut Checker, found: &mut Found, at: &str, v: &Value, key: O
                         }
                     }
                     ("resolves", Value::Array(items)) => {
+                        let here = path();
                         for (i, issue) in items.iter().enumerate() {
                             match str_of(issue, "type") {
                                 Some(t) => {
@@ -368,6 +385,7 @@ fn walk_json(check: &mut Checker, found: &mut Found, at: &str, v: &Value, key: O
                         }
                     }
                     ("patches", Value::Array(items)) => {
+                        let here = path();
                         for (i, patch) in items.iter().enumerate() {
                             match str_of(patch, "type") {
                                 Some(t) => {
@@ -380,6 +398,7 @@ fn walk_json(check: &mut Checker, found: &mut Found, at: &str, v: &Value, key: O
                         }
                     }
                     ("data", Value::Array(items)) if key == Some("services") => {
+                        let here = path();
                         for (i, d) in items.iter().enumerate() {
                             if let Some(flow) = str_of(d, "flow") {
                                 check.one_of(&format!("{here}[{i}].flow"), flow, &DATA_FLOWS);
@@ -399,13 +418,15 @@ fn walk_json(check: &mut Checker, found: &mut Found, at: &str, v: &Value, key: O
                     "components" | "ancestors" | "descendants" | "variants"
                 ) || (k == "component" && key == Some("metadata"));
                 if !walked_as_component {
-                    walk_json(check, found, &here, child, recurse_key);
+                    walk_json(check, found, &path(), child, recurse_key);
                 }
             }
         }
         Value::Array(items) => {
             for (i, item) in items.iter().enumerate() {
-                walk_json(check, found, &format!("{at}[{i}]"), item, key);
+                if item.is_object() || item.is_array() {
+                    walk_json(check, found, &format!("{at}[{i}]"), item, key);
+                }
             }
         }
         _ => {}
@@ -417,14 +438,21 @@ fn json_component(check: &mut Checker, found: &mut Found, at: &str, c: &Value) {
         check.fail(at, "a component must be an object");
         return;
     }
+    // The paths are spelled out only for a violation: this runs for each
+    // of tens of thousands of components.
     match str_of(c, "type") {
-        Some(t) => check.one_of(&format!("{at}.type"), t, &COMPONENT_TYPES),
+        Some(t) if !COMPONENT_TYPES.contains(&t) => {
+            check.one_of(&format!("{at}.type"), t, &COMPONENT_TYPES);
+        }
+        Some(_) => {}
         None => check.fail(at, "a component needs its `type`"),
     }
     if str_of(c, "name").is_none() {
         check.fail(at, "a component needs its `name`");
     }
-    if let Some(scope) = str_of(c, "scope") {
+    if let Some(scope) = str_of(c, "scope")
+        && !SCOPES.contains(&scope)
+    {
         check.one_of(&format!("{at}.scope"), scope, &SCOPES);
     }
     match str_of(c, "purl") {

@@ -134,8 +134,13 @@ pub fn scan(
             _ => true,
         })
         .collect();
-    for pin in pins {
-        let matches = match db.matches(pin.ecosystem, &pin.name, &pin.version) {
+    let queries: Vec<_> = pins
+        .iter()
+        .map(|p| (p.ecosystem, p.name.as_str(), p.version.as_str()))
+        .collect();
+    let results = db.matches_all(&queries);
+    for (pin, result) in pins.iter().zip(results) {
+        let matches = match result {
             Ok(m) => m,
             Err(e) => {
                 out.problems

@@ -77,17 +77,21 @@ pub(crate) fn import(
     epss: Option<PathBuf>,
 ) -> ExitCode {
     let started = Instant::now();
-    let mut records = Vec::new();
+    // Records are checked and reduced one at a time: an import holds the
+    // index, never a whole feed.
+    let mut builder = embargo_vulndb::db::Builder::new();
     for source in sources {
-        match embargo_vulndb::db::read_source(source) {
-            Ok(r) => {
-                eprintln!("read {} records from {}", r.len(), source.display());
-                records.extend(r);
-            }
+        let mut count = 0usize;
+        let read = embargo_vulndb::db::for_each_record(source, |r| {
+            count += 1;
+            builder.add(r);
+        });
+        match read {
+            Ok(()) => eprintln!("read {count} records from {}", source.display()),
             Err(e) => return fail(e),
         }
     }
-    let (mut database, report) = Database::build(records);
+    let (mut database, report) = builder.finish();
     if let Some(kev) = kev {
         match std::fs::read(&kev)
             .map_err(|e| format!("{}: {e}", kev.display()))

@@ -209,7 +209,7 @@ async fn fetch(client: &reqwest::Client, url: &str, zip: &Path) -> Result<Fetche
     }
     // A feed that is not a readable zip is refused before it replaces the
     // cached copy.
-    if let Err(e) = embargo_vulndb::db::read_source(&part) {
+    if let Err(e) = embargo_vulndb::db::check_archive(&part) {
         let _ = std::fs::remove_file(&part);
         return Err(format!("{url}: not an OSV feed: {e}"));
     }

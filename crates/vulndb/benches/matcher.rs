@@ -208,8 +208,9 @@ fn synthetic(quick: bool) {
     );
 
     let start = Instant::now();
-    let records = read_source(&zip_path).unwrap();
-    let (db, report) = Database::build(records);
+    let mut builder = embargo_vulndb::db::Builder::new();
+    embargo_vulndb::db::for_each_record(&zip_path, |r| builder.add(r)).unwrap();
+    let (db, report) = builder.finish();
     let db_path = dir.path().join("npm.db");
     db.save(&db_path).unwrap();
     let import = start.elapsed();

@@ -170,6 +170,23 @@ fn source_error(path: &Path, message: impl std::fmt::Display) -> DbError {
 pub type SourceRecord = Result<Record, (String, String)>;
 
 pub fn read_source(path: &Path) -> Result<Vec<SourceRecord>, DbError> {
+    let mut out = Vec::new();
+    for_each_record(path, |r| out.push(r))?;
+    Ok(out)
+}
+
+/// Checks that a file is a readable zip archive (its central directory,
+/// which comes last, so a truncated download fails), without reading its
+/// records; returns how many entries it holds.
+pub fn check_archive(path: &Path) -> Result<usize, DbError> {
+    let file = std::fs::File::open(path).map_err(|e| source_error(path, e))?;
+    let archive = zip::ZipArchive::new(file).map_err(|e| source_error(path, e))?;
+    Ok(archive.len())
+}
+
+/// [`read_source`] one record at a time, so that an import holds only what
+/// it keeps of each record, never a whole feed.
+pub fn for_each_record(path: &Path, mut each: impl FnMut(SourceRecord)) -> Result<(), DbError> {
     let meta = std::fs::metadata(path).map_err(|e| source_error(path, e))?;
     let parse = |name: &str, bytes: &[u8]| {
         serde_json::from_slice::<Record>(bytes).map_err(|e| {
@@ -181,7 +198,7 @@ pub fn read_source(path: &Path) -> Result<Vec<SourceRecord>, DbError> {
             (id, format!("not a valid OSV record: {e}"))
         })
     };
-    let mut out = Vec::new();
+    let mut count = 0usize;
     if meta.is_dir() {
         let mut stack = vec![path.to_path_buf()];
         while let Some(dir) = stack.pop() {
@@ -199,13 +216,14 @@ pub fn read_source(path: &Path) -> Result<Vec<SourceRecord>, DbError> {
                         .map_err(|e| source_error(&p, e))?
                         .len();
                     if len > MAX_RECORD_BYTES {
-                        out.push(Err((p.display().to_string(), "larger than 8 MiB".into())));
+                        each(Err((p.display().to_string(), "larger than 8 MiB".into())));
                         continue;
                     }
                     let bytes = std::fs::read(&p).map_err(|e| source_error(&p, e))?;
-                    out.push(parse(&p.display().to_string(), &bytes));
+                    each(parse(&p.display().to_string(), &bytes));
                 }
-                if out.len() > MAX_RECORDS {
+                count += 1;
+                if count > MAX_RECORDS {
                     return Err(source_error(path, "more than 2,000,000 records"));
                 }
             }
@@ -224,7 +242,7 @@ pub fn read_source(path: &Path) -> Result<Vec<SourceRecord>, DbError> {
             }
             let name = entry.name().to_owned();
             if entry.size() > MAX_RECORD_BYTES {
-                out.push(Err((name, "larger than 8 MiB".into())));
+                each(Err((name, "larger than 8 MiB".into())));
                 continue;
             }
             buf.clear();
@@ -233,16 +251,16 @@ pub fn read_source(path: &Path) -> Result<Vec<SourceRecord>, DbError> {
                 .take(MAX_RECORD_BYTES + 1)
                 .read_to_end(&mut buf)
                 .map_err(|e| source_error(path, format!("{name}: {e}")))?;
-            out.push(parse(&name, &buf));
+            each(parse(&name, &buf));
         }
     } else {
         if meta.len() > MAX_RECORD_BYTES {
             return Err(source_error(path, "larger than 8 MiB"));
         }
         let bytes = std::fs::read(path).map_err(|e| source_error(path, e))?;
-        out.push(parse(&path.display().to_string(), &bytes));
+        each(parse(&path.display().to_string(), &bytes));
     }
-    Ok(out)
+    Ok(())
 }
 
 fn severity_of(record: &Record) -> (Option<String>, Option<f32>, Option<Severity>) {
@@ -300,147 +318,171 @@ fn in_a_range(
     })
 }
 
-impl Database {
-    /// Builds a database from records (and unreadable ones, reported).
-    /// A record id seen twice keeps the most recently modified one.
-    pub fn build(
-        records: impl IntoIterator<Item = Result<Record, (String, String)>>,
-    ) -> (Database, ImportReport) {
-        let mut report = ImportReport::default();
-        let mut latest: BTreeMap<String, Record> = BTreeMap::new();
-        for record in records {
-            match record {
-                Err(skip) => report.skipped.push(skip),
-                Ok(r) if r.id.trim().is_empty() => {
-                    report
-                        .skipped
-                        .push(("(no id)".into(), "the record has no id".into()));
-                }
-                Ok(r) => {
-                    let keep = latest
-                        .get(&r.id)
-                        .is_none_or(|old| old.modified <= r.modified);
-                    if keep {
-                        latest.insert(r.id.clone(), r);
-                    }
-                }
-            }
+/// What the import keeps of a record until every source is read: the
+/// newest record of each id wins.
+#[derive(Debug)]
+enum Pending {
+    Imported {
+        advisory: Advisory,
+        entries: Vec<(Ecosystem, String, StoredEntry)>,
+    },
+    Withdrawn {
+        modified: String,
+    },
+    Skipped {
+        modified: String,
+    },
+}
+
+impl Pending {
+    fn modified(&self) -> &str {
+        match self {
+            Pending::Imported { advisory, .. } => &advisory.modified,
+            Pending::Withdrawn { modified } | Pending::Skipped { modified } => modified,
         }
-        let mut db = Database::default();
-        let mut packages: BTreeMap<(Ecosystem, String), Vec<(StoredEntry, Entry)>> =
-            BTreeMap::new();
-        'records: for record in latest.into_values() {
-            if record.withdrawn.is_some() {
-                report.withdrawn += 1;
-                continue;
+    }
+}
+
+/// Builds a database from records one at a time (see [`for_each_record`]):
+/// each record is checked and reduced to what the index keeps as it
+/// arrives, so an import's memory is the index's, not the feeds'.
+#[derive(Debug, Default)]
+pub struct Builder {
+    report: ImportReport,
+    latest: HashMap<String, Pending>,
+}
+
+impl Builder {
+    #[must_use]
+    pub fn new() -> Builder {
+        Builder::default()
+    }
+
+    /// Adds a record (or reports an unreadable one). A record id seen twice
+    /// keeps the most recently modified one.
+    pub fn add(&mut self, record: SourceRecord) {
+        let record = match record {
+            Err(skip) => {
+                self.report.skipped.push(skip);
+                return;
             }
-            // Compile every entry first: a record is imported whole or skipped.
-            let mut entries = Vec::new();
-            for affected in &record.affected {
-                let Some(package) = &affected.package else {
+            Ok(r) if r.id.trim().is_empty() => {
+                self.report
+                    .skipped
+                    .push(("(no id)".into(), "the record has no id".into()));
+                return;
+            }
+            Ok(r) => r,
+        };
+        if self
+            .latest
+            .get(&record.id)
+            .is_some_and(|old| old.modified() > record.modified.as_str())
+        {
+            return;
+        }
+        let pending = self.reduce(&record);
+        self.latest.insert(record.id, pending);
+    }
+
+    /// Checks a record: every entry is compiled, so that the stored form
+    /// always loads; a record is imported whole or skipped.
+    fn reduce(&mut self, record: &Record) -> Pending {
+        let report = &mut self.report;
+        if record.withdrawn.is_some() {
+            return Pending::Withdrawn {
+                modified: record.modified.clone(),
+            };
+        }
+        let skip = |report: &mut ImportReport, why: String| {
+            report.skipped.push((record.id.clone(), why));
+            Pending::Skipped {
+                modified: record.modified.clone(),
+            }
+        };
+        let mut entries = Vec::new();
+        for affected in &record.affected {
+            let Some(package) = &affected.package else {
+                continue;
+            };
+            let ecosystem: Ecosystem = match package.ecosystem.parse() {
+                Ok(e) => e,
+                Err(_) => {
+                    *report
+                        .unsupported
+                        .entry(package.ecosystem.clone())
+                        .or_default() += 1;
                     continue;
-                };
-                let ecosystem: Ecosystem = match package.ecosystem.parse() {
-                    Ok(e) => e,
-                    Err(_) => {
-                        *report
-                            .unsupported
-                            .entry(package.ecosystem.clone())
-                            .or_default() += 1;
+                }
+            };
+            let mut ranges = Vec::new();
+            let mut compiled = Vec::new();
+            for range in &affected.ranges {
+                let semver = match range.kind.as_str() {
+                    "SEMVER" => true,
+                    "ECOSYSTEM" => false,
+                    // Commits cannot be ordered without the repository:
+                    // GIT ranges count only through the listed versions.
+                    "GIT" => {
+                        for event in &range.events {
+                            let is_commit = |t: &str| {
+                                (7..=64).contains(&t.len())
+                                    && t.bytes().all(|b| b.is_ascii_hexdigit())
+                            };
+                            if let Ok((_, text)) = event.parts()
+                                && text != "0"
+                                && !is_commit(text)
+                            {
+                                report.warnings.push((
+                                    record.id.clone(),
+                                    format!("a GIT range event `{text}` is not a commit"),
+                                ));
+                            }
+                        }
                         continue;
                     }
+                    other => return skip(report, format!("unknown range type `{other}`")),
                 };
-                let mut ranges = Vec::new();
-                let mut compiled = Vec::new();
-                for range in &affected.ranges {
-                    let semver = match range.kind.as_str() {
-                        "SEMVER" => true,
-                        "ECOSYSTEM" => false,
-                        // Commits cannot be ordered without the repository:
-                        // GIT ranges count only through the listed versions.
-                        "GIT" => {
-                            for event in &range.events {
-                                let is_commit = |t: &str| {
-                                    (7..=64).contains(&t.len())
-                                        && t.bytes().all(|b| b.is_ascii_hexdigit())
-                                };
-                                if let Ok((_, text)) = event.parts()
-                                    && text != "0"
-                                    && !is_commit(text)
-                                {
-                                    report.warnings.push((
-                                        record.id.clone(),
-                                        format!("a GIT range event `{text}` is not a commit"),
-                                    ));
-                                }
-                            }
-                            continue;
-                        }
-                        other => {
-                            report
-                                .skipped
-                                .push((record.id.clone(), format!("unknown range type `{other}`")));
-                            continue 'records;
-                        }
-                    };
-                    let mut events = Vec::with_capacity(range.events.len());
-                    for event in &range.events {
-                        match event.parts() {
-                            Ok((kind, text)) => events.push((kind, text.to_owned())),
-                            Err(why) => {
-                                report.skipped.push((record.id.clone(), why));
-                                continue 'records;
-                            }
-                        }
-                    }
-                    // Every bound must parse, so that the stored form always loads.
-                    match compile_range(ecosystem, semver, &events) {
-                        Ok(range) => compiled.push((semver, range)),
-                        Err(e) => {
-                            report.skipped.push((record.id.clone(), e.to_string()));
-                            continue 'records;
-                        }
-                    }
-                    ranges.push((semver, events));
-                }
-                let mut versions = Vec::new();
-                let mut parsed = Vec::new();
-                for v in &affected.versions {
-                    // Listed versions that the ecosystem's rules reject
-                    // cannot match a lockfile's (parsed) version either.
-                    // A listed version that a range already covers adds
-                    // nothing (affected = listed or in a range), and most
-                    // records list every version their ranges cover: those
-                    // are not kept, which keeps the index small and the
-                    // lookup short.
-                    if let Ok(version) = ecosystem.parse(v)
-                        && !in_a_range(ecosystem, v, &version, &compiled)
-                    {
-                        versions.push(v.clone());
-                        parsed.push(version);
+                let mut events = Vec::with_capacity(range.events.len());
+                for event in &range.events {
+                    match event.parts() {
+                        Ok((kind, text)) => events.push((kind, text.to_owned())),
+                        Err(why) => return skip(report, why),
                     }
                 }
-                let stored = StoredEntry {
+                match compile_range(ecosystem, semver, &events) {
+                    Ok(range) => compiled.push((semver, range)),
+                    Err(e) => return skip(report, e.to_string()),
+                }
+                ranges.push((semver, events));
+            }
+            let mut versions = Vec::new();
+            for v in &affected.versions {
+                // Listed versions that the ecosystem's rules reject cannot
+                // match a lockfile's (parsed) version either. A listed
+                // version that a range already covers adds nothing
+                // (affected = listed or in a range), and most records list
+                // every version their ranges cover: those are not kept,
+                // which keeps the index small and the lookup short.
+                if let Ok(version) = ecosystem.parse(v)
+                    && !in_a_range(ecosystem, v, &version, &compiled)
+                {
+                    versions.push(v.clone());
+                }
+            }
+            entries.push((
+                ecosystem,
+                ecosystem.normalize_name(&package.name),
+                StoredEntry {
                     advisory: 0,
                     versions,
                     ranges,
-                };
-                let entry = Entry {
-                    advisory: 0,
-                    versions: parsed,
-                    fixed: stored.fixed(),
-                    ranges: compiled,
-                };
-                entries.push((
-                    ecosystem,
-                    ecosystem.normalize_name(&package.name),
-                    stored,
-                    entry,
-                ));
-            }
-            let (cvss, score, severity) = severity_of(&record);
-            let advisory_index = u32::try_from(db.advisories.len()).unwrap_or(u32::MAX);
-            db.advisories.push(Advisory {
+                },
+            ));
+        }
+        let (cvss, score, severity) = severity_of(record);
+        Pending::Imported {
+            advisory: Advisory {
                 id: record.id.clone(),
                 aliases: record.aliases.clone(),
                 summary: record
@@ -458,27 +500,57 @@ impl Database {
                 cvss,
                 score,
                 severity,
-                informational: informational_of(&record),
+                informational: informational_of(record),
                 known_exploited: false,
                 epss: None,
-            });
-            report.imported += 1;
-            // What was compiled to check the record is what the index keeps.
-            for (ecosystem, name, mut stored, mut entry) in entries {
-                stored.advisory = advisory_index;
-                entry.advisory = advisory_index;
-                packages
-                    .entry((ecosystem, name))
-                    .or_default()
-                    .push((stored, entry));
+            },
+            entries,
+        }
+    }
+
+    /// The database, and what the import did.
+    #[must_use]
+    pub fn finish(self) -> (Database, ImportReport) {
+        let mut report = self.report;
+        report.skipped.sort();
+        let mut db = Database::default();
+        let mut ids: Vec<(String, Pending)> = self.latest.into_iter().collect();
+        ids.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut packages: BTreeMap<(Ecosystem, String), Vec<StoredEntry>> = BTreeMap::new();
+        for (_, pending) in ids {
+            match pending {
+                Pending::Withdrawn { .. } => report.withdrawn += 1,
+                Pending::Skipped { .. } => {}
+                Pending::Imported { advisory, entries } => {
+                    let index = u32::try_from(db.advisories.len()).unwrap_or(u32::MAX);
+                    db.advisories.push(advisory);
+                    report.imported += 1;
+                    for (ecosystem, name, mut stored) in entries {
+                        stored.advisory = index;
+                        packages.entry((ecosystem, name)).or_default().push(stored);
+                    }
+                }
             }
         }
-        for ((ecosystem, name), pairs) in packages {
-            let (stored, compiled): (Vec<_>, Vec<_>) = pairs.into_iter().unzip();
+        for ((ecosystem, name), stored) in packages {
             db.stored.push((ecosystem, name, stored));
-            db.compiled.push(OnceLock::from(compiled));
+            db.compiled.push(OnceLock::new());
         }
         (db, report)
+    }
+}
+
+impl Database {
+    /// Builds a database from records (and unreadable ones, reported).
+    /// A record id seen twice keeps the most recently modified one.
+    pub fn build(
+        records: impl IntoIterator<Item = Result<Record, (String, String)>>,
+    ) -> (Database, ImportReport) {
+        let mut builder = Builder::new();
+        for record in records {
+            builder.add(record);
+        }
+        builder.finish()
     }
 
     /// Marks advisories whose CVE aliases are in CISA's KEV catalog (its JSON).

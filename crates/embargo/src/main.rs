@@ -299,6 +299,17 @@ fn parse_role(s: &str) -> Result<Role, String> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // A scan runs in CI on every push: it needs no async runtime, whose
+    // worker threads would cost more than the scan itself on small projects.
+    let cli = match cli.command {
+        Command::Scan(args) => {
+            return scan::scan(args).unwrap_or_else(|e| {
+                eprintln!("embargo: {e}");
+                ExitCode::FAILURE
+            });
+        }
+        command => Cli { command, ..cli },
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

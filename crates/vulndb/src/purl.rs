@@ -338,6 +338,9 @@ fn encode_path(s: &str) -> String {
 }
 
 fn decode(s: &str) -> Result<String, String> {
+    if !s.contains('%') {
+        return Ok(s.to_owned());
+    }
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

@@ -12,6 +12,7 @@ pub mod case;
 pub mod chain;
 pub mod clock;
 pub mod crypto;
+pub mod cvss;
 pub mod notify;
 pub mod policy;
 pub mod publish;

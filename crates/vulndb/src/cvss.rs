@@ -1,94 +1,62 @@
-//! CVSS 3.x base scores, for the severity of OSV records that carry a
-//! vector (RustSec's, GitHub's). The formula is the specification's (3.1,
-//! with its Roundup); 3.0 vectors score with the same formula.
+//! CVSS vectors (3.0, 3.1 and 4.0) scored by RustSec's `cvss` crate, with
+//! the specifications' rule the parser leaves out: every base metric given,
+//! once. embargo's domain (`embargo_core::cvss`) builds its severity
+//! assessment on this; both are checked against the Python `cvss` package.
 
-/// The base score of a `CVSS:3.0/…` or `CVSS:3.1/…` vector.
-pub fn base_score_v3(vector: &str) -> Result<f32, String> {
-    let mut parts = vector.trim().split('/');
-    let head = parts.next().unwrap_or_default();
-    if head != "CVSS:3.1" && head != "CVSS:3.0" {
-        return Err(format!("`{head}` is not CVSS:3.0 or CVSS:3.1"));
-    }
-    let mut metrics = std::collections::HashMap::new();
-    for part in parts {
-        let (k, v) = part
-            .split_once(':')
-            .ok_or_else(|| format!("`{part}` is not METRIC:VALUE"))?;
-        if metrics.insert(k, v).is_some() {
-            return Err(format!("{k} appears twice"));
-        }
-    }
-    let get = |k: &str| {
-        metrics
-            .get(k)
-            .copied()
-            .ok_or_else(|| format!("{k} is missing"))
-    };
-    let bad = |k: &str, v: &str| format!("{k}:{v} is not a valid value");
-    let scope_changed = match get("S")? {
-        "U" => false,
-        "C" => true,
-        v => return Err(bad("S", v)),
-    };
-    let av = match get("AV")? {
-        "N" => 0.85,
-        "A" => 0.62,
-        "L" => 0.55,
-        "P" => 0.2,
-        v => return Err(bad("AV", v)),
-    };
-    let ac = match get("AC")? {
-        "L" => 0.77,
-        "H" => 0.44,
-        v => return Err(bad("AC", v)),
-    };
-    let pr = match (get("PR")?, scope_changed) {
-        ("N", _) => 0.85,
-        ("L", false) => 0.62,
-        ("L", true) => 0.68,
-        ("H", false) => 0.27,
-        ("H", true) => 0.5,
-        (v, _) => return Err(bad("PR", v)),
-    };
-    let ui = match get("UI")? {
-        "N" => 0.85,
-        "R" => 0.62,
-        v => return Err(bad("UI", v)),
-    };
-    let cia = |k: &str| -> Result<f64, String> {
-        match get(k)? {
-            "H" => Ok(0.56),
-            "L" => Ok(0.22),
-            "N" => Ok(0.0),
-            v => Err(bad(k, v)),
-        }
-    };
-    let iss = 1.0 - (1.0 - cia("C")?) * (1.0 - cia("I")?) * (1.0 - cia("A")?);
-    let impact = if scope_changed {
-        7.52 * (iss - 0.029) - 3.25 * (iss - 0.02f64).powi(15)
-    } else {
-        6.42 * iss
-    };
-    let exploitability = 8.22 * av * ac * pr * ui;
-    let score = if impact <= 0.0 {
-        0.0
-    } else if scope_changed {
-        roundup((1.08 * (impact + exploitability)).min(10.0))
-    } else {
-        roundup((impact + exploitability).min(10.0))
-    };
-    Ok(score as f32)
+use std::str::FromStr;
+
+/// The longest vector accepted: a 4.0 vector with every supplemental and
+/// environmental metric is under 300 characters.
+pub const MAX_VECTOR: usize = 512;
+
+/// A vector's CVSS version and its score (one decimal).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Scored {
+    /// `3.0`, `3.1` or `4.0`.
+    pub version: &'static str,
+    pub score: f32,
 }
 
-/// CVSS 3.1's Roundup: the smallest one-decimal number at or above `x`,
-/// computed on integers to avoid floating-point surprises.
-fn roundup(x: f64) -> f64 {
-    let int = (x * 100_000.0).round() as i64;
-    if int % 10_000 == 0 {
-        int as f64 / 100_000.0
-    } else {
-        ((int / 10_000) + 1) as f64 / 10.0
+/// Scores a vector: the base score for 3.x; for 4.0 the score of the groups
+/// the vector sets (CVSS-B, -BT, -BE or -BTE).
+pub fn score(vector: &str) -> Result<Scored, String> {
+    let vector = vector.trim();
+    if vector.len() > MAX_VECTOR {
+        return Err(format!("longer than {MAX_VECTOR} characters"));
     }
+    let (version, required): (&str, &[&str]) = if vector.starts_with("CVSS:4.0/") {
+        (
+            "4.0",
+            &[
+                "AV", "AC", "AT", "PR", "UI", "VC", "VI", "VA", "SC", "SI", "SA",
+            ],
+        )
+    } else if vector.starts_with("CVSS:3.1/") {
+        ("3.1", &["AV", "AC", "PR", "UI", "S", "C", "I", "A"])
+    } else if vector.starts_with("CVSS:3.0/") {
+        ("3.0", &["AV", "AC", "PR", "UI", "S", "C", "I", "A"])
+    } else {
+        return Err("a vector starts with CVSS:3.0/, CVSS:3.1/ or CVSS:4.0/".into());
+    };
+    let keys: Vec<&str> = vector
+        .split('/')
+        .skip(1)
+        .map(|m| m.split(':').next().unwrap_or(""))
+        .collect();
+    if let Some(missing) = required.iter().find(|r| !keys.contains(r)) {
+        return Err(format!("`{vector}` lacks the base metric {missing}"));
+    }
+    if let Some((_, twice)) = keys
+        .iter()
+        .enumerate()
+        .find(|(i, k)| keys[..*i].contains(k))
+    {
+        return Err(format!("`{vector}` gives the metric {twice} twice"));
+    }
+    let parsed = cvss::Cvss::from_str(vector).map_err(|e| format!("`{vector}`: {e}"))?;
+    #[allow(clippy::cast_possible_truncation)]
+    let score = ((parsed.score() * 10.0).round() / 10.0) as f32;
+    Ok(Scored { version, score })
 }
 
 /// The qualitative rating of a score (`None` for 0.0).
@@ -110,22 +78,32 @@ mod tests {
 
     #[test]
     fn known_scores() {
-        for (vector, score) in [
+        for (vector, expected) in [
             ("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", 9.8),
             ("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H", 10.0),
             ("CVSS:3.0/AV:N/AC:H/PR:N/UI:N/S:U/C:H/I:H/A:H", 8.1),
             ("CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:C/C:L/I:L/A:N", 6.1),
             ("CVSS:3.1/AV:L/AC:L/PR:L/UI:N/S:U/C:N/I:N/A:H", 5.5),
             ("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:N", 0.0),
+            (
+                "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N",
+                9.3,
+            ),
         ] {
-            assert_eq!(base_score_v3(vector), Ok(score), "{vector}");
+            assert_eq!(score(vector).map(|s| s.score), Ok(expected), "{vector}");
         }
-        assert!(base_score_v3("CVSS:2.0/AV:N").is_err());
-        assert!(base_score_v3("CVSS:3.1/AV:X/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H").is_err());
+        assert!(score("CVSS:2.0/AV:N").is_err());
+        assert!(score("CVSS:3.1/AV:X/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H").is_err());
         assert!(
-            base_score_v3("CVSS:3.1/AV:N/AC:L")
+            score("CVSS:3.1/AV:N/AC:L")
                 .unwrap_err()
-                .contains("missing")
+                .contains("lacks the base metric PR")
         );
+        assert!(
+            score("CVSS:3.1/AV:N/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H")
+                .unwrap_err()
+                .contains("twice")
+        );
+        assert!(score(&format!("CVSS:3.1/{}", "A".repeat(600))).is_err());
     }
 }

@@ -269,10 +269,14 @@ fn severity_of(record: &Record) -> (Option<String>, Option<f32>, Option<Severity
         .iter()
         .chain(record.affected.iter().flat_map(|a| a.severity.iter()));
     for s in scores {
-        if s.kind == "CVSS_V3"
-            && let Ok(score) = cvss::base_score_v3(&s.score)
+        if matches!(s.kind.as_str(), "CVSS_V3" | "CVSS_V4")
+            && let Ok(scored) = cvss::score(&s.score)
         {
-            return (Some(s.score.clone()), Some(score), cvss::rating(score));
+            return (
+                Some(s.score.clone()),
+                Some(scored.score),
+                cvss::rating(scored.score),
+            );
         }
     }
     let stated = record

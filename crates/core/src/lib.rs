@@ -5,6 +5,7 @@
 //! Everything here takes the current time as a parameter (`now`), so that the
 //! workflow and, later, the policy clocks can be tested to the minute.
 
+pub mod advisory;
 pub mod attachment;
 pub mod auth;
 pub mod calendar;

@@ -59,6 +59,19 @@ pub fn score(vector: &str) -> Result<Scored, String> {
     Ok(Scored { version, score })
 }
 
+/// The base score of a CVSS 2.0 vector (`AV:N/AC:L/Au:N/C:C/I:C/A:C`), for
+/// documents that still carry one (CSAF's `cvss_v2`).
+pub fn score_v2(vector: &str) -> Result<f32, String> {
+    let vector = vector.trim();
+    if vector.len() > MAX_VECTOR {
+        return Err(format!("longer than {MAX_VECTOR} characters"));
+    }
+    let parsed = cvss::v2::Vector::from_str(vector).map_err(|e| format!("`{vector}`: {e}"))?;
+    #[allow(clippy::cast_possible_truncation)]
+    let score = ((parsed.score().value() * 10.0).round() / 10.0) as f32;
+    Ok(score)
+}
+
 /// The qualitative rating of a score (`None` for 0.0).
 #[must_use]
 pub fn rating(score: f32) -> Option<crate::db::Severity> {

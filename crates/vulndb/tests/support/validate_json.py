@@ -1,8 +1,9 @@
 """Validates a JSON document (stdin) against an official JSON schema with the
-independent `jsonschema` package; schemas it references (by their `$id`) are
-given after it. Prints each violation and exits 1 when there is one.
+independent `jsonschema` package; schemas it references are given after it,
+found by their `$id` or registered under the URL given as `URL=PATH`. Prints
+each violation and exits 1 when there is one.
 
-    python3 validate_json.py SCHEMA [REFERENCED_SCHEMA ...] < document.json
+    python3 validate_json.py SCHEMA [REFERENCED_SCHEMA | URL=PATH ...] < document.json
 """
 import json
 import sys
@@ -13,14 +14,16 @@ from referencing.jsonschema import DRAFT7
 
 
 def main() -> int:
-    paths = sys.argv[1:]
-    schemas = [json.load(open(p, encoding="utf-8")) for p in paths]
     registry = Registry()
-    for schema in schemas:
-        if "$id" in schema:
-            # Schemas that do not say their draft are read as draft 7.
-            resource = Resource.from_contents(schema, default_specification=DRAFT7)
-            registry = registry.with_resource(schema["$id"], resource)
+    schemas = []
+    for arg in sys.argv[1:]:
+        url, _, path = arg.rpartition("=") if "=" in arg else ("", "", arg)
+        schema = json.load(open(path, encoding="utf-8"))
+        schemas.append(schema)
+        # Schemas that do not say their draft are read as draft 7.
+        resource = Resource.from_contents(schema, default_specification=DRAFT7)
+        for key in filter(None, [url, schema.get("$id")]):
+            registry = registry.with_resource(key, resource)
     root = schemas[0]
     validator_class = jsonschema.validators.validator_for(root)
     validator = validator_class(root, registry=registry, format_checker=validator_class.FORMAT_CHECKER)

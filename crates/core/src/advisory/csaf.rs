@@ -1,0 +1,714 @@
+//! CSAF 2.0 (`csaf_security_advisory`) from an advisory, and the mandatory
+//! tests of the standard's section 6.1 that apply to what embargo writes.
+//!
+//! The product tree names, per affected product, each affected version
+//! range (`product_version_range`, a `vers:` expression) and each fixed
+//! version (`product_version`); the vulnerability lists them as known
+//! affected and fixed, with a vendor fix, workarounds, the CVSS 3.x score,
+//! the CWE and the consenting reporters' acknowledgments. The validator
+//! ([`check`]) is run on every document embargo writes and is checked
+//! against the CSAF technical committee's test files.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{Value, json};
+
+use super::{Advisory, Publisher, cwe, timestamp};
+use crate::Instant;
+
+/// The file name CSAF gives a document: its tracking id in lowercase, other
+/// characters than `+`, `-`, letters and digits as `_`.
+#[must_use]
+pub fn file_name(tracking_id: &str) -> String {
+    let mut name: String = tracking_id
+        .to_lowercase()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '+' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    name.push_str(".json");
+    name
+}
+
+/// A `vers:` range expression for a version range (`vers:cargo/>=1.0.0|<1.4.2`).
+fn vers(scheme: &str, r: &super::VersionRange) -> String {
+    let mut constraints = Vec::new();
+    if let Some(v) = &r.introduced {
+        constraints.push(format!(">={v}"));
+    }
+    if let Some(v) = &r.fixed {
+        constraints.push(format!("<{v}"));
+    }
+    if let Some(v) = &r.last_affected {
+        constraints.push(format!("<={v}"));
+    }
+    if constraints.is_empty() {
+        constraints.push("*".into());
+    }
+    format!("vers:{scheme}/{}", constraints.join("|"))
+}
+
+/// The CSAF document of an advisory. A draft (no revision yet) is written
+/// with status `draft` and version `0`, dated `generated`.
+#[must_use]
+pub fn document(a: &Advisory, publisher: &Publisher, generated: Instant) -> Value {
+    let mut vendors: BTreeMap<&str, Vec<Value>> = BTreeMap::new();
+    let mut known_affected = Vec::new();
+    let mut fixed = Vec::new();
+    let mut remediations = Vec::new();
+    let mut without_fix = Vec::new();
+    for (i, product) in a.affected.iter().enumerate() {
+        let scheme = product
+            .purl
+            .as_deref()
+            .and_then(|p| embargo_vulndb::purl::Purl::parse(p).ok())
+            .map_or_else(|| "generic".to_owned(), |p| p.kind);
+        let mut versions = Vec::new();
+        let mut affected_here = Vec::new();
+        for (j, r) in product.ranges.iter().enumerate() {
+            let id = format!("CSAFPID-{}-{}", i + 1, j + 1);
+            versions.push(json!({
+                "category": "product_version_range",
+                "name": vers(&scheme, r),
+                "product": {
+                    "name": format!("{} {} {}", product.vendor, product.product, r.describe()),
+                    "product_id": id,
+                },
+            }));
+            known_affected.push(id.clone());
+            affected_here.push(id.clone());
+            match &r.fixed {
+                Some(version) => {
+                    let fixed_id = format!("{id}-FIXED");
+                    let mut full = json!({
+                        "name": format!("{} {} {version}", product.vendor, product.product),
+                        "product_id": fixed_id,
+                    });
+                    if let Some(purl) = &product.purl {
+                        full["product_identification_helper"] =
+                            json!({"purl": format!("{purl}@{version}")});
+                    }
+                    versions.push(
+                        json!({"category": "product_version", "name": version, "product": full}),
+                    );
+                    fixed.push(fixed_id);
+                    remediations.push(json!({
+                        "category": "vendor_fix",
+                        "details": format!("Update {} to {version} or later.", product.product),
+                        "product_ids": [id],
+                    }));
+                }
+                None => without_fix.push(id),
+            }
+        }
+        vendors.entry(&product.vendor).or_default().push(json!({
+            "category": "product_name",
+            "name": product.product,
+            "branches": versions,
+        }));
+        let _ = affected_here;
+    }
+    if !without_fix.is_empty() {
+        remediations.push(json!({
+            "category": "none_available",
+            "details": "No fixed version is available yet.",
+            "product_ids": without_fix,
+        }));
+    }
+    for w in &a.workarounds {
+        remediations
+            .push(json!({"category": "workaround", "details": w, "product_ids": known_affected}));
+    }
+    let branches: Vec<Value> = vendors
+        .into_iter()
+        .map(|(vendor, products)| json!({"category": "vendor", "name": vendor, "branches": products}))
+        .collect();
+
+    let mut vulnerability = json!({
+        "title": a.title,
+        "notes": [{"category": "description", "title": "Vulnerability description", "text": a.description.clone() + ""}],
+        "product_status": {"known_affected": known_affected},
+        "remediations": remediations,
+    });
+    if a.description.trim().is_empty() {
+        vulnerability["notes"][0]["text"] = json!(a.summary);
+    }
+    if !fixed.is_empty() {
+        vulnerability["product_status"]["fixed"] = json!(fixed);
+    }
+    if let Some(cve) = &a.cve {
+        vulnerability["cve"] = json!(cve);
+    }
+    if let Some(n) = a.cwe.as_deref().and_then(cwe::parse)
+        && let Some(name) = cwe::name(n)
+    {
+        vulnerability["cwe"] = json!({"id": format!("CWE-{n}"), "name": name});
+    }
+    if let Some(score) = a.score()
+        && score.version != "4.0"
+    {
+        vulnerability["scores"] = json!([{
+            "cvss_v3": {
+                "version": score.version,
+                "vectorString": score.vector,
+                "baseScore": score.score,
+                "baseSeverity": score.severity.as_str().to_uppercase(),
+            },
+            "products": vulnerability["product_status"]["known_affected"].clone(),
+        }]);
+    }
+    if !a.credits.is_empty() {
+        vulnerability["acknowledgments"] = Value::Array(
+            a.credits
+                .iter()
+                .map(|c| json!({"names": [c.name], "summary": format!("{} of this vulnerability", c.kind.cve())}))
+                .collect(),
+        );
+    }
+
+    let (status, version, history, initial, current) = if a.revisions.is_empty() {
+        let date = timestamp(generated);
+        (
+            "draft",
+            "0".to_owned(),
+            json!([{"number": "0", "date": date, "summary": "Draft"}]),
+            date.clone(),
+            date,
+        )
+    } else {
+        let history: Vec<Value> = a
+            .revisions
+            .iter()
+            .map(|r| json!({"number": r.number.to_string(), "date": timestamp(r.date), "summary": r.summary}))
+            .collect();
+        let first = a.published.unwrap_or(a.revisions[0].date);
+        let last = a.revisions.last().map_or(first, |r| r.date);
+        (
+            "final",
+            a.revisions.last().map_or(1, |r| r.number).to_string(),
+            Value::Array(history),
+            timestamp(first),
+            timestamp(last),
+        )
+    };
+    let self_url = format!(
+        "{}/.well-known/csaf/white/{}/{}",
+        publisher.base_url.trim_end_matches('/'),
+        a.published.unwrap_or(generated).format("%Y"),
+        file_name(&a.id)
+    );
+    let mut references =
+        vec![json!({"category": "self", "summary": "This advisory as CSAF", "url": self_url})];
+    references.extend(
+        a.references
+            .iter()
+            .map(|r| json!({"category": "external", "summary": if r.summary.is_empty() { r.url.clone() } else { r.summary.clone() }, "url": r.url})),
+    );
+    let mut doc = json!({
+        "document": {
+            "category": "csaf_security_advisory",
+            "csaf_version": "2.0",
+            "lang": a.language,
+            "publisher": {
+                "category": "vendor",
+                "name": publisher.name,
+                "namespace": publisher.namespace,
+                "contact_details": publisher.contact,
+            },
+            "title": a.title,
+            "notes": [{"category": "summary", "title": "Summary", "text": a.summary}],
+            "references": references,
+            "tracking": {
+                "id": a.id,
+                "status": status,
+                "version": version,
+                "revision_history": history,
+                "initial_release_date": initial,
+                "current_release_date": current,
+                "generator": {"engine": {"name": "embargo", "version": env!("CARGO_PKG_VERSION")}},
+            },
+        },
+        "product_tree": {"branches": branches},
+        "vulnerabilities": [vulnerability],
+    });
+    if let Some(score) = a.score() {
+        doc["document"]["aggregate_severity"] = json!({"text": score.severity.as_str()});
+    }
+    doc
+}
+
+// ------------------------------------------------------------- 6.1 tests
+
+/// A failed mandatory test: its number (`6.1.1`) and what is wrong where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    pub test: &'static str,
+    pub message: String,
+}
+
+/// The mandatory tests embargo implements, by number.
+pub const IMPLEMENTED: &[&str] = &[
+    "6.1.1",
+    "6.1.2",
+    "6.1.4",
+    "6.1.5",
+    "6.1.6",
+    "6.1.7",
+    "6.1.9",
+    "6.1.13",
+    "6.1.14",
+    "6.1.16",
+    "6.1.17",
+    "6.1.21",
+    "6.1.22",
+    "6.1.23",
+    "6.1.27.4",
+    "6.1.27.5",
+    "6.1.27.6",
+    "6.1.27.11",
+];
+
+/// Runs every implemented test.
+#[must_use]
+pub fn check(doc: &Value) -> Vec<Violation> {
+    IMPLEMENTED.iter().flat_map(|t| run(t, doc)).collect()
+}
+
+/// Runs one test by number (an unknown number finds nothing).
+#[must_use]
+pub fn run(test: &'static str, doc: &Value) -> Vec<Violation> {
+    let mut out = Vec::new();
+    let mut fail = |message: String| out.push(Violation { test, message });
+    let vulns = doc["vulnerabilities"]
+        .as_array()
+        .map_or(&[][..], |v| v.as_slice());
+    let category = doc["document"]["category"].as_str().unwrap_or("");
+    let profiled = matches!(category, "csaf_security_advisory" | "csaf_vex");
+    match test {
+        "6.1.1" => {
+            let defined = defined_products(doc);
+            for (at, id) in referenced_products(doc) {
+                if !defined.contains(id) {
+                    fail(format!(
+                        "{at}: product id `{id}` is not defined in the product tree"
+                    ));
+                }
+            }
+        }
+        "6.1.2" => {
+            let mut seen = BTreeSet::new();
+            for (at, id) in product_definitions(doc) {
+                if !seen.insert(id) {
+                    fail(format!("{at}: product id `{id}` is defined twice"));
+                }
+            }
+        }
+        "6.1.4" => {
+            let groups: BTreeSet<&str> = groups(doc).into_iter().map(|(_, g)| g).collect();
+            for (at, id) in referenced_groups(doc) {
+                if !groups.contains(id) {
+                    fail(format!("{at}: product group id `{id}` is not defined"));
+                }
+            }
+        }
+        "6.1.5" => {
+            let mut seen = BTreeSet::new();
+            for (at, id) in groups(doc) {
+                if !seen.insert(id) {
+                    fail(format!("{at}: product group id `{id}` is defined twice"));
+                }
+            }
+        }
+        "6.1.6" => {
+            const GROUPS: [(&str, &[&str]); 4] = [
+                (
+                    "affected",
+                    &["first_affected", "known_affected", "last_affected"],
+                ),
+                ("not affected", &["known_not_affected"]),
+                ("fixed", &["first_fixed", "fixed"]),
+                ("under investigation", &["under_investigation"]),
+            ];
+            for (i, v) in vulns.iter().enumerate() {
+                let mut status: BTreeMap<&str, &str> = BTreeMap::new();
+                for (group, keys) in GROUPS {
+                    for key in keys {
+                        for id in strings(&v["product_status"][*key]) {
+                            if let Some(other) = status.insert(id, group)
+                                && other != group
+                            {
+                                fail(format!(
+                                    "vulnerabilities[{i}]: product `{id}` is both {other} and {group}"
+                                ));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        "6.1.7" => {
+            for (i, v) in vulns.iter().enumerate() {
+                let mut seen = BTreeSet::new();
+                for score in v["scores"].as_array().into_iter().flatten() {
+                    for kind in ["cvss_v2", "cvss_v3"] {
+                        let Some(version) = score[kind]["version"].as_str() else {
+                            continue;
+                        };
+                        for p in strings(&score["products"]) {
+                            if !seen.insert((kind, version, p)) {
+                                fail(format!(
+                                    "vulnerabilities[{i}]: product `{p}` has two CVSS {version} scores"
+                                ));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        "6.1.9" => {
+            for (i, v) in vulns.iter().enumerate() {
+                for (j, score) in v["scores"].as_array().into_iter().flatten().enumerate() {
+                    let c2 = &score["cvss_v2"];
+                    if let (Some(vector), Some(base)) =
+                        (c2["vectorString"].as_str(), c2["baseScore"].as_f64())
+                    {
+                        match embargo_vulndb::cvss::score_v2(vector) {
+                            Ok(s) if (f64::from(s) - base).abs() > 0.05 => fail(format!(
+                                "vulnerabilities[{i}].scores[{j}]: CVSS 2.0 baseScore {base} but the vector scores {s}"
+                            )),
+                            Ok(_) => {}
+                            Err(e) => fail(format!("vulnerabilities[{i}].scores[{j}]: {e}")),
+                        }
+                    }
+                    let c = &score["cvss_v3"];
+                    let (Some(vector), Some(base)) =
+                        (c["vectorString"].as_str(), c["baseScore"].as_f64())
+                    else {
+                        continue;
+                    };
+                    match crate::cvss::assess(vector) {
+                        Ok(s) => {
+                            if (s.score - base).abs() > 1e-9 {
+                                fail(format!(
+                                    "vulnerabilities[{i}].scores[{j}]: baseScore {base} but the vector scores {}",
+                                    s.score
+                                ));
+                            }
+                            if let Some(sev) = c["baseSeverity"].as_str()
+                                && !sev.eq_ignore_ascii_case(s.severity.as_str())
+                            {
+                                fail(format!(
+                                    "vulnerabilities[{i}].scores[{j}]: baseSeverity {sev} but the score rates {}",
+                                    s.severity.as_str()
+                                ));
+                            }
+                        }
+                        Err(e) => fail(format!("vulnerabilities[{i}].scores[{j}]: {e}")),
+                    }
+                }
+            }
+        }
+        "6.1.13" => walk(doc, "", &mut |at, key, value| {
+            if key == "purl"
+                && let Some(p) = value.as_str()
+                && let Err(e) = embargo_vulndb::purl::Purl::parse_strict(p)
+            {
+                fail(format!("{at}: {e}"));
+            }
+        }),
+        "6.1.14" => {
+            let history = revisions(doc);
+            let mut by_date = history.clone();
+            by_date.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| cmp_version(a.0, b.0)));
+            let mut by_number = history;
+            by_number.sort_by(|a, b| cmp_version(a.0, b.0));
+            if by_date
+                .iter()
+                .map(|r| r.0)
+                .ne(by_number.iter().map(|r| r.0))
+            {
+                fail(
+                    "the revision history sorted by date is not in the order of its numbers".into(),
+                );
+            }
+        }
+        "6.1.16" => {
+            let version = doc["document"]["tracking"]["version"]
+                .as_str()
+                .unwrap_or("");
+            let draft = doc["document"]["tracking"]["status"] == "draft";
+            let mut history = revisions(doc);
+            history.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| cmp_version(a.0, b.0)));
+            if let Some((latest, _)) = history.last() {
+                let strip = |v: &str| -> String {
+                    let v = v.split('+').next().unwrap_or(v);
+                    if draft {
+                        v.split('-').next().unwrap_or(v).to_owned()
+                    } else {
+                        v.to_owned()
+                    }
+                };
+                if strip(latest) != strip(version) {
+                    fail(format!(
+                        "the document version `{version}` is not the latest revision number `{latest}`"
+                    ));
+                }
+            }
+        }
+        "6.1.17" => {
+            let tracking = &doc["document"]["tracking"];
+            let version = tracking["version"].as_str().unwrap_or("");
+            let zero = version == "0" || version.starts_with("0.");
+            let prerelease = version.split('+').next().unwrap_or("").contains('-');
+            if (zero || prerelease) && tracking["status"] != "draft" {
+                fail(format!(
+                    "version `{version}` (0, 0.y.z or a pre-release) is only for a draft, not status {}",
+                    tracking["status"]
+                ));
+            }
+        }
+        "6.1.21" => {
+            let mut numbers: Vec<u64> = Vec::new();
+            for (n, _) in revisions(doc) {
+                let major = n.split(['.', '-', '+']).next().unwrap_or(n);
+                match major.parse() {
+                    Ok(m) => numbers.push(m),
+                    Err(_) => return out,
+                }
+            }
+            // Integer versions count every revision; semantic ones their majors.
+            let semantic = revisions(doc).iter().any(|(n, _)| n.contains('.'));
+            let mut majors = numbers.clone();
+            majors.sort_unstable();
+            if semantic {
+                majors.dedup();
+            }
+            if let Some(&first) = majors.first()
+                && first > 1
+            {
+                fail(format!(
+                    "the revision history starts at {first}, not 0 or 1"
+                ));
+            }
+            for w in majors.windows(2) {
+                if w[1] > w[0] + 1 {
+                    fail(format!("the revision history has no item {}", w[0] + 1));
+                }
+            }
+        }
+        "6.1.22" => {
+            let mut seen = BTreeSet::new();
+            for (n, _) in revisions(doc) {
+                if !seen.insert(n) {
+                    fail(format!("revision number `{n}` appears twice"));
+                }
+            }
+        }
+        "6.1.23" => {
+            let mut seen = BTreeSet::new();
+            for (i, v) in vulns.iter().enumerate() {
+                if let Some(cve) = v["cve"].as_str()
+                    && !seen.insert(cve)
+                {
+                    fail(format!("vulnerabilities[{i}]: {cve} is used twice"));
+                }
+            }
+        }
+        "6.1.27.4" if profiled && doc.get("product_tree").is_none() => {
+            fail("a security advisory or VEX document needs a product tree".into());
+        }
+        "6.1.27.5" if profiled => {
+            for (i, v) in vulns.iter().enumerate() {
+                if v.get("notes").is_none() {
+                    fail(format!("vulnerabilities[{i}] has no notes"));
+                }
+            }
+        }
+        "6.1.27.6" if category == "csaf_security_advisory" => {
+            for (i, v) in vulns.iter().enumerate() {
+                if v.get("product_status").is_none() {
+                    fail(format!("vulnerabilities[{i}] has no product status"));
+                }
+            }
+        }
+        "6.1.27.11" if profiled && vulns.is_empty() => {
+            fail("a security advisory or VEX document needs vulnerabilities".into());
+        }
+        _ => {}
+    }
+    out
+}
+
+fn strings(v: &Value) -> impl Iterator<Item = &str> {
+    v.as_array().into_iter().flatten().filter_map(Value::as_str)
+}
+
+/// Visits every key and value with its JSON path.
+fn walk<'a>(v: &'a Value, at: &str, f: &mut dyn FnMut(&str, &str, &'a Value)) {
+    match v {
+        Value::Object(map) => {
+            for (k, child) in map {
+                let here = format!("{at}/{k}");
+                f(&here, k, child);
+                walk(child, &here, f);
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                walk(item, &format!("{at}/{i}"), f);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Every product definition (`full_product_name`) with its path.
+fn product_definitions(doc: &Value) -> Vec<(String, &str)> {
+    let mut out = Vec::new();
+    walk(
+        &doc["product_tree"],
+        "/product_tree",
+        &mut |at, key, value| {
+            if matches!(key, "product" | "full_product_name")
+                && let Some(id) = value["product_id"].as_str()
+            {
+                out.push((at.to_owned(), id));
+            }
+            if key == "full_product_names" {
+                for (i, p) in value.as_array().into_iter().flatten().enumerate() {
+                    if let Some(id) = p["product_id"].as_str() {
+                        out.push((format!("{at}/{i}"), id));
+                    }
+                }
+            }
+        },
+    );
+    out
+}
+
+fn defined_products(doc: &Value) -> BTreeSet<&str> {
+    product_definitions(doc)
+        .into_iter()
+        .map(|(_, id)| id)
+        .collect()
+}
+
+/// Every reference to a product id, with its path.
+fn referenced_products(doc: &Value) -> Vec<(String, &str)> {
+    let mut out = Vec::new();
+    walk(
+        &doc["product_tree"],
+        "/product_tree",
+        &mut |at, key, value| match key {
+            "product_ids" => out.extend(strings(value).map(|id| (at.to_owned(), id))),
+            "product_reference" | "relates_to_product_reference" => {
+                if let Some(id) = value.as_str() {
+                    out.push((at.to_owned(), id));
+                }
+            }
+            _ => {}
+        },
+    );
+    walk(
+        &doc["vulnerabilities"],
+        "/vulnerabilities",
+        &mut |at, key, value| {
+            let in_status = at.contains("/product_status/");
+            if matches!(key, "product_ids" | "products") || in_status {
+                out.extend(strings(value).map(|id| (at.to_owned(), id)));
+            }
+        },
+    );
+    out
+}
+
+fn groups(doc: &Value) -> Vec<(String, &str)> {
+    doc["product_tree"]["product_groups"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .enumerate()
+        .filter_map(|(i, g)| {
+            g["group_id"]
+                .as_str()
+                .map(|id| (format!("/product_tree/product_groups/{i}"), id))
+        })
+        .collect()
+}
+
+fn referenced_groups(doc: &Value) -> Vec<(String, &str)> {
+    let mut out = Vec::new();
+    walk(
+        &doc["vulnerabilities"],
+        "/vulnerabilities",
+        &mut |at, key, value| {
+            if key == "group_ids" {
+                out.extend(strings(value).map(|id| (at.to_owned(), id)));
+            }
+        },
+    );
+    out
+}
+
+/// (number, date) of each revision; dates as instants, so that
+/// `10:00:00.00010Z` comes after `10:00:00.000Z`.
+fn revisions(doc: &Value) -> Vec<(&str, Option<chrono::DateTime<chrono::FixedOffset>>)> {
+    doc["document"]["tracking"]["revision_history"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| {
+            let date = chrono::DateTime::parse_from_rfc3339(r["date"].as_str()?).ok();
+            Some((r["number"].as_str()?, date))
+        })
+        .collect()
+}
+
+/// Orders integer or semantic version numbers.
+fn cmp_version(a: &str, b: &str) -> std::cmp::Ordering {
+    match (a.parse::<u64>(), b.parse::<u64>()) {
+        (Ok(x), Ok(y)) => x.cmp(&y),
+        _ => match (semver::Version::parse(a), semver::Version::parse(b)) {
+            (Ok(x), Ok(y)) => x.cmp_precedence(&y),
+            _ => a.cmp(b),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::advisory::tests::{at, sample};
+
+    #[test]
+    fn a_published_advisory_passes_the_mandatory_tests() {
+        let (mut a, publisher) = sample();
+        let now = at("2026-11-23T10:00:00Z");
+        let draft = document(&a, &publisher, now);
+        assert_eq!(draft["document"]["tracking"]["status"], "draft");
+        assert_eq!(check(&draft), vec![]);
+        a.publish(true, None, now, "").unwrap();
+        let doc = document(&a, &publisher, now);
+        assert_eq!(check(&doc), vec![]);
+        assert_eq!(doc["document"]["tracking"]["status"], "final");
+        assert_eq!(
+            doc["vulnerabilities"][0]["cwe"]["name"],
+            "Improper Limitation of a Pathname to a Restricted Directory ('Path Traversal')"
+        );
+        assert_eq!(
+            doc["vulnerabilities"][0]["scores"][0]["cvss_v3"]["baseScore"],
+            6.5
+        );
+        assert_eq!(
+            doc["product_tree"]["branches"][0]["branches"][0]["branches"][0]["name"],
+            "vers:cargo/>=1.0.0|<1.4.2"
+        );
+        assert_eq!(file_name("EMB-2026-0001"), "emb-2026-0001.json");
+        assert_eq!(file_name("Acme:1/2"), "acme_1_2.json");
+    }
+}

@@ -1,0 +1,197 @@
+//! Every export of an advisory against its official schema, with the
+//! independent Python `jsonschema` (`../shared/data/schemas`; skipped with a
+//! message outside CI when absent), and CSAF's mandatory tests against the
+//! technical committee's test files.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use super::tests::{at, sample};
+use super::{csaf, cve5, osv, vex};
+
+fn shared(path: &str) -> Option<PathBuf> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data")
+        .join(path);
+    if p.exists() {
+        Some(p)
+    } else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{} is present in CI",
+            p.display()
+        );
+        eprintln!("skipped: {} is absent", p.display());
+        None
+    }
+}
+
+/// The violations the official schema finds (empty when valid); `None`
+/// when the schemas or the validator are absent outside CI.
+fn violations(document: &Value, schemas: &[&str]) -> Option<String> {
+    let root = shared("schemas")?;
+    let ok = std::process::Command::new("python3")
+        .args(["-c", "import jsonschema, referencing"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "Python's jsonschema is installed in CI"
+        );
+        eprintln!("skipped: Python's jsonschema is absent");
+        return None;
+    }
+    let script =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../vulndb/tests/support/validate_json.py");
+    let args: Vec<String> = schemas
+        .iter()
+        .map(|s| match s.split_once('=') {
+            Some((url, path)) => format!("{url}={}", root.join(path).display()),
+            None => root.join(s).display().to_string(),
+        })
+        .collect();
+    let mut child = std::process::Command::new("python3")
+        .arg(script)
+        .args(&args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let text = serde_json::to_string_pretty(document).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    Some(if out.status.success() {
+        String::new()
+    } else {
+        format!("{}\n{text}", String::from_utf8_lossy(&out.stdout))
+    })
+}
+
+const CSAF: &[&str] = &[
+    "csaf-2.0/csaf_json_schema.json",
+    "https://www.first.org/cvss/cvss-v3.1.json=csaf-2.0/referenced/first/cvss-v3.1.json",
+    "https://www.first.org/cvss/cvss-v3.0.json=csaf-2.0/referenced/first/cvss-v3.0.json",
+    "https://www.first.org/cvss/cvss-v2.0.json=csaf-2.0/referenced/first/cvss-v2.0.json",
+];
+const CYCLONEDX: &[&str] = &[
+    "cyclonedx/bom-1.6.schema.json",
+    "cyclonedx/spdx.schema.json",
+    "cyclonedx/jsf-0.82.schema.json",
+];
+
+#[test]
+fn every_export_validates_against_its_official_schema() {
+    let (mut a, publisher) = sample();
+    let now = at("2026-11-23T10:00:00Z");
+    // A draft's CSAF, then the published advisory in every format, then
+    // one without CVE, CWE, score or credits, and one scored with CVSS 4.0.
+    let draft = csaf::document(&a, &publisher, now);
+    a.publish(true, None, now, "").unwrap();
+    let mut bare = a.clone();
+    bare.cve = None;
+    bare.cwe = None;
+    bare.cvss = None;
+    bare.credits.clear();
+    bare.workarounds.clear();
+    let mut v4 = a.clone();
+    v4.cvss = Some("CVSS:4.0/AV:N/AC:L/AT:N/PR:L/UI:N/VC:N/VI:H/VA:N/SC:N/SI:N/SA:N".into());
+    v4.cwe = Some("CWE-4242".into());
+    let uuid = "7f0b7d6e-3c4e-4e1a-9f51-0c2d6a1b2c3d";
+    let mut documents: Vec<(&str, Value, &[&str])> = vec![("CSAF draft", draft, CSAF)];
+    for (label, adv) in [("published", &a), ("bare", &bare), ("CVSS 4.0", &v4)] {
+        let doc = csaf::document(adv, &publisher, now);
+        assert_eq!(
+            csaf::check(&doc),
+            vec![],
+            "{label}: embargo's own CSAF checks"
+        );
+        documents.push(("CSAF", doc, CSAF));
+        documents.push((
+            "OSV",
+            osv::record(adv, &publisher).unwrap(),
+            &["osv/schema.json"],
+        ));
+        if let Some(cve) = cve5::record(adv, &publisher) {
+            documents.push(("CVE 5", cve, &["cve-5/CVE_Record_Format_bundled.json"]));
+        }
+        documents.push((
+            "OpenVEX",
+            vex::openvex(adv, &publisher, uuid).unwrap(),
+            &["openvex/openvex_json_schema.json"],
+        ));
+        documents.push((
+            "CycloneDX VEX",
+            vex::cyclonedx(adv, &publisher, uuid).unwrap(),
+            CYCLONEDX,
+        ));
+    }
+    assert!(
+        cve5::record(&bare, &publisher).is_none(),
+        "no CVE record without a CVE id"
+    );
+    let mut draft_only = a.clone();
+    draft_only.published = None;
+    assert!(
+        osv::record(&draft_only, &publisher).is_none(),
+        "a draft is never exported"
+    );
+    for (label, doc, schemas) in documents {
+        if let Some(v) = violations(&doc, schemas) {
+            assert!(v.is_empty(), "{label}: {v}");
+        }
+    }
+}
+
+#[test]
+fn the_mandatory_tests_agree_with_the_technical_committees_files() {
+    let Some(root) = shared("conformance/csaf-2.0-validator") else {
+        return;
+    };
+    let cases: Value =
+        serde_json::from_slice(&std::fs::read(root.join("testcases.json")).unwrap()).unwrap();
+    let mut wrong = Vec::new();
+    let mut checked = 0;
+    for case in cases["tests"].as_array().unwrap() {
+        let id = case["id"].as_str().unwrap();
+        let Some(test) = csaf::IMPLEMENTED.iter().find(|t| **t == id) else {
+            continue;
+        };
+        for (list, should_fail) in [("failures", true), ("valid", false)] {
+            for file in case[list].as_array().into_iter().flatten() {
+                let name = file["name"].as_str().unwrap();
+                let doc: Value =
+                    serde_json::from_slice(&std::fs::read(root.join(name)).unwrap()).unwrap();
+                let found = csaf::run(test, &doc);
+                checked += 1;
+                if should_fail && found.is_empty() {
+                    wrong.push(format!("{id} {name}: not detected"));
+                }
+                if !should_fail && !found.is_empty() {
+                    wrong.push(format!("{id} {name}: wrongly refused: {found:?}"));
+                }
+                // A valid file passes every implemented test, not only its own.
+                if !should_fail {
+                    let all = csaf::check(&doc);
+                    if !all.is_empty() {
+                        wrong.push(format!("{name} (valid for {id}): {all:?}"));
+                    }
+                }
+            }
+        }
+    }
+    assert!(checked > 40, "{checked} files checked");
+    assert!(
+        wrong.is_empty(),
+        "{} disagreements:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+}

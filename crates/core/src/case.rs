@@ -639,6 +639,16 @@ pub enum EventKind {
         clock: String,
         due: DateTime<Utc>,
     },
+    /// The case's advisory draft was written or changed (its text stays in
+    /// the sealed draft, never in the event).
+    AdvisoryDrafted {
+        advisory: String,
+    },
+    /// The advisory was published (revision 1) or republished.
+    AdvisoryPublished {
+        advisory: String,
+        revision: u32,
+    },
 }
 
 impl EventKind {
@@ -659,6 +669,8 @@ impl EventKind {
             EventKind::CustomersNotified { .. } => "customers_notified",
             EventKind::ClockWarning { .. } => "clock_warning",
             EventKind::ClockBreached { .. } => "clock_breached",
+            EventKind::AdvisoryDrafted { .. } => "advisory_drafted",
+            EventKind::AdvisoryPublished { .. } => "advisory_published",
         }
     }
 
@@ -824,7 +836,9 @@ impl Case {
             | EventKind::MessageFromReporter { .. }
             | EventKind::CustomersNotified { .. }
             | EventKind::ClockWarning { .. }
-            | EventKind::ClockBreached { .. } => {}
+            | EventKind::ClockBreached { .. }
+            | EventKind::AdvisoryDrafted { .. }
+            | EventKind::AdvisoryPublished { .. } => {}
         }
         self.updated_at = at;
         self.revision += 1;

@@ -73,6 +73,10 @@ pub fn security_txt(policy: &Policy, public_url: &str, now: Instant) -> String {
         .clone()
         .unwrap_or_else(|| format!("{base}/policy"));
     out.push_str(&format!("Policy: {}\n", one_line(&policy_url)));
+    // The CSAF provider (CSAF 2.0 section 7.1.8) serves published advisories.
+    out.push_str(&format!(
+        "CSAF: {base}/.well-known/csaf/provider-metadata.json\n"
+    ));
     out
 }
 

@@ -88,7 +88,8 @@ impl Modify for SecuritySchemes {
 /// come from this one list, so neither can miss a route the other has.
 fn routes() -> OpenApiRouter<AppState> {
     use api::{
-        attachments, cases, notifications, policy, reporter, session, system, tokens, users,
+        advisories, attachments, cases, notifications, policy, reporter, session, system, tokens,
+        users,
     };
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(system::healthz))
@@ -139,6 +140,16 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(attachments::reporter_attachment))
         .routes(routes!(pages::portal::attachment))
         .routes(routes!(pages::portal::credit))
+        .routes(routes!(advisories::save_draft, advisories::get_draft))
+        .routes(routes!(advisories::publish))
+        .routes(routes!(advisories::index))
+        .routes(routes!(advisories::feed))
+        .routes(routes!(advisories::advisory_page))
+        .routes(routes!(advisories::advisory_file))
+        .routes(routes!(advisories::provider_metadata))
+        .routes(routes!(advisories::provider_index))
+        .routes(routes!(advisories::provider_changes))
+        .routes(routes!(advisories::provider_file))
 }
 
 /// The OpenAPI 3.1 document of this server.

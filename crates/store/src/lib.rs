@@ -8,6 +8,7 @@
 //! Everything confidential is sealed with the [`Keyring`] before it is bound to
 //! a query, so no report text reaches the database in the clear.
 
+mod advisories;
 mod attachments;
 mod error;
 mod mailbox;
@@ -31,6 +32,7 @@ use embargo_core::{Case, CaseRef, CaseState, Command, EventKind, Instant, NewCas
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
 
+pub use advisories::case_is_fixed;
 pub use attachments::AttachmentFile;
 pub use error::StoreError;
 pub use outbox::{Claimed, DeliveryRecord, OutboxState};

@@ -38,6 +38,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0004_attachments_and_mailbox.sql"),
         postgres: include_str!("../migrations/postgres/0004_attachments_and_mailbox.sql"),
     },
+    Migration {
+        version: 5,
+        name: "advisories",
+        sqlite: include_str!("../migrations/sqlite/0005_advisories.sql"),
+        postgres: include_str!("../migrations/postgres/0005_advisories.sql"),
+    },
 ];
 
 /// Any number serves, as long as every embargo instance uses the same one.

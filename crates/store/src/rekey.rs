@@ -1,5 +1,5 @@
 //! Values sealed one per row (attachment contents, outbox messages, webhook
-//! secrets), each bound to a context made from its row, and re-sealed under
+//! secrets, advisory drafts), each bound to a context made from its row, and re-sealed under
 //! the active key by `keys rotate`. One list, so that rotation and
 //! `keys_in_use` cannot forget a table.
 
@@ -19,7 +19,7 @@ pub(crate) struct SealedRows {
     batch: u32,
 }
 
-pub(crate) const SEALED_ROWS: [SealedRows; 3] = [
+pub(crate) const SEALED_ROWS: [SealedRows; 4] = [
     SealedRows {
         table: "attachments",
         id: "id",
@@ -43,6 +43,14 @@ pub(crate) const SEALED_ROWS: [SealedRows; 3] = [
         bound_to: "id",
         context: crate::outbox::webhook_context,
         batch: 500,
+    },
+    SealedRows {
+        table: "advisories",
+        id: "id",
+        id_type: "TEXT",
+        bound_to: "id",
+        context: crate::advisories::context,
+        batch: 100,
     },
 ];
 

@@ -1,5 +1,6 @@
 //! The JSON API's handlers, each documented for the OpenAPI description.
 
+pub mod advisories;
 pub mod attachments;
 pub mod cases;
 pub mod notifications;

@@ -7,6 +7,7 @@
 )]
 
 mod access;
+mod advisories;
 mod attachments;
 mod cases;
 mod errors;

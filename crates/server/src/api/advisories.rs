@@ -1,0 +1,725 @@
+//! Advisories: the team drafts one per case and publishes it by an explicit
+//! action; the public security center serves published ones only — the
+//! index (`/advisories`), each advisory's page and files, an Atom feed, and
+//! a CSAF provider (`/.well-known/csaf/`). A draft is reachable by no public
+//! URL: every public route reads the published form, written only by the
+//! publish action.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use embargo_core::advisory::{
+    self, AffectedProduct, Credit, CreditKind, Publisher, Reference, VersionRange, csaf, cve5,
+    markdown, osv, vex,
+};
+use embargo_core::auth::Role;
+use embargo_core::publish::escape_html;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::Digest;
+use utoipa::{IntoParams, ToSchema};
+
+use crate::api::cases::reference;
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::ApiJson;
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RangeInput {
+    pub introduced: Option<String>,
+    pub fixed: Option<String>,
+    pub last_affected: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AffectedInput {
+    pub vendor: String,
+    pub product: String,
+    /// A package URL without version (`pkg:cargo/name`), for packages.
+    pub purl: Option<String>,
+    pub ranges: Vec<RangeInput>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReferenceInput {
+    pub url: String,
+    #[serde(default)]
+    pub summary: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreditInput {
+    pub name: String,
+    /// analyst, coordinator or remediation_developer (the reporter's credit
+    /// comes from their consent, at publication).
+    pub kind: String,
+}
+
+/// An advisory draft, as the team writes it.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DraftRequest {
+    /// The tracking id (`EMB-2026-0001`): letters, digits, `-`, `_`, `.`.
+    pub id: String,
+    pub title: String,
+    pub summary: String,
+    #[serde(default)]
+    pub description: String,
+    pub affected: Vec<AffectedInput>,
+    #[serde(default)]
+    pub workarounds: Vec<String>,
+    /// A CVSS 3.x or 4.0 vector.
+    pub cvss: Option<String>,
+    /// `CWE-n`.
+    pub cwe: Option<String>,
+    /// Entered when assigned.
+    pub cve: Option<String>,
+    #[serde(default)]
+    pub references: Vec<ReferenceInput>,
+    #[serde(default)]
+    pub credits: Vec<CreditInput>,
+    /// BCP 47; the policy's first language by default.
+    pub language: Option<String>,
+}
+
+/// A case's advisory and what it will look like.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AdvisoryView {
+    #[schema(value_type = Object)]
+    pub advisory: Value,
+    /// `draft` or `published`.
+    pub status: &'static str,
+    /// The CSAF document as it stands (a draft is marked draft).
+    #[schema(value_type = Object)]
+    pub csaf: Value,
+    /// CSAF 6.1 mandatory tests that the document fails (empty when it passes).
+    pub csaf_problems: Vec<String>,
+    pub release_note: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PublishRequest {
+    /// What changed, for the revision history (default: "Initial public release").
+    #[serde(default)]
+    pub summary: String,
+    /// Credit the reporter, under the name they chose, if they consented.
+    #[serde(default)]
+    pub credit_reporter: bool,
+}
+
+fn publisher(state: &AppState) -> Publisher {
+    let policy = state.settings.policies.primary();
+    let base = state.settings.public_url.trim_end_matches('/').to_owned();
+    Publisher {
+        name: policy.organization.name.clone(),
+        namespace: base.clone(),
+        contact: policy
+            .organization
+            .contacts
+            .first()
+            .cloned()
+            .unwrap_or_else(|| format!("{base}/report")),
+        base_url: base,
+        cna_org_id: None,
+    }
+}
+
+fn view(state: &AppState, a: &advisory::Advisory) -> AdvisoryView {
+    let p = publisher(state);
+    let document = csaf::document(a, &p, state.now());
+    AdvisoryView {
+        advisory: serde_json::to_value(a).unwrap_or(Value::Null),
+        status: if a.published.is_some() {
+            "published"
+        } else {
+            "draft"
+        },
+        csaf_problems: csaf::check(&document)
+            .into_iter()
+            .map(|v| format!("{}: {}", v.test, v.message))
+            .collect(),
+        csaf: document,
+        release_note: markdown::release_note(a, &format!("{}/advisories/{}", p.base_url, a.id)),
+    }
+}
+
+/// Write or replace the case's advisory draft.
+#[utoipa::path(put, path = "/api/v1/cases/{reference}/advisory", tag = "advisories",
+    params(("reference" = String, Path, description = "The case reference")),
+    request_body = DraftRequest,
+    responses(
+        (status = 200, body = AdvisoryView),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    ))]
+pub async fn save_draft(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(raw): Path<String>,
+    ApiJson(body): ApiJson<DraftRequest>,
+) -> ApiResult<Json<AdvisoryView>> {
+    caller.require(Role::Responder)?;
+    let r = reference(&raw)?;
+    let credits = body
+        .credits
+        .into_iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let kind = match c.kind.as_str() {
+                "analyst" => CreditKind::Analyst,
+                "coordinator" => CreditKind::Coordinator,
+                "remediation_developer" => CreditKind::RemediationDeveloper,
+                other => {
+                    return Err(ApiError::invalid(
+                        format!("credits[{i}].kind"),
+                        format!("`{other}`: one of analyst, coordinator, remediation_developer (the reporter is credited by their consent)"),
+                    ));
+                }
+            };
+            Ok(Credit { name: c.name, kind })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let language = body.language.unwrap_or_else(|| {
+        state
+            .settings
+            .policies
+            .primary()
+            .organization
+            .languages
+            .first()
+            .cloned()
+            .unwrap_or_else(|| "en".into())
+    });
+    let draft = advisory::Advisory {
+        id: body.id,
+        case_ref: r.to_string(),
+        title: body.title,
+        summary: body.summary,
+        description: body.description,
+        affected: body
+            .affected
+            .into_iter()
+            .map(|a| AffectedProduct {
+                vendor: a.vendor,
+                product: a.product,
+                purl: a.purl,
+                ranges: a
+                    .ranges
+                    .into_iter()
+                    .map(|r| VersionRange {
+                        introduced: r.introduced,
+                        fixed: r.fixed,
+                        last_affected: r.last_affected,
+                    })
+                    .collect(),
+            })
+            .collect(),
+        workarounds: body.workarounds,
+        cvss: body.cvss.filter(|v| !v.trim().is_empty()),
+        cwe: body.cwe.filter(|v| !v.trim().is_empty()),
+        cve: body.cve.filter(|v| !v.trim().is_empty()),
+        references: body
+            .references
+            .into_iter()
+            .map(|r| Reference {
+                url: r.url,
+                summary: r.summary,
+            })
+            .collect(),
+        credits,
+        language,
+        revisions: Vec::new(),
+        published: None,
+    };
+    let (saved, _, _) = state
+        .store
+        .save_advisory_draft(r, draft, &caller.actor(), state.now())
+        .await?;
+    Ok(Json(view(&state, &saved)))
+}
+
+/// The case's advisory (draft or published) with its CSAF preview.
+#[utoipa::path(get, path = "/api/v1/cases/{reference}/advisory", tag = "advisories",
+    params(("reference" = String, Path, description = "The case reference")),
+    responses(
+        (status = 200, body = AdvisoryView),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+    ))]
+pub async fn get_draft(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(raw): Path<String>,
+) -> ApiResult<Json<AdvisoryView>> {
+    caller.require(Role::Viewer)?;
+    let r = reference(&raw)?;
+    let a = state
+        .store
+        .advisory_draft(r)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("{r} has no advisory")))?;
+    Ok(Json(view(&state, &a)))
+}
+
+/// Publish the case's advisory (or republish it with a new revision): only
+/// once the case is fixed or the reporter's disclosure date has come.
+#[utoipa::path(post, path = "/api/v1/cases/{reference}/advisory/publish", tag = "advisories",
+    params(("reference" = String, Path, description = "The case reference")),
+    request_body = PublishRequest,
+    responses(
+        (status = 200, body = AdvisoryView),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    ))]
+pub async fn publish(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(raw): Path<String>,
+    ApiJson(body): ApiJson<PublishRequest>,
+) -> ApiResult<Json<AdvisoryView>> {
+    caller.require(Role::Responder)?;
+    let r = reference(&raw)?;
+    let (a, _, _) = state
+        .store
+        .publish_advisory(
+            r,
+            &body.summary,
+            body.credit_reporter,
+            &caller.actor(),
+            state.now(),
+        )
+        .await?;
+    Ok(Json(view(&state, &a)))
+}
+
+// ------------------------------------------------------------ public
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct IndexQuery {
+    /// Only advisories affecting this product.
+    pub product: Option<String>,
+    /// Only advisories of this severity (none, low, medium, high, critical).
+    pub severity: Option<String>,
+}
+
+fn page(title: &str, body: &str) -> Response {
+    crate::pages::html(StatusCode::OK, crate::pages::page(title, "en", body), None)
+}
+
+fn severity_of(a: &advisory::Advisory) -> &'static str {
+    a.score().map_or("unrated", |s| s.severity.as_str())
+}
+
+/// The public security center: published advisories, newest first.
+#[utoipa::path(get, path = "/advisories", tag = "advisories", params(IndexQuery),
+    responses((status = 200, description = "The advisory index", body = String, content_type = "text/html")))]
+pub async fn index(
+    State(state): State<AppState>,
+    Query(q): Query<IndexQuery>,
+) -> ApiResult<Response> {
+    let all = state.store.published_advisories().await?;
+    let shown: Vec<_> = all
+        .iter()
+        .filter(|a| {
+            q.product
+                .as_deref()
+                .filter(|p| !p.is_empty())
+                .is_none_or(|p| a.affected.iter().any(|x| x.product == p))
+        })
+        .filter(|a| {
+            q.severity
+                .as_deref()
+                .filter(|s| !s.is_empty())
+                .is_none_or(|s| severity_of(a) == s)
+        })
+        .collect();
+    let mut products: Vec<&str> = all
+        .iter()
+        .flat_map(|a| a.affected.iter().map(|p| p.product.as_str()))
+        .collect();
+    products.sort_unstable();
+    products.dedup();
+    let option = |value: &str, chosen: Option<&str>| {
+        format!(
+            "<option value=\"{v}\"{sel}>{v}</option>",
+            v = escape_html(value),
+            sel = if chosen == Some(value) {
+                " selected"
+            } else {
+                ""
+            }
+        )
+    };
+    let mut body = String::from("<h1>Security advisories</h1>\n");
+    body.push_str("<form method=\"get\" action=\"/advisories\">\n<label for=\"product\">Product</label>\n<select id=\"product\" name=\"product\"><option value=\"\">All</option>");
+    for p in &products {
+        body.push_str(&option(p, q.product.as_deref()));
+    }
+    body.push_str("</select>\n<label for=\"severity\">Severity</label>\n<select id=\"severity\" name=\"severity\"><option value=\"\">All</option>");
+    for s in ["critical", "high", "medium", "low", "none", "unrated"] {
+        body.push_str(&option(s, q.severity.as_deref()));
+    }
+    body.push_str("</select>\n<button type=\"submit\">Filter</button>\n</form>\n");
+    body.push_str("<p><a href=\"/advisories/feed.atom\">Atom feed</a> · <a href=\"/.well-known/csaf/provider-metadata.json\">CSAF provider</a></p>\n");
+    if shown.is_empty() {
+        body.push_str("<p>No advisories.</p>\n");
+    } else {
+        body.push_str("<ul>\n");
+        for a in shown {
+            body.push_str(&format!(
+                "<li><a href=\"/advisories/{id}\">{id}</a> {cve} — {title} <strong>{sev}</strong> <time datetime=\"{date}\">{day}</time></li>\n",
+                id = escape_html(&a.id),
+                cve = a.cve.as_deref().map(escape_html).unwrap_or_default(),
+                title = escape_html(&a.title),
+                sev = severity_of(a),
+                date = a.published.map(advisory::timestamp).unwrap_or_default(),
+                day = a.published.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default(),
+            ));
+        }
+        body.push_str("</ul>\n");
+    }
+    Ok(page("Security advisories", &body))
+}
+
+async fn published(state: &AppState, id: &str) -> ApiResult<advisory::Advisory> {
+    state
+        .store
+        .published_advisory(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no published advisory `{id}`")))
+}
+
+/// One published advisory as a page.
+#[utoipa::path(get, path = "/advisories/{id}", tag = "advisories",
+    params(("id" = String, Path, description = "The advisory id")),
+    responses((status = 200, description = "The advisory", body = String, content_type = "text/html"), (status = 404, body = ErrorBody)))]
+pub async fn advisory_page(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let a = published(&state, &id).await?;
+    let e = escape_html;
+    let mut b = format!(
+        "<h1>{}: {}</h1>\n<p>{}</p>\n",
+        e(&a.id),
+        e(&a.title),
+        e(&a.summary)
+    );
+    b.push_str("<dl>\n");
+    if let Some(cve) = &a.cve {
+        b.push_str(&format!("<dt>CVE</dt><dd>{}</dd>\n", e(cve)));
+    }
+    if let Some(s) = a.score() {
+        b.push_str(&format!(
+            "<dt>Severity</dt><dd>{} (CVSS {} {}: <code>{}</code>)</dd>\n",
+            s.severity.as_str(),
+            s.version,
+            s.score,
+            e(&s.vector)
+        ));
+    }
+    if let Some(n) = a.cwe.as_deref().and_then(advisory::cwe::parse) {
+        let name = advisory::cwe::name(n)
+            .map(|n| format!(": {}", e(n)))
+            .unwrap_or_default();
+        b.push_str(&format!("<dt>Weakness</dt><dd>CWE-{n}{name}</dd>\n"));
+    }
+    if let Some(p) = a.published {
+        b.push_str(&format!(
+            "<dt>Published</dt><dd>{}</dd>\n",
+            advisory::timestamp(p)
+        ));
+    }
+    b.push_str("</dl>\n<h2>Affected</h2>\n<ul>\n");
+    for p in &a.affected {
+        for r in &p.ranges {
+            b.push_str(&format!(
+                "<li>{} {}: {}{}</li>\n",
+                e(&p.vendor),
+                e(&p.product),
+                e(&r.describe()),
+                r.fixed
+                    .as_deref()
+                    .map(|f| format!("; fixed in {}", e(f)))
+                    .unwrap_or_else(|| "; no fix yet".into())
+            ));
+        }
+    }
+    b.push_str("</ul>\n");
+    if !a.description.is_empty() {
+        b.push_str("<h2>Description</h2>\n");
+        for para in a.description.split("\n\n") {
+            b.push_str(&format!("<p>{}</p>\n", e(para)));
+        }
+    }
+    if !a.workarounds.is_empty() {
+        b.push_str("<h2>Workarounds</h2>\n<ul>\n");
+        for w in &a.workarounds {
+            b.push_str(&format!("<li>{}</li>\n", e(w)));
+        }
+        b.push_str("</ul>\n");
+    }
+    if !a.credits.is_empty() {
+        b.push_str("<h2>Credits</h2>\n<ul>\n");
+        for c in &a.credits {
+            b.push_str(&format!("<li>{} ({})</li>\n", e(&c.name), c.kind.cve()));
+        }
+        b.push_str("</ul>\n");
+    }
+    b.push_str("<h2>Files</h2>\n<ul>\n");
+    for (file, label) in FORMATS {
+        b.push_str(&format!(
+            "<li><a href=\"/advisories/{}/{file}\">{label}</a></li>\n",
+            e(&a.id)
+        ));
+    }
+    b.push_str("</ul>\n");
+    Ok(page(&format!("{}: {}", a.id, a.title), &b))
+}
+
+const FORMATS: [(&str, &str); 6] = [
+    ("csaf.json", "CSAF 2.0"),
+    ("osv.json", "OSV"),
+    ("cve.json", "CVE JSON 5"),
+    ("openvex.json", "OpenVEX"),
+    ("cyclonedx.json", "CycloneDX VEX"),
+    ("release-note.md", "Release note (Markdown)"),
+];
+
+/// A UUID derived from the advisory and its revision: the same document
+/// keeps the same id.
+fn stable_uuid(a: &advisory::Advisory) -> String {
+    let digest = sha2::Sha256::digest(format!("{}#{}", a.id, a.revisions.len()).as_bytes());
+    let mut b: [u8; 16] = [0; 16];
+    b.copy_from_slice(&digest[..16]);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}
+
+fn json_response(value: &Value) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        serde_json::to_string_pretty(value).unwrap_or_default(),
+    )
+        .into_response()
+}
+
+/// One published advisory in one of its formats.
+#[utoipa::path(get, path = "/advisories/{id}/{file}", tag = "advisories",
+    params(("id" = String, Path, description = "The advisory id"),
+           ("file" = String, Path, description = "csaf.json, osv.json, cve.json, openvex.json, cyclonedx.json or release-note.md")),
+    responses((status = 200, description = "The document"), (status = 404, body = ErrorBody)))]
+pub async fn advisory_file(
+    State(state): State<AppState>,
+    Path((id, file)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    let a = published(&state, &id).await?;
+    let p = publisher(&state);
+    let missing = || ApiError::not_found(format!("{id} has no {file}"));
+    Ok(match file.as_str() {
+        "csaf.json" => json_response(&csaf::document(&a, &p, state.now())),
+        "osv.json" => json_response(&osv::record(&a, &p).ok_or_else(missing)?),
+        "cve.json" => json_response(&cve5::record(&a, &p).ok_or_else(missing)?),
+        "openvex.json" => {
+            json_response(&vex::openvex(&a, &p, &stable_uuid(&a)).ok_or_else(missing)?)
+        }
+        "cyclonedx.json" => {
+            json_response(&vex::cyclonedx(&a, &p, &stable_uuid(&a)).ok_or_else(missing)?)
+        }
+        "release-note.md" => (
+            [(header::CONTENT_TYPE, "text/markdown; charset=utf-8")],
+            markdown::release_note(&a, &format!("{}/advisories/{}", p.base_url, a.id)),
+        )
+            .into_response(),
+        _ => return Err(missing()),
+    })
+}
+
+fn xml_escape(s: &str) -> String {
+    escape_html(s)
+}
+
+/// An Atom feed of published advisories.
+#[utoipa::path(get, path = "/advisories/feed.atom", tag = "advisories",
+    responses((status = 200, description = "Atom 1.0", body = String, content_type = "application/atom+xml")))]
+pub async fn feed(State(state): State<AppState>) -> ApiResult<Response> {
+    let all = state.store.published_advisories().await?;
+    let p = publisher(&state);
+    let updated = all
+        .iter()
+        .filter_map(advisory::Advisory::modified)
+        .max()
+        .map_or_else(|| "1970-01-01T00:00:00Z".to_owned(), advisory::timestamp);
+    let mut x = format!(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">\n\
+         <title>{} security advisories</title>\n<id>{}/advisories</id>\n<updated>{updated}</updated>\n\
+         <link rel=\"self\" href=\"{}/advisories/feed.atom\"/>\n<author><name>{}</name></author>\n",
+        xml_escape(&p.name),
+        xml_escape(&p.base_url),
+        xml_escape(&p.base_url),
+        xml_escape(&p.name)
+    );
+    for a in all.iter().take(100) {
+        let url = format!("{}/advisories/{}", p.base_url, a.id);
+        x.push_str(&format!(
+            "<entry>\n<title>{}: {}</title>\n<id>{}</id>\n<link href=\"{}\"/>\n<updated>{}</updated>\n<published>{}</published>\n<summary>{}</summary>\n</entry>\n",
+            xml_escape(&a.id),
+            xml_escape(&a.title),
+            xml_escape(&url),
+            xml_escape(&url),
+            a.modified().map(advisory::timestamp).unwrap_or_default(),
+            a.published.map(advisory::timestamp).unwrap_or_default(),
+            xml_escape(&a.summary)
+        ));
+    }
+    x.push_str("</feed>\n");
+    Ok((
+        [(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")],
+        x,
+    )
+        .into_response())
+}
+
+// ------------------------------------------------------------ CSAF provider
+
+/// The provider's files: (`YYYY/name.json`, document, its JSON text).
+async fn provider_files(state: &AppState) -> ApiResult<Vec<(String, advisory::Advisory, String)>> {
+    let p = publisher(state);
+    let all = state.store.published_advisories().await?;
+    Ok(all
+        .into_iter()
+        .map(|a| {
+            let year = a
+                .published
+                .map(|d| d.format("%Y").to_string())
+                .unwrap_or_default();
+            let path = format!("{year}/{}", csaf::file_name(&a.id));
+            let text = serde_json::to_string_pretty(&csaf::document(&a, &p, state.now()))
+                .unwrap_or_default();
+            (path, a, text)
+        })
+        .collect())
+}
+
+/// CSAF provider metadata (CSAF 2.0 section 7.1.7).
+#[utoipa::path(get, path = "/.well-known/csaf/provider-metadata.json", tag = "advisories",
+    responses((status = 200, description = "provider-metadata.json")))]
+pub async fn provider_metadata(State(state): State<AppState>) -> ApiResult<Response> {
+    let p = publisher(&state);
+    let last = state
+        .store
+        .published_advisories()
+        .await?
+        .iter()
+        .filter_map(advisory::Advisory::modified)
+        .max()
+        .map_or_else(|| advisory::timestamp(state.now()), advisory::timestamp);
+    let base = format!("{}/.well-known/csaf", p.base_url);
+    Ok(json_response(&serde_json::json!({
+        "canonical_url": format!("{base}/provider-metadata.json"),
+        "distributions": [{"directory_url": format!("{base}/white/")}],
+        "last_updated": last,
+        "list_on_CSAF_aggregators": true,
+        "metadata_version": "2.0",
+        "mirror_on_CSAF_aggregators": true,
+        "publisher": {"category": "vendor", "name": p.name, "namespace": p.namespace, "contact_details": p.contact},
+        "role": "csaf_provider",
+    })))
+}
+
+/// `index.txt`: every document's path, one per line.
+#[utoipa::path(get, path = "/.well-known/csaf/white/index.txt", tag = "advisories",
+    responses((status = 200, description = "index.txt", body = String, content_type = "text/plain")))]
+pub async fn provider_index(State(state): State<AppState>) -> ApiResult<Response> {
+    let files = provider_files(&state).await?;
+    let text: String = files
+        .iter()
+        .map(|(path, _, _)| format!("{path}\n"))
+        .collect();
+    Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response())
+}
+
+/// `changes.csv`: path and last change, newest first.
+#[utoipa::path(get, path = "/.well-known/csaf/white/changes.csv", tag = "advisories",
+    responses((status = 200, description = "changes.csv", body = String, content_type = "text/csv")))]
+pub async fn provider_changes(State(state): State<AppState>) -> ApiResult<Response> {
+    let mut files = provider_files(&state).await?;
+    files.sort_by_key(|f| std::cmp::Reverse(f.1.modified()));
+    let text: String = files
+        .iter()
+        .map(|(path, a, _)| {
+            format!(
+                "\"{path}\",\"{}\"\n",
+                a.modified().map(advisory::timestamp).unwrap_or_default()
+            )
+        })
+        .collect();
+    Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], text).into_response())
+}
+
+/// A document of the directory distribution, or its `.sha256` / `.sha512`.
+#[utoipa::path(get, path = "/.well-known/csaf/white/{year}/{file}", tag = "advisories",
+    params(("year" = String, Path, description = "The year of first publication"),
+           ("file" = String, Path, description = "The document's file name, or it with .sha256 / .sha512")),
+    responses((status = 200, description = "The document or its hash"), (status = 404, body = ErrorBody)))]
+pub async fn provider_file(
+    State(state): State<AppState>,
+    Path((year, file)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    let files = provider_files(&state).await?;
+    let (name, hash) = if let Some(n) = file.strip_suffix(".sha256") {
+        (n, Some("sha256"))
+    } else if let Some(n) = file.strip_suffix(".sha512") {
+        (n, Some("sha512"))
+    } else {
+        (file.as_str(), None)
+    };
+    let wanted = format!("{year}/{name}");
+    let (_, _, text) = files
+        .iter()
+        .find(|(path, _, _)| *path == wanted)
+        .ok_or_else(|| ApiError::not_found(format!("no document {wanted}")))?;
+    Ok(match hash {
+        None => ([(header::CONTENT_TYPE, "application/json")], text.clone()).into_response(),
+        Some(alg) => {
+            let hex: String = if alg == "sha256" {
+                sha2::Sha256::digest(text.as_bytes())
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect()
+            } else {
+                sha2::Sha512::digest(text.as_bytes())
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect()
+            };
+            (
+                [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+                format!("{hex}  {name}\n"),
+            )
+                .into_response()
+        }
+    })
+}

@@ -1,0 +1,273 @@
+//! Advisories end to end: a draft is reachable by no public URL, feed or
+//! provider file; publication waits for the fix; the published advisory
+//! appears on the security center, in the feed and in a consistent CSAF
+//! provider directory (every listed file exists, its hashes match), with the
+//! reporter credited only by their consent.
+
+use serde_json::{Value, json};
+use sha2::Digest;
+
+use crate::each_backend;
+
+fn draft(title: &str) -> Value {
+    json!({
+        "id": "EMB-2026-0042",
+        "title": title,
+        "summary": "A crafted name writes outside the upload directory",
+        "description": "First paragraph.\n\nSecond paragraph with <b>markup</b>.",
+        "affected": [{"vendor": "Example Corp", "product": "Dock Certs", "purl": "pkg:cargo/dock-certs",
+                      "ranges": [{"introduced": "1.0.0", "fixed": "1.4.2"}]}],
+        "workarounds": ["Disable uploads."],
+        "cvss": "CVSS:3.1/AV:N/AC:L/PR:L/UI:N/S:U/C:N/I:H/A:N",
+        "cwe": "CWE-22",
+        "cve": "CVE-2026-4242",
+        "references": [{"url": "https://example.org/changelog", "summary": "Changelog"}],
+        "credits": [{"name": "Team Analyst", "kind": "analyst"}]
+    })
+}
+
+#[tokio::test]
+async fn drafts_stay_private_and_publication_fills_the_security_center() {
+    each_backend(|app| async move {
+        let text = |path: &'static str| {
+            let app = app.clone();
+            async move {
+                let r = app.http.get(app.url(path)).send().await.unwrap();
+                (r.status().as_u16(), r.text().await.unwrap())
+            }
+        };
+        let (status, case) = app
+            .post(
+                &app.responder,
+                "/api/v1/cases",
+                &json!({"title": "upload traversal", "product": "Dock Certs",
+                        "reporter": {"contact": "ada@example.org", "name": "Ada Researcher"},
+                        "report": {"summary": "s", "description": "d"}}),
+            )
+            .await;
+        assert_eq!(status, 201, "{case}");
+        let reference = case["reference"].as_str().unwrap().to_owned();
+        let base = format!("/api/v1/cases/{reference}/advisory");
+
+        // The reporter's credit comes from their consent, not from the team.
+        let mut bad = draft("x");
+        bad["credits"] = json!([{"name": "Someone", "kind": "finder"}]);
+        let r = app
+            .http
+            .put(app.url(&base))
+            .bearer_auth(&app.responder)
+            .json(&bad)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 422);
+        assert!(r.text().await.unwrap().contains("credits[0].kind"));
+
+        let title = "Path traversal <script>alert(1)</script> in uploads";
+        let r = app
+            .http
+            .put(app.url(&base))
+            .bearer_auth(&app.responder)
+            .json(&draft(title))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+        let view: Value = r.json().await.unwrap();
+        assert_eq!(view["status"], "draft");
+        assert_eq!(view["csaf"]["document"]["tracking"]["status"], "draft");
+        assert_eq!(view["csaf_problems"], json!([]));
+        assert!(
+            view["release_note"]
+                .as_str()
+                .unwrap()
+                .contains("fixes a security vulnerability")
+        );
+
+        // Nothing of the draft is public.
+        for path in [
+            "/advisories/EMB-2026-0042",
+            "/advisories/EMB-2026-0042/csaf.json",
+            "/advisories/EMB-2026-0042/osv.json",
+            "/.well-known/csaf/white/2026/emb-2026-0042.json",
+        ] {
+            let r = app.http.get(app.url(path)).send().await.unwrap();
+            assert_eq!(r.status().as_u16(), 404, "{path} before publication");
+        }
+        for path in [
+            "/advisories",
+            "/advisories/feed.atom",
+            "/.well-known/csaf/white/index.txt",
+            "/.well-known/csaf/white/changes.csv",
+        ] {
+            let (status, body) = text(path).await;
+            assert_eq!(status, 200);
+            assert!(
+                !body.contains("EMB-2026-0042") && !body.contains("emb-2026-0042"),
+                "{path}: {body}"
+            );
+        }
+
+        // Not before the case is fixed.
+        let (status, body) = app
+            .post(
+                &app.responder,
+                &format!("{base}/publish"),
+                &json!({"credit_reporter": true}),
+            )
+            .await;
+        assert_eq!(status, 422, "{body}");
+        assert!(
+            body.to_string().contains("fixed or its disclosure date"),
+            "{body}"
+        );
+
+        for action in [
+            "acknowledge",
+            "start_triage",
+            "accept",
+            "start_fix",
+            "fix_available",
+        ] {
+            let (status, body) = app
+                .post(
+                    &app.responder,
+                    &format!("/api/v1/cases/{reference}/transitions"),
+                    &json!({"action": action}),
+                )
+                .await;
+            assert_eq!(status, 200, "{action}: {body}");
+        }
+        let (status, view) = app
+            .post(
+                &app.responder,
+                &format!("{base}/publish"),
+                &json!({"credit_reporter": true}),
+            )
+            .await;
+        assert_eq!(status, 200, "{view}");
+        assert_eq!(view["status"], "published");
+        assert_eq!(view["csaf_problems"], json!([]));
+        let credits = view["advisory"]["credits"].as_array().unwrap();
+        assert_eq!(credits[0]["name"], "Ada Researcher");
+        assert_eq!(credits[0]["kind"], "finder");
+
+        // The security center.
+        let (status, index) = text("/advisories").await;
+        assert_eq!(status, 200);
+        assert!(index.contains("EMB-2026-0042") && index.contains("CVE-2026-4242"));
+        assert!(
+            index.contains("&lt;script&gt;") && !index.contains("<script>"),
+            "escaped: {index}"
+        );
+        let (_, filtered) = text("/advisories?severity=critical").await;
+        assert!(
+            !filtered.contains("EMB-2026-0042"),
+            "a medium advisory is filtered out"
+        );
+        let (_, filtered) = text("/advisories?severity=medium&product=Dock%20Certs").await;
+        assert!(filtered.contains("EMB-2026-0042"));
+        let (status, page) = text("/advisories/EMB-2026-0042").await;
+        assert_eq!(status, 200);
+        assert!(page.contains("Ada Researcher") && page.contains("fixed in 1.4.2"));
+        assert!(page.contains("&lt;b&gt;markup&lt;/b&gt;"));
+        assert!(
+            !page.contains(&reference),
+            "the internal case reference stays private"
+        );
+        let (_, feed) = text("/advisories/feed.atom").await;
+        assert!(feed.contains("<entry>") && feed.contains("/advisories/EMB-2026-0042"));
+        assert!(roxmltree_like_well_formed(&feed));
+        for file in [
+            "csaf.json",
+            "osv.json",
+            "cve.json",
+            "openvex.json",
+            "cyclonedx.json",
+        ] {
+            let r = app
+                .http
+                .get(app.url(&format!("/advisories/EMB-2026-0042/{file}")))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status().as_u16(), 200, "{file}");
+            let doc: Value = r.json().await.unwrap();
+            assert!(
+                !doc.to_string().contains(&reference),
+                "{file} carries no case reference"
+            );
+        }
+        let (_, note) = text("/advisories/EMB-2026-0042/release-note.md").await;
+        assert!(note.contains("CVE-2026-4242"));
+
+        // The CSAF provider: every listed file exists and its hashes match.
+        let (_, metadata) = text("/.well-known/csaf/provider-metadata.json").await;
+        let metadata: Value = serde_json::from_str(&metadata).unwrap();
+        assert_eq!(metadata["role"], "csaf_provider");
+        let (_, index) = text("/.well-known/csaf/white/index.txt").await;
+        let (_, changes) = text("/.well-known/csaf/white/changes.csv").await;
+        assert_eq!(index.lines().count(), 1);
+        for path in index.lines() {
+            assert!(
+                changes.contains(&format!("\"{path}\"")),
+                "{path} in changes.csv"
+            );
+            let body = app
+                .http
+                .get(app.url(&format!("/.well-known/csaf/white/{path}")))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            let doc: Value = serde_json::from_str(&body).unwrap();
+            assert_eq!(doc["document"]["tracking"]["id"], "EMB-2026-0042");
+            assert!(embargo_core::advisory::csaf::check(&doc).is_empty());
+            let name = path.rsplit('/').next().unwrap();
+            for (ext, hex) in [
+                (
+                    "sha256",
+                    sha2::Sha256::digest(body.as_bytes())
+                        .iter()
+                        .map(|b| format!("{b:02x}"))
+                        .collect::<String>(),
+                ),
+                (
+                    "sha512",
+                    sha2::Sha512::digest(body.as_bytes())
+                        .iter()
+                        .map(|b| format!("{b:02x}"))
+                        .collect::<String>(),
+                ),
+            ] {
+                let line = app
+                    .http
+                    .get(app.url(&format!("/.well-known/csaf/white/{path}.{ext}")))
+                    .send()
+                    .await
+                    .unwrap()
+                    .text()
+                    .await
+                    .unwrap();
+                assert_eq!(line, format!("{hex}  {name}\n"), "{path}.{ext}");
+            }
+        }
+        let r = app
+            .http
+            .get(app.url("/.well-known/csaf/white/2026/other.json"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 404);
+    })
+    .await;
+}
+
+/// A cheap well-formedness check of the feed: tags balance.
+fn roxmltree_like_well_formed(xml: &str) -> bool {
+    let opens = xml.matches("<entry>").count();
+    let closes = xml.matches("</entry>").count();
+    opens == closes && xml.trim_end().ends_with("</feed>")
+}

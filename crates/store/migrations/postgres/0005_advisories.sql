@@ -1,0 +1,14 @@
+-- Advisories, one per case. The draft (every field, revisions included) is
+-- sealed, bound to the advisory id: before publication nothing of it is
+-- readable from the database. `published` holds the public form, written
+-- only by the publish action.
+CREATE TABLE advisories (
+    id           TEXT    PRIMARY KEY,
+    case_id      BIGINT  NOT NULL UNIQUE REFERENCES cases (id),
+    sealed_key   TEXT    NOT NULL,
+    sealed       BYTEA   NOT NULL,
+    published    TEXT,
+    published_at BIGINT,
+    modified_at  BIGINT  NOT NULL
+);
+CREATE INDEX advisories_published ON advisories (published_at);

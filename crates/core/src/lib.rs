@@ -18,6 +18,7 @@ pub mod notify;
 pub mod policy;
 pub mod publish;
 pub mod reference;
+pub mod signing;
 pub mod similarity;
 mod text;
 

@@ -150,6 +150,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(advisories::provider_index))
         .routes(routes!(advisories::provider_changes))
         .routes(routes!(advisories::provider_file))
+        .routes(routes!(advisories::provider_key))
 }
 
 /// The OpenAPI 3.1 document of this server.

@@ -13,6 +13,10 @@ pub(crate) fn context(id: &str) -> Vec<u8> {
     format!("embargo:advisory:{id}").into_bytes()
 }
 
+pub(crate) fn signing_context(purpose: &str) -> Vec<u8> {
+    format!("embargo:signing-key:{purpose}").into_bytes()
+}
+
 /// Whether a case's fix exists, so that its advisory may be published.
 #[must_use]
 pub fn case_is_fixed(case: &Case) -> bool {
@@ -200,6 +204,61 @@ impl Store {
             .record(tx, head, case_id, case, events, actor, now)
             .await?;
         Ok((advisory, case, events))
+    }
+
+    /// The CSAF signing key, made on first need: every instance reads the
+    /// same one (the first written wins a race).
+    pub async fn csaf_signing_key(
+        &self,
+        user_id: &str,
+        now: Instant,
+    ) -> Result<embargo_core::signing::SigningKey> {
+        const PURPOSE: &str = "csaf";
+        if let Some(key) = self.read_signing_key(PURPOSE).await? {
+            return Ok(key);
+        }
+        let key = embargo_core::signing::SigningKey::generate(user_id, now)
+            .map_err(|e| StoreError::Corrupt(format!("generating the signing key: {e}")))?;
+        let secret = key.secret_armored().map_err(StoreError::Corrupt)?;
+        let public = key.public_armored().map_err(StoreError::Corrupt)?;
+        let sealed = self
+            .keyring
+            .seal(secret.as_bytes(), &signing_context(PURPOSE))?;
+        sqlx::query(
+            "INSERT INTO signing_keys (purpose, fingerprint, public_key, sealed_key, sealed, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (purpose) DO NOTHING",
+        )
+        .bind(PURPOSE)
+        .bind(key.fingerprint())
+        .bind(public)
+        .bind(sealed.key_id)
+        .bind(sealed.blob)
+        .bind(now.timestamp_millis())
+        .execute(&self.writer)
+        .await?;
+        self.read_signing_key(PURPOSE)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("the signing key vanished".into()))
+    }
+
+    async fn read_signing_key(
+        &self,
+        purpose: &str,
+    ) -> Result<Option<embargo_core::signing::SigningKey>> {
+        let row = sqlx::query("SELECT sealed_key, sealed FROM signing_keys WHERE purpose = $1")
+            .bind(purpose)
+            .fetch_optional(&self.writer)
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        let key_id: String = row.try_get(0)?;
+        let blob: Vec<u8> = row.try_get(1)?;
+        let secret = self
+            .keyring
+            .open(&key_id, &blob, &signing_context(purpose))?;
+        let text = String::from_utf8(secret).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        embargo_core::signing::SigningKey::from_armored(&text)
+            .map(Some)
+            .map_err(StoreError::Corrupt)
     }
 
     /// Published advisories, newest publication first.

@@ -1,5 +1,5 @@
 //! Values sealed one per row (attachment contents, outbox messages, webhook
-//! secrets, advisory drafts), each bound to a context made from its row, and re-sealed under
+//! secrets, advisory drafts, signing keys), each bound to a context made from its row, and re-sealed under
 //! the active key by `keys rotate`. One list, so that rotation and
 //! `keys_in_use` cannot forget a table.
 
@@ -19,7 +19,7 @@ pub(crate) struct SealedRows {
     batch: u32,
 }
 
-pub(crate) const SEALED_ROWS: [SealedRows; 4] = [
+pub(crate) const SEALED_ROWS: [SealedRows; 5] = [
     SealedRows {
         table: "attachments",
         id: "id",
@@ -51,6 +51,14 @@ pub(crate) const SEALED_ROWS: [SealedRows; 4] = [
         bound_to: "id",
         context: crate::advisories::context,
         batch: 100,
+    },
+    SealedRows {
+        table: "signing_keys",
+        id: "purpose",
+        id_type: "TEXT",
+        bound_to: "purpose",
+        context: crate::advisories::signing_context,
+        batch: 10,
     },
 ];
 

@@ -623,6 +623,32 @@ async fn provider_files(state: &AppState) -> ApiResult<Vec<(String, advisory::Ad
         .collect())
 }
 
+/// The organization's CSAF signing key (made on first need).
+async fn signing_key(state: &AppState) -> ApiResult<embargo_core::signing::SigningKey> {
+    let p = publisher(state);
+    let contact = p.contact.strip_prefix("mailto:").unwrap_or(&p.contact);
+    let user_id = format!("{} CSAF <{}>", p.name, contact);
+    Ok(state.store.csaf_signing_key(&user_id, state.now()).await?)
+}
+
+/// The public key that signs the provider's documents.
+#[utoipa::path(get, path = "/.well-known/csaf/openpgp/{file}", tag = "advisories",
+    params(("file" = String, Path, description = "The key's fingerprint followed by .asc")),
+    responses((status = 200, description = "The armored public key", body = String, content_type = "application/pgp-keys"), (status = 404, body = ErrorBody)))]
+pub async fn provider_key(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+) -> ApiResult<Response> {
+    let key = signing_key(&state).await?;
+    if file != format!("{}.asc", key.fingerprint()) {
+        return Err(ApiError::not_found(format!("no key {file}")));
+    }
+    let armored = key
+        .public_armored()
+        .map_err(|e| ApiError::internal("the public signing key", &e))?;
+    Ok(([(header::CONTENT_TYPE, "application/pgp-keys")], armored).into_response())
+}
+
 /// CSAF provider metadata (CSAF 2.0 section 7.1.7).
 #[utoipa::path(get, path = "/.well-known/csaf/provider-metadata.json", tag = "advisories",
     responses((status = 200, description = "provider-metadata.json")))]
@@ -637,7 +663,13 @@ pub async fn provider_metadata(State(state): State<AppState>) -> ApiResult<Respo
         .max()
         .map_or_else(|| advisory::timestamp(state.now()), advisory::timestamp);
     let base = format!("{}/.well-known/csaf", p.base_url);
+    let key = signing_key(&state).await?;
+    let fingerprint = key.fingerprint();
     Ok(json_response(&serde_json::json!({
+        "public_openpgp_keys": [{
+            "fingerprint": fingerprint,
+            "url": format!("{base}/openpgp/{fingerprint}.asc"),
+        }],
         "canonical_url": format!("{base}/provider-metadata.json"),
         "distributions": [{"directory_url": format!("{base}/white/")}],
         "last_updated": last,
@@ -679,7 +711,8 @@ pub async fn provider_changes(State(state): State<AppState>) -> ApiResult<Respon
     Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], text).into_response())
 }
 
-/// A document of the directory distribution, or its `.sha256` / `.sha512`.
+/// A document of the directory distribution, or its `.sha256`, `.sha512`
+/// or detached OpenPGP signature `.asc`.
 #[utoipa::path(get, path = "/.well-known/csaf/white/{year}/{file}", tag = "advisories",
     params(("year" = String, Path, description = "The year of first publication"),
            ("file" = String, Path, description = "The document's file name, or it with .sha256 / .sha512")),
@@ -693,6 +726,8 @@ pub async fn provider_file(
         (n, Some("sha256"))
     } else if let Some(n) = file.strip_suffix(".sha512") {
         (n, Some("sha512"))
+    } else if let Some(n) = file.strip_suffix(".asc") {
+        (n, Some("asc"))
     } else {
         (file.as_str(), None)
     };
@@ -703,6 +738,17 @@ pub async fn provider_file(
         .ok_or_else(|| ApiError::not_found(format!("no document {wanted}")))?;
     Ok(match hash {
         None => ([(header::CONTENT_TYPE, "application/json")], text.clone()).into_response(),
+        Some("asc") => {
+            let signature = signing_key(&state)
+                .await?
+                .sign(text.as_bytes())
+                .map_err(|e| ApiError::internal("signing a CSAF document", &e))?;
+            (
+                [(header::CONTENT_TYPE, "application/pgp-signature")],
+                signature,
+            )
+                .into_response()
+        }
         Some(alg) => {
             let hex: String = if alg == "sha256" {
                 sha2::Sha256::digest(text.as_bytes())

@@ -394,6 +394,13 @@ fn table() -> Vec<Route> {
             None,
             Who::Anonymous,
         ),
+        r(
+            "get",
+            "/.well-known/csaf/openpgp/{file}",
+            "/.well-known/csaf/openpgp/0000.asc",
+            None,
+            Who::Anonymous,
+        ),
     ]
 }
 

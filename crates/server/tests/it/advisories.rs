@@ -261,8 +261,89 @@ async fn drafts_stay_private_and_publication_fills_the_security_center() {
             .await
             .unwrap();
         assert_eq!(r.status().as_u16(), 404);
+
+        // The signatures verify with GnuPG and the key the metadata publishes.
+        let key_url = metadata["public_openpgp_keys"][0]["url"].as_str().unwrap();
+        let fingerprint = metadata["public_openpgp_keys"][0]["fingerprint"]
+            .as_str()
+            .unwrap();
+        let key_path = key_url.split("/.well-known/").nth(1).unwrap();
+        let key = app
+            .http
+            .get(app.url(&format!("/.well-known/{key_path}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(key.status().as_u16(), 200);
+        let key = key.text().await.unwrap();
+        let path = index.lines().next().unwrap();
+        let body = app
+            .http
+            .get(app.url(&format!("/.well-known/csaf/white/{path}")))
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        let signature = app
+            .http
+            .get(app.url(&format!("/.well-known/csaf/white/{path}.asc")))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        gpg_verifies(&key, fingerprint, &body, &signature);
     })
     .await;
+}
+
+/// Verifies a detached signature with GnuPG (an independent OpenPGP
+/// implementation) in a throwaway home; skipped outside CI without gpg.
+fn gpg_verifies(key: &str, fingerprint: &str, data: &[u8], signature: &str) {
+    use std::process::Command;
+    if Command::new("gpg").arg("--version").output().is_err() {
+        assert!(std::env::var_os("CI").is_none(), "gpg is installed in CI");
+        eprintln!("skipped: gpg is absent");
+        return;
+    }
+    let home = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("key.asc"), key).unwrap();
+    std::fs::write(dir.path().join("doc.json"), data).unwrap();
+    std::fs::write(dir.path().join("doc.json.asc"), signature).unwrap();
+    let gpg = |args: &[&str]| {
+        Command::new("gpg")
+            .arg("--homedir")
+            .arg(home.path())
+            .args(["--batch", "--no-tty"])
+            .args(args)
+            .current_dir(dir.path())
+            .output()
+            .unwrap()
+    };
+    let import = gpg(&["--import", "key.asc"]);
+    assert!(
+        import.status.success(),
+        "{}",
+        String::from_utf8_lossy(&import.stderr)
+    );
+    let verify = gpg(&["--status-fd", "1", "--verify", "doc.json.asc", "doc.json"]);
+    let status = String::from_utf8_lossy(&verify.stdout);
+    assert!(
+        verify.status.success(),
+        "{status}{}",
+        String::from_utf8_lossy(&verify.stderr)
+    );
+    assert!(
+        status.contains(&format!("VALIDSIG {fingerprint}")),
+        "{status}"
+    );
+    std::fs::write(dir.path().join("doc.json"), b"tampered").unwrap();
+    let tampered = gpg(&["--verify", "doc.json.asc", "doc.json"]);
+    assert!(!tampered.status.success(), "a changed document fails");
 }
 
 /// A cheap well-formedness check of the feed: tags balance.

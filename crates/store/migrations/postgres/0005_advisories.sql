@@ -12,3 +12,14 @@ CREATE TABLE advisories (
     modified_at  BIGINT  NOT NULL
 );
 CREATE INDEX advisories_published ON advisories (published_at);
+
+-- The organization's OpenPGP signing key for the CSAF provider's signatures,
+-- one per purpose, the secret sealed (bound to the purpose).
+CREATE TABLE signing_keys (
+    purpose     TEXT    PRIMARY KEY,
+    fingerprint TEXT    NOT NULL,
+    public_key  TEXT    NOT NULL,
+    sealed_key  TEXT    NOT NULL,
+    sealed      BYTEA   NOT NULL,
+    created_at  BIGINT    NOT NULL
+);

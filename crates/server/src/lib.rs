@@ -88,8 +88,8 @@ impl Modify for SecuritySchemes {
 /// come from this one list, so neither can miss a route the other has.
 fn routes() -> OpenApiRouter<AppState> {
     use api::{
-        advisories, attachments, cases, notifications, policy, reporter, session, system, tokens,
-        users,
+        advisories, attachments, cases, notifications, policy, reporter, session, severity, system,
+        tokens, users,
     };
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(system::healthz))
@@ -151,6 +151,10 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(advisories::provider_changes))
         .routes(routes!(advisories::provider_file))
         .routes(routes!(advisories::provider_key))
+        .routes(routes!(severity::score))
+        .routes(routes!(severity::set_from_vector))
+        .routes(routes!(severity::weaknesses))
+        .routes(routes!(severity::calculator))
 }
 
 /// The OpenAPI 3.1 document of this server.

@@ -144,6 +144,41 @@ fn every_export_validates_against_its_official_schema() {
         "a draft is never exported"
     );
     for (label, doc, schemas) in documents {
+        // embargo's own readers take what embargo writes: OSV through the
+        // vulnerability database's import, CycloneDX through the SBOM check.
+        match label {
+            "OSV" => {
+                let record: embargo_vulndb::osv::Record =
+                    serde_json::from_value(doc.clone()).unwrap();
+                let (db, report) = embargo_vulndb::db::Database::build([Ok(record)]);
+                assert!(
+                    report.skipped.is_empty() && report.imported == 1,
+                    "{report:?}"
+                );
+                let hits = db
+                    .matches(
+                        embargo_vulndb::version::Ecosystem::CratesIo,
+                        "widget-server",
+                        "1.4.1",
+                    )
+                    .unwrap();
+                assert_eq!(hits.len(), 1, "the exported ranges match what they say");
+                assert!(
+                    db.matches(
+                        embargo_vulndb::version::Ecosystem::CratesIo,
+                        "widget-server",
+                        "1.4.2"
+                    )
+                    .unwrap()
+                    .is_empty()
+                );
+            }
+            "CycloneDX VEX" => {
+                let read = embargo_vulndb::sbom::cyclonedx_json(Path::new("vex.json"), &doc);
+                assert!(read.is_ok(), "{read:?}");
+            }
+            _ => {}
+        }
         if let Some(v) = violations(&doc, schemas) {
             assert!(v.is_empty(), "{label}: {v}");
         }

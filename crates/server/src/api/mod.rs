@@ -7,6 +7,7 @@ pub mod notifications;
 pub mod policy;
 pub mod reporter;
 pub mod session;
+pub mod severity;
 pub mod system;
 pub mod tokens;
 pub mod users;

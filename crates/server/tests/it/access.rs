@@ -396,6 +396,22 @@ fn table() -> Vec<Route> {
         ),
         r(
             "get",
+            "/api/v1/cvss",
+            "/api/v1/cvss?vector=CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+            None,
+            Who::Viewer,
+        ),
+        r(
+            "post",
+            "/api/v1/cases/{reference}/cvss",
+            "/api/v1/cases/EMB-2026-0001/cvss",
+            Some(json!({"vector": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"})),
+            Who::Responder,
+        ),
+        r("get", "/api/v1/cwe", "/api/v1/cwe", None, Who::Viewer),
+        r("get", "/cvss", "/cvss", None, Who::Anonymous),
+        r(
+            "get",
             "/.well-known/csaf/openpgp/{file}",
             "/.well-known/csaf/openpgp/0000.asc",
             None,

@@ -352,3 +352,57 @@ fn roxmltree_like_well_formed(xml: &str) -> bool {
     let closes = xml.matches("</entry>").count();
     opens == closes && xml.trim_end().ends_with("</feed>")
 }
+
+#[tokio::test]
+async fn vectors_set_severity_in_the_policys_words() {
+    each_backend(|app| async move {
+        let (status, a) = app
+            .get(
+                &app.viewer,
+                "/api/v1/cvss?vector=CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N",
+            )
+            .await;
+        assert_eq!(status, 200, "{a}");
+        assert_eq!((a["version"].as_str(), a["score"].as_f64(), a["severity"].as_str()), (Some("4.0"), Some(9.3), Some("critical")));
+        let (status, e) = app.get(&app.viewer, "/api/v1/cvss?vector=CVSS:3.1/AV:N").await;
+        assert_eq!(status, 422);
+        assert!(e.to_string().contains("lacks the base metric AC"), "{e}");
+
+        let (_, case) = app.post(&app.responder, "/api/v1/cases", &crate::new_case("scored")).await;
+        let reference = case["reference"].as_str().unwrap();
+        let (status, out) = app
+            .post(
+                &app.responder,
+                &format!("/api/v1/cases/{reference}/cvss"),
+                &json!({"vector": "CVSS:3.1/AV:N/AC:L/PR:L/UI:N/S:U/C:N/I:H/A:N"}),
+            )
+            .await;
+        assert_eq!(status, 200, "{out}");
+        assert_eq!(out["assessment"]["score"], 6.5);
+        assert_eq!(out["case"]["severity"], "medium");
+        assert_eq!(out["events"][0]["kind"], "severity_changed");
+
+        let (status, cwe) = app.get(&app.viewer, "/api/v1/cwe").await;
+        assert_eq!(status, 200);
+        assert!(cwe.as_array().unwrap().iter().any(|w| w["id"] == "CWE-79"));
+
+        let page = |q: &'static str| {
+            let app = app.clone();
+            async move {
+                let r = app.http.get(app.url(&format!("/cvss{q}"))).send().await.unwrap();
+                (r.status().as_u16(), r.text().await.unwrap())
+            }
+        };
+        let (status, html) = page("?AV=N&AC=L&PR=N&UI=N&S=U&C=H&I=H&A=H").await;
+        assert_eq!(status, 200);
+        assert!(html.contains("score <strong>9.8</strong>, critical"), "{html}");
+        assert!(html.contains("<option value=\"N\" selected>Network</option>"));
+        let (status, html) = page("?vector=%3Cscript%3E").await;
+        assert_eq!(status, 422);
+        assert!(html.contains("&lt;script&gt;") && !html.contains("<script>"));
+        let (status, html) = page("").await;
+        assert_eq!(status, 200);
+        assert!(html.contains("<label for=\"m-AV\">"), "every control has a label");
+    })
+    .await;
+}

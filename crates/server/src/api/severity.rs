@@ -170,8 +170,11 @@ pub struct CalculatorQuery {
     pub a: Option<String>,
 }
 
-/// CVSS 3.1 base metrics: (key, label, [(value, label)]).
-const METRICS: [(&str, &str, &[(&str, &str)]); 8] = [
+/// A metric of the form: its key, its label, and its (value, label) choices.
+type Metric = (&'static str, &'static str, &'static [(&'static str, &'static str)]);
+
+/// CVSS 3.1 base metrics.
+const METRICS: [Metric; 8] = [
     (
         "AV",
         "Attack vector",

@@ -171,7 +171,11 @@ pub struct CalculatorQuery {
 }
 
 /// A metric of the form: its key, its label, and its (value, label) choices.
-type Metric = (&'static str, &'static str, &'static [(&'static str, &'static str)]);
+type Metric = (
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+);
 
 /// CVSS 3.1 base metrics.
 const METRICS: [Metric; 8] = [
@@ -314,6 +318,9 @@ mod tests {
         let level = assessment(&policy, critical).policy_level.expect("a level");
         assert_eq!((level.id.as_str(), level.name.as_str()), ("high", "High"));
         let low = cvss::assess("CVSS:3.1/AV:P/AC:H/PR:H/UI:R/S:U/C:L/I:N/A:N").expect("valid");
-        assert_eq!(assessment(&policy, low).policy_level.expect("a level").name, "Low");
+        assert_eq!(
+            assessment(&policy, low).policy_level.expect("a level").name,
+            "Low"
+        );
     }
 }

@@ -16,6 +16,7 @@ pub mod crypto;
 pub mod cvss;
 pub mod notify;
 pub mod policy;
+pub mod portfolio;
 pub mod publish;
 pub mod reference;
 pub mod signing;

@@ -1,0 +1,336 @@
+//! Portfolio monitoring's rules: what a finding is (a component of a
+//! release affected by an advisory), the analysis states a person or a rule
+//! gives it, and its remediation deadline as policy 003 words it:
+//!
+//! - a **critical** vulnerability is fixed "within 30 days following the
+//!   availability of the associated patch";
+//! - a lower one, when "the exposure is qualified as high", also within 30
+//!   days of the patch; otherwise "within 3 months".
+//!
+//! The clock starts when a patch exists (a fixed version is published), not
+//! when the finding is opened: a finding without a patch has no deadline
+//! yet, and gets one the day the patch appears. Everything takes `now`.
+
+use chrono::Months;
+use serde::{Deserialize, Serialize};
+
+use crate::{Instant, Severity};
+
+/// How exposed a product is (its deployment's reach).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProductExposure {
+    InternetFacing,
+    Internal,
+    Offline,
+}
+
+impl ProductExposure {
+    /// Policy 003's "exposure qualified as high".
+    #[must_use]
+    pub fn is_high(self) -> bool {
+        self == ProductExposure::InternetFacing
+    }
+}
+
+/// Where a product runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Deployment {
+    Saas,
+    CustomerDeployed,
+    Both,
+}
+
+impl Deployment {
+    /// Customers run it themselves: a fix is an "exceptional security
+    /// delivery" they must be told about (003).
+    #[must_use]
+    pub fn at_customers(self) -> bool {
+        matches!(self, Deployment::CustomerDeployed | Deployment::Both)
+    }
+}
+
+/// Why a component is not affected, in CycloneDX's words (each has a CSAF
+/// VEX flag counterpart, [`Justification::csaf_flag`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Justification {
+    CodeNotPresent,
+    CodeNotReachable,
+    RequiresConfiguration,
+    RequiresDependency,
+    RequiresEnvironment,
+    ProtectedByCompiler,
+    ProtectedAtRuntime,
+    ProtectedAtPerimeter,
+    ProtectedByMitigatingControl,
+}
+
+impl Justification {
+    /// The CSAF 2.0 VEX flag label closest in meaning.
+    #[must_use]
+    pub fn csaf_flag(self) -> &'static str {
+        match self {
+            Justification::CodeNotPresent => "vulnerable_code_not_present",
+            Justification::CodeNotReachable => "vulnerable_code_not_in_execute_path",
+            Justification::RequiresConfiguration
+            | Justification::RequiresDependency
+            | Justification::RequiresEnvironment => {
+                "vulnerable_code_cannot_be_controlled_by_adversary"
+            }
+            Justification::ProtectedByCompiler
+            | Justification::ProtectedAtRuntime
+            | Justification::ProtectedAtPerimeter
+            | Justification::ProtectedByMitigatingControl => "inline_mitigations_already_exist",
+        }
+    }
+}
+
+/// A finding's analysis, set only by a person or a rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum Analysis {
+    InTriage,
+    Affected,
+    NotAffected {
+        justification: Justification,
+    },
+    FalsePositive,
+    Resolved,
+    /// Accepted until `until`; after it the finding counts as affected again.
+    RiskAccepted {
+        until: Instant,
+    },
+}
+
+impl Analysis {
+    /// Whether the finding still needs fixing at `now` (its deadline counts).
+    #[must_use]
+    pub fn open_at(&self, now: Instant) -> bool {
+        match self {
+            Analysis::InTriage | Analysis::Affected => true,
+            Analysis::RiskAccepted { until } => *until <= now,
+            Analysis::NotAffected { .. } | Analysis::FalsePositive | Analysis::Resolved => false,
+        }
+    }
+}
+
+/// The remediation deadline of policy 003, or `None` while no patch exists.
+#[must_use]
+pub fn deadline(
+    severity: Severity,
+    exposure: ProductExposure,
+    patch_available_at: Option<Instant>,
+) -> Option<Instant> {
+    let patch = patch_available_at?;
+    if severity == Severity::Critical || exposure.is_high() {
+        Some(patch + chrono::TimeDelta::days(30))
+    } else {
+        // Calendar months: 31 January + 3 months is 30 April.
+        patch.checked_add_months(Months::new(3))
+    }
+}
+
+/// Where a finding's deadline stands at `now`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeadlineStatus {
+    /// No patch yet: the clock has not started.
+    NotStarted,
+    /// Due later than the warning window.
+    Running,
+    /// Due within the warning window (the last quarter of the time).
+    DueSoon,
+    Breached,
+    /// The finding no longer needs fixing.
+    Stopped,
+}
+
+/// A deadline's status at `now`; the warning comes when three quarters of
+/// the time from the patch to the deadline have passed.
+#[must_use]
+pub fn deadline_status(
+    analysis: &Analysis,
+    patch_available_at: Option<Instant>,
+    due: Option<Instant>,
+    now: Instant,
+) -> DeadlineStatus {
+    if !analysis.open_at(now) {
+        return DeadlineStatus::Stopped;
+    }
+    let (Some(start), Some(due)) = (patch_available_at, due) else {
+        return DeadlineStatus::NotStarted;
+    };
+    if now >= due {
+        return DeadlineStatus::Breached;
+    }
+    let warn = start + (due - start) * 3 / 4;
+    if now >= warn {
+        DeadlineStatus::DueSoon
+    } else {
+        DeadlineStatus::Running
+    }
+}
+
+/// A finding's identity: the same advisory on the same component of the
+/// same release is one finding, however often a feed repeats it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct FindingKey {
+    pub release: String,
+    /// The component's package URL with its version.
+    pub component: String,
+    pub advisory: String,
+}
+
+/// What a (re)match changes: findings to open, and findings whose advisory
+/// no longer applies (withdrawn, or its range changed) to resolve. A match
+/// that changes nothing yields nothing, so it records no event.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct MatchChanges {
+    pub opened: Vec<FindingKey>,
+    pub gone: Vec<FindingKey>,
+}
+
+/// Compares the findings a release has with what matching found now.
+/// `rechecked` limits which advisories the new match covered (a feed update
+/// re-matches only the advisories it changed); `None` means all of them.
+#[must_use]
+pub fn changes(
+    existing: &[FindingKey],
+    matched: &[FindingKey],
+    rechecked: Option<&std::collections::BTreeSet<String>>,
+) -> MatchChanges {
+    use std::collections::BTreeSet;
+    let have: BTreeSet<&FindingKey> = existing.iter().collect();
+    let now: BTreeSet<&FindingKey> = matched.iter().collect();
+    let covered = |k: &FindingKey| rechecked.is_none_or(|set| set.contains(&k.advisory));
+    MatchChanges {
+        opened: now.difference(&have).map(|k| (*k).clone()).collect(),
+        gone: have
+            .difference(&now)
+            .filter(|k| covered(k))
+            .map(|k| (*k).clone())
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> Instant {
+        chrono::DateTime::parse_from_rfc3339(s).unwrap().to_utc()
+    }
+
+    #[test]
+    fn policy_003_deadlines() {
+        let patch = Some(at("2026-01-31T10:00:00Z"));
+        // Critical: 30 days after the patch, whatever the exposure.
+        for exposure in [
+            ProductExposure::InternetFacing,
+            ProductExposure::Internal,
+            ProductExposure::Offline,
+        ] {
+            assert_eq!(
+                deadline(Severity::Critical, exposure, patch),
+                Some(at("2026-03-02T10:00:00Z"))
+            );
+        }
+        // Lower, high exposure: 30 days too.
+        assert_eq!(
+            deadline(Severity::Medium, ProductExposure::InternetFacing, patch),
+            Some(at("2026-03-02T10:00:00Z"))
+        );
+        // Lower, otherwise: three calendar months.
+        assert_eq!(
+            deadline(Severity::High, ProductExposure::Internal, patch),
+            Some(at("2026-04-30T10:00:00Z"))
+        );
+        assert_eq!(
+            deadline(Severity::Low, ProductExposure::Offline, patch),
+            Some(at("2026-04-30T10:00:00Z"))
+        );
+        // No patch, no clock.
+        assert_eq!(
+            deadline(Severity::Critical, ProductExposure::InternetFacing, None),
+            None
+        );
+    }
+
+    #[test]
+    fn a_patch_published_after_the_finding_starts_the_clock_then() {
+        let opened = at("2026-03-01T00:00:00Z");
+        let analysis = Analysis::Affected;
+        // Opened without a patch: not started, however long it waits.
+        assert_eq!(
+            deadline_status(&analysis, None, None, opened + chrono::TimeDelta::days(200)),
+            DeadlineStatus::NotStarted
+        );
+        // The patch appears on 10 April: due 10 May for a critical one.
+        let patch = Some(at("2026-04-10T00:00:00Z"));
+        let due = deadline(Severity::Critical, ProductExposure::Internal, patch);
+        assert_eq!(due, Some(at("2026-05-10T00:00:00Z")));
+        let status = |now: &str| deadline_status(&analysis, patch, due, at(now));
+        assert_eq!(status("2026-04-20T00:00:00Z"), DeadlineStatus::Running);
+        // Three quarters of 30 days: 2 May 12:00.
+        assert_eq!(status("2026-05-02T11:59:59Z"), DeadlineStatus::Running);
+        assert_eq!(status("2026-05-02T12:00:00Z"), DeadlineStatus::DueSoon);
+        assert_eq!(status("2026-05-09T23:59:59Z"), DeadlineStatus::DueSoon);
+        assert_eq!(status("2026-05-10T00:00:00Z"), DeadlineStatus::Breached);
+        // Resolved or not affected: the clock stops.
+        assert_eq!(
+            deadline_status(&Analysis::Resolved, patch, due, at("2026-06-01T00:00:00Z")),
+            DeadlineStatus::Stopped
+        );
+        // Risk accepted until 1 June: stopped until then, then breached.
+        let accepted = Analysis::RiskAccepted {
+            until: at("2026-06-01T00:00:00Z"),
+        };
+        assert_eq!(
+            deadline_status(&accepted, patch, due, at("2026-05-20T00:00:00Z")),
+            DeadlineStatus::Stopped
+        );
+        assert_eq!(
+            deadline_status(&accepted, patch, due, at("2026-06-01T00:00:00Z")),
+            DeadlineStatus::Breached
+        );
+    }
+
+    #[test]
+    fn rematching_changes_only_what_changed() {
+        let k = |release: &str, component: &str, advisory: &str| FindingKey {
+            release: release.into(),
+            component: component.into(),
+            advisory: advisory.into(),
+        };
+        let existing = vec![
+            k("r1", "pkg:npm/a@1.0.0", "GHSA-1"),
+            k("r1", "pkg:npm/b@2.0.0", "GHSA-2"),
+        ];
+        // The same matches again (a feed that changed nothing): no change.
+        assert_eq!(changes(&existing, &existing, None), MatchChanges::default());
+        // The same advisory twice in one match is one finding.
+        let twice = vec![
+            existing[0].clone(),
+            existing[0].clone(),
+            existing[1].clone(),
+        ];
+        assert_eq!(changes(&existing, &twice, None), MatchChanges::default());
+        // An update that re-checked only GHSA-3 neither resolves GHSA-1/2 nor duplicates them.
+        let rechecked: std::collections::BTreeSet<String> = ["GHSA-3".to_owned()].into();
+        let found = vec![k("r1", "pkg:npm/a@1.0.0", "GHSA-3")];
+        let c = changes(&existing, &found, Some(&rechecked));
+        assert_eq!(c.opened, found);
+        assert!(c.gone.is_empty());
+        // GHSA-2 withdrawn and re-checked: its finding goes.
+        let rechecked: std::collections::BTreeSet<String> = ["GHSA-2".to_owned()].into();
+        let c = changes(&existing, &existing[..1], Some(&rechecked));
+        assert_eq!(c.gone, vec![existing[1].clone()]);
+        assert!(Deployment::Both.at_customers() && !Deployment::Saas.at_customers());
+        assert_eq!(
+            Justification::CodeNotReachable.csaf_flag(),
+            "vulnerable_code_not_in_execute_path"
+        );
+    }
+}

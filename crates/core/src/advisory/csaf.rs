@@ -260,17 +260,34 @@ pub const IMPLEMENTED: &[&str] = &[
     "6.1.6",
     "6.1.7",
     "6.1.9",
+    "6.1.11",
     "6.1.13",
     "6.1.14",
+    "6.1.15",
     "6.1.16",
     "6.1.17",
+    "6.1.18",
+    "6.1.19",
+    "6.1.20",
     "6.1.21",
     "6.1.22",
     "6.1.23",
+    "6.1.24",
+    "6.1.25",
+    "6.1.26",
+    "6.1.27.1",
+    "6.1.27.2",
+    "6.1.27.3",
     "6.1.27.4",
     "6.1.27.5",
     "6.1.27.6",
+    "6.1.27.7",
+    "6.1.27.8",
+    "6.1.27.9",
+    "6.1.27.10",
     "6.1.27.11",
+    "6.1.29",
+    "6.1.32",
 ];
 
 /// Runs every implemented test.
@@ -519,6 +536,226 @@ pub fn run(test: &'static str, doc: &Value) -> Vec<Violation> {
                 }
             }
         }
+        "6.1.11" => {
+            for (i, v) in vulns.iter().enumerate() {
+                let (Some(id), Some(name)) = (v["cwe"]["id"].as_str(), v["cwe"]["name"].as_str())
+                else {
+                    continue;
+                };
+                // Judged only for weaknesses in embargo's table.
+                if let Some(expected) = cwe::parse(id).and_then(cwe::name)
+                    && expected != name
+                {
+                    fail(format!(
+                        "vulnerabilities[{i}].cwe: {id} is named `{expected}`, not `{name}`"
+                    ));
+                }
+            }
+        }
+        "6.1.15" => {
+            let document = &doc["document"];
+            if document["publisher"]["category"] == "translator"
+                && document.get("source_lang").is_none()
+            {
+                fail("a translator's document must give its source_lang".into());
+            }
+        }
+        "6.1.18" | "6.1.19" | "6.1.20" => {
+            let tracking = &doc["document"]["tracking"];
+            if matches!(tracking["status"].as_str(), Some("final" | "interim")) {
+                let prerelease = |v: &str| v.split('+').next().unwrap_or(v).contains('-');
+                for (n, _) in revisions(doc) {
+                    if test == "6.1.18" && (n == "0" || n.starts_with("0.")) {
+                        fail(format!(
+                            "a released document's history has the draft revision `{n}`"
+                        ));
+                    }
+                    if test == "6.1.19" && prerelease(n) {
+                        fail(format!(
+                            "a released document's history has the pre-release revision `{n}`"
+                        ));
+                    }
+                }
+                let version = tracking["version"].as_str().unwrap_or("");
+                if test == "6.1.20" && prerelease(version) {
+                    fail(format!(
+                        "a released document has the pre-release version `{version}`"
+                    ));
+                }
+            }
+        }
+        "6.1.24" => {
+            for (i, v) in vulns.iter().enumerate() {
+                let mut seen = BTreeSet::new();
+                for inv in v["involvements"].as_array().into_iter().flatten() {
+                    let key = (inv["party"].as_str(), inv["date"].as_str());
+                    if !seen.insert(key) {
+                        fail(format!(
+                            "vulnerabilities[{i}]: two involvements of {} on {}",
+                            key.0.unwrap_or("?"),
+                            key.1.unwrap_or("?")
+                        ));
+                    }
+                }
+            }
+        }
+        "6.1.25" => walk(doc, "", &mut |at, key, value| {
+            if key == "file_hashes" {
+                let mut seen = BTreeSet::new();
+                for h in value.as_array().into_iter().flatten() {
+                    if let Some(alg) = h["algorithm"].as_str()
+                        && !seen.insert(alg)
+                    {
+                        fail(format!(
+                            "{at}: the hash algorithm {alg} is used twice for one file"
+                        ));
+                    }
+                }
+            }
+        }),
+        "6.1.26" => {
+            const OFFICIAL: [&str; 5] = [
+                "csaf_base",
+                "csaf_security_incident_response",
+                "csaf_informational_advisory",
+                "csaf_security_advisory",
+                "csaf_vex",
+            ];
+            let norm = |s: &str| -> String {
+                s.chars()
+                    .filter(|c| !matches!(c, '-' | '_' | ' '))
+                    .collect::<String>()
+                    .to_lowercase()
+            };
+            if !OFFICIAL.contains(&category) {
+                let n = norm(category);
+                if OFFICIAL
+                    .iter()
+                    .any(|o| n == norm(o) || n == norm(o.trim_start_matches("csaf_")))
+                {
+                    fail(format!(
+                        "the category `{category}` imitates a profile's name"
+                    ));
+                }
+            }
+        }
+        "6.1.27.1"
+            if matches!(
+                category,
+                "csaf_informational_advisory" | "csaf_security_incident_response"
+            ) =>
+        {
+            let has = doc["document"]["notes"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|n| {
+                    matches!(
+                        n["category"].as_str(),
+                        Some("description" | "details" | "general" | "summary")
+                    )
+                });
+            if !has {
+                fail("an informational or incident document needs a note of category description, details, general or summary".into());
+            }
+        }
+        "6.1.27.2"
+            if matches!(
+                category,
+                "csaf_informational_advisory" | "csaf_security_incident_response"
+            ) =>
+        {
+            let has = doc["document"]["references"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|r| r["category"] == "external");
+            if !has {
+                fail("an informational or incident document needs an external reference".into());
+            }
+        }
+        "6.1.27.3"
+            if category == "csaf_informational_advisory"
+                && doc.get("vulnerabilities").is_some() =>
+        {
+            fail("an informational advisory has no vulnerabilities".into());
+        }
+        "6.1.27.7" if category == "csaf_vex" => {
+            for (i, v) in vulns.iter().enumerate() {
+                let s = &v["product_status"];
+                if [
+                    "fixed",
+                    "known_affected",
+                    "known_not_affected",
+                    "under_investigation",
+                ]
+                .iter()
+                .all(|k| s.get(*k).is_none())
+                {
+                    fail(format!(
+                        "vulnerabilities[{i}] names no fixed, known affected, known not affected or under investigation product"
+                    ));
+                }
+            }
+        }
+        "6.1.27.8" if category == "csaf_vex" => {
+            for (i, v) in vulns.iter().enumerate() {
+                if v.get("cve").is_none() && v.get("ids").is_none() {
+                    fail(format!("vulnerabilities[{i}] has neither cve nor ids"));
+                }
+            }
+        }
+        "6.1.27.9" | "6.1.27.10" if category == "csaf_vex" => {
+            let groups = group_members(doc);
+            let covered = |items: &Value, keep: &dyn Fn(&Value) -> bool| -> BTreeSet<String> {
+                let mut out = BTreeSet::new();
+                for item in items.as_array().into_iter().flatten().filter(|x| keep(x)) {
+                    out.extend(strings(&item["product_ids"]).map(str::to_owned));
+                    for g in strings(&item["group_ids"]) {
+                        out.extend(groups.get(g).into_iter().flatten().cloned());
+                    }
+                }
+                out
+            };
+            for (i, v) in vulns.iter().enumerate() {
+                if test == "6.1.27.9" {
+                    let mut stated = covered(&v["flags"], &|_| true);
+                    stated.extend(covered(&v["threats"], &|t| t["category"] == "impact"));
+                    for p in strings(&v["product_status"]["known_not_affected"]) {
+                        if !stated.contains(p) {
+                            fail(format!(
+                                "vulnerabilities[{i}]: `{p}` is not affected but has no impact statement"
+                            ));
+                        }
+                    }
+                } else {
+                    let acted = covered(&v["remediations"], &|_| true);
+                    for p in strings(&v["product_status"]["known_affected"]) {
+                        if !acted.contains(p) {
+                            fail(format!(
+                                "vulnerabilities[{i}]: `{p}` is affected but has no action statement"
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        "6.1.29" | "6.1.32" => {
+            let (key, what) = if test == "6.1.29" {
+                ("remediations", "remediation")
+            } else {
+                ("flags", "flag")
+            };
+            for (i, v) in vulns.iter().enumerate() {
+                for (j, item) in v[key].as_array().into_iter().flatten().enumerate() {
+                    if item.get("product_ids").is_none() && item.get("group_ids").is_none() {
+                        fail(format!(
+                            "vulnerabilities[{i}].{key}[{j}]: a {what} names no product or group"
+                        ));
+                    }
+                }
+            }
+        }
         "6.1.27.4" if profiled && doc.get("product_tree").is_none() => {
             fail("a security advisory or VEX document needs a product tree".into());
         }
@@ -653,6 +890,21 @@ fn referenced_groups(doc: &Value) -> Vec<(String, &str)> {
         },
     );
     out
+}
+
+/// Each product group's members.
+fn group_members(doc: &Value) -> BTreeMap<&str, Vec<String>> {
+    doc["product_tree"]["product_groups"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|g| {
+            Some((
+                g["group_id"].as_str()?,
+                strings(&g["product_ids"]).map(str::to_owned).collect(),
+            ))
+        })
+        .collect()
 }
 
 /// (number, date) of each revision; dates as instants, so that

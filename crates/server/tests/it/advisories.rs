@@ -205,6 +205,13 @@ async fn drafts_stay_private_and_publication_fills_the_security_center() {
         let (_, metadata) = text("/.well-known/csaf/provider-metadata.json").await;
         let metadata: Value = serde_json::from_str(&metadata).unwrap();
         assert_eq!(metadata["role"], "csaf_provider");
+        schema_valid(
+            &metadata,
+            &[
+                "csaf-2.0/provider_json_schema.json",
+                "csaf-2.0/csaf_json_schema.json",
+            ],
+        );
         let (_, index) = text("/.well-known/csaf/white/index.txt").await;
         let (_, changes) = text("/.well-known/csaf/white/changes.csv").await;
         assert_eq!(index.lines().count(), 1);
@@ -225,6 +232,15 @@ async fn drafts_stay_private_and_publication_fills_the_security_center() {
             let doc: Value = serde_json::from_str(&body).unwrap();
             assert_eq!(doc["document"]["tracking"]["id"], "EMB-2026-0042");
             assert!(embargo_core::advisory::csaf::check(&doc).is_empty());
+            schema_valid(
+                &doc,
+                &[
+                    "csaf-2.0/csaf_json_schema.json",
+                    "https://www.first.org/cvss/cvss-v3.1.json=csaf-2.0/referenced/first/cvss-v3.1.json",
+                    "https://www.first.org/cvss/cvss-v3.0.json=csaf-2.0/referenced/first/cvss-v3.0.json",
+                    "https://www.first.org/cvss/cvss-v2.0.json=csaf-2.0/referenced/first/cvss-v2.0.json",
+                ],
+            );
             let name = path.rsplit('/').next().unwrap();
             for (ext, hex) in [
                 (
@@ -405,4 +421,49 @@ async fn vectors_set_severity_in_the_policys_words() {
         assert!(html.contains("<label for=\"m-AV\">"), "every control has a label");
     })
     .await;
+}
+
+/// Validates `document` against official schemas (`../shared/data/schemas`)
+/// with Python's `jsonschema`; skipped outside CI when either is absent.
+fn schema_valid(document: &Value, schemas: &[&str]) {
+    use std::io::Write;
+    let root =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/schemas");
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../vulndb/tests/support/validate_json.py");
+    let ok = std::process::Command::new("python3")
+        .args(["-c", "import jsonschema, referencing"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !root.exists() || !ok {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "schemas and jsonschema are present in CI"
+        );
+        eprintln!("skipped: schemas or Python's jsonschema absent");
+        return;
+    }
+    let mut child = std::process::Command::new("python3")
+        .arg(script)
+        .args(schemas.iter().map(|s| match s.split_once('=') {
+            Some((url, path)) => format!("{url}={}", root.join(path).display()),
+            None => root.join(s).display().to_string(),
+        }))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let text = serde_json::to_string(document).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}\n{text}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 }

@@ -9,6 +9,7 @@
 mod access;
 mod advisories;
 mod attachments;
+mod browser;
 mod cases;
 mod errors;
 mod mailbox;

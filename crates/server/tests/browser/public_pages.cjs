@@ -1,0 +1,100 @@
+// Drives Debian's Chromium (playwright-core, no downloaded browser) over the
+// public pages of a running embargo: submits a report through the form,
+// opens the reporter's private page and replies, reads the policy, the
+// security center and an advisory, and scores a vector with the calculator.
+// On every page it runs axe-core and collects Content-Security-Policy
+// violations the browser reports; it saves a screenshot of each page.
+//
+//   node public_pages.cjs BASE_URL ADVISORY_ID SCREENSHOT_DIR
+//
+// Prints one JSON object: {pages, violations, csp, errors}.
+const { chromium } = require("playwright-core");
+const fs = require("fs");
+const path = require("path");
+
+const [base, advisoryId, shots] = process.argv.slice(2);
+const axeSource = fs.readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+
+(async () => {
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    args: ["--no-sandbox"],
+  });
+  const page = await browser.newPage({ viewport: { width: 1024, height: 800 } });
+  const csp = [];
+  const errors = [];
+  page.on("console", (m) => {
+    const text = m.text();
+    if (/Content Security Policy/i.test(text)) csp.push(text);
+    else if (m.type() === "error" && !/Failed to load resource/.test(text)) errors.push(text);
+  });
+  const pages = [];
+  const violations = [];
+  async function check(name) {
+    // axe runs through the DevTools protocol, which the page's CSP does not govern.
+    await page.evaluate(axeSource);
+    const result = await page.evaluate(async () =>
+      // eslint-disable-next-line no-undef
+      axe.run(document, { resultTypes: ["violations"] })
+    );
+    for (const v of result.violations) {
+      if (v.impact === "serious" || v.impact === "critical") {
+        violations.push({ page: name, id: v.id, impact: v.impact, help: v.help,
+          nodes: v.nodes.map((n) => n.html).slice(0, 3) });
+      }
+    }
+    await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
+    pages.push(name);
+  }
+
+  // The public report form, filled and sent as a person would.
+  await page.goto(`${base}/report`);
+  await check("report-form");
+  for (const field of await page.$$("form textarea, form input:not([type=hidden]):not([type=file])")) {
+    const id = await field.getAttribute("id");
+    if (id === "website") continue; // the honeypot, hidden from people
+    const value = id === "contact" ? "browser@example.org"
+      : id === "disclosure_deadline" ? ""
+      : id === "name" ? "Browser Tester"
+      : `Browser test: ${id}`;
+    if (value) await field.fill(value);
+  }
+  await Promise.all([page.waitForNavigation(), page.click("form button[type=submit]")]);
+  await check("report-receipt");
+  const portal = await page.getAttribute("a[href^='/portal/']", "href");
+  if (!portal) throw new Error("the receipt has no private link");
+
+  // The reporter's private page: reply in the thread.
+  await page.goto(`${base}${portal}`);
+  await check("portal");
+  await page.fill("#text", "A reply from the browser.");
+  await Promise.all([page.waitForNavigation(), page.click("form[action$='/reply'] button[type=submit]")]);
+  const replied = await page.content();
+  if (!replied.includes("A reply from the browser.")) errors.push("the reply is not in the thread");
+  await check("portal-after-reply");
+
+  await page.goto(`${base}/policy`);
+  await check("policy");
+  await page.goto(`${base}/advisories`);
+  await check("advisories");
+  await page.goto(`${base}/advisories/${advisoryId}`);
+  await check("advisory");
+
+  // The calculator, with the form (no JavaScript needed).
+  await page.goto(`${base}/cvss`);
+  await check("cvss-form");
+  await page.selectOption("#m-AV", "N");
+  await page.selectOption("#m-C", "H");
+  await page.selectOption("#m-I", "H");
+  await page.selectOption("#m-A", "H");
+  await Promise.all([page.waitForNavigation(), page.click("form[action='/cvss'] fieldset ~ button")]);
+  const scored = await page.textContent("[role=status]");
+  if (!/9\.8/.test(scored || "")) errors.push(`the calculator said: ${scored}`);
+  await check("cvss-scored");
+
+  await browser.close();
+  process.stdout.write(JSON.stringify({ pages, violations, csp, errors }));
+})().catch((e) => {
+  process.stdout.write(JSON.stringify({ pages: [], violations: [], csp: [], errors: [String(e && e.stack || e)] }));
+  process.exit(0);
+});

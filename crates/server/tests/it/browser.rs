@@ -1,0 +1,90 @@
+//! The public pages in a real browser: Debian's Chromium driven by
+//! playwright-core (`tests/browser/public_pages.cjs`). A report goes through
+//! the form, the reporter replies from their private page, and the policy,
+//! the security center, an advisory and the calculator are read. Every page
+//! passes axe-core with no serious or critical violation, and a
+//! Content-Security-Policy violation reported by the browser fails the
+//! test. Screenshots land in `target/screenshots/`.
+//!
+//! Outside CI, a missing Chromium, node or playwright-core skips the test
+//! with a message; `.ci/run` installs them.
+
+use serde_json::{Value, json};
+
+use crate::each_backend;
+
+fn browser_available() -> bool {
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    let node = std::process::Command::new("node")
+        .args(["-e", "require('playwright-core'); require('axe-core')"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    std::path::Path::new(&chromium).exists() && node
+}
+
+#[tokio::test]
+async fn the_public_pages_work_in_chromium_and_pass_axe() {
+    if !browser_available() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "Chromium, node, playwright-core and axe-core are installed by .ci/run"
+        );
+        eprintln!("skipped: Chromium or playwright-core/axe-core (NODE_PATH) is missing");
+        return;
+    }
+    each_backend(|app| async move {
+        if app.backend != "sqlite" {
+            return; // the pages are the same on both stores
+        }
+        // A published advisory to read.
+        let (_, case) = app.post(&app.responder, "/api/v1/cases", &crate::new_case("browser")).await;
+        let reference = case["reference"].as_str().unwrap().to_owned();
+        let draft = json!({
+            "id": "EMB-2026-0100", "title": "Cross-site scripting in the search page",
+            "summary": "A crafted query runs script in the viewer's session",
+            "description": "Details.",
+            "affected": [{"vendor": "Example", "product": "Dock Certs", "ranges": [{"fixed": "2.0.1"}]}],
+            "cvss": "CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:C/C:L/I:L/A:N", "cwe": "CWE-79"
+        });
+        let r = app.http.put(app.url(&format!("/api/v1/cases/{reference}/advisory")))
+            .bearer_auth(&app.responder).json(&draft).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+        for action in ["acknowledge", "start_triage", "accept", "start_fix", "fix_available"] {
+            let (status, _) = app
+                .post(&app.responder, &format!("/api/v1/cases/{reference}/transitions"), &json!({"action": action}))
+                .await;
+            assert_eq!(status, 200);
+        }
+        let (status, _) = app
+            .post(&app.responder, &format!("/api/v1/cases/{reference}/advisory/publish"), &json!({}))
+            .await;
+        assert_eq!(status, 200);
+
+        let shots = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
+        std::fs::create_dir_all(&shots).unwrap();
+        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/public_pages.cjs");
+        let base = app.url("");
+        let shots_arg = shots.clone();
+        // The browser talks to the server this runtime serves: run it on a
+        // blocking thread so the server keeps answering.
+        let out = tokio::task::spawn_blocking(move || {
+            std::process::Command::new("node")
+                .arg(script)
+                .arg(&base)
+                .arg("EMB-2026-0100")
+                .arg(&shots_arg)
+                .output()
+        })
+        .await
+        .unwrap()
+        .unwrap();
+        let report: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)));
+        assert_eq!(report["errors"], json!([]), "{report:#}");
+        assert_eq!(report["csp"], json!([]), "Content-Security-Policy violations: {report:#}");
+        assert_eq!(report["violations"], json!([]), "axe-core: {report:#}");
+        assert_eq!(report["pages"].as_array().unwrap().len(), 9, "{report:#}");
+        assert!(shots.join("report-form.png").exists());
+    })
+    .await;
+}

@@ -133,7 +133,7 @@ pub fn deadline(
 }
 
 /// Where a finding's deadline stands at `now`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DeadlineStatus {
     /// No patch yet: the clock has not started.
@@ -171,6 +171,102 @@ pub fn deadline_status(
     } else {
         DeadlineStatus::Running
     }
+}
+
+/// A product of the inventory.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Product {
+    /// A short id: lowercase letters, digits and `-`.
+    pub id: String,
+    pub name: String,
+    pub owner: String,
+    #[serde(default)]
+    pub repositories: Vec<String>,
+    #[schema(value_type = String)]
+    pub deployment: Deployment,
+    #[schema(value_type = String)]
+    pub exposure: ProductExposure,
+}
+
+impl Product {
+    /// Checks a product; errors name the field.
+    pub fn validate(&self) -> Result<(), crate::DomainError> {
+        use crate::DomainError;
+        if self.id.is_empty()
+            || self.id.len() > 64
+            || !self
+                .id
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        {
+            return Err(DomainError::invalid(
+                "id",
+                "1 to 64 lowercase letters, digits and `-`",
+            ));
+        }
+        for (field, v) in [("name", &self.name), ("owner", &self.owner)] {
+            if v.trim().is_empty() || v.len() > 200 {
+                return Err(DomainError::invalid(field, "1 to 200 characters"));
+            }
+        }
+        if self.repositories.len() > 50 || self.repositories.iter().any(|r| r.len() > 500) {
+            return Err(DomainError::invalid(
+                "repositories",
+                "at most 50, each at most 500 characters",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A component a release ships, as its SBOM or lockfile names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Component {
+    /// The OSV ecosystem name (`npm`, `crates.io`, …).
+    pub ecosystem: String,
+    pub name: String,
+    pub version: String,
+    /// The package URL with its version: the component's identity.
+    pub purl: String,
+}
+
+/// What a match says about one component and one advisory.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Matched {
+    pub component: String,
+    pub advisory: String,
+    pub severity: Option<Severity>,
+    pub known_exploited: bool,
+    pub epss: Option<f32>,
+    /// The versions that fix it (empty: no patch yet).
+    pub fixed: Vec<String>,
+    /// When the advisory was published, the best date embargo has for the
+    /// patch when a fix is listed from the start.
+    pub published: Option<Instant>,
+}
+
+/// A finding as stored and shown.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Finding {
+    pub id: i64,
+    pub product: String,
+    pub release: String,
+    pub component: String,
+    pub advisory: String,
+    #[schema(value_type = Option<String>)]
+    pub severity: Option<Severity>,
+    pub known_exploited: bool,
+    pub epss: Option<f32>,
+    pub fixed: Vec<String>,
+    pub patch_available_at: Option<chrono::DateTime<chrono::Utc>>,
+    #[schema(value_type = Object)]
+    pub analysis: Analysis,
+    pub first_seen: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+    /// The remediation deadline (policy 003), once a patch exists.
+    pub due: Option<chrono::DateTime<chrono::Utc>>,
+    #[schema(value_type = String)]
+    pub deadline: Option<DeadlineStatus>,
 }
 
 /// A finding's identity: the same advisory on the same component of the

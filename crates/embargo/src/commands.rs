@@ -405,6 +405,12 @@ async fn serve(config_path: &Path) -> Result<ExitCode> {
             max_bytes: config.attachment_max_bytes,
             max_count: config.attachment_max_count,
         },
+        vulndb: Some(
+            config
+                .vulndb
+                .clone()
+                .unwrap_or_else(|| crate::scan::db_path(&crate::DbPath { path: None })),
+        ),
     };
     let state = embargo_server::state(store.clone(), settings, embargo_server::system_clock());
     let mailbox = config.mailbox.as_ref().map(|m| {

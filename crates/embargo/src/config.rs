@@ -59,6 +59,10 @@ pub struct Config {
     /// Set when embargo runs behind a reverse proxy that sets X-Forwarded-For.
     #[serde(default)]
     pub behind_proxy: bool,
+    /// The vulnerability database uploaded SBOMs are matched against (what
+    /// `embargo db sync` writes; by default its default path).
+    #[serde(default)]
+    pub vulndb: Option<std::path::PathBuf>,
     /// The hour (UTC, 0 to 23) at which daily digests are composed.
     #[serde(default = "default_digest_hour")]
     pub digest_hour: u32,
@@ -282,6 +286,7 @@ impl Config {
             attachment_max_bytes: default_attachment_bytes(),
             attachment_max_count: default_attachment_count(),
             behind_proxy: false,
+            vulndb: None,
             smtp: None,
             mailbox: None,
         }

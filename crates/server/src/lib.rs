@@ -88,8 +88,8 @@ impl Modify for SecuritySchemes {
 /// come from this one list, so neither can miss a route the other has.
 fn routes() -> OpenApiRouter<AppState> {
     use api::{
-        advisories, attachments, cases, notifications, policy, reporter, session, severity, system,
-        tokens, users,
+        advisories, attachments, cases, notifications, policy, portfolio, reporter, session,
+        severity, system, tokens, users,
     };
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(system::healthz))
@@ -155,6 +155,10 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(severity::set_from_vector))
         .routes(routes!(severity::weaknesses))
         .routes(routes!(severity::calculator))
+        .routes(routes!(portfolio::add_product, portfolio::list_products))
+        .routes(routes!(portfolio::upload))
+        .routes(routes!(portfolio::list_findings))
+        .routes(routes!(portfolio::set_analysis))
 }
 
 /// The OpenAPI 3.1 document of this server.
@@ -190,6 +194,7 @@ pub fn state(store: Store, settings: ServerSettings, clock: Clock) -> AppState {
         metrics: Arc::default(),
         throttle: Arc::default(),
         openapi_json: Arc::new(openapi_json),
+        vulndb: Arc::default(),
     }
 }
 

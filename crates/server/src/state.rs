@@ -33,6 +33,9 @@ pub struct ServerSettings {
     pub behind_proxy: bool,
     /// How many files a report or message may carry, and how large each.
     pub attachments: AttachmentLimits,
+    /// The vulnerability database (`embargo db sync` writes it) that
+    /// uploaded SBOMs are matched against; re-read when the file changes.
+    pub vulndb: Option<std::path::PathBuf>,
 }
 
 impl Default for ServerSettings {
@@ -47,6 +50,7 @@ impl Default for ServerSettings {
             intake_per_contact_per_hour: 10,
             behind_proxy: false,
             attachments: AttachmentLimits::default(),
+            vulndb: None,
         }
     }
 }
@@ -73,6 +77,14 @@ pub struct AppState {
     pub intake_per_address: Arc<crate::limits::RateLimiter>,
     pub intake_per_contact: Arc<crate::limits::RateLimiter>,
     pub(crate) openapi_json: Arc<String>,
+    pub(crate) vulndb: Arc<VulnDb>,
+}
+
+/// The loaded vulnerability database, re-read when its file changes (a
+/// sync replaces it atomically).
+#[derive(Debug, Default)]
+pub struct VulnDb {
+    loaded: std::sync::Mutex<Option<(std::time::SystemTime, Arc<embargo_vulndb::db::Database>)>>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -86,5 +98,28 @@ impl std::fmt::Debug for AppState {
 impl AppState {
     pub fn now(&self) -> Instant {
         embargo_core::to_millis((self.clock)())
+    }
+
+    /// The vulnerability database, if one is configured and present.
+    pub fn vulndb(&self) -> Result<Option<Arc<embargo_vulndb::db::Database>>, String> {
+        let Some(path) = &self.settings.vulndb else {
+            return Ok(None);
+        };
+        let Ok(modified) = std::fs::metadata(path).and_then(|m| m.modified()) else {
+            return Ok(None);
+        };
+        let mut loaded = self
+            .vulndb
+            .loaded
+            .lock()
+            .map_err(|_| "the database lock is poisoned".to_owned())?;
+        if let Some((at, db)) = loaded.as_ref()
+            && *at == modified
+        {
+            return Ok(Some(db.clone()));
+        }
+        let db = Arc::new(embargo_vulndb::db::Database::load(path).map_err(|e| e.to_string())?);
+        *loaded = Some((modified, db.clone()));
+        Ok(Some(db))
     }
 }

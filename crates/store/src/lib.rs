@@ -14,6 +14,7 @@ mod error;
 mod mailbox;
 mod migrate;
 mod outbox;
+mod portfolio;
 mod rekey;
 mod reporter;
 mod seal;

@@ -44,6 +44,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0005_advisories.sql"),
         postgres: include_str!("../migrations/postgres/0005_advisories.sql"),
     },
+    Migration {
+        version: 6,
+        name: "portfolio",
+        sqlite: include_str!("../migrations/sqlite/0006_portfolio.sql"),
+        postgres: include_str!("../migrations/postgres/0006_portfolio.sql"),
+    },
 ];
 
 /// Any number serves, as long as every embargo instance uses the same one.

@@ -197,6 +197,33 @@ pub fn read_lockfile(
     format: Format,
 ) -> Result<(Vec<Pinned>, Vec<LockfileError>), LockfileError> {
     let text = read(path)?;
+    parse(path, format, &text)
+}
+
+/// Reads a lockfile or SBOM given as text (an upload), its format told by
+/// `name` or else by its content. `path` names it in errors.
+pub fn read_text(
+    path: &Path,
+    text: &str,
+) -> Result<(Vec<Pinned>, Vec<LockfileError>), LockfileError> {
+    let format = Format::from_name(path)
+        .or_else(|| Format::sniff(text))
+        .ok_or_else(|| {
+            error(
+                path,
+                None,
+                "neither a lockfile nor an SBOM embargo reads (see `embargo scan --help`)",
+            )
+        })?;
+    parse(path, format, text)
+}
+
+fn parse(
+    path: &Path,
+    format: Format,
+    text: &str,
+) -> Result<(Vec<Pinned>, Vec<LockfileError>), LockfileError> {
+    let text = text.to_owned();
     let alone = |r: Result<Vec<Pinned>, LockfileError>| r.map(|p| (p, Vec::new()));
     match format {
         Format::CargoLock => alone(cargo_lock(path, &text)),

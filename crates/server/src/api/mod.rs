@@ -5,6 +5,7 @@ pub mod attachments;
 pub mod cases;
 pub mod notifications;
 pub mod policy;
+pub mod portfolio;
 pub mod reporter;
 pub mod session;
 pub mod severity;

@@ -411,6 +411,43 @@ fn table() -> Vec<Route> {
         r("get", "/api/v1/cwe", "/api/v1/cwe", None, Who::Viewer),
         r("get", "/cvss", "/cvss", None, Who::Anonymous),
         r(
+            "post",
+            "/api/v1/products",
+            "/api/v1/products",
+            Some(
+                json!({"id": "p", "name": "P", "owner": "o", "deployment": "saas", "exposure": "internal"}),
+            ),
+            Who::Admin,
+        ),
+        r(
+            "get",
+            "/api/v1/products",
+            "/api/v1/products",
+            None,
+            Who::Viewer,
+        ),
+        r(
+            "post",
+            "/api/v1/products/{product}/releases/{version}/sbom",
+            "/api/v1/products/none/releases/1.0/sbom?filename=package-lock.json",
+            Some(json!({"lockfileVersion": 3, "packages": {}})),
+            Who::Responder,
+        ),
+        r(
+            "get",
+            "/api/v1/findings",
+            "/api/v1/findings",
+            None,
+            Who::Viewer,
+        ),
+        r(
+            "put",
+            "/api/v1/findings/{id}/analysis",
+            "/api/v1/findings/999999/analysis",
+            Some(json!({"state": "affected"})),
+            Who::Responder,
+        ),
+        r(
             "get",
             "/.well-known/csaf/openpgp/{file}",
             "/.well-known/csaf/openpgp/0000.asc",

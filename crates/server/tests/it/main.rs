@@ -15,6 +15,7 @@ mod errors;
 mod mailbox;
 mod notifications;
 mod policy;
+mod portfolio;
 mod reporter;
 mod session;
 

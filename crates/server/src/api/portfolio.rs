@@ -1,0 +1,352 @@
+//! The portfolio: products, releases with the components their SBOM or
+//! lockfile names (matched at once against the vulnerability database),
+//! and findings with their analysis and policy-003 deadlines.
+
+use std::path::PathBuf;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use embargo_core::auth::Role;
+use embargo_core::portfolio::{Analysis, Component, Finding, Justification, Matched, Product};
+use embargo_core::{Instant, Severity};
+use embargo_vulndb::purl::Purl;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{ApiJson, ApiQuery};
+use crate::state::AppState;
+
+/// The largest SBOM or lockfile accepted.
+const MAX_SBOM_BYTES: usize = 64 * 1024 * 1024;
+
+/// Add a product to the inventory.
+#[utoipa::path(post, path = "/api/v1/products", tag = "portfolio", request_body = Product,
+    responses((status = 201, body = Product), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn add_product(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(product): ApiJson<Product>,
+) -> ApiResult<(axum::http::StatusCode, Json<Product>)> {
+    caller.require(Role::Admin)?;
+    let p = state.store.add_product(&product, state.now()).await?;
+    Ok((axum::http::StatusCode::CREATED, Json(p)))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProductList {
+    pub products: Vec<Product>,
+}
+
+/// The inventory's products.
+#[utoipa::path(get, path = "/api/v1/products", tag = "portfolio",
+    responses((status = 200, body = ProductList), (status = 401, body = ErrorBody)))]
+pub async fn list_products(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<ProductList>> {
+    caller.require(Role::Viewer)?;
+    Ok(Json(ProductList {
+        products: state.store.products().await?,
+    }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct UploadQuery {
+    /// The file's name (`bom.cdx.json`, `Cargo.lock`, …): it tells the format.
+    pub filename: Option<String>,
+}
+
+/// What an upload did.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UploadOutcome {
+    pub release: String,
+    pub components: usize,
+    /// Findings opened by this match.
+    pub opened: usize,
+    /// Findings resolved because their advisory no longer matches.
+    pub resolved: usize,
+    /// What could not be checked, and why.
+    pub unchecked: Vec<String>,
+    /// Whether a vulnerability database was there to match against.
+    pub matched: bool,
+}
+
+fn severity_of(s: Option<embargo_vulndb::db::Severity>) -> Option<Severity> {
+    use embargo_vulndb::db::Severity as V;
+    s.map(|s| match s {
+        V::Low => Severity::Low,
+        V::Medium => Severity::Medium,
+        V::High => Severity::High,
+        V::Critical => Severity::Critical,
+    })
+}
+
+fn published(text: Option<&str>) -> Option<Instant> {
+    text.and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        .map(|d| d.to_utc())
+}
+
+/// Upload a release's SBOM (CycloneDX, SPDX) or lockfile; the components
+/// replace those of an earlier upload of the release and are matched at
+/// once.
+#[utoipa::path(post, path = "/api/v1/products/{product}/releases/{version}/sbom", tag = "portfolio",
+    params(("product" = String, Path, description = "The product id"),
+           ("version" = String, Path, description = "The release's version"),
+           UploadQuery),
+    request_body(content = String, description = "The SBOM or lockfile", content_type = "application/octet-stream"),
+    responses((status = 200, body = UploadOutcome), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn upload(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((product, version)): Path<(String, String)>,
+    ApiQuery(q): ApiQuery<UploadQuery>,
+    body: axum::body::Body,
+) -> ApiResult<Json<UploadOutcome>> {
+    caller.require(Role::Responder)?;
+    // SBOMs outgrow the API's body limit: they have their own, read as the
+    // body streams.
+    let body: Bytes = axum::body::to_bytes(body, MAX_SBOM_BYTES)
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!(
+                    "an SBOM or lockfile is at most {} MiB",
+                    MAX_SBOM_BYTES / (1024 * 1024)
+                ),
+            )
+        })?;
+    let name = q.filename.unwrap_or_else(|| "upload".into());
+    let name = PathBuf::from(name.rsplit(['/', '\\']).next().unwrap_or("upload"));
+    let text = std::str::from_utf8(&body)
+        .map_err(|_| ApiError::invalid("body", "the file is not UTF-8 text"))?;
+    let (pins, problems) = embargo_vulndb::lockfile::read_text(&name, text).map_err(|e| {
+        ApiError::invalid(
+            e.location.clone().unwrap_or_else(|| "body".into()),
+            e.message,
+        )
+    })?;
+    let mut unchecked: Vec<String> = problems.iter().map(|p| p.message.clone()).collect();
+    let mut components = Vec::with_capacity(pins.len());
+    for pin in &pins {
+        let (kind, namespace, short) = purl_parts(pin.ecosystem, &pin.name);
+        let purl = Purl::build(
+            kind,
+            namespace.as_deref(),
+            &short,
+            Some(&pin.version),
+            Default::default(),
+            None,
+        )
+        .map_or_else(
+            |_| format!("pkg:generic/{}@{}", pin.name, pin.version),
+            |p| p.to_string(),
+        );
+        components.push(Component {
+            ecosystem: pin.ecosystem.osv_name().to_owned(),
+            name: pin.name.clone(),
+            version: pin.version.clone(),
+            purl,
+        });
+    }
+    let now = state.now();
+    let release = state
+        .store
+        .record_release(&product, &version, &components, now)
+        .await?;
+    let db = state
+        .vulndb()
+        .map_err(|e| ApiError::internal("the vulnerability database", &e))?;
+    let (mut opened, mut resolved) = (0, 0);
+    if let Some(db) = &db {
+        let queries: Vec<_> = pins
+            .iter()
+            .map(|p| (p.ecosystem, p.name.as_str(), p.version.as_str()))
+            .collect();
+        let mut matched = Vec::new();
+        for ((pin, component), result) in pins.iter().zip(&components).zip(db.matches_all(&queries))
+        {
+            match result {
+                Ok(found) => matched.extend(found.into_iter().map(|m| Matched {
+                    component: component.purl.clone(),
+                    advisory: m.advisory.id.clone(),
+                    severity: severity_of(m.advisory.severity),
+                    known_exploited: m.advisory.known_exploited,
+                    epss: m.advisory.epss,
+                    fixed: m.fixed.to_vec(),
+                    published: published(m.advisory.published.as_deref()),
+                })),
+                Err(e) => unchecked.push(format!("{} {}: {e}", pin.name, pin.version)),
+            }
+        }
+        let changes = state
+            .store
+            .apply_matches(release, &matched, None, now)
+            .await?;
+        opened = changes.opened.len();
+        resolved = changes.gone.len();
+    }
+    Ok(Json(UploadOutcome {
+        release: format!("{product}@{version}"),
+        components: components.len(),
+        opened,
+        resolved,
+        unchecked,
+        matched: db.is_some(),
+    }))
+}
+
+/// The purl type, namespace and name of a package of an ecosystem.
+fn purl_parts(
+    e: embargo_vulndb::version::Ecosystem,
+    name: &str,
+) -> (&'static str, Option<String>, String) {
+    use embargo_vulndb::version::Ecosystem as E;
+    let split = |sep: char| match name.rsplit_once(sep) {
+        Some((ns, n)) => (Some(ns.to_owned()), n.to_owned()),
+        None => (None, name.to_owned()),
+    };
+    match e {
+        E::CratesIo => ("cargo", None, name.to_owned()),
+        E::Npm => {
+            let (ns, n) = if name.starts_with('@') {
+                split('/')
+            } else {
+                (None, name.to_owned())
+            };
+            ("npm", ns, n)
+        }
+        E::Go => {
+            let (ns, n) = split('/');
+            ("golang", ns, n)
+        }
+        E::PyPI => ("pypi", None, name.to_owned()),
+        E::Hex => ("hex", None, name.to_owned()),
+        E::Pub => ("pub", None, name.to_owned()),
+        E::Debian => ("deb", Some("debian".into()), name.to_owned()),
+        E::Alpine => ("apk", Some("alpine".into()), name.to_owned()),
+        E::Maven => {
+            let (ns, n) = split(':');
+            ("maven", ns, n)
+        }
+        E::NuGet => ("nuget", None, name.to_owned()),
+        E::RubyGems => ("gem", None, name.to_owned()),
+        E::Packagist => {
+            let (ns, n) = split('/');
+            ("composer", ns, n)
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct FindingQuery {
+    /// Only findings of this product.
+    pub product: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FindingList {
+    pub findings: Vec<Finding>,
+}
+
+/// Findings, with their analysis and deadline status now.
+#[utoipa::path(get, path = "/api/v1/findings", tag = "portfolio", params(FindingQuery),
+    responses((status = 200, body = FindingList), (status = 401, body = ErrorBody)))]
+pub async fn list_findings(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<FindingQuery>,
+) -> ApiResult<Json<FindingList>> {
+    caller.require(Role::Viewer)?;
+    Ok(Json(FindingList {
+        findings: state
+            .store
+            .findings(q.product.as_deref(), state.now())
+            .await?,
+    }))
+}
+
+/// A person's analysis of a finding.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AnalysisRequest {
+    /// in_triage, affected, not_affected, false_positive, resolved or risk_accepted.
+    pub state: String,
+    /// For not_affected: code_not_present, code_not_reachable, requires_configuration, …
+    pub justification: Option<String>,
+    /// For risk_accepted: until when (RFC 3339).
+    pub until: Option<String>,
+}
+
+/// Set a finding's analysis; recorded as an event of the finding.
+#[utoipa::path(put, path = "/api/v1/findings/{id}/analysis", tag = "portfolio",
+    params(("id" = i64, Path, description = "The finding id")),
+    request_body = AnalysisRequest,
+    responses((status = 200, body = Finding), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn set_analysis(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<AnalysisRequest>,
+) -> ApiResult<Json<Finding>> {
+    caller.require(Role::Responder)?;
+    let now = state.now();
+    let analysis = match body.state.as_str() {
+        "in_triage" => Analysis::InTriage,
+        "affected" => Analysis::Affected,
+        "false_positive" => Analysis::FalsePositive,
+        "resolved" => Analysis::Resolved,
+        "not_affected" => {
+            let j = body.justification.ok_or_else(|| {
+                ApiError::invalid("justification", "not_affected needs a justification")
+            })?;
+            let justification: Justification =
+                serde_json::from_value(serde_json::Value::String(j.clone())).map_err(|_| {
+                    ApiError::invalid(
+                        "justification",
+                        format!("`{j}` is not a CycloneDX justification"),
+                    )
+                })?;
+            Analysis::NotAffected { justification }
+        }
+        "risk_accepted" => {
+            let until = body
+                .until
+                .as_deref()
+                .and_then(|u| chrono::DateTime::parse_from_rfc3339(u).ok())
+                .map(|d| d.to_utc())
+                .ok_or_else(|| {
+                    ApiError::invalid("until", "risk_accepted needs an RFC 3339 expiry")
+                })?;
+            if until <= now {
+                return Err(ApiError::invalid(
+                    "until",
+                    "the expiry must be in the future",
+                ));
+            }
+            Analysis::RiskAccepted { until }
+        }
+        other => {
+            return Err(ApiError::invalid(
+                "state",
+                format!("`{other}` is not an analysis state"),
+            ));
+        }
+    };
+    Ok(Json(
+        state
+            .store
+            .set_analysis(id, &analysis, &caller.actor(), now)
+            .await?,
+    ))
+}

@@ -1,0 +1,182 @@
+//! The portfolio over HTTP on both stores: products, an SBOM upload matched
+//! at once against a vulnerability database, findings with policy 003's
+//! deadlines, analysis changes as events, and a re-upload that changes
+//! nothing opening nothing.
+
+use embargo_server::ServerSettings;
+use embargo_store::testing::TestDatabase;
+use serde_json::{Value, json};
+
+use crate::TestApp;
+
+/// A database of two advisories: a critical one with a fix, and a medium
+/// one without.
+fn vulndb(dir: &std::path::Path) -> std::path::PathBuf {
+    let record = |v: Value| Ok(serde_json::from_value(v).unwrap());
+    let (db, report) = embargo_vulndb::db::Database::build([
+        record(
+            json!({"id": "GHSA-crit", "modified": "2026-01-01T00:00:00Z", "published": "2026-02-01T00:00:00Z",
+            "severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}],
+            "affected": [{"package": {"ecosystem": "npm", "name": "left-pad"},
+                "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": "1.3.0"}]}]}]}),
+        ),
+        record(json!({"id": "GHSA-med", "modified": "2026-01-01T00:00:00Z",
+            "database_specific": {"severity": "MODERATE"},
+            "affected": [{"package": {"ecosystem": "npm", "name": "@scope/util"},
+                "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}]}]}]})),
+    ]);
+    assert_eq!(report.imported, 2, "{report:?}");
+    let path = dir.join("osv.db");
+    db.save(&path).unwrap();
+    path
+}
+
+const LOCK: &str = r#"{"lockfileVersion": 3, "packages": {"": {"name": "shop"},
+    "node_modules/left-pad": {"version": "1.1.0"},
+    "node_modules/@scope/util": {"version": "2.0.0"},
+    "node_modules/safe": {"version": "1.0.0"}}}"#;
+
+#[tokio::test]
+async fn sbom_uploads_open_findings_once_with_policy_003_deadlines() {
+    for db in TestDatabase::all().await {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = ServerSettings {
+            vulndb: Some(vulndb(dir.path())),
+            ..ServerSettings::default()
+        };
+        let app = TestApp::start_with(db, settings).await;
+        let product = json!({"id": "shop", "name": "Web shop", "owner": "team-web",
+            "repositories": ["https://git.example.org/shop"], "deployment": "saas", "exposure": "internet_facing"});
+        let (status, body) = app.post(&app.responder, "/api/v1/products", &product).await;
+        assert_eq!(status, 403, "admins add products: {body}");
+        let (status, body) = app.post(&app.admin, "/api/v1/products", &product).await;
+        assert_eq!(status, 201, "{body}");
+        let (status, _) = app.post(&app.admin, "/api/v1/products", &product).await;
+        assert_eq!(status, 422, "an id is taken once");
+        let mut bad = product.clone();
+        bad["id"] = json!("Web Shop!");
+        let (status, body) = app.post(&app.admin, "/api/v1/products", &bad).await;
+        assert_eq!(status, 422);
+        assert!(
+            body.to_string().contains("\"id\"") || body.to_string().contains("id:"),
+            "{body}"
+        );
+
+        let upload = |version: &'static str, text: &'static str, name: &'static str| {
+            let app = &app;
+            async move {
+                let r = app
+                    .http
+                    .post(app.url(&format!(
+                        "/api/v1/products/shop/releases/{version}/sbom?filename={name}"
+                    )))
+                    .bearer_auth(&app.responder)
+                    .body(text)
+                    .send()
+                    .await
+                    .unwrap();
+                (r.status().as_u16(), r.json::<Value>().await.unwrap())
+            }
+        };
+        let (status, out) = upload("1.0.0", LOCK, "package-lock.json").await;
+        assert_eq!(status, 200, "{out}");
+        assert_eq!(
+            (
+                out["components"].as_u64(),
+                out["opened"].as_u64(),
+                out["matched"].as_bool()
+            ),
+            (Some(3), Some(2), Some(true)),
+            "{out}"
+        );
+
+        // The same upload again: nothing new, nothing resolved, no event.
+        let (_, again) = upload("1.0.0", LOCK, "package-lock.json").await;
+        assert_eq!(
+            (again["opened"].as_u64(), again["resolved"].as_u64()),
+            (Some(0), Some(0)),
+            "{again}"
+        );
+
+        let (status, list) = app.get(&app.viewer, "/api/v1/findings?product=shop").await;
+        assert_eq!(status, 200);
+        let findings = list["findings"].as_array().unwrap();
+        assert_eq!(findings.len(), 2, "{list}");
+        let crit = findings
+            .iter()
+            .find(|f| f["advisory"] == "GHSA-crit")
+            .unwrap();
+        assert_eq!(crit["component"], "pkg:npm/left-pad@1.1.0");
+        assert_eq!(crit["severity"], "critical");
+        assert_eq!(crit["fixed"], json!(["1.3.0"]));
+        // The patch is dated by the advisory's publication: due 30 days later,
+        // already breached at the test clock (6 March 2026 17:00).
+        assert_eq!(crit["patch_available_at"], "2026-02-01T00:00:00Z");
+        assert_eq!(crit["due"], "2026-03-03T00:00:00Z");
+        assert_eq!(crit["deadline"], "breached");
+        let med = findings
+            .iter()
+            .find(|f| f["advisory"] == "GHSA-med")
+            .unwrap();
+        assert_eq!(med["component"], "pkg:npm/%40scope/util@2.0.0");
+        assert_eq!(med["deadline"], "not_started", "no patch, no clock");
+        assert_eq!(med["analysis"]["state"], "in_triage");
+
+        // A person's analysis, recorded.
+        let id = med["id"].as_i64().unwrap();
+        let r = app
+            .http
+            .put(app.url(&format!("/api/v1/findings/{id}/analysis")))
+            .bearer_auth(&app.responder)
+            .json(&json!({"state": "not_affected", "justification": "code_not_reachable"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+        let f: Value = r.json().await.unwrap();
+        assert_eq!(
+            f["analysis"],
+            json!({"state": "not_affected", "justification": "code_not_reachable"})
+        );
+        assert_eq!(f["deadline"], "stopped");
+        let r = app
+            .http
+            .put(app.url(&format!("/api/v1/findings/{id}/analysis")))
+            .bearer_auth(&app.responder)
+            .json(&json!({"state": "not_affected"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 422);
+        let r = app
+            .http
+            .put(app.url(&format!("/api/v1/findings/{id}/analysis")))
+            .bearer_auth(&app.viewer)
+            .json(&json!({"state": "affected"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 403);
+        let history = app.store.finding_history(id).await.unwrap();
+        assert_eq!(history.len(), 2, "opened, then analysed: {history:?}");
+
+        // A new release without left-pad: its own findings; the old release keeps its.
+        let (_, out) = upload("1.1.0", r#"{"lockfileVersion": 3, "packages": {"node_modules/@scope/util": {"version": "2.0.0"}}}"#, "package-lock.json").await;
+        assert_eq!(out["opened"], 1);
+        // Bad uploads name the problem.
+        let (status, body) = upload("1.2.0", "{\"lockfileVersion\": 3,", "package-lock.json").await;
+        assert_eq!(status, 422, "{body}");
+        let (status, _) = upload("1.2.0", "hello", "notes.txt").await;
+        assert_eq!(status, 422);
+        let r = app
+            .http
+            .post(app.url("/api/v1/products/nope/releases/1/sbom?filename=package-lock.json"))
+            .bearer_auth(&app.responder)
+            .body(LOCK)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 404);
+        app.stop().await;
+    }
+}

@@ -1,0 +1,394 @@
+//! The portfolio: products, releases with their components, and findings
+//! (an advisory on a component of a release, one row however often it is
+//! matched), each change to a finding recorded in `finding_events`.
+
+use std::collections::BTreeSet;
+
+use embargo_core::portfolio::{
+    self, Analysis, Component, Deployment, Finding, FindingKey, MatchChanges, Matched, Product,
+    ProductExposure,
+};
+use embargo_core::{DomainError, Instant, Severity};
+use sqlx::Row;
+
+use crate::{Result, Store, StoreError};
+
+fn json<T: serde::Serialize>(v: &T) -> Result<String> {
+    serde_json::to_string(v).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn parse<T: serde::de::DeserializeOwned>(text: &str) -> Result<T> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn at(ms: i64) -> Instant {
+    chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default()
+}
+
+const FINDING_COLUMNS: &str = "f.id, r.product_id, r.version, f.component, f.advisory, f.severity, \
+     f.known_exploited, f.epss, f.fixed, f.patch_available_at, f.analysis, f.first_seen, f.updated_at";
+
+impl Store {
+    /// Adds a product to the inventory.
+    pub async fn add_product(&self, product: &Product, now: Instant) -> Result<Product> {
+        product.validate()?;
+        let exists = sqlx::query("SELECT 1 FROM products WHERE id = $1")
+            .bind(&product.id)
+            .fetch_optional(&self.writer)
+            .await?;
+        if exists.is_some() {
+            return Err(StoreError::Domain(DomainError::invalid(
+                "id",
+                format!("the product `{}` exists already", product.id),
+            )));
+        }
+        sqlx::query(
+            "INSERT INTO products (id, name, owner, repositories, deployment, exposure, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&product.id)
+        .bind(&product.name)
+        .bind(&product.owner)
+        .bind(json(&product.repositories)?)
+        .bind(json(&product.deployment)?)
+        .bind(json(&product.exposure)?)
+        .bind(now.timestamp_millis())
+        .execute(&self.writer)
+        .await?;
+        Ok(product.clone())
+    }
+
+    /// Every product, by id.
+    pub async fn products(&self) -> Result<Vec<Product>> {
+        let rows = sqlx::query(
+            "SELECT id, name, owner, repositories, deployment, exposure FROM products ORDER BY id",
+        )
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Product {
+                    id: r.try_get(0)?,
+                    name: r.try_get(1)?,
+                    owner: r.try_get(2)?,
+                    repositories: parse(&r.try_get::<String, _>(3)?)?,
+                    deployment: parse::<Deployment>(&r.try_get::<String, _>(4)?)?,
+                    exposure: parse::<ProductExposure>(&r.try_get::<String, _>(5)?)?,
+                })
+            })
+            .collect()
+    }
+
+    /// One product.
+    pub async fn product(&self, id: &str) -> Result<Product> {
+        self.products()
+            .await?
+            .into_iter()
+            .find(|p| p.id == id)
+            .ok_or_else(|| StoreError::not_found("product", id))
+    }
+
+    /// Records a release's components (replacing those of an earlier upload
+    /// of the same release); returns the release's id.
+    pub async fn record_release(
+        &self,
+        product: &str,
+        version: &str,
+        components: &[Component],
+        now: Instant,
+    ) -> Result<i64> {
+        if version.trim().is_empty() || version.len() > 100 {
+            return Err(StoreError::Domain(DomainError::invalid(
+                "version",
+                "1 to 100 characters",
+            )));
+        }
+        self.product(product).await?;
+        let mut tx = self.writer.begin().await?;
+        let existing =
+            sqlx::query("SELECT id FROM releases WHERE product_id = $1 AND version = $2")
+                .bind(product)
+                .bind(version)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let id: i64 = match existing {
+            Some(row) => row.try_get(0)?,
+            None => sqlx::query(
+                "INSERT INTO releases (product_id, version, created_at) VALUES ($1, $2, $3) RETURNING id",
+            )
+            .bind(product)
+            .bind(version)
+            .bind(now.timestamp_millis())
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get(0)?,
+        };
+        sqlx::query("DELETE FROM components WHERE release_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        let mut seen = BTreeSet::new();
+        for c in components.iter().filter(|c| seen.insert(c.purl.clone())) {
+            sqlx::query(
+                "INSERT INTO components (release_id, purl, ecosystem, name, version) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(id)
+            .bind(&c.purl)
+            .bind(&c.ecosystem)
+            .bind(&c.name)
+            .bind(&c.version)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Applies a match of a release: opens new findings, resolves those
+    /// whose advisory no longer matches (among the re-checked ones), and
+    /// records a fix that appeared since. A match that changes nothing
+    /// writes nothing.
+    pub async fn apply_matches(
+        &self,
+        release: i64,
+        matched: &[Matched],
+        rechecked: Option<&BTreeSet<String>>,
+        now: Instant,
+    ) -> Result<MatchChanges> {
+        let mut tx = self.writer.begin().await?;
+        let rows = sqlx::query(
+            "SELECT id, component, advisory, fixed, analysis FROM findings WHERE release_id = $1",
+        )
+        .bind(release)
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut existing = Vec::with_capacity(rows.len());
+        let mut state = std::collections::BTreeMap::new();
+        for r in &rows {
+            let key = FindingKey {
+                release: release.to_string(),
+                component: r.try_get(1)?,
+                advisory: r.try_get(2)?,
+            };
+            let fixed: Vec<String> = parse(&r.try_get::<String, _>(3)?)?;
+            let analysis: Analysis = parse(&r.try_get::<String, _>(4)?)?;
+            state.insert(key.clone(), (r.try_get::<i64, _>(0)?, fixed, analysis));
+            existing.push(key);
+        }
+        let keys: Vec<FindingKey> = matched
+            .iter()
+            .map(|m| FindingKey {
+                release: release.to_string(),
+                component: m.component.clone(),
+                advisory: m.advisory.clone(),
+            })
+            .collect();
+        let changes = portfolio::changes(&existing, &keys, rechecked);
+        for key in &changes.opened {
+            let Some(m) = matched
+                .iter()
+                .find(|m| m.component == key.component && m.advisory == key.advisory)
+            else {
+                continue;
+            };
+            // A fix listed from the start: the advisory's publication is the
+            // best date known for the patch.
+            let patch = (!m.fixed.is_empty()).then(|| m.published.unwrap_or(now).min(now));
+            let id: i64 = sqlx::query(
+                "INSERT INTO findings (release_id, component, advisory, severity, known_exploited, epss, fixed, \
+                 patch_available_at, analysis, first_seen, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id",
+            )
+            .bind(release)
+            .bind(&m.component)
+            .bind(&m.advisory)
+            .bind(m.severity.map(|s| s.as_str().to_owned()))
+            .bind(i64::from(m.known_exploited))
+            .bind(m.epss.map(f64::from))
+            .bind(json(&m.fixed)?)
+            .bind(patch.map(|p| p.timestamp_millis()))
+            .bind(json(&Analysis::InTriage)?)
+            .bind(now.timestamp_millis())
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get(0)?;
+            event(
+                &mut tx,
+                id,
+                now,
+                "matcher",
+                &serde_json::json!({"opened": m.advisory}),
+            )
+            .await?;
+        }
+        for key in &changes.gone {
+            let Some((id, _, analysis)) = state.get(key) else {
+                continue;
+            };
+            if *analysis == Analysis::Resolved {
+                continue;
+            }
+            sqlx::query("UPDATE findings SET analysis = $1, updated_at = $2 WHERE id = $3")
+                .bind(json(&Analysis::Resolved)?)
+                .bind(now.timestamp_millis())
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            event(
+                &mut tx,
+                *id,
+                now,
+                "matcher",
+                &serde_json::json!({"resolved": "the advisory no longer matches"}),
+            )
+            .await?;
+        }
+        // A patch that appeared after the finding opened starts its clock now.
+        for m in matched {
+            let key = FindingKey {
+                release: release.to_string(),
+                component: m.component.clone(),
+                advisory: m.advisory.clone(),
+            };
+            if let Some((id, fixed, _)) = state.get(&key)
+                && fixed.is_empty()
+                && !m.fixed.is_empty()
+            {
+                sqlx::query("UPDATE findings SET fixed = $1, patch_available_at = $2, updated_at = $2 WHERE id = $3")
+                    .bind(json(&m.fixed)?)
+                    .bind(now.timestamp_millis())
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                event(
+                    &mut tx,
+                    *id,
+                    now,
+                    "matcher",
+                    &serde_json::json!({"patch_available": m.fixed}),
+                )
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(changes)
+    }
+
+    /// Findings, optionally of one product, with their deadlines at `now`.
+    pub async fn findings(&self, product: Option<&str>, now: Instant) -> Result<Vec<Finding>> {
+        let sql = format!(
+            "SELECT {FINDING_COLUMNS}, p.exposure FROM findings f JOIN releases r ON r.id = f.release_id \
+             JOIN products p ON p.id = r.product_id WHERE ($1 = '' OR r.product_id = $1) ORDER BY f.id"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(product.unwrap_or(""))
+            .fetch_all(&self.reader)
+            .await?;
+        rows.iter().map(|r| finding_from_row(r, now)).collect()
+    }
+
+    /// Sets a finding's analysis (a person's or a rule's decision), as an event.
+    pub async fn set_analysis(
+        &self,
+        id: i64,
+        analysis: &Analysis,
+        actor: &str,
+        now: Instant,
+    ) -> Result<Finding> {
+        let mut tx = self.writer.begin().await?;
+        let n = sqlx::query("UPDATE findings SET analysis = $1, updated_at = $2 WHERE id = $3")
+            .bind(json(analysis)?)
+            .bind(now.timestamp_millis())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if n == 0 {
+            return Err(StoreError::not_found("finding", id));
+        }
+        event(
+            &mut tx,
+            id,
+            now,
+            actor,
+            &serde_json::json!({"analysis": analysis}),
+        )
+        .await?;
+        tx.commit().await?;
+        self.findings(None, now)
+            .await?
+            .into_iter()
+            .find(|f| f.id == id)
+            .ok_or_else(|| StoreError::not_found("finding", id))
+    }
+
+    /// A finding's changes, oldest first: (when, who, what).
+    pub async fn finding_history(
+        &self,
+        id: i64,
+    ) -> Result<Vec<(Instant, String, serde_json::Value)>> {
+        let rows = sqlx::query(
+            "SELECT at, actor, change FROM finding_events WHERE finding_id = $1 ORDER BY id",
+        )
+        .bind(id)
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    at(r.try_get(0)?),
+                    r.try_get(1)?,
+                    parse(&r.try_get::<String, _>(2)?)?,
+                ))
+            })
+            .collect()
+    }
+}
+
+async fn event(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    finding: i64,
+    now: Instant,
+    actor: &str,
+    change: &serde_json::Value,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO finding_events (finding_id, at, actor, change) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(finding)
+    .bind(now.timestamp_millis())
+    .bind(actor)
+    .bind(json(change)?)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+fn finding_from_row(r: &sqlx::any::AnyRow, now: Instant) -> Result<Finding> {
+    let severity: Option<String> = r.try_get(5)?;
+    let severity: Option<Severity> = severity.and_then(|s| s.parse().ok());
+    let patch: Option<i64> = r.try_get(9)?;
+    let patch = patch.map(at);
+    let analysis: Analysis = parse(&r.try_get::<String, _>(10)?)?;
+    let exposure: ProductExposure = parse(&r.try_get::<String, _>(13)?)?;
+    let due = severity.and_then(|s| portfolio::deadline(s, exposure, patch));
+    let epss: Option<f64> = r.try_get(7)?;
+    #[allow(clippy::cast_possible_truncation)]
+    Ok(Finding {
+        id: r.try_get(0)?,
+        product: r.try_get(1)?,
+        release: r.try_get(2)?,
+        component: r.try_get(3)?,
+        advisory: r.try_get(4)?,
+        severity,
+        known_exploited: r.try_get::<i64, _>(6)? != 0,
+        epss: epss.map(|e| e as f32),
+        fixed: parse(&r.try_get::<String, _>(8)?)?,
+        patch_available_at: patch,
+        deadline: Some(portfolio::deadline_status(&analysis, patch, due, now)),
+        analysis,
+        first_seen: at(r.try_get(11)?),
+        updated_at: at(r.try_get(12)?),
+        due,
+    })
+}

@@ -497,6 +497,11 @@ impl Config {
         if self.key_file.is_relative() {
             self.key_file = base.join(&self.key_file);
         }
+        if let Some(db) = self.vulndb.as_mut()
+            && db.is_relative()
+        {
+            *db = base.join(&*db);
+        }
         if let Some(ca) = self.mailbox.as_mut().and_then(|m| m.ca_file.as_mut())
             && ca.is_relative()
         {

@@ -87,6 +87,35 @@ enum Command {
     /// --fail-on (one of unknown severity counts), 2 an error or something
     /// that could not be checked.
     Scan(ScanArgs),
+    /// Send SBOMs and lockfiles to an embargo server's portfolio.
+    #[command(subcommand)]
+    Sbom(SbomCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum SbomCommand {
+    /// Upload a release's SBOM (CycloneDX, SPDX) or lockfile, for CI.
+    ///
+    /// The server records the release's components (replacing an earlier
+    /// upload of the same release) and matches them at once against its
+    /// vulnerability database. Exit status: 0 uploaded, 2 an error.
+    #[command(disable_version_flag = true)]
+    Push {
+        /// The product's id in the inventory.
+        #[arg(long)]
+        product: String,
+        /// The release's version.
+        #[arg(long)]
+        version: String,
+        /// The SBOM or lockfile; its name tells the format.
+        file: PathBuf,
+        /// The server's address.
+        #[arg(long, env = "EMBARGO_URL")]
+        url: String,
+        /// An API token of a responder or admin.
+        #[arg(long, env = "EMBARGO_TOKEN", hide_env_values = true)]
+        token: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -302,6 +331,15 @@ fn main() -> ExitCode {
     // A scan runs in CI on every push: it needs no async runtime, whose
     // worker threads would cost more than the scan itself on small projects.
     let cli = match cli.command {
+        Command::Sbom(SbomCommand::Push {
+            product,
+            version,
+            file,
+            url,
+            token,
+        }) => {
+            return sbom_push(&product, &version, &file, &url, &token);
+        }
         Command::Scan(args) => {
             return scan::scan(args).unwrap_or_else(|e| {
                 eprintln!("embargo: {e}");
@@ -326,5 +364,103 @@ fn main() -> ExitCode {
             eprintln!("embargo: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// `embargo sbom push`: one blocking upload, no async runtime.
+fn sbom_push(
+    product: &str,
+    version: &str,
+    file: &std::path::Path,
+    url: &str,
+    token: &str,
+) -> ExitCode {
+    let fail = |message: String| {
+        eprintln!("embargo: {message}");
+        ExitCode::from(2)
+    };
+    let body = match std::fs::read(file) {
+        Ok(b) => b,
+        Err(e) => return fail(format!("{}: {e}", file.display())),
+    };
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let segment = |s: &str| -> String {
+        s.bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+                    char::from(b).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect()
+    };
+    let endpoint = format!(
+        "{}/api/v1/products/{}/releases/{}/sbom?filename={}",
+        url.trim_end_matches('/'),
+        segment(product),
+        segment(version),
+        segment(&name)
+    );
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return fail(format!("cannot start the HTTP client: {e}")),
+    };
+    let result: Result<(u16, String), String> = runtime.block_on(async {
+        let response = reqwest::Client::new()
+            .post(&endpoint)
+            .bearer_auth(token)
+            .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| format!("{url}: {e}"))?;
+        let status = response.status().as_u16();
+        Ok((status, response.text().await.unwrap_or_default()))
+    });
+    match result {
+        Ok((200, text)) => {
+            let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+            println!(
+                "{}: {} components, {} findings opened, {} resolved",
+                v["release"].as_str().unwrap_or("release"),
+                v["components"],
+                v["opened"],
+                v["resolved"]
+            );
+            for u in v["unchecked"].as_array().into_iter().flatten() {
+                println!("not checked: {}", u.as_str().unwrap_or_default());
+            }
+            if v["matched"] == false {
+                println!(
+                    "the server has no vulnerability database yet (embargo db sync on the server)"
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Ok((status, text)) => {
+            let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+            let message = v["message"].as_str().map_or(text.clone(), str::to_owned);
+            fail(format!("the server answered {status}: {message}"))
+        }
+        Err(e) => fail(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// clap checks the whole command tree (every subcommand's arguments
+    /// are unique, and so on) only when a subcommand is used: check it all.
+    #[test]
+    fn the_command_line_is_consistent() {
+        super::Cli::command().debug_assert();
     }
 }

@@ -10,6 +10,7 @@ mod cli;
 mod crash;
 mod delivery;
 mod policy;
+mod sbom;
 mod scan;
 mod sync;
 

@@ -269,6 +269,59 @@ pub struct Finding {
     pub deadline: Option<DeadlineStatus>,
 }
 
+/// A customer, and the releases they run (`product@version`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Customer {
+    /// A short id: lowercase letters, digits and `-`.
+    pub id: String,
+    pub name: String,
+    /// Where notices go (`mailto:` or `https://`).
+    pub contact: String,
+    #[serde(default)]
+    pub releases: Vec<String>,
+}
+
+/// A customer a vulnerability reaches, through the affected releases they run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Impacted {
+    pub customer: String,
+    pub name: String,
+    pub contact: String,
+    pub releases: Vec<String>,
+    /// A release they run is deployed at their site: the fix is an
+    /// "exceptional security delivery" to announce (policy 003).
+    pub exceptional_delivery: bool,
+}
+
+/// The customers running any of `affected` (release → whether the product
+/// is deployed at customers), each with the affected releases they run.
+#[must_use]
+pub fn impacted(
+    customers: &[Customer],
+    affected: &std::collections::BTreeMap<String, Deployment>,
+) -> Vec<Impacted> {
+    customers
+        .iter()
+        .filter_map(|c| {
+            let releases: Vec<String> = c
+                .releases
+                .iter()
+                .filter(|r| affected.contains_key(*r))
+                .cloned()
+                .collect();
+            (!releases.is_empty()).then(|| Impacted {
+                exceptional_delivery: releases
+                    .iter()
+                    .any(|r| affected.get(r).is_some_and(|d| d.at_customers())),
+                customer: c.id.clone(),
+                name: c.name.clone(),
+                contact: c.contact.clone(),
+                releases,
+            })
+        })
+        .collect()
+}
+
 /// A finding's identity: the same advisory on the same component of the
 /// same release is one finding, however often a feed repeats it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -391,6 +444,50 @@ mod tests {
             deadline_status(&accepted, patch, due, at("2026-06-01T00:00:00Z")),
             DeadlineStatus::Breached
         );
+    }
+
+    #[test]
+    fn customers_running_affected_releases_are_impacted() {
+        let c = |id: &str, releases: &[&str]| Customer {
+            id: id.into(),
+            name: id.to_uppercase(),
+            contact: format!("mailto:{id}@example.org"),
+            releases: releases.iter().map(|r| (*r).to_owned()).collect(),
+        };
+        let customers = vec![
+            c("acme", &["shop@1.0.0", "agent@2.1"]),
+            c("globex", &["shop@1.1.0"]),
+            c("initech", &["agent@2.0"]),
+            c("umbrella", &[]),
+        ];
+        let affected: std::collections::BTreeMap<String, Deployment> = [
+            ("shop@1.0.0".to_owned(), Deployment::Saas),
+            ("agent@2.1".to_owned(), Deployment::CustomerDeployed),
+            ("agent@2.0".to_owned(), Deployment::CustomerDeployed),
+        ]
+        .into();
+        let got = impacted(&customers, &affected);
+        let ids: Vec<(&str, Vec<&str>, bool)> = got
+            .iter()
+            .map(|i| {
+                (
+                    i.customer.as_str(),
+                    i.releases.iter().map(String::as_str).collect(),
+                    i.exceptional_delivery,
+                )
+            })
+            .collect();
+        assert_eq!(
+            ids,
+            vec![
+                ("acme", vec!["shop@1.0.0", "agent@2.1"], true),
+                ("initech", vec!["agent@2.0"], true),
+            ],
+            "globex runs the fixed 1.1.0; umbrella runs nothing"
+        );
+        let saas_only: std::collections::BTreeMap<String, Deployment> =
+            [("shop@1.0.0".to_owned(), Deployment::Saas)].into();
+        assert!(!impacted(&customers, &saas_only)[0].exceptional_delivery);
     }
 
     #[test]

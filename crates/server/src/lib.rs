@@ -159,6 +159,9 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(portfolio::upload))
         .routes(routes!(portfolio::list_findings))
         .routes(routes!(portfolio::set_analysis))
+        .routes(routes!(portfolio::add_customer, portfolio::list_customers))
+        .routes(routes!(portfolio::set_customer_releases))
+        .routes(routes!(portfolio::impact))
 }
 
 /// The OpenAPI 3.1 document of this server.

@@ -5,8 +5,8 @@
 use std::collections::BTreeSet;
 
 use embargo_core::portfolio::{
-    self, Analysis, Component, Deployment, Finding, FindingKey, MatchChanges, Matched, Product,
-    ProductExposure,
+    self, Analysis, Component, Customer, Deployment, Finding, FindingKey, Impacted, MatchChanges,
+    Matched, Product, ProductExposure,
 };
 use embargo_core::{DomainError, Instant, Severity};
 use sqlx::Row;
@@ -320,6 +320,157 @@ impl Store {
             .into_iter()
             .find(|f| f.id == id)
             .ok_or_else(|| StoreError::not_found("finding", id))
+    }
+
+    /// Adds a customer (and the releases they run).
+    pub async fn add_customer(&self, customer: &Customer) -> Result<Customer> {
+        if customer.id.is_empty()
+            || customer.id.len() > 64
+            || !customer
+                .id
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        {
+            return Err(StoreError::Domain(DomainError::invalid(
+                "id",
+                "1 to 64 lowercase letters, digits and `-`",
+            )));
+        }
+        if customer.name.trim().is_empty() || customer.name.len() > 200 {
+            return Err(StoreError::Domain(DomainError::invalid(
+                "name",
+                "1 to 200 characters",
+            )));
+        }
+        if !(customer.contact.starts_with("mailto:") || customer.contact.starts_with("https://"))
+            || customer.contact.len() > 500
+        {
+            return Err(StoreError::Domain(DomainError::invalid(
+                "contact",
+                "a mailto: or https:// URI",
+            )));
+        }
+        let exists = sqlx::query("SELECT 1 FROM customers WHERE id = $1")
+            .bind(&customer.id)
+            .fetch_optional(&self.writer)
+            .await?;
+        if exists.is_some() {
+            return Err(StoreError::Domain(DomainError::invalid(
+                "id",
+                format!("the customer `{}` exists already", customer.id),
+            )));
+        }
+        sqlx::query("INSERT INTO customers (id, name, contact) VALUES ($1, $2, $3)")
+            .bind(&customer.id)
+            .bind(&customer.name)
+            .bind(&customer.contact)
+            .execute(&self.writer)
+            .await?;
+        self.set_customer_releases(&customer.id, &customer.releases)
+            .await
+    }
+
+    /// Sets the releases (`product@version`) a customer runs.
+    pub async fn set_customer_releases(
+        &self,
+        customer: &str,
+        releases: &[String],
+    ) -> Result<Customer> {
+        let mut tx = self.writer.begin().await?;
+        let found = sqlx::query("SELECT 1 FROM customers WHERE id = $1")
+            .bind(customer)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if found.is_none() {
+            return Err(StoreError::not_found("customer", customer));
+        }
+        let mut ids = Vec::with_capacity(releases.len());
+        for (i, key) in releases.iter().enumerate() {
+            let (product, version) = key.split_once('@').ok_or_else(|| {
+                StoreError::Domain(DomainError::invalid(
+                    format!("releases[{i}]"),
+                    "product@version",
+                ))
+            })?;
+            let row = sqlx::query("SELECT id FROM releases WHERE product_id = $1 AND version = $2")
+                .bind(product)
+                .bind(version)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or_else(|| {
+                    StoreError::Domain(DomainError::invalid(
+                        format!("releases[{i}]"),
+                        format!("no release `{key}`"),
+                    ))
+                })?;
+            ids.push(row.try_get::<i64, _>(0)?);
+        }
+        sqlx::query("DELETE FROM customer_releases WHERE customer_id = $1")
+            .bind(customer)
+            .execute(&mut *tx)
+            .await?;
+        ids.sort_unstable();
+        ids.dedup();
+        for id in ids {
+            sqlx::query("INSERT INTO customer_releases (customer_id, release_id) VALUES ($1, $2)")
+                .bind(customer)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        self.customers()
+            .await?
+            .into_iter()
+            .find(|c| c.id == customer)
+            .ok_or_else(|| StoreError::not_found("customer", customer))
+    }
+
+    /// Every customer with the releases they run.
+    pub async fn customers(&self) -> Result<Vec<Customer>> {
+        let rows = sqlx::query("SELECT id, name, contact FROM customers ORDER BY id")
+            .fetch_all(&self.reader)
+            .await?;
+        let runs = sqlx::query(
+            "SELECT cr.customer_id, r.product_id, r.version FROM customer_releases cr \
+             JOIN releases r ON r.id = cr.release_id ORDER BY r.product_id, r.version",
+        )
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let id: String = r.try_get(0)?;
+                let mut releases = Vec::new();
+                for run in &runs {
+                    if run.try_get::<String, _>(0)? == id {
+                        releases.push(format!(
+                            "{}@{}",
+                            run.try_get::<String, _>(1)?,
+                            run.try_get::<String, _>(2)?
+                        ));
+                    }
+                }
+                Ok(Customer {
+                    name: r.try_get(1)?,
+                    contact: r.try_get(2)?,
+                    id,
+                    releases,
+                })
+            })
+            .collect()
+    }
+
+    /// The customers an advisory reaches: those running a release with a
+    /// finding of it that still needs fixing at `now`.
+    pub async fn impact(&self, advisory: &str, now: Instant) -> Result<Vec<Impacted>> {
+        let mut affected = std::collections::BTreeMap::new();
+        for f in self.findings(None, now).await? {
+            if f.advisory == advisory && f.analysis.open_at(now) {
+                let product = self.product(&f.product).await?;
+                affected.insert(format!("{}@{}", f.product, f.release), product.deployment);
+            }
+        }
+        Ok(portfolio::impacted(&self.customers().await?, &affected))
     }
 
     /// A finding's changes, oldest first: (when, who, what).

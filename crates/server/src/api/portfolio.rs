@@ -8,7 +8,9 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use embargo_core::auth::Role;
-use embargo_core::portfolio::{Analysis, Component, Finding, Justification, Matched, Product};
+use embargo_core::portfolio::{
+    Analysis, Component, Customer, Finding, Impacted, Justification, Matched, Product,
+};
 use embargo_core::{Instant, Severity};
 use embargo_vulndb::purl::Purl;
 use serde::{Deserialize, Serialize};
@@ -349,4 +351,95 @@ pub async fn set_analysis(
             .set_analysis(id, &analysis, &caller.actor(), now)
             .await?,
     ))
+}
+
+/// Add a customer, with the releases (`product@version`) they run.
+#[utoipa::path(post, path = "/api/v1/customers", tag = "portfolio", request_body = Customer,
+    responses((status = 201, body = Customer), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn add_customer(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(customer): ApiJson<Customer>,
+) -> ApiResult<(axum::http::StatusCode, Json<Customer>)> {
+    caller.require(Role::Admin)?;
+    Ok((
+        axum::http::StatusCode::CREATED,
+        Json(state.store.add_customer(&customer).await?),
+    ))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CustomerList {
+    pub customers: Vec<Customer>,
+}
+
+/// Customers and what they run.
+#[utoipa::path(get, path = "/api/v1/customers", tag = "portfolio",
+    responses((status = 200, body = CustomerList), (status = 401, body = ErrorBody)))]
+pub async fn list_customers(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<CustomerList>> {
+    caller.require(Role::Viewer)?;
+    Ok(Json(CustomerList {
+        customers: state.store.customers().await?,
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReleasesRequest {
+    /// `product@version` of each release the customer runs.
+    pub releases: Vec<String>,
+}
+
+/// Set the releases a customer runs.
+#[utoipa::path(put, path = "/api/v1/customers/{id}/releases", tag = "portfolio",
+    params(("id" = String, Path, description = "The customer id")),
+    request_body = ReleasesRequest,
+    responses((status = 200, body = Customer), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn set_customer_releases(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ReleasesRequest>,
+) -> ApiResult<Json<Customer>> {
+    caller.require(Role::Admin)?;
+    Ok(Json(
+        state
+            .store
+            .set_customer_releases(&id, &body.releases)
+            .await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ImpactQuery {
+    /// The advisory id (`GHSA-…`, `RUSTSEC-…`).
+    pub advisory: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImpactList {
+    pub advisory: String,
+    pub customers: Vec<Impacted>,
+}
+
+/// The customers an advisory reaches through the affected releases they run.
+#[utoipa::path(get, path = "/api/v1/impact", tag = "portfolio", params(ImpactQuery),
+    responses((status = 200, body = ImpactList), (status = 401, body = ErrorBody)))]
+pub async fn impact(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<ImpactQuery>,
+) -> ApiResult<Json<ImpactList>> {
+    caller.require(Role::Viewer)?;
+    let customers = state.store.impact(&q.advisory, state.now()).await?;
+    Ok(Json(ImpactList {
+        advisory: q.advisory,
+        customers,
+    }))
 }

@@ -168,6 +168,71 @@ async fn sbom_uploads_open_findings_once_with_policy_003_deadlines() {
         assert_eq!(status, 422, "{body}");
         let (status, _) = upload("1.2.0", "hello", "notes.txt").await;
         assert_eq!(status, 422);
+        // Customers running different releases: who an advisory reaches.
+        // 1.0.0 has both findings (GHSA-med analysed not affected there);
+        // 1.1.0 has GHSA-med only.
+        for (id, releases) in [
+            ("acme", vec!["shop@1.0.0"]),
+            ("globex", vec!["shop@1.1.0"]),
+            ("initech", vec![]),
+        ] {
+            let (status, body) = app
+                .post(
+                    &app.admin,
+                    "/api/v1/customers",
+                    &json!({"id": id, "name": id.to_uppercase(),
+                        "contact": format!("mailto:{id}@example.org"), "releases": releases}),
+                )
+                .await;
+            assert_eq!(status, 201, "{body}");
+        }
+        let (status, body) = app
+            .post(
+                &app.admin,
+                "/api/v1/customers",
+                &json!({"id": "bad", "name": "B", "contact": "x", "releases": []}),
+            )
+            .await;
+        assert_eq!(status, 422, "{body}");
+        let (status, body) = app
+            .post(
+                &app.admin,
+                "/api/v1/customers",
+                &json!({"id": "ghost", "name": "G", "contact": "mailto:g@example.org",
+                    "releases": ["shop@9.9"]}),
+            )
+            .await;
+        assert_eq!(status, 422, "{body}");
+        let impacted = |advisory: &'static str| {
+            let app = &app;
+            async move {
+                let (_, v) = app
+                    .get(&app.viewer, &format!("/api/v1/impact?advisory={advisory}"))
+                    .await;
+                v["customers"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|c| {
+                        (
+                            c["customer"].as_str().unwrap().to_owned(),
+                            c["exceptional_delivery"].as_bool().unwrap(),
+                        )
+                    })
+                    .collect::<Vec<_>>()
+            }
+        };
+        assert_eq!(
+            impacted("GHSA-crit").await,
+            vec![("acme".to_owned(), false)],
+            "only 1.0.0 ships left-pad"
+        );
+        assert_eq!(
+            impacted("GHSA-med").await,
+            vec![("globex".to_owned(), false)],
+            "acme's finding was analysed not affected"
+        );
+        assert!(impacted("GHSA-none").await.is_empty());
         let r = app
             .http
             .post(app.url("/api/v1/products/nope/releases/1/sbom?filename=package-lock.json"))

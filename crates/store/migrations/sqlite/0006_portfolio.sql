@@ -55,3 +55,17 @@ CREATE TABLE finding_events (
     change     TEXT    NOT NULL
 );
 CREATE INDEX finding_events_finding ON finding_events (finding_id);
+
+-- Customers and the releases each runs: who must hear of a vulnerability in
+-- what they run (policy 002's customer notices, 003's exceptional deliveries).
+CREATE TABLE customers (
+    id      TEXT PRIMARY KEY,
+    name    TEXT NOT NULL,
+    contact TEXT NOT NULL
+);
+
+CREATE TABLE customer_releases (
+    customer_id TEXT NOT NULL REFERENCES customers (id),
+    release_id  BIGINT NOT NULL REFERENCES releases (id),
+    PRIMARY KEY (customer_id, release_id)
+);

@@ -290,6 +290,58 @@ impl Purl {
         Ok(())
     }
 
+    /// The package URL of a package of an ecosystem at a version: the
+    /// inverse of [`Purl::ecosystem`] (Maven's `group:artifact`, npm's
+    /// `@scope/name`, Go's and Packagist's paths become namespaces).
+    #[must_use]
+    pub fn for_package(ecosystem: Ecosystem, name: &str, version: &str) -> Purl {
+        let split = |sep: char| match name.rsplit_once(sep) {
+            Some((ns, n)) => (Some(ns.to_owned()), n.to_owned()),
+            None => (None, name.to_owned()),
+        };
+        let (kind, namespace, short) = match ecosystem {
+            Ecosystem::CratesIo => ("cargo", None, name.to_owned()),
+            Ecosystem::Npm if name.starts_with('@') => {
+                let (ns, n) = split('/');
+                ("npm", ns, n)
+            }
+            Ecosystem::Npm => ("npm", None, name.to_owned()),
+            Ecosystem::Go => {
+                let (ns, n) = split('/');
+                ("golang", ns, n)
+            }
+            Ecosystem::PyPI => ("pypi", None, name.to_owned()),
+            Ecosystem::Hex => ("hex", None, name.to_owned()),
+            Ecosystem::Pub => ("pub", None, name.to_owned()),
+            Ecosystem::Debian => ("deb", Some("debian".to_owned()), name.to_owned()),
+            Ecosystem::Alpine => ("apk", Some("alpine".to_owned()), name.to_owned()),
+            Ecosystem::Maven => {
+                let (ns, n) = split(':');
+                ("maven", ns, n)
+            }
+            Ecosystem::NuGet => ("nuget", None, name.to_owned()),
+            Ecosystem::RubyGems => ("gem", None, name.to_owned()),
+            Ecosystem::Packagist => {
+                let (ns, n) = split('/');
+                ("composer", ns, n)
+            }
+        };
+        Purl::build(
+            kind,
+            namespace.as_deref(),
+            &short,
+            Some(version),
+            BTreeMap::new(),
+            None,
+        )
+        .unwrap_or_else(|_| Purl {
+            kind: "generic".into(),
+            name: name.to_owned(),
+            version: Some(version.to_owned()),
+            ..Purl::default()
+        })
+    }
+
     /// The OSV ecosystem and package name this purl names, when embargo
     /// orders versions of its type.
     #[must_use]

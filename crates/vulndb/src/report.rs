@@ -29,43 +29,10 @@ pub struct Provenance {
 /// The package URL of a finding's package.
 #[must_use]
 pub fn purl_of(f: &Finding) -> String {
-    let ecosystem: Option<Ecosystem> = f.ecosystem.parse().ok();
-    let (kind, namespace, name) = match ecosystem {
-        Some(Ecosystem::CratesIo) => ("cargo", None, f.package.clone()),
-        Some(Ecosystem::Npm) => match f.package.strip_prefix('@').and_then(|s| s.split_once('/')) {
-            Some((scope, name)) => ("npm", Some(format!("@{scope}")), name.to_owned()),
-            None => ("npm", None, f.package.clone()),
-        },
-        Some(Ecosystem::Go) => match f.package.rsplit_once('/') {
-            Some((ns, name)) => ("golang", Some(ns.to_owned()), name.to_owned()),
-            None => ("golang", None, f.package.clone()),
-        },
-        Some(Ecosystem::PyPI) => ("pypi", None, f.package.clone()),
-        Some(Ecosystem::Hex) => ("hex", None, f.package.clone()),
-        Some(Ecosystem::Pub) => ("pub", None, f.package.clone()),
-        Some(Ecosystem::Debian) => ("deb", Some("debian".to_owned()), f.package.clone()),
-        Some(Ecosystem::Alpine) => ("apk", Some("alpine".to_owned()), f.package.clone()),
-        Some(Ecosystem::Maven) => match f.package.split_once(':') {
-            Some((group, artifact)) => ("maven", Some(group.to_owned()), artifact.to_owned()),
-            None => ("maven", None, f.package.clone()),
-        },
-        Some(Ecosystem::NuGet) => ("nuget", None, f.package.clone()),
-        Some(Ecosystem::RubyGems) => ("gem", None, f.package.clone()),
-        Some(Ecosystem::Packagist) => match f.package.split_once('/') {
-            Some((vendor, name)) => ("composer", Some(vendor.to_owned()), name.to_owned()),
-            None => ("composer", None, f.package.clone()),
-        },
-        None => ("generic", None, f.package.clone()),
-    };
-    Purl::build(
-        kind,
-        namespace.as_deref(),
-        &name,
-        Some(&f.version),
-        Default::default(),
-        None,
-    )
-    .map_or_else(|_| format!("pkg:generic/{}", f.package), |p| p.to_string())
+    match f.ecosystem.parse::<Ecosystem>() {
+        Ok(e) => Purl::for_package(e, &f.package, &f.version).to_string(),
+        Err(_) => format!("pkg:generic/{}@{}", f.package, f.version),
+    }
 }
 
 fn advisory_url(id: &str) -> String {

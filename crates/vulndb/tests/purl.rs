@@ -202,7 +202,19 @@ fn purls_name_the_osv_package_they_mean() {
     for (purl, ecosystem, name) in cases {
         let p = Purl::parse(purl).unwrap();
         assert_eq!(p.ecosystem(), Some((ecosystem, name.to_owned())), "{purl}");
+        // And back: the purl of that package names it again.
+        let back = Purl::for_package(ecosystem, name, p.version.as_deref().unwrap());
+        assert_eq!(
+            back.ecosystem(),
+            Some((ecosystem, name.to_owned())),
+            "{back}"
+        );
+        assert_eq!(back.version, p.version);
     }
+    assert_eq!(
+        Purl::for_package(Ecosystem::Npm, "@scope/pkg", "1.0.0").to_string(),
+        "pkg:npm/%40scope/pkg@1.0.0"
+    );
     assert_eq!(
         Purl::parse("pkg:generic/thing@1").unwrap().ecosystem(),
         None

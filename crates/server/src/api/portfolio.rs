@@ -138,19 +138,7 @@ pub async fn upload(
     let mut unchecked: Vec<String> = problems.iter().map(|p| p.message.clone()).collect();
     let mut components = Vec::with_capacity(pins.len());
     for pin in &pins {
-        let (kind, namespace, short) = purl_parts(pin.ecosystem, &pin.name);
-        let purl = Purl::build(
-            kind,
-            namespace.as_deref(),
-            &short,
-            Some(&pin.version),
-            Default::default(),
-            None,
-        )
-        .map_or_else(
-            |_| format!("pkg:generic/{}@{}", pin.name, pin.version),
-            |p| p.to_string(),
-        );
+        let purl = Purl::for_package(pin.ecosystem, &pin.name, &pin.version).to_string();
         components.push(Component {
             ecosystem: pin.ecosystem.osv_name().to_owned(),
             name: pin.name.clone(),
@@ -203,48 +191,6 @@ pub async fn upload(
         unchecked,
         matched: db.is_some(),
     }))
-}
-
-/// The purl type, namespace and name of a package of an ecosystem.
-fn purl_parts(
-    e: embargo_vulndb::version::Ecosystem,
-    name: &str,
-) -> (&'static str, Option<String>, String) {
-    use embargo_vulndb::version::Ecosystem as E;
-    let split = |sep: char| match name.rsplit_once(sep) {
-        Some((ns, n)) => (Some(ns.to_owned()), n.to_owned()),
-        None => (None, name.to_owned()),
-    };
-    match e {
-        E::CratesIo => ("cargo", None, name.to_owned()),
-        E::Npm => {
-            let (ns, n) = if name.starts_with('@') {
-                split('/')
-            } else {
-                (None, name.to_owned())
-            };
-            ("npm", ns, n)
-        }
-        E::Go => {
-            let (ns, n) = split('/');
-            ("golang", ns, n)
-        }
-        E::PyPI => ("pypi", None, name.to_owned()),
-        E::Hex => ("hex", None, name.to_owned()),
-        E::Pub => ("pub", None, name.to_owned()),
-        E::Debian => ("deb", Some("debian".into()), name.to_owned()),
-        E::Alpine => ("apk", Some("alpine".into()), name.to_owned()),
-        E::Maven => {
-            let (ns, n) = split(':');
-            ("maven", ns, n)
-        }
-        E::NuGet => ("nuget", None, name.to_owned()),
-        E::RubyGems => ("gem", None, name.to_owned()),
-        E::Packagist => {
-            let (ns, n) = split('/');
-            ("composer", ns, n)
-        }
-    }
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -192,23 +192,9 @@ impl Product {
     /// Checks a product; errors name the field.
     pub fn validate(&self) -> Result<(), crate::DomainError> {
         use crate::DomainError;
-        if self.id.is_empty()
-            || self.id.len() > 64
-            || !self
-                .id
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        {
-            return Err(DomainError::invalid(
-                "id",
-                "1 to 64 lowercase letters, digits and `-`",
-            ));
-        }
-        for (field, v) in [("name", &self.name), ("owner", &self.owner)] {
-            if v.trim().is_empty() || v.len() > 200 {
-                return Err(DomainError::invalid(field, "1 to 200 characters"));
-            }
-        }
+        check_id(&self.id)?;
+        check_name("name", &self.name)?;
+        check_name("owner", &self.owner)?;
         if self.repositories.len() > 50 || self.repositories.iter().any(|r| r.len() > 500) {
             return Err(DomainError::invalid(
                 "repositories",
@@ -269,6 +255,30 @@ pub struct Finding {
     pub deadline: Option<DeadlineStatus>,
 }
 
+/// An inventory id (products, customers): it appears in URLs.
+fn check_id(id: &str) -> Result<(), crate::DomainError> {
+    let ok = !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err(crate::DomainError::invalid(
+            "id",
+            "1 to 64 lowercase letters, digits and `-`",
+        ))
+    }
+}
+
+fn check_name(field: &str, value: &str) -> Result<(), crate::DomainError> {
+    if value.trim().is_empty() || value.len() > 200 {
+        return Err(crate::DomainError::invalid(field, "1 to 200 characters"));
+    }
+    Ok(())
+}
+
 /// A customer, and the releases they run (`product@version`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Customer {
@@ -279,6 +289,26 @@ pub struct Customer {
     pub contact: String,
     #[serde(default)]
     pub releases: Vec<String>,
+}
+
+impl Customer {
+    /// Checks a customer; errors name the field.
+    pub fn validate(&self) -> Result<(), crate::DomainError> {
+        check_id(&self.id)?;
+        check_name("name", &self.name)?;
+        if !(self.contact.starts_with("mailto:") || self.contact.starts_with("https://"))
+            || self.contact.len() > 500
+        {
+            return Err(crate::DomainError::invalid(
+                "contact",
+                "a mailto: or https:// URI",
+            ));
+        }
+        if self.releases.len() > 1000 {
+            return Err(crate::DomainError::invalid("releases", "at most 1,000"));
+        }
+        Ok(())
+    }
 }
 
 /// A customer a vulnerability reaches, through the affected releases they run.

@@ -324,32 +324,7 @@ impl Store {
 
     /// Adds a customer (and the releases they run).
     pub async fn add_customer(&self, customer: &Customer) -> Result<Customer> {
-        if customer.id.is_empty()
-            || customer.id.len() > 64
-            || !customer
-                .id
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        {
-            return Err(StoreError::Domain(DomainError::invalid(
-                "id",
-                "1 to 64 lowercase letters, digits and `-`",
-            )));
-        }
-        if customer.name.trim().is_empty() || customer.name.len() > 200 {
-            return Err(StoreError::Domain(DomainError::invalid(
-                "name",
-                "1 to 200 characters",
-            )));
-        }
-        if !(customer.contact.starts_with("mailto:") || customer.contact.starts_with("https://"))
-            || customer.contact.len() > 500
-        {
-            return Err(StoreError::Domain(DomainError::invalid(
-                "contact",
-                "a mailto: or https:// URI",
-            )));
-        }
+        customer.validate()?;
         let exists = sqlx::query("SELECT 1 FROM customers WHERE id = $1")
             .bind(&customer.id)
             .fetch_optional(&self.writer)

@@ -435,7 +435,7 @@ async fn serve(config_path: &Path) -> Result<ExitCode> {
             },
         )
     });
-    let app = embargo_server::router(state);
+    let app = embargo_server::router(state.clone());
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
         .map_err(|e| message(format!("cannot listen on {}: {e}", config.listen)))?;
@@ -489,6 +489,8 @@ async fn serve(config_path: &Path) -> Result<ExitCode> {
         embargo_server::system_clock(),
         Duration::from_secs(config.escalation_interval_seconds),
     );
+    let rematch =
+        embargo_server::api::portfolio::spawn_rematch(state.clone(), Duration::from_secs(300));
     embargo_server::serve(listener, app, shutdown_signal())
         .await
         .map_err(|e| message(format!("server error: {e}")))?;
@@ -497,6 +499,7 @@ async fn serve(config_path: &Path) -> Result<ExitCode> {
         mailbox.abort();
     }
     escalation.abort();
+    rematch.abort();
     delivery.abort();
     digests.abort();
     store.close().await;

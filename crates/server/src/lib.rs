@@ -162,6 +162,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(portfolio::add_customer, portfolio::list_customers))
         .routes(routes!(portfolio::set_customer_releases))
         .routes(routes!(portfolio::impact))
+        .routes(routes!(portfolio::rematch))
 }
 
 /// The OpenAPI 3.1 document of this server.

@@ -85,6 +85,9 @@ pub struct AppState {
 #[derive(Debug, Default)]
 pub struct VulnDb {
     loaded: std::sync::Mutex<Option<(std::time::SystemTime, Arc<embargo_vulndb::db::Database>)>>,
+    /// The database the portfolio was last re-matched against: a feed
+    /// update is what changed since.
+    pub(crate) matched_against: tokio::sync::Mutex<Option<Arc<embargo_vulndb::db::Database>>>,
 }
 
 impl std::fmt::Debug for AppState {

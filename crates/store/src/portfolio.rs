@@ -274,6 +274,58 @@ impl Store {
         Ok(changes)
     }
 
+    /// Every release's components of one ecosystem: (release id, component).
+    pub async fn components_of(&self, ecosystem: &str) -> Result<Vec<(i64, Component)>> {
+        let rows = sqlx::query(
+            "SELECT release_id, purl, ecosystem, name, version FROM components WHERE ecosystem = $1 \
+             ORDER BY release_id, purl",
+        )
+        .bind(ecosystem)
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get(0)?,
+                    Component {
+                        purl: r.try_get(1)?,
+                        ecosystem: r.try_get(2)?,
+                        name: r.try_get(3)?,
+                        version: r.try_get(4)?,
+                    },
+                ))
+            })
+            .collect()
+    }
+
+    /// Every release id.
+    pub async fn release_ids(&self) -> Result<Vec<i64>> {
+        let rows = sqlx::query("SELECT id FROM releases ORDER BY id")
+            .fetch_all(&self.reader)
+            .await?;
+        rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
+    }
+
+    /// A release's components.
+    pub async fn release_components(&self, release: i64) -> Result<Vec<Component>> {
+        let rows = sqlx::query(
+            "SELECT purl, ecosystem, name, version FROM components WHERE release_id = $1 ORDER BY purl",
+        )
+        .bind(release)
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Component {
+                    purl: r.try_get(0)?,
+                    ecosystem: r.try_get(1)?,
+                    name: r.try_get(2)?,
+                    version: r.try_get(3)?,
+                })
+            })
+            .collect()
+    }
+
     /// Findings, optionally of one product, with their deadlines at `now`.
     pub async fn findings(&self, product: Option<&str>, now: Instant) -> Result<Vec<Finding>> {
         let sql = format!(

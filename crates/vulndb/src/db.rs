@@ -4,7 +4,7 @@
 //! kept on disk in a compact binary form so that a scan starts without
 //! parsing JSON.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Read;
 use std::path::Path;
 use std::sync::OnceLock;
@@ -714,6 +714,44 @@ impl Database {
     #[must_use]
     pub fn advisories(&self) -> &[Advisory] {
         &self.advisories
+    }
+
+    /// What changed from `older` to this database: the ids of advisories
+    /// added, modified (a different `modified`) or gone (withdrawn or
+    /// removed), and the packages (ecosystem, normalized name) any of them
+    /// names in either database — what a portfolio must re-match.
+    #[must_use]
+    pub fn changes_since(
+        &self,
+        older: &Database,
+    ) -> (BTreeSet<String>, BTreeSet<(Ecosystem, String)>) {
+        let index = |db: &Database| -> HashMap<String, String> {
+            db.advisories
+                .iter()
+                .map(|a| (a.id.clone(), a.modified.clone()))
+                .collect()
+        };
+        let (now, before) = (index(self), index(older));
+        let mut changed: BTreeSet<String> = now
+            .iter()
+            .filter(|(id, modified)| before.get(*id) != Some(*modified))
+            .map(|(id, _)| id.clone())
+            .collect();
+        changed.extend(before.keys().filter(|id| !now.contains_key(*id)).cloned());
+        let mut packages = BTreeSet::new();
+        for db in [self, older] {
+            for (ecosystem, name, entries) in &db.stored {
+                let names_one = entries.iter().any(|e| {
+                    db.advisories
+                        .get(e.advisory as usize)
+                        .is_some_and(|a| changed.contains(&a.id))
+                });
+                if names_one {
+                    packages.insert((*ecosystem, name.clone()));
+                }
+            }
+        }
+        (changed, packages)
     }
 
     /// Packages indexed.

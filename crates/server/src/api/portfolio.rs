@@ -2,7 +2,9 @@
 //! lockfile names (matched at once against the vulnerability database),
 //! and findings with their analysis and policy-003 deadlines.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use axum::Json;
 use axum::body::Bytes;
@@ -12,7 +14,9 @@ use embargo_core::portfolio::{
     Analysis, Component, Customer, Finding, Impacted, Justification, Matched, Product,
 };
 use embargo_core::{Instant, Severity};
+use embargo_vulndb::db::Database;
 use embargo_vulndb::purl::Purl;
+use embargo_vulndb::version::Ecosystem;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -156,26 +160,8 @@ pub async fn upload(
         .map_err(|e| ApiError::internal("the vulnerability database", &e))?;
     let (mut opened, mut resolved) = (0, 0);
     if let Some(db) = &db {
-        let queries: Vec<_> = pins
-            .iter()
-            .map(|p| (p.ecosystem, p.name.as_str(), p.version.as_str()))
-            .collect();
-        let mut matched = Vec::new();
-        for ((pin, component), result) in pins.iter().zip(&components).zip(db.matches_all(&queries))
-        {
-            match result {
-                Ok(found) => matched.extend(found.into_iter().map(|m| Matched {
-                    component: component.purl.clone(),
-                    advisory: m.advisory.id.clone(),
-                    severity: severity_of(m.advisory.severity),
-                    known_exploited: m.advisory.known_exploited,
-                    epss: m.advisory.epss,
-                    fixed: m.fixed.to_vec(),
-                    published: published(m.advisory.published.as_deref()),
-                })),
-                Err(e) => unchecked.push(format!("{} {}: {e}", pin.name, pin.version)),
-            }
-        }
+        let (matched, problems) = match_components(db, &components, None);
+        unchecked.extend(problems);
         let changes = state
             .store
             .apply_matches(release, &matched, None, now)
@@ -191,6 +177,157 @@ pub async fn upload(
         unchecked,
         matched: db.is_some(),
     }))
+}
+
+/// Matches components against a database; with `only`, keeps the matches
+/// of those advisories. Returns the matches and what could not be checked.
+fn match_components(
+    db: &Database,
+    components: &[Component],
+    only: Option<&BTreeSet<String>>,
+) -> (Vec<Matched>, Vec<String>) {
+    let mut parsed = Vec::with_capacity(components.len());
+    let mut problems = Vec::new();
+    for c in components {
+        match c.ecosystem.parse::<Ecosystem>() {
+            Ok(e) => parsed.push((e, c)),
+            Err(e) => problems.push(format!("{}: {e}", c.purl)),
+        }
+    }
+    let queries: Vec<_> = parsed
+        .iter()
+        .map(|(e, c)| (*e, c.name.as_str(), c.version.as_str()))
+        .collect();
+    let mut matched = Vec::new();
+    for ((_, component), result) in parsed.iter().zip(db.matches_all(&queries)) {
+        match result {
+            Ok(found) => matched.extend(
+                found
+                    .into_iter()
+                    .filter(|m| only.is_none_or(|ids| ids.contains(&m.advisory.id)))
+                    .map(|m| Matched {
+                        component: component.purl.clone(),
+                        advisory: m.advisory.id.clone(),
+                        severity: severity_of(m.advisory.severity),
+                        known_exploited: m.advisory.known_exploited,
+                        epss: m.advisory.epss,
+                        fixed: m.fixed.to_vec(),
+                        published: published(m.advisory.published.as_deref()),
+                    }),
+            ),
+            Err(e) => problems.push(format!("{} {}: {e}", component.name, component.version)),
+        }
+    }
+    (matched, problems)
+}
+
+/// What a re-match did.
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub struct RematchOutcome {
+    /// `full` (every release against every advisory: the first match of
+    /// this server), `incremental` (only advisories the feed changed) or
+    /// `unchanged`.
+    pub kind: &'static str,
+    /// Advisories the feed added, changed or removed.
+    pub changed_advisories: usize,
+    pub releases: usize,
+    pub opened: usize,
+    pub resolved: usize,
+}
+
+/// Re-matches the portfolio against the vulnerability database: after a
+/// feed update, only the advisories it added, changed or removed, and only
+/// the releases shipping a package they name.
+pub async fn rematch_portfolio(state: &AppState) -> ApiResult<RematchOutcome> {
+    let Some(db) = state
+        .vulndb()
+        .map_err(|e| ApiError::internal("the vulnerability database", &e))?
+    else {
+        return Ok(RematchOutcome {
+            kind: "unchanged",
+            ..RematchOutcome::default()
+        });
+    };
+    let mut last = state.vulndb.matched_against.lock().await;
+    if last.as_ref().is_some_and(|l| Arc::ptr_eq(l, &db)) {
+        return Ok(RematchOutcome {
+            kind: "unchanged",
+            ..RematchOutcome::default()
+        });
+    }
+    let now = state.now();
+    let mut outcome = RematchOutcome::default();
+    // (release → its components to match), and the advisories re-checked.
+    let mut work: BTreeMap<i64, Vec<Component>> = BTreeMap::new();
+    let rechecked = match last.as_ref() {
+        None => {
+            outcome.kind = "full";
+            for release in state.store.release_ids().await? {
+                work.insert(release, state.store.release_components(release).await?);
+            }
+            None
+        }
+        Some(older) => {
+            outcome.kind = "incremental";
+            let (changed, packages) = db.changes_since(older);
+            outcome.changed_advisories = changed.len();
+            let ecosystems: BTreeSet<Ecosystem> = packages.iter().map(|(e, _)| *e).collect();
+            for ecosystem in ecosystems {
+                for (release, component) in state.store.components_of(ecosystem.osv_name()).await? {
+                    if packages.contains(&(ecosystem, ecosystem.normalize_name(&component.name))) {
+                        work.entry(release).or_default().push(component);
+                    }
+                }
+            }
+            Some(changed)
+        }
+    };
+    outcome.releases = work.len();
+    for (release, components) in work {
+        let (matched, _) = match_components(&db, &components, rechecked.as_ref());
+        let changes = state
+            .store
+            .apply_matches(release, &matched, rechecked.as_ref(), now)
+            .await?;
+        outcome.opened += changes.opened.len();
+        outcome.resolved += changes.gone.len();
+    }
+    *last = Some(db);
+    Ok(outcome)
+}
+
+/// Re-matches the portfolio every `every` (a sync replacing the database
+/// file is noticed at the next pass; an unchanged file costs a `stat`).
+pub fn spawn_rematch(state: AppState, every: std::time::Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(every);
+        loop {
+            ticker.tick().await;
+            match rematch_portfolio(&state).await {
+                Ok(o) if o.kind != "unchanged" => tracing::info!(
+                    kind = o.kind,
+                    changed = o.changed_advisories,
+                    releases = o.releases,
+                    opened = o.opened,
+                    resolved = o.resolved,
+                    "portfolio re-matched"
+                ),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e.message, "portfolio re-match failed"),
+            }
+        }
+    })
+}
+
+/// Re-match the portfolio now (a background task does it after each sync).
+#[utoipa::path(post, path = "/api/v1/portfolio/rematch", tag = "portfolio",
+    responses((status = 200, body = RematchOutcome), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn rematch(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<RematchOutcome>> {
+    caller.require(Role::Admin)?;
+    Ok(Json(rematch_portfolio(&state).await?))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

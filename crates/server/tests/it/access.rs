@@ -462,6 +462,13 @@ fn table() -> Vec<Route> {
             Who::Admin,
         ),
         r(
+            "post",
+            "/api/v1/portfolio/rematch",
+            "/api/v1/portfolio/rematch",
+            Some(json!({})),
+            Who::Admin,
+        ),
+        r(
             "get",
             "/api/v1/impact",
             "/api/v1/impact?advisory=GHSA-x",

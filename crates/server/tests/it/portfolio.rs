@@ -31,6 +31,26 @@ fn vulndb(dir: &std::path::Path) -> std::path::PathBuf {
     path
 }
 
+/// The feed after an update: GHSA-med withdrawn, GHSA-new for `safe`.
+fn vulndb_v2(path: &std::path::Path) {
+    let record = |v: Value| Ok(serde_json::from_value(v).unwrap());
+    let (db, _) = embargo_vulndb::db::Database::build([
+        record(
+            json!({"id": "GHSA-crit", "modified": "2026-01-01T00:00:00Z", "published": "2026-02-01T00:00:00Z",
+            "severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}],
+            "affected": [{"package": {"ecosystem": "npm", "name": "left-pad"},
+                "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": "1.3.0"}]}]}]}),
+        ),
+        record(json!({"id": "GHSA-new", "modified": "2026-03-01T00:00:00Z",
+            "affected": [{"package": {"ecosystem": "npm", "name": "safe"},
+                "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": "1.0.1"}]}]}]})),
+    ]);
+    // A new file, renamed over the old one, as a sync does.
+    let fresh = path.with_extension("new");
+    db.save(&fresh).unwrap();
+    std::fs::rename(&fresh, path).unwrap();
+}
+
 const LOCK: &str = r#"{"lockfileVersion": 3, "packages": {"": {"name": "shop"},
     "node_modules/left-pad": {"version": "1.1.0"},
     "node_modules/@scope/util": {"version": "2.0.0"},
@@ -233,6 +253,85 @@ async fn sbom_uploads_open_findings_once_with_policy_003_deadlines() {
             "acme's finding was analysed not affected"
         );
         assert!(impacted("GHSA-none").await.is_empty());
+        // Re-matching: the server's first re-match checks everything and
+        // finds nothing new; a feed update adding GHSA-new and withdrawing
+        // GHSA-med opens one finding and resolves GHSA-med's; the same feed
+        // written again changes nothing and records nothing.
+        let rematch = || {
+            let app = &app;
+            async move {
+                app.post(&app.admin, "/api/v1/portfolio/rematch", &json!({}))
+                    .await
+            }
+        };
+        let (status, out) = rematch().await;
+        assert_eq!(status, 200, "{out}");
+        assert_eq!(
+            (out["kind"].as_str(), out["opened"].as_u64()),
+            (Some("full"), Some(0)),
+            "{out}"
+        );
+        let (_, out) = rematch().await;
+        assert_eq!(out["kind"], "unchanged");
+        let db_path = dir.path().join("osv.db");
+        vulndb_v2(&db_path);
+        let (_, out) = rematch().await;
+        assert_eq!(out["kind"], "incremental", "{out}");
+        assert_eq!(out["changed_advisories"], 2, "{out}");
+        assert_eq!(out["opened"], 1, "{out}");
+        assert_eq!(out["resolved"], 2, "{out}");
+        let (_, list) = app.get(&app.viewer, "/api/v1/findings?product=shop").await;
+        let findings = list["findings"].as_array().unwrap();
+        let new = findings
+            .iter()
+            .find(|f| f["advisory"] == "GHSA-new")
+            .unwrap();
+        assert_eq!(new["component"], "pkg:npm/safe@1.0.0");
+        assert!(
+            findings
+                .iter()
+                .filter(|f| f["advisory"] == "GHSA-med")
+                .all(|f| f["analysis"]["state"] == "resolved")
+        );
+        let events_before: usize = {
+            let mut n = 0;
+            for f in findings {
+                n += app
+                    .store
+                    .finding_history(f["id"].as_i64().unwrap())
+                    .await
+                    .unwrap()
+                    .len();
+            }
+            n
+        };
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        vulndb_v2(&db_path);
+        let (_, out) = rematch().await;
+        assert_eq!(
+            (
+                out["kind"].as_str(),
+                out["changed_advisories"].as_u64(),
+                out["opened"].as_u64(),
+                out["resolved"].as_u64()
+            ),
+            (Some("incremental"), Some(0), Some(0), Some(0)),
+            "{out}"
+        );
+        let mut events_after = 0;
+        for f in findings {
+            events_after += app
+                .store
+                .finding_history(f["id"].as_i64().unwrap())
+                .await
+                .unwrap()
+                .len();
+        }
+        assert_eq!(
+            events_after, events_before,
+            "an update that changes nothing records nothing"
+        );
+
         let r = app
             .http
             .post(app.url("/api/v1/products/nope/releases/1/sbom?filename=package-lock.json"))

@@ -163,6 +163,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(portfolio::set_customer_releases))
         .routes(routes!(portfolio::impact))
         .routes(routes!(portfolio::rematch))
+        .routes(routes!(portfolio::import_sarif))
 }
 
 /// The OpenAPI 3.1 document of this server.

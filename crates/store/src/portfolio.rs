@@ -298,6 +298,38 @@ impl Store {
             .collect()
     }
 
+    /// A release's id.
+    pub async fn release_id(&self, product: &str, version: &str) -> Result<i64> {
+        sqlx::query("SELECT id FROM releases WHERE product_id = $1 AND version = $2")
+            .bind(product)
+            .bind(version)
+            .fetch_optional(&self.reader)
+            .await?
+            .map(|r| r.try_get::<i64, _>(0))
+            .transpose()?
+            .ok_or_else(|| StoreError::not_found("release", format!("{product}@{version}")))
+    }
+
+    /// The advisories of a release's findings on these components.
+    pub async fn findings_of_components(
+        &self,
+        release: i64,
+        components: &[String],
+    ) -> Result<BTreeSet<String>> {
+        let rows = sqlx::query("SELECT component, advisory FROM findings WHERE release_id = $1")
+            .bind(release)
+            .fetch_all(&self.reader)
+            .await?;
+        let mut out = BTreeSet::new();
+        for r in &rows {
+            let component: String = r.try_get(0)?;
+            if components.contains(&component) {
+                out.insert(r.try_get(1)?);
+            }
+        }
+        Ok(out)
+    }
+
     /// Every release id.
     pub async fn release_ids(&self) -> Result<Vec<i64>> {
         let rows = sqlx::query("SELECT id FROM releases ORDER BY id")

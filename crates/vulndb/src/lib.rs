@@ -11,6 +11,7 @@ pub mod lockfile;
 pub mod osv;
 pub mod purl;
 pub mod report;
+pub mod sarif;
 pub mod sbom;
 pub mod scan;
 pub mod version;

@@ -179,6 +179,97 @@ pub async fn upload(
     }))
 }
 
+/// What a SARIF import did.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SarifOutcome {
+    pub release: String,
+    /// Results read (deduplicated by fingerprint).
+    pub results: usize,
+    pub opened: usize,
+    /// Earlier results of the same tools absent from this import.
+    pub resolved: usize,
+}
+
+/// The largest SARIF file accepted.
+const MAX_SARIF_BYTES: usize = 64 * 1024 * 1024;
+
+/// Import a SAST or DAST tool's SARIF 2.1.0 results as findings of a
+/// release. Results are deduplicated by fingerprint across imports; a
+/// result of the same tool absent from the next import is resolved.
+#[utoipa::path(post, path = "/api/v1/products/{product}/releases/{version}/sarif", tag = "portfolio",
+    params(("product" = String, Path, description = "The product id"),
+           ("version" = String, Path, description = "The release's version")),
+    request_body(content = String, description = "SARIF 2.1.0", content_type = "application/json"),
+    responses((status = 200, body = SarifOutcome), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn import_sarif(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((product, version)): Path<(String, String)>,
+    body: axum::body::Body,
+) -> ApiResult<Json<SarifOutcome>> {
+    caller.require(Role::Responder)?;
+    let body: Bytes = axum::body::to_bytes(body, MAX_SARIF_BYTES)
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!(
+                    "a SARIF file is at most {} MiB",
+                    MAX_SARIF_BYTES / (1024 * 1024)
+                ),
+            )
+        })?;
+    let results =
+        embargo_vulndb::sarif::read(&body).map_err(|e| ApiError::invalid(e.path, e.message))?;
+    let now = state.now();
+    let release = state.store.release_id(&product, &version).await?;
+    let tools: BTreeSet<String> = results.iter().map(|r| r.tool.clone()).collect();
+    // Every earlier result of these tools is re-checked by this import.
+    let mut rechecked: BTreeSet<String> = state
+        .store
+        .findings_of_components(
+            release,
+            &tools
+                .iter()
+                .map(|t| format!("sarif:{t}"))
+                .collect::<Vec<_>>(),
+        )
+        .await?;
+    let matched: Vec<Matched> = results
+        .iter()
+        .map(|r| Matched {
+            component: format!("sarif:{}", r.tool),
+            advisory: format!("{}#{}", r.rule, r.fingerprint),
+            severity: Some(match r.security_severity {
+                Some(score) => embargo_core::cvss::rating(f64::from(score)),
+                None => match r.level.as_str() {
+                    "error" => Severity::High,
+                    "warning" => Severity::Medium,
+                    "note" => Severity::Low,
+                    _ => Severity::None,
+                },
+            }),
+            known_exploited: false,
+            epss: None,
+            fixed: Vec::new(),
+            published: None,
+        })
+        .collect();
+    rechecked.extend(matched.iter().map(|m| m.advisory.clone()));
+    let changes = state
+        .store
+        .apply_matches(release, &matched, Some(&rechecked), now)
+        .await?;
+    Ok(Json(SarifOutcome {
+        release: format!("{product}@{version}"),
+        results: matched.len(),
+        opened: changes.opened.len(),
+        resolved: changes.gone.len(),
+    }))
+}
+
 /// Matches components against a database; with `only`, keeps the matches
 /// of those advisories. Returns the matches and what could not be checked.
 fn match_components(

@@ -463,6 +463,13 @@ fn table() -> Vec<Route> {
         ),
         r(
             "post",
+            "/api/v1/products/{product}/releases/{version}/sarif",
+            "/api/v1/products/none/releases/1.0/sarif",
+            Some(json!({"version": "2.1.0", "runs": []})),
+            Who::Responder,
+        ),
+        r(
+            "post",
             "/api/v1/portfolio/rematch",
             "/api/v1/portfolio/rematch",
             Some(json!({})),

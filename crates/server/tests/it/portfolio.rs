@@ -344,3 +344,106 @@ async fn sbom_uploads_open_findings_once_with_policy_003_deadlines() {
         app.stop().await;
     }
 }
+
+#[tokio::test]
+async fn sarif_imports_deduplicate_and_resolve_what_is_gone() {
+    for db in TestDatabase::all().await {
+        let app = TestApp::start_with(db, ServerSettings::default()).await;
+        let (status, _) = app
+            .post(
+                &app.admin,
+                "/api/v1/products",
+                &json!({"id": "api", "name": "API", "owner": "o", "deployment": "saas", "exposure": "internal"}),
+            )
+            .await;
+        assert_eq!(status, 201);
+        let r = app
+            .http
+            .post(app.url("/api/v1/products/api/releases/2.0/sbom?filename=package-lock.json"))
+            .bearer_auth(&app.responder)
+            .body(LOCK)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+        let sarif = |results: Value| {
+            json!({"version": "2.1.0", "runs": [{
+                "tool": {"driver": {"name": "semgrep", "rules": [
+                    {"id": "sqli", "properties": {"security-severity": "9.1"}}, {"id": "xss"}]}},
+                "results": results}]})
+        };
+        let sqli = json!({"ruleId": "sqli", "level": "error", "message": {"text": "tainted"},
+            "partialFingerprints": {"hash": "f1"}});
+        let xss = json!({"ruleId": "xss", "level": "warning", "message": {"text": "reflected"},
+            "locations": [{"physicalLocation": {"artifactLocation": {"uri": "web/search.rs"}, "region": {"startLine": 7}}}]});
+        let import = |doc: Value| {
+            let app = &app;
+            async move {
+                let r = app
+                    .http
+                    .post(app.url("/api/v1/products/api/releases/2.0/sarif"))
+                    .bearer_auth(&app.responder)
+                    .json(&doc)
+                    .send()
+                    .await
+                    .unwrap();
+                (r.status().as_u16(), r.json::<Value>().await.unwrap())
+            }
+        };
+        let (status, out) = import(sarif(json!([sqli, xss]))).await;
+        assert_eq!(status, 200, "{out}");
+        assert_eq!(
+            (out["results"].as_u64(), out["opened"].as_u64()),
+            (Some(2), Some(2)),
+            "{out}"
+        );
+        // The same file again: no duplicate.
+        let (_, out) = import(sarif(json!([sqli, xss]))).await;
+        assert_eq!(
+            (out["opened"].as_u64(), out["resolved"].as_u64()),
+            (Some(0), Some(0)),
+            "{out}"
+        );
+        // The XSS result is gone from the next run: resolved.
+        let (_, out) = import(sarif(json!([sqli]))).await;
+        assert_eq!(
+            (out["opened"].as_u64(), out["resolved"].as_u64()),
+            (Some(0), Some(1)),
+            "{out}"
+        );
+        let (_, list) = app.get(&app.viewer, "/api/v1/findings?product=api").await;
+        let scanner: Vec<&Value> = list["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["component"] == "sarif:semgrep")
+            .collect();
+        assert_eq!(scanner.len(), 2, "{list}");
+        let sqli_finding = scanner.iter().find(|f| f["advisory"] == "sqli#f1").unwrap();
+        assert_eq!(
+            sqli_finding["severity"], "critical",
+            "security-severity 9.1"
+        );
+        assert_eq!(sqli_finding["analysis"]["state"], "in_triage");
+        let xss_finding = scanner
+            .iter()
+            .find(|f| f["advisory"].as_str().unwrap().starts_with("xss#"))
+            .unwrap();
+        assert_eq!(xss_finding["analysis"]["state"], "resolved");
+        assert_eq!(xss_finding["severity"], "medium");
+        // Not SARIF, or an unknown release: named errors.
+        let (status, body) = import(json!({"version": "2.0.0", "runs": []})).await;
+        assert_eq!(status, 422, "{body}");
+        assert!(body.to_string().contains("version"), "{body}");
+        let r = app
+            .http
+            .post(app.url("/api/v1/products/api/releases/9.9/sarif"))
+            .bearer_auth(&app.responder)
+            .json(&sarif(json!([])))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 404);
+        app.stop().await;
+    }
+}

@@ -164,6 +164,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(portfolio::impact))
         .routes(routes!(portfolio::rematch))
         .routes(routes!(portfolio::import_sarif))
+        .routes(routes!(portfolio::release_vex))
 }
 
 /// The OpenAPI 3.1 document of this server.

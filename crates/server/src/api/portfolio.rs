@@ -270,6 +270,100 @@ pub async fn import_sarif(
     }))
 }
 
+/// A release's current analysis as CycloneDX 1.6 VEX: its components,
+/// and each advisory found in them with its analysis state (scanner
+/// results, which are no components, are left out).
+#[utoipa::path(get, path = "/api/v1/products/{product}/releases/{version}/vex", tag = "portfolio",
+    params(("product" = String, Path, description = "The product id"),
+           ("version" = String, Path, description = "The release's version")),
+    responses((status = 200, description = "CycloneDX 1.6 VEX"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn release_vex(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((product, version)): Path<(String, String)>,
+) -> ApiResult<Json<serde_json::Value>> {
+    use serde_json::json;
+    caller.require(Role::Viewer)?;
+    let now = state.now();
+    let release = state.store.release_id(&product, &version).await?;
+    let components = state.store.release_components(release).await?;
+    let findings: Vec<Finding> = state
+        .store
+        .findings(Some(&product), now)
+        .await?
+        .into_iter()
+        .filter(|f| f.release == version && f.component.starts_with("pkg:"))
+        .collect();
+    let mut vulnerabilities: BTreeMap<&str, serde_json::Value> = BTreeMap::new();
+    for f in &findings {
+        let (state_name, mut analysis) = match &f.analysis {
+            Analysis::InTriage => ("in_triage", json!({})),
+            Analysis::Affected => ("exploitable", json!({"response": ["update"]})),
+            Analysis::NotAffected { justification } => (
+                "not_affected",
+                json!({"justification": serde_json::to_value(justification).unwrap_or_default()}),
+            ),
+            Analysis::FalsePositive => ("false_positive", json!({})),
+            Analysis::Resolved => ("resolved", json!({})),
+            Analysis::RiskAccepted { until } => (
+                "exploitable",
+                json!({"response": ["will_not_fix"],
+                       "detail": format!("risk accepted until {}", embargo_core::advisory::timestamp(*until))}),
+            ),
+        };
+        analysis["state"] = json!(state_name);
+        let entry = vulnerabilities.entry(f.advisory.as_str()).or_insert_with(|| {
+            let mut v = json!({
+                "bom-ref": format!("vulnerability:{}", f.advisory),
+                "id": f.advisory,
+                "source": {"name": "OSV", "url": format!("https://osv.dev/vulnerability/{}", f.advisory)},
+                "affects": [],
+                "analysis": analysis.clone(),
+            });
+            if let Some(s) = f.severity {
+                v["ratings"] = json!([{"severity": s.as_str()}]);
+            }
+            v
+        });
+        if let Some(list) = entry["affects"].as_array_mut() {
+            list.push(json!({"ref": f.component}));
+        }
+    }
+    let serial = {
+        use sha2::Digest;
+        let d = sha2::Sha256::digest(
+            format!("{product}@{version}#{}", now.timestamp_millis()).as_bytes(),
+        );
+        let mut b = [0u8; 16];
+        b.copy_from_slice(&d[..16]);
+        b[6] = (b[6] & 0x0f) | 0x40;
+        b[8] = (b[8] & 0x3f) | 0x80;
+        let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+        format!(
+            "{}-{}-{}-{}-{}",
+            &h[0..8],
+            &h[8..12],
+            &h[12..16],
+            &h[16..20],
+            &h[20..32]
+        )
+    };
+    Ok(Json(json!({
+        "bomFormat": "CycloneDX",
+        "specVersion": "1.6",
+        "serialNumber": format!("urn:uuid:{serial}"),
+        "version": 1,
+        "metadata": {
+            "timestamp": embargo_core::advisory::timestamp(now),
+            "component": {"type": "application", "bom-ref": format!("{product}@{version}"), "name": product, "version": version},
+        },
+        "components": components.iter().map(|c| json!({
+            "type": "library", "bom-ref": c.purl, "name": c.name, "version": c.version, "purl": c.purl,
+        })).collect::<Vec<_>>(),
+        "vulnerabilities": vulnerabilities.into_values().collect::<Vec<_>>(),
+    })))
+}
+
 /// Matches components against a database; with `only`, keeps the matches
 /// of those advisories. Returns the matches and what could not be checked.
 fn match_components(

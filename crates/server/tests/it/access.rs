@@ -469,6 +469,13 @@ fn table() -> Vec<Route> {
             Who::Responder,
         ),
         r(
+            "get",
+            "/api/v1/products/{product}/releases/{version}/vex",
+            "/api/v1/products/none/releases/1.0/vex",
+            None,
+            Who::Viewer,
+        ),
+        r(
             "post",
             "/api/v1/portfolio/rematch",
             "/api/v1/portfolio/rematch",

@@ -425,7 +425,7 @@ async fn vectors_set_severity_in_the_policys_words() {
 
 /// Validates `document` against official schemas (`../shared/data/schemas`)
 /// with Python's `jsonschema`; skipped outside CI when either is absent.
-fn schema_valid(document: &Value, schemas: &[&str]) {
+pub(crate) fn schema_valid(document: &Value, schemas: &[&str]) {
     use std::io::Write;
     let root =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/schemas");

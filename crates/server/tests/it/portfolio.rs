@@ -177,6 +177,31 @@ async fn sbom_uploads_open_findings_once_with_policy_003_deadlines() {
             .await
             .unwrap();
         assert_eq!(r.status().as_u16(), 403);
+        // The release's analysis as CycloneDX VEX, valid by the official
+        // schema and by embargo's own SBOM check.
+        let (status, vex) = app
+            .get(&app.viewer, "/api/v1/products/shop/releases/1.0.0/vex")
+            .await;
+        assert_eq!(status, 200, "{vex}");
+        let vulns = vex["vulnerabilities"].as_array().unwrap();
+        let crit = vulns.iter().find(|v| v["id"] == "GHSA-crit").unwrap();
+        assert_eq!(crit["analysis"]["state"], "in_triage");
+        assert_eq!(crit["affects"][0]["ref"], "pkg:npm/left-pad@1.1.0");
+        let med = vulns.iter().find(|v| v["id"] == "GHSA-med").unwrap();
+        assert_eq!(med["analysis"]["state"], "not_affected");
+        assert_eq!(med["analysis"]["justification"], "code_not_reachable");
+        assert_eq!(vex["components"].as_array().unwrap().len(), 3);
+        assert!(
+            embargo_vulndb::sbom::cyclonedx_json(std::path::Path::new("vex.json"), &vex).is_ok()
+        );
+        crate::advisories::schema_valid(
+            &vex,
+            &[
+                "cyclonedx/bom-1.6.schema.json",
+                "cyclonedx/spdx.schema.json",
+                "cyclonedx/jsf-0.82.schema.json",
+            ],
+        );
         let history = app.store.finding_history(id).await.unwrap();
         assert_eq!(history.len(), 2, "opened, then analysed: {history:?}");
 

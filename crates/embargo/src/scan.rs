@@ -202,19 +202,5 @@ pub fn scan(args: ScanArgs) -> crate::commands::Result<ExitCode> {
 
 /// A random (version 4) UUID for a document's serial number.
 fn random_uuid() -> String {
-    let hex = embargo_core::auth::generate_token("");
-    let mut digits: Vec<char> = hex.chars().take(32).collect();
-    digits[12] = '4';
-    // The variant: the top two bits of this digit are 10.
-    let variant = digits[16].to_digit(16).unwrap_or(0) & 0x3 | 0x8;
-    digits[16] = char::from_digit(variant, 16).unwrap_or('8');
-    let d: String = digits.into_iter().collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &d[0..8],
-        &d[8..12],
-        &d[12..16],
-        &d[16..20],
-        &d[20..32]
-    )
+    embargo_core::advisory::derived_uuid(&embargo_core::auth::generate_token(""))
 }

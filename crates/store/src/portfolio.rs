@@ -60,32 +60,24 @@ impl Store {
 
     /// Every product, by id.
     pub async fn products(&self) -> Result<Vec<Product>> {
-        let rows = sqlx::query(
-            "SELECT id, name, owner, repositories, deployment, exposure FROM products ORDER BY id",
-        )
+        let rows = sqlx::query(&format!(
+            "SELECT {PRODUCT_COLUMNS} FROM products ORDER BY id"
+        ))
         .fetch_all(&self.reader)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Product {
-                    id: r.try_get(0)?,
-                    name: r.try_get(1)?,
-                    owner: r.try_get(2)?,
-                    repositories: parse(&r.try_get::<String, _>(3)?)?,
-                    deployment: parse::<Deployment>(&r.try_get::<String, _>(4)?)?,
-                    exposure: parse::<ProductExposure>(&r.try_get::<String, _>(5)?)?,
-                })
-            })
-            .collect()
+        rows.iter().map(product_from_row).collect()
     }
 
     /// One product.
     pub async fn product(&self, id: &str) -> Result<Product> {
-        self.products()
-            .await?
-            .into_iter()
-            .find(|p| p.id == id)
-            .ok_or_else(|| StoreError::not_found("product", id))
+        let row = sqlx::query(&format!(
+            "SELECT {PRODUCT_COLUMNS} FROM products WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.reader)
+        .await?
+        .ok_or_else(|| StoreError::not_found("product", id))?;
+        product_from_row(&row)
     }
 
     /// Records a release's components (replacing those of an earlier upload
@@ -522,11 +514,19 @@ impl Store {
     /// The customers an advisory reaches: those running a release with a
     /// finding of it that still needs fixing at `now`.
     pub async fn impact(&self, advisory: &str, now: Instant) -> Result<Vec<Impacted>> {
+        let deployments: std::collections::BTreeMap<String, Deployment> = self
+            .products()
+            .await?
+            .into_iter()
+            .map(|p| (p.id, p.deployment))
+            .collect();
         let mut affected = std::collections::BTreeMap::new();
         for f in self.findings(None, now).await? {
-            if f.advisory == advisory && f.analysis.open_at(now) {
-                let product = self.product(&f.product).await?;
-                affected.insert(format!("{}@{}", f.product, f.release), product.deployment);
+            if f.advisory == advisory
+                && f.analysis.open_at(now)
+                && let Some(deployment) = deployments.get(&f.product)
+            {
+                affected.insert(format!("{}@{}", f.product, f.release), *deployment);
             }
         }
         Ok(portfolio::impacted(&self.customers().await?, &affected))
@@ -553,6 +553,19 @@ impl Store {
             })
             .collect()
     }
+}
+
+const PRODUCT_COLUMNS: &str = "id, name, owner, repositories, deployment, exposure";
+
+fn product_from_row(r: &sqlx::any::AnyRow) -> Result<Product> {
+    Ok(Product {
+        id: r.try_get(0)?,
+        name: r.try_get(1)?,
+        owner: r.try_get(2)?,
+        repositories: parse(&r.try_get::<String, _>(3)?)?,
+        deployment: parse::<Deployment>(&r.try_get::<String, _>(4)?)?,
+        exposure: parse::<ProductExposure>(&r.try_get::<String, _>(5)?)?,
+    })
 }
 
 async fn event(

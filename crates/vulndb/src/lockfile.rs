@@ -223,23 +223,22 @@ fn parse(
     format: Format,
     text: &str,
 ) -> Result<(Vec<Pinned>, Vec<LockfileError>), LockfileError> {
-    let text = text.to_owned();
     let alone = |r: Result<Vec<Pinned>, LockfileError>| r.map(|p| (p, Vec::new()));
     match format {
-        Format::CargoLock => alone(cargo_lock(path, &text)),
-        Format::NpmLock => alone(npm_lock(path, &text)),
-        Format::YarnLock => alone(yarn_lock(path, &text)),
-        Format::PnpmLock => alone(pnpm_lock(path, &text)),
-        Format::Requirements => Ok(requirements(path, &text)),
-        Format::PoetryLock | Format::UvLock => alone(toml_packages(path, &text, format)),
-        Format::PipfileLock => alone(pipfile_lock(path, &text)),
-        Format::GoMod => Ok(go_mod(path, &text)),
-        Format::GoSum => alone(go_sum(path, &text)),
-        Format::ComposerLock => alone(composer_lock(path, &text)),
-        Format::GemfileLock => alone(gemfile_lock(path, &text)),
-        Format::NugetLock => alone(nuget_lock(path, &text)),
+        Format::CargoLock => alone(cargo_lock(path, text)),
+        Format::NpmLock => alone(npm_lock(path, text)),
+        Format::YarnLock => alone(yarn_lock(path, text)),
+        Format::PnpmLock => alone(pnpm_lock(path, text)),
+        Format::Requirements => Ok(requirements(path, text)),
+        Format::PoetryLock | Format::UvLock => alone(toml_packages(path, text, format)),
+        Format::PipfileLock => alone(pipfile_lock(path, text)),
+        Format::GoMod => Ok(go_mod(path, text)),
+        Format::GoSum => alone(go_sum(path, text)),
+        Format::ComposerLock => alone(composer_lock(path, text)),
+        Format::GemfileLock => alone(gemfile_lock(path, text)),
+        Format::NugetLock => alone(nuget_lock(path, text)),
         Format::Sbom => {
-            let c = crate::sbom::read(path, &text)?;
+            let c = crate::sbom::read(path, text)?;
             let notes = c
                 .unchecked
                 .into_iter()

@@ -69,7 +69,6 @@ pub fn document(a: &Advisory, publisher: &Publisher, generated: Instant) -> Valu
             .and_then(|p| embargo_vulndb::purl::Purl::parse(p).ok())
             .map_or_else(|| "generic".to_owned(), |p| p.kind);
         let mut versions = Vec::new();
-        let mut affected_here = Vec::new();
         for (j, r) in product.ranges.iter().enumerate() {
             let id = format!("CSAFPID-{}-{}", i + 1, j + 1);
             versions.push(json!({
@@ -81,7 +80,6 @@ pub fn document(a: &Advisory, publisher: &Publisher, generated: Instant) -> Valu
                 },
             }));
             known_affected.push(id.clone());
-            affected_here.push(id.clone());
             match &r.fixed {
                 Some(version) => {
                     let fixed_id = format!("{id}-FIXED");
@@ -111,7 +109,6 @@ pub fn document(a: &Advisory, publisher: &Publisher, generated: Instant) -> Valu
             "name": product.product,
             "branches": versions,
         }));
-        let _ = affected_here;
     }
     if !without_fix.is_empty() {
         remediations.push(json!({
@@ -131,7 +128,7 @@ pub fn document(a: &Advisory, publisher: &Publisher, generated: Instant) -> Valu
 
     let mut vulnerability = json!({
         "title": a.title,
-        "notes": [{"category": "description", "title": "Vulnerability description", "text": a.description.clone() + ""}],
+        "notes": [{"category": "description", "title": "Vulnerability description", "text": a.description}],
         "product_status": {"known_affected": known_affected},
         "remediations": remediations,
     });

@@ -374,6 +374,28 @@ pub fn is_cve_id(s: &str) -> bool {
         && number.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// A version-4-shaped UUID derived from `seed` (SHA-256): the same seed
+/// gives the same id, so a regenerated document keeps its serial number;
+/// a random seed gives a random id.
+#[must_use]
+pub fn derived_uuid(seed: &str) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(seed.as_bytes());
+    let mut b = [0u8; 16];
+    b.copy_from_slice(&digest[..16]);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}
+
 /// RFC 3339 in UTC with seconds (`2026-11-23T10:00:00Z`), as every format here writes times.
 #[must_use]
 pub fn timestamp(at: Instant) -> String {

@@ -502,20 +502,7 @@ const FORMATS: [(&str, &str); 6] = [
 /// A UUID derived from the advisory and its revision: the same document
 /// keeps the same id.
 fn stable_uuid(a: &advisory::Advisory) -> String {
-    let digest = sha2::Sha256::digest(format!("{}#{}", a.id, a.revisions.len()).as_bytes());
-    let mut b: [u8; 16] = [0; 16];
-    b.copy_from_slice(&digest[..16]);
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
+    advisory::derived_uuid(&format!("{}#{}", a.id, a.revisions.len()))
 }
 
 fn json_response(value: &Value) -> Response {

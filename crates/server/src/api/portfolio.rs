@@ -329,25 +329,10 @@ pub async fn release_vex(
             list.push(json!({"ref": f.component}));
         }
     }
-    let serial = {
-        use sha2::Digest;
-        let d = sha2::Sha256::digest(
-            format!("{product}@{version}#{}", now.timestamp_millis()).as_bytes(),
-        );
-        let mut b = [0u8; 16];
-        b.copy_from_slice(&d[..16]);
-        b[6] = (b[6] & 0x0f) | 0x40;
-        b[8] = (b[8] & 0x3f) | 0x80;
-        let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-        format!(
-            "{}-{}-{}-{}-{}",
-            &h[0..8],
-            &h[8..12],
-            &h[12..16],
-            &h[16..20],
-            &h[20..32]
-        )
-    };
+    let serial = embargo_core::advisory::derived_uuid(&format!(
+        "{product}@{version}#{}",
+        now.timestamp_millis()
+    ));
     Ok(Json(json!({
         "bomFormat": "CycloneDX",
         "specVersion": "1.6",

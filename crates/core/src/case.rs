@@ -420,6 +420,11 @@ pub enum Command {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         note: Option<String>,
     },
+    /// Give the case to a team member by username, or (no `to`) to nobody.
+    Assign {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to: Option<String>,
+    },
 }
 
 impl Command {
@@ -448,6 +453,7 @@ impl Command {
             Command::SetExposure { .. } => "set_exposure",
             Command::SetReporterDeadline { .. } => "set_reporter_deadline",
             Command::RecordCustomerNotice { .. } => "record_customer_notice",
+            Command::Assign { .. } => "assign",
         }
     }
 
@@ -495,6 +501,7 @@ impl Command {
             },
             Command::SetReporterDeadline { deadline: None },
             Command::RecordCustomerNotice { note: None },
+            Command::Assign { to: None },
         ]
     }
 }
@@ -519,7 +526,8 @@ pub fn next_state(
         | Command::MessageReporter { .. }
         | Command::SetExposure { .. }
         | Command::SetReporterDeadline { .. }
-        | Command::RecordCustomerNotice { .. } => Some(state),
+        | Command::RecordCustomerNotice { .. }
+        | Command::Assign { .. } => Some(state),
         Command::Acknowledge { .. } => (state == S::Received).then_some(S::Acknowledged),
         Command::StartTriage { .. } => {
             matches!(state, S::Received | S::Acknowledged).then_some(S::Triage)
@@ -629,6 +637,13 @@ pub enum EventKind {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         note: Option<String>,
     },
+    /// The case was given to a team member (`to`), or to nobody.
+    Assigned {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to: Option<String>,
+    },
     /// A policy clock passed its warning threshold (raised by the scheduler).
     ClockWarning {
         clock: String,
@@ -667,6 +682,7 @@ impl EventKind {
             EventKind::ExposureChanged { .. } => "exposure_changed",
             EventKind::ReporterDeadlineSet { .. } => "reporter_deadline_set",
             EventKind::CustomersNotified { .. } => "customers_notified",
+            EventKind::Assigned { .. } => "assigned",
             EventKind::ClockWarning { .. } => "clock_warning",
             EventKind::ClockBreached { .. } => "clock_breached",
             EventKind::AdvisoryDrafted { .. } => "advisory_drafted",
@@ -719,6 +735,9 @@ pub struct Case {
     /// The reporter's own disclosure deadline.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reporter_deadline: Option<DateTime<Utc>>,
+    /// The team member the case is given to (a username).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assignee: Option<String>,
     /// Files attached to the case, oldest first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attachments: Vec<crate::attachment::Attachment>,
@@ -776,6 +795,7 @@ impl Case {
             release_version: None,
             exposure: None,
             reporter_deadline: *reporter_deadline,
+            assignee: None,
             attachments: Vec::new(),
             revision: 1,
         })
@@ -831,6 +851,7 @@ impl Case {
             EventKind::CreditPreferenceChanged { credit } => {
                 self.reporter.name.clone_from(credit);
             }
+            EventKind::Assigned { to, .. } => self.assignee.clone_from(to),
             EventKind::NoteAdded { .. }
             | EventKind::MessageToReporter { .. }
             | EventKind::MessageFromReporter { .. }
@@ -927,6 +948,28 @@ pub fn decide(case: &Case, command: &Command, now: Instant) -> Result<Vec<EventK
                 return Ok(Vec::new());
             }
             EventKind::ReporterDeadlineSet { deadline }
+        }
+        Command::Assign { to } => {
+            let to = to
+                .as_deref()
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned);
+            if let Some(name) = &to
+                && (name.len() > 64 || name.chars().any(char::is_whitespace))
+            {
+                return Err(DomainError::invalid(
+                    "to",
+                    "a username: up to 64 characters, no spaces",
+                ));
+            }
+            if case.assignee == to {
+                return Ok(Vec::new());
+            }
+            EventKind::Assigned {
+                from: case.assignee.clone(),
+                to,
+            }
         }
         Command::RecordCustomerNotice { note } => EventKind::CustomersNotified {
             note: text::optional("note", note.as_deref(), 5_000)?,

@@ -22,6 +22,7 @@ pub mod reference;
 pub mod signing;
 pub mod similarity;
 mod text;
+pub mod totp;
 
 pub use case::{
     Case, CaseState, Command, DomainError, Event, EventKind, NewCase, ReportContent, Reporter,

@@ -6,6 +6,7 @@
 pub mod api;
 pub mod auth;
 pub mod delivery;
+pub mod desk;
 pub mod error;
 pub mod escalation;
 pub mod extract;
@@ -55,6 +56,7 @@ use crate::error::ApiError;
         (name = "notifications", description = "Webhooks, the delivery log and notification preferences"),
         (name = "policy", description = "Security policies, their published documents and clock metrics"),
         (name = "system", description = "Health, readiness, metrics and this document"),
+        (name = "desk", description = "The team's web pages (HTML): sign-in, dashboard, queues, case pages, charts"),
     )
 )]
 struct ApiDoc;
@@ -165,6 +167,31 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(portfolio::rematch))
         .routes(routes!(portfolio::import_sarif))
         .routes(routes!(portfolio::release_vex))
+        .routes(routes!(desk::home))
+        .routes(routes!(desk::stylesheet))
+        .routes(routes!(desk::script))
+        .routes(routes!(desk::account::login_form, desk::account::login))
+        .routes(routes!(desk::account::logout))
+        .routes(routes!(desk::account::account))
+        .routes(routes!(desk::account::change_password))
+        .routes(routes!(desk::account::create_token))
+        .routes(routes!(desk::account::revoke_token))
+        .routes(routes!(desk::account::begin_totp))
+        .routes(routes!(desk::account::confirm_totp))
+        .routes(routes!(desk::account::disable_totp))
+        .routes(routes!(desk::dashboard::dashboard))
+        .routes(routes!(desk::cases::queue))
+        .routes(routes!(desk::cases::save_view))
+        .routes(routes!(desk::cases::delete_view))
+        .routes(routes!(desk::cases::case_page))
+        .routes(routes!(desk::cases::act))
+        .routes(routes!(desk::cases::set_cvss))
+        .routes(routes!(desk::cases::save_advisory))
+        .routes(routes!(desk::cases::publish_advisory))
+        .routes(routes!(desk::portfolio::findings))
+        .routes(routes!(desk::portfolio::set_analysis))
+        .routes(routes!(desk::portfolio::products))
+        .routes(routes!(desk::charts::charts))
 }
 
 /// The OpenAPI 3.1 document of this server.
@@ -251,10 +278,18 @@ async fn security_headers(request: Request, next: Next) -> Response {
     let download = h
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes() == b"application/octet-stream");
+    let html = h
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(if download {
             "default-src 'none'; frame-ancestors 'none'; sandbox"
+        } else if html {
+            // Pages load the one stylesheet and script from here, and the
+            // script talks only to this server. No inline script or style.
+            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
+             connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
         } else {
             "default-src 'none'; frame-ancestors 'none'"
         }),

@@ -10,6 +10,7 @@
 
 mod advisories;
 mod attachments;
+mod desk;
 mod error;
 mod mailbox;
 mod migrate;
@@ -35,6 +36,7 @@ use sqlx::{AnyPool, Row};
 
 pub use advisories::case_is_fixed;
 pub use attachments::AttachmentFile;
+pub use desk::{MAX_SAVED_VIEWS, SavedView, TotpSecret};
 pub use error::StoreError;
 pub use outbox::{Claimed, DeliveryRecord, OutboxState};
 

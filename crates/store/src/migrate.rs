@@ -50,6 +50,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0006_portfolio.sql"),
         postgres: include_str!("../migrations/postgres/0006_portfolio.sql"),
     },
+    Migration {
+        version: 7,
+        name: "desk",
+        sqlite: include_str!("../migrations/sqlite/0007_desk.sql"),
+        postgres: include_str!("../migrations/postgres/0007_desk.sql"),
+    },
 ];
 
 /// Any number serves, as long as every embargo instance uses the same one.

@@ -330,6 +330,28 @@ impl Store {
         rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
     }
 
+    /// Every release: its product, version, when it was recorded and how
+    /// many components it has, by product then newest first.
+    pub async fn releases(&self) -> Result<Vec<(String, String, Instant, i64)>> {
+        let rows = sqlx::query(
+            "SELECT r.product_id, r.version, r.created_at, \
+             (SELECT COUNT(*) FROM components c WHERE c.release_id = r.id) \
+             FROM releases r ORDER BY r.product_id, r.created_at DESC, r.id DESC",
+        )
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get(0)?,
+                    r.try_get(1)?,
+                    crate::millis(r.try_get(2)?)?,
+                    r.try_get(3)?,
+                ))
+            })
+            .collect()
+    }
+
     /// A release's components.
     pub async fn release_components(&self, release: i64) -> Result<Vec<Component>> {
         let rows = sqlx::query(

@@ -19,7 +19,15 @@ pub(crate) struct SealedRows {
     batch: u32,
 }
 
-pub(crate) const SEALED_ROWS: [SealedRows; 5] = [
+pub(crate) const SEALED_ROWS: [SealedRows; 6] = [
+    SealedRows {
+        table: "totp_secrets",
+        id: "user_id",
+        id_type: "BIGINT",
+        bound_to: "user_id",
+        context: crate::desk::totp_context,
+        batch: 100,
+    },
     SealedRows {
         table: "attachments",
         id: "id",

@@ -131,7 +131,7 @@ fn publisher(state: &AppState) -> Publisher {
     }
 }
 
-fn view(state: &AppState, a: &advisory::Advisory) -> AdvisoryView {
+pub(crate) fn view(state: &AppState, a: &advisory::Advisory) -> AdvisoryView {
     let p = publisher(state);
     let document = csaf::document(a, &p, state.now());
     AdvisoryView {
@@ -169,6 +169,18 @@ pub async fn save_draft(
 ) -> ApiResult<Json<AdvisoryView>> {
     caller.require(Role::Responder)?;
     let r = reference(&raw)?;
+    let saved = save_draft_as(&state, &caller, r, body).await?;
+    Ok(Json(view(&state, &saved)))
+}
+
+/// Writes the draft of case `r` from what the team entered (the API's body
+/// or the desk's form).
+pub(crate) async fn save_draft_as(
+    state: &AppState,
+    caller: &Caller,
+    r: embargo_core::CaseRef,
+    body: DraftRequest,
+) -> ApiResult<advisory::Advisory> {
     let credits = body
         .credits
         .into_iter()
@@ -244,7 +256,7 @@ pub async fn save_draft(
         .store
         .save_advisory_draft(r, draft, &caller.actor(), state.now())
         .await?;
-    Ok(Json(view(&state, &saved)))
+    Ok(saved)
 }
 
 /// The case's advisory (draft or published) with its CSAF preview.

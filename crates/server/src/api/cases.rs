@@ -195,6 +195,7 @@ pub async fn transition(
 ) -> ApiResult<Json<CommandOutcome>> {
     caller.require(Role::Responder)?;
     let command = cite_scope_rule(&state, &raw, command).await?;
+    check_assignee(&state, &command).await?;
     run(&state, &caller, &raw, &command).await
 }
 
@@ -204,7 +205,11 @@ type RebuildRejection = fn(String, Option<String>) -> Command;
 /// A rejection that cites a scope rule of the case's policy takes the rule's
 /// text as its reason (unless the triager wrote their own); an unknown rule
 /// is an error naming the rules there are.
-async fn cite_scope_rule(state: &AppState, raw: &str, command: Command) -> ApiResult<Command> {
+pub(crate) async fn cite_scope_rule(
+    state: &AppState,
+    raw: &str,
+    command: Command,
+) -> ApiResult<Command> {
     let (reason, rule, rebuild): (String, Option<String>, RebuildRejection) = match command {
         Command::NotAVulnerability { reason, rule } => (reason, rule, |reason, rule| {
             Command::NotAVulnerability { reason, rule }
@@ -240,6 +245,26 @@ async fn cite_scope_rule(state: &AppState, raw: &str, command: Command) -> ApiRe
         reason
     };
     Ok(rebuild(reason, Some(rule_id)))
+}
+
+/// A case is given only to an enabled team member.
+pub(crate) async fn check_assignee(state: &AppState, command: &Command) -> ApiResult<()> {
+    if let Command::Assign { to: Some(name) } = command
+        && !name.trim().is_empty()
+    {
+        let known = match state.store.user(name.trim()).await {
+            Ok(user) => !user.disabled,
+            Err(embargo_store::StoreError::NotFound { .. }) => false,
+            Err(e) => return Err(e.into()),
+        };
+        if !known {
+            return Err(ApiError::invalid(
+                "to",
+                format!("to: `{}` is not an active team member", name.trim()),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Add an internal note (team only).
@@ -328,6 +353,11 @@ pub async fn triage_aid(
 ) -> ApiResult<Json<TriageAid>> {
     caller.require(Role::Viewer)?;
     let case = state.store.case(reference(&raw)?).await?;
+    Ok(Json(triage_for(&state, &case).await?))
+}
+
+/// Duplicate suggestions and the reporter's track record for `case`.
+pub(crate) async fn triage_for(state: &AppState, case: &Case) -> ApiResult<TriageAid> {
     let mut others = Vec::new();
     let mut cursor: Option<String> = None;
     while others.len() < TRIAGE_WINDOW {
@@ -345,7 +375,7 @@ pub async fn triage_aid(
             None => break,
         }
     }
-    let duplicates = embargo_core::similarity::suggest(&case, &others, 5, 0.15)
+    let duplicates = embargo_core::similarity::suggest(case, &others, 5, 0.15)
         .into_iter()
         .filter_map(|s| {
             others
@@ -369,7 +399,7 @@ pub async fn triage_aid(
         };
         for c in others
             .iter()
-            .chain(std::iter::once(&case))
+            .chain(std::iter::once(case))
             .filter(|c| same(c))
         {
             record.reports += 1;
@@ -389,8 +419,8 @@ pub async fn triage_aid(
         }
         record
     });
-    Ok(Json(TriageAid {
+    Ok(TriageAid {
         duplicates,
         reporter_record,
-    }))
+    })
 }

@@ -556,13 +556,27 @@ pub async fn set_analysis(
 ) -> ApiResult<Json<Finding>> {
     caller.require(Role::Responder)?;
     let now = state.now();
+    let analysis = analysis_from(&body, now)?;
+    Ok(Json(
+        state
+            .store
+            .set_analysis(id, &analysis, &caller.actor(), now)
+            .await?,
+    ))
+}
+
+/// The analysis a person asks for; errors name the field.
+pub(crate) fn analysis_from(
+    body: &AnalysisRequest,
+    now: embargo_core::Instant,
+) -> ApiResult<Analysis> {
     let analysis = match body.state.as_str() {
         "in_triage" => Analysis::InTriage,
         "affected" => Analysis::Affected,
         "false_positive" => Analysis::FalsePositive,
         "resolved" => Analysis::Resolved,
         "not_affected" => {
-            let j = body.justification.ok_or_else(|| {
+            let j = body.justification.clone().ok_or_else(|| {
                 ApiError::invalid("justification", "not_affected needs a justification")
             })?;
             let justification: Justification =
@@ -598,12 +612,7 @@ pub async fn set_analysis(
             ));
         }
     };
-    Ok(Json(
-        state
-            .store
-            .set_analysis(id, &analysis, &caller.actor(), now)
-            .await?,
-    ))
+    Ok(analysis)
 }
 
 /// Add a customer, with the releases (`product@version`) they run.

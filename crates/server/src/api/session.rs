@@ -20,6 +20,10 @@ use crate::state::AppState;
 pub struct LoginRequest {
     pub username: String,
     pub password: String,
+    /// The current code of the account's authenticator app, when the
+    /// account has a second factor.
+    #[serde(default)]
+    pub code: Option<String>,
 }
 
 /// A new session. The session secret travels only in the HttpOnly cookie;
@@ -61,9 +65,46 @@ pub async fn login(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> ApiResult<Response> {
+    let signed_in = start_session(&state, &req.username, req.password, req.code.as_deref()).await?;
+    let mut response = Json(SessionResponse {
+        user: signed_in.user,
+        csrf_token: csrf_token(&signed_in.secret),
+    })
+    .into_response();
+    response
+        .headers_mut()
+        .insert(header::SET_COOKIE, signed_in.cookie);
+    Ok(response)
+}
+
+/// A new login session: its user, its secret and the cookie that carries it.
+#[derive(Debug)]
+pub(crate) struct SignedIn {
+    pub user: User,
+    pub secret: String,
+    pub cookie: HeaderValue,
+}
+
+fn wrong_credentials() -> ApiError {
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "unauthorized",
+        "wrong username or password",
+    )
+}
+
+/// Checks a username, password and (when the account has a second factor)
+/// authenticator code, with the login throttle, and opens a session. Shared
+/// by the API and the sign-in form so that both refuse alike.
+pub(crate) async fn start_session(
+    state: &AppState,
+    username: &str,
+    password: String,
+    code: Option<&str>,
+) -> ApiResult<SignedIn> {
     let now = state.now();
-    let username = req.username.trim().to_owned();
-    if username.len() > 64 || req.password.len() > 1024 {
+    let username = username.trim().to_owned();
+    if username.len() > 64 || password.len() > 1024 {
         return Err(ApiError::unauthorized());
     }
     state.throttle.check(&username, now)?;
@@ -73,19 +114,42 @@ pub async fn login(
         Some((user, hash)) => (Some(user), hash),
         None => (None, auth::dummy_password_hash().to_owned()),
     };
-    let ok = password_matches(req.password, hash).await;
+    let ok = password_matches(password, hash).await;
     let user = match user {
         Some(user) if ok && !user.disabled => user,
         _ => {
             state.throttle.failed(&username, now);
             tracing::warn!(target: "embargo::auth", "failed login");
+            return Err(wrong_credentials());
+        }
+    };
+    if let Some(factor) = state.store.totp(user.id).await?
+        && factor.confirmed
+    {
+        let Some(code) = code.map(str::trim).filter(|c| !c.is_empty()) else {
+            return Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "code_required",
+                "this account has a second factor: send the code from your authenticator app",
+            )
+            .with_field("code"));
+        };
+        let step = embargo_core::totp::verify(&factor.secret, code, now, factor.last_step);
+        let accepted = match step {
+            Some(step) => state.store.use_totp_step(user.id, step, now).await?,
+            None => false,
+        };
+        if !accepted {
+            state.throttle.failed(&username, now);
+            tracing::warn!(target: "embargo::auth", "failed second factor");
             return Err(ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 "unauthorized",
-                "wrong username or password",
-            ));
+                "wrong or already used authentication code",
+            )
+            .with_field("code"));
         }
-    };
+    }
     state.throttle.succeeded(&username);
     let secret = auth::generate_token(SESSION_PREFIX);
     let ttl = chrono::Duration::from_std(state.settings.session_ttl)
@@ -103,15 +167,13 @@ pub async fn login(
             ""
         }
     );
-    let mut response = Json(SessionResponse {
+    let cookie =
+        HeaderValue::from_str(&cookie).map_err(|e| ApiError::internal("session cookie", &e))?;
+    Ok(SignedIn {
         user,
-        csrf_token: csrf_token(&secret),
+        secret,
+        cookie,
     })
-    .into_response();
-    if let Ok(v) = HeaderValue::from_str(&cookie) {
-        response.headers_mut().insert(header::SET_COOKIE, v);
-    }
-    Ok(response)
 }
 
 /// Sign out: ends the session and clears the cookie.
@@ -155,19 +217,40 @@ pub async fn change_password(
     caller: Caller,
     ApiJson(req): ApiJson<PasswordChange>,
 ) -> ApiResult<StatusCode> {
-    auth::validate_password(&req.new_password)?;
+    set_password(&state, &caller, req.current_password, req.new_password).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Whether `password` is the current password of `username`.
+pub(crate) async fn password_is(
+    state: &AppState,
+    username: &str,
+    password: String,
+) -> ApiResult<bool> {
     let (_, hash) = state
         .store
-        .user_credentials(&caller.user.username)
+        .user_credentials(username)
         .await?
         .ok_or_else(ApiError::unauthorized)?;
-    if !password_matches(req.current_password, hash).await {
+    Ok(password_matches(password, hash).await)
+}
+
+/// Changes the caller's password after checking the current one; every
+/// other session of theirs ends (the one in use stays).
+pub(crate) async fn set_password(
+    state: &AppState,
+    caller: &Caller,
+    current: String,
+    new: String,
+) -> ApiResult<()> {
+    auth::validate_password(&new)?;
+    if !password_is(state, &caller.user.username, current).await? {
         return Err(ApiError::invalid(
             "current_password",
             "current_password: does not match",
         ));
     }
-    let new_hash = tokio::task::spawn_blocking(move || auth::hash_password(&req.new_password))
+    let new_hash = tokio::task::spawn_blocking(move || auth::hash_password(&new))
         .await
         .map_err(|e| ApiError::internal("hashing task failed", &e))??;
     let keep = match &caller.credential {
@@ -178,5 +261,5 @@ pub async fn change_password(
         .store
         .set_password(caller.user.id, &new_hash, keep)
         .await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(())
 }

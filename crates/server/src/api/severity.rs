@@ -171,14 +171,14 @@ pub struct CalculatorQuery {
 }
 
 /// A metric of the form: its key, its label, and its (value, label) choices.
-type Metric = (
+pub(crate) type Metric = (
     &'static str,
     &'static str,
     &'static [(&'static str, &'static str)],
 );
 
 /// CVSS 3.1 base metrics.
-const METRICS: [Metric; 8] = [
+pub(crate) const METRICS: [Metric; 8] = [
     (
         "AV",
         "Attack vector",

@@ -17,7 +17,9 @@ pub(crate) fn page(title: &str, lang: &str, body: &str) -> String {
     format!(
         "<!doctype html>\n<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>{title}</title>\n</head>\n<body>\n<main>\n{body}</main>\n</body>\n</html>\n",
+         <title>{title}</title>\n<link rel=\"stylesheet\" href=\"/static/embargo.css\">\n</head>\n<body>\n\
+         <header class=\"site\"><a class=\"brand\" href=\"/\">Security</a></header>\n\
+         <main>\n{body}</main>\n</body>\n</html>\n",
         lang = escape_html(lang),
         title = escape_html(title),
     )

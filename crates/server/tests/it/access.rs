@@ -496,6 +496,136 @@ fn table() -> Vec<Route> {
             Some(json!({"state": "affected"})),
             Who::Responder,
         ),
+        r("get", "/", "/", None, Who::Anonymous),
+        r(
+            "get",
+            "/static/embargo.css",
+            "/static/embargo.css",
+            None,
+            Who::Anonymous,
+        ),
+        r(
+            "get",
+            "/static/embargo.js",
+            "/static/embargo.js",
+            None,
+            Who::Anonymous,
+        ),
+        r("get", "/login", "/login", None, Who::Anonymous),
+        r(
+            "post",
+            "/login",
+            "/login",
+            Some(json!({"username": "vic", "password": PASSWORD})),
+            Who::Anonymous,
+        ),
+        r("post", "/logout", "/logout", Some(json!({})), Who::Viewer),
+        r("get", "/desk", "/desk", None, Who::Viewer),
+        r("get", "/desk/cases", "/desk/cases", None, Who::Viewer),
+        r(
+            "get",
+            "/desk/cases/{reference}",
+            "/desk/cases/EMB-2026-0001",
+            None,
+            Who::Viewer,
+        ),
+        r(
+            "post",
+            "/desk/cases/{reference}/act",
+            "/desk/cases/EMB-2026-0001/act",
+            Some(json!({"action": "add_note", "text": "matrix"})),
+            Who::Responder,
+        ),
+        r(
+            "post",
+            "/desk/cases/{reference}/cvss",
+            "/desk/cases/EMB-2026-0001/cvss",
+            Some(json!({"vector": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"})),
+            Who::Responder,
+        ),
+        r(
+            "post",
+            "/desk/cases/{reference}/advisory",
+            "/desk/cases/EMB-2026-0001/advisory",
+            Some(json!({"title": "t", "summary": "s", "vendor": "v", "product": "p"})),
+            Who::Responder,
+        ),
+        r(
+            "post",
+            "/desk/cases/{reference}/advisory/publish",
+            "/desk/cases/EMB-2026-0001/advisory/publish",
+            Some(json!({})),
+            Who::Responder,
+        ),
+        r(
+            "post",
+            "/desk/views",
+            "/desk/views",
+            Some(json!({"name": "triage", "query": "state=triage"})),
+            Who::Viewer,
+        ),
+        r(
+            "post",
+            "/desk/views/{id}/delete",
+            "/desk/views/999999/delete",
+            Some(json!({})),
+            Who::Viewer,
+        ),
+        r("get", "/desk/findings", "/desk/findings", None, Who::Viewer),
+        r(
+            "post",
+            "/desk/findings/{id}/analysis",
+            "/desk/findings/999999/analysis",
+            Some(json!({"state": "affected"})),
+            Who::Responder,
+        ),
+        r("get", "/desk/products", "/desk/products", None, Who::Viewer),
+        r("get", "/desk/charts", "/desk/charts", None, Who::Viewer),
+        r("get", "/desk/account", "/desk/account", None, Who::Viewer),
+        r(
+            "post",
+            "/desk/account/password",
+            "/desk/account/password",
+            Some(
+                json!({"current_password": "wrong wrong wrong", "new_password": "another long password"}),
+            ),
+            Who::Viewer,
+        ),
+        r(
+            "post",
+            "/desk/account/tokens",
+            "/desk/account/tokens",
+            Some(json!({"name": "matrix"})),
+            Who::Viewer,
+        ),
+        r(
+            "post",
+            "/desk/account/tokens/{id}/revoke",
+            "/desk/account/tokens/999999/revoke",
+            Some(json!({})),
+            Who::Viewer,
+        ),
+        r(
+            "post",
+            "/desk/account/totp",
+            "/desk/account/totp",
+            Some(json!({})),
+            Who::Viewer,
+        ),
+        r(
+            "post",
+            "/desk/account/totp/confirm",
+            "/desk/account/totp/confirm",
+            Some(json!({"code": "000000"})),
+            Who::Viewer,
+        ),
+        r(
+            "post",
+            "/desk/account/totp/disable",
+            "/desk/account/totp/disable",
+            Some(json!({"password": "wrong"})),
+            Who::Viewer,
+        ),
         r(
             "get",
             "/.well-known/csaf/openpgp/{file}",
@@ -560,20 +690,41 @@ async fn every_route_admits_exactly_the_roles_in_the_table() {
                     Who::Responder => req.bearer_auth(&app.responder),
                     Who::Admin => req.bearer_auth(&app.admin),
                 };
+                // The web pages take forms; the API takes JSON.
+                let page = route.template.starts_with("/desk")
+                    || route.template == "/logout"
+                    || route.template == "/login";
                 if let Some(body) = &route.body {
                     let mut body = body.clone();
                     if route.template == "/api/v1/users" {
                         body["username"] = json!(format!("new-{who:?}").to_lowercase());
                     }
-                    req = req.json(&body);
+                    req = if page {
+                        req.form(&body)
+                    } else {
+                        req.json(&body)
+                    };
                 }
                 let status = req.send().await.unwrap().status().as_u16();
                 // The HTML form's post needs the form's CSRF cookie, which no
                 // caller here has: every one is refused alike.
-                if route.method == "post" && route.template == "/report" {
+                if route.method == "post"
+                    && (route.template == "/report" || route.template == "/login")
+                {
                     assert_eq!(
                         status, 403,
                         "post /report without the form cookie as {who:?}"
+                    );
+                    continue;
+                }
+                // The team's pages send whoever is not signed in as a team
+                // member to the sign-in form.
+                let team_page = page && route.least > Who::Reporter;
+                if team_page && matches!(who, Who::Anonymous | Who::Reporter) {
+                    assert_eq!(
+                        status, 303,
+                        "{} {} as {who:?} ({})",
+                        route.method, route.path, app.backend
                     );
                     continue;
                 }

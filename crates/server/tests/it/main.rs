@@ -88,7 +88,11 @@ impl TestApp {
         let [admin, responder, viewer]: [String; 3] = tokens.try_into().unwrap();
         TestApp {
             base: format!("http://{addr}"),
-            http: reqwest::Client::new(),
+            // Redirects are answers to check, not to follow.
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
             store,
             backend: db.backend(),
             admin,

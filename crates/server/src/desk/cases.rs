@@ -1,0 +1,888 @@
+//! The case queue (filters, saved views) and the case page: the report, the
+//! thread and notes, the timeline, the clocks, the severity calculator,
+//! duplicate suggestions, the actions the state allows (only those), and
+//! the advisory draft.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use embargo_core::advisory::cwe;
+use embargo_core::auth::Role;
+use embargo_core::clock::{self, ClockReport, ClockStatus};
+use embargo_core::{Case, CaseState, Command, Event, EventKind, Severity};
+use embargo_store::CaseFilter;
+use minijinja::Value;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::IntoParams;
+
+use crate::api::advisories::{
+    AffectedInput, CreditInput, DraftRequest, RangeInput, ReferenceInput, save_draft_as,
+};
+use crate::api::cases::{check_assignee, cite_scope_rule, reference, triage_for};
+use crate::desk::{Desk, DeskForm, PageError, PageResult, redirect, span, when};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// How many cases a queue page scans.
+const PAGE: u32 = 50;
+
+#[derive(Debug, Default, Deserialize, IntoParams, Serialize)]
+#[into_params(parameter_in = Query)]
+pub struct QueueQuery {
+    /// A case state (`triage`, `accepted`, …).
+    pub state: Option<String>,
+    /// `none` to `critical`.
+    pub severity: Option<String>,
+    pub product: Option<String>,
+    /// A username, `me`, or `nobody` for unassigned cases.
+    pub assignee: Option<String>,
+    /// `all` to include closed and rejected cases (default: open only).
+    pub show: Option<String>,
+    /// Words the title must contain.
+    pub q: Option<String>,
+    /// From the "older cases" link.
+    pub cursor: Option<String>,
+}
+
+impl QueueQuery {
+    fn blank(v: &Option<String>) -> Option<&str> {
+        v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+    }
+
+    /// The query string of this filter (without the cursor), for links and saved views.
+    fn to_query(&self) -> String {
+        let mut q = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in [
+            ("state", &self.state),
+            ("severity", &self.severity),
+            ("product", &self.product),
+            ("assignee", &self.assignee),
+            ("show", &self.show),
+            ("q", &self.q),
+        ] {
+            if let Some(v) = Self::blank(v) {
+                q.append_pair(k, v);
+            }
+        }
+        q.finish()
+    }
+}
+
+/// One row of a case list.
+#[derive(Debug, Serialize)]
+pub(crate) struct CaseRow {
+    pub reference: String,
+    pub title: String,
+    pub state: &'static str,
+    pub state_text: &'static str,
+    pub severity: Option<&'static str>,
+    pub product: String,
+    pub assignee: Option<String>,
+    pub age: String,
+    /// The next due clock: its name, when, and its status.
+    pub next_clock: Option<(String, String, &'static str)>,
+}
+
+pub(crate) fn status_name(s: ClockStatus) -> &'static str {
+    match s {
+        ClockStatus::NotStarted => "not_started",
+        ClockStatus::Running => "running",
+        ClockStatus::Warning => "warning",
+        ClockStatus::Paused => "paused",
+        ClockStatus::Met => "met",
+        ClockStatus::Breached => "breached",
+        ClockStatus::Cancelled => "cancelled",
+    }
+}
+
+/// The clocks of a case as they stand at the server's now.
+pub(crate) async fn clocks_of(
+    state: &AppState,
+    case: &Case,
+) -> Result<Vec<ClockReport>, PageError> {
+    let history = state.store.history(case.reference).await?;
+    let policy = state.settings.policies.for_product(&case.product);
+    Ok(clock::evaluate(policy, case, &history, state.now()))
+}
+
+/// The running clock due soonest.
+pub(crate) fn next_due(clocks: &[ClockReport]) -> Option<&ClockReport> {
+    clocks
+        .iter()
+        .filter(|c| {
+            matches!(
+                c.status,
+                ClockStatus::Running | ClockStatus::Warning | ClockStatus::Breached
+            ) && c.stopped_at.is_none()
+        })
+        .filter(|c| c.due_at.is_some())
+        .min_by_key(|c| c.due_at)
+}
+
+pub(crate) fn row(case: &Case, clocks: &[ClockReport], now: embargo_core::Instant) -> CaseRow {
+    CaseRow {
+        reference: case.reference.to_string(),
+        title: case.title.clone(),
+        state: case.state.as_str(),
+        state_text: case.state.describe(),
+        severity: case.severity.map(Severity::as_str),
+        product: case.product.clone(),
+        assignee: case.assignee.clone(),
+        age: span((now - case.created_at).num_seconds()),
+        next_clock: next_due(clocks).and_then(|c| {
+            c.due_at
+                .map(|d| (c.name.clone(), when(d), status_name(c.status)))
+        }),
+    }
+}
+
+/// The cases, filtered; views saved by name.
+#[utoipa::path(get, path = "/desk/cases", tag = "desk", params(QueueQuery),
+    responses((status = 200, description = "The case queue", body = String, content_type = "text/html"),
+        (status = 303, description = "Not signed in: to the sign-in form")))]
+pub async fn queue(
+    State(state): State<AppState>,
+    desk: Desk,
+    Query(q): Query<QueueQuery>,
+) -> PageResult {
+    desk.require(Role::Viewer)?;
+    let now = state.now();
+    let parse_state = QueueQuery::blank(&q.state)
+        .map(|s| {
+            CaseState::ALL
+                .iter()
+                .copied()
+                .find(|c| c.as_str() == s)
+                .ok_or_else(|| {
+                    PageError(ApiError::invalid("state", format!("state: no state `{s}`")))
+                })
+        })
+        .transpose()?;
+    let severity = QueueQuery::blank(&q.severity)
+        .map(|s| {
+            Severity::ALL
+                .iter()
+                .copied()
+                .find(|c| c.as_str() == s)
+                .ok_or_else(|| {
+                    PageError(ApiError::invalid(
+                        "severity",
+                        format!("severity: no severity `{s}`"),
+                    ))
+                })
+        })
+        .transpose()?;
+    let filter = CaseFilter {
+        open_only: QueueQuery::blank(&q.show) != Some("all") && parse_state.is_none(),
+        state: parse_state,
+        product: QueueQuery::blank(&q.product).map(str::to_owned),
+        severity,
+    };
+    let page = state
+        .store
+        .list_cases(&filter, PAGE, QueueQuery::blank(&q.cursor))
+        .await?;
+    let me = desk.caller.user.username.clone();
+    let wanted_assignee =
+        QueueQuery::blank(&q.assignee).map(|a| if a == "me" { me.as_str() } else { a });
+    let words: Vec<String> = QueueQuery::blank(&q.q)
+        .map(|w| {
+            w.to_lowercase()
+                .split_whitespace()
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut rows = Vec::new();
+    for case in &page.cases {
+        let assignee_ok = match wanted_assignee {
+            None => true,
+            Some("nobody") => case.assignee.is_none(),
+            Some(name) => case.assignee.as_deref() == Some(name),
+        };
+        let title = case.title.to_lowercase();
+        if !assignee_ok || !words.iter().all(|w| title.contains(w.as_str())) {
+            continue;
+        }
+        let clocks = clocks_of(&state, case).await?;
+        rows.push(row(case, &clocks, now));
+    }
+    let base = q.to_query();
+    let older = page.next_cursor.map(|c| {
+        let mut s = base.clone();
+        if !s.is_empty() {
+            s.push('&');
+        }
+        s.push_str("cursor=");
+        s.push_str(&c);
+        format!("/desk/cases?{s}")
+    });
+    let users: Vec<String> = state
+        .store
+        .list_users()
+        .await?
+        .into_iter()
+        .filter(|u| !u.disabled)
+        .map(|u| u.username)
+        .collect();
+    let views = state.store.saved_views(desk.caller.user.id).await?;
+    let mut ctx = desk.context("Cases", "cases");
+    ctx.insert("rows", Value::from_serialize(&rows));
+    ctx.insert("filter", Value::from_serialize(&q));
+    ctx.insert("query", Value::from(base));
+    ctx.insert("older", Value::from(older));
+    ctx.insert(
+        "states",
+        Value::from_serialize(
+            CaseState::ALL
+                .iter()
+                .map(|s| (s.as_str(), s.describe()))
+                .collect::<Vec<_>>(),
+        ),
+    );
+    ctx.insert(
+        "severities",
+        Value::from_serialize(Severity::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>()),
+    );
+    ctx.insert("users", Value::from_serialize(&users));
+    ctx.insert("views", Value::from_serialize(&views));
+    Ok(desk.page(StatusCode::OK, "cases.html", ctx))
+}
+
+/// Save the current filter under a name.
+#[utoipa::path(post, path = "/desk/views", tag = "desk",
+    request_body(content = String, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 303, description = "Saved; back to the queue with the view"),
+        (status = 422, description = "A bad name", body = String, content_type = "text/html")))]
+pub async fn save_view(State(state): State<AppState>, form: DeskForm) -> PageResult {
+    let query = form.text("query").unwrap_or_default();
+    // Only the queue's own parameters are kept.
+    let parsed: QueueQuery = serde_urlencoded::from_str(&query).unwrap_or_default();
+    let query = QueueQuery {
+        cursor: None,
+        ..parsed
+    }
+    .to_query();
+    state
+        .store
+        .save_view(
+            form.desk.caller.user.id,
+            &form.text("name").unwrap_or_default(),
+            &query,
+            state.now(),
+        )
+        .await?;
+    Ok(redirect(&format!("/desk/cases?{query}")))
+}
+
+/// Delete one of your saved views.
+#[utoipa::path(post, path = "/desk/views/{id}/delete", tag = "desk",
+    params(("id" = i64, Path, description = "The view's id")),
+    request_body(content = String, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 303, description = "Deleted; back to the queue")))]
+pub async fn delete_view(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    form: DeskForm,
+) -> PageResult {
+    if let Ok(id) = id.parse::<i64>() {
+        state
+            .store
+            .delete_view(form.desk.caller.user.id, id)
+            .await?;
+    }
+    Ok(redirect("/desk/cases"))
+}
+
+// ------------------------------------------------------------ the case page
+
+#[derive(Debug, Serialize)]
+struct TimelineItem {
+    at: String,
+    actor: String,
+    /// `message_to_reporter`, `note_added`, … (a CSS class too).
+    kind: &'static str,
+    text: String,
+    /// The body of a message or note.
+    body: Option<String>,
+}
+
+fn describe(event: &Event) -> TimelineItem {
+    let (text, body) = match &event.kind {
+        EventKind::CaseCreated { .. } => ("Reported".to_owned(), None),
+        EventKind::StateChanged {
+            to,
+            reason,
+            duplicate_of,
+            release_version,
+            patch_available_at,
+            rule,
+            ..
+        } => {
+            let mut t = format!("Moved to “{}”", to.describe());
+            if let Some(d) = duplicate_of {
+                t.push_str(&format!(" (duplicate of {d})"));
+            }
+            if let Some(v) = release_version {
+                t.push_str(&format!(" in version {v}"));
+            }
+            if let Some(p) = patch_available_at {
+                t.push_str(&format!("; patch available since {}", when(*p)));
+            }
+            if let Some(r) = rule {
+                t.push_str(&format!(" citing rule {r}"));
+            }
+            (t, reason.clone())
+        }
+        EventKind::SeverityChanged { to, .. } => (format!("Severity set to {}", to.as_str()), None),
+        EventKind::NoteAdded { text } => ("Internal note".to_owned(), Some(text.clone())),
+        EventKind::MessageToReporter { text } => {
+            ("Message to the reporter".to_owned(), Some(text.clone()))
+        }
+        EventKind::MessageFromReporter { text } => {
+            ("Message from the reporter".to_owned(), Some(text.clone()))
+        }
+        EventKind::AttachmentAdded { attachment } => {
+            (format!("File attached: {}", attachment.filename), None)
+        }
+        EventKind::CreditPreferenceChanged { credit } => (
+            match credit {
+                Some(c) => format!("The reporter wants to be credited as “{c}”"),
+                None => "The reporter does not want to be credited".to_owned(),
+            },
+            None,
+        ),
+        EventKind::ExposureChanged { to, .. } => (format!("Exposure set to {}", to.as_str()), None),
+        EventKind::ReporterDeadlineSet { deadline } => (
+            match deadline {
+                Some(d) => format!("The reporter's disclosure date: {}", when(*d)),
+                None => "The reporter's disclosure date was cleared".to_owned(),
+            },
+            None,
+        ),
+        EventKind::CustomersNotified { note } => {
+            ("Impacted customers notified".to_owned(), note.clone())
+        }
+        EventKind::Assigned { to, .. } => (
+            match to {
+                Some(u) => format!("Assigned to {u}"),
+                None => "Unassigned".to_owned(),
+            },
+            None,
+        ),
+        EventKind::ClockWarning { clock, due } => (
+            format!("Clock “{clock}” is due soon ({})", when(*due)),
+            None,
+        ),
+        EventKind::ClockBreached { clock, due } => (
+            format!("Clock “{clock}” was breached (due {})", when(*due)),
+            None,
+        ),
+        EventKind::AdvisoryDrafted { advisory } => (format!("Advisory {advisory} drafted"), None),
+        EventKind::AdvisoryPublished { advisory, revision } => (
+            format!("Advisory {advisory} published (revision {revision})"),
+            None,
+        ),
+    };
+    TimelineItem {
+        at: when(event.at),
+        actor: event.actor.clone(),
+        kind: event.kind.name(),
+        text,
+        body,
+    }
+}
+
+/// The workflow moves a form can make, in the order shown, with their labels.
+const WORKFLOW: &[(&str, &str)] = &[
+    ("acknowledge", "Acknowledge receipt"),
+    ("start_triage", "Start triage"),
+    ("request_information", "Ask the reporter for information"),
+    ("information_received", "The reporter answered"),
+    ("accept", "Accept as a vulnerability"),
+    ("start_fix", "Start the fix"),
+    ("fix_available", "A fix is available"),
+    ("release", "The fix is released"),
+    ("disclose", "Disclosed"),
+    ("close", "Close"),
+    ("not_a_vulnerability", "Not a vulnerability"),
+    ("out_of_scope", "Out of scope"),
+    ("duplicate", "Duplicate"),
+    ("spam", "Spam"),
+    ("reopen", "Reopen"),
+];
+
+#[derive(Debug, Serialize)]
+struct ClockRow {
+    name: String,
+    promise: String,
+    status: &'static str,
+    due: Option<String>,
+    /// "in 3 h 10 min" or "5 h 2 min late".
+    left: Option<String>,
+    public: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct MetricView {
+    key: &'static str,
+    label: &'static str,
+    options: Vec<(&'static str, &'static str)>,
+}
+
+/// A view of the case's advisory draft for the form.
+#[derive(Debug, Default, Serialize)]
+struct AdvisoryForm {
+    exists: bool,
+    published: bool,
+    id: String,
+    title: String,
+    summary: String,
+    description: String,
+    product: String,
+    vendor: String,
+    introduced: String,
+    fixed: String,
+    workarounds: String,
+    cvss: String,
+    cwe: String,
+    cve: String,
+    references: String,
+    problems: Vec<String>,
+    revisions: usize,
+}
+
+pub(crate) struct Flash {
+    pub status: StatusCode,
+    pub notice: Option<String>,
+    pub error: Option<String>,
+}
+
+impl Flash {
+    fn ok() -> Self {
+        Flash {
+            status: StatusCode::OK,
+            notice: None,
+            error: None,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CaseQuery {
+    /// The action just done (shown as a confirmation).
+    pub done: Option<String>,
+}
+
+/// One case and everything the team does with it.
+#[utoipa::path(get, path = "/desk/cases/{reference}", tag = "desk", params(
+        ("reference" = String, Path, description = "The case reference"), CaseQuery),
+    responses((status = 200, description = "The case page", body = String, content_type = "text/html"),
+        (status = 303, description = "Not signed in: to the sign-in form"),
+        (status = 404, description = "No such case", body = String, content_type = "text/html")))]
+pub async fn case_page(
+    State(state): State<AppState>,
+    desk: Desk,
+    Path(raw): Path<String>,
+    Query(q): Query<CaseQuery>,
+) -> PageResult {
+    desk.require(Role::Viewer)?;
+    let mut flash = Flash::ok();
+    flash.notice = q.done.as_deref().and_then(|d| {
+        let label = match d {
+            "cvss" => "Severity set from the CVSS vector",
+            "advisory" => "Advisory draft saved",
+            "published" => "Advisory published",
+            "add_note" => "Note added",
+            "message_reporter" => "Message sent to the reporter",
+            "assign" => "Assignment changed",
+            "set_severity" => "Severity set",
+            "set_exposure" => "Exposure set",
+            "set_reporter_deadline" => "Disclosure date recorded",
+            "record_customer_notice" => "Customer notice recorded",
+            other => WORKFLOW
+                .iter()
+                .find(|(a, _)| *a == other)
+                .map(|(_, l)| *l)?,
+        };
+        Some(format!("Done: {label}."))
+    });
+    render_case(&state, &desk, &raw, flash).await
+}
+
+pub(crate) async fn render_case(
+    state: &AppState,
+    desk: &Desk,
+    raw: &str,
+    flash: Flash,
+) -> PageResult {
+    let r = reference(raw)?;
+    let case = state.store.case(r).await?;
+    let history = state.store.history(r).await?;
+    let now = state.now();
+    let policy = state.settings.policies.for_product(&case.product);
+    let clocks: Vec<ClockRow> = clock::evaluate(policy, &case, &history, now)
+        .into_iter()
+        .map(|c| {
+            let left = c.due_at.and_then(|d| match c.status {
+                ClockStatus::Running | ClockStatus::Warning => {
+                    Some(format!("{} left", span((d - now).num_seconds())))
+                }
+                ClockStatus::Breached => c.overdue_seconds.map(|o| format!("{} late", span(o))),
+                _ => None,
+            });
+            ClockRow {
+                name: c.name,
+                promise: c.promise,
+                status: status_name(c.status),
+                due: c.due_at.map(when),
+                left,
+                public: c.public,
+            }
+        })
+        .collect();
+    let timeline: Vec<TimelineItem> = history.iter().map(describe).collect();
+    let thread: Vec<&TimelineItem> = timeline
+        .iter()
+        .filter(|t| matches!(t.kind, "message_to_reporter" | "message_from_reporter"))
+        .collect();
+    let notes: Vec<&TimelineItem> = timeline.iter().filter(|t| t.kind == "note_added").collect();
+    let allowed = case.allowed_actions();
+    let workflow: Vec<(&str, &str)> = WORKFLOW
+        .iter()
+        .filter(|(a, _)| allowed.contains(a))
+        .copied()
+        .collect();
+    let aid = triage_for(state, &case).await?;
+    let users: Vec<String> = state
+        .store
+        .list_users()
+        .await?
+        .into_iter()
+        .filter(|u| !u.disabled)
+        .map(|u| u.username)
+        .collect();
+    let advisory = advisory_form(state, &case).await?;
+    let metrics: Vec<MetricView> = crate::api::severity::METRICS
+        .iter()
+        .map(|(key, label, options)| MetricView {
+            key,
+            label,
+            options: options.to_vec(),
+        })
+        .collect();
+    let cwes: Vec<(String, &str)> = cwe::TABLE
+        .iter()
+        .map(|(n, name)| (format!("CWE-{n}"), *name))
+        .collect();
+    let rules: Vec<(&str, &str)> = policy
+        .scope_rules
+        .iter()
+        .map(|r| (r.id.as_str(), r.title.as_str()))
+        .collect();
+    let mut ctx = desk.context(&format!("{} {}", case.reference, case.title), "cases");
+    ctx.insert("case", Value::from_serialize(&case));
+    ctx.insert("state_text", Value::from(case.state.describe()));
+    ctx.insert("created", Value::from(when(case.created_at)));
+    ctx.insert("policy", Value::from(policy.id.clone()));
+    ctx.insert("clocks", Value::from_serialize(&clocks));
+    ctx.insert("timeline", Value::from_serialize(&timeline));
+    ctx.insert("thread", Value::from_serialize(&thread));
+    ctx.insert("notes", Value::from_serialize(&notes));
+    ctx.insert("workflow", Value::from_serialize(&workflow));
+    ctx.insert("allowed", Value::from_serialize(&allowed));
+    ctx.insert("aid", Value::from_serialize(&aid));
+    ctx.insert("users", Value::from_serialize(&users));
+    ctx.insert("advisory", Value::from_serialize(&advisory));
+    ctx.insert("metrics", Value::from_serialize(&metrics));
+    ctx.insert("cwes", Value::from_serialize(&cwes));
+    ctx.insert("rules", Value::from_serialize(&rules));
+    ctx.insert(
+        "severities",
+        Value::from_serialize(Severity::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>()),
+    );
+    ctx.insert("notice", Value::from(flash.notice));
+    ctx.insert("error", Value::from(flash.error));
+    Ok(desk.page(flash.status, "case.html", ctx))
+}
+
+async fn advisory_form(state: &AppState, case: &Case) -> Result<AdvisoryForm, PageError> {
+    let organization = state.settings.policies.primary().organization.name.clone();
+    let Some(a) = state.store.advisory_draft(case.reference).await? else {
+        return Ok(AdvisoryForm {
+            id: case.reference.to_string(),
+            title: case.title.clone(),
+            summary: case.report.summary.clone(),
+            product: case.product.clone(),
+            vendor: organization,
+            ..AdvisoryForm::default()
+        });
+    };
+    let view = crate::api::advisories::view(state, &a);
+    let first = a.affected.first();
+    let range = first.and_then(|p| p.ranges.first());
+    Ok(AdvisoryForm {
+        exists: true,
+        published: a.published.is_some(),
+        id: a.id.clone(),
+        title: a.title.clone(),
+        summary: a.summary.clone(),
+        description: a.description.clone(),
+        product: first.map(|p| p.product.clone()).unwrap_or_default(),
+        vendor: first.map_or(organization, |p| p.vendor.clone()),
+        introduced: range.and_then(|r| r.introduced.clone()).unwrap_or_default(),
+        fixed: range.and_then(|r| r.fixed.clone()).unwrap_or_default(),
+        workarounds: a.workarounds.join("\n"),
+        cvss: a.cvss.clone().unwrap_or_default(),
+        cwe: a.cwe.clone().unwrap_or_default(),
+        cve: a.cve.clone().unwrap_or_default(),
+        references: a
+            .references
+            .iter()
+            .map(|r| r.url.clone())
+            .collect::<Vec<_>>()
+            .join("\n"),
+        problems: view.csaf_problems,
+        revisions: a.revisions.len(),
+    })
+}
+
+/// The case page again with what went wrong, at the error's status.
+async fn with_error(state: &AppState, desk: &Desk, raw: &str, e: ApiError) -> PageResult {
+    let flash = Flash {
+        status: e.status,
+        notice: None,
+        error: Some(e.message),
+    };
+    render_case(state, desk, raw, flash).await
+}
+
+fn date_field(form: &DeskForm, name: &str) -> Result<Option<String>, ApiError> {
+    match form.text(name) {
+        None => Ok(None),
+        Some(d) => chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d")
+            .ok()
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map(|t| Some(t.and_utc().to_rfc3339()))
+            .ok_or_else(|| {
+                ApiError::invalid(name, format!("{name}: write the date as YYYY-MM-DD"))
+            }),
+    }
+}
+
+/// The command a posted action form asks for; errors name the field.
+fn command_from(form: &DeskForm) -> Result<Command, ApiError> {
+    let action = form.text("action").unwrap_or_default();
+    let mut body = json!({ "action": action });
+    let put = |body: &mut serde_json::Value, k: &str, v: Option<String>| {
+        if let Some(v) = v {
+            body[k] = json!(v);
+        }
+    };
+    match action.as_str() {
+        "fix_available" => put(
+            &mut body,
+            "patch_available_at",
+            date_field(form, "patch_available_at")?,
+        ),
+        "release" => put(&mut body, "version", form.text("version")),
+        "not_a_vulnerability" | "out_of_scope" => {
+            body["reason"] = json!(form.text("reason").unwrap_or_default());
+            put(&mut body, "rule", form.text("rule"));
+        }
+        "duplicate" => put(&mut body, "of", form.text("of")),
+        "reopen" => put(&mut body, "reason", form.text("reason")),
+        "set_severity" => put(&mut body, "severity", form.text("severity")),
+        "add_note" | "message_reporter" => {
+            body["text"] = json!(form.values.get("text").cloned().unwrap_or_default());
+        }
+        "set_exposure" => put(&mut body, "exposure", form.text("exposure")),
+        "set_reporter_deadline" => put(&mut body, "deadline", date_field(form, "deadline")?),
+        "record_customer_notice" => put(&mut body, "note", form.text("note")),
+        "assign" => put(&mut body, "to", form.text("to")),
+        _ => {}
+    }
+    serde_json::from_value(body).map_err(|e| {
+        let message = e.to_string();
+        let field = if message.contains("unknown variant") {
+            "action"
+        } else {
+            "form"
+        };
+        ApiError::invalid(field, format!("{field}: {message}"))
+    })
+}
+
+/// Act on a case: a workflow move, a note, a message to the reporter, an
+/// assignment, a severity, exposure or disclosure date, a customer notice.
+#[utoipa::path(post, path = "/desk/cases/{reference}/act", tag = "desk",
+    params(("reference" = String, Path, description = "The case reference")),
+    request_body(content = String, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 303, description = "Done; back to the case"),
+        (status = 403, description = "Not allowed (role or CSRF)", body = String, content_type = "text/html"),
+        (status = 409, description = "The workflow does not allow this now: the case page says why", body = String, content_type = "text/html"),
+        (status = 422, description = "A field is wrong: the case page says which", body = String, content_type = "text/html")))]
+pub async fn act(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+    form: DeskForm,
+) -> PageResult {
+    form.desk.require(Role::Responder)?;
+    let r = reference(&raw)?;
+    let outcome = async {
+        let command = command_from(&form)?;
+        let command = cite_scope_rule(&state, &raw, command).await?;
+        check_assignee(&state, &command).await?;
+        state
+            .store
+            .execute(r, &command, &form.desk.caller.actor(), state.now())
+            .await?;
+        Ok::<&'static str, ApiError>(command.action())
+    }
+    .await;
+    match outcome {
+        Ok(action) => Ok(redirect(&format!("/desk/cases/{r}?done={action}"))),
+        Err(e) => with_error(&state, &form.desk, &raw, e).await,
+    }
+}
+
+/// Score a CVSS vector (chosen metric by metric, or pasted) and set the
+/// case's severity from it.
+#[utoipa::path(post, path = "/desk/cases/{reference}/cvss", tag = "desk",
+    params(("reference" = String, Path, description = "The case reference")),
+    request_body(content = String, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 303, description = "Severity set; back to the case"),
+        (status = 422, description = "Not a valid vector: the case page says why", body = String, content_type = "text/html")))]
+pub async fn set_cvss(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+    form: DeskForm,
+) -> PageResult {
+    form.desk.require(Role::Responder)?;
+    let r = reference(&raw)?;
+    let vector = form.text("vector").or_else(|| {
+        let parts: Option<Vec<String>> = crate::api::severity::METRICS
+            .iter()
+            .map(|(key, _, _)| form.text(key).map(|v| format!("{key}:{v}")))
+            .collect();
+        parts.map(|p| format!("CVSS:3.1/{}", p.join("/")))
+    });
+    let outcome = async {
+        let vector = vector.ok_or_else(|| {
+            ApiError::invalid(
+                "vector",
+                "vector: choose every metric or paste a whole vector",
+            )
+        })?;
+        let score = embargo_core::cvss::assess(&vector)?;
+        state
+            .store
+            .execute(
+                r,
+                &Command::SetSeverity {
+                    severity: score.severity,
+                },
+                &form.desk.caller.actor(),
+                state.now(),
+            )
+            .await?;
+        Ok::<(), ApiError>(())
+    }
+    .await;
+    match outcome {
+        Ok(()) => Ok(redirect(&format!("/desk/cases/{r}?done=cvss"))),
+        Err(e) => with_error(&state, &form.desk, &raw, e).await,
+    }
+}
+
+fn lines(text: Option<String>) -> Vec<String> {
+    text.unwrap_or_default()
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Save the case's advisory draft from the form.
+#[utoipa::path(post, path = "/desk/cases/{reference}/advisory", tag = "desk",
+    params(("reference" = String, Path, description = "The case reference")),
+    request_body(content = String, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 303, description = "Saved; back to the case"),
+        (status = 422, description = "A field is wrong: the case page says which", body = String, content_type = "text/html")))]
+pub async fn save_advisory(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+    form: DeskForm,
+) -> PageResult {
+    form.desk.require(Role::Responder)?;
+    let r = reference(&raw)?;
+    let draft = DraftRequest {
+        id: form.text("id").unwrap_or_else(|| r.to_string()),
+        title: form.text("title").unwrap_or_default(),
+        summary: form.text("summary").unwrap_or_default(),
+        description: form.text("description").unwrap_or_default(),
+        affected: vec![AffectedInput {
+            vendor: form.text("vendor").unwrap_or_default(),
+            product: form.text("product").unwrap_or_default(),
+            purl: None,
+            ranges: vec![RangeInput {
+                introduced: form.text("introduced"),
+                fixed: form.text("fixed"),
+                last_affected: None,
+            }],
+        }],
+        workarounds: lines(form.text("workarounds")),
+        cvss: form.text("cvss"),
+        cwe: form.text("cwe"),
+        cve: form.text("cve"),
+        references: lines(form.text("references"))
+            .into_iter()
+            .map(|url| ReferenceInput {
+                url,
+                summary: String::new(),
+            })
+            .collect(),
+        credits: Vec::<CreditInput>::new(),
+        language: None,
+    };
+    match save_draft_as(&state, &form.desk.caller, r, draft).await {
+        Ok(_) => Ok(redirect(&format!("/desk/cases/{r}?done=advisory#advisory"))),
+        Err(e) => with_error(&state, &form.desk, &raw, e).await,
+    }
+}
+
+/// Publish the case's advisory: only once the case is fixed or its
+/// disclosure date has come.
+#[utoipa::path(post, path = "/desk/cases/{reference}/advisory/publish", tag = "desk",
+    params(("reference" = String, Path, description = "The case reference")),
+    request_body(content = String, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 303, description = "Published; back to the case"),
+        (status = 422, description = "Not publishable yet: the case page says why", body = String, content_type = "text/html")))]
+pub async fn publish_advisory(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+    form: DeskForm,
+) -> PageResult {
+    form.desk.require(Role::Responder)?;
+    let r = reference(&raw)?;
+    let result = state
+        .store
+        .publish_advisory(
+            r,
+            &form.text("summary").unwrap_or_default(),
+            form.values
+                .get("credit_reporter")
+                .is_some_and(|v| v == "yes"),
+            &form.desk.caller.actor(),
+            state.now(),
+        )
+        .await;
+    match result {
+        Ok(_) => Ok(redirect(&format!(
+            "/desk/cases/{r}?done=published#advisory"
+        ))),
+        Err(e) => with_error(&state, &form.desk, &raw, e.into()).await,
+    }
+}

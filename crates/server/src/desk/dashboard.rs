@@ -1,0 +1,185 @@
+//! The dashboard: what needs action now. Breached and soon-due clocks, new
+//! reports, unassigned cases, findings past their deadline and customer
+//! notices still owed, each linking to where it is acted on.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use embargo_core::auth::Role;
+use embargo_core::clock::{ClockReport, ClockStatus};
+use embargo_core::policy::Trigger;
+use embargo_core::portfolio::DeadlineStatus;
+use embargo_core::{Case, CaseState, Instant, Severity};
+use embargo_store::CaseFilter;
+use minijinja::Value;
+use serde::Serialize;
+
+use crate::desk::cases::{CaseRow, clocks_of, row};
+use crate::desk::{Desk, PageError, PageResult, span, when};
+use crate::state::AppState;
+
+/// How many open cases the dashboard and the charts look at (newest first).
+pub(crate) const CASE_WINDOW: usize = 2000;
+/// How soon a running clock counts as "due soon" even before its warning.
+const DUE_SOON_HOURS: i64 = 24;
+
+/// The open cases, newest first, up to [`CASE_WINDOW`].
+pub(crate) async fn cases(state: &AppState, open_only: bool) -> Result<Vec<Case>, PageError> {
+    let filter = CaseFilter {
+        open_only,
+        ..CaseFilter::default()
+    };
+    let mut out = Vec::new();
+    let mut cursor: Option<String> = None;
+    while out.len() < CASE_WINDOW {
+        let page = state
+            .store
+            .list_cases(&filter, 500, cursor.as_deref())
+            .await?;
+        out.extend(page.cases);
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    out.truncate(CASE_WINDOW);
+    Ok(out)
+}
+
+#[derive(Debug, Serialize)]
+struct ClockItem {
+    reference: String,
+    title: String,
+    clock: String,
+    due: String,
+    /// "in 5 h 3 min" or "2 d 1 h late".
+    left: String,
+    status: &'static str,
+    #[serde(skip)]
+    due_at: Instant,
+}
+
+#[derive(Debug, Serialize)]
+struct FindingItem {
+    product: String,
+    release: String,
+    component: String,
+    advisory: String,
+    severity: Option<&'static str>,
+    due: String,
+    left: String,
+    status: &'static str,
+}
+
+fn running(c: &ClockReport) -> bool {
+    matches!(
+        c.status,
+        ClockStatus::Running | ClockStatus::Warning | ClockStatus::Breached
+    ) && c.stopped_at.is_none()
+}
+
+fn left(due: Instant, now: Instant) -> String {
+    let s = (due - now).num_seconds();
+    if s >= 0 {
+        format!("in {}", span(s))
+    } else {
+        format!("{} late", span(s))
+    }
+}
+
+/// What needs action now.
+#[utoipa::path(get, path = "/desk", tag = "desk",
+    responses((status = 200, description = "The dashboard", body = String, content_type = "text/html"),
+        (status = 303, description = "Not signed in: to the sign-in form")))]
+pub async fn dashboard(State(state): State<AppState>, desk: Desk) -> PageResult {
+    desk.require(Role::Viewer)?;
+    let now = state.now();
+    let open = cases(&state, true).await?;
+    let mut breached = Vec::new();
+    let mut due_soon = Vec::new();
+    let mut notices = Vec::new();
+    let mut new_reports: Vec<CaseRow> = Vec::new();
+    let mut unassigned: Vec<CaseRow> = Vec::new();
+    let mut unassigned_count = 0;
+    for case in &open {
+        let clocks = clocks_of(&state, case).await?;
+        let policy = state.settings.policies.for_product(&case.product);
+        for c in clocks.iter().filter(|c| running(c)) {
+            let Some(due_at) = c.due_at else { continue };
+            let item = ClockItem {
+                reference: case.reference.to_string(),
+                title: case.title.clone(),
+                clock: c.name.clone(),
+                due: when(due_at),
+                left: left(due_at, now),
+                status: crate::desk::cases::status_name(c.status),
+                due_at,
+            };
+            let is_notice = policy
+                .clocks
+                .iter()
+                .any(|rule| rule.id == c.id && rule.stop == Trigger::CustomersNotified);
+            if is_notice {
+                notices.push(item);
+            } else if c.status == ClockStatus::Breached {
+                breached.push(item);
+            } else if c.status == ClockStatus::Warning
+                || (due_at - now).num_hours() < DUE_SOON_HOURS
+            {
+                due_soon.push(item);
+            }
+        }
+        if case.state == CaseState::Received {
+            new_reports.push(row(case, &clocks, now));
+        }
+        if case.assignee.is_none() {
+            unassigned_count += 1;
+            if unassigned.len() < 20 {
+                unassigned.push(row(case, &clocks, now));
+            }
+        }
+    }
+    for list in [&mut breached, &mut due_soon, &mut notices] {
+        list.sort_by_key(|i| i.due_at);
+    }
+    let mut findings: Vec<FindingItem> = state
+        .store
+        .findings(None, now)
+        .await?
+        .into_iter()
+        .filter(|f| {
+            matches!(
+                f.deadline,
+                Some(DeadlineStatus::Breached | DeadlineStatus::DueSoon)
+            )
+        })
+        .filter_map(|f| {
+            let due = f.due?;
+            Some(FindingItem {
+                product: f.product,
+                release: f.release,
+                component: f.component,
+                advisory: f.advisory,
+                severity: f.severity.map(Severity::as_str),
+                due: when(due),
+                left: left(due, now),
+                status: if f.deadline == Some(DeadlineStatus::Breached) {
+                    "breached"
+                } else {
+                    "due_soon"
+                },
+            })
+        })
+        .collect();
+    findings.sort_by(|a, b| a.due.cmp(&b.due));
+    let mut ctx = desk.context("Dashboard", "dashboard");
+    ctx.insert("breached", Value::from_serialize(&breached));
+    ctx.insert("due_soon", Value::from_serialize(&due_soon));
+    ctx.insert("notices", Value::from_serialize(&notices));
+    ctx.insert("new_reports", Value::from_serialize(&new_reports));
+    ctx.insert("unassigned", Value::from_serialize(&unassigned));
+    ctx.insert("unassigned_count", Value::from(unassigned_count));
+    ctx.insert("findings", Value::from_serialize(&findings));
+    ctx.insert("open_count", Value::from(open.len()));
+    ctx.insert("now", Value::from(when(now)));
+    Ok(desk.page(StatusCode::OK, "dashboard.html", ctx))
+}

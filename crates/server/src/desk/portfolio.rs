@@ -1,0 +1,271 @@
+//! The findings queue (with the analysis form) and the products with their
+//! releases.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use embargo_core::Severity;
+use embargo_core::auth::Role;
+use embargo_core::portfolio::{Analysis, DeadlineStatus};
+use minijinja::Value;
+use serde::{Deserialize, Serialize};
+use utoipa::IntoParams;
+
+use crate::api::portfolio::{AnalysisRequest, analysis_from};
+use crate::desk::{Desk, DeskForm, PageResult, redirect, when};
+use crate::state::AppState;
+
+/// How many findings a page lists.
+const FINDINGS_PAGE: usize = 500;
+
+#[derive(Debug, Default, Deserialize, Serialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FindingsQuery {
+    /// Only this product's findings.
+    pub product: Option<String>,
+    /// `all` to include those that need no fixing (default: open only).
+    pub show: Option<String>,
+    /// The finding just changed (shown as a confirmation).
+    pub done: Option<i64>,
+}
+
+#[derive(Debug, Serialize)]
+struct FindingRow {
+    id: i64,
+    product: String,
+    release: String,
+    component: String,
+    advisory: String,
+    severity: Option<&'static str>,
+    kev: bool,
+    epss: Option<String>,
+    fixed: String,
+    analysis: String,
+    due: Option<String>,
+    deadline: &'static str,
+}
+
+fn analysis_name(a: &Analysis) -> String {
+    match a {
+        Analysis::InTriage => "in triage".into(),
+        Analysis::Affected => "affected".into(),
+        Analysis::NotAffected { justification } => format!(
+            "not affected ({})",
+            serde_json::to_value(justification)
+                .ok()
+                .and_then(|v| v.as_str().map(|s| s.replace('_', " ")))
+                .unwrap_or_default()
+        ),
+        Analysis::FalsePositive => "false positive".into(),
+        Analysis::Resolved => "resolved".into(),
+        Analysis::RiskAccepted { until } => format!("risk accepted until {}", when(*until)),
+    }
+}
+
+/// Findings: components of releases affected by advisories.
+#[utoipa::path(get, path = "/desk/findings", tag = "desk", params(FindingsQuery),
+    responses((status = 200, description = "The findings", body = String, content_type = "text/html"),
+        (status = 303, description = "Not signed in: to the sign-in form")))]
+pub async fn findings(
+    State(state): State<AppState>,
+    desk: Desk,
+    Query(q): Query<FindingsQuery>,
+) -> PageResult {
+    desk.require(Role::Viewer)?;
+    let now = state.now();
+    let product = q
+        .product
+        .as_deref()
+        .map(str::trim)
+        .filter(|p| !p.is_empty());
+    let show_all = q.show.as_deref() == Some("all");
+    let mut all = state.store.findings(product, now).await?;
+    all.retain(|f| show_all || f.analysis.open_at(now));
+    // Most urgent first: breached, due soon, running, no patch yet; then severity.
+    let rank = |d: Option<DeadlineStatus>| match d {
+        Some(DeadlineStatus::Breached) => 0,
+        Some(DeadlineStatus::DueSoon) => 1,
+        Some(DeadlineStatus::Running) => 2,
+        Some(DeadlineStatus::NotStarted) | None => 3,
+        Some(DeadlineStatus::Stopped) => 4,
+    };
+    all.sort_by_key(|f| (rank(f.deadline), std::cmp::Reverse(f.severity), f.due));
+    let total = all.len();
+    let rows: Vec<FindingRow> = all
+        .into_iter()
+        .take(FINDINGS_PAGE)
+        .map(|f| FindingRow {
+            id: f.id,
+            severity: f.severity.map(Severity::as_str),
+            kev: f.known_exploited,
+            epss: f.epss.map(|e| format!("{:.1}%", e * 100.0)),
+            fixed: f.fixed.join(", "),
+            analysis: analysis_name(&f.analysis),
+            due: f.due.map(when),
+            deadline: match f.deadline {
+                Some(DeadlineStatus::Breached) => "breached",
+                Some(DeadlineStatus::DueSoon) => "due_soon",
+                Some(DeadlineStatus::Running) => "running",
+                Some(DeadlineStatus::Stopped) => "stopped",
+                Some(DeadlineStatus::NotStarted) | None => "no patch yet",
+            },
+            product: f.product,
+            release: f.release,
+            component: f.component,
+            advisory: f.advisory,
+        })
+        .collect();
+    let products: Vec<String> = state
+        .store
+        .products()
+        .await?
+        .into_iter()
+        .map(|p| p.id)
+        .collect();
+    let mut ctx = desk.context("Findings", "findings");
+    ctx.insert("rows", Value::from_serialize(&rows));
+    ctx.insert("total", Value::from(total));
+    ctx.insert("shown", Value::from(rows.len()));
+    ctx.insert("filter", Value::from_serialize(&q));
+    ctx.insert("products", Value::from_serialize(&products));
+    ctx.insert(
+        "notice",
+        Value::from(q.done.map(|id| format!("Finding {id}: analysis recorded."))),
+    );
+    ctx.insert(
+        "justifications",
+        Value::from_serialize([
+            "code_not_present",
+            "code_not_reachable",
+            "requires_configuration",
+            "requires_dependency",
+            "requires_environment",
+            "protected_by_compiler",
+            "protected_at_runtime",
+            "protected_at_perimeter",
+            "protected_by_mitigating_control",
+        ]),
+    );
+    Ok(desk.page(StatusCode::OK, "findings.html", ctx))
+}
+
+/// Record a person's analysis of a finding.
+#[utoipa::path(post, path = "/desk/findings/{id}/analysis", tag = "desk",
+    params(("id" = i64, Path, description = "The finding id")),
+    request_body(content = String, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 303, description = "Recorded; back to the findings"),
+        (status = 404, description = "No such finding", body = String, content_type = "text/html"),
+        (status = 422, description = "A field is wrong", body = String, content_type = "text/html")))]
+pub async fn set_analysis(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    form: DeskForm,
+) -> PageResult {
+    form.desk.require(Role::Responder)?;
+    let id: i64 = id.parse().map_err(|_| {
+        crate::desk::PageError(crate::error::ApiError::not_found(format!(
+            "No finding `{id}`."
+        )))
+    })?;
+    let now = state.now();
+    let until = match form.text("until") {
+        None => None,
+        Some(d) => Some(
+            chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d")
+                .ok()
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .map(|t| t.and_utc().to_rfc3339())
+                .ok_or_else(|| {
+                    crate::desk::PageError(crate::error::ApiError::invalid(
+                        "until",
+                        "until: write the date as YYYY-MM-DD",
+                    ))
+                })?,
+        ),
+    };
+    let request = AnalysisRequest {
+        state: form.text("state").unwrap_or_default(),
+        justification: form.text("justification"),
+        until,
+    };
+    let analysis = analysis_from(&request, now)?;
+    state
+        .store
+        .set_analysis(id, &analysis, &form.desk.caller.actor(), now)
+        .await?;
+    let back = form
+        .text("back")
+        .filter(|b| b.starts_with("/desk/findings"))
+        .unwrap_or_else(|| "/desk/findings".into());
+    let sep = if back.contains('?') { '&' } else { '?' };
+    Ok(redirect(&format!("{back}{sep}done={id}")))
+}
+
+#[derive(Debug, Serialize)]
+struct ProductView {
+    id: String,
+    name: String,
+    owner: String,
+    deployment: String,
+    exposure: String,
+    releases: Vec<(String, String, i64)>,
+    /// Open findings by severity, most severe first.
+    open: Vec<(String, usize)>,
+}
+
+/// Products, their releases and their open findings.
+#[utoipa::path(get, path = "/desk/products", tag = "desk",
+    responses((status = 200, description = "The products", body = String, content_type = "text/html"),
+        (status = 303, description = "Not signed in: to the sign-in form")))]
+pub async fn products(State(state): State<AppState>, desk: Desk) -> PageResult {
+    desk.require(Role::Viewer)?;
+    let now = state.now();
+    let mut releases: BTreeMap<String, Vec<(String, String, i64)>> = BTreeMap::new();
+    for (product, version, at, count) in state.store.releases().await? {
+        releases
+            .entry(product)
+            .or_default()
+            .push((version, when(at), count));
+    }
+    let mut open: BTreeMap<String, BTreeMap<std::cmp::Reverse<Option<Severity>>, usize>> =
+        BTreeMap::new();
+    for f in state.store.findings(None, now).await? {
+        if f.analysis.open_at(now) {
+            *open
+                .entry(f.product)
+                .or_default()
+                .entry(std::cmp::Reverse(f.severity))
+                .or_default() += 1;
+        }
+    }
+    let views: Vec<ProductView> = state
+        .store
+        .products()
+        .await?
+        .into_iter()
+        .map(|p| ProductView {
+            releases: releases.remove(&p.id).unwrap_or_default(),
+            open: open
+                .remove(&p.id)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(s, n)| (s.0.map_or("unknown", Severity::as_str).to_owned(), n))
+                .collect(),
+            deployment: serde_json::to_value(p.deployment)
+                .ok()
+                .and_then(|v| v.as_str().map(|s| s.replace('_', " ")))
+                .unwrap_or_default(),
+            exposure: serde_json::to_value(p.exposure)
+                .ok()
+                .and_then(|v| v.as_str().map(|s| s.replace('_', " ")))
+                .unwrap_or_default(),
+            id: p.id,
+            name: p.name,
+            owner: p.owner,
+        })
+        .collect();
+    let mut ctx = desk.context("Products", "products");
+    ctx.insert("products", Value::from_serialize(&views));
+    Ok(desk.page(StatusCode::OK, "products.html", ctx))
+}

@@ -11,6 +11,7 @@ mod advisories;
 mod attachments;
 mod browser;
 mod cases;
+mod desk;
 mod errors;
 mod mailbox;
 mod notifications;

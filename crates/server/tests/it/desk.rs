@@ -1,0 +1,737 @@
+//! The team's web pages over HTTP, on both stores: signing in through the
+//! form (CSRF, throttle, safe redirects), acting on a case through its forms
+//! (only the moves the state allows, only with the form's token, only with
+//! the right role), saved views, the second factor, API tokens, the
+//! dashboard and the charts. The browser test (`browser.rs`) drives the same
+//! pages in Chromium.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use embargo_core::{NewCase, totp};
+use embargo_server::ServerSettings;
+use embargo_store::testing::TestDatabase;
+use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use serde_json::{Value, json};
+
+use crate::{PASSWORD, TestApp, each_backend, new_case, t0};
+
+/// A signed-in browser, as far as the server can tell: its session cookie
+/// and the CSRF token the pages put in their forms.
+struct Session {
+    cookie: String,
+    csrf: String,
+}
+
+fn cookie_pair(r: &reqwest::Response, name: &str) -> Option<String> {
+    r.headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .map(|v| v.split(';').next().unwrap_or_default().to_owned())
+        .find(|pair| pair.starts_with(&format!("{name}=")))
+}
+
+fn hidden(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name} field"))
+        + marker.len();
+    html[start..].split('"').next().unwrap().to_owned()
+}
+
+async fn login_form(app: &TestApp) -> (String, String) {
+    let r = app.http.get(app.url("/login")).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let cookie = cookie_pair(&r, "embargo_login").expect("the form's CSRF cookie");
+    let html = r.text().await.unwrap();
+    (cookie, hidden(&html, "csrf"))
+}
+
+async fn post_login(app: &TestApp, fields: &[(&str, &str)]) -> reqwest::Response {
+    let (cookie, csrf) = login_form(app).await;
+    let mut form: Vec<(&str, &str)> = vec![("csrf", &csrf)];
+    form.extend_from_slice(fields);
+    app.http
+        .post(app.url("/login"))
+        .header(COOKIE, cookie)
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn sign_in(app: &TestApp, username: &str) -> Session {
+    let r = post_login(
+        app,
+        &[
+            ("username", username),
+            ("password", PASSWORD),
+            ("next", "/desk"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status().as_u16(), 303, "sign in as {username}");
+    let cookie = cookie_pair(&r, "embargo_session").expect("a session cookie");
+    let page = get(
+        app,
+        &Session {
+            cookie: cookie.clone(),
+            csrf: String::new(),
+        },
+        "/desk/account",
+    )
+    .await;
+    assert_eq!(page.0, 200);
+    Session {
+        csrf: hidden(&page.1, "csrf"),
+        cookie,
+    }
+}
+
+async fn get(app: &TestApp, s: &Session, path: &str) -> (u16, String) {
+    let r = app
+        .http
+        .get(app.url(path))
+        .header(COOKIE, &s.cookie)
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+/// Posts a form with the session's CSRF token; returns the status, the
+/// redirect target (if any) and the page.
+async fn post(
+    app: &TestApp,
+    s: &Session,
+    path: &str,
+    fields: &[(&str, &str)],
+) -> (u16, String, String) {
+    let mut form: Vec<(&str, &str)> = vec![("csrf", &s.csrf)];
+    form.extend_from_slice(fields);
+    let r = app
+        .http
+        .post(app.url(path))
+        .header(COOKIE, &s.cookie)
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    let location = r
+        .headers()
+        .get(LOCATION)
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (status, location, r.text().await.unwrap())
+}
+
+async fn open_case(app: &TestApp, title: &str) -> String {
+    let (status, case) = app
+        .post(&app.responder, "/api/v1/cases", &new_case(title))
+        .await;
+    assert_eq!(status, 201);
+    case["reference"].as_str().unwrap().to_owned()
+}
+
+async fn case_json(app: &TestApp, reference: &str) -> Value {
+    app.get(&app.viewer, &format!("/api/v1/cases/{reference}"))
+        .await
+        .1
+}
+
+#[tokio::test]
+async fn signing_in_and_out_through_the_form() {
+    each_backend(|app| async move {
+        // Not signed in: every team page leads to the form, and back.
+        let r = app
+            .http
+            .get(app.url("/desk/cases?state=triage"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 303);
+        assert_eq!(
+            r.headers()[LOCATION],
+            "/login?next=%2Fdesk%2Fcases%3Fstate%3Dtriage"
+        );
+
+        let r = post_login(
+            &app,
+            &[("username", "rita"), ("password", "not the password")],
+        )
+        .await;
+        assert_eq!(r.status().as_u16(), 401);
+        assert!(cookie_pair(&r, "embargo_session").is_none());
+        assert!(
+            r.text()
+                .await
+                .unwrap()
+                .contains("wrong username or password")
+        );
+
+        // The form's token must match its cookie.
+        let r = app
+            .http
+            .post(app.url("/login"))
+            .form(&[
+                ("csrf", "frm_forged"),
+                ("username", "rita"),
+                ("password", PASSWORD),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 403);
+        assert!(cookie_pair(&r, "embargo_session").is_none());
+
+        // `next` goes only to a path on this server.
+        for (next, expected) in [
+            ("/desk/cases?state=triage", "/desk/cases?state=triage"),
+            ("//evil.example/x", "/desk"),
+            ("https://evil.example/", "/desk"),
+            ("/\\evil.example", "/desk"),
+        ] {
+            let r = post_login(
+                &app,
+                &[("username", "rita"), ("password", PASSWORD), ("next", next)],
+            )
+            .await;
+            assert_eq!(r.status().as_u16(), 303);
+            assert_eq!(r.headers()[LOCATION], expected, "next={next}");
+        }
+
+        let rita = sign_in(&app, "rita").await;
+        let (status, html) = get(&app, &rita, "/desk").await;
+        assert_eq!(status, 200);
+        assert!(html.contains("Sign out rita"));
+
+        // Signing out without the form's token does nothing.
+        let r = app
+            .http
+            .post(app.url("/logout"))
+            .header(COOKIE, &rita.cookie)
+            .form(&[("csrf", "wrong")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 403);
+        assert_eq!(get(&app, &rita, "/desk").await.0, 200);
+        let (status, location, _) = post(&app, &rita, "/logout", &[]).await;
+        assert_eq!((status, location.as_str()), (303, "/login"));
+        assert_eq!(get(&app, &rita, "/desk").await.0, 303, "the session ended");
+
+        // Five wrong passwords lock the username out for a while.
+        for _ in 0..5 {
+            post_login(
+                &app,
+                &[("username", "vic"), ("password", "guess guess guess")],
+            )
+            .await;
+        }
+        let r = post_login(&app, &[("username", "vic"), ("password", PASSWORD)]).await;
+        assert_eq!(r.status().as_u16(), 429);
+        assert!(r.headers().contains_key("retry-after"));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_case_is_worked_through_its_forms() {
+    each_backend(|app| async move {
+        let reference = open_case(&app, "Stored <script>alert(1)</script> in the profile").await;
+        let rita = sign_in(&app, "rita").await;
+        let path = format!("/desk/cases/{reference}");
+        let act = format!("{path}/act");
+
+        let (status, html) = get(&app, &rita, &path).await;
+        assert_eq!(status, 200);
+        assert!(html.contains("Stored &lt;script&gt;alert(1)&lt;&#x2f;script&gt;"));
+        assert!(!html.contains("<script>alert(1)"));
+        // Only the moves the state allows are offered.
+        assert!(html.contains("value=\"acknowledge\""));
+        assert!(
+            !html.contains("value=\"accept\""),
+            "accept is not allowed before triage"
+        );
+
+        let (status, location, _) = post(&app, &rita, &act, &[("action", "acknowledge")]).await;
+        assert_eq!(
+            (status, location.as_str()),
+            (303, format!("{path}?done=acknowledge").as_str())
+        );
+        assert_eq!(case_json(&app, &reference).await["state"], "acknowledged");
+        let (_, html) = get(&app, &rita, &format!("{path}?done=acknowledge")).await;
+        assert!(html.contains("Done: Acknowledge receipt."));
+
+        // A move the state does not allow: the page says which are.
+        let (status, _, html) = post(&app, &rita, &act, &[("action", "close")]).await;
+        assert_eq!(status, 409);
+        assert!(html.contains("cannot `close` a case in state `acknowledged`"));
+
+        // Without the form's token, or as a viewer, nothing happens.
+        let r = app
+            .http
+            .post(app.url(&act))
+            .header(COOKIE, &rita.cookie)
+            .form(&[("action", "start_triage")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 403);
+        let vic = sign_in(&app, "vic").await;
+        let (status, _, _) = post(&app, &vic, &act, &[("action", "start_triage")]).await;
+        assert_eq!(status, 403);
+        let (_, html) = get(&app, &vic, &path).await;
+        assert!(
+            !html.contains("value=\"start_triage\""),
+            "a viewer is offered no actions"
+        );
+        assert_eq!(case_json(&app, &reference).await["state"], "acknowledged");
+
+        // Assignment: only to an active member.
+        let (status, _, html) = post(
+            &app,
+            &rita,
+            &act,
+            &[("action", "assign"), ("to", "mallory")],
+        )
+        .await;
+        assert_eq!(status, 422);
+        assert!(html.contains("`mallory` is not an active team member"));
+        let (status, _, _) = post(&app, &rita, &act, &[("action", "assign"), ("to", "vic")]).await;
+        assert_eq!(status, 303);
+        assert_eq!(case_json(&app, &reference).await["assignee"], "vic");
+
+        // Notes, the reporter thread, the calculator.
+        post(
+            &app,
+            &rita,
+            &act,
+            &[
+                ("action", "add_note"),
+                ("text", "Reproduced <b>locally</b>"),
+            ],
+        )
+        .await;
+        post(
+            &app,
+            &rita,
+            &act,
+            &[
+                ("action", "message_reporter"),
+                ("text", "Thanks, we reproduced it."),
+            ],
+        )
+        .await;
+        let (status, location, _) = post(
+            &app,
+            &rita,
+            &format!("{path}/cvss"),
+            &[
+                ("AV", "N"),
+                ("AC", "L"),
+                ("PR", "N"),
+                ("UI", "N"),
+                ("S", "U"),
+                ("C", "H"),
+                ("I", "H"),
+                ("A", "H"),
+            ],
+        )
+        .await;
+        assert_eq!(
+            (status, location.as_str()),
+            (303, format!("{path}?done=cvss").as_str())
+        );
+        assert_eq!(case_json(&app, &reference).await["severity"], "critical");
+        let (status, _, html) = post(
+            &app,
+            &rita,
+            &format!("{path}/cvss"),
+            &[("vector", "CVSS:3.1/AV:X")],
+        )
+        .await;
+        assert_eq!(status, 422);
+        assert!(html.contains("role=\"alert\""));
+
+        let (_, html) = get(&app, &rita, &path).await;
+        assert!(html.contains("Reproduced &lt;b&gt;locally&lt;&#x2f;b&gt;"));
+        assert!(html.contains("Thanks, we reproduced it."));
+        assert!(html.contains("Assigned to vic"));
+        assert!(html.contains("Severity set to critical"));
+
+        // The advisory: drafted on the page, published once the fix exists.
+        let (status, _, _) = post(
+            &app,
+            &rita,
+            &format!("{path}/advisory"),
+            &[
+                ("id", "EMB-ADV-1"),
+                ("title", "Stored XSS in the profile"),
+                ("summary", "Script runs in viewers' sessions"),
+                ("vendor", "Example"),
+                ("product", "Dock Certs"),
+                ("fixed", "2.0.1"),
+                ("cwe", "CWE-79"),
+                ("cvss", "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"),
+            ],
+        )
+        .await;
+        assert_eq!(status, 303);
+        let (status, _, html) = post(&app, &rita, &format!("{path}/advisory/publish"), &[]).await;
+        assert!(status == 409 || status == 422, "not fixed yet: {status}");
+        assert!(html.contains("role=\"alert\""));
+        assert_eq!(
+            app.http
+                .get(app.url("/advisories/EMB-ADV-1"))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16(),
+            404
+        );
+        for action in ["start_triage", "accept", "fix_available"] {
+            let (status, _, html) = post(&app, &rita, &act, &[("action", action)]).await;
+            assert_eq!(status, 303, "{action}: {html}");
+        }
+        let (status, _, _) = post(
+            &app,
+            &rita,
+            &format!("{path}/advisory/publish"),
+            &[("credit_reporter", "yes")],
+        )
+        .await;
+        assert_eq!(status, 303);
+        assert_eq!(
+            app.http
+                .get(app.url("/advisories/EMB-ADV-1"))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16(),
+            200
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_queue_filters_and_saves_views() {
+    each_backend(|app| async move {
+        let mine = open_case(&app, "Alpha token leak").await;
+        let other = open_case(&app, "Beta open redirect").await;
+        let rita = sign_in(&app, "rita").await;
+        post(
+            &app,
+            &rita,
+            &format!("/desk/cases/{mine}/act"),
+            &[("action", "assign"), ("to", "rita")],
+        )
+        .await;
+
+        let (_, html) = get(&app, &rita, "/desk/cases?assignee=me").await;
+        assert!(html.contains(&mine) && !html.contains(&other));
+        let (_, html) = get(&app, &rita, "/desk/cases?assignee=nobody").await;
+        assert!(html.contains(&other) && !html.contains(&mine));
+        let (_, html) = get(&app, &rita, "/desk/cases?q=redirect").await;
+        assert!(html.contains(&other) && !html.contains(&mine));
+        let (status, html) = get(&app, &rita, "/desk/cases?state=nonsense").await;
+        assert_eq!(status, 422);
+        assert!(html.contains("no state `nonsense`"));
+
+        let (status, location, _) = post(
+            &app,
+            &rita,
+            "/desk/views",
+            &[("name", "Mine"), ("query", "assignee=me&cursor=99&evil=1")],
+        )
+        .await;
+        assert_eq!(
+            (status, location.as_str()),
+            (303, "/desk/cases?assignee=me")
+        );
+        let (_, html) = get(&app, &rita, "/desk/cases").await;
+        assert!(html.contains("href=\"/desk/cases?assignee=me\">Mine</a>"));
+        // Another member does not see it, and cannot delete it.
+        let vic = sign_in(&app, "vic").await;
+        let (_, html) = get(&app, &vic, "/desk/cases").await;
+        assert!(!html.contains(">Mine</a>"));
+        let views = app
+            .store
+            .saved_views(app.store.user("rita").await.unwrap().id)
+            .await
+            .unwrap();
+        assert_eq!(views.len(), 1);
+        post(
+            &app,
+            &vic,
+            &format!("/desk/views/{}/delete", views[0].id),
+            &[],
+        )
+        .await;
+        assert_eq!(
+            app.store
+                .saved_views(app.store.user("rita").await.unwrap().id)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        post(
+            &app,
+            &rita,
+            &format!("/desk/views/{}/delete", views[0].id),
+            &[],
+        )
+        .await;
+        assert!(
+            app.store
+                .saved_views(app.store.user("rita").await.unwrap().id)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_second_factor_guards_the_sign_in() {
+    each_backend(|app| async move {
+        let vic = sign_in(&app, "vic").await;
+        let (status, _, html) = post(&app, &vic, "/desk/account/totp", &[]).await;
+        assert_eq!(status, 200);
+        assert!(html.contains("otpauth:"), "the setup link");
+        let id = app.store.user("vic").await.unwrap().id;
+        let secret = app.store.totp(id).await.unwrap().unwrap().secret;
+        assert!(
+            html.contains(&totp::base32(&secret)),
+            "the page shows the secret"
+        );
+
+        // Until confirmed, signing in needs no code.
+        sign_in(&app, "vic").await;
+        let (status, _, _) = post(
+            &app,
+            &vic,
+            "/desk/account/totp/confirm",
+            &[("code", "000000")],
+        )
+        .await;
+        assert_eq!(status, 422);
+        let now = t0();
+        let code = totp::code_at(&secret, now);
+        let (status, _, html) =
+            post(&app, &vic, "/desk/account/totp/confirm", &[("code", &code)]).await;
+        assert_eq!(status, 200, "{html}");
+        assert!(html.contains("Your second factor is on"));
+
+        // Now a password alone is not enough, on the form or the API.
+        let r = post_login(&app, &[("username", "vic"), ("password", PASSWORD)]).await;
+        assert_eq!(r.status().as_u16(), 401);
+        assert!(
+            r.text()
+                .await
+                .unwrap()
+                .contains("send the code from your authenticator app")
+        );
+        let api = |code: Option<String>| {
+            let app = app.clone();
+            async move {
+                app.http
+                    .post(app.url("/api/v1/session"))
+                    .json(&json!({"username": "vic", "password": PASSWORD, "code": code}))
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            }
+        };
+        assert_eq!(api(None).await, 401);
+        assert_eq!(
+            api(Some(code.clone())).await,
+            401,
+            "the confirming code is spent"
+        );
+        let next = totp::code_at(&secret, now + Duration::seconds(30));
+        let r = post_login(
+            &app,
+            &[("username", "vic"), ("password", PASSWORD), ("code", &next)],
+        )
+        .await;
+        assert_eq!(
+            r.status().as_u16(),
+            303,
+            "the next step's code, within the skew"
+        );
+        assert_eq!(api(Some(next)).await, 401, "a code is good once");
+
+        // Turning it off takes the password.
+        let (status, _, _) = post(
+            &app,
+            &vic,
+            "/desk/account/totp/disable",
+            &[("password", "wrong password here")],
+        )
+        .await;
+        assert_eq!(status, 422);
+        let (status, _, _) = post(
+            &app,
+            &vic,
+            "/desk/account/totp/disable",
+            &[("password", PASSWORD)],
+        )
+        .await;
+        assert_eq!(status, 200);
+        assert_eq!(api(None).await, 200);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn api_tokens_are_made_and_revoked_on_the_account_page() {
+    each_backend(|app| async move {
+        let rita = sign_in(&app, "rita").await;
+        let (status, _, html) = post(
+            &app,
+            &rita,
+            "/desk/account/tokens",
+            &[("name", "CI <pipeline>")],
+        )
+        .await;
+        assert_eq!(status, 201);
+        let start = html.find("<code id=\"new-token\">").unwrap() + "<code id=\"new-token\">".len();
+        let token = html[start..].split('<').next().unwrap().to_owned();
+        assert!(token.starts_with("emb_"));
+        assert!(html.contains("CI &lt;pipeline&gt;"));
+        assert_eq!(app.get(&token, "/api/v1/me").await.0, 200);
+        let (_, html) = get(&app, &rita, "/desk/account").await;
+        assert!(!html.contains(&token), "shown only once");
+        let id = app
+            .store
+            .list_api_tokens(None)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|t| t.name == "CI <pipeline>")
+            .unwrap()
+            .id;
+        // Someone else's token cannot be revoked from their page.
+        let vic = sign_in(&app, "vic").await;
+        let (status, _, _) = post(
+            &app,
+            &vic,
+            &format!("/desk/account/tokens/{id}/revoke"),
+            &[],
+        )
+        .await;
+        assert_eq!(status, 404);
+        assert_eq!(app.get(&token, "/api/v1/me").await.0, 200);
+        let (status, _, _) = post(
+            &app,
+            &rita,
+            &format!("/desk/account/tokens/{id}/revoke"),
+            &[],
+        )
+        .await;
+        assert_eq!(status, 200);
+        assert_eq!(app.get(&token, "/api/v1/me").await.0, 401);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_dashboard_and_charts_show_what_needs_action() {
+    for db in TestDatabase::all().await {
+        // Ten days after the reports: the 24-hour acknowledgement is breached.
+        let later: DateTime<Utc> = t0() + Duration::days(10);
+        let app = Arc::new(
+            TestApp::start_with_clock(db, ServerSettings::default(), Arc::new(move || later)).await,
+        );
+        let request = |title: &str| serde_json::from_value::<NewCase>(new_case(title)).unwrap();
+        let late = app
+            .store
+            .create_case(request("Late one"), "user:rita", t0())
+            .await
+            .unwrap();
+        let fresh = app
+            .store
+            .create_case(
+                request("Fresh one"),
+                "user:rita",
+                later - Duration::hours(2),
+            )
+            .await
+            .unwrap();
+        let done = app
+            .store
+            .create_case(request("Triaged one"), "user:rita", t0())
+            .await
+            .unwrap();
+        for (action, hours) in [("acknowledge", 2), ("start_triage", 3), ("accept", 30)] {
+            let command: embargo_core::Command =
+                serde_json::from_value(json!({"action": action})).unwrap();
+            app.store
+                .execute(
+                    done.reference,
+                    &command,
+                    "user:rita",
+                    t0() + Duration::hours(hours),
+                )
+                .await
+                .unwrap();
+        }
+        let rita = sign_in(&app, "rita").await;
+        let (status, html) = get(&app, &rita, "/desk").await;
+        assert_eq!(status, 200);
+        let section = |id: &str| {
+            let start = html.find(&format!("<h2 id=\"{id}\">")).unwrap();
+            let rest = &html[start + 10..];
+            rest[..rest.find("<h2 ").unwrap_or(rest.len())].to_owned()
+        };
+        let breached = section("breached");
+        assert!(breached.contains(&late.reference.to_string()), "{breached}");
+        assert!(breached.contains("Acknowledge receipt"));
+        assert!(!breached.contains(&fresh.reference.to_string()));
+        let due = section("due-soon");
+        assert!(
+            due.contains(&fresh.reference.to_string()),
+            "due within a day: {due}"
+        );
+        let new = section("new");
+        assert!(
+            new.contains(&late.reference.to_string()) && new.contains(&fresh.reference.to_string())
+        );
+        assert!(!new.contains(&done.reference.to_string()));
+        assert!(section("unassigned").contains(&done.reference.to_string()));
+
+        let (status, html) = get(&app, &rita, "/desk/charts").await;
+        assert_eq!(status, 200);
+        assert_eq!(html.matches("<svg class=\"chart\"").count(), 4);
+        // One case was triaged, in 30 hours: the 1–2 day bucket.
+        let triage = &html[html.find("id=\"triage-h\"").unwrap()..];
+        let row = &triage[triage.find("<th scope=\"row\">1–2 d</th>").unwrap()..];
+        assert!(
+            row.starts_with("<th scope=\"row\">1–2 d</th><td>1</td>"),
+            "{}",
+            &row[..80]
+        );
+        for page in [
+            "/desk/cases",
+            "/desk/findings",
+            "/desk/products",
+            "/desk/account",
+        ] {
+            assert_eq!(get(&app, &rita, page).await.0, 200, "{page}");
+        }
+        if let Ok(app) = Arc::try_unwrap(app) {
+            app.stop().await;
+        }
+    }
+}

@@ -82,11 +82,22 @@ fn open_svg(out: &mut String, id: &str, title: &str, desc: &str) {
     );
 }
 
+/// How many steps the axis up to `y_max` (a [`nice_max`]) has, so that
+/// every tick is a round number: 0–5 by 1, 0–20 by 5, 0–100 by 20.
+fn ticks(y_max: f64) -> u32 {
+    if y_max <= 5.0 && y_max.fract() == 0.0 {
+        return y_max.max(1.0) as u32;
+    }
+    let leading = y_max / 10f64.powf(y_max.log10().floor());
+    if (leading - 2.0).abs() < 1e-9 { 4 } else { 5 }
+}
+
 fn axes(out: &mut String, y_max: f64, categories: &[String], unit: &str) {
     let plot_h = HEIGHT - TOP - BOTTOM;
-    for i in 0..=4 {
-        let v = y_max * f64::from(i) / 4.0;
-        let y = TOP + plot_h - plot_h * f64::from(i) / 4.0;
+    let steps = ticks(y_max);
+    for i in 0..=steps {
+        let v = y_max * f64::from(i) / f64::from(steps);
+        let y = TOP + plot_h - plot_h * f64::from(i) / f64::from(steps);
         let _ = write!(
             out,
             "<line x1=\"{LEFT}\" y1=\"{y:.1}\" x2=\"{:.1}\" y2=\"{y:.1}\" stroke=\"#d0d0d0\"/>\
@@ -522,6 +533,20 @@ mod tests {
         assert_eq!(nice_max(7.0), 10.0);
         assert_eq!(nice_max(12.0), 20.0);
         assert_eq!(nice_max(100.0), 100.0);
+        // Ticks land on round numbers.
+        for (max, steps) in [
+            (1.0, 1),
+            (2.0, 2),
+            (5.0, 5),
+            (10.0, 5),
+            (20.0, 4),
+            (50.0, 5),
+            (100.0, 5),
+        ] {
+            assert_eq!(ticks(max), steps, "{max}");
+            let step = max / f64::from(steps);
+            assert_eq!(step.fract(), 0.0, "{max}: step {step}");
+        }
     }
 
     #[test]

@@ -123,7 +123,7 @@ pub async fn dashboard(State(state): State<AppState>, desk: Desk) -> PageResult 
             } else if c.status == ClockStatus::Breached {
                 breached.push(item);
             } else if c.status == ClockStatus::Warning
-                || (due_at - now).num_hours() < DUE_SOON_HOURS
+                || (due_at - now).num_hours() <= DUE_SOON_HOURS
             {
                 due_soon.push(item);
             }

@@ -88,3 +88,78 @@ async fn the_public_pages_work_in_chromium_and_pass_axe() {
     })
     .await;
 }
+
+/// The team's pages in Chromium (`tests/browser/team_pages.cjs`): sign in
+/// with the keyboard; a reporter sends a report through the public form; the
+/// responder acknowledges and triages it, replies, and the reporter reads
+/// the reply through the private link; the calculator scores live; the case
+/// is accepted and fixed; the advisory is drafted, published and found on
+/// `/advisories`. axe-core on every page, no CSP violation, nothing wider
+/// than 360 px, and screenshots under `target/screenshots/`.
+#[tokio::test]
+async fn the_team_works_a_case_from_report_to_advisory_in_chromium() {
+    if !browser_available() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "Chromium, node, playwright-core and axe-core are installed by .ci/run"
+        );
+        eprintln!("skipped: Chromium or playwright-core/axe-core (NODE_PATH) is missing");
+        return;
+    }
+    each_backend(|app| async move {
+        if app.backend != "sqlite" {
+            return; // the pages are the same on both stores
+        }
+        let product = json!({"id": "dock-certs", "name": "Dock Certs", "owner": "Platform team",
+            "deployment": "both", "exposure": "internet_facing"});
+        let (status, _) = app.post(&app.admin, "/api/v1/products", &product).await;
+        assert_eq!(status, 201);
+        // A release with a scanner finding, so the findings page has a row and its form.
+        let lock = json!({"name": "web", "lockfileVersion": 3, "packages": {
+            "": {"name": "web"}, "node_modules/left-pad": {"version": "1.3.0"}}});
+        let r = app.http.post(app.url("/api/v1/products/dock-certs/releases/2.4.0/sbom?filename=package-lock.json"))
+            .bearer_auth(&app.responder).body(lock.to_string()).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+        let sarif = json!({"version": "2.1.0", "runs": [{
+            "tool": {"driver": {"name": "semgrep", "rules": [{"id": "sqli", "properties": {"security-severity": "9.1"}}]}},
+            "results": [{"ruleId": "sqli", "level": "error", "message": {"text": "tainted query"},
+                "partialFingerprints": {"hash": "f1"}}]}]});
+        let (status, _) = app.post(&app.responder, "/api/v1/products/dock-certs/releases/2.4.0/sarif", &sarif).await;
+        assert_eq!(status, 200);
+        let shots = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
+        std::fs::create_dir_all(&shots).unwrap();
+        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/team_pages.cjs");
+        let base = app.url("");
+        let shots_arg = shots.clone();
+        let out = tokio::task::spawn_blocking(move || {
+            std::process::Command::new("node")
+                .arg(script)
+                .arg(&base)
+                .arg("rita")
+                .arg(crate::PASSWORD)
+                .arg(&shots_arg)
+                .output()
+        })
+        .await
+        .unwrap()
+        .unwrap();
+        let report: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)));
+        assert_eq!(report["errors"], json!([]), "{report:#}");
+        assert_eq!(report["csp"], json!([]), "Content-Security-Policy violations: {report:#}");
+        assert_eq!(report["violations"], json!([]), "axe-core: {report:#}");
+        assert_eq!(report["pages"].as_array().unwrap().len(), 21, "{report:#}");
+        // What the browser did is what the store holds.
+        let reference = report["reference"].as_str().unwrap();
+        let (_, case) = app.get(&app.viewer, &format!("/api/v1/cases/{reference}")).await;
+        assert_eq!(case["state"], "fix_available");
+        assert_eq!(case["severity"], "critical");
+        let advisory = report["advisory"].as_str().unwrap();
+        let r = app.http.get(app.url(&format!("/advisories/{advisory}/csaf.json"))).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 200, "the published CSAF file");
+        for name in ["dashboard", "case-published", "charts", "case-360"] {
+            assert!(shots.join(format!("team-{name}.png")).exists(), "{name}");
+        }
+    })
+    .await;
+}

@@ -325,7 +325,7 @@ fn print_init_report(r: &InitReport) {
     }
     println!("  admin user      {}", r.admin);
     println!(
-        "  admin password  {}  (shown once; change it with PUT /api/v1/me/password)",
+        "  admin password  {}  (shown once; sign in at /login and change it on /desk/account)",
         r.password
     );
 }

@@ -192,6 +192,8 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(desk::portfolio::set_analysis))
         .routes(routes!(desk::portfolio::products))
         .routes(routes!(desk::charts::charts))
+        .routes(routes!(desk::deliveries::deliveries))
+        .routes(routes!(desk::deliveries::retry))
 }
 
 /// The OpenAPI 3.1 document of this server.

@@ -564,6 +564,12 @@ pub(crate) async fn render_case(
         .map(|u| u.username)
         .collect();
     let advisory = advisory_form(state, &case).await?;
+    let messages = crate::desk::deliveries::rows(
+        state
+            .store
+            .deliveries(Some(&r.to_string()), None, 200)
+            .await?,
+    );
     let metrics: Vec<MetricView> = crate::api::severity::METRICS
         .iter()
         .map(|(key, label, options)| MetricView {
@@ -595,6 +601,7 @@ pub(crate) async fn render_case(
     ctx.insert("aid", Value::from_serialize(&aid));
     ctx.insert("users", Value::from_serialize(&users));
     ctx.insert("advisory", Value::from_serialize(&advisory));
+    ctx.insert("rows", Value::from_serialize(&messages));
     ctx.insert("metrics", Value::from_serialize(&metrics));
     ctx.insert("cwes", Value::from_serialize(&cwes));
     ctx.insert("rules", Value::from_serialize(&rules));

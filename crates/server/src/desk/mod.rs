@@ -8,6 +8,7 @@ pub mod account;
 pub mod cases;
 pub mod charts;
 pub mod dashboard;
+pub mod deliveries;
 pub mod portfolio;
 
 use std::collections::HashMap;
@@ -53,6 +54,14 @@ fn environment() -> &'static Environment<'static> {
             ),
             ("charts.html", include_str!("../../templates/charts.html")),
             ("account.html", include_str!("../../templates/account.html")),
+            (
+                "deliveries.html",
+                include_str!("../../templates/deliveries.html"),
+            ),
+            (
+                "delivery_table.html",
+                include_str!("../../templates/delivery_table.html"),
+            ),
         ] {
             // The templates are part of the binary and checked by the tests;
             // a broken one shows as an error page, not a crash.

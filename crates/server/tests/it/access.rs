@@ -583,6 +583,20 @@ fn table() -> Vec<Route> {
         r("get", "/desk/charts", "/desk/charts", None, Who::Viewer),
         r("get", "/desk/account", "/desk/account", None, Who::Viewer),
         r(
+            "get",
+            "/desk/deliveries",
+            "/desk/deliveries",
+            None,
+            Who::Admin,
+        ),
+        r(
+            "post",
+            "/desk/deliveries/{id}/retry",
+            "/desk/deliveries/999999/retry",
+            Some(json!({})),
+            Who::Admin,
+        ),
+        r(
             "post",
             "/desk/account/password",
             "/desk/account/password",

@@ -363,6 +363,16 @@ async fn a_case_is_worked_through_its_forms() {
         assert!(html.contains("Assigned to vic"));
         assert!(html.contains("Severity set to critical"));
 
+        // The messages about the case are listed on it: the reporter's
+        // receipt and the team's message, queued for their address.
+        let messages =
+            &html[html.find("id=\"messages\"").unwrap()..html.find("id=\"timeline\"").unwrap()];
+        assert!(
+            messages.contains("case.created") && messages.contains("case.message_sent"),
+            "{messages}"
+        );
+        assert!(messages.contains("r@example.org"));
+
         // The advisory: drafted on the page, published once the fix exists.
         let (status, _, _) = post(
             &app,
@@ -730,6 +740,18 @@ async fn the_dashboard_and_charts_show_what_needs_action() {
         ] {
             assert_eq!(get(&app, &rita, page).await.0, 200, "{page}");
         }
+        // The delivery log is the admins'.
+        assert_eq!(get(&app, &rita, "/desk/deliveries").await.0, 403);
+        let admin = sign_in(&app, "admin").await;
+        let (status, html) = get(&app, &admin, "/desk/deliveries?state=pending").await;
+        assert_eq!(status, 200);
+        assert!(
+            html.contains(">Deliveries</a>"),
+            "admins see it in the menu"
+        );
+        let (status, html) = get(&app, &admin, "/desk/deliveries?state=lost").await;
+        assert_eq!(status, 422);
+        assert!(html.contains("`lost` is not pending"));
         if let Ok(app) = Arc::try_unwrap(app) {
             app.stop().await;
         }

@@ -244,6 +244,10 @@ pub struct Reporter {
     /// A name or handle, for example the one to credit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// An ASCII-armored OpenPGP public key: email to the reporter is
+    /// encrypted to it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pgp_key: Option<String>,
 }
 
 impl Reporter {
@@ -277,7 +281,16 @@ impl Reporter {
                 "must be a single line",
             ));
         }
-        Ok(Self { contact, name })
+        let pgp_key = text::optional("reporter.pgp_key", self.pgp_key.as_deref(), 64 * 1024)?;
+        if let Some(key) = &pgp_key {
+            crate::notify::check_public_key(key)
+                .map_err(|e| DomainError::invalid("reporter.pgp_key", e))?;
+        }
+        Ok(Self {
+            contact,
+            name,
+            pgp_key,
+        })
     }
 }
 
@@ -1069,6 +1082,7 @@ mod tests {
             reporter: Reporter {
                 contact: Some("alice@example.org".into()),
                 name: Some("alice".into()),
+                pgp_key: None,
             },
             report: ReportContent {
                 summary: "login form".into(),

@@ -14,6 +14,7 @@ pub mod chain;
 pub mod clock;
 pub mod crypto;
 pub mod cvss;
+pub mod messages;
 pub mod notify;
 pub mod policy;
 pub mod portfolio;

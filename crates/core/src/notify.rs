@@ -19,6 +19,7 @@ use utoipa::ToSchema;
 
 use crate::case::{Case, CaseState, EventKind, Severity};
 use crate::chain::hex;
+use crate::messages::{self, fill};
 use crate::publish::escape_html;
 
 /// What a notification is about.
@@ -38,16 +39,20 @@ pub enum NoticeKind {
     /// The reporter wrote to the team.
     #[serde(rename = "case.reporter_replied")]
     ReporterReplied,
+    /// The case's advisory was published (or republished).
+    #[serde(rename = "advisory.published")]
+    AdvisoryPublished,
 }
 
 impl NoticeKind {
-    pub const ALL: [NoticeKind; 6] = [
+    pub const ALL: [NoticeKind; 7] = [
         NoticeKind::CaseCreated,
         NoticeKind::StateChanged,
         NoticeKind::ClockWarning,
         NoticeKind::ClockBreached,
         NoticeKind::MessageSent,
         NoticeKind::ReporterReplied,
+        NoticeKind::AdvisoryPublished,
     ];
 
     #[must_use]
@@ -59,6 +64,7 @@ impl NoticeKind {
             NoticeKind::ClockBreached => "clock.breached",
             NoticeKind::MessageSent => "case.message_sent",
             NoticeKind::ReporterReplied => "case.reporter_replied",
+            NoticeKind::AdvisoryPublished => "advisory.published",
         }
     }
 
@@ -113,6 +119,23 @@ pub struct Notice {
     /// The reporter's private page, for their receipt only (it is a secret).
     #[serde(skip)]
     pub private_link: Option<String>,
+    /// The published advisory's id and revision.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub advisory: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revision: Option<u32>,
+    /// Where the published advisory is read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub advisory_url: Option<String>,
+    /// The name the advisory credits the reporter under, if it does.
+    #[serde(skip)]
+    pub credited_as: Option<String>,
+    /// The language (BCP 47) of what the reporter reads: the policy's.
+    #[serde(skip)]
+    pub language: String,
+    /// The reporter's OpenPGP key: their email is encrypted to it.
+    #[serde(skip)]
+    pub reporter_key: Option<String>,
 }
 
 impl Notice {
@@ -133,6 +156,12 @@ impl Notice {
             reason_for_reporter: None,
             message_for_reporter: None,
             private_link: None,
+            advisory: None,
+            revision: None,
+            advisory_url: None,
+            credited_as: None,
+            language: "en".to_owned(),
+            reporter_key: case.reporter.pgp_key.clone(),
         };
         match event {
             EventKind::CaseCreated { .. } => Some(base(NoticeKind::CaseCreated)),
@@ -158,6 +187,11 @@ impl Notice {
                 due_at: Some(*due),
                 ..base(NoticeKind::ClockBreached)
             }),
+            EventKind::AdvisoryPublished { advisory, revision } => Some(Notice {
+                advisory: Some(advisory.clone()),
+                revision: Some(*revision),
+                ..base(NoticeKind::AdvisoryPublished)
+            }),
             _ => None,
         }
     }
@@ -179,6 +213,11 @@ impl Notice {
             "from_state": self.from_state,
             "clock": self.clock,
             "due_at": self.due_at,
+            "advisory": self.advisory.as_ref().map(|id| json!({
+                "id": id,
+                "revision": self.revision,
+                "url": self.advisory_url,
+            })),
         })
     }
 
@@ -204,6 +243,11 @@ impl Notice {
                 self.clock.as_deref().unwrap_or("?"),
                 self.due_at
                     .map_or_else(String::new, |d| d.format("%Y-%m-%d %H:%M UTC").to_string())
+            ),
+            NoticeKind::AdvisoryPublished => format!(
+                "Advisory {} of {case} published (revision {})",
+                self.advisory.as_deref().unwrap_or("?"),
+                self.revision.unwrap_or(1)
             ),
         }
     }
@@ -415,8 +459,13 @@ pub fn plan(
             NoticeKind::CaseCreated => Some(reporter_receipt_email(notice, to)),
             NoticeKind::StateChanged => Some(reporter_status_email(notice, to)),
             NoticeKind::MessageSent => Some(reporter_message_email(notice, to)),
+            // The reporter hears of the first publication only.
+            NoticeKind::AdvisoryPublished if notice.revision == Some(1) => {
+                Some(reporter_advisory_email(notice, to))
+            }
             _ => None,
         };
+        let delivery = delivery.map(|d| encrypt_if_keyed(d, notice.reporter_key.as_deref()));
         if let Some(delivery) = delivery {
             out.push(Planned {
                 idempotency_key: key(&email_key(to)),
@@ -521,103 +570,188 @@ pub fn webhook_body(notice: &Notice, format: WebhookFormat, delivery_id: &str) -
     value.to_string()
 }
 
-/// The reporter's receipt: their case reference, and how to write back.
-fn reporter_receipt_email(notice: &Notice, to: &str) -> Delivery {
-    let r = &notice.case_ref;
-    let subject = format!("[{r}] We received your vulnerability report");
-    let link_text = notice
-        .private_link
-        .as_deref()
-        .map(|l| format!("Your report's private page (keep the link secret): {l}\n\n"))
-        .unwrap_or_default();
-    let text = format!(
-        "Hello,\n\nthank you for your report. We have received it and recorded it as {r}.\n\n{link_text}\
-         We will keep you informed here as it progresses. Please do not disclose it publicly\n\
-         while we work on it. Reply to this email to add information; keep {r} in the subject.\n"
-    );
-    let link_html = notice
-        .private_link
-        .as_deref()
-        .map(|l| {
-            format!(
-                "<p><a href=\"{0}\">Your report's private page</a> (keep the link secret)</p>",
-                escape_html(l)
-            )
-        })
-        .unwrap_or_default();
-    let html = format!(
-        "<p>Hello,</p><p>thank you for your report. We have received it and recorded it as <strong>{r}</strong>.</p>{link_html}\
-         <p>We will keep you informed here as it progresses. Please do not disclose it publicly while we work on it. \
-         Reply to this email to add information; keep {r} in the subject.</p>",
-        r = escape_html(r)
-    );
+/// An email to the reporter from paragraphs of plain text: the HTML part
+/// has the same paragraphs, escaped, and `quoted` (their own words or the
+/// team's message) set apart.
+fn reporter_email(
+    to: &str,
+    subject: String,
+    paragraphs: &[String],
+    quoted: Option<(usize, &str)>,
+) -> Delivery {
+    reporter_email_with_link(to, subject, paragraphs, quoted, None)
+}
+
+/// [`reporter_email`] where paragraph `link.0` is shown in HTML as a link
+/// labelled `link.1` to `link.2`.
+fn reporter_email_with_link(
+    to: &str,
+    subject: String,
+    paragraphs: &[String],
+    quoted: Option<(usize, &str)>,
+    link: Option<(usize, &str, &str)>,
+) -> Delivery {
+    let mut text = String::new();
+    let mut html = String::new();
+    for (i, p) in paragraphs.iter().enumerate() {
+        text.push_str(p);
+        text.push_str("\n\n");
+        match link {
+            Some((at, label, url)) if at == i => html.push_str(&format!(
+                "<p><a href=\"{}\">{}</a></p>",
+                escape_html(url),
+                escape_html(label)
+            )),
+            _ => html.push_str(&format!("<p>{}</p>", escape_html(p))),
+        }
+        if let Some((after, q)) = quoted
+            && after == i
+        {
+            text.push_str(q);
+            text.push_str("\n\n");
+            html.push_str(&format!(
+                "<blockquote><pre>{}</pre></blockquote>",
+                escape_html(q)
+            ));
+        }
+    }
     Delivery::Email {
         to: to.to_owned(),
         subject,
-        text,
+        text: text.trim_end().to_owned() + "\n",
         html,
         encrypted: false,
     }
 }
 
+/// The reporter's receipt: their case reference, and how to write back.
+fn reporter_receipt_email(notice: &Notice, to: &str) -> Delivery {
+    let t = messages::texts(&notice.language);
+    let case = [("case", notice.case_ref.as_str())];
+    let mut paragraphs = vec![t.hello.to_owned(), fill(t.receipt_body, &case)];
+    let mut link = None;
+    if let Some(url) = &notice.private_link {
+        link = Some((paragraphs.len(), t.private_link_html, url.as_str()));
+        paragraphs.push(fill(t.private_link, &[("link", url)]));
+    }
+    paragraphs.push(fill(t.keep_informed, &case));
+    reporter_email_with_link(to, fill(t.receipt_subject, &case), &paragraphs, None, link)
+}
+
 /// A message from the team to the reporter.
 fn reporter_message_email(notice: &Notice, to: &str) -> Delivery {
-    let r = &notice.case_ref;
+    let t = messages::texts(&notice.language);
+    let case = [("case", notice.case_ref.as_str())];
     let message = notice.message_for_reporter.as_deref().unwrap_or_default();
-    let subject = format!("[{r}] A message about your vulnerability report");
-    let text = format!(
-        "Hello,\n\nthe security team wrote about your report {r}:\n\n{message}\n\n\
-         Reply to this email to answer; keep the reference {r} in the subject.\n"
-    );
-    let html = format!(
-        "<p>Hello,</p><p>the security team wrote about your report <strong>{}</strong>:</p>\
-         <blockquote><pre>{}</pre></blockquote><p>Reply to this email to answer; keep the reference {} in the subject.</p>",
-        escape_html(r),
-        escape_html(message),
-        escape_html(r)
-    );
-    Delivery::Email {
-        to: to.to_owned(),
-        subject,
-        text,
-        html,
-        encrypted: false,
-    }
+    reporter_email(
+        to,
+        fill(t.message_subject, &case),
+        &[
+            t.hello.to_owned(),
+            fill(t.message_intro, &case),
+            fill(t.message_reply, &case),
+        ],
+        Some((1, message)),
+    )
 }
 
 /// The reporter's email when their case changes state. The subject carries
 /// the case reference so that replies thread back into the case.
 fn reporter_status_email(notice: &Notice, to: &str) -> Delivery {
-    let r = &notice.case_ref;
-    let subject = format!("[{r}] Update on your vulnerability report");
-    let state = notice.state.describe();
-    let reason = notice
-        .reason_for_reporter
-        .as_deref()
-        .map(|why| format!("\nThe reason: {why}\n"))
-        .unwrap_or_default();
-    let text = format!(
-        "Hello,\n\nthe status of your vulnerability report {r} has changed.\n\nIt is now: {state}.\n{reason}\n\
-         Reply to this email to add information; keep the reference {r} in the subject.\n"
-    );
-    let html_reason = notice
-        .reason_for_reporter
-        .as_deref()
-        .map(|why| format!("<p>The reason: {}</p>", escape_html(why)))
-        .unwrap_or_default();
-    let html = format!(
-        "<p>Hello,</p><p>the status of your vulnerability report <strong>{r}</strong> has changed.</p>\
-         <p>It is now: <strong>{s}</strong>.</p>{html_reason}<p>Reply to this email to add information; keep the reference {r} in the subject.</p>",
-        r = escape_html(r),
-        s = escape_html(state)
-    );
-    Delivery::Email {
-        to: to.to_owned(),
-        subject,
-        text,
-        html,
-        encrypted: false,
+    let t = messages::texts(&notice.language);
+    let case = [("case", notice.case_ref.as_str())];
+    let mut paragraphs = vec![
+        t.hello.to_owned(),
+        fill(t.status_changed, &case),
+        fill(t.status_now, &[("state", t.state(notice.state))]),
+    ];
+    if let Some(why) = &notice.reason_for_reporter {
+        paragraphs.push(fill(t.status_reason, &[("reason", why)]));
     }
+    paragraphs.push(fill(t.status_reply, &case));
+    reporter_email(to, fill(t.status_subject, &case), &paragraphs, None)
+}
+
+/// The reporter's email when the advisory of their report is published.
+fn reporter_advisory_email(notice: &Notice, to: &str) -> Delivery {
+    let t = messages::texts(&notice.language);
+    let case = [("case", notice.case_ref.as_str())];
+    let advisory = notice.advisory.as_deref().unwrap_or_default();
+    let url = notice.advisory_url.as_deref().unwrap_or_default();
+    let mut paragraphs = vec![
+        t.hello.to_owned(),
+        fill(
+            t.advisory_body,
+            &[
+                ("case", &notice.case_ref),
+                ("advisory", advisory),
+                ("url", url),
+            ],
+        ),
+    ];
+    if let Some(name) = &notice.credited_as {
+        paragraphs.push(fill(t.advisory_credit, &[("name", name)]));
+    }
+    reporter_email(to, fill(t.advisory_subject, &case), &paragraphs, None)
+}
+
+/// A customer who runs an affected release, and what to tell them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomerNotice {
+    /// The customer's email address.
+    pub to: String,
+    pub language: String,
+    pub organization: String,
+    pub title: String,
+    pub product: String,
+    /// The releases of `product` the customer runs that are affected.
+    pub releases: Vec<String>,
+    /// The fixed version, when there is one.
+    pub fixed: Option<String>,
+    /// Customers run the product themselves: the fix is an "exceptional
+    /// security delivery" they must install (policy 003).
+    pub customer_deployed: bool,
+    pub advisory: String,
+    pub url: String,
+}
+
+/// The email telling a customer that an advisory concerns a release they run.
+#[must_use]
+pub fn customer_notice_email(n: &CustomerNotice) -> Delivery {
+    let t = messages::texts(&n.language);
+    let releases = n.releases.join(", ");
+    let title = [("title", n.title.as_str())];
+    let product = [("product", n.product.as_str())];
+    let mut paragraphs = vec![
+        t.hello.to_owned(),
+        fill(
+            t.notice_body,
+            &[
+                ("organization", &n.organization),
+                ("product", &n.product),
+                ("release", &releases),
+            ],
+        ),
+        match &n.fixed {
+            Some(f) => fill(t.notice_fixed, &[("fixed", f)]),
+            None => t.notice_no_fix.to_owned(),
+        },
+    ];
+    paragraphs.push(if n.customer_deployed {
+        fill(t.notice_exceptional, &product)
+    } else {
+        fill(t.notice_saas, &product)
+    });
+    paragraphs.push(fill(
+        t.notice_more,
+        &[("advisory", &n.advisory), ("url", &n.url)],
+    ));
+    let subject = if n.customer_deployed {
+        fill(t.notice_exceptional_subject, &title)
+    } else {
+        fill(t.notice_subject, &title)
+    };
+    reporter_email(&n.to, subject, &paragraphs, None)
 }
 
 fn team_email(notice: &Notice, to: &str) -> Delivery {
@@ -771,6 +905,12 @@ mod tests {
             reason_for_reporter: None,
             message_for_reporter: None,
             private_link: None,
+            advisory: None,
+            revision: None,
+            advisory_url: None,
+            credited_as: None,
+            language: "en".into(),
+            reporter_key: None,
         }
     }
 

@@ -557,3 +557,185 @@ mod tests {
         );
     }
 }
+
+/// Whether a release `version` lies in one of `ranges`: from `introduced`
+/// (inclusive; none means from the start) to `fixed` (exclusive) or
+/// `last_affected` (inclusive). A product's own versions follow no package
+/// ecosystem, so they are compared by Debian's rules, which order numbers
+/// numerically and letters sensibly (`2.10` after `2.9`, `2.0~rc1` before
+/// `2.0`). A version that cannot be compared counts as affected: a notice
+/// too many is better than one missing.
+#[must_use]
+pub fn release_affected(version: &str, ranges: &[crate::advisory::VersionRange]) -> bool {
+    use embargo_vulndb::version::Ecosystem;
+    use std::cmp::Ordering;
+    let Ok(v) = Ecosystem::Debian.parse(version) else {
+        return true;
+    };
+    let cmp = |other: &str| -> Option<Ordering> {
+        let o = Ecosystem::Debian.parse(other).ok()?;
+        v.compare(&o)
+    };
+    if ranges.is_empty() {
+        return true;
+    }
+    ranges.iter().any(|r| {
+        let from = r
+            .introduced
+            .as_deref()
+            .is_none_or(|i| cmp(i).is_none_or(|o| o != Ordering::Less));
+        let below_fix = r
+            .fixed
+            .as_deref()
+            .is_none_or(|f| cmp(f).is_none_or(|o| o == Ordering::Less));
+        let up_to_last = r
+            .last_affected
+            .as_deref()
+            .is_none_or(|l| cmp(l).is_none_or(|o| o != Ordering::Greater));
+        from && below_fix && up_to_last
+    })
+}
+
+/// A customer an advisory concerns, with the affected releases they run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ImpactedCustomer {
+    pub customer: String,
+    pub name: String,
+    pub contact: String,
+    pub product: String,
+    /// Versions of `product` the customer runs that the advisory covers.
+    pub releases: Vec<String>,
+    /// Customers run the product themselves (an exceptional security delivery).
+    pub customer_deployed: bool,
+}
+
+/// The customers who run a release that `advisory` covers. A product of the
+/// inventory is covered when an affected product of the advisory names it
+/// (by id or name, ignoring case); its releases are matched to the ranges.
+#[must_use]
+pub fn impacted_customers(
+    advisory: &crate::advisory::Advisory,
+    products: &[Product],
+    customers: &[Customer],
+) -> Vec<ImpactedCustomer> {
+    let mut out = Vec::new();
+    for customer in customers {
+        for product in products {
+            let Some(affected) = advisory.affected.iter().find(|a| {
+                a.product.eq_ignore_ascii_case(&product.id)
+                    || a.product.eq_ignore_ascii_case(&product.name)
+            }) else {
+                continue;
+            };
+            let releases: Vec<String> = customer
+                .releases
+                .iter()
+                .filter_map(|r| r.split_once('@'))
+                .filter(|(p, _)| *p == product.id)
+                .map(|(_, v)| v.to_owned())
+                .filter(|v| release_affected(v, &affected.ranges))
+                .collect();
+            if !releases.is_empty() {
+                out.push(ImpactedCustomer {
+                    customer: customer.id.clone(),
+                    name: customer.name.clone(),
+                    contact: customer.contact.clone(),
+                    product: product.name.clone(),
+                    releases,
+                    customer_deployed: product.deployment.at_customers(),
+                });
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod notice_tests {
+    use super::*;
+    use crate::advisory::{Advisory, AffectedProduct, VersionRange};
+
+    fn range(introduced: Option<&str>, fixed: Option<&str>) -> VersionRange {
+        VersionRange {
+            introduced: introduced.map(str::to_owned),
+            fixed: fixed.map(str::to_owned),
+            last_affected: None,
+        }
+    }
+
+    #[test]
+    fn releases_in_and_out_of_ranges() {
+        let r = [range(Some("2.0"), Some("2.4.1"))];
+        for (v, affected) in [
+            ("1.9", false),
+            ("2.0", true),
+            ("2.4.0", true),
+            ("2.4.1", false),
+            ("2.10", false),
+            ("2.4.1~rc1", true),
+            ("not a version!", true),
+        ] {
+            assert_eq!(release_affected(v, &r), affected, "{v}");
+        }
+        let open = [VersionRange {
+            introduced: None,
+            fixed: None,
+            last_affected: Some("3.1".into()),
+        }];
+        assert!(release_affected("3.1", &open));
+        assert!(!release_affected("3.2", &open));
+        assert!(release_affected("0.1", &[]), "no ranges: every version");
+    }
+
+    #[test]
+    fn customers_running_different_releases() {
+        let product = |id: &str, name: &str, deployment| Product {
+            id: id.into(),
+            name: name.into(),
+            owner: "o".into(),
+            repositories: vec![],
+            deployment,
+            exposure: ProductExposure::InternetFacing,
+        };
+        let products = vec![
+            product("dock", "Dock Certs", Deployment::CustomerDeployed),
+            product("portal", "Portal", Deployment::Saas),
+        ];
+        let customer = |id: &str, releases: &[&str]| Customer {
+            id: id.into(),
+            name: id.to_uppercase(),
+            contact: format!("mailto:{id}@example.org"),
+            releases: releases.iter().map(|r| (*r).to_owned()).collect(),
+        };
+        let customers = vec![
+            customer("old", &["dock@2.3.0", "portal@1.0"]),
+            customer("new", &["dock@2.4.1"]),
+            customer("both", &["dock@2.0", "dock@2.4.2", "dock@1.0"]),
+            customer("other", &["portal@1.0"]),
+        ];
+        let advisory = Advisory {
+            affected: vec![AffectedProduct {
+                vendor: "Example".into(),
+                product: "dock certs".into(),
+                purl: None,
+                ranges: vec![range(Some("2.0"), Some("2.4.1"))],
+            }],
+            ..Advisory::default()
+        };
+        let got = impacted_customers(&advisory, &products, &customers);
+        let summary: Vec<(&str, Vec<&str>, bool)> = got
+            .iter()
+            .map(|i| {
+                (
+                    i.customer.as_str(),
+                    i.releases.iter().map(String::as_str).collect(),
+                    i.customer_deployed,
+                )
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            vec![("old", vec!["2.3.0"], true), ("both", vec!["2.0"], true)]
+        );
+    }
+}

@@ -483,8 +483,9 @@ async fn serve(config_path: &Path) -> Result<ExitCode> {
         embargo_server::system_clock(),
         config.digest_hour,
     );
+    // The state's store writes messages in the policies' languages.
     let escalation = embargo_server::escalation::spawn(
-        store.clone(),
+        state.store.clone(),
         policies,
         embargo_server::system_clock(),
         Duration::from_secs(config.escalation_interval_seconds),

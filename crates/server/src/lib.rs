@@ -90,8 +90,8 @@ impl Modify for SecuritySchemes {
 /// come from this one list, so neither can miss a route the other has.
 fn routes() -> OpenApiRouter<AppState> {
     use api::{
-        advisories, attachments, cases, notifications, policy, portfolio, reporter, session,
-        severity, system, tokens, users,
+        advisories, attachments, cases, notices, notifications, policy, portfolio, reporter,
+        session, severity, system, tokens, users,
     };
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(system::healthz))
@@ -167,6 +167,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(portfolio::rematch))
         .routes(routes!(portfolio::import_sarif))
         .routes(routes!(portfolio::release_vex))
+        .routes(routes!(notices::preview, notices::notify))
         .routes(routes!(desk::home))
         .routes(routes!(desk::stylesheet))
         .routes(routes!(desk::script))
@@ -188,6 +189,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(desk::cases::set_cvss))
         .routes(routes!(desk::cases::save_advisory))
         .routes(routes!(desk::cases::publish_advisory))
+        .routes(routes!(desk::cases::notify_customers))
         .routes(routes!(desk::portfolio::findings))
         .routes(routes!(desk::portfolio::set_analysis))
         .routes(routes!(desk::portfolio::products))
@@ -220,6 +222,21 @@ pub fn state(store: Store, settings: ServerSettings, clock: Clock) -> AppState {
         settings.intake_per_contact_per_hour,
         3600,
     ));
+    // Emails to reporters and customers are written in the language of the
+    // policy that governs the case's product, with links to this server.
+    let policies = settings.policies.clone();
+    let store = store.with_messaging(embargo_store::Messaging {
+        public_url: settings.public_url.clone(),
+        language_of: Arc::new(move |product: &str| {
+            policies
+                .for_product(product)
+                .organization
+                .languages
+                .first()
+                .cloned()
+                .unwrap_or_else(|| "en".to_owned())
+        }),
+    });
     AppState {
         store,
         intake_per_address,

@@ -361,6 +361,7 @@ pub async fn ingest(
         reporter: Reporter {
             contact: Some(sender.clone()),
             name: sender_name,
+            pgp_key: None,
         },
         report: ReportContent {
             summary,

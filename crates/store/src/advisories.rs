@@ -200,8 +200,16 @@ impl Store {
             advisory: id,
             revision,
         }];
+        let extras = crate::outbox::NoticeExtras {
+            private_link: None,
+            credited_as: advisory
+                .credits
+                .iter()
+                .find(|c| matches!(c.kind, CreditKind::Finder))
+                .map(|c| c.name.clone()),
+        };
         let (case, events) = self
-            .record(tx, head, case_id, case, events, actor, now)
+            .record_with(tx, head, case_id, case, events, actor, now, &extras)
             .await?;
         Ok((advisory, case, events))
     }
@@ -298,4 +306,64 @@ fn public_form(advisory: &Advisory) -> Result<String> {
     let mut public = advisory.clone();
     public.case_ref = String::new();
     serde_json::to_string(&public).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+/// A message for one customer, queued under its own idempotency key.
+#[derive(Debug, Clone)]
+pub struct CustomerMessage {
+    pub customer: String,
+    /// Unique per case, advisory revision and customer: asking twice queues nothing new.
+    pub idempotency_key: String,
+    pub delivery: embargo_core::notify::Delivery,
+}
+
+impl Store {
+    /// Queues one notice per impacted customer and, when at least one is
+    /// new, records on the case that customers were notified (which stops
+    /// the customer-notice clock), all in one transaction. Returns the
+    /// customers whose notice was queued now (the others had theirs).
+    pub async fn notify_customers(
+        &self,
+        reference: CaseRef,
+        messages: &[CustomerMessage],
+        actor: &str,
+        now: Instant,
+    ) -> Result<(Vec<String>, Case, Vec<Event>)> {
+        let now = embargo_core::to_millis(now);
+        let mut tx = self.writer.begin().await?;
+        let head = lock_chain(&mut tx).await?;
+        let (case_id, row) = case_row(&mut tx, reference).await?;
+        let case = self.case_from_row(&row)?;
+        let mut queued = Vec::new();
+        for m in messages {
+            let new = self
+                .queue(
+                    &mut tx,
+                    &m.idempotency_key,
+                    "customer.notice",
+                    Some(&reference.to_string()),
+                    &m.delivery,
+                    now,
+                )
+                .await?;
+            if new {
+                queued.push(m.customer.clone());
+            }
+        }
+        if queued.is_empty() {
+            tx.rollback().await?;
+            return Ok((queued, case, Vec::new()));
+        }
+        let note = format!(
+            "{} customer{} notified: {}",
+            queued.len(),
+            if queued.len() == 1 { "" } else { "s" },
+            queued.join(", ")
+        );
+        let events = vec![EventKind::CustomersNotified { note: Some(note) }];
+        let (case, events) = self
+            .record(tx, head, case_id, case, events, actor, now)
+            .await?;
+        Ok((queued, case, events))
+    }
 }

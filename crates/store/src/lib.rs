@@ -34,7 +34,7 @@ use embargo_core::{Case, CaseRef, CaseState, Command, EventKind, Instant, NewCas
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
 
-pub use advisories::case_is_fixed;
+pub use advisories::{CustomerMessage, case_is_fixed};
 pub use attachments::AttachmentFile;
 pub use desk::{MAX_SAVED_VIEWS, SavedView, TotpSecret};
 pub use error::StoreError;
@@ -116,6 +116,35 @@ pub struct Store {
     /// Reads. On SQLite several connections (WAL lets them run beside the writer).
     reader: AnyPool,
     keyring: Arc<Keyring>,
+    messaging: Arc<Messaging>,
+}
+
+/// What the store needs to write messages to people outside the team: the
+/// address embargo is reached at (for links) and the language of each
+/// product's policy.
+#[derive(Clone)]
+pub struct Messaging {
+    /// `https://security.example.org`: links in emails start here.
+    pub public_url: String,
+    /// The BCP 47 language that people hear from about a product.
+    pub language_of: Arc<dyn Fn(&str) -> String + Send + Sync>,
+}
+
+impl Default for Messaging {
+    fn default() -> Self {
+        Messaging {
+            public_url: String::new(),
+            language_of: Arc::new(|_| "en".to_owned()),
+        }
+    }
+}
+
+impl std::fmt::Debug for Messaging {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Messaging")
+            .field("public_url", &self.public_url)
+            .finish_non_exhaustive()
+    }
 }
 
 impl std::fmt::Debug for Store {
@@ -157,6 +186,7 @@ impl Store {
                     writer,
                     reader,
                     keyring,
+                    messaging: Arc::default(),
                 })
             }
             Backend::Postgres => {
@@ -170,6 +200,7 @@ impl Store {
                     writer: pool.clone(),
                     reader: pool,
                     keyring,
+                    messaging: Arc::default(),
                 })
             }
         }
@@ -183,6 +214,18 @@ impl Store {
     #[must_use]
     pub fn keyring(&self) -> &Keyring {
         &self.keyring
+    }
+
+    /// This store, writing messages with `messaging`'s links and languages.
+    #[must_use]
+    pub fn with_messaging(mut self, messaging: Messaging) -> Self {
+        self.messaging = Arc::new(messaging);
+        self
+    }
+
+    #[must_use]
+    pub fn messaging(&self) -> &Messaging {
+        &self.messaging
     }
 
     /// Applies pending migrations; safe to run from several instances at once.
@@ -301,15 +344,12 @@ impl Store {
         let head = self
             .append_events(&mut tx, head, case_id, reference, actor, now, &events)
             .await?;
-        self.notify_with_link(
-            &mut tx,
-            &case,
-            &events,
-            first_seq,
-            now,
-            reporter.as_ref().map(|r| r.private_link),
-        )
-        .await?;
+        let extras = outbox::NoticeExtras {
+            private_link: reporter.as_ref().map(|r| r.private_link.to_owned()),
+            credited_as: None,
+        };
+        self.notify_with(&mut tx, &case, &events, first_seq, now, &extras)
+            .await?;
         if let Some(origin) = &reporter {
             reporter::insert_token(&mut tx, case_id, origin.token_digest, now).await?;
             if let Some(key) = origin.mail_key {
@@ -362,6 +402,23 @@ impl Store {
     #[allow(clippy::too_many_arguments)]
     pub(crate) async fn record(
         &self,
+        tx: sqlx::Transaction<'_, sqlx::Any>,
+        head: (i64, String),
+        case_id: i64,
+        case: Case,
+        events: Vec<EventKind>,
+        actor: &str,
+        now: Instant,
+    ) -> Result<(Case, Vec<Event>)> {
+        let extras = outbox::NoticeExtras::default();
+        self.record_with(tx, head, case_id, case, events, actor, now, &extras)
+            .await
+    }
+
+    /// [`Store::record`], telling the notices what the events alone do not.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn record_with(
+        &self,
         mut tx: sqlx::Transaction<'_, sqlx::Any>,
         head: (i64, String),
         case_id: i64,
@@ -369,6 +426,7 @@ impl Store {
         events: Vec<EventKind>,
         actor: &str,
         now: Instant,
+        extras: &outbox::NoticeExtras,
     ) -> Result<(Case, Vec<Event>)> {
         for event in &events {
             case.apply(event, now)?;
@@ -378,7 +436,8 @@ impl Store {
             .append_events(&mut tx, head, case_id, case.reference, actor, now, &events)
             .await?;
         self.update_projection(&mut tx, case_id, &case).await?;
-        self.notify(&mut tx, &case, &events, first_seq, now).await?;
+        self.notify_with(&mut tx, &case, &events, first_seq, now, extras)
+            .await?;
         finish_chain(&mut tx, &head).await?;
         tx.commit().await?;
         let stored = events

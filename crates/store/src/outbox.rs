@@ -84,36 +84,42 @@ pub(crate) fn webhook_context(id: &str) -> Vec<u8> {
     format!("embargo:webhook:{id}").into_bytes()
 }
 
-impl Store {
-    /// Plans and queues the notices of `events` just appended to `case`.
-    pub(crate) async fn notify(
-        &self,
-        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-        case: &Case,
-        events: &[EventKind],
-        first_seq: i64,
-        at: Instant,
-    ) -> Result<()> {
-        self.notify_with_link(tx, case, events, first_seq, at, None)
-            .await
-    }
+/// What a notice needs that its event does not say.
+#[derive(Debug, Default)]
+pub(crate) struct NoticeExtras {
+    /// The reporter's private page (their receipt only).
+    pub private_link: Option<String>,
+    /// The name a published advisory credits the reporter under.
+    pub credited_as: Option<String>,
+}
 
-    /// [`Store::notify`], with the reporter's private link for their receipt.
-    pub(crate) async fn notify_with_link(
+impl Store {
+    /// Plans and queues the notices of `events` just appended to `case`,
+    /// with what the events do not say.
+    pub(crate) async fn notify_with(
         &self,
         tx: &mut sqlx::Transaction<'_, sqlx::Any>,
         case: &Case,
         events: &[EventKind],
         first_seq: i64,
         at: Instant,
-        private_link: Option<&str>,
+        extras: &NoticeExtras,
     ) -> Result<()> {
+        let language = (self.messaging.language_of)(&case.product);
+        let base = self.messaging.public_url.trim_end_matches('/').to_owned();
         let notices: Vec<Notice> = events
             .iter()
             .zip(first_seq..)
             .filter_map(|(e, seq)| Notice::of(case, e, seq, at))
             .map(|mut n| {
-                n.private_link = private_link.map(str::to_owned);
+                n.private_link.clone_from(&extras.private_link);
+                n.credited_as.clone_from(&extras.credited_as);
+                n.language.clone_from(&language);
+                if let Some(id) = &n.advisory
+                    && !base.is_empty()
+                {
+                    n.advisory_url = Some(format!("{base}/advisories/{id}"));
+                }
                 n
             })
             .collect();

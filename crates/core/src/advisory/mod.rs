@@ -127,7 +127,7 @@ pub struct Revision {
 }
 
 /// An advisory, a draft until published.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Advisory {
     /// The publisher's tracking id (`EMB-2026-0001`).
     pub id: String,

@@ -501,6 +501,10 @@ pub async fn case_page(
             "set_exposure" => "Exposure set",
             "set_reporter_deadline" => "Disclosure date recorded",
             "record_customer_notice" => "Customer notice recorded",
+            "notices" => "Notices queued for the impacted customers",
+            "no_notices" => {
+                "Every impacted customer had their notice already; nothing new was sent"
+            }
             other => WORKFLOW
                 .iter()
                 .find(|(a, _)| *a == other)
@@ -570,6 +574,14 @@ pub(crate) async fn render_case(
             .deliveries(Some(&r.to_string()), None, 200)
             .await?,
     );
+    let impacted = if advisory.exists {
+        crate::api::notices::impacted(state, r)
+            .await
+            .map(|(_, _, list)| list)
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
     let metrics: Vec<MetricView> = crate::api::severity::METRICS
         .iter()
         .map(|(key, label, options)| MetricView {
@@ -602,6 +614,7 @@ pub(crate) async fn render_case(
     ctx.insert("users", Value::from_serialize(&users));
     ctx.insert("advisory", Value::from_serialize(&advisory));
     ctx.insert("rows", Value::from_serialize(&messages));
+    ctx.insert("impacted", Value::from_serialize(&impacted));
     ctx.insert("metrics", Value::from_serialize(&metrics));
     ctx.insert("cwes", Value::from_serialize(&cwes));
     ctx.insert("rules", Value::from_serialize(&rules));
@@ -891,5 +904,31 @@ pub async fn publish_advisory(
             "/desk/cases/{r}?done=published#advisory"
         ))),
         Err(e) => with_error(&state, &form.desk, &raw, e.into()).await,
+    }
+}
+
+/// Tell the customers who run releases the case's advisory covers.
+#[utoipa::path(post, path = "/desk/cases/{reference}/notices", tag = "desk",
+    params(("reference" = String, Path, description = "The case reference")),
+    request_body(content = String, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 303, description = "Queued; back to the case"),
+        (status = 422, description = "No advisory yet: the case page says why", body = String, content_type = "text/html")))]
+pub async fn notify_customers(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+    form: DeskForm,
+) -> PageResult {
+    form.desk.require(Role::Responder)?;
+    let r = reference(&raw)?;
+    match crate::api::notices::send(&state, &form.desk.caller, r).await {
+        Ok(sent) => {
+            let done = if sent.notices.iter().any(|n| n.queued) {
+                "notices"
+            } else {
+                "no_notices"
+            };
+            Ok(redirect(&format!("/desk/cases/{r}?done={done}#customers")))
+        }
+        Err(e) => with_error(&state, &form.desk, &raw, e).await,
     }
 }

@@ -72,6 +72,12 @@ const FIELDS: &[(&str, &str, bool, Option<IntakeField>)] = &[
     ),
     ("name", "Name or handle to credit (optional)", false, None),
     (
+        "pgp_key",
+        "Your OpenPGP public key, to encrypt our emails to you (optional, ASCII-armored)",
+        true,
+        None,
+    ),
+    (
         "disclosure_deadline",
         "Your disclosure date, if you have one (YYYY-MM-DD)",
         false,
@@ -292,6 +298,7 @@ pub async fn submit(
         reporter: Reporter {
             contact: text("contact"),
             name: text("name"),
+            pgp_key: text("pgp_key"),
         },
         report: ReportContent {
             summary: text("summary").unwrap_or_default(),

@@ -571,6 +571,27 @@ fn table() -> Vec<Route> {
             Some(json!({})),
             Who::Viewer,
         ),
+        r(
+            "post",
+            "/desk/cases/{reference}/notices",
+            "/desk/cases/EMB-2026-0001/notices",
+            Some(json!({})),
+            Who::Responder,
+        ),
+        r(
+            "get",
+            "/api/v1/cases/{reference}/customer-notices",
+            "/api/v1/cases/EMB-2026-0001/customer-notices",
+            None,
+            Who::Viewer,
+        ),
+        r(
+            "post",
+            "/api/v1/cases/{reference}/customer-notices",
+            "/api/v1/cases/EMB-2026-0001/customer-notices",
+            None,
+            Who::Responder,
+        ),
         r("get", "/desk/findings", "/desk/findings", None, Who::Viewer),
         r(
             "post",

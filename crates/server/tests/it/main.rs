@@ -14,6 +14,7 @@ mod cases;
 mod desk;
 mod errors;
 mod mailbox;
+mod notices;
 mod notifications;
 mod policy;
 mod portfolio;

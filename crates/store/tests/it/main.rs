@@ -69,6 +69,7 @@ pub fn report(title: &str) -> NewCase {
         reporter: Reporter {
             contact: Some("researcher@example.org".into()),
             name: Some("researcher".into()),
+            pgp_key: None,
         },
         report: ReportContent {
             summary: format!("{title}: summary"),

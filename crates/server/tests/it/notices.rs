@@ -263,6 +263,11 @@ async fn the_reporter_and_webhooks_hear_of_the_published_advisory() {
         let report = json!({"title": "XSS", "product": "Dock Certs",
             "reporter": {"contact": "finder@example.org", "name": "Finder"},
             "report": {"summary": "s", "description": "d"}});
+        let mut bad = report.clone();
+        bad["reporter"]["pgp_key"] = json!("-----BEGIN PGP PUBLIC KEY BLOCK-----\nnot a key");
+        let (status, body) = app.post("", "/api/v1/reports", &bad).await;
+        assert_eq!(status, 422, "{body}");
+        assert_eq!(body["error"]["field"], "reporter.pgp_key");
         let (status, receipt) = app.post("", "/api/v1/reports", &report).await;
         assert_eq!(status, 201, "{receipt}");
         let r = receipt["reference"].as_str().unwrap().to_owned();

@@ -656,7 +656,12 @@ async fn email_to_a_keyed_recipient_is_encrypted_and_gnupg_decrypts_it() {
     assert!(s.set_pgp_key(rita.id, Some("not a key")).await.is_err());
     s.set_pgp_key(rita.id, Some(&public)).await.unwrap();
     let mut c: embargo_core::NewCase = serde_json::from_value(new_case("pgp")).unwrap();
-    c.reporter = embargo_core::Reporter::default();
+    // The reporter gave the same key at intake: their receipt is encrypted too.
+    c.reporter = embargo_core::Reporter {
+        contact: Some("finder@example.org".into()),
+        name: None,
+        pgp_key: Some(public.clone()),
+    };
     let case = s.create_case(c, "cli", t0()).await.unwrap();
     let (clock, _) = manual_clock();
     let mut cfg = settings("mailer");
@@ -669,16 +674,37 @@ async fn email_to_a_keyed_recipient_is_encrypted_and_gnupg_decrypts_it() {
         from: "security@example.org".into(),
     });
     let d = Deliverer::new(&cfg).unwrap();
-    assert_eq!(deliver_once(&s, &d, &cfg, &clock).await.unwrap(), 1);
+    assert_eq!(deliver_once(&s, &d, &cfg, &clock).await.unwrap(), 2);
     tokio::time::sleep(Duration::from_millis(200)).await;
     let _ = server.kill();
     let _ = server.wait();
-    let mail = std::fs::read_dir(inbox.path())
+    let mails: Vec<String> = std::fs::read_dir(inbox.path())
         .unwrap()
         .filter_map(|e| e.ok())
-        .find(|e| e.path().extension().is_some_and(|x| x == "eml"))
+        .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
         .map(|e| std::fs::read_to_string(e.path()).unwrap())
-        .expect("one mail");
+        .collect();
+    let decrypt = |mail: &str| -> String {
+        assert!(mail.contains("multipart/encrypted"), "{mail}");
+        let start = mail.find("-----BEGIN PGP MESSAGE-----").unwrap();
+        let end = mail.find("-----END PGP MESSAGE-----").unwrap() + "-----END PGP MESSAGE-----".len();
+        let file = home.path().join("reporter.asc");
+        std::fs::write(&file, mail[start..end].replace("\r\n", "\n")).unwrap();
+        let out = gpg(&["--decrypt", file.to_str().unwrap()]).unwrap();
+        assert!(out.status.success(), "gpg: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let receipt = mails
+        .iter()
+        .find(|m| m.contains("X-Envelope-To: finder@example.org"))
+        .expect("the reporter's receipt");
+    assert!(!receipt.contains("thank you for your report"), "no plaintext");
+    assert!(decrypt(receipt).contains(&format!("recorded it as {}", case.reference)));
+    let mail = mails
+        .iter()
+        .find(|m| m.contains("X-Envelope-To: rita@example.org"))
+        .cloned()
+        .expect("rita's mail");
     assert!(
         mail.contains("multipart/encrypted") && mail.contains("application/pgp-encrypted"),
         "{mail}"

@@ -167,6 +167,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(portfolio::rematch))
         .routes(routes!(portfolio::import_sarif))
         .routes(routes!(portfolio::release_vex))
+        .routes(routes!(portfolio::release_csaf_vex))
         .routes(routes!(notices::preview, notices::notify))
         .routes(routes!(desk::home))
         .routes(routes!(desk::stylesheet))

@@ -239,6 +239,164 @@ pub fn document(a: &Advisory, publisher: &Publisher, generated: Instant) -> Valu
     doc
 }
 
+/// A release's current analysis as a CSAF 2.0 VEX document
+/// (`csaf_vex`): the release is a product, each component with findings is
+/// a product too (its purl), and "component in release" is the product each
+/// status names. Per advisory: in triage is under investigation; affected
+/// and risk accepted are known affected, with the fix or the acceptance as
+/// the action; not affected and false positive are known not affected, with
+/// the justification's CSAF flag as the impact statement; resolved is fixed.
+#[must_use]
+pub fn release_vex(
+    product: &str,
+    version: &str,
+    findings: &[crate::portfolio::Finding],
+    publisher: &Publisher,
+    generated: Instant,
+) -> Value {
+    use crate::portfolio::Analysis;
+    const RELEASE: &str = "CSAFPID-RELEASE";
+    let mut components: BTreeMap<&str, String> = BTreeMap::new();
+    for f in findings {
+        let n = components.len() + 1;
+        components
+            .entry(f.component.as_str())
+            .or_insert_with(|| format!("CSAFPID-COMPONENT-{n}"));
+    }
+    let in_release = |component: &str| format!("{}-IN-RELEASE", components[component]);
+    let full_names: Vec<Value> = components
+        .iter()
+        .map(|(purl, id)| {
+            let mut p = json!({"name": purl, "product_id": id});
+            if purl.starts_with("pkg:") {
+                p["product_identification_helper"] = json!({"purl": purl});
+            }
+            p
+        })
+        .collect();
+    let relationships: Vec<Value> = components
+        .keys()
+        .map(|purl| {
+            json!({
+                "category": "default_component_of",
+                "product_reference": components[purl],
+                "relates_to_product_reference": RELEASE,
+                "full_product_name": {"name": format!("{purl} in {product} {version}"), "product_id": in_release(purl)},
+            })
+        })
+        .collect();
+    let mut by_advisory: BTreeMap<&str, Vec<&crate::portfolio::Finding>> = BTreeMap::new();
+    for f in findings {
+        by_advisory.entry(f.advisory.as_str()).or_default().push(f);
+    }
+    let vulnerabilities: Vec<Value> = by_advisory
+        .iter()
+        .map(|(advisory, list)| {
+            let mut status: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+            let mut flags: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+            let mut remediations = Vec::new();
+            for f in list {
+                let id = in_release(&f.component);
+                match &f.analysis {
+                    Analysis::InTriage => status.entry("under_investigation").or_default().push(id),
+                    Analysis::Affected => {
+                        status.entry("known_affected").or_default().push(id.clone());
+                        remediations.push(if f.fixed.is_empty() {
+                            json!({"category": "none_available", "details": "No fixed version is available yet.", "product_ids": [id]})
+                        } else {
+                            json!({"category": "vendor_fix", "details": format!("Update {} to {}.", f.component, f.fixed.join(" or ")), "product_ids": [id]})
+                        });
+                    }
+                    Analysis::RiskAccepted { until } => {
+                        status.entry("known_affected").or_default().push(id.clone());
+                        remediations.push(json!({"category": "no_fix_planned",
+                            "details": format!("The risk is accepted until {}.", timestamp(*until)), "product_ids": [id]}));
+                    }
+                    Analysis::NotAffected { justification } => {
+                        status.entry("known_not_affected").or_default().push(id.clone());
+                        flags.entry(justification.csaf_flag()).or_default().push(id);
+                    }
+                    Analysis::FalsePositive => {
+                        status.entry("known_not_affected").or_default().push(id.clone());
+                        flags.entry("vulnerable_code_not_present").or_default().push(id);
+                    }
+                    Analysis::Resolved => status.entry("fixed").or_default().push(id),
+                }
+            }
+            let mut v = json!({
+                "product_status": status,
+                "notes": [{"category": "description", "title": "Finding",
+                    "text": format!("{advisory} found in {} component(s) of {product} {version}.", list.len())}],
+            });
+            if advisory.starts_with("CVE-") {
+                v["cve"] = json!(advisory);
+            } else {
+                let system = if advisory.contains('#') { "embargo scanner finding" } else { "OSV" };
+                v["ids"] = json!([{"system_name": system, "text": advisory}]);
+            }
+            if !flags.is_empty() {
+                v["flags"] = Value::Array(
+                    flags
+                        .into_iter()
+                        .map(|(label, ids)| json!({"label": label, "product_ids": ids}))
+                        .collect(),
+                );
+            }
+            if !remediations.is_empty() {
+                v["remediations"] = Value::Array(remediations);
+            }
+            v
+        })
+        .collect();
+    let tracking_id: String = format!("{product}-{version}-vex")
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let date = timestamp(generated);
+    json!({
+        "document": {
+            "category": "csaf_vex",
+            "csaf_version": "2.0",
+            "lang": "en",
+            "publisher": {
+                "category": "vendor",
+                "name": publisher.name,
+                "namespace": publisher.namespace,
+                "contact_details": publisher.contact,
+            },
+            "title": format!("VEX for {product} {version}"),
+            "notes": [{"category": "summary", "title": "Summary",
+                "text": format!("The current analysis of every vulnerability found in {product} {version}.")}],
+            "tracking": {
+                "id": tracking_id,
+                "status": "interim",
+                "version": "1",
+                "revision_history": [{"number": "1", "date": date, "summary": "The analysis as it stands"}],
+                "initial_release_date": date,
+                "current_release_date": date,
+                "generator": {"engine": {"name": "embargo", "version": env!("CARGO_PKG_VERSION")}},
+            },
+        },
+        "product_tree": {
+            "branches": [{"category": "vendor", "name": publisher.name, "branches": [{
+                "category": "product_name", "name": product, "branches": [{
+                    "category": "product_version", "name": version,
+                    "product": {"name": format!("{product} {version}"), "product_id": RELEASE},
+                }],
+            }]}],
+            "full_product_names": full_names,
+            "relationships": relationships,
+        },
+        "vulnerabilities": vulnerabilities,
+    })
+}
+
 // ------------------------------------------------------------- 6.1 tests
 
 /// A failed mandatory test: its number (`6.1.1`) and what is wrong where.

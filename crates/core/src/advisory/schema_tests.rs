@@ -137,6 +137,21 @@ fn every_export_validates_against_its_official_schema() {
         cve5::record(&bare, &publisher).is_none(),
         "no CVE record without a CVE id"
     );
+    // A release's VEX, with a finding in every analysis state.
+    let vex = csaf::release_vex(
+        "dock-certs",
+        "2.4.0",
+        &release_findings(now),
+        &publisher,
+        now,
+    );
+    assert_eq!(
+        csaf::check(&vex),
+        vec![],
+        "release VEX: embargo's own CSAF checks"
+    );
+    assert_eq!(vex["document"]["category"], "csaf_vex");
+    documents.push(("CSAF VEX of a release", vex, CSAF));
     let mut draft_only = a.clone();
     draft_only.published = None;
     assert!(
@@ -229,4 +244,75 @@ fn the_mandatory_tests_agree_with_the_technical_committees_files() {
         wrong.len(),
         wrong.join("\n")
     );
+}
+
+fn release_findings(now: crate::Instant) -> Vec<crate::portfolio::Finding> {
+    use crate::portfolio::{Analysis, Finding, Justification};
+    let finding =
+        |id: i64, component: &str, advisory: &str, analysis: Analysis, fixed: &[&str]| Finding {
+            id,
+            product: "dock-certs".into(),
+            release: "2.4.0".into(),
+            component: component.into(),
+            advisory: advisory.into(),
+            severity: Some(crate::Severity::High),
+            known_exploited: false,
+            epss: None,
+            fixed: fixed.iter().map(|f| (*f).to_owned()).collect(),
+            patch_available_at: None,
+            analysis,
+            first_seen: now,
+            updated_at: now,
+            due: None,
+            deadline: None,
+        };
+    vec![
+        finding(
+            1,
+            "pkg:npm/lodash@4.17.20",
+            "GHSA-35jh-r3h4-6jhm",
+            Analysis::Affected,
+            &["4.17.21"],
+        ),
+        finding(
+            2,
+            "pkg:npm/minimist@1.2.5",
+            "GHSA-xvch-5gv4-984h",
+            Analysis::InTriage,
+            &[],
+        ),
+        finding(
+            3,
+            "pkg:npm/qs@6.5.2",
+            "CVE-2022-24999",
+            Analysis::NotAffected {
+                justification: Justification::CodeNotReachable,
+            },
+            &["6.5.3"],
+        ),
+        finding(
+            4,
+            "pkg:npm/lodash@4.17.20",
+            "GHSA-p6mc-m468-83gw",
+            Analysis::Resolved,
+            &["4.17.19"],
+        ),
+        finding(
+            5,
+            "pkg:npm/ws@7.4.5",
+            "GHSA-6fc8-4gx4-v693",
+            Analysis::RiskAccepted {
+                until: now + chrono::Duration::days(30),
+            },
+            &[],
+        ),
+        finding(6, "sarif:semgrep", "sqli#f1", Analysis::FalsePositive, &[]),
+        finding(
+            7,
+            "pkg:npm/minimist@1.2.5",
+            "GHSA-vh95-rmgr-6w4m",
+            Analysis::Affected,
+            &[],
+        ),
+    ]
 }

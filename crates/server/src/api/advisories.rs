@@ -114,7 +114,7 @@ pub struct PublishRequest {
     pub credit_reporter: bool,
 }
 
-fn publisher(state: &AppState) -> Publisher {
+pub(crate) fn publisher(state: &AppState) -> Publisher {
     let policy = state.settings.policies.primary();
     let base = state.settings.public_url.trim_end_matches('/').to_owned();
     Publisher {

@@ -349,6 +349,33 @@ pub async fn release_vex(
     })))
 }
 
+/// A release's current analysis as a CSAF 2.0 VEX document (scanner
+/// results included, as products of their own).
+#[utoipa::path(get, path = "/api/v1/products/{product}/releases/{version}/csaf-vex", tag = "portfolio",
+    params(("product" = String, Path, description = "The product id"),
+           ("version" = String, Path, description = "The release's version")),
+    responses((status = 200, description = "CSAF 2.0 csaf_vex"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn release_csaf_vex(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((product, version)): Path<(String, String)>,
+) -> ApiResult<Json<serde_json::Value>> {
+    caller.require(Role::Viewer)?;
+    let now = state.now();
+    state.store.release_id(&product, &version).await?;
+    let findings: Vec<Finding> = state
+        .store
+        .findings(Some(&product), now)
+        .await?
+        .into_iter()
+        .filter(|f| f.release == version)
+        .collect();
+    let publisher = crate::api::advisories::publisher(&state);
+    Ok(Json(embargo_core::advisory::csaf::release_vex(
+        &product, &version, &findings, &publisher, now,
+    )))
+}
+
 /// Matches components against a database; with `only`, keeps the matches
 /// of those advisories. Returns the matches and what could not be checked.
 fn match_components(

@@ -476,6 +476,13 @@ fn table() -> Vec<Route> {
             Who::Viewer,
         ),
         r(
+            "get",
+            "/api/v1/products/{product}/releases/{version}/csaf-vex",
+            "/api/v1/products/none/releases/1.0/csaf-vex",
+            None,
+            Who::Viewer,
+        ),
+        r(
             "post",
             "/api/v1/portfolio/rematch",
             "/api/v1/portfolio/rematch",

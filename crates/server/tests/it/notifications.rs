@@ -687,18 +687,26 @@ async fn email_to_a_keyed_recipient_is_encrypted_and_gnupg_decrypts_it() {
     let decrypt = |mail: &str| -> String {
         assert!(mail.contains("multipart/encrypted"), "{mail}");
         let start = mail.find("-----BEGIN PGP MESSAGE-----").unwrap();
-        let end = mail.find("-----END PGP MESSAGE-----").unwrap() + "-----END PGP MESSAGE-----".len();
+        let end =
+            mail.find("-----END PGP MESSAGE-----").unwrap() + "-----END PGP MESSAGE-----".len();
         let file = home.path().join("reporter.asc");
         std::fs::write(&file, mail[start..end].replace("\r\n", "\n")).unwrap();
         let out = gpg(&["--decrypt", file.to_str().unwrap()]).unwrap();
-        assert!(out.status.success(), "gpg: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "gpg: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
     let receipt = mails
         .iter()
         .find(|m| m.contains("X-Envelope-To: finder@example.org"))
         .expect("the reporter's receipt");
-    assert!(!receipt.contains("thank you for your report"), "no plaintext");
+    assert!(
+        !receipt.contains("thank you for your report"),
+        "no plaintext"
+    );
     assert!(decrypt(receipt).contains(&format!("recorded it as {}", case.reference)));
     let mail = mails
         .iter()

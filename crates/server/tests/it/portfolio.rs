@@ -202,6 +202,44 @@ async fn sbom_uploads_open_findings_once_with_policy_003_deadlines() {
                 "cyclonedx/jsf-0.82.schema.json",
             ],
         );
+        // And as CSAF VEX: the release's components as products, each
+        // status on "component in release", valid by the official schema.
+        let (status, csaf) = app
+            .get(&app.viewer, "/api/v1/products/shop/releases/1.0.0/csaf-vex")
+            .await;
+        assert_eq!(status, 200, "{csaf}");
+        assert_eq!(csaf["document"]["category"], "csaf_vex");
+        let vuln = |id: &str| {
+            csaf["vulnerabilities"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|v| v["ids"][0]["text"] == id)
+                .unwrap()
+                .clone()
+        };
+        assert!(vuln("GHSA-crit")["product_status"]["under_investigation"].is_array());
+        let med = vuln("GHSA-med");
+        assert!(med["product_status"]["known_not_affected"].is_array());
+        assert_eq!(
+            med["flags"][0]["label"],
+            "vulnerable_code_not_in_execute_path"
+        );
+        crate::advisories::schema_valid(
+            &csaf,
+            &[
+                "csaf-2.0/csaf_json_schema.json",
+                "https://www.first.org/cvss/cvss-v3.1.json=csaf-2.0/referenced/first/cvss-v3.1.json",
+                "https://www.first.org/cvss/cvss-v3.0.json=csaf-2.0/referenced/first/cvss-v3.0.json",
+                "https://www.first.org/cvss/cvss-v2.0.json=csaf-2.0/referenced/first/cvss-v2.0.json",
+            ],
+        );
+        assert_eq!(
+            app.get(&app.viewer, "/api/v1/products/shop/releases/9.9/csaf-vex")
+                .await
+                .0,
+            404
+        );
         let history = app.store.finding_history(id).await.unwrap();
         assert_eq!(history.len(), 2, "opened, then analysed: {history:?}");
 

@@ -1,0 +1,200 @@
+//! Portfolio matching at scale (issue 8's goal): N products with one release
+//! of M npm components each, matched against a synthetic advisory feed (the
+//! initial match), then re-matched after a feed update adding 500 advisories,
+//! then after an update that changes nothing. On SQLite, and on PostgreSQL
+//! when `EMBARGO_TEST_POSTGRES_URL` is set.
+//!
+//! ```sh
+//! cargo bench -p embargo-server --bench portfolio                # 2,000 × 200
+//! cargo bench -p embargo-server --bench portfolio -- --quick     # CI: tiny
+//! ```
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use chrono::TimeZone;
+use embargo_core::portfolio::{Component, Deployment, Product, ProductExposure};
+use embargo_server::ServerSettings;
+use embargo_server::api::portfolio::rematch_portfolio;
+use embargo_store::Store;
+use embargo_store::testing::TestDatabase;
+use embargo_vulndb::db::Builder;
+
+/// xorshift64*, so runs are repeatable.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+struct Size {
+    products: usize,
+    components: usize,
+    /// Distinct npm packages the components are drawn from.
+    packages: usize,
+    /// Advisories in the first feed.
+    advisories: usize,
+    /// Advisories the update adds.
+    update: usize,
+}
+
+fn record(i: usize, package: &str, rng: &mut Rng) -> embargo_vulndb::osv::Record {
+    let major = rng.below(4);
+    serde_json::from_value(serde_json::json!({
+        "schema_version": "1.6.0",
+        "id": format!("GHSA-bench-{i:07}"),
+        "modified": "2026-01-01T00:00:00Z",
+        "published": "2025-06-01T00:00:00Z",
+        "summary": format!("Synthetic advisory {i}"),
+        "severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:L/A:N"}],
+        "affected": [{
+            "package": {"ecosystem": "npm", "name": package},
+            "ranges": [{"type": "SEMVER", "events": [
+                {"introduced": format!("{major}.0.0")},
+                {"fixed": format!("{major}.{}.0", 1 + rng.below(9))}]}]
+        }]
+    }))
+    .unwrap()
+}
+
+fn feed(size: &Size, count: usize, path: &std::path::Path) {
+    let mut rng = Rng(0x00fe_ed00);
+    let mut builder = Builder::new();
+    for i in 0..count {
+        let package = format!("pkg-{}", rng.below(size.packages as u64));
+        builder.add(Ok(record(i, &package, &mut rng)));
+    }
+    let (db, _) = builder.finish();
+    // Write beside and rename, as `db sync` does: the server sees a new file.
+    let tmp = path.with_extension("part");
+    db.save(&tmp).unwrap();
+    std::fs::rename(&tmp, path).unwrap();
+}
+
+async fn run(store: Store, backend: &str, size: &Size) {
+    let now = chrono::Utc.with_ymd_and_hms(2026, 3, 6, 17, 0, 0).unwrap();
+    store.migrate(now).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let db_path = dir.path().join("vulndb.bin");
+    let settings = ServerSettings {
+        vulndb: Some(db_path.clone()),
+        ..ServerSettings::default()
+    };
+    let mut rng = Rng(0x0ba5_e5ee);
+    let start = Instant::now();
+    for p in 0..size.products {
+        let product = Product {
+            id: format!("product-{p}"),
+            name: format!("Product {p}"),
+            owner: "bench".into(),
+            repositories: vec![],
+            deployment: Deployment::Saas,
+            exposure: ProductExposure::Internal,
+        };
+        store.add_product(&product, now).await.unwrap();
+        let mut components: Vec<Component> = Vec::with_capacity(size.components);
+        let mut seen = std::collections::BTreeSet::new();
+        while components.len() < size.components {
+            let name = format!("pkg-{}", rng.below(size.packages as u64));
+            if !seen.insert(name.clone()) {
+                continue;
+            }
+            let version = format!("{}.{}.{}", rng.below(4), rng.below(10), rng.below(10));
+            components.push(Component {
+                purl: format!("pkg:npm/{name}@{version}"),
+                ecosystem: "npm".into(),
+                name,
+                version,
+            });
+        }
+        store
+            .record_release(&product.id, "1.0.0", &components, now)
+            .await
+            .unwrap();
+    }
+    let load = start.elapsed();
+    let state = embargo_server::state(store.clone(), settings, Arc::new(move || now));
+
+    feed(size, size.advisories, &db_path);
+    let start = Instant::now();
+    let full = rematch_portfolio(&state).await.unwrap();
+    let initial = start.elapsed();
+    assert_eq!(full.kind, "full");
+
+    // The feed gains `update` advisories (the first ones are the same records).
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    feed(size, size.advisories + size.update, &db_path);
+    let start = Instant::now();
+    let incremental = rematch_portfolio(&state).await.unwrap();
+    let rematch = start.elapsed();
+    assert_eq!(incremental.kind, "incremental");
+    assert_eq!(incremental.changed_advisories, size.update);
+
+    // An update that changes nothing opens and resolves nothing.
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    feed(size, size.advisories + size.update, &db_path);
+    let start = Instant::now();
+    let same = rematch_portfolio(&state).await.unwrap();
+    let unchanged = start.elapsed();
+    assert_eq!((same.opened, same.resolved), (0, 0));
+
+    println!(
+        "{backend:<10} {} products × {} components = {} rows: load {:.1} s; initial match {:.2} s \
+         ({} findings in {} releases); re-match after +{} advisories {:.3} s ({} findings in {} releases); \
+         unchanged feed {:.3} s",
+        size.products,
+        size.components,
+        size.products * size.components,
+        load.as_secs_f64(),
+        initial.as_secs_f64(),
+        full.opened,
+        full.releases,
+        size.update,
+        rematch.as_secs_f64(),
+        incremental.opened,
+        incremental.releases,
+        unchanged.as_secs_f64(),
+    );
+}
+
+fn main() {
+    let quick = std::env::args().any(|a| a == "--quick");
+    let size = if quick {
+        Size {
+            products: 20,
+            components: 50,
+            packages: 2_000,
+            advisories: 1_000,
+            update: 500,
+        }
+    } else {
+        Size {
+            products: 2_000,
+            components: 200,
+            packages: 20_000,
+            advisories: 10_000,
+            update: 500,
+        }
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        for db in TestDatabase::all().await {
+            let store = Store::connect(&db.url, embargo_core::crypto::Keyring::generate())
+                .await
+                .unwrap();
+            run(store, db.backend(), &size).await;
+        }
+    });
+}

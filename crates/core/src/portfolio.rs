@@ -739,3 +739,495 @@ mod notice_tests {
         );
     }
 }
+
+// ------------------------------------------------------------------ rules
+
+/// What a vulnerability rule looks for; every field set must hold.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RuleCondition {
+    /// A package URL without version (`pkg:npm/lodash`), or a scanner
+    /// (`sarif:semgrep`): the finding's component is that package.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package: Option<String>,
+    /// The advisory's id (`GHSA-…`, or `rule#fingerprint` for scanners).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub advisory: Option<String>,
+    /// At least this severity; at most `max_severity`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub min_severity: Option<Severity>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub max_severity: Option<Severity>,
+    /// A product id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product: Option<String>,
+    /// `internet_facing`, `internal` or `offline`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub exposure: Option<ProductExposure>,
+    /// Whether the vulnerability is known to be exploited (CISA KEV).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub known_exploited: Option<bool>,
+    /// An EPSS probability (0 to 1) the finding's must reach.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epss_at_least: Option<f32>,
+}
+
+/// What a rule does to the findings it matches.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
+pub enum RuleAction {
+    /// Decide the analysis of findings still in triage (a person's decision
+    /// is never overridden).
+    SetAnalysis {
+        #[schema(value_type = Object)]
+        analysis: Analysis,
+    },
+    /// Override the severity of open findings.
+    SetSeverity {
+        #[schema(value_type = String)]
+        severity: Severity,
+    },
+}
+
+/// A vulnerability rule: findings matching `when` get `then`, automatically,
+/// within the validity window; each change records the rule.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    /// Given by the store.
+    #[serde(default)]
+    pub id: i64,
+    pub name: String,
+    #[serde(default)]
+    pub when: RuleCondition,
+    pub then: RuleAction,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valid_from: Option<chrono::DateTime<chrono::Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valid_until: Option<chrono::DateTime<chrono::Utc>>,
+    #[serde(default)]
+    pub disabled: bool,
+}
+
+impl Rule {
+    /// Checks a rule; errors name the field.
+    pub fn validate(&self) -> Result<(), crate::DomainError> {
+        use crate::DomainError;
+        check_name("name", &self.name)?;
+        let c = &self.when;
+        if *c == RuleCondition::default() {
+            return Err(DomainError::invalid(
+                "when",
+                "a rule needs at least one condition; one that matched every finding would be a policy, not a rule",
+            ));
+        }
+        for (field, value) in [
+            ("when.package", &c.package),
+            ("when.advisory", &c.advisory),
+            ("when.product", &c.product),
+        ] {
+            if value
+                .as_deref()
+                .is_some_and(|v| v.trim().is_empty() || v.len() > 500)
+            {
+                return Err(DomainError::invalid(field, "1 to 500 characters"));
+            }
+        }
+        if c.epss_at_least.is_some_and(|e| !(0.0..=1.0).contains(&e)) {
+            return Err(DomainError::invalid(
+                "when.epss_at_least",
+                "a probability from 0 to 1",
+            ));
+        }
+        if let (Some(min), Some(max)) = (c.min_severity, c.max_severity)
+            && min > max
+        {
+            return Err(DomainError::invalid(
+                "when.max_severity",
+                "is below min_severity",
+            ));
+        }
+        if let (Some(from), Some(until)) = (self.valid_from, self.valid_until)
+            && until <= from
+        {
+            return Err(DomainError::invalid(
+                "valid_until",
+                "must be after valid_from",
+            ));
+        }
+        if let RuleAction::SetAnalysis {
+            analysis: Analysis::InTriage,
+        } = self.then
+        {
+            return Err(DomainError::invalid(
+                "then.analysis",
+                "findings start in triage; a rule decides something else",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Whether the rule is in force at `now`.
+    #[must_use]
+    pub fn active_at(&self, now: Instant) -> bool {
+        !self.disabled
+            && self.valid_from.is_none_or(|f| f <= now)
+            && self.valid_until.is_none_or(|u| now < u)
+    }
+
+    /// Whether `finding`, of a product exposed as `exposure`, meets the conditions.
+    #[must_use]
+    pub fn matches(&self, finding: &Finding, exposure: ProductExposure) -> bool {
+        let c = &self.when;
+        c.package.as_deref().is_none_or(|p| {
+            finding.component == p || finding.component.starts_with(&format!("{p}@"))
+        }) && c.advisory.as_deref().is_none_or(|a| finding.advisory == a)
+            && c.min_severity
+                .is_none_or(|m| finding.severity.is_some_and(|s| s >= m))
+            && c.max_severity
+                .is_none_or(|m| finding.severity.is_some_and(|s| s <= m))
+            && c.product.as_deref().is_none_or(|p| finding.product == p)
+            && c.exposure.is_none_or(|e| e == exposure)
+            && c.known_exploited
+                .is_none_or(|k| finding.known_exploited == k)
+            && c.epss_at_least
+                .is_none_or(|e| finding.epss.is_some_and(|f| f >= e))
+    }
+
+    /// What the rule changes on `finding` at `now`, if anything: a new
+    /// analysis or a new severity.
+    #[must_use]
+    pub fn change(
+        &self,
+        finding: &Finding,
+        exposure: ProductExposure,
+        now: Instant,
+    ) -> Option<RuleAction> {
+        if !self.active_at(now) || !self.matches(finding, exposure) {
+            return None;
+        }
+        match &self.then {
+            RuleAction::SetAnalysis { analysis } => (finding.analysis == Analysis::InTriage
+                && *analysis != finding.analysis)
+                .then(|| self.then.clone()),
+            RuleAction::SetSeverity { severity } => (finding.analysis.open_at(now)
+                && finding.severity != Some(*severity))
+            .then(|| self.then.clone()),
+        }
+    }
+}
+
+/// The first rule (by id) that changes `finding`, and the change.
+#[must_use]
+pub fn rule_for<'a>(
+    rules: &'a [Rule],
+    finding: &Finding,
+    exposure: ProductExposure,
+    now: Instant,
+) -> Option<(&'a Rule, RuleAction)> {
+    rules
+        .iter()
+        .find_map(|r| r.change(finding, exposure, now).map(|c| (r, c)))
+}
+
+// ---------------------------------------------------------------- metrics
+
+/// Where deadlines stand: met (closed by the due date), missed (closed late,
+/// or open past it).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct DeadlineCompliance {
+    pub met: usize,
+    pub missed: usize,
+    /// `met / (met + missed)`, when any deadline has come or been met.
+    pub share_met: Option<f64>,
+}
+
+/// Portfolio metrics at one instant.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct PortfolioMetrics {
+    /// Findings that still need fixing.
+    pub open: usize,
+    /// Open findings by severity (`critical` … `none`, `unknown`).
+    pub open_by_severity: std::collections::BTreeMap<String, usize>,
+    /// Open findings by age since first seen.
+    pub open_by_age: std::collections::BTreeMap<String, usize>,
+    /// Open findings by product.
+    pub open_by_product: std::collections::BTreeMap<String, usize>,
+    /// Open findings by deadline status (`no_patch`, `running`, `due_soon`, `breached`).
+    pub deadlines: std::collections::BTreeMap<String, usize>,
+    pub compliance: DeadlineCompliance,
+}
+
+/// The metrics of `findings` at `now`.
+#[must_use]
+pub fn metrics(findings: &[Finding], now: Instant) -> PortfolioMetrics {
+    let mut m = PortfolioMetrics::default();
+    for f in findings {
+        let open = f.analysis.open_at(now);
+        if let Some(due) = f.due {
+            if open && now > due {
+                m.compliance.missed += 1;
+            } else if !open {
+                if f.updated_at <= due {
+                    m.compliance.met += 1;
+                } else {
+                    m.compliance.missed += 1;
+                }
+            }
+        }
+        if !open {
+            continue;
+        }
+        m.open += 1;
+        *m.open_by_severity
+            .entry(f.severity.map_or("unknown", Severity::as_str).to_owned())
+            .or_default() += 1;
+        let days = (now - f.first_seen).num_days();
+        let age = match days {
+            d if d < 30 => "0-30 days",
+            d if d < 90 => "30-90 days",
+            d if d < 365 => "90-365 days",
+            _ => "over 365 days",
+        };
+        *m.open_by_age.entry(age.to_owned()).or_default() += 1;
+        *m.open_by_product.entry(f.product.clone()).or_default() += 1;
+        let deadline = match f.deadline {
+            Some(DeadlineStatus::Breached) => "breached",
+            Some(DeadlineStatus::DueSoon) => "due_soon",
+            Some(DeadlineStatus::Running) => "running",
+            _ => "no_patch",
+        };
+        *m.deadlines.entry(deadline.to_owned()).or_default() += 1;
+    }
+    let decided = m.compliance.met + m.compliance.missed;
+    #[allow(clippy::cast_precision_loss)]
+    if decided > 0 {
+        m.compliance.share_met = Some(m.compliance.met as f64 / decided as f64);
+    }
+    m
+}
+
+#[cfg(test)]
+mod rule_tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn now() -> Instant {
+        chrono::Utc.with_ymd_and_hms(2026, 3, 6, 17, 0, 0).unwrap()
+    }
+
+    fn finding(component: &str, severity: Severity, kev: bool, epss: Option<f32>) -> Finding {
+        Finding {
+            id: 1,
+            product: "shop".into(),
+            release: "1.0".into(),
+            component: component.into(),
+            advisory: "GHSA-x".into(),
+            severity: Some(severity),
+            known_exploited: kev,
+            epss,
+            fixed: vec![],
+            patch_available_at: None,
+            analysis: Analysis::InTriage,
+            first_seen: now(),
+            updated_at: now(),
+            due: None,
+            deadline: None,
+        }
+    }
+
+    fn rule(when: RuleCondition, then: RuleAction) -> Rule {
+        Rule {
+            id: 1,
+            name: "r".into(),
+            when,
+            then,
+            valid_from: None,
+            valid_until: None,
+            disabled: false,
+        }
+    }
+
+    #[test]
+    fn conditions_windows_and_what_a_rule_may_change() {
+        let not_affected = RuleAction::SetAnalysis {
+            analysis: Analysis::NotAffected {
+                justification: Justification::CodeNotReachable,
+            },
+        };
+        let r = rule(
+            RuleCondition {
+                package: Some("pkg:npm/lodash".into()),
+                max_severity: Some(Severity::Medium),
+                ..RuleCondition::default()
+            },
+            not_affected.clone(),
+        );
+        let f = finding("pkg:npm/lodash@4.17.20", Severity::Low, false, None);
+        assert_eq!(
+            r.change(&f, ProductExposure::Internal, now()),
+            Some(not_affected.clone())
+        );
+        assert!(!r.matches(
+            &finding("pkg:npm/lodash-es@4.17.20", Severity::Low, false, None),
+            ProductExposure::Internal
+        ));
+        assert!(!r.matches(
+            &finding("pkg:npm/lodash@4.17.20", Severity::High, false, None),
+            ProductExposure::Internal
+        ));
+        // A person's decision stands.
+        let mut decided = f.clone();
+        decided.analysis = Analysis::Affected;
+        assert_eq!(r.change(&decided, ProductExposure::Internal, now()), None);
+        // Outside the window nothing happens.
+        let mut later = r.clone();
+        later.valid_from = Some(now() + chrono::Duration::days(1));
+        assert_eq!(later.change(&f, ProductExposure::Internal, now()), None);
+        let mut expired = r.clone();
+        expired.valid_until = Some(now());
+        assert_eq!(expired.change(&f, ProductExposure::Internal, now()), None);
+
+        // KEV and EPSS escalate severity on internet-facing products.
+        let hot = rule(
+            RuleCondition {
+                exposure: Some(ProductExposure::InternetFacing),
+                epss_at_least: Some(0.5),
+                ..RuleCondition::default()
+            },
+            RuleAction::SetSeverity {
+                severity: Severity::Critical,
+            },
+        );
+        let warm = finding("pkg:npm/a@1", Severity::Medium, false, Some(0.7));
+        assert!(
+            hot.change(&warm, ProductExposure::InternetFacing, now())
+                .is_some()
+        );
+        assert!(
+            hot.change(&warm, ProductExposure::Internal, now())
+                .is_none()
+        );
+        assert!(
+            hot.change(
+                &finding("pkg:npm/a@1", Severity::Medium, false, Some(0.2)),
+                ProductExposure::InternetFacing,
+                now()
+            )
+            .is_none()
+        );
+        let kev = rule(
+            RuleCondition {
+                known_exploited: Some(true),
+                ..RuleCondition::default()
+            },
+            RuleAction::SetSeverity {
+                severity: Severity::Critical,
+            },
+        );
+        assert!(
+            kev.change(
+                &finding("pkg:npm/a@1", Severity::Critical, true, None),
+                ProductExposure::Internal,
+                now()
+            )
+            .is_none(),
+            "already critical"
+        );
+        assert!(
+            kev.change(
+                &finding("pkg:npm/a@1", Severity::Low, true, None),
+                ProductExposure::Internal,
+                now()
+            )
+            .is_some()
+        );
+
+        // The first rule by id wins.
+        let rules = vec![
+            r.clone(),
+            Rule {
+                id: 2,
+                ..hot.clone()
+            },
+        ];
+        assert_eq!(
+            rule_for(&rules, &f, ProductExposure::InternetFacing, now())
+                .unwrap()
+                .0
+                .id,
+            1
+        );
+    }
+
+    #[test]
+    fn rules_are_validated() {
+        let empty = rule(
+            RuleCondition::default(),
+            RuleAction::SetSeverity {
+                severity: Severity::Low,
+            },
+        );
+        assert!(
+            empty
+                .validate()
+                .unwrap_err()
+                .to_string()
+                .starts_with("when:")
+        );
+        let bad_epss = rule(
+            RuleCondition {
+                epss_at_least: Some(1.5),
+                ..RuleCondition::default()
+            },
+            RuleAction::SetSeverity {
+                severity: Severity::Low,
+            },
+        );
+        assert!(
+            bad_epss
+                .validate()
+                .unwrap_err()
+                .to_string()
+                .starts_with("when.epss_at_least")
+        );
+        let triage = rule(
+            RuleCondition {
+                advisory: Some("GHSA-x".into()),
+                ..RuleCondition::default()
+            },
+            RuleAction::SetAnalysis {
+                analysis: Analysis::InTriage,
+            },
+        );
+        assert!(triage.validate().is_err());
+    }
+
+    #[test]
+    fn metrics_count_open_findings_and_deadlines() {
+        let mut open_late = finding("pkg:npm/a@1", Severity::Critical, false, None);
+        open_late.due = Some(now() - chrono::Duration::days(1));
+        open_late.deadline = Some(DeadlineStatus::Breached);
+        open_late.first_seen = now() - chrono::Duration::days(40);
+        let mut closed_in_time = finding("pkg:npm/b@1", Severity::High, false, None);
+        closed_in_time.analysis = Analysis::Resolved;
+        closed_in_time.due = Some(now());
+        closed_in_time.updated_at = now() - chrono::Duration::days(2);
+        let mut closed_late = closed_in_time.clone();
+        closed_late.updated_at = now() + chrono::Duration::days(1);
+        let fresh = finding("pkg:npm/c@1", Severity::Low, false, None);
+        let m = metrics(&[open_late, closed_in_time, closed_late, fresh], now());
+        assert_eq!(m.open, 2);
+        assert_eq!(m.open_by_severity["critical"], 1);
+        assert_eq!(m.open_by_severity["low"], 1);
+        assert_eq!(m.open_by_age["30-90 days"], 1);
+        assert_eq!(m.open_by_age["0-30 days"], 1);
+        assert_eq!(m.deadlines["breached"], 1);
+        assert_eq!(m.deadlines["no_patch"], 1);
+        assert_eq!((m.compliance.met, m.compliance.missed), (1, 2));
+        assert!((m.compliance.share_met.unwrap() - 1.0 / 3.0).abs() < 1e-9);
+    }
+}

@@ -90,7 +90,7 @@ impl Modify for SecuritySchemes {
 /// come from this one list, so neither can miss a route the other has.
 fn routes() -> OpenApiRouter<AppState> {
     use api::{
-        advisories, attachments, cases, notices, notifications, policy, portfolio, reporter,
+        advisories, attachments, cases, notices, notifications, policy, portfolio, reporter, rules,
         session, severity, system, tokens, users,
     };
     OpenApiRouter::with_openapi(ApiDoc::openapi())
@@ -168,6 +168,10 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(portfolio::import_sarif))
         .routes(routes!(portfolio::release_vex))
         .routes(routes!(portfolio::release_csaf_vex))
+        .routes(routes!(rules::add_rule, rules::list_rules))
+        .routes(routes!(rules::switch_rule))
+        .routes(routes!(rules::portfolio_metrics))
+        .routes(routes!(rules::escalate))
         .routes(routes!(notices::preview, notices::notify))
         .routes(routes!(desk::home))
         .routes(routes!(desk::stylesheet))

@@ -436,6 +436,23 @@ impl Store {
             .append_events(&mut tx, head, case_id, case.reference, actor, now, &events)
             .await?;
         self.update_projection(&mut tx, case_id, &case).await?;
+        // Findings escalated to this case are resolved when its fix ships.
+        for event in &events {
+            if let EventKind::StateChanged {
+                to: embargo_core::CaseState::Released,
+                release_version,
+                ..
+            } = event
+            {
+                portfolio::resolve_case_findings(
+                    &mut tx,
+                    case.reference,
+                    release_version.as_deref(),
+                    now,
+                )
+                .await?;
+            }
+        }
         self.notify_with(&mut tx, &case, &events, first_seq, now, extras)
             .await?;
         finish_chain(&mut tx, &head).await?;

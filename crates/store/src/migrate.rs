@@ -56,6 +56,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0007_desk.sql"),
         postgres: include_str!("../migrations/postgres/0007_desk.sql"),
     },
+    Migration {
+        version: 8,
+        name: "rules",
+        sqlite: include_str!("../migrations/sqlite/0008_rules.sql"),
+        postgres: include_str!("../migrations/postgres/0008_rules.sql"),
+    },
 ];
 
 /// Any number serves, as long as every embargo instance uses the same one.

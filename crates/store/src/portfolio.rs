@@ -6,9 +6,9 @@ use std::collections::BTreeSet;
 
 use embargo_core::portfolio::{
     self, Analysis, Component, Customer, Deployment, Finding, FindingKey, Impacted, MatchChanges,
-    Matched, Product, ProductExposure,
+    Matched, Product, ProductExposure, Rule, RuleAction,
 };
-use embargo_core::{DomainError, Instant, Severity};
+use embargo_core::{CaseRef, DomainError, Instant, Severity};
 use sqlx::Row;
 
 use crate::{Result, Store, StoreError};
@@ -636,4 +636,203 @@ fn finding_from_row(r: &sqlx::any::AnyRow, now: Instant) -> Result<Finding> {
         updated_at: at(r.try_get(12)?),
         due,
     })
+}
+
+impl Store {
+    /// Adds a vulnerability rule (checked first); returns it with its id.
+    pub async fn add_rule(&self, rule: &Rule, actor: &str, now: Instant) -> Result<Rule> {
+        rule.validate()?;
+        let mut stored = rule.clone();
+        stored.id = 0;
+        let id: i64 = sqlx::query(
+            "INSERT INTO rules (body, disabled, created_by, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+        )
+        .bind(json(&stored)?)
+        .bind(i64::from(rule.disabled))
+        .bind(actor)
+        .bind(now.timestamp_millis())
+        .fetch_one(&self.writer)
+        .await?
+        .try_get(0)?;
+        stored.id = id;
+        Ok(stored)
+    }
+
+    /// Every rule, by id.
+    pub async fn rules(&self) -> Result<Vec<Rule>> {
+        let rows = sqlx::query("SELECT id, body, disabled FROM rules ORDER BY id")
+            .fetch_all(&self.reader)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let mut rule: Rule = parse(&r.try_get::<String, _>(1)?)?;
+                rule.id = r.try_get(0)?;
+                rule.disabled = r.try_get::<i64, _>(2)? != 0;
+                Ok(rule)
+            })
+            .collect()
+    }
+
+    /// Turns a rule off (or on again); what it already changed stays.
+    pub async fn set_rule_disabled(&self, id: i64, disabled: bool) -> Result<Rule> {
+        let n = sqlx::query("UPDATE rules SET disabled = $1 WHERE id = $2")
+            .bind(i64::from(disabled))
+            .bind(id)
+            .execute(&self.writer)
+            .await?
+            .rows_affected();
+        if n == 0 {
+            return Err(StoreError::not_found("rule", id));
+        }
+        self.rules()
+            .await?
+            .into_iter()
+            .find(|r| r.id == id)
+            .ok_or_else(|| StoreError::not_found("rule", id))
+    }
+
+    /// Applies the rules in force at `now` to every finding they change, in
+    /// one transaction; each change is an event naming its rule. Returns
+    /// how many findings changed.
+    pub async fn apply_rules(&self, now: Instant) -> Result<usize> {
+        let rules: Vec<Rule> = self
+            .rules()
+            .await?
+            .into_iter()
+            .filter(|r| r.active_at(now))
+            .collect();
+        if rules.is_empty() {
+            return Ok(0);
+        }
+        let rows = sqlx::query(&format!(
+            "SELECT {FINDING_COLUMNS}, p.exposure FROM findings f JOIN releases r ON r.id = f.release_id \
+             JOIN products p ON p.id = r.product_id ORDER BY f.id"
+        ))
+        .fetch_all(&self.reader)
+        .await?;
+        let mut tx = self.writer.begin().await?;
+        let mut changed = 0;
+        for row in &rows {
+            let finding = finding_from_row(row, now)?;
+            let exposure: ProductExposure = parse(&row.try_get::<String, _>(13)?)?;
+            let Some((rule, change)) = portfolio::rule_for(&rules, &finding, exposure, now) else {
+                continue;
+            };
+            let actor = format!("rule:{}", rule.id);
+            match &change {
+                RuleAction::SetAnalysis { analysis } => {
+                    // Only a finding still in triage: a person may have decided meanwhile.
+                    let n = sqlx::query(
+                        "UPDATE findings SET analysis = $1, updated_at = $2 WHERE id = $3 AND analysis = $4",
+                    )
+                    .bind(json(analysis)?)
+                    .bind(now.timestamp_millis())
+                    .bind(finding.id)
+                    .bind(json(&Analysis::InTriage)?)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                    if n == 0 {
+                        continue;
+                    }
+                    event(&mut tx, finding.id, now, &actor, &serde_json::json!({"analysis": analysis, "rule": rule.id, "rule_name": rule.name})).await?;
+                }
+                RuleAction::SetSeverity { severity } => {
+                    sqlx::query("UPDATE findings SET severity = $1, updated_at = $2 WHERE id = $3")
+                        .bind(severity.as_str())
+                        .bind(now.timestamp_millis())
+                        .bind(finding.id)
+                        .execute(&mut *tx)
+                        .await?;
+                    event(&mut tx, finding.id, now, &actor, &serde_json::json!({"severity": severity, "from": finding.severity, "rule": rule.id, "rule_name": rule.name})).await?;
+                }
+            }
+            changed += 1;
+        }
+        tx.commit().await?;
+        Ok(changed)
+    }
+
+    /// Links findings to the case opened for them.
+    pub async fn link_findings(&self, ids: &[i64], case: CaseRef, now: Instant) -> Result<()> {
+        let mut tx = self.writer.begin().await?;
+        for id in ids {
+            let n = sqlx::query("UPDATE findings SET case_ref = $1, updated_at = $2 WHERE id = $3")
+                .bind(case.to_string())
+                .bind(now.timestamp_millis())
+                .bind(id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if n == 0 {
+                return Err(StoreError::not_found("finding", id));
+            }
+            event(
+                &mut tx,
+                *id,
+                now,
+                "escalation",
+                &serde_json::json!({"case": case.to_string()}),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The case a finding is linked to, if any.
+    pub async fn finding_case(&self, id: i64) -> Result<Option<String>> {
+        Ok(sqlx::query("SELECT case_ref FROM findings WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.reader)
+            .await?
+            .map(|r| r.try_get::<Option<String>, _>(0))
+            .transpose()?
+            .flatten())
+    }
+
+    /// The ids of the findings linked to a case.
+    pub async fn case_findings(&self, case: CaseRef) -> Result<Vec<i64>> {
+        let rows = sqlx::query("SELECT id FROM findings WHERE case_ref = $1 ORDER BY id")
+            .bind(case.to_string())
+            .fetch_all(&self.reader)
+            .await?;
+        rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
+    }
+}
+
+/// Resolves the open findings linked to a case whose fix was just released
+/// (inside the case's transaction).
+pub(crate) async fn resolve_case_findings(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    case: CaseRef,
+    version: Option<&str>,
+    now: Instant,
+) -> Result<()> {
+    let rows = sqlx::query("SELECT id, analysis FROM findings WHERE case_ref = $1")
+        .bind(case.to_string())
+        .fetch_all(&mut **tx)
+        .await?;
+    for r in &rows {
+        let id: i64 = r.try_get(0)?;
+        let analysis: Analysis = parse(&r.try_get::<String, _>(1)?)?;
+        if !analysis.open_at(now) {
+            continue;
+        }
+        sqlx::query("UPDATE findings SET analysis = $1, updated_at = $2 WHERE id = $3")
+            .bind(json(&Analysis::Resolved)?)
+            .bind(now.timestamp_millis())
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+        event(
+            tx,
+            id,
+            now,
+            &format!("case:{case}"),
+            &serde_json::json!({"resolved": format!("the fix of {case} was released"), "version": version}),
+        )
+        .await?;
+    }
+    Ok(())
 }

@@ -8,6 +8,7 @@ pub mod notifications;
 pub mod policy;
 pub mod portfolio;
 pub mod reporter;
+pub mod rules;
 pub mod session;
 pub mod severity;
 pub mod system;

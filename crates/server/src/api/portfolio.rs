@@ -168,6 +168,9 @@ pub async fn upload(
             .await?;
         opened = changes.opened.len();
         resolved = changes.gone.len();
+        if opened > 0 {
+            state.store.apply_rules(now).await?;
+        }
     }
     Ok(Json(UploadOutcome {
         release: format!("{product}@{version}"),
@@ -262,6 +265,9 @@ pub async fn import_sarif(
         .store
         .apply_matches(release, &matched, Some(&rechecked), now)
         .await?;
+    if !changes.opened.is_empty() {
+        state.store.apply_rules(now).await?;
+    }
     Ok(Json(SarifOutcome {
         release: format!("{product}@{version}"),
         results: matched.len(),
@@ -488,6 +494,9 @@ pub async fn rematch_portfolio(state: &AppState) -> ApiResult<RematchOutcome> {
             .await?;
         outcome.opened += changes.opened.len();
         outcome.resolved += changes.gone.len();
+    }
+    if outcome.opened > 0 {
+        state.store.apply_rules(now).await?;
     }
     *last = Some(db);
     Ok(outcome)

@@ -510,3 +510,201 @@ async fn sarif_imports_deduplicate_and_resolve_what_is_gone() {
         app.stop().await;
     }
 }
+
+/// Rules decide findings automatically (and record themselves), metrics
+/// count what is open, and findings escalated to a case resolve when its
+/// fix is released.
+#[tokio::test]
+async fn rules_metrics_and_escalation_to_a_case() {
+    for db in TestDatabase::all().await {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = ServerSettings {
+            vulndb: Some(vulndb(dir.path())),
+            ..ServerSettings::default()
+        };
+        let app = TestApp::start_with(db, settings).await;
+        let product = json!({"id": "shop", "name": "Web shop", "owner": "team-web",
+            "deployment": "saas", "exposure": "internet_facing"});
+        assert_eq!(
+            app.post(&app.admin, "/api/v1/products", &product).await.0,
+            201
+        );
+        // A rule before any finding: @scope/util is never reachable here.
+        let rule = json!({"name": "util is dead code", "when": {"package": "pkg:npm/%40scope/util"},
+            "then": {"action": "set_analysis", "analysis": {"state": "not_affected", "justification": "code_not_reachable"}}});
+        let (status, out) = app.post(&app.responder, "/api/v1/rules", &rule).await;
+        assert_eq!(status, 403, "admins write rules: {out}");
+        let (status, out) = app
+            .post(
+                &app.admin,
+                "/api/v1/rules",
+                &json!({"name": "all", "when": {},
+            "then": {"action": "set_severity", "severity": "low"}}),
+            )
+            .await;
+        assert_eq!(status, 422, "{out}");
+        assert_eq!(out["error"]["field"], "when");
+        let (status, out) = app.post(&app.admin, "/api/v1/rules", &rule).await;
+        assert_eq!(status, 201, "{out}");
+        assert_eq!(out["applied"], 0);
+        let rule_id = out["rule"]["id"].as_i64().unwrap();
+
+        let r = app
+            .http
+            .post(app.url("/api/v1/products/shop/releases/1.0.0/sbom?filename=package-lock.json"))
+            .bearer_auth(&app.responder)
+            .body(LOCK)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+        let (_, list) = app.get(&app.viewer, "/api/v1/findings").await;
+        let findings = list["findings"].as_array().unwrap().clone();
+        let by = |advisory: &str| {
+            findings
+                .iter()
+                .find(|f| f["advisory"] == advisory)
+                .unwrap()
+                .clone()
+        };
+        let util = by("GHSA-med");
+        assert_eq!(util["component"], "pkg:npm/%40scope/util@2.0.0");
+        assert_eq!(util["analysis"]["state"], "not_affected", "{util}");
+        let history = app
+            .store
+            .finding_history(util["id"].as_i64().unwrap())
+            .await
+            .unwrap();
+        let last = format!("{:?}", history.last().unwrap());
+        assert!(
+            last.contains(&format!("rule:{rule_id}")) && last.contains("util is dead code"),
+            "{last}"
+        );
+        assert_eq!(
+            by("GHSA-crit")["analysis"]["state"],
+            "in_triage",
+            "the rule does not touch the other finding"
+        );
+
+        // A second rule raises what is known to be exploited... nothing here is.
+        let (_, out) = app
+            .post(
+                &app.admin,
+                "/api/v1/rules",
+                &json!({"name": "kev", "when": {"known_exploited": true},
+            "then": {"action": "set_severity", "severity": "critical"}}),
+            )
+            .await;
+        assert_eq!(out["applied"], 0);
+
+        // Metrics: one open finding (critical, with a fix, internet-facing: 30 days).
+        let (status, m) = app.get(&app.viewer, "/api/v1/portfolio/metrics").await;
+        assert_eq!(status, 200);
+        assert_eq!(m["open"], 1, "{m}");
+        assert_eq!(m["open_by_severity"]["critical"], 1);
+        assert_eq!(m["open_by_product"]["shop"], 1);
+        assert_eq!(
+            m["deadlines"]["breached"], 1,
+            "due 30 days after the patch of 1 February: {m}"
+        );
+
+        // Escalation: one case for the critical finding, linked, resolved on release.
+        let crit = by("GHSA-crit")["id"].as_i64().unwrap();
+        let (status, out) = app
+            .post(
+                &app.responder,
+                "/api/v1/findings/escalate",
+                &json!({"findings": [crit]}),
+            )
+            .await;
+        assert_eq!(status, 201, "{out}");
+        let case = out["case"].as_str().unwrap().to_owned();
+        let (status, again) = app
+            .post(
+                &app.responder,
+                "/api/v1/findings/escalate",
+                &json!({"findings": [crit]}),
+            )
+            .await;
+        assert_eq!(status, 409, "{again}");
+        let (_, detail) = app.get(&app.viewer, &format!("/api/v1/cases/{case}")).await;
+        assert_eq!(detail["title"], "GHSA-crit in pkg:npm/left-pad@1.1.0");
+        assert_eq!(detail["severity"], "critical");
+        assert_eq!(detail["product"], "Web shop");
+        assert!(
+            detail["report"]["description"]
+                .as_str()
+                .unwrap()
+                .contains("fixed in 1.3.0")
+        );
+        assert_eq!(
+            app.store
+                .case_findings(case.parse().unwrap())
+                .await
+                .unwrap(),
+            vec![crit]
+        );
+        for action in ["acknowledge", "start_triage", "accept", "fix_available"] {
+            let (status, _) = app
+                .post(
+                    &app.responder,
+                    &format!("/api/v1/cases/{case}/transitions"),
+                    &json!({"action": action}),
+                )
+                .await;
+            assert_eq!(status, 200);
+        }
+        let (_, list) = app.get(&app.viewer, "/api/v1/findings").await;
+        assert_eq!(
+            list["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|f| f["id"] == crit)
+                .unwrap()["analysis"]["state"],
+            "in_triage"
+        );
+        let (status, _) = app
+            .post(
+                &app.responder,
+                &format!("/api/v1/cases/{case}/transitions"),
+                &json!({"action": "release", "version": "1.0.1"}),
+            )
+            .await;
+        assert_eq!(status, 200);
+        let (_, list) = app.get(&app.viewer, "/api/v1/findings").await;
+        let resolved = list["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["id"] == crit)
+            .unwrap()
+            .clone();
+        assert_eq!(resolved["analysis"]["state"], "resolved", "{resolved}");
+        let history = format!("{:?}", app.store.finding_history(crit).await.unwrap());
+        assert!(
+            history.contains(&format!("the fix of {case} was released")),
+            "{history}"
+        );
+        let (_, m) = app.get(&app.viewer, "/api/v1/portfolio/metrics").await;
+        assert_eq!(m["open"], 0);
+        // The patch came out on 1 February: a critical finding was due by
+        // 3 March, and the release on 6 March came late.
+        assert_eq!(m["compliance"]["missed"], 1, "{m}");
+        assert_eq!(m["compliance"]["met"], 0, "{m}");
+
+        // Turning a rule off leaves what it did.
+        let r = app
+            .http
+            .put(app.url(&format!("/api/v1/rules/{rule_id}")))
+            .bearer_auth(&app.admin)
+            .json(&json!({"disabled": true}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+        let (_, rules) = app.get(&app.viewer, "/api/v1/rules").await;
+        assert_eq!(rules["rules"][0]["disabled"], true);
+        app.stop().await;
+    }
+}

@@ -1,0 +1,229 @@
+//! Vulnerability rules, portfolio metrics, and escalating findings to a case.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use embargo_core::auth::Role;
+use embargo_core::portfolio::{PortfolioMetrics, Rule, metrics};
+use embargo_core::{CaseRef, NewCase, ReportContent, Reporter};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::ApiJson;
+use crate::state::AppState;
+
+/// A rule as stored, and how many findings it changed when added.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RuleOutcome {
+    pub rule: Rule,
+    /// Findings changed by the rules just now.
+    pub applied: usize,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RuleList {
+    pub rules: Vec<Rule>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSwitch {
+    pub disabled: bool,
+}
+
+/// Add a vulnerability rule; it applies at once to the findings it matches,
+/// and to new findings at every match.
+#[utoipa::path(post, path = "/api/v1/rules", tag = "portfolio", request_body = Rule,
+    responses((status = 201, body = RuleOutcome), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 422, description = "A bad condition, action or window, named", body = ErrorBody)))]
+pub async fn add_rule(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(rule): ApiJson<Rule>,
+) -> ApiResult<(StatusCode, Json<RuleOutcome>)> {
+    caller.require(Role::Admin)?;
+    let now = state.now();
+    let rule = state.store.add_rule(&rule, &caller.actor(), now).await?;
+    let applied = state.store.apply_rules(now).await?;
+    Ok((StatusCode::CREATED, Json(RuleOutcome { rule, applied })))
+}
+
+/// The vulnerability rules.
+#[utoipa::path(get, path = "/api/v1/rules", tag = "portfolio",
+    responses((status = 200, body = RuleList), (status = 401, body = ErrorBody)))]
+pub async fn list_rules(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<RuleList>> {
+    caller.require(Role::Viewer)?;
+    Ok(Json(RuleList {
+        rules: state.store.rules().await?,
+    }))
+}
+
+/// Turn a rule off or on (what it changed stays changed).
+#[utoipa::path(put, path = "/api/v1/rules/{id}", tag = "portfolio", request_body = RuleSwitch,
+    params(("id" = i64, Path, description = "The rule's id")),
+    responses((status = 200, body = Rule), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn switch_rule(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<RuleSwitch>,
+) -> ApiResult<Json<Rule>> {
+    caller.require(Role::Admin)?;
+    let id: i64 = id
+        .parse()
+        .map_err(|_| ApiError::not_found(format!("no rule `{id}`")))?;
+    let rule = state.store.set_rule_disabled(id, body.disabled).await?;
+    if !body.disabled {
+        state.store.apply_rules(state.now()).await?;
+    }
+    Ok(Json(rule))
+}
+
+/// Open findings by severity, age, product and deadline, and deadline compliance.
+#[utoipa::path(get, path = "/api/v1/portfolio/metrics", tag = "portfolio",
+    responses((status = 200, body = PortfolioMetrics), (status = 401, body = ErrorBody)))]
+pub async fn portfolio_metrics(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<PortfolioMetrics>> {
+    caller.require(Role::Viewer)?;
+    let now = state.now();
+    Ok(Json(metrics(&state.store.findings(None, now).await?, now)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EscalateRequest {
+    /// The findings to open the case for (1 to 100), of one product.
+    pub findings: Vec<i64>,
+    /// The case's title (by default the first finding's advisory and component).
+    #[serde(default)]
+    pub title: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Escalated {
+    #[schema(value_type = String)]
+    pub case: CaseRef,
+    pub findings: Vec<i64>,
+}
+
+/// Open a case for findings; they stay linked to it and are resolved when
+/// the case's fix is released.
+pub(crate) async fn escalate_findings(
+    state: &AppState,
+    caller: &Caller,
+    ids: &[i64],
+    title: Option<String>,
+) -> ApiResult<Escalated> {
+    if ids.is_empty() || ids.len() > 100 {
+        return Err(ApiError::invalid(
+            "findings",
+            "findings: 1 to 100 finding ids",
+        ));
+    }
+    let now = state.now();
+    let all = state.store.findings(None, now).await?;
+    let mut chosen = Vec::new();
+    for id in ids {
+        let f = all
+            .iter()
+            .find(|f| f.id == *id)
+            .ok_or_else(|| ApiError::not_found(format!("no finding {id}")))?;
+        chosen.push(f);
+    }
+    for id in ids {
+        if let Some(linked) = state.store.finding_case(*id).await? {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "conflict",
+                format!("finding {id} is already linked to {linked}"),
+            ));
+        }
+    }
+    let product_id = &chosen[0].product;
+    if chosen.iter().any(|f| &f.product != product_id) {
+        return Err(ApiError::invalid(
+            "findings",
+            "findings: all of one product (a case is about one product)",
+        ));
+    }
+    let product = state.store.product(product_id).await?;
+    let first = chosen[0];
+    let lines: Vec<String> = chosen
+        .iter()
+        .map(|f| {
+            format!(
+                "- {} in {} of {} {} (severity {}, fixed in {})",
+                f.advisory,
+                f.component,
+                product.name,
+                f.release,
+                f.severity.map_or("unknown", |s| s.as_str()),
+                if f.fixed.is_empty() {
+                    "no version yet".to_owned()
+                } else {
+                    f.fixed.join(", ")
+                }
+            )
+        })
+        .collect();
+    let request = NewCase {
+        title: title
+            .filter(|t| !t.trim().is_empty())
+            .unwrap_or_else(|| format!("{} in {}", first.advisory, first.component)),
+        product: product.name.clone(),
+        reporter: Reporter::default(),
+        report: ReportContent {
+            summary: format!(
+                "Portfolio monitoring found {} finding{} in {}.",
+                chosen.len(),
+                if chosen.len() == 1 { "" } else { "s" },
+                product.name
+            ),
+            description: lines.join("\n"),
+            ..ReportContent::default()
+        },
+        reporter_deadline: None,
+    };
+    let case = state
+        .store
+        .create_case(request, &caller.actor(), now)
+        .await?;
+    if let Some(severity) = chosen.iter().filter_map(|f| f.severity).max() {
+        state
+            .store
+            .execute(
+                case.reference,
+                &embargo_core::Command::SetSeverity { severity },
+                &caller.actor(),
+                now,
+            )
+            .await?;
+    }
+    state.store.link_findings(ids, case.reference, now).await?;
+    Ok(Escalated {
+        case: case.reference,
+        findings: ids.to_vec(),
+    })
+}
+
+/// Open a case for one or several findings of a product.
+#[utoipa::path(post, path = "/api/v1/findings/escalate", tag = "portfolio", request_body = EscalateRequest,
+    responses((status = 201, body = Escalated), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 409, description = "A finding already has a case", body = ErrorBody),
+              (status = 422, body = ErrorBody)))]
+pub async fn escalate(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<EscalateRequest>,
+) -> ApiResult<(StatusCode, Json<Escalated>)> {
+    caller.require(Role::Responder)?;
+    let out = escalate_findings(&state, &caller, &body.findings, body.title).await?;
+    Ok((StatusCode::CREATED, Json(out)))
+}

@@ -42,10 +42,16 @@ pub enum NoticeKind {
     /// The case's advisory was published (or republished).
     #[serde(rename = "advisory.published")]
     AdvisoryPublished,
+    /// A finding's remediation deadline is near (policy 003's last quarter).
+    #[serde(rename = "finding.deadline_warning")]
+    FindingDeadlineWarning,
+    /// A finding is past its remediation deadline.
+    #[serde(rename = "finding.deadline_breached")]
+    FindingDeadlineBreached,
 }
 
 impl NoticeKind {
-    pub const ALL: [NoticeKind; 7] = [
+    pub const ALL: [NoticeKind; 9] = [
         NoticeKind::CaseCreated,
         NoticeKind::StateChanged,
         NoticeKind::ClockWarning,
@@ -53,6 +59,8 @@ impl NoticeKind {
         NoticeKind::MessageSent,
         NoticeKind::ReporterReplied,
         NoticeKind::AdvisoryPublished,
+        NoticeKind::FindingDeadlineWarning,
+        NoticeKind::FindingDeadlineBreached,
     ];
 
     #[must_use]
@@ -65,6 +73,8 @@ impl NoticeKind {
             NoticeKind::MessageSent => "case.message_sent",
             NoticeKind::ReporterReplied => "case.reporter_replied",
             NoticeKind::AdvisoryPublished => "advisory.published",
+            NoticeKind::FindingDeadlineWarning => "finding.deadline_warning",
+            NoticeKind::FindingDeadlineBreached => "finding.deadline_breached",
         }
     }
 
@@ -136,6 +146,74 @@ pub struct Notice {
     /// The reporter's OpenPGP key: their email is encrypted to it.
     #[serde(skip)]
     pub reporter_key: Option<String>,
+    /// For a finding's notice: the finding (then there is no case).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub finding: Option<FindingRef>,
+}
+
+/// A finding a notice is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FindingRef {
+    pub id: i64,
+    pub release: String,
+    pub component: String,
+    pub advisory: String,
+}
+
+impl Notice {
+    /// The team's notice that finding `finding` of `product` is near
+    /// (`breached: false`) or past its remediation deadline `due`.
+    #[must_use]
+    pub fn finding_deadline(
+        finding: FindingRef,
+        product: &str,
+        severity: Option<Severity>,
+        due: DateTime<Utc>,
+        breached: bool,
+        at: DateTime<Utc>,
+    ) -> Notice {
+        Notice {
+            kind: if breached {
+                NoticeKind::FindingDeadlineBreached
+            } else {
+                NoticeKind::FindingDeadlineWarning
+            },
+            event_seq: 0,
+            at,
+            case_ref: String::new(),
+            product: product.to_owned(),
+            // A finding has no case state; `accepted` stands for "to fix".
+            state: CaseState::Accepted,
+            severity,
+            from_state: None,
+            clock: Some("remediation".to_owned()),
+            due_at: Some(due),
+            reason_for_reporter: None,
+            message_for_reporter: None,
+            private_link: None,
+            advisory: None,
+            revision: None,
+            advisory_url: None,
+            credited_as: None,
+            language: "en".to_owned(),
+            reporter_key: None,
+            finding: Some(finding),
+        }
+    }
+
+    /// The part of every delivery's idempotency key that names the notice.
+    #[must_use]
+    pub fn key(&self) -> String {
+        match &self.finding {
+            Some(f) => format!(
+                "finding{}:{}:{}",
+                f.id,
+                self.kind.as_str(),
+                self.due_at.map_or(0, |d| d.timestamp_millis())
+            ),
+            None => format!("evt{}", self.event_seq),
+        }
+    }
 }
 
 impl Notice {
@@ -162,6 +240,7 @@ impl Notice {
             credited_as: None,
             language: "en".to_owned(),
             reporter_key: case.reporter.pgp_key.clone(),
+            finding: None,
         };
         match event {
             EventKind::CaseCreated { .. } => Some(base(NoticeKind::CaseCreated)),
@@ -199,6 +278,23 @@ impl Notice {
     /// The versioned JSON payload webhooks receive.
     #[must_use]
     pub fn webhook_payload(&self, delivery_id: &str) -> serde_json::Value {
+        if let Some(f) = &self.finding {
+            return json!({
+                "version": "1",
+                "id": delivery_id,
+                "kind": self.kind,
+                "occurred_at": self.at,
+                "finding": {
+                    "id": f.id,
+                    "product": self.product,
+                    "release": f.release,
+                    "component": f.component,
+                    "advisory": f.advisory,
+                    "severity": self.severity,
+                },
+                "due_at": self.due_at,
+            });
+        }
         json!({
             "version": "1",
             "id": delivery_id,
@@ -224,6 +320,20 @@ impl Notice {
     /// One line for a person: chat messages and email subjects.
     #[must_use]
     pub fn headline(&self) -> String {
+        if let Some(f) = &self.finding {
+            let due = self
+                .due_at
+                .map_or_else(String::new, |d| d.format("%Y-%m-%d %H:%M UTC").to_string());
+            let what = format!(
+                "{} {}: {} in {}",
+                self.product, f.release, f.advisory, f.component
+            );
+            return if self.kind == NoticeKind::FindingDeadlineBreached {
+                format!("{what} is past its remediation deadline ({due})")
+            } else {
+                format!("{what} must be fixed by {due}")
+            };
+        }
         let case = format!("{} ({})", self.case_ref, self.product);
         match self.kind {
             NoticeKind::CaseCreated => format!("New report {case}"),
@@ -249,6 +359,9 @@ impl Notice {
                 self.advisory.as_deref().unwrap_or("?"),
                 self.revision.unwrap_or(1)
             ),
+            NoticeKind::FindingDeadlineWarning | NoticeKind::FindingDeadlineBreached => {
+                format!("{case}: remediation deadline")
+            }
         }
     }
 }
@@ -453,7 +566,7 @@ pub fn plan(
     webhooks: &[Webhook],
 ) -> Vec<Planned> {
     let mut out = Vec::new();
-    let key = |dest: &str| format!("evt{}:{dest}", notice.event_seq);
+    let key = |dest: &str| format!("{}:{dest}", notice.key());
     if let Some(to) = reporter_email {
         let delivery = match notice.kind {
             NoticeKind::CaseCreated => Some(reporter_receipt_email(notice, to)),
@@ -756,6 +869,31 @@ pub fn customer_notice_email(n: &CustomerNotice) -> Delivery {
 
 fn team_email(notice: &Notice, to: &str) -> Delivery {
     let headline = notice.headline();
+    if let Some(f) = &notice.finding {
+        let text = format!(
+            "{headline}\n\nProduct: {}\nRelease: {}\nComponent: {}\nAdvisory: {}\nSeverity: {}\n",
+            notice.product,
+            f.release,
+            f.component,
+            f.advisory,
+            notice.severity.map_or("unknown", Severity::as_str)
+        );
+        let html = format!(
+            "<p><strong>{}</strong></p><p>Product: {}<br>Release: {}<br>Component: {}<br>Advisory: {}</p>",
+            escape_html(&headline),
+            escape_html(&notice.product),
+            escape_html(&f.release),
+            escape_html(&f.component),
+            escape_html(&f.advisory)
+        );
+        return Delivery::Email {
+            to: to.to_owned(),
+            subject: format!("[finding {}] {headline}", f.id),
+            text,
+            html,
+            encrypted: false,
+        };
+    }
     let subject = format!("[{}] {}", notice.case_ref, headline);
     let mut text = format!(
         "{headline}\n\nCase: {}\nProduct: {}\nState: {}\n",
@@ -911,6 +1049,7 @@ mod tests {
             credited_as: None,
             language: "en".into(),
             reporter_key: None,
+            finding: None,
         }
     }
 

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use embargo_core::clock::{self, ClockStatus};
 use embargo_core::policy::PolicySet;
+use embargo_core::portfolio::DeadlineStatus;
 use embargo_core::{EventKind, Instant};
 use embargo_store::{CaseFilter, Store, StoreError};
 
@@ -18,6 +19,9 @@ use crate::state::Clock;
 pub struct Escalations {
     pub warnings: u32,
     pub breaches: u32,
+    /// Findings whose remediation deadline came near, or passed.
+    pub finding_warnings: u32,
+    pub finding_breaches: u32,
 }
 
 /// One pass over every open case at `now`.
@@ -79,6 +83,23 @@ pub async fn escalate_once(
         match page.next_cursor {
             Some(next) => cursor = Some(next),
             None => break,
+        }
+    }
+    // Findings' remediation deadlines (policy 003), the same way: a warning
+    // in the last quarter of the time, a breach once past it, each once.
+    for finding in store.findings(None, now).await? {
+        let breached = match finding.deadline {
+            Some(DeadlineStatus::Breached) => true,
+            Some(DeadlineStatus::DueSoon) => false,
+            _ => continue,
+        };
+        if store.escalate_finding(&finding, breached, now).await? {
+            if breached {
+                raised.finding_breaches += 1;
+            } else {
+                raised.finding_warnings += 1;
+            }
+            tracing::info!(finding = finding.id, breached, "finding deadline escalated");
         }
     }
     Ok(raised)

@@ -123,14 +123,26 @@ impl Store {
                 n
             })
             .collect();
-        if notices.is_empty() {
-            return Ok(());
-        }
         let reporter = case
             .reporter
             .contact
             .as_deref()
             .filter(|c| embargo_core::auth::validate_email(c).is_ok());
+        self.queue_notices(tx, &notices, reporter, at).await
+    }
+
+    /// Plans every destination of `notices` (the reporter's address, the
+    /// team's preferences, the webhooks' filters) and queues the deliveries.
+    pub(crate) async fn queue_notices(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        notices: &[Notice],
+        reporter: Option<&str>,
+        at: Instant,
+    ) -> Result<()> {
+        if notices.is_empty() {
+            return Ok(());
+        }
         let team = sqlx::query(
             "SELECT email, notify, pgp_key FROM users WHERE email IS NOT NULL AND disabled = 0",
         )
@@ -154,7 +166,7 @@ impl Store {
         .iter()
         .map(webhook_from_row)
         .collect::<Result<Vec<_>>>()?;
-        for notice in &notices {
+        for notice in notices {
             for planned in plan(notice, reporter, &team, &hooks) {
                 if let Delivery::DigestItem { to, line } = &planned.delivery {
                     sqlx::query(
@@ -169,11 +181,12 @@ impl Store {
                     .await?;
                     continue;
                 }
+                let case_ref = (!notice.case_ref.is_empty()).then_some(notice.case_ref.as_str());
                 self.queue(
                     tx,
                     &planned.idempotency_key,
                     notice.kind.as_str(),
-                    Some(&notice.case_ref),
+                    case_ref,
                     &planned.delivery,
                     at,
                 )

@@ -836,3 +836,60 @@ pub(crate) async fn resolve_case_findings(
     }
     Ok(())
 }
+
+impl Store {
+    /// Raises a finding's deadline warning or breach once: an event on the
+    /// finding and the team's notice, in one transaction. With several
+    /// servers, the finding's row lock (PostgreSQL) or the single writer
+    /// (SQLite) makes the check and the append atomic. Returns whether it
+    /// was raised now.
+    pub async fn escalate_finding(
+        &self,
+        finding: &Finding,
+        breached: bool,
+        now: Instant,
+    ) -> Result<bool> {
+        let Some(due) = finding.due else {
+            return Ok(false);
+        };
+        let kind = if breached { "breached" } else { "warning" };
+        let change =
+            serde_json::json!({"deadline": kind, "due": embargo_core::advisory::timestamp(due)});
+        let change_text = change.to_string();
+        let mut tx = self.writer.begin().await?;
+        if self.backend == crate::Backend::Postgres {
+            sqlx::query("SELECT id FROM findings WHERE id = $1 FOR UPDATE")
+                .bind(finding.id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let seen =
+            sqlx::query("SELECT 1 FROM finding_events WHERE finding_id = $1 AND change = $2")
+                .bind(finding.id)
+                .bind(&change_text)
+                .fetch_optional(&mut *tx)
+                .await?
+                .is_some();
+        if seen {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        event(&mut tx, finding.id, now, "scheduler", &change).await?;
+        let notice = embargo_core::notify::Notice::finding_deadline(
+            embargo_core::notify::FindingRef {
+                id: finding.id,
+                release: finding.release.clone(),
+                component: finding.component.clone(),
+                advisory: finding.advisory.clone(),
+            },
+            &finding.product,
+            finding.severity,
+            due,
+            breached,
+            now,
+        );
+        self.queue_notices(&mut tx, &[notice], None, now).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+}

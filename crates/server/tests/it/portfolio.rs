@@ -608,6 +608,49 @@ async fn rules_metrics_and_escalation_to_a_case() {
             "due 30 days after the patch of 1 February: {m}"
         );
 
+        // The critical finding is past its deadline: the scheduler raises
+        // the breach once, as an event and a notice (here to a webhook).
+        let (status, hook) = app
+            .post(
+                &app.admin,
+                "/api/v1/webhooks",
+                &json!({"name": "siem", "url": "https://siem.example/hook",
+                "kinds": ["finding.deadline_breached"]}),
+            )
+            .await;
+        assert_eq!(status, 201, "{hook}");
+        let policies = embargo_core::policy::PolicySet::default();
+        let raised = embargo_server::escalation::escalate_once(&app.store, &policies, crate::t0())
+            .await
+            .unwrap();
+        assert_eq!(
+            (raised.finding_breaches, raised.finding_warnings),
+            (1, 0),
+            "{raised:?}"
+        );
+        let again = embargo_server::escalation::escalate_once(&app.store, &policies, crate::t0())
+            .await
+            .unwrap();
+        assert_eq!(again.finding_breaches, 0, "once");
+        let sent: Vec<_> = app
+            .store
+            .deliveries(None, None, 100)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|d| d.kind == "finding.deadline_breached")
+            .collect();
+        assert_eq!(sent.len(), 1, "{sent:?}");
+        assert_eq!(sent[0].to, "https://siem.example/hook");
+        let crit_id = by("GHSA-crit")["id"].as_i64().unwrap();
+        let history = app.store.finding_history(crit_id).await.unwrap();
+        assert!(
+            history.iter().any(|(_, actor, change)| actor == "scheduler"
+                && change["deadline"] == "breached"
+                && change["due"] == "2026-03-03T00:00:00Z"),
+            "{history:?}"
+        );
+
         // Escalation: one case for the critical finding, linked, resolved on release.
         let crit = by("GHSA-crit")["id"].as_i64().unwrap();
         let (status, out) = app

@@ -164,6 +164,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(portfolio::add_customer, portfolio::list_customers))
         .routes(routes!(portfolio::set_customer_releases))
         .routes(routes!(portfolio::impact))
+        .routes(routes!(portfolio::notify_impacted))
         .routes(routes!(portfolio::rematch))
         .routes(routes!(portfolio::import_sarif))
         .routes(routes!(portfolio::release_vex))

@@ -345,6 +345,35 @@ impl Store {
         rows.iter().map(|r| self.record_from_row(r)).collect()
     }
 
+    /// The delivery queued under `idempotency_key`, if any.
+    pub async fn delivery_by_key(&self, idempotency_key: &str) -> Result<Option<DeliveryRecord>> {
+        let row = sqlx::query(&format!(
+            "SELECT {RECORD_COLUMNS} FROM outbox WHERE idempotency_key = $1"
+        ))
+        .bind(idempotency_key)
+        .fetch_optional(&self.reader)
+        .await?;
+        row.as_ref().map(|r| self.record_from_row(r)).transpose()
+    }
+
+    /// Queues deliveries that belong to no case (customer notices of a
+    /// feed's advisory), each once by its key; returns the keys queued now.
+    pub async fn queue_deliveries(
+        &self,
+        deliveries: &[(String, &'static str, Delivery)],
+        now: Instant,
+    ) -> Result<Vec<String>> {
+        let mut tx = self.writer.begin().await?;
+        let mut queued = Vec::new();
+        for (key, kind, delivery) in deliveries {
+            if self.queue(&mut tx, key, kind, None, delivery, now).await? {
+                queued.push(key.clone());
+            }
+        }
+        tx.commit().await?;
+        Ok(queued)
+    }
+
     /// Puts a dead delivery back in the queue, now.
     pub async fn retry_delivery(&self, id: i64, now: Instant) -> Result<DeliveryRecord> {
         let done = sqlx::query(

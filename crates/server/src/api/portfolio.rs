@@ -720,13 +720,75 @@ pub struct ImpactQuery {
     pub advisory: String,
 }
 
+/// An impacted customer and where their notice stands.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImpactedView {
+    #[serde(flatten)]
+    pub impacted: Impacted,
+    /// `email`, or `by_hand` when their contact is a web address.
+    pub channel: &'static str,
+    /// Their notice's delivery state (`pending`, `delivered`, `dead`…), once queued.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notice: Option<embargo_store::OutboxState>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notice_delivered_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ImpactList {
     pub advisory: String,
-    pub customers: Vec<Impacted>,
+    /// For a High or Critical finding, when customers must have been told:
+    /// 72 hours after it was first seen (policy 002).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notice_due: Option<chrono::DateTime<chrono::Utc>>,
+    pub customers: Vec<ImpactedView>,
 }
 
-/// The customers an advisory reaches through the affected releases they run.
+fn notice_key(advisory: &str, customer: &str) -> String {
+    format!("customer:advisory:{advisory}:{customer}")
+}
+
+async fn impact_list(state: &AppState, advisory: &str) -> ApiResult<ImpactList> {
+    let now = state.now();
+    let findings: Vec<Finding> = state
+        .store
+        .findings(None, now)
+        .await?
+        .into_iter()
+        .filter(|f| f.advisory == advisory && f.analysis.open_at(now))
+        .collect();
+    let notice_due = findings
+        .iter()
+        .filter(|f| f.severity.is_some_and(|s| s >= Severity::High))
+        .map(|f| f.first_seen)
+        .min()
+        .map(|first| first + chrono::Duration::hours(72));
+    let mut customers = Vec::new();
+    for impacted in state.store.impact(advisory, now).await? {
+        let record = state
+            .store
+            .delivery_by_key(&notice_key(advisory, &impacted.customer))
+            .await?;
+        customers.push(ImpactedView {
+            channel: if impacted.contact.starts_with("mailto:") {
+                "email"
+            } else {
+                "by_hand"
+            },
+            notice: record.as_ref().map(|r| r.state),
+            notice_delivered_at: record.and_then(|r| r.delivered_at),
+            impacted,
+        });
+    }
+    Ok(ImpactList {
+        advisory: advisory.to_owned(),
+        notice_due,
+        customers,
+    })
+}
+
+/// The customers an advisory reaches through the affected releases they
+/// run, and where each one's notice stands.
 #[utoipa::path(get, path = "/api/v1/impact", tag = "portfolio", params(ImpactQuery),
     responses((status = 200, body = ImpactList), (status = 401, body = ErrorBody)))]
 pub async fn impact(
@@ -735,9 +797,86 @@ pub async fn impact(
     ApiQuery(q): ApiQuery<ImpactQuery>,
 ) -> ApiResult<Json<ImpactList>> {
     caller.require(Role::Viewer)?;
-    let customers = state.store.impact(&q.advisory, state.now()).await?;
-    Ok(Json(ImpactList {
-        advisory: q.advisory,
-        customers,
-    }))
+    Ok(Json(impact_list(&state, &q.advisory).await?))
+}
+
+/// Tell every customer an advisory of the feed reaches (once per advisory),
+/// with the "exceptional security delivery" wording for releases deployed
+/// at their site; returns the list with each notice's state.
+#[utoipa::path(post, path = "/api/v1/impact/notices", tag = "portfolio", params(ImpactQuery),
+    responses((status = 200, body = ImpactList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn notify_impacted(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<ImpactQuery>,
+) -> ApiResult<Json<ImpactList>> {
+    use embargo_core::notify::{CustomerNotice, customer_notice_email};
+    caller.require(Role::Responder)?;
+    let now = state.now();
+    let policy = state.settings.policies.primary();
+    let language = policy
+        .organization
+        .languages
+        .first()
+        .cloned()
+        .unwrap_or_else(|| "en".into());
+    let findings: Vec<Finding> = state
+        .store
+        .findings(None, now)
+        .await?
+        .into_iter()
+        .filter(|f| f.advisory == q.advisory)
+        .collect();
+    let fixed = findings.iter().find_map(|f| f.fixed.first().cloned());
+    let products = state.store.products().await?;
+    let mut deliveries = Vec::new();
+    for impacted in state.store.impact(&q.advisory, now).await? {
+        let Some(to) = impacted
+            .contact
+            .strip_prefix("mailto:")
+            .map(|a| a.split('?').next().unwrap_or_default().trim().to_owned())
+            .filter(|a| embargo_core::auth::validate_email(a).is_ok())
+        else {
+            continue;
+        };
+        let product_ids: BTreeSet<&str> = impacted
+            .releases
+            .iter()
+            .filter_map(|r| r.split_once('@').map(|(p, _)| p))
+            .collect();
+        let product = product_ids
+            .iter()
+            .map(|id| {
+                products
+                    .iter()
+                    .find(|p| p.id == *id)
+                    .map_or_else(|| (*id).to_owned(), |p| p.name.clone())
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let releases: Vec<String> = impacted
+            .releases
+            .iter()
+            .map(|r| r.split_once('@').map_or(r.clone(), |(_, v)| v.to_owned()))
+            .collect();
+        let delivery = customer_notice_email(&CustomerNotice {
+            to,
+            language: language.clone(),
+            organization: policy.organization.name.clone(),
+            title: format!("{} in a component of {product}", q.advisory),
+            product,
+            releases,
+            fixed: fixed.clone(),
+            customer_deployed: impacted.exceptional_delivery,
+            advisory: q.advisory.clone(),
+            url: format!("https://osv.dev/vulnerability/{}", q.advisory),
+        });
+        deliveries.push((
+            notice_key(&q.advisory, &impacted.customer),
+            "customer.notice",
+            delivery,
+        ));
+    }
+    state.store.queue_deliveries(&deliveries, now).await?;
+    Ok(Json(impact_list(&state, &q.advisory).await?))
 }

@@ -527,6 +527,13 @@ fn table() -> Vec<Route> {
             Who::Viewer,
         ),
         r(
+            "post",
+            "/api/v1/impact/notices",
+            "/api/v1/impact/notices?advisory=GHSA-x",
+            None,
+            Who::Responder,
+        ),
+        r(
             "put",
             "/api/v1/findings/{id}/analysis",
             "/api/v1/findings/999999/analysis",

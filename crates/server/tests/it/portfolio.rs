@@ -316,6 +316,48 @@ async fn sbom_uploads_open_findings_once_with_policy_003_deadlines() {
             "acme's finding was analysed not affected"
         );
         assert!(impacted("GHSA-none").await.is_empty());
+        // Telling them: one notice per customer and advisory, its state in
+        // the list, and the 72 hours of a critical finding counted from
+        // when it was first seen.
+        let (status, list) = app
+            .post(
+                &app.viewer,
+                "/api/v1/impact/notices?advisory=GHSA-crit",
+                &json!(null),
+            )
+            .await;
+        assert_eq!(status, 403, "{list}");
+        let (status, list) = app
+            .post(
+                &app.responder,
+                "/api/v1/impact/notices?advisory=GHSA-crit",
+                &json!(null),
+            )
+            .await;
+        assert_eq!(status, 200, "{list}");
+        assert_eq!(list["customers"][0]["customer"], "acme");
+        assert_eq!(list["customers"][0]["notice"], "pending", "{list}");
+        assert_eq!(list["notice_due"], "2026-03-09T17:00:00Z");
+        let count = || {
+            let app = &app;
+            async move {
+                app.store
+                    .deliveries(None, None, 1000)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .filter(|d| d.kind == "customer.notice")
+                    .count()
+            }
+        };
+        assert_eq!(count().await, 1);
+        app.post(
+            &app.responder,
+            "/api/v1/impact/notices?advisory=GHSA-crit",
+            &json!(null),
+        )
+        .await;
+        assert_eq!(count().await, 1, "asking twice tells nobody twice");
         // Re-matching: the server's first re-match checks everything and
         // finds nothing new; a feed update adding GHSA-new and withdrawing
         // GHSA-med opens one finding and resolves GHSA-med's; the same feed
@@ -368,6 +410,12 @@ async fn sbom_uploads_open_findings_once_with_policy_003_deadlines() {
             }
             n
         };
+        let outbox_before = app
+            .store
+            .deliveries(None, None, 10_000)
+            .await
+            .unwrap()
+            .len();
         std::thread::sleep(std::time::Duration::from_millis(20));
         vulndb_v2(&db_path);
         let (_, out) = rematch().await;
@@ -393,6 +441,15 @@ async fn sbom_uploads_open_findings_once_with_policy_003_deadlines() {
         assert_eq!(
             events_after, events_before,
             "an update that changes nothing records nothing"
+        );
+        assert_eq!(
+            app.store
+                .deliveries(None, None, 10_000)
+                .await
+                .unwrap()
+                .len(),
+            outbox_before,
+            "and queues no notice"
         );
 
         let r = app

@@ -199,6 +199,8 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(desk::portfolio::findings))
         .routes(routes!(desk::portfolio::set_analysis))
         .routes(routes!(desk::portfolio::products))
+        .routes(routes!(desk::portfolio::upload))
+        .routes(routes!(desk::portfolio::escalate))
         .routes(routes!(desk::charts::charts))
         .routes(routes!(desk::deliveries::deliveries))
         .routes(routes!(desk::deliveries::retry))

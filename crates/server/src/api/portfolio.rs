@@ -26,7 +26,7 @@ use crate::extract::{ApiJson, ApiQuery};
 use crate::state::AppState;
 
 /// The largest SBOM or lockfile accepted.
-const MAX_SBOM_BYTES: usize = 64 * 1024 * 1024;
+pub(crate) const MAX_SBOM_BYTES: usize = 64 * 1024 * 1024;
 
 /// Add a product to the inventory.
 #[utoipa::path(post, path = "/api/v1/products", tag = "portfolio", request_body = Product,
@@ -130,8 +130,23 @@ pub async fn upload(
             )
         })?;
     let name = q.filename.unwrap_or_else(|| "upload".into());
-    let name = PathBuf::from(name.rsplit(['/', '\\']).next().unwrap_or("upload"));
-    let text = std::str::from_utf8(&body)
+    Ok(Json(
+        record_upload(&state, &product, &version, &name, &body).await?,
+    ))
+}
+
+/// Reads an uploaded SBOM or lockfile (named `filename`, which says its
+/// format when the content does not), records the release's components and
+/// matches them at once (the API's upload and the desk's form).
+pub(crate) async fn record_upload(
+    state: &AppState,
+    product: &str,
+    version: &str,
+    filename: &str,
+    body: &[u8],
+) -> ApiResult<UploadOutcome> {
+    let name = PathBuf::from(filename.rsplit(['/', '\\']).next().unwrap_or("upload"));
+    let text = std::str::from_utf8(body)
         .map_err(|_| ApiError::invalid("body", "the file is not UTF-8 text"))?;
     let (pins, problems) = embargo_vulndb::lockfile::read_text(&name, text).map_err(|e| {
         ApiError::invalid(
@@ -153,7 +168,7 @@ pub async fn upload(
     let now = state.now();
     let release = state
         .store
-        .record_release(&product, &version, &components, now)
+        .record_release(product, version, &components, now)
         .await?;
     let db = state
         .vulndb()
@@ -172,14 +187,14 @@ pub async fn upload(
             state.store.apply_rules(now).await?;
         }
     }
-    Ok(Json(UploadOutcome {
+    Ok(UploadOutcome {
         release: format!("{product}@{version}"),
         components: components.len(),
         opened,
         resolved,
         unchecked,
         matched: db.is_some(),
-    }))
+    })
 }
 
 /// What a SARIF import did.

@@ -44,6 +44,7 @@ struct FindingRow {
     analysis: String,
     due: Option<String>,
     deadline: &'static str,
+    case: Option<String>,
 }
 
 fn analysis_name(a: &Analysis) -> String {
@@ -114,8 +115,13 @@ pub async fn findings(
             release: f.release,
             component: f.component,
             advisory: f.advisory,
+            case: None,
         })
         .collect();
+    let mut rows = rows;
+    for row in &mut rows {
+        row.case = state.store.finding_case(row.id).await?;
+    }
     let products: Vec<String> = state
         .store
         .products()
@@ -214,11 +220,22 @@ struct ProductView {
     open: Vec<(String, usize)>,
 }
 
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ProductsQuery {
+    /// What the last upload did (shown as a confirmation).
+    pub uploaded: Option<String>,
+}
+
 /// Products, their releases and their open findings.
-#[utoipa::path(get, path = "/desk/products", tag = "desk",
+#[utoipa::path(get, path = "/desk/products", tag = "desk", params(ProductsQuery),
     responses((status = 200, description = "The products", body = String, content_type = "text/html"),
         (status = 303, description = "Not signed in: to the sign-in form")))]
-pub async fn products(State(state): State<AppState>, desk: Desk) -> PageResult {
+pub async fn products(
+    State(state): State<AppState>,
+    desk: Desk,
+    Query(q): Query<ProductsQuery>,
+) -> PageResult {
     desk.require(Role::Viewer)?;
     let now = state.now();
     let mut releases: BTreeMap<String, Vec<(String, String, i64)>> = BTreeMap::new();
@@ -267,5 +284,112 @@ pub async fn products(State(state): State<AppState>, desk: Desk) -> PageResult {
         .collect();
     let mut ctx = desk.context("Products", "products");
     ctx.insert("products", Value::from_serialize(&views));
+    ctx.insert(
+        "notice",
+        Value::from(q.uploaded.map(|u| format!("Uploaded {u}."))),
+    );
     Ok(desk.page(StatusCode::OK, "products.html", ctx))
+}
+
+/// Upload a release's SBOM or lockfile from the products page (a multipart
+/// form: the file and its version); it is matched at once.
+#[utoipa::path(post, path = "/desk/products/{product}/upload", tag = "desk",
+    params(("product" = String, Path, description = "The product id")),
+    request_body(content = String, content_type = "multipart/form-data"),
+    responses((status = 303, description = "Recorded and matched; back to the products with the outcome"),
+        (status = 403, description = "Not allowed (role or CSRF)", body = String, content_type = "text/html"),
+        (status = 413, description = "Over the size limit", body = String, content_type = "text/html"),
+        (status = 422, description = "Not an SBOM or lockfile embargo reads, or no version", body = String, content_type = "text/html")))]
+pub async fn upload(
+    State(state): State<AppState>,
+    desk: Desk,
+    Path(product): Path<String>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Body,
+) -> PageResult {
+    use crate::error::ApiError;
+    desk.require(Role::Responder)?;
+    let limits = embargo_core::attachment::AttachmentLimits {
+        max_bytes: crate::api::portfolio::MAX_SBOM_BYTES,
+        max_count: 1,
+    };
+    let form = crate::upload::read_form(&headers, body, 16 * 1024, limits).await?;
+    if matches!(desk.caller.credential, crate::auth::Credential::Session(_))
+        && form
+            .fields
+            .get("csrf")
+            .is_none_or(|c| c.is_empty() || *c != desk.csrf)
+    {
+        return Err(crate::desk::PageError(ApiError::forbidden(
+            "This form expired or did not come from this site. Go back, reload the page and try again.",
+        )));
+    }
+    if let Some(refused) = form.refused {
+        return Err(crate::desk::PageError(refused));
+    }
+    let version = form
+        .fields
+        .get("version")
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| {
+            crate::desk::PageError(ApiError::invalid(
+                "version",
+                "version: the release's version is required",
+            ))
+        })?;
+    let file = form.files.into_iter().next().ok_or_else(|| {
+        crate::desk::PageError(ApiError::invalid(
+            "file",
+            "file: choose the SBOM or lockfile",
+        ))
+    })?;
+    let outcome = crate::api::portfolio::record_upload(
+        &state,
+        &product,
+        &version,
+        &file.filename,
+        &file.content,
+    )
+    .await?;
+    let mut q = form_urlencoded::Serializer::new(String::new());
+    q.append_pair(
+        "uploaded",
+        &format!(
+            "{}: {} components, {} findings opened, {} resolved{}",
+            outcome.release,
+            outcome.components,
+            outcome.opened,
+            outcome.resolved,
+            if outcome.matched {
+                ""
+            } else {
+                " (no vulnerability database to match against yet: run embargo db sync)"
+            }
+        ),
+    );
+    Ok(redirect(&format!("/desk/products?{}", q.finish())))
+}
+
+/// Open a case for a finding; the finding stays linked and resolves when
+/// the case's fix is released.
+#[utoipa::path(post, path = "/desk/findings/{id}/escalate", tag = "desk",
+    params(("id" = i64, Path, description = "The finding id")),
+    request_body(content = String, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 303, description = "The new case"),
+        (status = 404, description = "No such finding", body = String, content_type = "text/html"),
+        (status = 409, description = "The finding has a case already", body = String, content_type = "text/html")))]
+pub async fn escalate(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    form: DeskForm,
+) -> PageResult {
+    form.desk.require(Role::Responder)?;
+    let id: i64 = id.parse().map_err(|_| {
+        crate::desk::PageError(crate::error::ApiError::not_found(format!(
+            "No finding `{id}`."
+        )))
+    })?;
+    let out = crate::api::rules::escalate_findings(&state, &form.desk.caller, &[id], None).await?;
+    Ok(redirect(&format!("/desk/cases/{}", out.case)))
 }

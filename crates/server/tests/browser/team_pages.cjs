@@ -167,6 +167,28 @@ const axeSource = fs.readFileSync(require.resolve("axe-core/axe.min.js"), "utf8"
   await desk.selectOption("select[name=state]", "affected");
   await submit(desk, "form[action$='/analysis'] button[type=submit]");
   if (!(await desk.content()).includes("analysis recorded")) errors.push("the analysis was not recorded");
+  // A finding escalated to a case from its row.
+  await submit(desk, "form[action$='/escalate'] button[type=submit]");
+  if (!/\/desk\/cases\/EMB-/.test(desk.url()) || !(await desk.content()).includes("sqli#f1")) {
+    errors.push(`escalation did not open the case: ${desk.url()}`);
+  }
+  await check(desk, "case-from-finding");
+
+  // A release's lockfile uploaded from the products page, matched at once.
+  await desk.goto(`${base}/desk/products`);
+  await desk.click("details:has(input[name=version]) summary");
+  await desk.fill("input[name=version]", "2.5.0");
+  await desk.setInputFiles("input[type=file][name=file]", {
+    name: "package-lock.json",
+    mimeType: "application/json",
+    buffer: Buffer.from(JSON.stringify({ name: "web", lockfileVersion: 3, packages: {
+      "": { name: "web" }, "node_modules/left-pad": { version: "1.3.0" }, "node_modules/ms": { version: "2.1.3" } } })),
+  });
+  await submit(desk, "form[action$='/upload'] button[type=submit]");
+  const uploaded = (await desk.textContent("[role=status]")) || "";
+  if (!uploaded.includes("2.5.0: 2 components")) errors.push(`upload: ${uploaded}`);
+  await check(desk, "products-uploaded");
+
   for (const [name, url] of [["findings", "/desk/findings"], ["products", "/desk/products"],
     ["charts", "/desk/charts"], ["account", "/desk/account"], ["cases-all", "/desk/cases?show=all"]]) {
     await desk.goto(`${base}${url}`);

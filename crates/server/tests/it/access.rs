@@ -645,6 +645,20 @@ fn table() -> Vec<Route> {
             Who::Responder,
         ),
         r("get", "/desk/products", "/desk/products", None, Who::Viewer),
+        r(
+            "post",
+            "/desk/products/{product}/upload",
+            "/desk/products/none/upload",
+            Some(json!({"version": "1.0"})),
+            Who::Responder,
+        ),
+        r(
+            "post",
+            "/desk/findings/{id}/escalate",
+            "/desk/findings/999999/escalate",
+            Some(json!({})),
+            Who::Responder,
+        ),
         r("get", "/desk/charts", "/desk/charts", None, Who::Viewer),
         r("get", "/desk/account", "/desk/account", None, Who::Viewer),
         r(

@@ -148,7 +148,7 @@ async fn the_team_works_a_case_from_report_to_advisory_in_chromium() {
         assert_eq!(report["errors"], json!([]), "{report:#}");
         assert_eq!(report["csp"], json!([]), "Content-Security-Policy violations: {report:#}");
         assert_eq!(report["violations"], json!([]), "axe-core: {report:#}");
-        assert_eq!(report["pages"].as_array().unwrap().len(), 21, "{report:#}");
+        assert_eq!(report["pages"].as_array().unwrap().len(), 23, "{report:#}");
         // What the browser did is what the store holds.
         let reference = report["reference"].as_str().unwrap();
         let (_, case) = app.get(&app.viewer, &format!("/api/v1/cases/{reference}")).await;

@@ -81,7 +81,15 @@ impl NoticeKind {
     /// Whether team members hear about it unless they choose otherwise.
     #[must_use]
     pub fn team_default(self) -> bool {
-        !matches!(self, NoticeKind::StateChanged | NoticeKind::MessageSent)
+        // Findings' deadlines are opt-in (or a digest): a large portfolio
+        // can have thousands, which the dashboard lists anyway.
+        !matches!(
+            self,
+            NoticeKind::StateChanged
+                | NoticeKind::MessageSent
+                | NoticeKind::FindingDeadlineWarning
+                | NoticeKind::FindingDeadlineBreached
+        )
     }
 }
 

@@ -159,6 +159,7 @@ pub async fn update_webhook(
 #[into_params(parameter_in = Query)]
 pub struct DeliveryQuery {
     /// pending, delivering, delivered or dead (the dead letters).
+    #[param(inline)]
     pub state: Option<DeliveryStateParam>,
     /// At most this many, newest first (default 100, at most 1000).
     pub limit: Option<u32>,

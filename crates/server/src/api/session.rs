@@ -58,7 +58,10 @@ async fn password_matches(password: String, hash: String) -> bool {
     request_body = LoginRequest,
     responses(
         (status = 200, description = "Signed in; the session cookie is set", body = SessionResponse),
-        (status = 401, description = "Wrong username or password", body = ErrorBody),
+        (status = 400, description = "Not JSON", body = ErrorBody),
+        (status = 401, description = "Wrong username, password or authentication code", body = ErrorBody),
+        (status = 415, description = "Not sent as application/json", body = ErrorBody),
+        (status = 422, description = "A missing or unknown field", body = ErrorBody),
         (status = 429, description = "Too many failed attempts", body = ErrorBody),
     ))]
 pub async fn login(

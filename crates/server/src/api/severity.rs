@@ -221,7 +221,8 @@ pub(crate) const METRICS: [Metric; 8] = [
 /// A CVSS calculator: a plain form (no JavaScript needed) for CVSS 3.1's
 /// base metrics, or any 3.x or 4.0 vector pasted whole.
 #[utoipa::path(get, path = "/cvss", tag = "severity", params(CalculatorQuery),
-    responses((status = 200, description = "The calculator", body = String, content_type = "text/html")))]
+    responses((status = 200, description = "The calculator", body = String, content_type = "text/html"),
+        (status = 422, description = "The calculator, saying why the vector is not valid", body = String, content_type = "text/html")))]
 pub async fn calculator(
     State(state): State<AppState>,
     Query(q): Query<CalculatorQuery>,

@@ -217,6 +217,7 @@ pub async fn form(State(state): State<AppState>, headers: HeaderMap) -> Response
     request_body(content = String, content_type = "multipart/form-data"),
     responses(
         (status = 201, description = "The receipt page", body = String, content_type = "text/html"),
+        (status = 400, description = "A malformed form body", body = String, content_type = "text/html"),
         (status = 403, description = "The form's CSRF token does not match", body = String, content_type = "text/html"),
         (status = 413, description = "A file over the limit: the form again, with the limit beside the files", body = String, content_type = "text/html"),
         (status = 422, description = "The form again, with the errors beside their fields", body = String, content_type = "text/html"),

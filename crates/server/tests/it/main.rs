@@ -19,6 +19,7 @@ mod notifications;
 mod policy;
 mod portfolio;
 mod reporter;
+mod schemathesis;
 mod session;
 
 use std::sync::Arc;

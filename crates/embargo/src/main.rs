@@ -65,6 +65,18 @@ enum Command {
         /// Where to write the copy (must not exist).
         file: PathBuf,
     },
+    /// Put a SQLite backup back in place of the database (stop the server first).
+    ///
+    /// The backup is checked before anything is replaced: it must open with
+    /// this installation's keys and its tamper-evident history must verify.
+    /// For PostgreSQL restore a pg_dump with pg_restore (see the README).
+    Restore {
+        /// The backup written by `embargo backup`.
+        file: PathBuf,
+        /// Replace the existing database.
+        #[arg(long)]
+        force: bool,
+    },
     /// Manage the encryption keys.
     #[command(subcommand)]
     Keys(KeysCommand),

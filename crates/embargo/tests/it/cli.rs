@@ -243,6 +243,64 @@ async fn keys_rotate_and_prune_keep_every_case_readable() {
         !bytes.windows(14).any(|w| w == b"MARKER-cli-des"),
         "the backup is encrypted"
     );
+
+    // Restore: the backup is checked, then put in place of the database,
+    // which then holds exactly what was backed up and verifies.
+    let before = stdout(&inst.embargo(&["audit", "verify"]));
+    let (mut child, url) = inst.serve();
+    let r = http
+        .post(format!("{url}/api/v1/cases"))
+        .bearer_auth(&inst.token)
+        .json(
+            &serde_json::json!({"title": "after the backup", "product": "p",
+            "reporter": {}, "report": {"summary": "s", "description": "d"}}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    stop(&mut child);
+    assert_ne!(
+        stdout(&inst.embargo(&["audit", "verify"])),
+        before,
+        "a case more"
+    );
+    let out = inst.embargo(&["restore", backup.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("--force"), "{}", stderr(&out));
+    let junk = inst.dir.path().join("junk.db");
+    std::fs::write(&junk, b"not a database at all").unwrap();
+    let out = inst.embargo(&["restore", "--force", junk.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("nothing was replaced") || stderr(&out).contains("not a database"),
+        "{}",
+        stderr(&out)
+    );
+    let out = inst.embargo(&["restore", "--force", backup.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("verified"), "{}", stdout(&out));
+    assert_eq!(
+        stdout(&inst.embargo(&["audit", "verify"])),
+        before,
+        "exactly what was backed up"
+    );
+    let (mut child, url) = inst.serve();
+    let list: Value = http
+        .get(format!("{url}/api/v1/cases"))
+        .bearer_auth(&inst.token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        list["cases"][0]["report"]["description"], "MARKER-cli-description",
+        "readable with the keys"
+    );
+    assert!(!list.to_string().contains("after the backup"));
+    stop(&mut child);
 }
 
 #[test]

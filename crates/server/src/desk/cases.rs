@@ -679,16 +679,7 @@ async fn with_error(state: &AppState, desk: &Desk, raw: &str, e: ApiError) -> Pa
 }
 
 fn date_field(form: &DeskForm, name: &str) -> Result<Option<String>, ApiError> {
-    match form.text(name) {
-        None => Ok(None),
-        Some(d) => chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d")
-            .ok()
-            .and_then(|d| d.and_hms_opt(0, 0, 0))
-            .map(|t| Some(t.and_utc().to_rfc3339()))
-            .ok_or_else(|| {
-                ApiError::invalid(name, format!("{name}: write the date as YYYY-MM-DD"))
-            }),
-    }
+    Ok(crate::desk::day_field(form, name)?.map(|t| t.to_rfc3339()))
 }
 
 /// The command a posted action form asks for; errors name the field.

@@ -257,6 +257,20 @@ impl DeskForm {
     }
 }
 
+/// A `YYYY-MM-DD` field of a form as midnight UTC; `None` when blank.
+pub(crate) fn day_field(form: &DeskForm, name: &str) -> Result<Option<Instant>, ApiError> {
+    match form.text(name) {
+        None => Ok(None),
+        Some(d) => chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d")
+            .ok()
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map(|t| Some(t.and_utc()))
+            .ok_or_else(|| {
+                ApiError::invalid(name, format!("{name}: write the date as YYYY-MM-DD"))
+            }),
+    }
+}
+
 impl FromRequest<AppState> for DeskForm {
     type Rejection = Response;
 

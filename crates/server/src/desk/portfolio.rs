@@ -169,27 +169,9 @@ pub async fn set_analysis(
     form: DeskForm,
 ) -> PageResult {
     form.desk.require(Role::Responder)?;
-    let id: i64 = id.parse().map_err(|_| {
-        crate::desk::PageError(crate::error::ApiError::not_found(format!(
-            "No finding `{id}`."
-        )))
-    })?;
+    let id = finding_id(&id)?;
     let now = state.now();
-    let until = match form.text("until") {
-        None => None,
-        Some(d) => Some(
-            chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d")
-                .ok()
-                .and_then(|d| d.and_hms_opt(0, 0, 0))
-                .map(|t| t.and_utc().to_rfc3339())
-                .ok_or_else(|| {
-                    crate::desk::PageError(crate::error::ApiError::invalid(
-                        "until",
-                        "until: write the date as YYYY-MM-DD",
-                    ))
-                })?,
-        ),
-    };
+    let until = crate::desk::day_field(&form, "until")?.map(|t| t.to_rfc3339());
     let request = AnalysisRequest {
         state: form.text("state").unwrap_or_default(),
         justification: form.text("justification"),
@@ -385,11 +367,16 @@ pub async fn escalate(
     form: DeskForm,
 ) -> PageResult {
     form.desk.require(Role::Responder)?;
-    let id: i64 = id.parse().map_err(|_| {
-        crate::desk::PageError(crate::error::ApiError::not_found(format!(
-            "No finding `{id}`."
-        )))
-    })?;
+    let id = finding_id(&id)?;
     let out = crate::api::rules::escalate_findings(&state, &form.desk.caller, &[id], None).await?;
     Ok(redirect(&format!("/desk/cases/{}", out.case)))
+}
+
+/// A finding id from a path segment; a malformed one is a 404 like a missing one.
+fn finding_id(raw: &str) -> Result<i64, crate::desk::PageError> {
+    raw.parse().map_err(|_| {
+        crate::desk::PageError(crate::error::ApiError::not_found(format!(
+            "No finding `{raw}`."
+        )))
+    })
 }

@@ -757,3 +757,69 @@ async fn the_dashboard_and_charts_show_what_needs_action() {
         }
     }
 }
+
+/// CSRF on every state-changing route, read from the OpenAPI document: a
+/// signed-in browser's cookie without the form's (or header's) token changes
+/// nothing, on every page form and every cookie-authenticated API call.
+#[tokio::test]
+async fn every_state_changing_route_refuses_a_cookie_without_its_csrf_token() {
+    let app = TestApp::start(TestDatabase::sqlite().unwrap()).await;
+    let reference = open_case(&app, "csrf").await;
+    let admin = sign_in(&app, "admin").await;
+    let doc = serde_json::to_value(embargo_server::openapi()).unwrap();
+    let mut checked = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            if !matches!(method.as_str(), "post" | "put" | "delete") {
+                continue;
+            }
+            // Routes with no cookie session: signing in, the public report
+            // form (its own double-submit token), and the reporter's token.
+            if path == "/api/v1/session" && method == "post"
+                || path == "/login"
+                || path == "/report"
+                || path == "/api/v1/reports"
+                || path.starts_with("/portal/")
+                || path.starts_with("/api/v1/reporter")
+            {
+                continue;
+            }
+            let concrete = path
+                .replace("{reference}", &reference)
+                .replace("{id}", "1")
+                .replace("{product}", "none")
+                .replace("{version}", "1.0")
+                .replace("{token}", "x")
+                .replace("{file}", "x");
+            let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let form = path.starts_with("/desk") || path == "/logout";
+            let mut req = app
+                .http
+                .request(m, app.url(&concrete))
+                .header(COOKIE, &admin.cookie);
+            req = if form {
+                req.form(&[
+                    ("csrf", "frm_not_the_token"),
+                    ("action", "add_note"),
+                    ("text", "x"),
+                ])
+            } else {
+                req.json(&json!({}))
+            };
+            let status = req.send().await.unwrap().status().as_u16();
+            assert_eq!(
+                status, 403,
+                "{method} {path} with the cookie and no valid token"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 40, "only {checked} routes checked");
+    // Nothing happened to the case.
+    let history = case_json(&app, &reference).await["history"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(history, 1, "the case still has only its first event");
+    app.stop().await;
+}

@@ -225,6 +225,58 @@ async fn taken(state: &AppState, key: &str) -> Result<bool, MailboxError> {
         .map_err(|e| MailboxError::Store(e.to_string()))
 }
 
+/// What [`ingest`] reads from a raw message before it touches the store:
+/// the sender, the case a reply names, the subject, the text without its
+/// quotes, and the attachments' names and sizes. `None` for bytes that are
+/// no message. (The fuzz target `email` drives it with arbitrary bytes.)
+#[derive(Debug)]
+pub struct Examined {
+    pub key: String,
+    pub sender: Option<String>,
+    pub sender_name: Option<String>,
+    pub subject: Option<String>,
+    pub reference: Option<CaseRef>,
+    pub reply_text: String,
+    pub attachments: Vec<(String, usize)>,
+}
+
+#[must_use]
+pub fn examine(raw: &[u8]) -> Option<Examined> {
+    let message = MessageParser::default().parse(raw)?;
+    let subject = message
+        .subject()
+        .map(|s| single_line(s, TITLE_CHARS))
+        .filter(|s| !s.is_empty());
+    let body = message
+        .body_text(0)
+        .map(|b| b.replace("\r\n", "\n").trim().to_owned())
+        .unwrap_or_default();
+    Some(Examined {
+        key: message_key(raw, message.message_id()),
+        sender: sender_of(&message),
+        sender_name: message
+            .from()
+            .and_then(|f| f.first())
+            .and_then(|a| a.name())
+            .map(|n| single_line(n, 100))
+            .filter(|n| !n.is_empty()),
+        reference: subject.as_deref().and_then(reference_in),
+        subject,
+        reply_text: without_quotes(&body),
+        attachments: message
+            .attachments()
+            .map(|p| {
+                (
+                    embargo_core::attachment::clean_filename(
+                        p.attachment_name().unwrap_or("attachment"),
+                    ),
+                    p.contents().len(),
+                )
+            })
+            .collect(),
+    })
+}
+
 /// The sender's address, if it is one that can be answered.
 fn sender_of(message: &mail_parser::Message<'_>) -> Option<String> {
     message

@@ -386,7 +386,11 @@ fn clean_subpath(raw: &str) -> Result<Option<String>, String> {
 
 /// Encodes a decoded subpath so that `clean_subpath` can decode it again.
 fn encode_path(s: &str) -> String {
-    s.split('/').map(encode).collect::<Vec<_>>().join("/")
+    s.split('/')
+        .filter(|p| !p.is_empty())
+        .map(encode)
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 fn decode(s: &str) -> Result<String, String> {
@@ -431,11 +435,20 @@ impl fmt::Display for Purl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "pkg:{}/", self.kind)?;
         if let Some(ns) = &self.namespace {
-            for segment in ns.split('/') {
+            // A segment that decoded to contain `/` splits, as the
+            // specification's building rules say, and empty ones go: the
+            // canonical form parses back to itself (found by fuzzing).
+            for segment in ns.split('/').filter(|s| !s.is_empty()) {
                 write!(f, "{}/", encode(segment))?;
             }
         }
-        f.write_str(&encode_path(&self.name))?;
+        // Only a git purl's name is a path (its repository); any other name
+        // is one segment, and a `/` in it is encoded (found by fuzzing).
+        if self.kind == "git" {
+            f.write_str(&encode_path(&self.name))?;
+        } else {
+            f.write_str(&encode(&self.name))?;
+        }
         if let Some(v) = &self.version {
             write!(f, "@{}", encode(v))?;
         }

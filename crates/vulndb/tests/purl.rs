@@ -225,3 +225,28 @@ fn purls_name_the_osv_package_they_mean() {
     assert!(err.to_string().contains("two hex digits"), "{err}");
     assert!(Purl::parse(&format!("pkg:npm/{}", "a".repeat(5000))).is_err());
 }
+
+/// Found by the `purl` fuzz target: a segment that decodes to contain `/`.
+#[test]
+fn an_encoded_slash_in_a_segment_still_gives_a_canonical_form_that_parses_to_itself() {
+    use embargo_vulndb::purl::Purl;
+    for input in [
+        "pkg:cpan/a/%2f3n/name@1",
+        "pkg:generic/a/%2Fb/name",
+        "pkg:npm/x/%2fy",
+        "pkg:otp/a%2fb",
+        "pkg:npm/%40scope/a%2F%2Fb@1",
+        "pkg:cpan/BBBBBBBBBBbpkg:/upm/0/n/n0.0/%0C/xkh1.g.0chendr40h/]/%40s0.B,B%+0.p:.rcgku0?arch=x72%01d#s>p/h/p/%2f3n/.0=9x",
+    ] {
+        let canonical = Purl::parse(input).unwrap().to_string();
+        assert_eq!(
+            Purl::parse(&canonical).unwrap().to_string(),
+            canonical,
+            "{input}"
+        );
+    }
+    assert_eq!(
+        Purl::parse("pkg:cpan/a/%2f3n/name@1").unwrap().to_string(),
+        "pkg:cpan/a/3n/name@1"
+    );
+}

@@ -1,0 +1,7 @@
+//! Messages the security mailbox takes in: what it reads from arbitrary bytes.
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let _ = embargo_server::mailbox::examine(data);
+});

@@ -9,6 +9,7 @@
 mod access;
 mod advisories;
 mod attachments;
+mod attacks;
 mod browser;
 mod cases;
 mod desk;

@@ -712,6 +712,16 @@ impl Policy {
         self.products.is_empty() || self.products.iter().any(|p| p == product)
     }
 
+    /// The language (BCP 47) the policy speaks to people in: its first
+    /// listed language, or English.
+    #[must_use]
+    pub fn language(&self) -> &str {
+        self.organization
+            .languages
+            .first()
+            .map_or("en", String::as_str)
+    }
+
     #[must_use]
     pub fn scope_rule(&self, id: &str) -> Option<&ScopeRule> {
         self.scope_rules.iter().find(|r| r.id == id)

@@ -88,36 +88,60 @@ fn changes_state(method: &Method) -> bool {
     !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
+/// Who a request's credentials name: a bearer API token when the request
+/// has one (and then nothing else counts), else the session cookie. `None`
+/// when they name nobody (missing, malformed, revoked, expired, disabled).
+/// A session comes with its secret, from which its CSRF token derives.
+/// Shared by the API's [`Caller`] and the desk's pages, which differ only in
+/// what they do about `None` and how a form proves its CSRF token.
+pub(crate) async fn identify(
+    headers: &HeaderMap,
+    state: &AppState,
+) -> Result<Option<(Caller, Option<String>)>, ApiError> {
+    let now = state.now();
+    if let Some(token) = bearer(headers) {
+        if !token.starts_with(TOKEN_PREFIX) || token.len() > 200 {
+            return Ok(None);
+        }
+        let user = state.store.token_user(&token_digest(token), now).await?;
+        return Ok(user.map(|user| {
+            (
+                Caller {
+                    user,
+                    credential: Credential::ApiToken,
+                },
+                None,
+            )
+        }));
+    }
+    let Some(secret) =
+        session_cookie_value(headers).filter(|s| s.starts_with(SESSION_PREFIX) && s.len() <= 200)
+    else {
+        return Ok(None);
+    };
+    let digest = token_digest(&secret);
+    let user = state.store.session_user(&digest, now).await?;
+    Ok(user.map(|user| {
+        (
+            Caller {
+                user,
+                credential: Credential::Session(digest),
+            },
+            Some(secret),
+        )
+    }))
+}
+
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let now = state.now();
-        if let Some(token) = bearer(&parts.headers) {
-            if !token.starts_with(TOKEN_PREFIX) || token.len() > 200 {
-                return Err(ApiError::unauthorized());
-            }
-            let user = state
-                .store
-                .token_user(&token_digest(token), now)
-                .await?
-                .ok_or_else(ApiError::unauthorized)?;
-            return Ok(Caller {
-                user,
-                credential: Credential::ApiToken,
-            });
-        }
-        let secret = session_cookie_value(&parts.headers).ok_or_else(ApiError::unauthorized)?;
-        if !secret.starts_with(SESSION_PREFIX) || secret.len() > 200 {
-            return Err(ApiError::unauthorized());
-        }
-        let digest = token_digest(&secret);
-        let user = state
-            .store
-            .session_user(&digest, now)
+        let (caller, secret) = identify(&parts.headers, state)
             .await?
             .ok_or_else(ApiError::unauthorized)?;
-        if changes_state(&parts.method) {
+        if let Some(secret) = secret
+            && changes_state(&parts.method)
+        {
             let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
             if sent != Some(csrf_token(&secret).as_str()) {
                 return Err(ApiError::forbidden(
@@ -125,10 +149,7 @@ impl FromRequestParts<AppState> for Caller {
                 ));
             }
         }
-        Ok(Caller {
-            user,
-            credential: Credential::Session(digest),
-        })
+        Ok(caller)
     }
 }
 

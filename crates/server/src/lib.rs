@@ -236,13 +236,7 @@ pub fn state(store: Store, settings: ServerSettings, clock: Clock) -> AppState {
     let store = store.with_messaging(embargo_store::Messaging {
         public_url: settings.public_url.clone(),
         language_of: Arc::new(move |product: &str| {
-            policies
-                .for_product(product)
-                .organization
-                .languages
-                .first()
-                .cloned()
-                .unwrap_or_else(|| "en".to_owned())
+            policies.for_product(product).language().to_owned()
         }),
     });
     AppState {

@@ -33,14 +33,32 @@ pub enum OutboxState {
 }
 
 impl OutboxState {
+    pub const ALL: [OutboxState; 4] = [
+        OutboxState::Pending,
+        OutboxState::Delivering,
+        OutboxState::Delivered,
+        OutboxState::Dead,
+    ];
+
+    /// The state's name, as stored and shown.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutboxState::Pending => "pending",
+            OutboxState::Delivering => "delivering",
+            OutboxState::Delivered => "delivered",
+            OutboxState::Dead => "dead",
+        }
+    }
+
+    /// The state named `name`, if any.
+    #[must_use]
+    pub fn named(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+
     fn parse(s: &str) -> Result<Self> {
-        Ok(match s {
-            "pending" => OutboxState::Pending,
-            "delivering" => OutboxState::Delivering,
-            "delivered" => OutboxState::Delivered,
-            "dead" => OutboxState::Dead,
-            other => return Err(StoreError::Corrupt(format!("outbox state `{other}`"))),
-        })
+        Self::named(s).ok_or_else(|| StoreError::Corrupt(format!("outbox state `{s}`")))
     }
 }
 
@@ -327,12 +345,7 @@ impl Store {
         state: Option<OutboxState>,
         limit: u32,
     ) -> Result<Vec<DeliveryRecord>> {
-        let state_name = state.map(|s| match s {
-            OutboxState::Pending => "pending",
-            OutboxState::Delivering => "delivering",
-            OutboxState::Delivered => "delivered",
-            OutboxState::Dead => "dead",
-        });
+        let state_name = state.map(OutboxState::as_str);
         let rows = sqlx::query(&format!(
             "SELECT {RECORD_COLUMNS} FROM outbox WHERE ($1 = '' OR case_ref = $1) AND ($2 = '' OR state = $2) \
              ORDER BY id DESC LIMIT $3"

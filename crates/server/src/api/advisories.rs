@@ -200,17 +200,9 @@ pub(crate) async fn save_draft_as(
             Ok(Credit { name: c.name, kind })
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let language = body.language.unwrap_or_else(|| {
-        state
-            .settings
-            .policies
-            .primary()
-            .organization
-            .languages
-            .first()
-            .cloned()
-            .unwrap_or_else(|| "en".into())
-    });
+    let language = body
+        .language
+        .unwrap_or_else(|| state.settings.policies.primary().language().to_owned());
     let draft = advisory::Advisory {
         id: body.id,
         case_ref: r.to_string(),

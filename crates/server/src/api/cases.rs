@@ -356,25 +356,37 @@ pub async fn triage_aid(
     Ok(Json(triage_for(&state, &case).await?))
 }
 
-/// Duplicate suggestions and the reporter's track record for `case`.
-pub(crate) async fn triage_for(state: &AppState, case: &Case) -> ApiResult<TriageAid> {
-    let mut others = Vec::new();
+/// The newest cases matching `filter`, read a page at a time until there
+/// are at least `at_least` or no more.
+pub(crate) async fn recent_cases(
+    state: &AppState,
+    filter: &CaseFilter,
+    at_least: usize,
+) -> ApiResult<Vec<Case>> {
+    let mut out = Vec::new();
     let mut cursor: Option<String> = None;
-    while others.len() < TRIAGE_WINDOW {
+    while out.len() < at_least {
         let page = state
             .store
-            .list_cases(&CaseFilter::default(), 500, cursor.as_deref())
+            .list_cases(filter, 500, cursor.as_deref())
             .await?;
-        others.extend(
-            page.cases
-                .into_iter()
-                .filter(|c| c.reference != case.reference),
-        );
+        out.extend(page.cases);
         match page.next_cursor {
             Some(next) => cursor = Some(next),
             None => break,
         }
     }
+    Ok(out)
+}
+
+/// Duplicate suggestions and the reporter's track record for `case`.
+pub(crate) async fn triage_for(state: &AppState, case: &Case) -> ApiResult<TriageAid> {
+    // One more than the window, so that leaving this case out keeps it full.
+    let others: Vec<Case> = recent_cases(state, &CaseFilter::default(), TRIAGE_WINDOW + 1)
+        .await?
+        .into_iter()
+        .filter(|c| c.reference != case.reference)
+        .collect();
     let duplicates = embargo_core::similarity::suggest(case, &others, 5, 0.15)
         .into_iter()
         .filter_map(|s| {

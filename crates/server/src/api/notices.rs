@@ -45,7 +45,7 @@ pub struct CustomerNotices {
 }
 
 /// The email address of a `mailto:` contact.
-fn email_of(contact: &str) -> Option<String> {
+pub(crate) fn email_of(contact: &str) -> Option<String> {
     let address = contact.strip_prefix("mailto:")?;
     let address = address.split('?').next().unwrap_or_default().trim();
     embargo_core::auth::validate_email(address)
@@ -95,12 +95,7 @@ pub(crate) async fn send(
 ) -> ApiResult<CustomerNotices> {
     let (case, advisory, list) = impacted(state, r).await?;
     let policy = state.settings.policies.for_product(&case.product);
-    let language = policy
-        .organization
-        .languages
-        .first()
-        .cloned()
-        .unwrap_or_else(|| "en".into());
+    let language = policy.language().to_owned();
     let url = format!(
         "{}/advisories/{}",
         state.settings.public_url.trim_end_matches('/'),

@@ -785,7 +785,7 @@ async fn impact_list(state: &AppState, advisory: &str) -> ApiResult<ImpactList> 
             .delivery_by_key(&notice_key(advisory, &impacted.customer))
             .await?;
         customers.push(ImpactedView {
-            channel: if impacted.contact.starts_with("mailto:") {
+            channel: if crate::api::notices::email_of(&impacted.contact).is_some() {
                 "email"
             } else {
                 "by_hand"
@@ -829,12 +829,7 @@ pub async fn notify_impacted(
     caller.require(Role::Responder)?;
     let now = state.now();
     let policy = state.settings.policies.primary();
-    let language = policy
-        .organization
-        .languages
-        .first()
-        .cloned()
-        .unwrap_or_else(|| "en".into());
+    let language = policy.language().to_owned();
     let findings: Vec<Finding> = state
         .store
         .findings(None, now)
@@ -846,12 +841,7 @@ pub async fn notify_impacted(
     let products = state.store.products().await?;
     let mut deliveries = Vec::new();
     for impacted in state.store.impact(&q.advisory, now).await? {
-        let Some(to) = impacted
-            .contact
-            .strip_prefix("mailto:")
-            .map(|a| a.split('?').next().unwrap_or_default().trim().to_owned())
-            .filter(|a| embargo_core::auth::validate_email(a).is_ok())
-        else {
+        let Some(to) = crate::api::notices::email_of(&impacted.contact) else {
             continue;
         };
         let product_ids: BTreeSet<&str> = impacted

@@ -668,14 +668,26 @@ async fn advisory_form(state: &AppState, case: &Case) -> Result<AdvisoryForm, Pa
     })
 }
 
-/// The case page again with what went wrong, at the error's status.
-async fn with_error(state: &AppState, desk: &Desk, raw: &str, e: ApiError) -> PageResult {
-    let flash = Flash {
-        status: e.status,
-        notice: None,
-        error: Some(e.message),
-    };
-    render_case(state, desk, raw, flash).await
+/// Where a case form leads: on success back to the case, `done` (a query
+/// and anchor such as `done=cvss#cvss`) saying what was done; on failure
+/// the case page again with what went wrong, at the error's status.
+async fn back_to_case(
+    state: &AppState,
+    desk: &Desk,
+    raw: &str,
+    outcome: Result<String, ApiError>,
+) -> PageResult {
+    match outcome {
+        Ok(done) => Ok(redirect(&format!("/desk/cases/{}?{done}", reference(raw)?))),
+        Err(e) => {
+            let flash = Flash {
+                status: e.status,
+                notice: None,
+                error: Some(e.message),
+            };
+            render_case(state, desk, raw, flash).await
+        }
+    }
 }
 
 fn date_field(form: &DeskForm, name: &str) -> Result<Option<String>, ApiError> {
@@ -752,10 +764,8 @@ pub async fn act(
         Ok::<&'static str, ApiError>(command.action())
     }
     .await;
-    match outcome {
-        Ok(action) => Ok(redirect(&format!("/desk/cases/{r}?done={action}"))),
-        Err(e) => with_error(&state, &form.desk, &raw, e).await,
-    }
+    let outcome = outcome.map(|action| format!("done={action}"));
+    back_to_case(&state, &form.desk, &raw, outcome).await
 }
 
 /// Score a CVSS vector (chosen metric by metric, or pasted) and set the
@@ -801,10 +811,8 @@ pub async fn set_cvss(
         Ok::<(), ApiError>(())
     }
     .await;
-    match outcome {
-        Ok(()) => Ok(redirect(&format!("/desk/cases/{r}?done=cvss"))),
-        Err(e) => with_error(&state, &form.desk, &raw, e).await,
-    }
+    let outcome = outcome.map(|()| "done=cvss".to_owned());
+    back_to_case(&state, &form.desk, &raw, outcome).await
 }
 
 fn lines(text: Option<String>) -> Vec<String> {
@@ -858,10 +866,10 @@ pub async fn save_advisory(
         credits: Vec::<CreditInput>::new(),
         language: None,
     };
-    match save_draft_as(&state, &form.desk.caller, r, draft).await {
-        Ok(_) => Ok(redirect(&format!("/desk/cases/{r}?done=advisory#advisory"))),
-        Err(e) => with_error(&state, &form.desk, &raw, e).await,
-    }
+    let outcome = save_draft_as(&state, &form.desk.caller, r, draft)
+        .await
+        .map(|_| "done=advisory#advisory".to_owned());
+    back_to_case(&state, &form.desk, &raw, outcome).await
 }
 
 /// Publish the case's advisory: only once the case is fixed or its
@@ -890,12 +898,10 @@ pub async fn publish_advisory(
             state.now(),
         )
         .await;
-    match result {
-        Ok(_) => Ok(redirect(&format!(
-            "/desk/cases/{r}?done=published#advisory"
-        ))),
-        Err(e) => with_error(&state, &form.desk, &raw, e.into()).await,
-    }
+    let outcome = result
+        .map(|_| "done=published#advisory".to_owned())
+        .map_err(ApiError::from);
+    back_to_case(&state, &form.desk, &raw, outcome).await
 }
 
 /// Tell the customers who run releases the case's advisory covers.
@@ -911,15 +917,15 @@ pub async fn notify_customers(
 ) -> PageResult {
     form.desk.require(Role::Responder)?;
     let r = reference(&raw)?;
-    match crate::api::notices::send(&state, &form.desk.caller, r).await {
-        Ok(sent) => {
+    let outcome = crate::api::notices::send(&state, &form.desk.caller, r)
+        .await
+        .map(|sent| {
             let done = if sent.notices.iter().any(|n| n.queued) {
                 "notices"
             } else {
                 "no_notices"
             };
-            Ok(redirect(&format!("/desk/cases/{r}?done={done}#customers")))
-        }
-        Err(e) => with_error(&state, &form.desk, &raw, e).await,
-    }
+            format!("done={done}#customers")
+        });
+    back_to_case(&state, &form.desk, &raw, outcome).await
 }

@@ -28,19 +28,7 @@ pub(crate) async fn cases(state: &AppState, open_only: bool) -> Result<Vec<Case>
         open_only,
         ..CaseFilter::default()
     };
-    let mut out = Vec::new();
-    let mut cursor: Option<String> = None;
-    while out.len() < CASE_WINDOW {
-        let page = state
-            .store
-            .list_cases(&filter, 500, cursor.as_deref())
-            .await?;
-        out.extend(page.cases);
-        match page.next_cursor {
-            Some(c) => cursor = Some(c),
-            None => break,
-        }
-    }
+    let mut out = crate::api::cases::recent_cases(state, &filter, CASE_WINDOW).await?;
     out.truncate(CASE_WINDOW);
     Ok(out)
 }

@@ -28,15 +28,6 @@ pub(crate) struct DeliveryRow {
     pub last_error: Option<String>,
 }
 
-pub(crate) fn state_name(s: OutboxState) -> &'static str {
-    match s {
-        OutboxState::Pending => "pending",
-        OutboxState::Delivering => "delivering",
-        OutboxState::Delivered => "delivered",
-        OutboxState::Dead => "dead",
-    }
-}
-
 pub(crate) fn rows(records: Vec<DeliveryRecord>) -> Vec<DeliveryRow> {
     records
         .into_iter()
@@ -46,7 +37,7 @@ pub(crate) fn rows(records: Vec<DeliveryRecord>) -> Vec<DeliveryRow> {
             channel: d.channel,
             to: d.to,
             case_ref: d.case_ref,
-            state: state_name(d.state),
+            state: d.state.as_str(),
             attempts: d.attempts,
             created: when(d.created_at),
             delivered: d.delivered_at.map(when),
@@ -77,16 +68,12 @@ pub async fn deliveries(
     desk.require(Role::Admin)?;
     let wanted = match q.state.as_deref().filter(|s| !s.is_empty()) {
         None => None,
-        Some("pending") => Some(OutboxState::Pending),
-        Some("delivering") => Some(OutboxState::Delivering),
-        Some("delivered") => Some(OutboxState::Delivered),
-        Some("dead") => Some(OutboxState::Dead),
-        Some(other) => {
-            return Err(PageError(ApiError::invalid(
+        Some(name) => Some(OutboxState::named(name).ok_or_else(|| {
+            PageError(ApiError::invalid(
                 "state",
-                format!("state: `{other}` is not pending, delivering, delivered or dead"),
-            )));
-        }
+                format!("state: `{name}` is not pending, delivering, delivered or dead"),
+            ))
+        })?),
     };
     let list = rows(state.store.deliveries(None, wanted, 500).await?);
     let mut ctx = desk.context("Deliveries", "deliveries");

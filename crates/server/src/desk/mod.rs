@@ -20,11 +20,11 @@ use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use embargo_core::Instant;
-use embargo_core::auth::{Role, token_digest};
+use embargo_core::auth::Role;
 use minijinja::{Environment, Value};
 use serde::Serialize;
 
-use crate::auth::{Caller, Credential, SESSION_PREFIX, TOKEN_PREFIX, bearer, csrf_token};
+use crate::auth::{Caller, Credential, csrf_token};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -196,44 +196,14 @@ impl FromRequestParts<AppState> for Desk {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        let now = state.now();
-        if let Some(token) = bearer(&parts.headers) {
-            let user = if token.starts_with(TOKEN_PREFIX) && token.len() <= 200 {
-                state
-                    .store
-                    .token_user(&token_digest(token), now)
-                    .await
-                    .map_err(|e| PageError::from(e).into_response())?
-            } else {
-                None
-            };
-            return match user {
-                Some(user) => Ok(Desk {
-                    caller: Caller {
-                        user,
-                        credential: Credential::ApiToken,
-                    },
-                    csrf: String::new(),
-                }),
-                None => Err(to_login(parts)),
-            };
-        }
-        let Some(secret) = crate::auth::session_cookie_value(&parts.headers)
-            .filter(|s| s.starts_with(SESSION_PREFIX) && s.len() <= 200)
-        else {
-            return Err(to_login(parts));
-        };
-        let digest = token_digest(&secret);
-        match state.store.session_user(&digest, now).await {
-            Ok(Some(user)) => Ok(Desk {
-                caller: Caller {
-                    user,
-                    credential: Credential::Session(digest),
-                },
-                csrf: csrf_token(&secret),
+        match crate::auth::identify(&parts.headers, state).await {
+            Ok(Some((caller, secret))) => Ok(Desk {
+                caller,
+                // API-token callers carry no ambient credential: no token.
+                csrf: secret.as_deref().map(csrf_token).unwrap_or_default(),
             }),
             Ok(None) => Err(to_login(parts)),
-            Err(e) => Err(PageError::from(e).into_response()),
+            Err(e) => Err(PageError(e).into_response()),
         }
     }
 }
@@ -376,7 +346,7 @@ pub async fn home(axum::extract::State(state): axum::extract::State<AppState>) -
         minijinja::context! {
             title => format!("{} security", policy.organization.name),
             organization => policy.organization.name.clone(),
-            lang => policy.organization.languages.first().cloned().unwrap_or_else(|| "en".into()),
+            lang => policy.language(),
         },
     )
 }

@@ -172,11 +172,7 @@ pub async fn view(
     ));
     let html = page(
         &format!("Your report {}", case.reference),
-        policy
-            .organization
-            .languages
-            .first()
-            .map_or("en", String::as_str),
+        policy.language(),
         &body,
     );
     pages::html(

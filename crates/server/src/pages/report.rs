@@ -180,11 +180,7 @@ fn render_form(
     body.push_str("<p><button type=\"submit\">Send the report privately</button></p>\n</form>\n");
     page(
         &format!("Report a vulnerability to {}", policy.organization.name),
-        policy
-            .organization
-            .languages
-            .first()
-            .map_or("en", String::as_str),
+        policy.language(),
         &body,
     )
 }
@@ -385,15 +381,7 @@ fn receipt_page(policy: &Policy, reference: &str, token: Option<&str>) -> String
             promises.join("\n")
         ));
     }
-    page(
-        "Report received",
-        policy
-            .organization
-            .languages
-            .first()
-            .map_or("en", String::as_str),
-        &body,
-    )
+    page("Report received", policy.language(), &body)
 }
 
 fn error_page(e: ApiError) -> Response {

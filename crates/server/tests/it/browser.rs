@@ -22,6 +22,57 @@ fn browser_available() -> bool {
     std::path::Path::new(&chromium).exists() && node
 }
 
+/// Where the browser tests leave their screenshots.
+fn screenshots() -> std::path::PathBuf {
+    let shots = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    shots
+}
+
+/// Runs `tests/browser/SCRIPT` under node with `args` and the screenshot
+/// directory last; returns the JSON report it prints. The browser talks to
+/// the server this runtime serves, so node runs on a blocking thread.
+async fn run_script(script: &str, args: Vec<String>) -> Value {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/browser")
+        .join(script);
+    let shots = screenshots();
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("node")
+            .arg(path)
+            .args(args)
+            .arg(shots)
+            .output()
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+/// Every browser report: no script error, no CSP report, no serious or
+/// critical axe-core violation, and `pages` pages checked.
+fn assert_clean(report: &Value, pages: usize) {
+    assert_eq!(report["errors"], json!([]), "{report:#}");
+    assert_eq!(
+        report["csp"],
+        json!([]),
+        "Content-Security-Policy violations: {report:#}"
+    );
+    assert_eq!(report["violations"], json!([]), "axe-core: {report:#}");
+    assert_eq!(
+        report["pages"].as_array().unwrap().len(),
+        pages,
+        "{report:#}"
+    );
+}
+
 #[tokio::test]
 async fn the_public_pages_work_in_chromium_and_pass_axe() {
     if !browser_available() {
@@ -60,30 +111,9 @@ async fn the_public_pages_work_in_chromium_and_pass_axe() {
             .await;
         assert_eq!(status, 200);
 
-        let shots = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
-        std::fs::create_dir_all(&shots).unwrap();
-        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/public_pages.cjs");
-        let base = app.url("");
-        let shots_arg = shots.clone();
-        // The browser talks to the server this runtime serves: run it on a
-        // blocking thread so the server keeps answering.
-        let out = tokio::task::spawn_blocking(move || {
-            std::process::Command::new("node")
-                .arg(script)
-                .arg(&base)
-                .arg("EMB-2026-0100")
-                .arg(&shots_arg)
-                .output()
-        })
-        .await
-        .unwrap()
-        .unwrap();
-        let report: Value = serde_json::from_slice(&out.stdout)
-            .unwrap_or_else(|e| panic!("{e}: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)));
-        assert_eq!(report["errors"], json!([]), "{report:#}");
-        assert_eq!(report["csp"], json!([]), "Content-Security-Policy violations: {report:#}");
-        assert_eq!(report["violations"], json!([]), "axe-core: {report:#}");
-        assert_eq!(report["pages"].as_array().unwrap().len(), 9, "{report:#}");
+        let report = run_script("public_pages.cjs", vec![app.url(""), "EMB-2026-0100".into()]).await;
+        assert_clean(&report, 9);
+        let shots = screenshots();
         assert!(shots.join("report-form.png").exists());
     })
     .await;
@@ -126,29 +156,13 @@ async fn the_team_works_a_case_from_report_to_advisory_in_chromium() {
                 "partialFingerprints": {"hash": "f1"}}]}]});
         let (status, _) = app.post(&app.responder, "/api/v1/products/dock-certs/releases/2.4.0/sarif", &sarif).await;
         assert_eq!(status, 200);
-        let shots = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
-        std::fs::create_dir_all(&shots).unwrap();
-        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/team_pages.cjs");
-        let base = app.url("");
-        let shots_arg = shots.clone();
-        let out = tokio::task::spawn_blocking(move || {
-            std::process::Command::new("node")
-                .arg(script)
-                .arg(&base)
-                .arg("rita")
-                .arg(crate::PASSWORD)
-                .arg(&shots_arg)
-                .output()
-        })
-        .await
-        .unwrap()
-        .unwrap();
-        let report: Value = serde_json::from_slice(&out.stdout)
-            .unwrap_or_else(|e| panic!("{e}: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)));
-        assert_eq!(report["errors"], json!([]), "{report:#}");
-        assert_eq!(report["csp"], json!([]), "Content-Security-Policy violations: {report:#}");
-        assert_eq!(report["violations"], json!([]), "axe-core: {report:#}");
-        assert_eq!(report["pages"].as_array().unwrap().len(), 23, "{report:#}");
+        let report = run_script(
+            "team_pages.cjs",
+            vec![app.url(""), "rita".into(), crate::PASSWORD.into()],
+        )
+        .await;
+        assert_clean(&report, 23);
+        let shots = screenshots();
         // What the browser did is what the store holds.
         let reference = report["reference"].as_str().unwrap();
         let (_, case) = app.get(&app.viewer, &format!("/api/v1/cases/{reference}")).await;

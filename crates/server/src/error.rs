@@ -135,6 +135,18 @@ impl From<StoreError> for ApiError {
                 ApiError::new(StatusCode::CONFLICT, "conflict", message)
             }
             StoreError::Domain(d) => d.into(),
+            ref other if other.is_storage_full() => {
+                // An operator must act: logged as an error, and the client is
+                // told plainly that nothing was saved.
+                tracing::error!(error = %other, "the database's disk is full");
+                let mut err = ApiError::new(
+                    StatusCode::INSUFFICIENT_STORAGE,
+                    "storage_full",
+                    "the database's disk is full: nothing was saved; try again once the operators have freed space",
+                );
+                err.retry_after = Some(60);
+                err
+            }
             ref other if other.is_unavailable() => {
                 tracing::warn!(error = %other, "database unavailable");
                 let mut err = ApiError::new(

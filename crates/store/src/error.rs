@@ -47,11 +47,32 @@ impl StoreError {
     /// 503 rather than a 500: retrying later may succeed).
     #[must_use]
     pub fn is_unavailable(&self) -> bool {
-        matches!(
-            self,
+        match self {
             StoreError::Database(
-                sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)
-            )
-        )
+                sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_),
+            ) => true,
+            // PostgreSQL going down or coming back: the connection was
+            // closed (class 08), or the server is shutting down or starting
+            // up (57P01 to 57P03). A restarted database is reached again
+            // through the pool's fresh connections.
+            StoreError::Database(sqlx::Error::Database(db)) => db
+                .code()
+                .is_some_and(|c| c.starts_with("08") || c.starts_with("57P")),
+            _ => false,
+        }
+    }
+
+    /// Whether the database's disk (or its size limit) is full: SQLite's
+    /// SQLITE_FULL (13, with its extended codes) or PostgreSQL's 53100. The
+    /// write was rolled back whole; it can succeed once space is freed.
+    #[must_use]
+    pub fn is_storage_full(&self) -> bool {
+        let StoreError::Database(sqlx::Error::Database(db)) = self else {
+            return false;
+        };
+        match db.code() {
+            Some(code) => code == "53100" || code.parse::<i64>().is_ok_and(|n| n & 0xff == 13),
+            None => false,
+        }
     }
 }

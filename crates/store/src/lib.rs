@@ -42,6 +42,31 @@ pub use outbox::{Claimed, DeliveryRecord, OutboxState};
 
 type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+/// Whether SQLite's writer connection may be used again. sqlx counts the
+/// transactions it opened itself; when SQLite rolls a transaction back on
+/// its own (a full disk: SQLITE_FULL at COMMIT), sqlx's ROLLBACK then fails
+/// and its count stays one too high, so the next "transaction" would be a
+/// savepoint — and after one more failure, every later commit would only
+/// release a savepoint inside a transaction never committed: acknowledged
+/// writes lost. A connection whose count or state is in doubt is closed
+/// (which rolls back whatever SQLite still holds) and the pool opens a fresh
+/// one.
+async fn writer_is_clean(conn: &mut sqlx::AnyConnection) -> std::result::Result<bool, sqlx::Error> {
+    use sqlx::{Connection, Executor};
+    // BEGIN runs after any rollback still queued by a dropped transaction,
+    // and fails if SQLite itself is inside a transaction.
+    if conn.execute("BEGIN").await.is_err() {
+        tracing::warn!("the SQLite writer was left inside a transaction; reconnecting");
+        return Ok(false);
+    }
+    conn.execute("ROLLBACK").await?;
+    if conn.is_in_transaction() {
+        tracing::warn!("sqlx's transaction count disagrees with SQLite's; reconnecting");
+        return Ok(false);
+    }
+    Ok(true)
+}
+
 /// Which database a store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -173,6 +198,7 @@ impl Store {
                     .max_connections(1)
                     .acquire_timeout(Duration::from_secs(30))
                     .after_connect(sqlite_pragmas)
+                    .after_release(|conn, _| Box::pin(writer_is_clean(conn)))
                     .connect_with(options.clone())
                     .await?;
                 let reader = AnyPoolOptions::new()
@@ -190,9 +216,14 @@ impl Store {
                 })
             }
             Backend::Postgres => {
+                // While PostgreSQL is down (a restart, a failover) a request
+                // waits at most 10 seconds for a connection, then is answered
+                // 503 with a retry time, rather than holding its client for
+                // half a minute; once the database is back the pool opens
+                // fresh connections by itself.
                 let pool = AnyPoolOptions::new()
                     .max_connections(16)
-                    .acquire_timeout(Duration::from_secs(30))
+                    .acquire_timeout(Duration::from_secs(10))
                     .connect(url)
                     .await?;
                 Ok(Store {
@@ -711,10 +742,23 @@ impl Store {
 
     // ---------------------------------------------------------------- audit
 
-    /// Verifies the whole history: the hash chain, that every encrypted part
-    /// opens under its event, and that every case equals the replay of its
-    /// events. Names the first problem found.
+    /// Verifies the whole history: on SQLite the database file's own
+    /// structure first (`PRAGMA integrity_check`: pages, indexes, free list),
+    /// then the hash chain, that every encrypted part opens under its event,
+    /// and that every case equals the replay of its events. Names the first
+    /// problem found.
     pub async fn verify(&self) -> Result<AuditReport> {
+        if self.backend() == Backend::Sqlite {
+            let problems: Vec<String> = sqlx::query_scalar("PRAGMA integrity_check(20)")
+                .fetch_all(&self.reader)
+                .await?;
+            if problems != ["ok"] {
+                return Err(StoreError::Corrupt(format!(
+                    "SQLite's integrity check: {}",
+                    problems.join("; ")
+                )));
+            }
+        }
         let mut verifier = Verifier::default();
         let mut after = 0i64;
         loop {

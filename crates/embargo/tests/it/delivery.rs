@@ -1,7 +1,6 @@
 //! `kill -9` between claiming a message and delivering it: after the lease
 //! expires, the restarted server delivers it, with the same idempotency key.
 
-use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -9,22 +8,7 @@ use std::time::Duration;
 use axum::http::HeaderMap;
 use serde_json::{Value, json};
 
-use crate::{BIN, installations, kill9, read_listening_url, stop};
-
-fn serve(dir: &std::path::Path) -> (std::process::Child, String) {
-    let mut child = Command::new(BIN)
-        .arg("serve")
-        .current_dir(dir)
-        .env_remove("EMBARGO_CONFIG")
-        .env("EMBARGO_LISTEN", "127.0.0.1:0")
-        .env("EMBARGO_LOG", "warn")
-        .env("EMBARGO_DELIVERY_LEASE_SECONDS", "3")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let url = read_listening_url(&mut child);
-    (child, url)
-}
+use crate::{installations, kill9, serve_with_short_lease, stop};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_message_claimed_by_a_killed_server_is_redelivered_after_the_lease() {
@@ -56,7 +40,7 @@ async fn a_message_claimed_by_a_killed_server_is_redelivered_after_the_lease() {
             let _ = axum::serve(listener, app).await;
         });
 
-        let (mut child, url) = serve(inst.dir.path());
+        let (mut child, url) = serve_with_short_lease(inst.dir.path());
         let http = reqwest::Client::new();
         let r = http
             .post(format!("{url}/api/v1/webhooks"))
@@ -87,7 +71,7 @@ async fn a_message_claimed_by_a_killed_server_is_redelivered_after_the_lease() {
         );
         kill9(&mut child);
 
-        let (mut child, url) = serve(inst.dir.path());
+        let (mut child, url) = serve_with_short_lease(inst.dir.path());
         for _ in 0..300 {
             if calls.load(Ordering::SeqCst) > 1 {
                 break;

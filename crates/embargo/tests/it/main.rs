@@ -9,6 +9,7 @@
 mod cli;
 mod crash;
 mod delivery;
+mod faults;
 mod policy;
 mod sbom;
 mod scan;
@@ -94,11 +95,20 @@ pub fn stderr(o: &Output) -> String {
 /// `embargo init` in a fresh directory (on `db` if given, else SQLite), plus an
 /// admin API token.
 pub fn install(db: Option<TestDatabase>) -> Installation {
+    let url = db.as_ref().map(|db| db.url.clone());
+    let mut inst = install_on(url.as_deref());
+    inst._db = db;
+    inst
+}
+
+/// `embargo init` in a fresh directory on the database at `url` (else SQLite
+/// in the data directory), plus an admin API token.
+pub fn install_on(url: Option<&str>) -> Installation {
     let dir = tempfile::tempdir().unwrap();
     let mut args = vec!["init".to_owned()];
-    if let Some(db) = &db {
+    if let Some(url) = url {
         args.push("--database-url".into());
-        args.push(db.url.clone());
+        args.push(url.to_owned());
     }
     let args_ref: Vec<&str> = args.iter().map(String::as_str).collect();
     let out = embargo_in(dir.path(), &args_ref);
@@ -122,7 +132,7 @@ pub fn install(db: Option<TestDatabase>) -> Installation {
         dir,
         token,
         password,
-        _db: db,
+        _db: None,
     }
 }
 
@@ -133,6 +143,23 @@ pub async fn installations() -> Vec<Installation> {
         out.push(install(Some(db)));
     }
     out
+}
+
+/// `embargo serve` in `dir` with a 3-second delivery lease, so that a
+/// message claimed by a killed server is taken over quickly.
+pub fn serve_with_short_lease(dir: &Path) -> (Child, String) {
+    let mut child = Command::new(BIN)
+        .arg("serve")
+        .current_dir(dir)
+        .env_remove("EMBARGO_CONFIG")
+        .env("EMBARGO_LISTEN", "127.0.0.1:0")
+        .env("EMBARGO_LOG", "warn")
+        .env("EMBARGO_DELIVERY_LEASE_SECONDS", "3")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let url = read_listening_url(&mut child);
+    (child, url)
 }
 
 pub fn kill9(child: &mut Child) {

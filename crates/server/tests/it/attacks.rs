@@ -168,3 +168,163 @@ async fn the_attack_corpus_is_refused_or_stored_verbatim_and_shown_as_text() {
     })
     .await;
 }
+
+/// The corpus through the team's own forms (notes, messages to the
+/// reporter, a saved view's name, the queue's search) and through what CI
+/// uploads (an SBOM's component names, versions and purls, a release's
+/// version and the file's name): refused with a 4xx or kept as text, never a
+/// 5xx, and every page that shows it shows it as text.
+#[tokio::test]
+async fn the_corpus_through_desk_forms_and_sbom_uploads_is_shown_as_text() {
+    each_backend(|app| async move {
+        let (status, case) = app
+            .post(
+                &app.responder,
+                "/api/v1/cases",
+                &json!({"title": "forms", "product": "Dock Certs",
+                        "reporter": {"contact": "r@example.org"},
+                        "report": {"summary": "s", "description": "d"}}),
+            )
+            .await;
+        assert_eq!(status, 201, "{case}");
+        let reference = case["reference"].as_str().unwrap().to_owned();
+        let form = |path: String, fields: Vec<(&'static str, String)>| {
+            let app = app.clone();
+            async move {
+                let r = app
+                    .http
+                    .post(app.url(&path))
+                    .bearer_auth(&app.responder)
+                    .form(&fields)
+                    .send()
+                    .await
+                    .unwrap();
+                r.status().as_u16()
+            }
+        };
+        let page = |path: String| {
+            let app = app.clone();
+            async move {
+                let r = app
+                    .http
+                    .get(app.url(&path))
+                    .bearer_auth(&app.responder)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status().as_u16(), 200, "{path}");
+                assert!(r.headers().get("x-injected").is_none(), "{path}");
+                r.text().await.unwrap()
+            }
+        };
+        for payload in PAYLOADS {
+            for action in ["add_note", "message_reporter"] {
+                let status = form(
+                    format!("/desk/cases/{reference}/act"),
+                    vec![("action", action.into()), ("text", (*payload).into())],
+                )
+                .await;
+                assert!(
+                    status == 303 || (400..500).contains(&status),
+                    "{action} {payload:?}: {status}"
+                );
+            }
+            let status = form(
+                "/desk/views".into(),
+                vec![
+                    ("name", (*payload).into()),
+                    ("query", format!("q={payload}")),
+                ],
+            )
+            .await;
+            assert!(
+                status == 303 || (400..500).contains(&status),
+                "view {payload:?}: {status}"
+            );
+            let search = page(format!("/desk/cases?q={}", url_escape(payload))).await;
+            for bad in never_in_page(payload) {
+                assert!(!search.contains(bad), "the queue's search shows {bad:?}");
+            }
+        }
+        let shown = page(format!("/desk/cases/{reference}")).await;
+        let queue = page("/desk/cases".into()).await;
+        for payload in PAYLOADS {
+            for bad in never_in_page(payload) {
+                assert!(!shown.contains(bad), "the case page shows {bad:?}");
+                assert!(!queue.contains(bad), "the queue shows {bad:?}");
+            }
+        }
+        assert!(
+            shown.contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt;"),
+            "notes kept as text"
+        );
+
+        // An SBOM whose components carry the corpus.
+        let (status, body) = app
+            .post(
+                &app.admin,
+                "/api/v1/products",
+                &json!({"id": "shop", "name": "Shop", "owner": "web", "deployment": "saas",
+                        "exposure": "internet_facing"}),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        let components: Vec<Value> = PAYLOADS
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                json!({"type": "library", "bom-ref": format!("c{i}"), "name": p, "version": p,
+                       "purl": format!("pkg:npm/{}@{}", url_escape(p), url_escape(p))})
+            })
+            .collect();
+        let sbom = json!({"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1,
+                          "components": components});
+        for (version, filename) in [
+            ("1.0.0", "bom.json"),
+            ("<script>alert(1)</script>", "bom.json"),
+            ("2.0.0", "../../etc/passwd\r\nX-Injected: yes"),
+        ] {
+            let r = app
+                .http
+                .post(app.url(&format!(
+                    "/api/v1/products/shop/releases/{}/sbom",
+                    url_escape(version)
+                )))
+                .query(&[("filename", filename)])
+                .bearer_auth(&app.responder)
+                .body(sbom.to_string())
+                .send()
+                .await
+                .unwrap();
+            let status = r.status().as_u16();
+            assert!(
+                status == 200 || (400..500).contains(&status),
+                "{version:?} {filename:?}: {status} {}",
+                r.text().await.unwrap()
+            );
+        }
+        let products = page("/desk/products".into()).await;
+        let findings = page("/desk/findings".into()).await;
+        for payload in PAYLOADS {
+            for bad in never_in_page(payload) {
+                assert!(!products.contains(bad), "the products page shows {bad:?}");
+                assert!(!findings.contains(bad), "the findings page shows {bad:?}");
+            }
+        }
+        app.store.verify().await.unwrap();
+    })
+    .await;
+}
+
+/// Percent-encodes everything but unreserved characters.
+fn url_escape(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}

@@ -491,3 +491,132 @@ async fn mailed_reports_become_cases_replies_thread_and_oversize_mail_is_answere
         store.close().await;
     }
 }
+
+/// The attack corpus by mail: script, SQL, template syntax, CRLF header
+/// injection (raw and hidden in encoded words) and path traversal in the
+/// sender's name, the subject, the body and an attachment's name. Every
+/// message is taken (opened or answered), nothing breaks a header — not the
+/// case's title nor the subject of the receipt embargo sends back — file
+/// names are cleaned, and the SQL does nothing: the history verifies.
+#[tokio::test]
+async fn mailed_attacks_are_taken_as_text_and_inject_no_header() {
+    let Some(mut dovecot) = Dovecot::start() else {
+        return;
+    };
+    for db in TestDatabase::all().await {
+        let store =
+            embargo_store::Store::connect(&db.url, embargo_core::crypto::Keyring::generate())
+                .await
+                .unwrap();
+        store.migrate(t0()).await.unwrap();
+        let state = embargo_server::state(store.clone(), ServerSettings::default(), Arc::new(t0));
+        let mailbox = dovecot.settings();
+        let tag = db.backend();
+        let messages = [
+            // A subject and a name hiding CR LF in encoded words.
+            format!(
+                "From: =?UTF-8?Q?Eve=0D=0ABcc:_all@example.com?= <eve1@example.org>\nTo: {USER}\n\
+                 Subject: =?UTF-8?Q?Hello=0D=0ABcc:_victim@example.com=0D=0A=0D=0Abody?=\n\
+                 Message-ID: <a1-{tag}@example.org>\nContent-Type: text/plain; charset=utf-8\n\n\
+                 <script>alert(1)</script> '; DROP TABLE cases; --\n"
+            ),
+            // Script and template syntax in the subject and the name.
+            format!(
+                "From: \"<img src=x onerror=alert(1)>\" <eve2@example.org>\nTo: {USER}\n\
+                 Subject: <script>alert(1)</script> {{{{ 7*7 }}}} ${{7*7}}\n\
+                 Message-ID: <a2-{tag}@example.org>\nContent-Type: text/plain; charset=utf-8\n\n\
+                 Robert'); DELETE FROM events WHERE ('1'='1\n"
+            ),
+            // An HTML body with script and event handlers.
+            format!(
+                "From: eve3@example.org\nTo: {USER}\nSubject: html\nMessage-ID: <a3-{tag}@example.org>\n\
+                 MIME-Version: 1.0\nContent-Type: text/html; charset=utf-8\n\n\
+                 <html><body onload=alert(1)><script>alert(2)</script><p>visible text</p>\
+                 <a href=\"javascript:alert(3)\">link</a></body></html>\n"
+            ),
+        ];
+        for m in &messages {
+            dovecot.deliver(&crlf(m));
+        }
+        for (i, file) in [
+            "../../../etc/passwd",
+            "..\\..\\win.ini",
+            "<script>.html",
+            "=?UTF-8?Q?a=0D=0ASet-Cookie:_x.txt?=",
+        ]
+        .iter()
+        .enumerate()
+        {
+            dovecot.deliver(&multipart_with_attachment(
+                &format!("f{i}-{tag}@example.org"),
+                file,
+                &base64(b"<script>alert(1)</script>!!"),
+            ));
+        }
+        let taken = mailbox::poll_once(&state, &mailbox).await.unwrap();
+        assert_eq!(taken.len(), 7, "{taken:?}");
+        let opened: Vec<CaseRef> = taken
+            .iter()
+            .filter_map(|t| match t {
+                Taken::Opened(r) => Some(*r),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(opened.len(), 7, "{taken:?}");
+        for reference in &opened {
+            let case = store.case(*reference).await.unwrap();
+            for (what, text) in [
+                ("title", case.title.as_str()),
+                ("reporter name", case.reporter.name.as_deref().unwrap_or("")),
+            ] {
+                assert!(
+                    !text.contains('\r') && !text.contains('\n'),
+                    "{reference}: the {what} {text:?} breaks a line"
+                );
+            }
+            for file in &case.attachments {
+                let name = &file.filename;
+                assert!(
+                    !name.contains('/')
+                        && !name.contains('\\')
+                        && !name.contains("..")
+                        && !name.contains('\r')
+                        && !name.contains('\n'),
+                    "{reference}: file name {name:?}"
+                );
+            }
+        }
+        // The HTML body is read as text: the script and handlers are gone,
+        // the visible text stays.
+        let html = store.case(opened[2]).await.unwrap();
+        assert!(html.report.description.contains("visible text"));
+        assert!(
+            !html.report.description.contains("<script")
+                && !html.report.description.contains("onload"),
+            "{:?}",
+            html.report.description
+        );
+        // The SQL was text: stored verbatim.
+        let first = store.case(opened[0]).await.unwrap();
+        assert!(first.report.description.contains("'; DROP TABLE cases; --"));
+        // The receipts' subjects (built from the mailed subject) stay one line.
+        let claimed = store
+            .claim_deliveries("test", t0(), t0() + chrono::TimeDelta::hours(1), 1000)
+            .await
+            .unwrap();
+        let subjects: Vec<String> = claimed
+            .into_iter()
+            .filter_map(|c| match c.delivery {
+                Delivery::Email { subject, .. } => Some(subject),
+                _ => None,
+            })
+            .collect();
+        assert!(subjects.len() >= 7, "{subjects:?}");
+        for s in &subjects {
+            assert!(!s.contains('\r') && !s.contains('\n'), "{s:?}");
+        }
+        let report = store.verify().await.unwrap();
+        assert_eq!(report.cases, 7);
+        store.close().await;
+    }
+}

@@ -42,7 +42,10 @@ use crate::error::ApiError;
             Authenticate with `Authorization: Bearer TOKEN` (API tokens), or sign in at \
             `POST /api/v1/session` and send the session cookie with the `X-CSRF-Token` \
             header on every request that changes data. Errors are \
-            `{\"error\": {\"code\", \"message\", \"field\"?}}`.",
+            `{\"error\": {\"code\", \"message\", \"field\"?}}`. Any operation may \
+            also answer `503 unavailable` (the database cannot be reached) or, when it \
+            writes, `507 storage_full` (the database's disk is full; nothing was \
+            saved), both with `Retry-After`.",
         license(name = "Apache-2.0", identifier = "Apache-2.0")
     ),
     modifiers(&SecuritySchemes),

@@ -10,8 +10,12 @@ use crate::{PASSWORD, each_backend, new_case};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Who {
     Anonymous,
-    /// Not a team role: the route needs a reporter token.
+    /// Not a team role: the route needs a reporter token. This is the
+    /// token of the case the table's paths name (EMB-2026-0001).
     Reporter,
+    /// The reporter of another case: treated as a reporter, and never shown
+    /// anything of EMB-2026-0001.
+    OtherReporter,
     Viewer,
     Responder,
     Admin,
@@ -749,14 +753,20 @@ fn the_table_and_the_openapi_document_list_the_same_routes() {
     );
 }
 
+/// The words of EMB-2026-0001's report, looked for in what another case's
+/// reporter is shown.
+const SEED_WORDS: &str = "the seed report's own words, 7f3a";
+
 #[tokio::test]
 async fn every_route_admits_exactly_the_roles_in_the_table() {
     each_backend(|app| async move {
         // EMB-2026-0001 comes from a reporter, whose private token is a caller too.
+        let mut seed_report = new_case("seed");
+        seed_report["report"]["description"] = json!(SEED_WORDS);
         let r = app
             .http
             .post(app.url("/api/v1/reports"))
-            .json(&new_case("seed"))
+            .json(&seed_report)
             .send()
             .await
             .unwrap();
@@ -765,10 +775,26 @@ async fn every_route_admits_exactly_the_roles_in_the_table() {
             .as_str()
             .unwrap()
             .to_owned();
+        let seed = app.get(&app.viewer, "/api/v1/cases/EMB-2026-0001").await.1;
+        assert_eq!(seed["report"]["description"], SEED_WORDS, "{seed}");
+        let mut other = new_case("someone else's report");
+        other["reporter"] = json!({"contact": "other@example.net"});
+        let r = app
+            .http
+            .post(app.url("/api/v1/reports"))
+            .json(&other)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 201);
+        let other = r.json::<serde_json::Value>().await.unwrap();
+        assert_eq!(other["reference"], "EMB-2026-0002");
+        let other_reporter = other["token"].as_str().unwrap().to_owned();
         for route in table() {
             for who in [
                 Who::Anonymous,
                 Who::Reporter,
+                Who::OtherReporter,
                 Who::Viewer,
                 Who::Responder,
                 Who::Admin,
@@ -779,6 +805,7 @@ async fn every_route_admits_exactly_the_roles_in_the_table() {
                 req = match who {
                     Who::Anonymous => req,
                     Who::Reporter => req.bearer_auth(&reporter),
+                    Who::OtherReporter => req.bearer_auth(&other_reporter),
                     Who::Viewer => req.bearer_auth(&app.viewer),
                     Who::Responder => req.bearer_auth(&app.responder),
                     Who::Admin => req.bearer_auth(&app.admin),
@@ -798,7 +825,23 @@ async fn every_route_admits_exactly_the_roles_in_the_table() {
                         req.json(&body)
                     };
                 }
-                let status = req.send().await.unwrap().status().as_u16();
+                let response = req.send().await.unwrap();
+                let status = response.status().as_u16();
+                let body = response.text().await.unwrap_or_default();
+                // Another case's reporter learns nothing of this one, whatever
+                // the route answers.
+                // (The API's description names EMB-2026-0001 as an example.)
+                if who == Who::OtherReporter {
+                    let documentation = route.template == "/api/openapi.json";
+                    assert!(
+                        (documentation || !body.contains("EMB-2026-0001"))
+                            && !body.contains(SEED_WORDS),
+                        "{} {} as another case's reporter shows EMB-2026-0001 ({})",
+                        route.method,
+                        route.path,
+                        app.backend
+                    );
+                }
                 // The HTML form's post needs the form's CSRF cookie, which no
                 // caller here has: every one is refused alike.
                 if route.method == "post"
@@ -813,7 +856,7 @@ async fn every_route_admits_exactly_the_roles_in_the_table() {
                 // The team's pages send whoever is not signed in as a team
                 // member to the sign-in form.
                 let team_page = page && route.least > Who::Reporter;
-                if team_page && matches!(who, Who::Anonymous | Who::Reporter) {
+                if team_page && matches!(who, Who::Anonymous | Who::Reporter | Who::OtherReporter) {
                     assert_eq!(
                         status, 303,
                         "{} {} as {who:?} ({})",
@@ -824,7 +867,7 @@ async fn every_route_admits_exactly_the_roles_in_the_table() {
                 // A reporter token works on public and reporter routes only;
                 // reporter routes take nothing else.
                 let reporter_route = route.least == Who::Reporter;
-                if who == Who::Reporter {
+                if matches!(who, Who::Reporter | Who::OtherReporter) {
                     if reporter_route || route.least == Who::Anonymous {
                         assert!(
                             status != 401 && status != 403 && status < 500,

@@ -823,3 +823,85 @@ async fn every_state_changing_route_refuses_a_cookie_without_its_csrf_token() {
     assert_eq!(history, 1, "the case still has only its first event");
     app.stop().await;
 }
+
+/// Session fixation: a session cookie planted in the browser before sign-in
+/// (made up, or a real session of the attacker's) is never the one the
+/// victim signs in with; the sign-in form's own cookie is no session; and a
+/// session ended by signing out stays ended.
+#[tokio::test]
+async fn signing_in_always_issues_a_fresh_session() {
+    each_backend(|app| async move {
+        let attacker = sign_in(&app, "rita").await;
+        let made_up = "embargo_session=ses_attacker-chosen-value-0000000000000000".to_owned();
+        for planted in [made_up.clone(), attacker.cookie.clone()] {
+            let (form_cookie, csrf) = login_form(&app).await;
+            let r = app
+                .http
+                .post(app.url("/login"))
+                .header(COOKIE, format!("{form_cookie}; {planted}"))
+                .form(&[
+                    ("csrf", csrf.as_str()),
+                    ("username", "vic"),
+                    ("password", PASSWORD),
+                    ("next", "/desk"),
+                ])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status().as_u16(), 303);
+            let issued = cookie_pair(&r, "embargo_session").expect("a session cookie");
+            assert_ne!(issued, planted, "the planted session was kept");
+            let victim = Session {
+                cookie: issued,
+                csrf: String::new(),
+            };
+            let (status, html) = get(&app, &victim, "/desk").await;
+            assert_eq!(status, 200);
+            assert!(html.contains("Sign out vic"), "signed in as the victim");
+        }
+        // The made-up value is no session, and the attacker's own session is
+        // still the attacker's, not the victim's.
+        let (status, _) = get(
+            &app,
+            &Session {
+                cookie: made_up,
+                csrf: String::new(),
+            },
+            "/desk",
+        )
+        .await;
+        assert_eq!(status, 303);
+        let (status, html) = get(&app, &attacker, "/desk").await;
+        assert_eq!(status, 200);
+        assert!(html.contains("Sign out rita") && !html.contains("Sign out vic"));
+        // The sign-in form's CSRF cookie does not authenticate.
+        let (form_cookie, _) = login_form(&app).await;
+        let value = form_cookie.split_once('=').unwrap().1.to_owned();
+        for cookie in [form_cookie, format!("embargo_session={value}")] {
+            let (status, _) = get(
+                &app,
+                &Session {
+                    cookie,
+                    csrf: String::new(),
+                },
+                "/desk",
+            )
+            .await;
+            assert_eq!(status, 303);
+        }
+        // Signed out is signed out: the old cookie opens nothing, on the
+        // pages or the API.
+        let (status, _, _) = post(&app, &attacker, "/logout", &[]).await;
+        assert_eq!(status, 303);
+        assert_eq!(get(&app, &attacker, "/desk").await.0, 303);
+        let r = app
+            .http
+            .get(app.url("/api/v1/me"))
+            .header(COOKIE, &attacker.cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 401);
+    })
+    .await;
+}

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::{Value, json};
 
-use crate::{installations, kill9, stderr, stdout, stop};
+use crate::{assert_all_present, audit_verifies, get_json, installations, kill9, stop};
 
 const REQUESTS: usize = 800;
 const KILL_AFTER: usize = 120;
@@ -66,26 +66,12 @@ async fn kill_9_during_a_burst_loses_no_acknowledged_case() {
         assert!(acknowledged.len() < REQUESTS, "the kill landed mid-burst");
 
         let (mut child, url) = inst.serve();
-        for reference in &acknowledged {
-            let r = http
-                .get(format!("{url}/api/v1/cases/{reference}"))
-                .bearer_auth(&inst.token)
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(
-                r.status().as_u16(),
-                200,
-                "{reference} was acknowledged but is gone"
-            );
-        }
+        assert_all_present(&inst, &url, &acknowledged).await;
         stop(&mut child);
-        let out = inst.embargo(&["audit", "verify"]);
-        assert!(out.status.success(), "{} {}", stdout(&out), stderr(&out));
         eprintln!(
             "kill -9: {} of {REQUESTS} creations acknowledged before the kill; all present; {}",
             acknowledged.len(),
-            stdout(&out).trim()
+            audit_verifies(&inst)
         );
     }
 }
@@ -311,29 +297,16 @@ async fn kill_9_under_mixed_load_loses_no_acknowledged_write() {
         let (mut child, url) = crate::serve_with_short_lease(inst.dir.path());
         // Every acknowledged report is a case with its reporter's receipt queued.
         let mut notice_seqs = Vec::new();
+        assert_all_present(&inst, &url, &acked.reports).await;
         for reference in &acked.reports {
-            let r = http
-                .get(format!("{url}/api/v1/cases/{reference}"))
-                .bearer_auth(&inst.token)
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(
-                r.status().as_u16(),
-                200,
-                "{reference} was acknowledged but is gone"
-            );
-            let v: Value = r.json().await.unwrap();
+            let (_, v) = get_json(&url, &inst.token, &format!("/api/v1/cases/{reference}")).await;
             notice_seqs.push(v["history"][0]["seq"].as_i64().unwrap());
-            let d: Value = http
-                .get(format!("{url}/api/v1/cases/{reference}/deliveries"))
-                .bearer_auth(&inst.token)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let (_, d) = get_json(
+                &url,
+                &inst.token,
+                &format!("/api/v1/cases/{reference}/deliveries"),
+            )
+            .await;
             assert!(
                 d["deliveries"].as_array().unwrap().iter().any(|d| {
                     d["channel"] == "email" && d["to"].as_str().unwrap().starts_with("reporter")
@@ -343,15 +316,7 @@ async fn kill_9_under_mixed_load_loses_no_acknowledged_write() {
         }
         // Every acknowledged transition and message is in its case's history.
         for reference in &cases {
-            let v: Value = http
-                .get(format!("{url}/api/v1/cases/{reference}"))
-                .bearer_auth(&inst.token)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let (_, v) = get_json(&url, &inst.token, &format!("/api/v1/cases/{reference}")).await;
             let seqs: Vec<i64> = v["history"]
                 .as_array()
                 .unwrap()
@@ -388,46 +353,40 @@ async fn kill_9_under_mixed_load_loses_no_acknowledged_write() {
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
         assert!(missing.is_empty(), "never delivered: {missing:?}");
+        let mut unsettled = Vec::new();
         for _ in 0..300 {
-            let v: Value = http
-                .get(format!("{url}/api/v1/deliveries?limit=1000"))
-                .bearer_auth(&inst.token)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            let unsettled = v["deliveries"]
+            let (_, v) = get_json(&url, &inst.token, "/api/v1/deliveries?limit=1000").await;
+            unsettled = v["deliveries"]
                 .as_array()
                 .unwrap()
                 .iter()
                 .filter(|d| d["channel"] == "webhook" && d["state"] != "delivered")
-                .count();
-            if unsettled == 0 {
+                .cloned()
+                .collect();
+            if unsettled.is_empty() {
                 break;
             }
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
-        let dead: Value = http
-            .get(format!("{url}/api/v1/deliveries?state=dead&limit=1000"))
-            .bearer_auth(&inst.token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        assert!(
+            unsettled.is_empty(),
+            "webhook deliveries never settled: {unsettled:?}"
+        );
+        let (_, dead) = get_json(
+            &url,
+            &inst.token,
+            "/api/v1/deliveries?state=dead&limit=1000",
+        )
+        .await;
         assert_eq!(dead["deliveries"].as_array().unwrap().len(), 0, "{dead}");
         stop(&mut child);
-        let out = inst.embargo(&["audit", "verify"]);
-        assert!(out.status.success(), "{} {}", stdout(&out), stderr(&out));
+        let verified = audit_verifies(&inst);
         eprintln!(
             "kill -9 under mixed load: {total} writes acknowledged ({} reports, {} events); all present; {} notices delivered; {}",
             acked.reports.len(),
             acked.events.len(),
             wanted.len(),
-            stdout(&out).trim()
+            verified
         );
     }
 }

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::{Installation, install, install_on, stderr, stdout, stop};
+use crate::{assert_all_present, audit_verifies, install, install_on, stderr, stdout, stop};
 
 /// What a stream of case creations was answered.
 #[derive(Default, Debug)]
@@ -113,31 +113,6 @@ async fn until_acknowledged(record: &Arc<Mutex<LoadRecord>>, n: usize, within: D
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-}
-
-/// After the load: every acknowledged case is readable, and `audit verify`
-/// passes once the server has stopped.
-async fn assert_all_present(inst: &Installation, url: &str, acknowledged: &[String]) {
-    let http = reqwest::Client::new();
-    for reference in acknowledged {
-        let r = http
-            .get(format!("{url}/api/v1/cases/{reference}"))
-            .bearer_auth(&inst.token)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(
-            r.status().as_u16(),
-            200,
-            "{reference} was acknowledged but is gone"
-        );
-    }
-}
-
-fn audit_verifies(inst: &Installation) -> String {
-    let out = inst.embargo(&["audit", "verify"]);
-    assert!(out.status.success(), "{} {}", stdout(&out), stderr(&out));
-    stdout(&out).trim().to_owned()
 }
 
 /// A private PostgreSQL cluster this test may stop and start at will (the

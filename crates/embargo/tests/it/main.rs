@@ -162,6 +162,34 @@ pub fn serve_with_short_lease(dir: &Path) -> (Child, String) {
     (child, url)
 }
 
+/// Every acknowledged case is readable on the server at `url`.
+pub async fn assert_all_present(inst: &Installation, url: &str, acknowledged: &[String]) {
+    for reference in acknowledged {
+        let (status, _) = get_json(url, &inst.token, &format!("/api/v1/cases/{reference}")).await;
+        assert_eq!(status, 200, "{reference} was acknowledged but is gone");
+    }
+}
+
+/// `embargo audit verify` passes (the server stopped); its report.
+pub fn audit_verifies(inst: &Installation) -> String {
+    let out = inst.embargo(&["audit", "verify"]);
+    assert!(out.status.success(), "{} {}", stdout(&out), stderr(&out));
+    stdout(&out).trim().to_owned()
+}
+
+/// GET `path` on the server at `url` with the API token: the status and
+/// the JSON answer (null when it is not JSON).
+pub async fn get_json(url: &str, token: &str, path: &str) -> (u16, serde_json::Value) {
+    let r = reqwest::Client::new()
+        .get(format!("{url}{path}"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(serde_json::Value::Null))
+}
+
 pub fn kill9(child: &mut Child) {
     // Child::kill sends SIGKILL on Unix: no shutdown code runs.
     child.kill().unwrap();

@@ -229,6 +229,19 @@ impl Dovecot {
     }
 }
 
+/// A migrated store on `db` and the server's state over it, at the test clock.
+async fn server_state(
+    db: &TestDatabase,
+    settings: ServerSettings,
+) -> (embargo_store::Store, embargo_server::AppState) {
+    let store = embargo_store::Store::connect(&db.url, embargo_core::crypto::Keyring::generate())
+        .await
+        .unwrap();
+    store.migrate(t0()).await.unwrap();
+    let state = embargo_server::state(store.clone(), settings, Arc::new(t0));
+    (store, state)
+}
+
 fn crlf(text: &str) -> Vec<u8> {
     text.replace('\n', "\r\n").into_bytes()
 }
@@ -298,11 +311,6 @@ async fn mailed_reports_become_cases_replies_thread_and_oversize_mail_is_answere
         return;
     };
     for db in TestDatabase::all().await {
-        let store =
-            embargo_store::Store::connect(&db.url, embargo_core::crypto::Keyring::generate())
-                .await
-                .unwrap();
-        store.migrate(t0()).await.unwrap();
         let settings = ServerSettings {
             attachments: AttachmentLimits {
                 max_bytes: 3 * 1024,
@@ -310,7 +318,7 @@ async fn mailed_reports_become_cases_replies_thread_and_oversize_mail_is_answere
             },
             ..ServerSettings::default()
         };
-        let state = embargo_server::state(store.clone(), settings, Arc::new(t0));
+        let (store, state) = server_state(&db, settings).await;
         let mailbox = dovecot.settings();
         let tag = db.backend();
 
@@ -504,12 +512,7 @@ async fn mailed_attacks_are_taken_as_text_and_inject_no_header() {
         return;
     };
     for db in TestDatabase::all().await {
-        let store =
-            embargo_store::Store::connect(&db.url, embargo_core::crypto::Keyring::generate())
-                .await
-                .unwrap();
-        store.migrate(t0()).await.unwrap();
-        let state = embargo_server::state(store.clone(), ServerSettings::default(), Arc::new(t0));
+        let (store, state) = server_state(&db, ServerSettings::default()).await;
         let mailbox = dovecot.settings();
         let tag = db.backend();
         let messages = [

@@ -242,6 +242,17 @@ async fn server_state(
     (store, state)
 }
 
+/// The cases a poll opened, in order.
+fn opened(taken: &[Taken]) -> Vec<CaseRef> {
+    taken
+        .iter()
+        .filter_map(|t| match t {
+            Taken::Opened(r) => Some(*r),
+            _ => None,
+        })
+        .collect()
+}
+
 fn crlf(text: &str) -> Vec<u8> {
     text.replace('\n', "\r\n").into_bytes()
 }
@@ -356,13 +367,7 @@ async fn mailed_reports_become_cases_replies_thread_and_oversize_mail_is_answere
         ));
 
         let taken = mailbox::poll_once(&state, &mailbox).await.unwrap();
-        let opened: Vec<CaseRef> = taken
-            .iter()
-            .filter_map(|t| match t {
-                Taken::Opened(r) => Some(*r),
-                _ => None,
-            })
-            .collect();
+        let opened = opened(&taken);
         assert_eq!(opened.len(), 3, "{taken:?} ({tag})");
         let refused: Vec<&String> = taken
             .iter()
@@ -558,13 +563,7 @@ async fn mailed_attacks_are_taken_as_text_and_inject_no_header() {
         }
         let taken = mailbox::poll_once(&state, &mailbox).await.unwrap();
         assert_eq!(taken.len(), 7, "{taken:?}");
-        let opened: Vec<CaseRef> = taken
-            .iter()
-            .filter_map(|t| match t {
-                Taken::Opened(r) => Some(*r),
-                _ => None,
-            })
-            .collect();
+        let opened = opened(&taken);
         assert_eq!(opened.len(), 7, "{taken:?}");
         for reference in &opened {
             let case = store.case(*reference).await.unwrap();

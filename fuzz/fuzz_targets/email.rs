@@ -3,5 +3,7 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let _ = embargo_server::mailbox::examine(data);
+    if let Some(seen) = embargo_server::mailbox::examine(data) {
+        let _ = seen.reply_text();
+    }
 });

@@ -225,10 +225,11 @@ async fn taken(state: &AppState, key: &str) -> Result<bool, MailboxError> {
         .map_err(|e| MailboxError::Store(e.to_string()))
 }
 
-/// What [`ingest`] reads from a raw message before it touches the store:
-/// the sender, the case a reply names, the subject, the text without its
-/// quotes, and the attachments' names and sizes. `None` for bytes that are
-/// no message. (The fuzz target `email` drives it with arbitrary bytes.)
+/// What [`ingest`] reads from a message before it touches the store: the
+/// sender, the case a reply names, the subject, the text, and the
+/// attachments' cleaned names and sizes. [`ingest`] reads every message
+/// through this, and the fuzz target `email` drives it (through
+/// [`examine`]) with arbitrary bytes.
 #[derive(Debug)]
 pub struct Examined {
     pub key: String,
@@ -236,45 +237,58 @@ pub struct Examined {
     pub sender_name: Option<String>,
     pub subject: Option<String>,
     pub reference: Option<CaseRef>,
-    pub reply_text: String,
+    /// The text, with Windows line ends made plain and trimmed.
+    pub body: String,
     pub attachments: Vec<(String, usize)>,
 }
 
+impl Examined {
+    fn of(message: &mail_parser::Message<'_>, raw: &[u8]) -> Examined {
+        let subject = message
+            .subject()
+            .map(|s| single_line(s, TITLE_CHARS))
+            .filter(|s| !s.is_empty());
+        Examined {
+            key: message_key(raw, message.message_id()),
+            sender: sender_of(message),
+            sender_name: message
+                .from()
+                .and_then(|f| f.first())
+                .and_then(|a| a.name())
+                .map(|n| single_line(n, 100))
+                .filter(|n| !n.is_empty()),
+            reference: subject.as_deref().and_then(reference_in),
+            subject,
+            body: message
+                .body_text(0)
+                .map(|b| b.replace("\r\n", "\n").trim().to_owned())
+                .unwrap_or_default(),
+            attachments: message
+                .attachments()
+                .map(|p| {
+                    (
+                        embargo_core::attachment::clean_filename(
+                            p.attachment_name().unwrap_or("attachment"),
+                        ),
+                        p.contents().len(),
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    /// The text of a reply, without the quoted message it answers.
+    #[must_use]
+    pub fn reply_text(&self) -> String {
+        without_quotes(&self.body)
+    }
+}
+
+/// Reads `raw` as [`ingest`] does; `None` for bytes that are no message.
 #[must_use]
 pub fn examine(raw: &[u8]) -> Option<Examined> {
     let message = MessageParser::default().parse(raw)?;
-    let subject = message
-        .subject()
-        .map(|s| single_line(s, TITLE_CHARS))
-        .filter(|s| !s.is_empty());
-    let body = message
-        .body_text(0)
-        .map(|b| b.replace("\r\n", "\n").trim().to_owned())
-        .unwrap_or_default();
-    Some(Examined {
-        key: message_key(raw, message.message_id()),
-        sender: sender_of(&message),
-        sender_name: message
-            .from()
-            .and_then(|f| f.first())
-            .and_then(|a| a.name())
-            .map(|n| single_line(n, 100))
-            .filter(|n| !n.is_empty()),
-        reference: subject.as_deref().and_then(reference_in),
-        subject,
-        reply_text: without_quotes(&body),
-        attachments: message
-            .attachments()
-            .map(|p| {
-                (
-                    embargo_core::attachment::clean_filename(
-                        p.attachment_name().unwrap_or("attachment"),
-                    ),
-                    p.contents().len(),
-                )
-            })
-            .collect(),
-    })
+    Some(Examined::of(&message, raw))
 }
 
 /// The sender's address, if it is one that can be answered.
@@ -298,24 +312,20 @@ pub async fn ingest(
     let Some(message) = MessageParser::default().parse(raw) else {
         return Ok(Taken::Unanswerable("not a readable email message".into()));
     };
-    let key = message_key(raw, message.message_id());
+    let seen = Examined::of(&message, raw);
+    let key = seen.key.clone();
     if taken(state, &key).await? {
         return Ok(Taken::AlreadyTaken);
     }
-    let Some(sender) = sender_of(&message) else {
+    let Some(sender) = seen.sender.clone() else {
         return Ok(Taken::Unanswerable(
             "the message has no sender address".into(),
         ));
     };
-    let sender_name = message
-        .from()
-        .and_then(|f| f.first())
-        .and_then(|a| a.name())
-        .map(|n| single_line(n, 100))
-        .filter(|n| !n.is_empty());
-    let subject = message.subject().map(|s| single_line(s, TITLE_CHARS));
-    let subject = subject.filter(|s| !s.is_empty());
-    let shown_subject = subject.clone().unwrap_or_else(|| "(no subject)".into());
+    let shown_subject = seen
+        .subject
+        .clone()
+        .unwrap_or_else(|| "(no subject)".into());
 
     let limits = state.settings.attachments;
     let limit = raw_limit(limits, state.settings.max_body_bytes);
@@ -327,13 +337,12 @@ pub async fn ingest(
         return refuse(state, &key, &sender, &shown_subject, reason).await;
     }
     let mut files = Vec::new();
-    for part in message.attachments() {
+    for (part, (cleaned, _)) in message.attachments().zip(&seen.attachments) {
         let content = part.contents();
         let filename = part.attachment_name().unwrap_or("attachment").to_owned();
         if content.len() > limits.max_bytes {
             let reason = format!(
-                "the attachment `{}` is larger than the limit of {}",
-                embargo_core::attachment::clean_filename(&filename),
+                "the attachment `{cleaned}` is larger than the limit of {}",
                 describe_bytes(limits.max_bytes)
             );
             return refuse(state, &key, &sender, &shown_subject, reason).await;
@@ -354,11 +363,7 @@ pub async fn ingest(
         );
         return refuse(state, &key, &sender, &shown_subject, reason).await;
     }
-    let body = message
-        .body_text(0)
-        .map(|b| b.replace("\r\n", "\n").trim().to_owned())
-        .unwrap_or_default();
-    if body.chars().count() > BODY_CHARS {
+    if seen.body.chars().count() > BODY_CHARS {
         let reason = format!("the message's text is longer than {BODY_CHARS} characters");
         return refuse(state, &key, &sender, &shown_subject, reason).await;
     }
@@ -369,7 +374,7 @@ pub async fn ingest(
     let now = state.now();
 
     // A reply from the case's own reporter joins its thread.
-    if let Some(reference) = subject.as_deref().and_then(reference_in)
+    if let Some(reference) = seen.reference
         && let Ok(case) = state.store.case(reference).await
         && case
             .reporter
@@ -377,7 +382,7 @@ pub async fn ingest(
             .as_deref()
             .is_some_and(|c| c.eq_ignore_ascii_case(&sender))
     {
-        let text = without_quotes(&body);
+        let text = seen.reply_text();
         return match state
             .store
             .reporter_message(reference, &text, files, Some(&key), now)
@@ -401,7 +406,8 @@ pub async fn ingest(
         );
         return refuse(state, &key, &sender, &shown_subject, reason).await;
     }
-    let summary = body
+    let summary = seen
+        .body
         .lines()
         .map(str::trim)
         .find(|l| !l.is_empty())
@@ -412,15 +418,15 @@ pub async fn ingest(
         product: settings.product.clone(),
         reporter: Reporter {
             contact: Some(sender.clone()),
-            name: sender_name,
+            name: seen.sender_name,
             pgp_key: None,
         },
         report: ReportContent {
             summary,
-            description: if body.is_empty() {
+            description: if seen.body.is_empty() {
                 "(The message had no text; see its attachments.)".into()
             } else {
-                body
+                seen.body
             },
             ..ReportContent::default()
         },

@@ -10,6 +10,7 @@ use embargo_core::Instant;
 use embargo_core::auth::{self, Role, token_digest};
 use embargo_core::crypto::Keyring;
 use embargo_server::ServerSettings;
+use embargo_server::jobs::{SharedJob, Shutdown, Supervisor};
 use embargo_store::{Store, StoreError, redact_url};
 
 use crate::config::{Config, ConfigError, LogFormat};
@@ -498,26 +499,6 @@ async fn serve(config_path: &Path) -> Result<ExitCode> {
         ),
     };
     let state = embargo_server::state(store.clone(), settings, embargo_server::system_clock());
-    let mailbox = config.mailbox.as_ref().map(|m| {
-        embargo_server::mailbox::spawn(
-            state.clone(),
-            embargo_server::mailbox::MailboxSettings {
-                host: m.host.clone(),
-                port: m.port,
-                security: match m.security.as_str() {
-                    "starttls" => embargo_server::mailbox::MailSecurity::StartTls,
-                    "none" => embargo_server::mailbox::MailSecurity::None,
-                    _ => embargo_server::mailbox::MailSecurity::Tls,
-                },
-                username: m.username.clone(),
-                password: m.password.clone().unwrap_or_default(),
-                folder: m.folder.clone(),
-                poll_interval: Duration::from_secs(m.poll_seconds),
-                ca_file: m.ca_file.clone(),
-                product: m.product.clone(),
-            },
-        )
-    });
     let app = embargo_server::router(state.clone());
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
@@ -525,15 +506,12 @@ async fn serve(config_path: &Path) -> Result<ExitCode> {
     let addr = listener
         .local_addr()
         .map_err(|e| message(format!("cannot read the listening address: {e}")))?;
-    println!(
-        "embargo: listening on http://{addr}  (database {})",
-        redact_url(&config.database_url)
-    );
-    tracing::info!(%addr, "listening");
-    let housekeeping = tokio::spawn(purge_sessions_hourly(store.clone()));
+    // Names this server in leases and delivery attempts.
+    let owner = format!("{}-{}", addr, std::process::id());
     let delivery_settings = embargo_server::delivery::DeliverySettings {
-        worker: format!("{}-{}", addr, std::process::id()),
+        worker: owner.clone(),
         lease: Duration::from_secs(config.delivery_lease_seconds),
+        timeout: Duration::from_secs(config.delivery_timeout_seconds),
         retry_base: Duration::from_secs(config.delivery_retry_seconds),
         max_attempts: i64::from(config.delivery_max_attempts),
         smtp: config
@@ -555,48 +533,133 @@ async fn serve(config_path: &Path) -> Result<ExitCode> {
     };
     let deliverer =
         embargo_server::delivery::Deliverer::new(&delivery_settings).map_err(message)?;
-    let delivery = embargo_server::delivery::spawn(
-        store.clone(),
-        std::sync::Arc::new(deliverer),
-        delivery_settings,
-        embargo_server::system_clock(),
+    // Every background job, registered here and stopped together.
+    let mut jobs = Supervisor::new();
+    let shared = |name: &'static str| {
+        SharedJob::new(
+            store.clone(),
+            name,
+            owner.clone(),
+            JOB_LEASE,
+            embargo_server::system_clock(),
+        )
+    };
+    let grace = (delivery_settings.timeout + Duration::from_secs(1)).min(SHUTDOWN_GRACE);
+    jobs.add(
+        "delivery",
+        embargo_server::delivery::spawn(
+            store.clone(),
+            std::sync::Arc::new(deliverer),
+            delivery_settings,
+            embargo_server::system_clock(),
+            jobs.shutdown(),
+        ),
     );
-    let digests = embargo_server::delivery::spawn_digests(
-        store.clone(),
-        embargo_server::system_clock(),
-        config.digest_hour,
+    jobs.add(
+        "digests",
+        embargo_server::delivery::spawn_digests(
+            store.clone(),
+            embargo_server::system_clock(),
+            config.digest_hour,
+            jobs.shutdown(),
+        ),
     );
     // The state's store writes messages in the policies' languages.
-    let escalation = embargo_server::escalation::spawn(
-        state.store.clone(),
-        policies,
-        embargo_server::system_clock(),
-        Duration::from_secs(config.escalation_interval_seconds),
+    jobs.add(
+        "escalation",
+        embargo_server::escalation::spawn(
+            shared("escalation"),
+            policies,
+            embargo_server::system_clock(),
+            Duration::from_secs(config.escalation_interval_seconds),
+            jobs.shutdown(),
+        ),
     );
-    let rematch =
-        embargo_server::api::portfolio::spawn_rematch(state.clone(), Duration::from_secs(300));
-    embargo_server::serve(listener, app, shutdown_signal())
-        .await
-        .map_err(|e| message(format!("server error: {e}")))?;
-    housekeeping.abort();
-    if let Some(mailbox) = mailbox {
-        mailbox.abort();
+    jobs.add(
+        "rematch",
+        embargo_server::api::portfolio::spawn_rematch(
+            state.clone(),
+            shared("rematch"),
+            Duration::from_secs(300),
+            jobs.shutdown(),
+        ),
+    );
+    if let Some(m) = config.mailbox.as_ref() {
+        let settings = embargo_server::mailbox::MailboxSettings {
+            host: m.host.clone(),
+            port: m.port,
+            security: match m.security.as_str() {
+                "starttls" => embargo_server::mailbox::MailSecurity::StartTls,
+                "none" => embargo_server::mailbox::MailSecurity::None,
+                _ => embargo_server::mailbox::MailSecurity::Tls,
+            },
+            username: m.username.clone(),
+            password: m.password.clone().unwrap_or_default(),
+            folder: m.folder.clone(),
+            poll_interval: Duration::from_secs(m.poll_seconds),
+            ca_file: m.ca_file.clone(),
+            product: m.product.clone(),
+        };
+        jobs.add(
+            "mailbox",
+            embargo_server::mailbox::spawn(
+                state.clone(),
+                settings,
+                shared("mailbox"),
+                jobs.shutdown(),
+            ),
+        );
     }
-    escalation.abort();
-    rematch.abort();
-    delivery.abort();
-    digests.abort();
+    jobs.add(
+        "sessions",
+        tokio::spawn(purge_sessions_hourly(store.clone(), jobs.shutdown())),
+    );
+    println!(
+        "embargo: listening on http://{addr}  (database {})",
+        redact_url(&config.database_url)
+    );
+    tracing::info!(%addr, jobs = ?jobs.names(), "listening");
+    // SIGTERM or Ctrl-C stops the HTTP server and the jobs at once: requests
+    // in progress are answered, a message being sent is sent and recorded,
+    // claimed messages not yet sent are handed back. Each gets a bounded time.
+    let trigger = jobs.trigger();
+    let http = embargo_server::serve(listener, app, async move {
+        shutdown_signal().await;
+        trigger.fire();
+    });
+    tokio::pin!(http);
+    let mut stopping = jobs.shutdown();
+    let served = tokio::select! {
+        served = &mut http => served,
+        () = stopping.wait() => match tokio::time::timeout(SHUTDOWN_GRACE, &mut http).await {
+            Ok(served) => served,
+            Err(_) => {
+                tracing::warn!("requests still open at the end of the grace period; closing them");
+                Ok(())
+            }
+        },
+    };
+    jobs.stop(grace).await;
+    served.map_err(|e| message(format!("server error: {e}")))?;
     store.close().await;
     println!("embargo: stopped");
     Ok(ExitCode::SUCCESS)
 }
 
-async fn purge_sessions_hourly(store: Store) {
-    let mut tick = tokio::time::interval(Duration::from_secs(3600));
+/// How long a background job holds a shared job's lease between renewals;
+/// a server killed while holding one delays the others by at most this.
+const JOB_LEASE: Duration = Duration::from_secs(60);
+
+/// The longest a stopping server waits for requests and jobs to finish.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(8);
+
+async fn purge_sessions_hourly(store: Store, mut stop: Shutdown) {
     loop {
-        tick.tick().await;
         if let Err(e) = store.purge_sessions(now()).await {
             tracing::warn!(error = %e, "could not purge expired sessions");
+        }
+        if !stop.sleep(Duration::from_secs(3600)).await {
+            break;
         }
     }
 }

@@ -36,8 +36,13 @@ pub struct Config {
     pub escalation_interval_seconds: u64,
     /// How long a worker may hold a message it is delivering before another
     /// server takes it over, in seconds.
+    /// Longer than `delivery_timeout_seconds` by 2 seconds at least.
     #[serde(default = "default_delivery_lease")]
     pub delivery_lease_seconds: u64,
+    /// How long a webhook receiver or the SMTP server may take to accept one
+    /// message before the attempt counts as failed, in seconds.
+    #[serde(default = "default_delivery_timeout")]
+    pub delivery_timeout_seconds: u64,
     /// The first retry of a failed delivery waits this long; each next one twice as long.
     #[serde(default = "default_delivery_retry")]
     pub delivery_retry_seconds: u64,
@@ -174,6 +179,9 @@ fn default_smtp_security() -> String {
 fn default_delivery_lease() -> u64 {
     60
 }
+fn default_delivery_timeout() -> u64 {
+    10
+}
 fn default_delivery_retry() -> u64 {
     30
 }
@@ -239,6 +247,10 @@ const OVERRIDES: &[(&str, &str)] = &[
         "escalation_interval_seconds",
     ),
     ("EMBARGO_DELIVERY_LEASE_SECONDS", "delivery_lease_seconds"),
+    (
+        "EMBARGO_DELIVERY_TIMEOUT_SECONDS",
+        "delivery_timeout_seconds",
+    ),
     ("EMBARGO_DELIVERY_RETRY_SECONDS", "delivery_retry_seconds"),
     ("EMBARGO_DELIVERY_MAX_ATTEMPTS", "delivery_max_attempts"),
     ("EMBARGO_ATTACHMENT_MAX_BYTES", "attachment_max_bytes"),
@@ -278,6 +290,7 @@ impl Config {
             policies: vec!["policy.toml".into()],
             escalation_interval_seconds: default_escalation_interval(),
             delivery_lease_seconds: default_delivery_lease(),
+            delivery_timeout_seconds: default_delivery_timeout(),
             delivery_retry_seconds: default_delivery_retry(),
             delivery_max_attempts: default_delivery_attempts(),
             digest_hour: default_digest_hour(),
@@ -338,6 +351,7 @@ impl Config {
                 | "session_hours"
                 | "escalation_interval_seconds"
                 | "delivery_lease_seconds"
+                | "delivery_timeout_seconds"
                 | "delivery_retry_seconds"
                 | "delivery_max_attempts" => {
                     toml::Value::Integer(value.trim().parse().map_err(|_| ConfigError::Env {
@@ -412,6 +426,11 @@ impl Config {
                 1..=3600,
             ),
             (
+                "delivery_timeout_seconds",
+                self.delivery_timeout_seconds,
+                1..=600,
+            ),
+            (
                 "delivery_retry_seconds",
                 self.delivery_retry_seconds,
                 1..=86_400,
@@ -439,6 +458,14 @@ impl Config {
                     range.end()
                 )));
             }
+        }
+        if self.delivery_lease_seconds < self.delivery_timeout_seconds + 2 {
+            return Err(invalid(format!(
+                "delivery_lease_seconds: {} is too short for delivery_timeout_seconds = {}; the lease must be \
+                 longer than the timeout by 2 seconds at least, or another server may take a message over \
+                 while it is still being sent (and send it twice)",
+                self.delivery_lease_seconds, self.delivery_timeout_seconds
+            )));
         }
         if self.intake_per_address_per_hour == 0 || self.intake_per_contact_per_hour == 0 {
             return Err(invalid(
@@ -546,9 +573,11 @@ impl Config {
              # How often the clocks are checked for warnings and breaches, in seconds.\n\
              escalation_interval_seconds = {interval}\n\n\
              # Delivery of email and webhooks: the lease a server holds on a message it\n\
-             # is sending, the first retry delay (doubling each time), and the attempts\n\
-             # before a message is dead.\n\
+             # is sending (longer than the timeout by 2 s at least), how long a receiver\n\
+             # or the SMTP server may take, the first retry delay (doubling each time),\n\
+             # and the attempts before a message is dead.\n\
              delivery_lease_seconds = {lease}\n\
+             delivery_timeout_seconds = {timeout}\n\
              delivery_retry_seconds = {retry}\n\
              delivery_max_attempts = {attempts}\n\n\
              # The hour (UTC) at which daily digests go out.\ndigest_hour = {digest}\n\n\
@@ -594,6 +623,7 @@ impl Config {
             ),
             interval = self.escalation_interval_seconds,
             lease = self.delivery_lease_seconds,
+            timeout = self.delivery_timeout_seconds,
             retry = self.delivery_retry_seconds,
             attempts = self.delivery_max_attempts,
             digest = self.digest_hour,

@@ -12,6 +12,7 @@ use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
+use crate::jobs::Shutdown;
 use crate::state::Clock;
 
 /// How an SMTP connection is secured.
@@ -61,11 +62,14 @@ pub struct DeliverySettings {
     pub retry_base: Duration,
     /// Attempts before a message is dead.
     pub max_attempts: i64,
-    /// Messages claimed at a time.
+    /// Messages claimed at a time. Small, so that a slow receiver does not
+    /// keep many messages waiting behind one worker (their lease is renewed
+    /// before each send all the same).
     pub batch: u32,
     /// Pause between polls when the queue is empty.
     pub poll: Duration,
-    /// How long a webhook receiver or the SMTP server may take.
+    /// How long a webhook receiver or the SMTP server may take; the whole
+    /// send is cut off then. Shorter than `lease` by [`LEASE_MARGIN`] at least.
     pub timeout: Duration,
     pub smtp: Option<SmtpSettings>,
 }
@@ -77,11 +81,36 @@ impl Default for DeliverySettings {
             lease: Duration::from_secs(60),
             retry_base: Duration::from_secs(30),
             max_attempts: 8,
-            batch: 50,
+            batch: 10,
             poll: Duration::from_secs(1),
             timeout: Duration::from_secs(10),
             smtp: None,
         }
+    }
+}
+
+/// How much longer than the send it protects a lease must be: the time to
+/// record the outcome after the send ends.
+pub const LEASE_MARGIN: Duration = Duration::from_secs(2);
+
+impl DeliverySettings {
+    /// Refuses a lease that a send could outlast: another worker would take
+    /// the message over while it is still being sent, and send it again.
+    pub fn check(&self) -> Result<(), String> {
+        if self.lease < self.timeout + LEASE_MARGIN {
+            return Err(format!(
+                "the delivery lease ({} s) must be longer than the delivery timeout ({} s) by {} s at least, \
+                 or another server may take a message over while it is still being sent",
+                self.lease.as_secs_f64(),
+                self.timeout.as_secs_f64(),
+                LEASE_MARGIN.as_secs()
+            ));
+        }
+        Ok(())
+    }
+
+    fn lease_delta(&self) -> chrono::Duration {
+        chrono::Duration::from_std(self.lease).unwrap_or(chrono::Duration::seconds(60))
     }
 }
 
@@ -102,6 +131,7 @@ impl std::fmt::Debug for Deliverer {
 
 impl Deliverer {
     pub fn new(settings: &DeliverySettings) -> Result<Self, String> {
+        settings.check()?;
         let http = reqwest::Client::builder()
             .timeout(settings.timeout)
             .redirect(reqwest::redirect::Policy::none())
@@ -243,17 +273,96 @@ pub async fn deliver_once(
     settings: &DeliverySettings,
     clock: &Clock,
 ) -> Result<usize, StoreError> {
+    deliver_batch(store, deliverer, settings, clock, &Shutdown::never()).await
+}
+
+/// Claims one batch and sends each message while this worker still holds it:
+/// right before each send the claim's lease is renewed for the whole batch,
+/// and a message that another worker took over in the meantime is skipped.
+/// The send is cut off at `settings.timeout`, shorter than the lease, and
+/// its outcome is recorded only under the claim's token. When `stop` fires,
+/// the message being sent is finished and the rest are handed back.
+async fn deliver_batch(
+    store: &Store,
+    deliverer: &Deliverer,
+    settings: &DeliverySettings,
+    clock: &Clock,
+    stop: &Shutdown,
+) -> Result<usize, StoreError> {
     let now = embargo_core::to_millis(clock());
-    let lease = chrono::Duration::from_std(settings.lease).unwrap_or(chrono::Duration::seconds(60));
+    let lease = settings.lease_delta();
     let claimed = store
         .claim_deliveries(&settings.worker, now, now + lease, settings.batch)
         .await?;
-    for c in &claimed {
-        let outcome = deliverer.send(store, c, clock().timestamp()).await;
+    let Some(token) = claimed.first().map(|c| c.lease_token.clone()) else {
+        return Ok(0);
+    };
+    let sent = send_claimed(store, deliverer, settings, clock, stop, &claimed).await;
+    // Whatever stopped the loop, what this claim still holds goes back now
+    // rather than when its lease runs out (after a store error this may
+    // fail too; then the lease's end frees the messages).
+    let released = store
+        .release_deliveries(&token, embargo_core::to_millis(clock()))
+        .await;
+    match released {
+        Ok(n) if n > 0 => tracing::info!(messages = n, "unsent messages handed back"),
+        Ok(_) => {}
+        Err(e) => {
+            tracing::warn!(error = %e, "could not hand back unsent messages; their lease will run out")
+        }
+    }
+    sent?;
+    Ok(claimed.len())
+}
+
+async fn send_claimed(
+    store: &Store,
+    deliverer: &Deliverer,
+    settings: &DeliverySettings,
+    clock: &Clock,
+    stop: &Shutdown,
+    claimed: &[Claimed],
+) -> Result<(), StoreError> {
+    let lease = settings.lease_delta();
+    for c in claimed {
+        if stop.is_set() {
+            break;
+        }
+        let held = store
+            .renew_deliveries(&c.lease_token, embargo_core::to_millis(clock()) + lease)
+            .await?;
+        if !held.contains(&c.id) {
+            tracing::info!(
+                delivery = c.id,
+                "not sent: another worker took the message over after this one's lease ran out"
+            );
+            continue;
+        }
+        let outcome = match tokio::time::timeout(
+            settings.timeout,
+            deliverer.send(store, c, clock().timestamp()),
+        )
+        .await
+        {
+            Ok(outcome) => outcome,
+            Err(_) => Err(format!(
+                "no answer within {} s",
+                settings.timeout.as_secs_f64()
+            )),
+        };
         let now = embargo_core::to_millis(clock());
         match outcome {
             Ok(()) => {
-                store.delivered(c.id, &settings.worker, now).await?;
+                if !store
+                    .delivered(c.id, &c.lease_token, &settings.worker, now)
+                    .await?
+                {
+                    tracing::warn!(
+                        delivery = c.id,
+                        "sent, but another worker took the message over before the send was recorded; \
+                         it may go out again under the same Embargo-Delivery key"
+                    );
+                }
             }
             Err(error) => {
                 let exponent = u32::try_from(c.attempts.clamp(1, 16) - 1).unwrap_or(0);
@@ -266,6 +375,7 @@ pub async fn deliver_once(
                 let state = store
                     .delivery_failed(
                         c.id,
+                        &c.lease_token,
                         &settings.worker,
                         now,
                         &error,
@@ -273,21 +383,33 @@ pub async fn deliver_once(
                         settings.max_attempts,
                     )
                     .await?;
-                tracing::warn!(delivery = c.id, attempt = c.attempts, ?state, %error, "delivery failed");
+                match state {
+                    Some(state) => {
+                        tracing::warn!(delivery = c.id, attempt = c.attempts, ?state, %error, "delivery failed");
+                    }
+                    None => tracing::warn!(
+                        delivery = c.id,
+                        %error,
+                        "delivery failed after another worker took the message over; not recorded"
+                    ),
+                }
             }
         }
     }
-    Ok(claimed.len())
+    Ok(())
 }
 
-/// Composes the daily digests during `hour` (UTC) every day, until dropped.
-/// Running it on several servers is harmless: each digest is keyed by
-/// recipient and day.
-pub fn spawn_digests(store: Store, clock: Clock, hour: u32) -> tokio::task::JoinHandle<()> {
+/// Composes the daily digests during `hour` (UTC) every day, until `stop`
+/// fires. Running it on several servers is harmless: each digest is keyed by
+/// recipient and day, and queued in the transaction that marks its lines sent.
+pub fn spawn_digests(
+    store: Store,
+    clock: Clock,
+    hour: u32,
+    mut stop: Shutdown,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(300));
-        loop {
-            tick.tick().await;
+        while stop.sleep(Duration::from_secs(300)).await {
             let now = embargo_core::to_millis(clock());
             if chrono::Timelike::hour(&now) != hour {
                 continue;
@@ -301,21 +423,26 @@ pub fn spawn_digests(store: Store, clock: Clock, hour: u32) -> tokio::task::Join
     })
 }
 
-/// Runs the worker until the task is dropped.
+/// Runs the worker until `stop` fires; then the message being sent is
+/// finished and recorded, the rest of its batch handed back, and the task
+/// ends.
 pub fn spawn(
     store: Store,
     deliverer: Arc<Deliverer>,
     settings: DeliverySettings,
     clock: Clock,
+    mut stop: Shutdown,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        loop {
-            match deliver_once(&store, &deliverer, &settings, &clock).await {
+        while !stop.is_set() {
+            match deliver_batch(&store, &deliverer, &settings, &clock, &stop).await {
                 Ok(n) if n >= settings.batch as usize => continue,
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "delivery pass failed; retrying"),
             }
-            tokio::time::sleep(settings.poll).await;
+            if !stop.sleep(settings.poll).await {
+                break;
+            }
         }
     })
 }

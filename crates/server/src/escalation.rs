@@ -12,6 +12,7 @@ use embargo_core::portfolio::DeadlineStatus;
 use embargo_core::{EventKind, Instant};
 use embargo_store::{CaseFilter, Store, StoreError};
 
+use crate::jobs::{HeldJob, SharedJob, Shutdown};
 use crate::state::Clock;
 
 /// What one pass raised.
@@ -30,6 +31,27 @@ pub async fn escalate_once(
     policies: &PolicySet,
     now: Instant,
 ) -> Result<Escalations, StoreError> {
+    escalate_held(store, policies, now, None).await
+}
+
+/// Whether the pass may go on: always when it holds no lease, else while
+/// this server still holds the job's lease (renewed here).
+async fn still_ours(held: Option<&HeldJob<'_>>) -> Result<bool, StoreError> {
+    match held {
+        Some(h) => h.hold().await,
+        None => Ok(true),
+    }
+}
+
+/// [`escalate_once`] under the job's lease: renewed before each page of
+/// cases and before each escalation written, and the pass stops as soon as
+/// another server has taken the job.
+async fn escalate_held(
+    store: &Store,
+    policies: &PolicySet,
+    now: Instant,
+    held: Option<&HeldJob<'_>>,
+) -> Result<Escalations, StoreError> {
     let mut raised = Escalations::default();
     let filter = CaseFilter {
         open_only: true,
@@ -37,6 +59,9 @@ pub async fn escalate_once(
     };
     let mut cursor: Option<String> = None;
     loop {
+        if !still_ours(held).await? {
+            return Ok(raised);
+        }
         let page = store.list_cases(&filter, 200, cursor.as_deref()).await?;
         for case in &page.cases {
             let policy = policies.for_product(&case.product);
@@ -70,6 +95,9 @@ pub async fn escalate_once(
                 if already {
                     continue;
                 }
+                if !still_ours(held).await? {
+                    return Ok(raised);
+                }
                 if store.escalate(case.reference, &event, now).await? {
                     if is_breach {
                         raised.breaches += 1;
@@ -93,6 +121,9 @@ pub async fn escalate_once(
             Some(DeadlineStatus::DueSoon) => false,
             _ => continue,
         };
+        if !still_ours(held).await? {
+            return Ok(raised);
+        }
         if store.escalate_finding(&finding, breached, now).await? {
             if breached {
                 raised.finding_breaches += 1;
@@ -105,21 +136,31 @@ pub async fn escalate_once(
     Ok(raised)
 }
 
-/// Runs [`escalate_once`] every `interval` until the task is dropped.
+/// Runs an escalation pass every `interval` until `stop` fires. With
+/// several servers on one database, each pass runs on whichever holds the
+/// job's lease; the store appends each escalation once in any case.
 pub fn spawn(
-    store: Store,
+    job: SharedJob,
     policies: Arc<PolicySet>,
     clock: Clock,
     interval: Duration,
+    mut stop: Shutdown,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(interval);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let store = job.store().clone();
         loop {
-            tick.tick().await;
-            if let Err(e) = escalate_once(&store, &policies, embargo_core::to_millis(clock())).await
-            {
-                tracing::warn!(error = %e, "escalation pass failed; retrying at the next tick");
+            let now = embargo_core::to_millis(clock());
+            let pass = job
+                .run(async |held| escalate_held(&store, &policies, now, Some(held)).await)
+                .await;
+            match pass {
+                Ok(Some(Err(e))) | Err(e) => {
+                    tracing::warn!(error = %e, "escalation pass failed; retrying at the next tick");
+                }
+                Ok(_) => {}
+            }
+            if !stop.sleep(interval).await {
+                break;
             }
         }
     })

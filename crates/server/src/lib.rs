@@ -10,6 +10,7 @@ pub mod desk;
 pub mod error;
 pub mod escalation;
 pub mod extract;
+pub mod jobs;
 pub mod limits;
 pub mod mailbox;
 pub mod metrics;

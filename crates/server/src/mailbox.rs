@@ -537,6 +537,17 @@ pub async fn poll_once(
     state: &AppState,
     settings: &MailboxSettings,
 ) -> Result<Vec<Taken>, MailboxError> {
+    poll_held(state, settings, None).await
+}
+
+/// [`poll_once`] under the mailbox job's lease, renewed before each message:
+/// a pass whose lease was taken over stops before the next message (the
+/// store takes a message once by its key in any case).
+async fn poll_held(
+    state: &AppState,
+    settings: &MailboxSettings,
+    held: Option<&crate::jobs::HeldJob<'_>>,
+) -> Result<Vec<Taken>, MailboxError> {
     let mut session = connect(settings).await?;
     session.select(&settings.folder).await?;
     let mut uids: Vec<u32> = session.uid_search("UNSEEN").await?.into_iter().collect();
@@ -545,6 +556,14 @@ pub async fn poll_once(
     let limit = raw_limit(state.settings.attachments, state.settings.max_body_bytes);
     let mut outcomes = Vec::with_capacity(uids.len());
     for uid in uids {
+        if let Some(held) = held
+            && !held
+                .hold()
+                .await
+                .map_err(|e| MailboxError::Store(e.to_string()))?
+        {
+            break;
+        }
         let sizes: Vec<_> = session
             .uid_fetch(uid.to_string(), "(UID RFC822.SIZE)")
             .await?
@@ -631,20 +650,35 @@ async fn refuse_oversize(
     refuse(state, &key, &sender, &subject, reason).await
 }
 
-/// Polls the mailbox every `poll_interval` until the task is dropped.
-pub fn spawn(state: AppState, settings: MailboxSettings) -> tokio::task::JoinHandle<()> {
+/// Polls the mailbox every `poll_interval` until `stop` fires. With several
+/// servers on one database, each poll runs on whichever holds the mailbox
+/// job's lease, so two servers never read the same folder at once.
+pub fn spawn(
+    state: AppState,
+    settings: MailboxSettings,
+    job: crate::jobs::SharedJob,
+    mut stop: crate::jobs::Shutdown,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
-            match poll_once(&state, &settings).await {
-                Ok(taken) if !taken.is_empty() => {
+            match job
+                .run(async |held| poll_held(&state, &settings, Some(held)).await)
+                .await
+            {
+                Ok(Some(Ok(taken))) if !taken.is_empty() => {
                     tracing::info!(target: "embargo::mailbox", messages = taken.len(), "mailbox polled");
                 }
-                Ok(_) => {}
-                Err(e) => {
-                    tracing::error!(target: "embargo::mailbox", error = %e, "mailbox poll failed")
+                Ok(Some(Err(e))) => {
+                    tracing::error!(target: "embargo::mailbox", error = %e, "mailbox poll failed");
                 }
+                Err(e) => {
+                    tracing::error!(target: "embargo::mailbox", error = %e, "mailbox poll failed");
+                }
+                Ok(_) => {}
             }
-            tokio::time::sleep(settings.poll_interval).await;
+            if !stop.sleep(settings.poll_interval).await {
+                break;
+            }
         }
     })
 }

@@ -12,6 +12,7 @@ mod advisories;
 mod attachments;
 mod desk;
 mod error;
+mod leases;
 mod mailbox;
 mod migrate;
 mod outbox;

@@ -62,6 +62,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0008_rules.sql"),
         postgres: include_str!("../migrations/postgres/0008_rules.sql"),
     },
+    Migration {
+        version: 9,
+        name: "leases",
+        sqlite: include_str!("../migrations/sqlite/0009_leases.sql"),
+        postgres: include_str!("../migrations/postgres/0009_leases.sql"),
+    },
 ];
 
 /// Any number serves, as long as every embargo instance uses the same one.

@@ -89,6 +89,8 @@ pub struct Claimed {
     pub idempotency_key: String,
     pub attempts: i64,
     pub delivery: Delivery,
+    /// The claim's fencing token: only its holder may renew, record or release.
+    pub lease_token: String,
 }
 
 const RECORD_COLUMNS: &str = "id, idempotency_key, kind, channel, case_ref, sealed_key, sealed, state, \
@@ -245,7 +247,10 @@ impl Store {
     }
 
     /// Claims up to `limit` deliveries that are due (or whose lease ran out)
-    /// for `worker` until `lease_until`.
+    /// for `worker` until `lease_until`. The claim writes a fresh lease token
+    /// on every row it takes (returned in each [`Claimed`]): only the holder
+    /// of that token may renew the lease, record the outcome or release the
+    /// message, so a worker whose lease was taken over can do none of these.
     pub async fn claim_deliveries(
         &self,
         worker: &str,
@@ -257,8 +262,10 @@ impl Store {
             Backend::Postgres => " FOR UPDATE SKIP LOCKED",
             Backend::Sqlite => "",
         };
+        let token = embargo_core::auth::generate_token("claim_");
         let rows = sqlx::query(&format!(
-            "UPDATE outbox SET state = 'delivering', lease_owner = $1, lease_until = $2, attempts = attempts + 1 \
+            "UPDATE outbox SET state = 'delivering', lease_owner = $1, lease_until = $2, lease_token = $5, \
+             attempts = attempts + 1 \
              WHERE id IN (SELECT id FROM outbox WHERE (state = 'pending' AND next_attempt_at <= $3) \
              OR (state = 'delivering' AND lease_until <= $3) ORDER BY id LIMIT $4{lock}) \
              RETURNING id, idempotency_key, sealed_key, sealed, attempts"
@@ -267,6 +274,7 @@ impl Store {
         .bind(lease_until.timestamp_millis())
         .bind(now.timestamp_millis())
         .bind(i64::from(limit.clamp(1, 1000)))
+        .bind(&token)
         .fetch_all(&self.writer)
         .await?;
         let mut claimed = rows
@@ -280,6 +288,7 @@ impl Store {
                     delivery: serde_json::from_slice(&plain)
                         .map_err(|e| StoreError::Corrupt(e.to_string()))?,
                     idempotency_key: key,
+                    lease_token: token.clone(),
                 })
             })
             .collect::<Result<Vec<_>>>()?;
@@ -287,55 +296,106 @@ impl Store {
         Ok(claimed)
     }
 
-    /// Records a successful delivery, if `worker` still holds the lease.
-    pub async fn delivered(&self, id: i64, worker: &str, now: Instant) -> Result<bool> {
+    /// Extends until `lease_until` the lease on every message the claim
+    /// `lease_token` still holds, and returns their ids. A worker calls this
+    /// right before each send and sends only a message in the answer: one
+    /// that another worker took over after its lease ran out is not there.
+    pub async fn renew_deliveries(
+        &self,
+        lease_token: &str,
+        lease_until: Instant,
+    ) -> Result<Vec<i64>> {
+        let rows = sqlx::query(
+            "UPDATE outbox SET lease_until = $1 WHERE lease_token = $2 AND state = 'delivering' RETURNING id",
+        )
+        .bind(lease_until.timestamp_millis())
+        .bind(lease_token)
+        .fetch_all(&self.writer)
+        .await?;
+        rows.iter()
+            .map(|r| r.try_get("id").map_err(StoreError::from))
+            .collect()
+    }
+
+    /// Gives back, unsent, every message the claim `lease_token` still holds
+    /// (a worker stopping): each is due again at `now` and its claim does not
+    /// count as an attempt. Returns how many were released.
+    pub async fn release_deliveries(&self, lease_token: &str, now: Instant) -> Result<u64> {
+        Ok(sqlx::query(
+            "UPDATE outbox SET state = 'pending', lease_owner = NULL, lease_until = NULL, lease_token = NULL, \
+             attempts = attempts - 1, next_attempt_at = $1 WHERE lease_token = $2 AND state = 'delivering'",
+        )
+        .bind(now.timestamp_millis())
+        .bind(lease_token)
+        .execute(&self.writer)
+        .await?
+        .rows_affected())
+    }
+
+    /// Records a successful delivery, if the claim `lease_token` still holds
+    /// the message; the attempt is recorded only then. Returns whether it did.
+    pub async fn delivered(
+        &self,
+        id: i64,
+        lease_token: &str,
+        worker: &str,
+        now: Instant,
+    ) -> Result<bool> {
         let mut tx = self.writer.begin().await?;
         let done = sqlx::query(
-            "UPDATE outbox SET state = 'delivered', delivered_at = $1, lease_owner = NULL, lease_until = NULL, last_error = NULL \
-             WHERE id = $2 AND lease_owner = $3 AND state = 'delivering'",
+            "UPDATE outbox SET state = 'delivered', delivered_at = $1, lease_owner = NULL, lease_until = NULL, \
+             lease_token = NULL, last_error = NULL \
+             WHERE id = $2 AND lease_token = $3 AND state = 'delivering'",
         )
         .bind(now.timestamp_millis())
         .bind(id)
-        .bind(worker)
+        .bind(lease_token)
         .execute(&mut *tx)
         .await?
         .rows_affected()
             > 0;
-        record_attempt(&mut tx, id, worker, now, true, None).await?;
+        if done {
+            record_attempt(&mut tx, id, worker, now, true, None).await?;
+        }
         tx.commit().await?;
         Ok(done)
     }
 
-    /// Records a failed attempt: retried at `retry_at`, or dead after `max_attempts`.
+    /// Records a failed attempt, if the claim `lease_token` still holds the
+    /// message: retried at `retry_at`, or dead after `max_attempts`. Returns
+    /// the message's new state, or `None` when the claim had lost it (then
+    /// nothing is recorded).
+    #[allow(clippy::too_many_arguments)]
     pub async fn delivery_failed(
         &self,
         id: i64,
+        lease_token: &str,
         worker: &str,
         now: Instant,
         error: &str,
         retry_at: Instant,
         max_attempts: i64,
-    ) -> Result<OutboxState> {
+    ) -> Result<Option<OutboxState>> {
         let error: String = error.chars().take(1000).collect();
         let mut tx = self.writer.begin().await?;
         let row = sqlx::query(
             "UPDATE outbox SET state = CASE WHEN attempts >= $1 THEN 'dead' ELSE 'pending' END, \
-             next_attempt_at = $2, lease_owner = NULL, lease_until = NULL, last_error = $3 \
-             WHERE id = $4 AND lease_owner = $5 AND state = 'delivering' RETURNING state",
+             next_attempt_at = $2, lease_owner = NULL, lease_until = NULL, lease_token = NULL, last_error = $3 \
+             WHERE id = $4 AND lease_token = $5 AND state = 'delivering' RETURNING state",
         )
         .bind(max_attempts)
         .bind(retry_at.timestamp_millis())
         .bind(&error)
         .bind(id)
-        .bind(worker)
+        .bind(lease_token)
         .fetch_optional(&mut *tx)
         .await?;
-        record_attempt(&mut tx, id, worker, now, false, Some(&error)).await?;
-        tx.commit().await?;
-        match row {
-            Some(r) => OutboxState::parse(&r.try_get::<String, _>(0)?),
-            None => Ok(OutboxState::Delivering),
+        if row.is_some() {
+            record_attempt(&mut tx, id, worker, now, false, Some(&error)).await?;
         }
+        tx.commit().await?;
+        row.map(|r| OutboxState::parse(&r.try_get::<String, _>("state")?))
+            .transpose()
     }
 
     /// Deliveries, newest first: of one case, in one state, or all.

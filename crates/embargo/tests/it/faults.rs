@@ -252,7 +252,7 @@ async fn postgres_restarted_under_load_is_recovered_from_without_manual_action()
     let pg = match PrivatePostgres::start() {
         Ok(pg) => pg,
         Err(why) => {
-            eprintln!("skipped: {why}");
+            crate::unavailable(&why);
             return;
         }
     };
@@ -397,7 +397,7 @@ async fn sqlite_disk_full_is_a_clear_error_and_corrupts_nothing() {
         Err(why) => {
             std::fs::remove_dir(&data).unwrap();
             std::fs::rename(&aside, &data).unwrap();
-            eprintln!("skipped: {why}");
+            crate::unavailable(&why);
             return;
         }
     };

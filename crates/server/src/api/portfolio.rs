@@ -443,8 +443,9 @@ fn match_components(
 #[derive(Debug, Default, Serialize, ToSchema)]
 pub struct RematchOutcome {
     /// `full` (every release against every advisory: the first match of
-    /// this server), `incremental` (only advisories the feed changed) or
-    /// `unchanged`.
+    /// this server), `incremental` (only advisories the feed changed),
+    /// `unchanged`, or (a background pass only) `interrupted` when another
+    /// server took the re-match job over.
     pub kind: &'static str,
     /// Advisories the feed added, changed or removed.
     pub changed_advisories: usize,
@@ -457,6 +458,17 @@ pub struct RematchOutcome {
 /// feed update, only the advisories it added, changed or removed, and only
 /// the releases shipping a package they name.
 pub async fn rematch_portfolio(state: &AppState) -> ApiResult<RematchOutcome> {
+    rematch_held(state, None).await
+}
+
+/// [`rematch_portfolio`] under the re-match job's lease, renewed before each
+/// release; a pass whose lease was taken over stops, and the next pass
+/// (here or on the server that took over) starts again from the last
+/// database matched in full.
+async fn rematch_held(
+    state: &AppState,
+    held: Option<&crate::jobs::HeldJob<'_>>,
+) -> ApiResult<RematchOutcome> {
     let Some(db) = state
         .vulndb()
         .map_err(|e| ApiError::internal("the vulnerability database", &e))?
@@ -502,6 +514,12 @@ pub async fn rematch_portfolio(state: &AppState) -> ApiResult<RematchOutcome> {
     };
     outcome.releases = work.len();
     for (release, components) in work {
+        if let Some(held) = held
+            && !held.hold().await?
+        {
+            outcome.kind = "interrupted";
+            return Ok(outcome);
+        }
         let (matched, _) = match_components(&db, &components, rechecked.as_ref());
         let changes = state
             .store
@@ -517,15 +535,23 @@ pub async fn rematch_portfolio(state: &AppState) -> ApiResult<RematchOutcome> {
     Ok(outcome)
 }
 
-/// Re-matches the portfolio every `every` (a sync replacing the database
-/// file is noticed at the next pass; an unchanged file costs a `stat`).
-pub fn spawn_rematch(state: AppState, every: std::time::Duration) -> tokio::task::JoinHandle<()> {
+/// Re-matches the portfolio every `every` until `stop` fires (a sync
+/// replacing the database file is noticed at the next pass; an unchanged
+/// file costs a `stat`). With several servers on one database, each pass
+/// runs on whichever holds the job's lease.
+pub fn spawn_rematch(
+    state: AppState,
+    job: crate::jobs::SharedJob,
+    every: std::time::Duration,
+    mut stop: crate::jobs::Shutdown,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let mut ticker = tokio::time::interval(every);
         loop {
-            ticker.tick().await;
-            match rematch_portfolio(&state).await {
-                Ok(o) if o.kind != "unchanged" => tracing::info!(
+            match job
+                .run(async |held| rematch_held(&state, Some(held)).await)
+                .await
+            {
+                Ok(Some(Ok(o))) if o.kind != "unchanged" => tracing::info!(
                     kind = o.kind,
                     changed = o.changed_advisories,
                     releases = o.releases,
@@ -533,8 +559,12 @@ pub fn spawn_rematch(state: AppState, every: std::time::Duration) -> tokio::task
                     resolved = o.resolved,
                     "portfolio re-matched"
                 ),
+                Ok(Some(Err(e))) => tracing::warn!(error = %e.message, "portfolio re-match failed"),
+                Err(e) => tracing::warn!(error = %e, "portfolio re-match failed"),
                 Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e.message, "portfolio re-match failed"),
+            }
+            if !stop.sleep(every).await {
+                break;
             }
         }
     })

@@ -253,7 +253,7 @@ async fn a_crashed_workers_lease_expires_and_the_message_is_redelivered_once() {
         assert_eq!(seen[0].0, key, "same idempotency key");
         // The crashed worker coming back cannot overwrite the outcome.
         assert!(
-            !s.delivered(claimed[0].id, "crashed", clock())
+            !s.delivered(claimed[0].id, &claimed[0].lease_token, "crashed", clock())
                 .await
                 .unwrap()
         );

@@ -1,0 +1,253 @@
+//! Background jobs: how they stop, and how servers sharing one database
+//! take turns at the jobs only one of them should run at a time.
+//!
+//! Every job loop watches a [`Shutdown`]: when the server is asked to stop
+//! (SIGTERM, Ctrl-C) the loops finish the step they are in and return, so
+//! nothing is cut off halfway (a message being sent is sent and recorded;
+//! messages claimed but not yet sent are handed back at once).
+//!
+//! A [`SharedJob`] is a job with a lease in the database: a pass runs only
+//! on the server that took the lease, renews it at each step with
+//! [`HeldJob::hold`] and stops as soon as the lease turns out to be lost.
+
+use std::time::Duration;
+
+use embargo_store::{Store, StoreError};
+use tokio::sync::watch;
+
+use crate::state::Clock;
+
+/// Tells job loops that the server is stopping. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Shutdown(watch::Receiver<bool>);
+
+/// Sets off a [`Shutdown`]. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct ShutdownTrigger(std::sync::Arc<watch::Sender<bool>>);
+
+impl Shutdown {
+    /// A trigger and the signal it sets off.
+    #[must_use]
+    pub fn new() -> (ShutdownTrigger, Shutdown) {
+        let (tx, rx) = watch::channel(false);
+        (ShutdownTrigger(std::sync::Arc::new(tx)), Shutdown(rx))
+    }
+
+    /// A signal that never fires, for a single pass run by hand or in tests.
+    #[must_use]
+    pub fn never() -> Shutdown {
+        // The receiver keeps the last value once the sender is gone: `false`.
+        Shutdown(watch::channel(false).1)
+    }
+
+    /// Whether the server is stopping.
+    #[must_use]
+    pub fn is_set(&self) -> bool {
+        *self.0.borrow()
+    }
+
+    /// Waits until the server is stopping (for ever, for [`Shutdown::never`]).
+    pub async fn wait(&mut self) {
+        if self.0.wait_for(|stop| *stop).await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+
+    /// Sleeps for `period`; `false` if the server began stopping meanwhile.
+    pub async fn sleep(&mut self, period: Duration) -> bool {
+        tokio::select! {
+            () = tokio::time::sleep(period) => !self.is_set(),
+            () = self.wait() => false,
+        }
+    }
+}
+
+impl ShutdownTrigger {
+    /// Tells every loop to stop.
+    pub fn fire(&self) {
+        self.0.send_replace(true);
+    }
+}
+
+/// The server's background jobs, registered in one place, stopped together.
+#[derive(Debug)]
+pub struct Supervisor {
+    trigger: ShutdownTrigger,
+    stop: Shutdown,
+    jobs: Vec<(&'static str, tokio::task::JoinHandle<()>)>,
+}
+
+impl Default for Supervisor {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Supervisor {
+    #[must_use]
+    pub fn new() -> Self {
+        let (trigger, stop) = Shutdown::new();
+        Supervisor {
+            trigger,
+            stop,
+            jobs: Vec::new(),
+        }
+    }
+
+    /// The signal the jobs watch.
+    #[must_use]
+    pub fn shutdown(&self) -> Shutdown {
+        self.stop.clone()
+    }
+
+    /// What sets the signal off (the server's SIGTERM handler holds one).
+    #[must_use]
+    pub fn trigger(&self) -> ShutdownTrigger {
+        self.trigger.clone()
+    }
+
+    /// Registers a running job under `name`.
+    pub fn add(&mut self, name: &'static str, job: tokio::task::JoinHandle<()>) {
+        self.jobs.push((name, job));
+    }
+
+    /// The names of the jobs registered, in order.
+    #[must_use]
+    pub fn names(&self) -> Vec<&'static str> {
+        self.jobs.iter().map(|(name, _)| *name).collect()
+    }
+
+    /// Tells every job to stop and waits up to `grace` for them to finish
+    /// the step they are in; a job still running then is cut off (its
+    /// leases run out and another server, or this one restarted, takes over).
+    pub async fn stop(self, grace: Duration) {
+        self.trigger.fire();
+        let deadline = tokio::time::Instant::now() + grace;
+        for (name, mut job) in self.jobs {
+            match tokio::time::timeout_at(deadline, &mut job).await {
+                Ok(Ok(())) => tracing::debug!(job = name, "stopped"),
+                Ok(Err(e)) => tracing::error!(job = name, error = %e, "job ended abnormally"),
+                Err(_) => {
+                    tracing::warn!(
+                        job = name,
+                        grace_s = grace.as_secs(),
+                        "job still busy at the end of the grace period; cut off"
+                    );
+                    job.abort();
+                }
+            }
+        }
+    }
+}
+
+/// A job that one server at a time runs, by a lease in the database.
+#[derive(Clone)]
+pub struct SharedJob {
+    store: Store,
+    name: &'static str,
+    owner: String,
+    lease: Duration,
+    clock: Clock,
+}
+
+impl std::fmt::Debug for SharedJob {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SharedJob")
+            .field("name", &self.name)
+            .field("owner", &self.owner)
+            .field("lease", &self.lease)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A [`SharedJob`] this server holds now.
+#[derive(Debug)]
+pub struct HeldJob<'a> {
+    job: &'a SharedJob,
+    token: String,
+}
+
+impl SharedJob {
+    /// The job `name` run by `owner` (this server), leased for `lease` at a
+    /// time and renewed at every step.
+    #[must_use]
+    pub fn new(
+        store: Store,
+        name: &'static str,
+        owner: String,
+        lease: Duration,
+        clock: Clock,
+    ) -> Self {
+        SharedJob {
+            store,
+            name,
+            owner,
+            lease,
+            clock,
+        }
+    }
+
+    #[must_use]
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The store the job's lease lives in.
+    #[must_use]
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    fn until(&self) -> embargo_core::Instant {
+        let now = embargo_core::to_millis((self.clock)());
+        now + chrono::Duration::from_std(self.lease).unwrap_or(chrono::Duration::seconds(60))
+    }
+
+    /// Takes the lease if no other server holds it.
+    pub async fn acquire(&self) -> Result<Option<HeldJob<'_>>, StoreError> {
+        let now = embargo_core::to_millis((self.clock)());
+        let token = self
+            .store
+            .acquire_job(self.name, &self.owner, now, self.until())
+            .await?;
+        Ok(token.map(|token| HeldJob { job: self, token }))
+    }
+
+    /// Runs `pass` if this server can take the lease, then gives it back.
+    /// Returns `None` when another server holds the job.
+    pub async fn run<T, F>(&self, pass: F) -> Result<Option<T>, StoreError>
+    where
+        F: AsyncFnOnce(&HeldJob<'_>) -> T,
+    {
+        let Some(held) = self.acquire().await? else {
+            return Ok(None);
+        };
+        let out = pass(&held).await;
+        held.release().await?;
+        Ok(Some(out))
+    }
+}
+
+impl HeldJob<'_> {
+    /// Renews the lease; `false` when another server has taken it (this one
+    /// must stop at once).
+    pub async fn hold(&self) -> Result<bool, StoreError> {
+        let held = self
+            .job
+            .store
+            .renew_job(self.job.name, &self.token, self.job.until())
+            .await?;
+        if !held {
+            tracing::warn!(
+                job = self.job.name,
+                "the job's lease was taken over by another server; stopping this pass"
+            );
+        }
+        Ok(held)
+    }
+
+    /// Gives the lease back so that any server may take the next pass.
+    pub async fn release(self) -> Result<(), StoreError> {
+        self.job.store.release_job(self.job.name, &self.token).await
+    }
+}

@@ -218,6 +218,123 @@ print(ok)
     );
 }
 
+/// A stopping worker hands back what it claimed and did not send: due at
+/// once, its claim not counted as an attempt, and no longer renewable.
+#[tokio::test]
+async fn a_stopping_worker_hands_back_unsent_messages() {
+    for db in TestDatabase::all().await {
+        let s = store(&db, Keyring::generate()).await;
+        let (addr, seen) = receiver(Arc::new(AtomicU16::new(200))).await;
+        subscribe(&s, addr).await;
+        create_cases(&s, 3).await;
+        let (clock, _) = manual_clock();
+        let claimed = s
+            .claim_deliveries("stopping", clock(), clock() + TimeDelta::seconds(30), 10)
+            .await
+            .unwrap();
+        assert_eq!(claimed.len(), 3, "{}", db.backend());
+        let token = &claimed[0].lease_token;
+        assert!(
+            claimed.iter().all(|c| &c.lease_token == token),
+            "one token per claim"
+        );
+        assert_eq!(s.release_deliveries(token, clock()).await.unwrap(), 3);
+        assert!(
+            s.renew_deliveries(token, clock() + TimeDelta::seconds(30))
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let records = s.deliveries(None, None, 10).await.unwrap();
+        assert!(
+            records
+                .iter()
+                .all(|r| (r.state, r.attempts) == (OutboxState::Pending, 0)),
+            "{records:?}"
+        );
+        let live = settings("live");
+        let d = Deliverer::new(&live).unwrap();
+        assert_eq!(deliver_once(&s, &d, &live, &clock).await.unwrap(), 3);
+        assert_eq!(seen.lock().unwrap().len(), 3);
+        let records = s.deliveries(None, None, 10).await.unwrap();
+        assert!(
+            records
+                .iter()
+                .all(|r| (r.state, r.attempts) == (OutboxState::Delivered, 1)),
+            "{records:?}"
+        );
+        s.close().await;
+    }
+}
+
+/// A shared job's lease: one holder at a time; a holder whose lease ran
+/// out and was taken can neither renew nor release the new holder's lease;
+/// a released lease is free at once.
+#[tokio::test]
+async fn a_shared_jobs_lease_has_one_holder_and_fences_a_stale_one() {
+    for db in TestDatabase::all().await {
+        let s = store(&db, Keyring::generate()).await;
+        let t = t0();
+        let a = s
+            .acquire_job("escalation", "a", t, t + TimeDelta::seconds(60))
+            .await
+            .unwrap()
+            .expect("free at first");
+        assert_eq!(
+            s.acquire_job(
+                "escalation",
+                "b",
+                t + TimeDelta::seconds(59),
+                t + TimeDelta::seconds(119)
+            )
+            .await
+            .unwrap(),
+            None,
+            "held by a"
+        );
+        assert!(
+            s.acquire_job("rematch", "b", t, t + TimeDelta::seconds(60))
+                .await
+                .unwrap()
+                .is_some(),
+            "another job is another lease"
+        );
+        let later = t + TimeDelta::seconds(61);
+        let b = s
+            .acquire_job("escalation", "b", later, later + TimeDelta::seconds(60))
+            .await
+            .unwrap()
+            .expect("a's lease ran out");
+        assert!(
+            !s.renew_job("escalation", &a, later + TimeDelta::seconds(60))
+                .await
+                .unwrap()
+        );
+        s.release_job("escalation", &a).await.unwrap();
+        assert_eq!(
+            s.acquire_job("escalation", "c", later, later + TimeDelta::seconds(60))
+                .await
+                .unwrap(),
+            None,
+            "a's release did not free b's lease"
+        );
+        assert!(
+            s.renew_job("escalation", &b, later + TimeDelta::seconds(90))
+                .await
+                .unwrap()
+        );
+        s.release_job("escalation", &b).await.unwrap();
+        assert!(
+            s.acquire_job("escalation", "c", later, later + TimeDelta::seconds(60))
+                .await
+                .unwrap()
+                .is_some(),
+            "released: free at once"
+        );
+        s.close().await;
+    }
+}
+
 /// A worker that claimed a message and died never finishes it; once its lease
 /// runs out another worker delivers it, with the same idempotency key.
 #[tokio::test]
@@ -251,14 +368,34 @@ async fn a_crashed_workers_lease_expires_and_the_message_is_redelivered_once() {
         let seen = seen.lock().unwrap().clone();
         assert_eq!(seen.len(), 1);
         assert_eq!(seen[0].0, key, "same idempotency key");
-        // The crashed worker coming back cannot overwrite the outcome.
+        // The crashed worker coming back holds nothing: it may not renew
+        // (so it would not send), record a success or record a failure.
+        let stale = &claimed[0].lease_token;
+        assert_eq!(
+            s.renew_deliveries(stale, clock() + TimeDelta::seconds(30))
+                .await
+                .unwrap(),
+            Vec::<i64>::new()
+        );
         assert!(
-            !s.delivered(claimed[0].id, &claimed[0].lease_token, "crashed", clock())
+            !s.delivered(claimed[0].id, stale, "crashed", clock())
                 .await
                 .unwrap()
         );
+        assert_eq!(
+            s.delivery_failed(claimed[0].id, stale, "crashed", clock(), "late", clock(), 3)
+                .await
+                .unwrap(),
+            None
+        );
         let record = &s.deliveries(None, None, 10).await.unwrap()[0];
         assert_eq!((record.state, record.attempts), (OutboxState::Delivered, 2));
+        let attempts = s.delivery_attempts(claimed[0].id).await.unwrap();
+        assert_eq!(
+            attempts,
+            vec![(2, true, None)],
+            "only the live worker's attempt is recorded"
+        );
         s.close().await;
     }
 }

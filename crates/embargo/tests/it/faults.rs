@@ -117,7 +117,7 @@ async fn until_acknowledged(record: &Arc<Mutex<LoadRecord>>, n: usize, within: D
 
 /// A private PostgreSQL cluster this test may stop and start at will (the
 /// machine's shared server serves the other tests).
-struct PrivatePostgres {
+pub(crate) struct PrivatePostgres {
     bin: PathBuf,
     data: PathBuf,
     port: u16,
@@ -126,7 +126,7 @@ struct PrivatePostgres {
 
 impl PrivatePostgres {
     /// Initializes and starts a cluster, or says why it cannot.
-    fn start() -> Result<PrivatePostgres, String> {
+    pub(crate) fn start() -> Result<PrivatePostgres, String> {
         let bin = std::fs::read_dir("/usr/lib/postgresql")
             .map_err(|_| "PostgreSQL's server binaries are not installed".to_owned())?
             .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
@@ -181,11 +181,11 @@ impl PrivatePostgres {
         }
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
     }
 
-    fn start_server(&self) -> Result<(), String> {
+    pub(crate) fn start_server(&self) -> Result<(), String> {
         let options = format!(
             "-p {} -c listen_addresses=127.0.0.1 -k {}",
             self.port,
@@ -208,7 +208,7 @@ impl PrivatePostgres {
     }
 
     /// Stops the server as a crash would: no checkpoint, connections cut.
-    fn crash(&self) {
+    pub(crate) fn crash(&self) {
         let out = self
             .command("pg_ctl")
             .args(["-w", "-D"])

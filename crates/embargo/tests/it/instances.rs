@@ -325,6 +325,18 @@ async fn workers_of(inst: &Installation) -> i64 {
 /// The number a `SELECT COUNT(…)` answers on the installation's database.
 pub async fn sql_count(inst: &Installation, sql: &str) -> i64 {
     use sqlx::{Connection, Row};
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(&database_url(inst))
+        .await
+        .unwrap();
+    let n: i64 = sqlx::query(sql).fetch_one(&mut conn).await.unwrap().get(0);
+    conn.close().await.unwrap();
+    n
+}
+
+/// The installation's database URL (a SQLite path made absolute).
+pub fn database_url(inst: &Installation) -> String {
+    sqlx::any::install_default_drivers();
     let url = std::fs::read_to_string(inst.config())
         .unwrap()
         .lines()
@@ -333,17 +345,12 @@ pub async fn sql_count(inst: &Installation, sql: &str) -> i64 {
         .trim_matches('"')
         .to_owned();
     // A SQLite path in the file is relative to the file.
-    let url = match url.strip_prefix("sqlite://") {
+    match url.strip_prefix("sqlite://") {
         Some(path) if !path.starts_with('/') => {
             format!("sqlite://{}", inst.dir.path().join(path).display())
         }
         _ => url,
-    };
-    sqlx::any::install_default_drivers();
-    let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
-    let n: i64 = sqlx::query(sql).fetch_one(&mut conn).await.unwrap().get(0);
-    conn.close().await.unwrap();
-    n
+    }
 }
 
 /// The same with one server killed (`kill -9`) mid-burst and restarted: no

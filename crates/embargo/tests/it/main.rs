@@ -15,6 +15,7 @@ mod policy;
 mod receivers;
 mod sbom;
 mod scan;
+mod soak;
 mod sync;
 
 use std::io::{BufRead, BufReader};
@@ -25,6 +26,13 @@ use std::time::Duration;
 use embargo_store::testing::TestDatabase;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_embargo");
+
+/// The binary the tests run: this build's, or the one EMBARGO_TEST_BINARY
+/// names (a release build for the soak run, or an older build to show that a
+/// test fails without a fix).
+pub fn bin() -> String {
+    std::env::var("EMBARGO_TEST_BINARY").unwrap_or_else(|_| BIN.to_owned())
+}
 
 /// A directory holding one installation, removed afterwards.
 pub struct Installation {
@@ -50,7 +58,7 @@ impl Installation {
 
     /// [`Installation::serve`] with more `EMBARGO_*` settings.
     pub fn serve_with(&self, env: &[(&str, &str)]) -> (Child, String) {
-        let mut child = Command::new(BIN)
+        let mut child = Command::new(bin())
             .args(["serve"])
             .current_dir(self.dir.path())
             .env_remove("EMBARGO_CONFIG")
@@ -85,7 +93,7 @@ pub fn read_listening_url(child: &mut Child) -> String {
 }
 
 pub fn embargo_in(dir: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
+    Command::new(bin())
         .args(args)
         .current_dir(dir)
         .env_remove("EMBARGO_CONFIG")

@@ -544,7 +544,6 @@ async fn serve(config_path: &Path) -> Result<ExitCode> {
             embargo_server::system_clock(),
         )
     };
-    let grace = (delivery_settings.timeout + Duration::from_secs(1)).min(SHUTDOWN_GRACE);
     jobs.add(
         "delivery",
         embargo_server::delivery::spawn(
@@ -629,17 +628,25 @@ async fn serve(config_path: &Path) -> Result<ExitCode> {
     });
     tokio::pin!(http);
     let mut stopping = jobs.shutdown();
+    let mut deadline = None;
     let served = tokio::select! {
         served = &mut http => served,
-        () = stopping.wait() => match tokio::time::timeout(SHUTDOWN_GRACE, &mut http).await {
-            Ok(served) => served,
-            Err(_) => {
-                tracing::warn!("requests still open at the end of the grace period; closing them");
-                Ok(())
+        () = stopping.wait() => {
+            // One grace period for the requests and the jobs, which began
+            // stopping together.
+            let by = tokio::time::Instant::now() + SHUTDOWN_GRACE;
+            deadline = Some(by);
+            match tokio::time::timeout_at(by, &mut http).await {
+                Ok(served) => served,
+                Err(_) => {
+                    tracing::warn!("requests still open at the end of the grace period; closing them");
+                    Ok(())
+                }
             }
-        },
+        }
     };
-    jobs.stop(grace).await;
+    jobs.stop(deadline.unwrap_or_else(|| tokio::time::Instant::now() + SHUTDOWN_GRACE))
+        .await;
     served.map_err(|e| message(format!("server error: {e}")))?;
     store.close().await;
     println!("embargo: stopped");

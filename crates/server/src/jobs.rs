@@ -117,12 +117,11 @@ impl Supervisor {
         self.jobs.iter().map(|(name, _)| *name).collect()
     }
 
-    /// Tells every job to stop and waits up to `grace` for them to finish
-    /// the step they are in; a job still running then is cut off (its
+    /// Tells every job to stop and waits until `deadline` for them to
+    /// finish the step they are in; a job still running then is cut off (its
     /// leases run out and another server, or this one restarted, takes over).
-    pub async fn stop(self, grace: Duration) {
+    pub async fn stop(self, deadline: tokio::time::Instant) {
         self.trigger.fire();
-        let deadline = tokio::time::Instant::now() + grace;
         for (name, mut job) in self.jobs {
             match tokio::time::timeout_at(deadline, &mut job).await {
                 Ok(Ok(())) => tracing::debug!(job = name, "stopped"),
@@ -130,7 +129,6 @@ impl Supervisor {
                 Err(_) => {
                     tracing::warn!(
                         job = name,
-                        grace_s = grace.as_secs(),
                         "job still busy at the end of the grace period; cut off"
                     );
                     job.abort();

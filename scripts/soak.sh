@@ -20,7 +20,7 @@ cd "$(dirname "$0")/.."
 cargo build --release --locked -p embargo
 binary="$(mktemp -d)/embargo"
 # A copy, so that rebuilding during the run changes nothing it starts.
-cp target/release/embargo "$binary"
+cp "${CARGO_TARGET_DIR:-target}/release/embargo" "$binary"
 export EMBARGO_TEST_BINARY="$binary"
 export EMBARGO_TEST_SOAK_MINUTES="${EMBARGO_TEST_SOAK_MINUTES:-30}"
 export EMBARGO_TEST_SOAK_REPORT="${EMBARGO_TEST_SOAK_REPORT:-$PWD/target/soak-report.txt}"

@@ -37,6 +37,8 @@ pub struct Texts {
     pub notice_exceptional: &'static str,
     pub notice_saas: &'static str,
     pub notice_more: &'static str,
+    /// To a reporter whose mailed report lacks fields the policy requires.
+    pub missing_fields: &'static str,
     /// The case states as a reporter reads them, in [`CaseState::ALL`] order.
     pub states: [&'static str; 14],
 }
@@ -79,6 +81,7 @@ const EN: Texts = Texts {
     notice_exceptional: "This is an exceptional security delivery: you run {product} yourselves, so the update must be installed on your side.",
     notice_saas: "We operate {product} for you; no action is needed on your side unless the advisory says otherwise.",
     notice_more: "The advisory {advisory}: {url}",
+    missing_fields: "Our security policy asks every report for the following, which we did not find in your message:\n{fields}\n\nPlease reply to this email with them; your reply joins your report.",
     states: [
         "Received; not yet acknowledged",
         "Acknowledged; waiting for triage",
@@ -124,6 +127,7 @@ const FR: Texts = Texts {
     notice_exceptional: "Il s'agit d'une livraison de sécurité exceptionnelle : vous exploitez {product} vous-mêmes, la mise à jour doit donc être installée de votre côté.",
     notice_saas: "Nous exploitons {product} pour vous ; aucune action n'est nécessaire de votre côté sauf indication contraire de l'avis.",
     notice_more: "L'avis {advisory} : {url}",
+    missing_fields: "Notre politique de sécurité demande pour chaque signalement les éléments suivants, que nous n'avons pas trouvés dans votre message :\n{fields}\n\nMerci de répondre à ce courriel en les indiquant ; votre réponse sera jointe à votre signalement.",
     states: [
         "Reçu ; pas encore accusé de réception",
         "Réception confirmée ; en attente d'analyse",
@@ -169,6 +173,7 @@ const DE: Texts = Texts {
     notice_exceptional: "Dies ist eine außerordentliche Sicherheitslieferung: Sie betreiben {product} selbst, daher muss das Update auf Ihrer Seite installiert werden.",
     notice_saas: "Wir betreiben {product} für Sie; auf Ihrer Seite ist nichts zu tun, sofern das Advisory nichts anderes sagt.",
     notice_more: "Das Advisory {advisory}: {url}",
+    missing_fields: "Unsere Sicherheitsrichtlinie verlangt für jede Meldung folgende Angaben, die wir in Ihrer Nachricht nicht gefunden haben:\n{fields}\n\nBitte antworten Sie auf diese E-Mail mit diesen Angaben; Ihre Antwort wird Ihrer Meldung zugeordnet.",
     states: [
         "Eingegangen; noch nicht bestätigt",
         "Eingang bestätigt; Bewertung ausstehend",
@@ -214,6 +219,7 @@ const ES: Texts = Texts {
     notice_exceptional: "Es una entrega de seguridad excepcional: usted opera {product} por su cuenta, así que la actualización debe instalarse de su lado.",
     notice_saas: "Operamos {product} por usted; no necesita hacer nada salvo que el aviso indique lo contrario.",
     notice_more: "El aviso {advisory}: {url}",
+    missing_fields: "Nuestra política de seguridad pide para cada informe lo siguiente, que no encontramos en su mensaje:\n{fields}\n\nResponda a este correo con esa información; su respuesta se añadirá a su informe.",
     states: [
         "Recibido; aún sin acuse de recibo",
         "Recibo confirmado; pendiente de análisis",

@@ -673,37 +673,54 @@ impl Policy {
     /// Checks that a report carries every field this policy requires at
     /// intake; the error names the first missing one.
     pub fn check_required(&self, report: &crate::case::NewCase) -> Result<(), crate::DomainError> {
-        let blank = |v: &Option<String>| v.as_deref().is_none_or(|t| t.trim().is_empty());
-        for field in &self.intake.required {
-            let (missing, name) = match field {
-                IntakeField::Summary => (report.report.summary.trim().is_empty(), "report.summary"),
-                IntakeField::Description => (
-                    report.report.description.trim().is_empty(),
-                    "report.description",
-                ),
-                IntakeField::StepsToReproduce => (
-                    blank(&report.report.steps_to_reproduce),
-                    "report.steps_to_reproduce",
-                ),
-                IntakeField::Impact => (blank(&report.report.impact), "report.impact"),
-                IntakeField::SuggestedMitigation => (
-                    blank(&report.report.suggested_mitigation),
-                    "report.suggested_mitigation",
-                ),
-                IntakeField::AffectedVersions => (
-                    blank(&report.report.affected_versions),
-                    "report.affected_versions",
-                ),
-                IntakeField::Contact => (blank(&report.reporter.contact), "reporter.contact"),
-            };
-            if missing {
-                return Err(crate::DomainError::invalid(
-                    name,
-                    format!("is required by this security policy: {}", field.label()),
-                ));
-            }
+        match self.missing_required(report).first() {
+            Some((name, field)) => Err(crate::DomainError::invalid(
+                *name,
+                format!("is required by this security policy: {}", field.label()),
+            )),
+            None => Ok(()),
         }
-        Ok(())
+    }
+
+    /// Every field this policy requires at intake that `report` lacks (blank
+    /// counts as missing), with its path in the report (`report.impact`), in
+    /// the policy's order.
+    #[must_use]
+    pub fn missing_required(
+        &self,
+        report: &crate::case::NewCase,
+    ) -> Vec<(&'static str, IntakeField)> {
+        let blank = |v: &Option<String>| v.as_deref().is_none_or(|t| t.trim().is_empty());
+        self.intake
+            .required
+            .iter()
+            .filter_map(|field| {
+                let (missing, name) = match field {
+                    IntakeField::Summary => {
+                        (report.report.summary.trim().is_empty(), "report.summary")
+                    }
+                    IntakeField::Description => (
+                        report.report.description.trim().is_empty(),
+                        "report.description",
+                    ),
+                    IntakeField::StepsToReproduce => (
+                        blank(&report.report.steps_to_reproduce),
+                        "report.steps_to_reproduce",
+                    ),
+                    IntakeField::Impact => (blank(&report.report.impact), "report.impact"),
+                    IntakeField::SuggestedMitigation => (
+                        blank(&report.report.suggested_mitigation),
+                        "report.suggested_mitigation",
+                    ),
+                    IntakeField::AffectedVersions => (
+                        blank(&report.report.affected_versions),
+                        "report.affected_versions",
+                    ),
+                    IntakeField::Contact => (blank(&report.reporter.contact), "reporter.contact"),
+                };
+                missing.then_some((name, *field))
+            })
+            .collect()
     }
 
     /// Whether this policy governs `product`.

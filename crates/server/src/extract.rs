@@ -136,6 +136,25 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
     }
 }
 
+/// The client's address for rate limits: the connection's, or behind a
+/// reverse proxy the first `X-Forwarded-For` entry.
+pub(crate) fn client_address(
+    state: &crate::state::AppState,
+    peer: std::net::SocketAddr,
+    headers: &axum::http::HeaderMap,
+) -> String {
+    if state.settings.behind_proxy {
+        headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .map(|v| v.trim().to_owned())
+            .unwrap_or_else(|| peer.ip().to_string())
+    } else {
+        peer.ip().to_string()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,6 +4,7 @@
 //! and the tests drive it over real HTTP on port 0.
 
 pub mod api;
+pub mod app;
 pub mod auth;
 pub mod delivery;
 pub mod desk;

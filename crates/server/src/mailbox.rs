@@ -19,6 +19,7 @@ use async_imap::Client;
 use embargo_core::attachment::{AttachmentLimits, NewAttachment, describe_bytes};
 use embargo_core::auth;
 use embargo_core::notify::Delivery;
+use embargo_core::policy::IntakeField;
 use embargo_core::publish::escape_html;
 use embargo_core::{CaseRef, NewCase, ReportContent, Reporter};
 use futures_util::TryStreamExt;
@@ -27,7 +28,7 @@ use sha2::{Digest, Sha256};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_rustls::rustls;
 
-use crate::api::reporter::open_for_reporter;
+use crate::app::intake;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::upload;
@@ -152,6 +153,88 @@ fn reference_in(subject: &str) -> Option<CaseRef> {
 }
 
 /// A reply's own words: quoted lines and the "On … wrote:" line above them dropped.
+/// The paragraphs of a mailed report that a label opens, by the field they
+/// fill: a line such as `Steps to reproduce:` or `Impact: full takeover`
+/// (the policy's own wording, or a common short form) starts a section that
+/// runs to the next label. Text before the first label belongs to none.
+fn labelled_sections(body: &str) -> std::collections::BTreeMap<IntakeField, String> {
+    const LABELS: [(IntakeField, &[&str]); 4] = [
+        (
+            IntakeField::StepsToReproduce,
+            &[
+                "steps to reproduce the issue",
+                "steps to reproduce",
+                "steps",
+                "reproduction",
+                "how to reproduce",
+            ],
+        ),
+        (
+            IntakeField::Impact,
+            &[
+                "potential impact of the vulnerability",
+                "potential impact",
+                "impact",
+            ],
+        ),
+        (
+            IntakeField::SuggestedMitigation,
+            &[
+                "any mitigations you have identified",
+                "suggested mitigation",
+                "mitigations",
+                "mitigation",
+            ],
+        ),
+        (
+            IntakeField::AffectedVersions,
+            &[
+                "affected versions",
+                "affected version",
+                "versions affected",
+                "versions",
+            ],
+        ),
+    ];
+    let label_of = |line: &str| -> Option<(IntakeField, String)> {
+        let (head, rest) = line.split_once(':')?;
+        let head = head
+            .trim()
+            .trim_start_matches(['#', '*', '-', ' '])
+            .trim_end_matches(['*', ' '])
+            .to_lowercase();
+        LABELS
+            .iter()
+            .find(|(_, names)| names.contains(&head.as_str()))
+            .map(|(field, _)| (*field, rest.trim().to_owned()))
+    };
+    let mut out = std::collections::BTreeMap::new();
+    let mut current: Option<(IntakeField, Vec<String>)> = None;
+    let mut finish = |current: Option<(IntakeField, Vec<String>)>| {
+        if let Some((field, lines)) = current {
+            let text = lines.join("\n").trim().to_owned();
+            if !text.is_empty() {
+                out.entry(field).or_insert(text);
+            }
+        }
+    };
+    for line in body.lines() {
+        match label_of(line) {
+            Some((field, first)) => {
+                finish(current.take());
+                current = Some((field, vec![first]));
+            }
+            None => {
+                if let Some((_, lines)) = current.as_mut() {
+                    lines.push(line.to_owned());
+                }
+            }
+        }
+    }
+    finish(current);
+    out
+}
+
 fn without_quotes(text: &str) -> String {
     let lines: Vec<&str> = text
         .lines()
@@ -396,16 +479,6 @@ pub async fn ingest(
         };
     }
 
-    if let Err(e) = state
-        .intake_per_contact
-        .hit(&sender.to_lowercase(), now, "reporter")
-    {
-        let reason = format!(
-            "too many reports from this address in the last hour; try again in {} minutes",
-            e.retry_after.unwrap_or(3600).div_ceil(60)
-        );
-        return refuse(state, &key, &sender, &shown_subject, reason).await;
-    }
     let summary = seen
         .body
         .lines()
@@ -421,27 +494,50 @@ pub async fn ingest(
             name: seen.sender_name,
             pgp_key: None,
         },
-        report: ReportContent {
-            summary,
-            description: if seen.body.is_empty() {
-                "(The message had no text; see its attachments.)".into()
-            } else {
-                seen.body
-            },
-            ..ReportContent::default()
+        report: {
+            // Labelled paragraphs ("Impact: …") fill the report's fields;
+            // the whole text stays the description.
+            let labelled = labelled_sections(&seen.body);
+            ReportContent {
+                summary,
+                steps_to_reproduce: labelled.get(&IntakeField::StepsToReproduce).cloned(),
+                impact: labelled.get(&IntakeField::Impact).cloned(),
+                suggested_mitigation: labelled.get(&IntakeField::SuggestedMitigation).cloned(),
+                affected_versions: labelled.get(&IntakeField::AffectedVersions).cloned(),
+                description: if seen.body.is_empty() {
+                    "(The message had no text; see its attachments.)".into()
+                } else {
+                    seen.body
+                },
+            }
         },
         reporter_deadline: None,
     };
-    match open_for_reporter(state, request, files, Some(&key), now).await {
-        Ok((case, _)) => {
-            tracing::info!(target: "embargo::mailbox", case = %case.reference, "mailed report opened a case");
-            Ok(Taken::Opened(case.reference))
+    let submission = intake::Submission {
+        channel: intake::Channel::Mail,
+        request,
+        files,
+        address: None,
+        mail_key: Some(key.clone()),
+    };
+    match intake::submit_report(state, submission, now).await {
+        Ok(submitted) => {
+            tracing::info!(target: "embargo::mailbox", case = %submitted.case.reference,
+                asked_for = submitted.asked_for.len(), "mailed report opened a case");
+            Ok(Taken::Opened(submitted.case.reference))
         }
-        Err(embargo_store::StoreError::Domain(e)) => {
-            let e = ApiError::from(e);
+        Err(intake::Refused::TooMany(e)) => {
+            let reason = format!(
+                "too many reports from this address in the last hour; try again in {} minutes",
+                e.retry_after.unwrap_or(3600).div_ceil(60)
+            );
+            refuse(state, &key, &sender, &shown_subject, reason).await
+        }
+        Err(refused @ intake::Refused::Invalid(_)) => {
+            let e = ApiError::from(refused);
             refuse(state, &key, &sender, &shown_subject, e.message).await
         }
-        Err(e) => Err(MailboxError::Store(e.to_string())),
+        Err(intake::Refused::Store(e)) => Err(MailboxError::Store(e.to_string())),
     }
 }
 
@@ -706,6 +802,25 @@ mod tests {
         let text = "Here is the PoC.\n\nOn Mon, 2 Mar 2026, Security wrote:\n> We received\n> your report\n";
         assert_eq!(without_quotes(text), "Here is the PoC.");
         assert_eq!(without_quotes("> only quotes"), "");
+    }
+
+    #[test]
+    fn labelled_paragraphs_fill_the_reports_fields() {
+        let body = "The export leaks tokens.\n\nSteps to reproduce:\n1. export\n2. read the file\n\n\
+                    **Impact**: account takeover\nAffected versions: 2.1 to 2.4\nThanks, Ada";
+        let s = labelled_sections(body);
+        assert_eq!(
+            s[&IntakeField::StepsToReproduce],
+            "1. export\n2. read the file"
+        );
+        assert_eq!(s[&IntakeField::Impact], "account takeover");
+        assert_eq!(s[&IntakeField::AffectedVersions], "2.1 to 2.4\nThanks, Ada");
+        assert!(!s.contains_key(&IntakeField::SuggestedMitigation));
+        assert!(labelled_sections("No labels here: just text").is_empty());
+        assert!(
+            labelled_sections("Impact:\n\n").is_empty(),
+            "an empty section is no answer"
+        );
     }
 
     #[test]

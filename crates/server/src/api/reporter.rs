@@ -21,12 +21,13 @@ use embargo_core::{CaseRef, Command, EventKind, NewCase, ReportContent};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::app::intake;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, client_address};
 use crate::state::AppState;
 
-pub const REPORTER_PREFIX: &str = "rep_";
+pub use crate::app::intake::REPORTER_PREFIX;
 
 /// A reporter holding a valid private token for one case.
 #[derive(Debug, Clone, Copy)]
@@ -62,54 +63,6 @@ impl FromRequestParts<AppState> for ReporterAccess {
     }
 }
 
-/// The reporter's private page for `token`.
-pub(crate) fn private_url(state: &AppState, token: &str) -> String {
-    format!(
-        "{}/portal/{token}",
-        state.settings.public_url.trim_end_matches('/')
-    )
-}
-
-/// The client's address for rate limits: the connection's, or behind a
-/// reverse proxy the first `X-Forwarded-For` entry.
-pub(crate) fn client_address(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> String {
-    if state.settings.behind_proxy {
-        headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .map(|v| v.trim().to_owned())
-            .unwrap_or_else(|| peer.ip().to_string())
-    } else {
-        peer.ip().to_string()
-    }
-}
-
-/// Opens a reporter's case (with its files, and the mailbox message it came
-/// from, if any) under a new private token; returns the case and the token,
-/// which is shown once.
-pub(crate) async fn open_for_reporter(
-    state: &AppState,
-    request: NewCase,
-    files: Vec<embargo_store::AttachmentFile>,
-    mail_key: Option<&str>,
-    now: embargo_core::Instant,
-) -> Result<(embargo_core::Case, String), embargo_store::StoreError> {
-    let token = auth::generate_token(REPORTER_PREFIX);
-    let case = state
-        .store
-        .open_reported_case(
-            request,
-            files,
-            &token_digest(&token),
-            &private_url(state, &token),
-            mail_key,
-            now,
-        )
-        .await?;
-    Ok((case, token))
-}
-
 /// What the reporter gets back: the reference and the private token (shown once).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Receipt {
@@ -138,26 +91,28 @@ pub async fn submit_report(
     ApiJson(request): ApiJson<NewCase>,
 ) -> ApiResult<(StatusCode, Json<Receipt>)> {
     let now = state.now();
-    let address = client_address(&state, peer, &headers);
-    state.intake_per_address.hit(&address, now, "address")?;
-    if let Some(contact) = request.reporter.contact.as_deref() {
-        state
-            .intake_per_contact
-            .hit(&contact.trim().to_lowercase(), now, "reporter")?;
-    }
-    let policy = state.settings.policies.for_product(request.product.trim());
-    policy.check_required(&request)?;
-    let (case, token) = open_for_reporter(&state, request, Vec::new(), None, now).await?;
+    let submitted = intake::submit_report(
+        &state,
+        intake::Submission {
+            channel: intake::Channel::Api,
+            request,
+            files: Vec::new(),
+            address: Some(client_address(&state, peer, &headers)),
+            mail_key: None,
+        },
+        now,
+    )
+    .await?;
     Ok((
         StatusCode::CREATED,
         Json(Receipt {
             message: format!(
                 "Thank you. Your report is {}. Keep the token: it opens your report and its private thread.",
-                case.reference
+                submitted.case.reference
             ),
-            reference: case.reference,
-            private_url: private_url(&state, &token),
-            token,
+            reference: submitted.case.reference,
+            private_url: submitted.private_url,
+            token: submitted.token,
         }),
     ))
 }

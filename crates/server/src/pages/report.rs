@@ -13,10 +13,11 @@ use axum::response::Response;
 use embargo_core::attachment::AttachmentLimits;
 use embargo_core::policy::{IntakeField, Policy};
 use embargo_core::publish::escape_html;
-use embargo_core::{DomainError, NewCase, ReportContent, Reporter};
+use embargo_core::{NewCase, ReportContent, Reporter};
 
-use crate::api::reporter::{client_address, open_for_reporter};
+use crate::app::intake;
 use crate::error::ApiError;
+use crate::extract::client_address;
 use crate::pages::{self, page};
 use crate::state::AppState;
 use crate::upload;
@@ -307,53 +308,56 @@ pub async fn submit(
         },
         reporter_deadline: deadline,
     };
-    let checked = request.clone().validate().and_then(|r| {
-        state
-            .settings
-            .policies
-            .for_product(&r.product)
-            .check_required(&r)
-            .map(|()| r)
-    });
-    let request = match checked {
-        Ok(r) if errors.is_empty() => r,
-        Ok(_) => {
-            return html_response(
-                status,
-                render_form(policy, limits, &values, &errors, &csrf),
-                None,
-            );
+    if !errors.is_empty() {
+        // The form's own problems (files, dates) come with the report's.
+        for problem in intake::problems(&state, &request) {
+            errors
+                .entry(form_field(&problem.field))
+                .or_insert_with(|| format!("This {}.", problem.message));
         }
-        Err(DomainError::Invalid { field, message }) => {
-            let name = field.rsplit('.').next().unwrap_or(&field).to_owned();
-            errors.insert(name, format!("This {message}."));
-            return html_response(
-                status,
-                render_form(policy, limits, &values, &errors, &csrf),
-                None,
-            );
-        }
-        Err(e) => return error_page(ApiError::from(e)),
+        return html_response(
+            status,
+            render_form(policy, limits, &values, &errors, &csrf),
+            None,
+        );
+    }
+    let submission = intake::Submission {
+        channel: intake::Channel::WebForm,
+        request,
+        files,
+        address: Some(client_address(&state, peer, &headers)),
+        mail_key: None,
     };
-    let address = client_address(&state, peer, &headers);
-    if let Err(e) = state.intake_per_address.hit(&address, now, "address") {
-        return error_page(e);
-    }
-    if let Some(contact) = request.reporter.contact.as_deref()
-        && let Err(e) = state
-            .intake_per_contact
-            .hit(&contact.to_lowercase(), now, "reporter")
-    {
-        return error_page(e);
-    }
-    match open_for_reporter(&state, request, files, None, now).await {
-        Ok((case, token)) => html_response(
+    match intake::submit_report(&state, submission, now).await {
+        Ok(submitted) => html_response(
             StatusCode::CREATED,
-            receipt_page(policy, &case.reference.to_string(), Some(&token)),
+            receipt_page(
+                policy,
+                &submitted.case.reference.to_string(),
+                Some(&submitted.token),
+            ),
             None,
         ),
-        Err(e) => error_page(ApiError::from(e)),
+        Err(intake::Refused::Invalid(problems)) => {
+            // Every problem at once, each beside its field.
+            for problem in problems {
+                errors
+                    .entry(form_field(&problem.field))
+                    .or_insert_with(|| format!("This {}.", problem.message));
+            }
+            html_response(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                render_form(policy, limits, &values, &errors, &csrf),
+                None,
+            )
+        }
+        Err(refused) => error_page(ApiError::from(refused)),
     }
+}
+
+/// The form's name for a report field (`report.impact` is `impact`).
+fn form_field(path: &str) -> String {
+    path.rsplit('.').next().unwrap_or(path).to_owned()
 }
 
 fn receipt_page(policy: &Policy, reference: &str, token: Option<&str>) -> String {

@@ -21,7 +21,7 @@ const PASSWORD: &str = "imap-test-password";
 const USER: &str = "security@example.org";
 
 /// A Dovecot server on a free port, stopped on drop.
-struct Dovecot {
+pub(crate) struct Dovecot {
     dir: tempfile::TempDir,
     port: u16,
     uid: u32,
@@ -61,7 +61,7 @@ fn euid() -> u32 {
 impl Dovecot {
     /// Starts Dovecot, or `None` (with a message) where it is not installed
     /// outside CI. In CI (`CI` set) a missing Dovecot fails the test.
-    fn start() -> Option<Dovecot> {
+    pub(crate) fn start() -> Option<Dovecot> {
         if !Path::new("/usr/sbin/dovecot").exists() {
             assert!(
                 std::env::var_os("CI").is_none(),
@@ -195,7 +195,7 @@ impl Dovecot {
     }
 
     /// Drops a message into the mailbox, as a delivery agent would.
-    fn deliver(&mut self, raw: &[u8]) {
+    pub(crate) fn deliver(&mut self, raw: &[u8]) {
         self.delivered += 1;
         let maildir = self.dir.path().join("home/security/Maildir");
         let tmp = maildir.join(format!("tmp/{}.embargo-test", self.delivered));
@@ -210,7 +210,7 @@ impl Dovecot {
         .unwrap();
     }
 
-    fn settings(&self) -> MailboxSettings {
+    pub(crate) fn settings(&self) -> MailboxSettings {
         MailboxSettings {
             host: "localhost".into(),
             port: self.port,
@@ -230,7 +230,7 @@ impl Dovecot {
 }
 
 /// A migrated store on `db` and the server's state over it, at the test clock.
-async fn server_state(
+pub(crate) async fn server_state(
     db: &TestDatabase,
     settings: ServerSettings,
 ) -> (embargo_store::Store, embargo_server::AppState) {
@@ -253,7 +253,7 @@ fn opened(taken: &[Taken]) -> Vec<CaseRef> {
         .collect()
 }
 
-fn crlf(text: &str) -> Vec<u8> {
+pub(crate) fn crlf(text: &str) -> Vec<u8> {
     text.replace('\n', "\r\n").into_bytes()
 }
 

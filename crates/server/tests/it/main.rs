@@ -14,6 +14,7 @@ mod browser;
 mod cases;
 mod desk;
 mod errors;
+mod intake;
 mod mailbox;
 mod notices;
 mod notifications;

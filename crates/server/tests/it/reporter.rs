@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use crate::{TestApp, new_case};
 
-fn opensecops() -> ServerSettings {
+pub(crate) fn opensecops() -> ServerSettings {
     ServerSettings {
         policies: Arc::new(
             PolicySet::new(vec![
@@ -321,7 +321,7 @@ async fn floods_are_refused_per_address_and_per_reporter() {
 }
 
 /// An `application/x-www-form-urlencoded` body, every non-alphanumeric byte escaped.
-fn form_body(fields: &[(&str, &str)]) -> String {
+pub(crate) fn form_body(fields: &[(&str, &str)]) -> String {
     fields
         .iter()
         .map(|(k, v)| {

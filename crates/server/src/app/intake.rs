@@ -1,0 +1,236 @@
+//! Submitting a vulnerability report, whichever way it arrives: the JSON
+//! API, the public web form or the security mailbox. One check of the
+//! report and the policy's required fields, one pair of rate limits, one way
+//! to open the case (its receipt queued and its clocks started in the same
+//! transaction).
+//!
+//! The channels differ only where a person cannot correct what they sent:
+//! a report by mail that lacks a field the policy requires is kept — the
+//! case is opened — and the reporter is written to, in the case's thread,
+//! with what to add; the API and the form refuse it with every problem named.
+
+use embargo_core::policy::IntakeField;
+use embargo_core::{Case, Command, DomainError, NewCase};
+use embargo_store::{AttachmentFile, StoreError};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// How a reporter's private token begins.
+pub const REPORTER_PREFIX: &str = "rep_";
+
+/// Where a report came in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    /// `POST /api/v1/reports`.
+    Api,
+    /// The public form at `/report`.
+    WebForm,
+    /// The security mailbox.
+    Mail,
+}
+
+/// A report to submit.
+#[derive(Debug)]
+pub struct Submission {
+    pub channel: Channel,
+    pub request: NewCase,
+    /// Its files, already checked against the attachment limits.
+    pub files: Vec<AttachmentFile>,
+    /// The client's address (web channels), limited per hour.
+    pub address: Option<String>,
+    /// The mailbox message it came in (its key), recorded with the case so
+    /// the message is taken once.
+    pub mail_key: Option<String>,
+}
+
+/// One problem with a field of the report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldProblem {
+    /// The field's path in the report (`report.impact`).
+    pub field: String,
+    pub message: String,
+}
+
+/// A report received: its case, and the reporter's private token (shown once).
+#[derive(Debug)]
+pub struct Submitted {
+    pub case: Case,
+    pub token: String,
+    pub private_url: String,
+    /// Fields the policy requires that a mailed report lacked; the reporter
+    /// was asked for them in the case's thread.
+    pub asked_for: Vec<IntakeField>,
+}
+
+/// Why a report was not taken.
+#[derive(Debug)]
+pub enum Refused {
+    /// The report's problems, every one of them.
+    Invalid(Vec<FieldProblem>),
+    /// Too many reports from this address or reporter; try again later.
+    TooMany(ApiError),
+    /// The store could not take it.
+    Store(StoreError),
+}
+
+impl From<StoreError> for Refused {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Domain(DomainError::Invalid { field, message }) => {
+                Refused::Invalid(vec![FieldProblem { field, message }])
+            }
+            e => Refused::Store(e),
+        }
+    }
+}
+
+impl From<Refused> for ApiError {
+    /// The API's answer: the first problem names its field (the others
+    /// follow in the message).
+    fn from(r: Refused) -> Self {
+        match r {
+            Refused::Invalid(problems) => {
+                let text: Vec<String> = problems
+                    .iter()
+                    .map(|p| format!("{}: {}", p.field, p.message))
+                    .collect();
+                let field = problems
+                    .first()
+                    .map(|p| p.field.clone())
+                    .unwrap_or_default();
+                ApiError::invalid(field, text.join("; "))
+            }
+            Refused::TooMany(e) => e,
+            Refused::Store(e) => ApiError::from(e),
+        }
+    }
+}
+
+/// The reporter's private page for `token`.
+pub(crate) fn private_url(state: &AppState, token: &str) -> String {
+    format!(
+        "{}/portal/{token}",
+        state.settings.public_url.trim_end_matches('/')
+    )
+}
+
+/// Opens a reporter's case (with its files, and the mailbox message it came
+/// from, if any) under a new private token; returns the case and the token,
+/// which is shown once.
+async fn open_for_reporter(
+    state: &AppState,
+    request: NewCase,
+    files: Vec<AttachmentFile>,
+    mail_key: Option<&str>,
+    now: embargo_core::Instant,
+) -> Result<(Case, String), StoreError> {
+    let token = embargo_core::auth::generate_token(REPORTER_PREFIX);
+    let case = state
+        .store
+        .open_reported_case(
+            request,
+            files,
+            &embargo_core::auth::token_digest(&token),
+            &private_url(state, &token),
+            mail_key,
+            now,
+        )
+        .await?;
+    Ok((case, token))
+}
+
+/// Every problem with `request` under the policy that governs its product:
+/// its own validity first, then each field the policy requires and it lacks.
+#[must_use]
+pub fn problems(state: &AppState, request: &NewCase) -> Vec<FieldProblem> {
+    let mut out = Vec::new();
+    if let Err(DomainError::Invalid { field, message }) = request.clone().validate() {
+        out.push(FieldProblem { field, message });
+    }
+    for (field, f) in missing(state, request) {
+        if !out.iter().any(|p| p.field == field) {
+            out.push(FieldProblem {
+                field: field.to_owned(),
+                message: format!("is required by this security policy: {}", f.label()),
+            });
+        }
+    }
+    out
+}
+
+fn missing(state: &AppState, request: &NewCase) -> Vec<(&'static str, IntakeField)> {
+    state
+        .settings
+        .policies
+        .for_product(request.product.trim())
+        .missing_required(request)
+}
+
+/// Takes a report in: checks it, applies the rate limits, opens the case.
+pub async fn submit_report(
+    state: &AppState,
+    submission: Submission,
+    now: embargo_core::Instant,
+) -> Result<Submitted, Refused> {
+    let Submission {
+        channel,
+        request,
+        files,
+        address,
+        mail_key,
+    } = submission;
+    let found = problems(state, &request);
+    let asked_for: Vec<IntakeField> = if channel == Channel::Mail {
+        // A mailed report is refused only for what makes it unreadable; a
+        // missing required field is asked for instead.
+        let lacking = missing(state, &request);
+        if found.len() > lacking.len() {
+            return Err(Refused::Invalid(found));
+        }
+        lacking.into_iter().map(|(_, f)| f).collect()
+    } else {
+        if !found.is_empty() {
+            return Err(Refused::Invalid(found));
+        }
+        Vec::new()
+    };
+    if let Some(address) = &address {
+        state
+            .intake_per_address
+            .hit(address, now, "address")
+            .map_err(Refused::TooMany)?;
+    }
+    if let Some(contact) = request.reporter.contact.as_deref() {
+        state
+            .intake_per_contact
+            .hit(&contact.trim().to_lowercase(), now, "reporter")
+            .map_err(Refused::TooMany)?;
+    }
+    let (case, token) = open_for_reporter(state, request, files, mail_key.as_deref(), now).await?;
+    if !asked_for.is_empty() {
+        let policy = state.settings.policies.for_product(&case.product);
+        let texts = embargo_core::messages::texts(policy.language());
+        let fields: Vec<String> = asked_for
+            .iter()
+            .map(|f| format!("- {}", f.label()))
+            .collect();
+        let text =
+            embargo_core::messages::fill(texts.missing_fields, &[("fields", &fields.join("\n"))]);
+        state
+            .store
+            .execute(
+                case.reference,
+                &Command::MessageReporter { text },
+                "system",
+                now,
+            )
+            .await?;
+    }
+    Ok(Submitted {
+        private_url: private_url(state, &token),
+        case,
+        token,
+        asked_for,
+    })
+}

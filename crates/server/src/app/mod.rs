@@ -1,0 +1,11 @@
+//! The application layer: one use case per thing a person or a job does,
+//! each with its own input and output types. A use case checks the policy,
+//! writes through the store, and says what happened; the adapters — the JSON
+//! API (`api/`), the team's desk (`desk/`), the public pages (`pages/`), the
+//! mailbox and the CLI — only translate to and from it, so a rule holds on
+//! every path or on none.
+//!
+//! Use cases moved here so far: [`intake`] (submitting a report, from any
+//! channel).
+
+pub mod intake;

@@ -10,7 +10,7 @@ use embargo_core::Instant;
 use embargo_core::auth::{self, Role, token_digest};
 use embargo_core::crypto::Keyring;
 use embargo_server::ServerSettings;
-use embargo_server::jobs::{SharedJob, Shutdown, Supervisor};
+use embargo_server::jobs::{JobReporter, SharedJob, Shutdown, Supervisor};
 use embargo_store::{Store, StoreError, redact_url};
 
 use crate::config::{Config, ConfigError, LogFormat};
@@ -534,7 +534,7 @@ async fn serve(config_path: &Path) -> Result<ExitCode> {
     let deliverer =
         embargo_server::delivery::Deliverer::new(&delivery_settings).map_err(message)?;
     // Every background job, registered here and stopped together.
-    let mut jobs = Supervisor::new();
+    let mut jobs = Supervisor::new(state.jobs.clone(), embargo_server::system_clock());
     let shared = |name: &'static str| {
         SharedJob::new(
             store.clone(),
@@ -552,6 +552,7 @@ async fn serve(config_path: &Path) -> Result<ExitCode> {
             delivery_settings,
             embargo_server::system_clock(),
             jobs.shutdown(),
+            jobs.reporter("delivery"),
         ),
     );
     jobs.add(
@@ -561,6 +562,7 @@ async fn serve(config_path: &Path) -> Result<ExitCode> {
             embargo_server::system_clock(),
             config.digest_hour,
             jobs.shutdown(),
+            jobs.reporter("digests"),
         ),
     );
     // The state's store writes messages in the policies' languages.
@@ -572,6 +574,7 @@ async fn serve(config_path: &Path) -> Result<ExitCode> {
             embargo_server::system_clock(),
             Duration::from_secs(config.escalation_interval_seconds),
             jobs.shutdown(),
+            jobs.reporter("escalation"),
         ),
     );
     jobs.add(
@@ -581,6 +584,7 @@ async fn serve(config_path: &Path) -> Result<ExitCode> {
             shared("rematch"),
             Duration::from_secs(300),
             jobs.shutdown(),
+            jobs.reporter("rematch"),
         ),
     );
     if let Some(m) = config.mailbox.as_ref() {
@@ -606,12 +610,17 @@ async fn serve(config_path: &Path) -> Result<ExitCode> {
                 settings,
                 shared("mailbox"),
                 jobs.shutdown(),
+                jobs.reporter("mailbox"),
             ),
         );
     }
     jobs.add(
         "sessions",
-        tokio::spawn(purge_sessions_hourly(store.clone(), jobs.shutdown())),
+        tokio::spawn(purge_sessions_hourly(
+            store.clone(),
+            jobs.shutdown(),
+            jobs.reporter("sessions"),
+        )),
     );
     println!(
         "embargo: listening on http://{addr}  (database {})",
@@ -660,10 +669,15 @@ const JOB_LEASE: Duration = Duration::from_secs(60);
 /// The longest a stopping server waits for requests and jobs to finish.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(8);
 
-async fn purge_sessions_hourly(store: Store, mut stop: Shutdown) {
+async fn purge_sessions_hourly(store: Store, mut stop: Shutdown, report: JobReporter) {
+    let _running = report.running();
     loop {
-        if let Err(e) = store.purge_sessions(now()).await {
-            tracing::warn!(error = %e, "could not purge expired sessions");
+        match store.purge_sessions(now()).await {
+            Ok(_) => report.ok(),
+            Err(e) => {
+                report.failed(&e);
+                tracing::warn!(error = %e, "could not purge expired sessions");
+            }
         }
         if !stop.sleep(Duration::from_secs(3600)).await {
             break;

@@ -12,7 +12,7 @@ use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
-use crate::jobs::Shutdown;
+use crate::jobs::{JobReporter, Shutdown};
 use crate::state::Clock;
 
 /// How an SMTP connection is secured.
@@ -407,17 +407,27 @@ pub fn spawn_digests(
     clock: Clock,
     hour: u32,
     mut stop: Shutdown,
+    report: JobReporter,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
+        let _running = report.running();
         while stop.sleep(Duration::from_secs(300)).await {
             let now = embargo_core::to_millis(clock());
             if chrono::Timelike::hour(&now) != hour {
+                report.ok();
                 continue;
             }
             match store.compose_digests(now).await {
-                Ok(n) if n > 0 => tracing::info!(digests = n, "daily digests queued"),
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "composing digests failed"),
+                Ok(n) => {
+                    report.ok();
+                    if n > 0 {
+                        tracing::info!(digests = n, "daily digests queued");
+                    }
+                }
+                Err(e) => {
+                    report.failed(&e);
+                    tracing::warn!(error = %e, "composing digests failed");
+                }
             }
         }
     })
@@ -432,13 +442,22 @@ pub fn spawn(
     settings: DeliverySettings,
     clock: Clock,
     mut stop: Shutdown,
+    report: JobReporter,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
+        let _running = report.running();
         while !stop.is_set() {
             match deliver_batch(&store, &deliverer, &settings, &clock, &stop).await {
-                Ok(n) if n >= settings.batch as usize => continue,
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "delivery pass failed; retrying"),
+                Ok(n) => {
+                    report.ok();
+                    if n >= settings.batch as usize {
+                        continue;
+                    }
+                }
+                Err(e) => {
+                    report.failed(&e);
+                    tracing::warn!(error = %e, "delivery pass failed; retrying");
+                }
             }
             if !stop.sleep(settings.poll).await {
                 break;

@@ -12,7 +12,7 @@ use embargo_core::portfolio::DeadlineStatus;
 use embargo_core::{EventKind, Instant};
 use embargo_store::{CaseFilter, Store, StoreError};
 
-use crate::jobs::{HeldJob, SharedJob, Shutdown};
+use crate::jobs::{HeldJob, JobReporter, SharedJob, Shutdown};
 use crate::state::Clock;
 
 /// What one pass raised.
@@ -145,8 +145,10 @@ pub fn spawn(
     clock: Clock,
     interval: Duration,
     mut stop: Shutdown,
+    report: JobReporter,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
+        let _running = report.running();
         let store = job.store().clone();
         loop {
             let now = embargo_core::to_millis(clock());
@@ -155,9 +157,11 @@ pub fn spawn(
                 .await;
             match pass {
                 Ok(Some(Err(e))) | Err(e) => {
+                    report.failed(&e);
                     tracing::warn!(error = %e, "escalation pass failed; retrying at the next tick");
                 }
-                Ok(_) => {}
+                Ok(Some(Ok(_))) => report.ok(),
+                Ok(None) => report.elsewhere(),
             }
             if !stop.sleep(interval).await {
                 break;

@@ -70,28 +70,41 @@ impl ShutdownTrigger {
 }
 
 /// The server's background jobs, registered in one place, stopped together.
-#[derive(Debug)]
 pub struct Supervisor {
     trigger: ShutdownTrigger,
     stop: Shutdown,
     jobs: Vec<(&'static str, tokio::task::JoinHandle<()>)>,
+    health: std::sync::Arc<JobsHealth>,
+    clock: Clock,
 }
 
-impl Default for Supervisor {
-    fn default() -> Self {
-        Self::new()
+impl std::fmt::Debug for Supervisor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Supervisor")
+            .field("jobs", &self.names())
+            .finish_non_exhaustive()
     }
 }
 
 impl Supervisor {
+    /// A supervisor whose jobs report to `health` (the server state's, so
+    /// that `/readyz` and `/metrics` show them).
     #[must_use]
-    pub fn new() -> Self {
+    pub fn new(health: std::sync::Arc<JobsHealth>, clock: Clock) -> Self {
         let (trigger, stop) = Shutdown::new();
         Supervisor {
             trigger,
             stop,
             jobs: Vec::new(),
+            health,
+            clock,
         }
+    }
+
+    /// What the job `name` reports its passes through.
+    #[must_use]
+    pub fn reporter(&self, name: &'static str) -> JobReporter {
+        JobReporter::new(name, self.health.clone(), self.clock.clone())
     }
 
     /// The signal the jobs watch.
@@ -247,5 +260,163 @@ impl HeldJob<'_> {
     /// Gives the lease back so that any server may take the next pass.
     pub async fn release(self) -> Result<(), StoreError> {
         self.job.store.release_job(self.job.name, &self.token).await
+    }
+}
+
+/// How each background job is doing, for `/readyz` and `/metrics`.
+#[derive(Debug, Default)]
+pub struct JobsHealth {
+    jobs: std::sync::Mutex<std::collections::BTreeMap<&'static str, JobStatus>>,
+}
+
+/// One job's record since the server started.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct JobStatus {
+    /// Whether its task is alive (false once it ended, by a stop or a panic).
+    pub running: bool,
+    /// Passes that did their work.
+    pub passes: u64,
+    /// Passes that failed (the error is logged; the job retries).
+    pub failures: u64,
+    /// Passes skipped because another server held the job's lease.
+    pub elsewhere: u64,
+    /// When the last pass did its work (Unix seconds).
+    pub last_success: Option<i64>,
+    /// The last failure's message.
+    pub last_error: Option<String>,
+}
+
+impl JobsHealth {
+    fn update(&self, name: &'static str, change: impl FnOnce(&mut JobStatus)) {
+        let mut jobs = self
+            .jobs
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        change(jobs.entry(name).or_default());
+    }
+
+    /// Every job's status, by name.
+    #[must_use]
+    pub fn snapshot(&self) -> Vec<(&'static str, JobStatus)> {
+        self.jobs
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .map(|(name, status)| (*name, status.clone()))
+            .collect()
+    }
+
+    /// The jobs as Prometheus metrics.
+    #[must_use]
+    pub fn render(&self) -> String {
+        use std::fmt::Write;
+        let jobs = self.snapshot();
+        let mut out = String::new();
+        out.push_str("# HELP embargo_job_running Whether a background job's task is alive.\n");
+        out.push_str("# TYPE embargo_job_running gauge\n");
+        for (name, s) in &jobs {
+            let _ = writeln!(
+                out,
+                "embargo_job_running{{job=\"{name}\"}} {}",
+                u8::from(s.running)
+            );
+        }
+        out.push_str(
+            "# HELP embargo_job_passes_total Background job passes by outcome (elsewhere: another server held the job).\n",
+        );
+        out.push_str("# TYPE embargo_job_passes_total counter\n");
+        for (name, s) in &jobs {
+            for (outcome, n) in [
+                ("ok", s.passes),
+                ("failed", s.failures),
+                ("elsewhere", s.elsewhere),
+            ] {
+                let _ = writeln!(
+                    out,
+                    "embargo_job_passes_total{{job=\"{name}\",outcome=\"{outcome}\"}} {n}"
+                );
+            }
+        }
+        out.push_str(
+            "# HELP embargo_job_last_success_timestamp_seconds When a job's last pass did its work.\n",
+        );
+        out.push_str("# TYPE embargo_job_last_success_timestamp_seconds gauge\n");
+        for (name, s) in &jobs {
+            if let Some(at) = s.last_success {
+                let _ = writeln!(
+                    out,
+                    "embargo_job_last_success_timestamp_seconds{{job=\"{name}\"}} {at}"
+                );
+            }
+        }
+        out
+    }
+}
+
+/// What a job tells [`JobsHealth`] of its passes.
+#[derive(Clone)]
+pub struct JobReporter {
+    name: &'static str,
+    health: std::sync::Arc<JobsHealth>,
+    clock: Clock,
+}
+
+impl std::fmt::Debug for JobReporter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JobReporter")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Marks its job stopped when dropped: when the task ends, however it ends.
+#[derive(Debug)]
+pub struct Running(JobReporter);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.0.health.update(self.0.name, |s| s.running = false);
+    }
+}
+
+impl JobReporter {
+    /// A reporter for job `name`.
+    #[must_use]
+    pub fn new(name: &'static str, health: std::sync::Arc<JobsHealth>, clock: Clock) -> Self {
+        JobReporter {
+            name,
+            health,
+            clock,
+        }
+    }
+
+    /// Marks the job running until the guard is dropped.
+    #[must_use]
+    pub fn running(&self) -> Running {
+        self.health.update(self.name, |s| s.running = true);
+        Running(self.clone())
+    }
+
+    /// A pass that did its work.
+    pub fn ok(&self) {
+        let at = (self.clock)().timestamp();
+        self.health.update(self.name, |s| {
+            s.passes += 1;
+            s.last_success = Some(at);
+        });
+    }
+
+    /// A pass that failed (already logged by the job).
+    pub fn failed(&self, error: &dyn std::fmt::Display) {
+        let error = error.to_string();
+        self.health.update(self.name, |s| {
+            s.failures += 1;
+            s.last_error = Some(error);
+        });
+    }
+
+    /// A pass skipped: another server holds the job.
+    pub fn elsewhere(&self) {
+        self.health.update(self.name, |s| s.elsewhere += 1);
     }
 }

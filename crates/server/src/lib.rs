@@ -254,6 +254,7 @@ pub fn state(store: Store, settings: ServerSettings, clock: Clock) -> AppState {
         throttle: Arc::default(),
         openapi_json: Arc::new(openapi_json),
         vulndb: Arc::default(),
+        jobs: Arc::default(),
     }
 }
 

@@ -754,23 +754,30 @@ pub fn spawn(
     settings: MailboxSettings,
     job: crate::jobs::SharedJob,
     mut stop: crate::jobs::Shutdown,
+    report: crate::jobs::JobReporter,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
+        let _running = report.running();
         loop {
             match job
                 .run(async |held| poll_held(&state, &settings, Some(held)).await)
                 .await
             {
-                Ok(Some(Ok(taken))) if !taken.is_empty() => {
-                    tracing::info!(target: "embargo::mailbox", messages = taken.len(), "mailbox polled");
+                Ok(Some(Ok(taken))) => {
+                    report.ok();
+                    if !taken.is_empty() {
+                        tracing::info!(target: "embargo::mailbox", messages = taken.len(), "mailbox polled");
+                    }
                 }
                 Ok(Some(Err(e))) => {
+                    report.failed(&e);
                     tracing::error!(target: "embargo::mailbox", error = %e, "mailbox poll failed");
                 }
                 Err(e) => {
+                    report.failed(&e);
                     tracing::error!(target: "embargo::mailbox", error = %e, "mailbox poll failed");
                 }
-                Ok(_) => {}
+                Ok(None) => report.elsewhere(),
             }
             if !stop.sleep(settings.poll_interval).await {
                 break;

@@ -78,6 +78,8 @@ pub struct AppState {
     pub intake_per_contact: Arc<crate::limits::RateLimiter>,
     pub(crate) openapi_json: Arc<String>,
     pub(crate) vulndb: Arc<VulnDb>,
+    /// How the background jobs are doing (`/readyz`, `/metrics`).
+    pub jobs: Arc<crate::jobs::JobsHealth>,
 }
 
 /// The loaded vulnerability database, re-read when its file changes (a

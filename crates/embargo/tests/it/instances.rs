@@ -302,6 +302,13 @@ async fn two_servers_with_slow_receivers_send_each_message_once() {
         "every message sent at its first attempt: {attempts:?}"
     );
     let workers = workers_of(&dep.inst).await;
+    // Each server's jobs, registered in one place, report in /readyz.
+    let ready = reqwest::get(format!("{url_b}/readyz")).await.unwrap();
+    assert_eq!(ready.status().as_u16(), 200);
+    let ready = ready.text().await.unwrap();
+    for job in ["delivery", "digests", "escalation", "rematch", "sessions"] {
+        assert!(ready.contains(&format!("job {job}: running")), "{ready}");
+    }
     stop(&mut a);
     stop(&mut b);
     eprintln!(

@@ -544,24 +544,37 @@ pub fn spawn_rematch(
     job: crate::jobs::SharedJob,
     every: std::time::Duration,
     mut stop: crate::jobs::Shutdown,
+    report: crate::jobs::JobReporter,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
+        let _running = report.running();
         loop {
             match job
                 .run(async |held| rematch_held(&state, Some(held)).await)
                 .await
             {
-                Ok(Some(Ok(o))) if o.kind != "unchanged" => tracing::info!(
-                    kind = o.kind,
-                    changed = o.changed_advisories,
-                    releases = o.releases,
-                    opened = o.opened,
-                    resolved = o.resolved,
-                    "portfolio re-matched"
-                ),
-                Ok(Some(Err(e))) => tracing::warn!(error = %e.message, "portfolio re-match failed"),
-                Err(e) => tracing::warn!(error = %e, "portfolio re-match failed"),
-                Ok(_) => {}
+                Ok(Some(Ok(o))) => {
+                    report.ok();
+                    if o.kind != "unchanged" {
+                        tracing::info!(
+                            kind = o.kind,
+                            changed = o.changed_advisories,
+                            releases = o.releases,
+                            opened = o.opened,
+                            resolved = o.resolved,
+                            "portfolio re-matched"
+                        );
+                    }
+                }
+                Ok(Some(Err(e))) => {
+                    report.failed(&e.message);
+                    tracing::warn!(error = %e.message, "portfolio re-match failed");
+                }
+                Err(e) => {
+                    report.failed(&e);
+                    tracing::warn!(error = %e, "portfolio re-match failed");
+                }
+                Ok(None) => report.elsewhere(),
             }
             if !stop.sleep(every).await {
                 break;

@@ -13,20 +13,54 @@ pub async fn healthz() -> &'static str {
     "ok\n"
 }
 
-/// Readiness: the database answers.
+/// Readiness: the database answers and every background job is alive; one
+/// line per job says how its passes go.
 #[utoipa::path(get, path = "/readyz", tag = "system",
     responses(
         (status = 200, description = "Ready", body = String, content_type = "text/plain"),
-        (status = 503, description = "The database does not answer", body = String, content_type = "text/plain"),
+        (status = 503, description = "The database does not answer, or a background job has stopped", body = String, content_type = "text/plain"),
     ))]
-pub async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
-    match state.store.ping().await {
-        Ok(()) => (StatusCode::OK, "ready\n"),
+pub async fn readyz(State(state): State<AppState>) -> (StatusCode, String) {
+    let jobs = state.jobs.snapshot();
+    let mut lines: Vec<String> = jobs
+        .iter()
+        .map(|(name, s)| {
+            let health = match (&s.last_error, s.running) {
+                (_, false) => "stopped".to_owned(),
+                (Some(e), true) => format!(
+                    "running; {} of {} passes failed, the last: {e}",
+                    s.failures,
+                    s.passes + s.failures
+                ),
+                (None, true) => format!("running; {} passes", s.passes),
+            };
+            format!("job {name}: {health}")
+        })
+        .collect();
+    let stopped: Vec<&str> = jobs
+        .iter()
+        .filter(|(_, s)| !s.running)
+        .map(|(n, _)| *n)
+        .collect();
+    let status = match state.store.ping().await {
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n")
+            lines.insert(0, "database unavailable".into());
+            StatusCode::SERVICE_UNAVAILABLE
         }
-    }
+        Ok(()) if !stopped.is_empty() => {
+            lines.insert(
+                0,
+                format!("background jobs stopped: {}", stopped.join(", ")),
+            );
+            StatusCode::SERVICE_UNAVAILABLE
+        }
+        Ok(()) => {
+            lines.insert(0, "ready".into());
+            StatusCode::OK
+        }
+    };
+    (status, lines.join("\n") + "\n")
 }
 
 /// Prometheus metrics: request counts and latencies per route.
@@ -38,7 +72,7 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        state.metrics.render(),
+        state.metrics.render() + &state.jobs.render(),
     )
 }
 

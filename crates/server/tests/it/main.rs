@@ -15,6 +15,7 @@ mod cases;
 mod desk;
 mod errors;
 mod intake;
+mod jobs;
 mod mailbox;
 mod notices;
 mod notifications;

@@ -14,15 +14,16 @@ pub mod chain;
 pub mod clock;
 pub mod crypto;
 pub mod cvss;
+pub mod html;
 pub mod messages;
 pub mod notify;
+pub mod openpgp;
 pub mod policy;
 pub mod portfolio;
 pub mod publish;
 pub mod reference;
 pub mod signing;
 pub mod similarity;
-mod text;
 pub mod totp;
 
 pub use case::{

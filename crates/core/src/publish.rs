@@ -6,22 +6,7 @@ use chrono::TimeDelta;
 use crate::Instant;
 use crate::policy::Policy;
 
-/// Escapes text for HTML element content and attribute values.
-#[must_use]
-pub fn escape_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
+pub use crate::html::escape_html;
 
 fn base(public_url: &str) -> &str {
     public_url.trim_end_matches('/')

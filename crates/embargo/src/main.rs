@@ -3,8 +3,6 @@
 
 mod commands;
 mod config;
-mod scan;
-mod sync;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -162,7 +160,7 @@ enum DbCommand {
         #[command(flatten)]
         db: DbPath,
         /// Where the feeds are (the OSV bucket layout).
-        #[arg(long, env = "EMBARGO_OSV_URL", default_value = crate::sync::DEFAULT_BASE_URL)]
+        #[arg(long, env = "EMBARGO_OSV_URL", default_value = commands::DEFAULT_BASE_URL)]
         base_url: String,
         /// An ecosystem to sync (repeatable) [default: crates.io npm PyPI Go
         /// Maven NuGet RubyGems Packagist Hex Pub].
@@ -353,7 +351,7 @@ fn main() -> ExitCode {
             return sbom_push(&product, &version, &file, &url, &token);
         }
         Command::Scan(args) => {
-            return scan::scan(args).unwrap_or_else(|e| {
+            return commands::scan::scan(args).unwrap_or_else(|e| {
                 eprintln!("embargo: {e}");
                 ExitCode::FAILURE
             });

@@ -12,8 +12,8 @@ use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
+use crate::clock::Clock;
 use crate::jobs::{JobReporter, Shutdown};
-use crate::state::Clock;
 
 /// How an SMTP connection is secured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

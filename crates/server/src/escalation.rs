@@ -12,8 +12,8 @@ use embargo_core::portfolio::DeadlineStatus;
 use embargo_core::{EventKind, Instant};
 use embargo_store::{CaseFilter, Store, StoreError};
 
+use crate::clock::Clock;
 use crate::jobs::{HeldJob, JobReporter, SharedJob, Shutdown};
-use crate::state::Clock;
 
 /// What one pass raised.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]

@@ -15,7 +15,7 @@ use std::time::Duration;
 use embargo_store::{Store, StoreError};
 use tokio::sync::watch;
 
-use crate::state::Clock;
+use crate::clock::Clock;
 
 /// Tells job loops that the server is stopping. Cheap to clone.
 #[derive(Debug, Clone)]

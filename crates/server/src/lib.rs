@@ -6,6 +6,7 @@
 pub mod api;
 pub mod app;
 pub mod auth;
+pub mod clock;
 pub mod delivery;
 pub mod desk;
 pub mod error;
@@ -265,10 +266,7 @@ pub fn router(state: AppState) -> Router {
     router
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            metrics::track,
-        ))
+        .layer(middleware::from_fn_with_state(state.clone(), track))
         .layer(DefaultBodyLimit::max(max_body))
         .layer(middleware::from_fn(security_headers))
         .with_state(state)
@@ -340,4 +338,32 @@ pub async fn serve(
     )
     .with_graceful_shutdown(shutdown)
     .await
+}
+
+/// Records each request and logs one line for it (method, route, status,
+/// latency; no query string, no headers, no body).
+async fn track(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let started = std::time::Instant::now();
+    let method = request.method().as_str().to_owned();
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let response = next.run(request).await;
+    let elapsed = started.elapsed().as_secs_f64();
+    let status = response.status().as_u16();
+    state.metrics.record(&method, &route, status, elapsed);
+    tracing::info!(
+        target: "embargo::http",
+        method,
+        route,
+        status,
+        latency_ms = (elapsed * 1000.0).round(),
+        "request"
+    );
+    response
 }

@@ -100,3 +100,66 @@ mod tests {
         );
     }
 }
+
+/// Slows down password guessing: after `MAX_FAILURES` failed logins for one
+/// username within the window, further attempts get 429 until it passes.
+#[derive(Debug, Default)]
+pub struct LoginThrottle {
+    failures: Mutex<HashMap<String, Vec<Instant>>>,
+}
+
+const MAX_FAILURES: usize = 5;
+const WINDOW_SECONDS: i64 = 15 * 60;
+/// Bounds the memory an attacker can make the throttle use.
+const MAX_TRACKED: usize = 10_000;
+
+impl LoginThrottle {
+    /// `Err` with the seconds to wait when `username` is locked out.
+    pub fn check(&self, username: &str, now: Instant) -> Result<(), ApiError> {
+        let mut map = self
+            .failures
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let Some(list) = map.get_mut(username) else {
+            return Ok(());
+        };
+        list.retain(|t| (now - *t).num_seconds() < WINDOW_SECONDS);
+        if list.len() >= MAX_FAILURES {
+            let oldest = list.iter().min().copied().unwrap_or(now);
+            let wait = WINDOW_SECONDS - (now - oldest).num_seconds();
+            let mut err = ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_requests",
+                format!("too many failed logins for this user; try again in {wait} seconds"),
+            );
+            err.retry_after = Some(u64::try_from(wait.max(1)).unwrap_or(1));
+            return Err(err);
+        }
+        Ok(())
+    }
+
+    pub fn failed(&self, username: &str, now: Instant) {
+        let mut map = self
+            .failures
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if map.len() >= MAX_TRACKED && !map.contains_key(username) {
+            map.retain(|_, list| {
+                list.iter()
+                    .any(|t| (now - *t).num_seconds() < WINDOW_SECONDS)
+            });
+            if map.len() >= MAX_TRACKED {
+                return;
+            }
+        }
+        map.entry(username.to_owned()).or_default().push(now);
+    }
+
+    pub fn succeeded(&self, username: &str) {
+        let mut map = self
+            .failures
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.remove(username);
+    }
+}

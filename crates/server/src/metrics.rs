@@ -5,13 +5,6 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::Mutex;
-use std::time::Instant;
-
-use axum::extract::{MatchedPath, Request, State};
-use axum::middleware::Next;
-use axum::response::Response;
-
-use crate::state::AppState;
 
 const BUCKETS: [f64; 12] = [
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
@@ -112,30 +105,6 @@ fn escape(label: &str) -> String {
         .replace('\\', "\\\\")
         .replace('"', "\\\"")
         .replace('\n', "\\n")
-}
-
-/// Records each request and logs one line for it (method, route, status,
-/// latency; no query string, no headers, no body).
-pub async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let method = request.method().as_str().to_owned();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
-    let response = next.run(request).await;
-    let elapsed = started.elapsed().as_secs_f64();
-    let status = response.status().as_u16();
-    state.metrics.record(&method, &route, status, elapsed);
-    tracing::info!(
-        target: "embargo::http",
-        method,
-        route,
-        status,
-        latency_ms = (elapsed * 1000.0).round(),
-        "request"
-    );
-    response
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use embargo_core::attachment::AttachmentLimits;
 use embargo_core::policy::PolicySet;
 use embargo_store::Store;
 
-use crate::auth::LoginThrottle;
+use crate::limits::LoginThrottle;
 use crate::metrics::Metrics;
 
 /// Settings the server needs (the CLI builds them from the configuration file).
@@ -55,16 +55,7 @@ impl Default for ServerSettings {
     }
 }
 
-/// Where the server reads the time. Only the server and the CLI read the real
-/// clock; tests give a fixed or stepping one.
-pub type Clock = Arc<dyn Fn() -> Instant + Send + Sync>;
-
-/// The real clock.
-#[must_use]
-pub fn system_clock() -> Clock {
-    #[allow(clippy::disallowed_methods)]
-    Arc::new(chrono::Utc::now)
-}
+pub use crate::clock::{Clock, system_clock};
 
 /// Everything a request handler can reach.
 #[derive(Clone)]

@@ -74,8 +74,8 @@ pub fn score_v2(vector: &str) -> Result<f32, String> {
 
 /// The qualitative rating of a score (`None` for 0.0).
 #[must_use]
-pub fn rating(score: f32) -> Option<crate::db::Severity> {
-    use crate::db::Severity;
+pub fn rating(score: f32) -> Option<crate::severity::Severity> {
+    use crate::severity::Severity;
     match score {
         s if s >= 9.0 => Some(Severity::Critical),
         s if s >= 7.0 => Some(Severity::High),

@@ -22,41 +22,7 @@ const MAX_RECORD_BYTES: u64 = 8 * 1024 * 1024;
 /// The most records one source may hold.
 const MAX_RECORDS: usize = 2_000_000;
 
-/// Severity, as OSV records state it or their CVSS vector scores.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub enum Severity {
-    Low,
-    Medium,
-    High,
-    Critical,
-}
-
-impl Severity {
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Low => "low",
-            Severity::Medium => "medium",
-            Severity::High => "high",
-            Severity::Critical => "critical",
-        }
-    }
-}
-
-impl std::str::FromStr for Severity {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s.to_ascii_lowercase().as_str() {
-            "low" => Ok(Severity::Low),
-            "medium" | "moderate" => Ok(Severity::Medium),
-            "high" => Ok(Severity::High),
-            "critical" => Ok(Severity::Critical),
-            other => Err(format!(
-                "unknown severity `{other}`; expected low, medium, high or critical"
-            )),
-        }
-    }
-}
+pub use crate::severity::Severity;
 
 /// What a scan reports of an advisory.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -12,7 +12,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::lockfile::{LockfileError, Pinned};
+use crate::pinned::{LockfileError, Pinned};
 use crate::purl::Purl;
 
 /// What a valid document yields: the components embargo can check, and one

@@ -6,6 +6,7 @@
     missing_debug_implementations
 )]
 
+mod architecture;
 mod cli;
 mod crash;
 mod delivery;

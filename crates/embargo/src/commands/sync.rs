@@ -37,13 +37,13 @@ const MAX_FEED_BYTES: u64 = 2 * 1024 * 1024 * 1024;
 
 /// What the server said about a cached feed, kept in `<feed>.zip.meta`.
 #[derive(Debug, Default, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-struct Validators {
+pub(crate) struct Validators {
     etag: Option<String>,
     last_modified: Option<String>,
 }
 
 #[derive(Debug, PartialEq)]
-enum Fetched {
+pub(crate) enum Fetched {
     Unchanged,
     Downloaded(u64),
 }
@@ -69,7 +69,7 @@ pub async fn sync(options: SyncOptions) -> ExitCode {
     }
 }
 
-async fn run(options: &SyncOptions) -> Result<ExitCode, String> {
+pub(crate) async fn run(options: &SyncOptions) -> Result<ExitCode, String> {
     let feeds_dir = options
         .db
         .parent()
@@ -110,7 +110,7 @@ async fn run(options: &SyncOptions) -> Result<ExitCode, String> {
         println!("{} is up to date", options.db.display());
         return Ok(ExitCode::SUCCESS);
     }
-    Ok(crate::scan::import(
+    Ok(super::db::import(
         &zips,
         &options.db,
         options.kev.clone(),
@@ -118,13 +118,17 @@ async fn run(options: &SyncOptions) -> Result<ExitCode, String> {
     ))
 }
 
-fn meta_path(zip: &Path) -> PathBuf {
+pub(crate) fn meta_path(zip: &Path) -> PathBuf {
     zip.with_extension("zip.meta")
 }
 
 /// Fetches one feed into `zip` unless the server says the cached copy is
 /// current.
-async fn fetch(client: &reqwest::Client, url: &str, zip: &Path) -> Result<Fetched, String> {
+pub(crate) async fn fetch(
+    client: &reqwest::Client,
+    url: &str,
+    zip: &Path,
+) -> Result<Fetched, String> {
     let meta = meta_path(zip);
     let validators: Validators = if zip.exists() {
         std::fs::read_to_string(&meta)

@@ -12,8 +12,10 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::Instant;
 use crate::reference::CaseRef;
-use crate::{Instant, text};
+
+mod text;
 
 /// Where a case stands in the coordinated-disclosure workflow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
@@ -283,7 +285,7 @@ impl Reporter {
         }
         let pgp_key = text::optional("reporter.pgp_key", self.pgp_key.as_deref(), 64 * 1024)?;
         if let Some(key) = &pgp_key {
-            crate::notify::check_public_key(key)
+            crate::openpgp::check_public_key(key)
                 .map_err(|e| DomainError::invalid("reporter.pgp_key", e))?;
         }
         Ok(Self {

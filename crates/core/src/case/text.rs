@@ -1,6 +1,6 @@
 //! Bounds on free text, shared by every validated field.
 
-use crate::case::DomainError;
+use super::DomainError;
 
 /// Checks a required text field: present after trimming, at most `max` characters,
 /// and free of control characters other than newline and tab.

@@ -1,0 +1,114 @@
+//! `embargo db`: the vulnerability database on this machine (import, info;
+//! `db sync` is in [`super::sync`]). It needs no server configuration.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use embargo_vulndb::db::Database;
+
+use super::fail;
+use crate::{DbCommand, DbPath};
+
+/// Where the database is: `--db`, or the user's cache directory.
+pub(crate) fn db_path(arg: &DbPath) -> PathBuf {
+    if let Some(p) = &arg.path {
+        return p.clone();
+    }
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(|| PathBuf::from("embargo-data"));
+    cache.join("embargo").join("osv.db")
+}
+
+pub(crate) fn db(cmd: DbCommand) -> crate::commands::Result<ExitCode> {
+    Ok(match cmd {
+        DbCommand::Import {
+            sources,
+            db,
+            kev,
+            epss,
+        } => import(&sources, &db_path(&db), kev, epss),
+        DbCommand::Sync { .. } => fail("db sync runs in the async command runner"),
+        DbCommand::Info { db } => {
+            let path = db_path(&db);
+            match Database::load(&path) {
+                Ok(d) => {
+                    println!(
+                        "{}: {} advisories over {} packages",
+                        path.display(),
+                        d.advisories().len(),
+                        d.package_count()
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(e),
+            }
+        }
+    })
+}
+
+pub(crate) fn import(
+    sources: &[PathBuf],
+    path: &std::path::Path,
+    kev: Option<PathBuf>,
+    epss: Option<PathBuf>,
+) -> ExitCode {
+    let started = Instant::now();
+    // Records are checked and reduced one at a time: an import holds the
+    // index, never a whole feed.
+    let mut builder = embargo_vulndb::db::Builder::new();
+    for source in sources {
+        let mut count = 0usize;
+        let read = embargo_vulndb::db::for_each_record(source, |r| {
+            count += 1;
+            builder.add(r);
+        });
+        match read {
+            Ok(()) => eprintln!("read {count} records from {}", source.display()),
+            Err(e) => return fail(e),
+        }
+    }
+    let (mut database, report) = builder.finish();
+    if let Some(kev) = kev {
+        match std::fs::read(&kev)
+            .map_err(|e| format!("{}: {e}", kev.display()))
+            .and_then(|b| database.enrich_kev(&b))
+        {
+            Ok(n) => eprintln!("{n} advisories are known exploited (KEV)"),
+            Err(e) => return fail(e),
+        }
+    }
+    if let Some(epss) = epss {
+        match std::fs::read_to_string(&epss)
+            .map_err(|e| format!("{}: {e}", epss.display()))
+            .and_then(|t| database.enrich_epss(&t))
+        {
+            Ok(n) => eprintln!("{n} advisories have an EPSS score"),
+            Err(e) => return fail(e),
+        }
+    }
+    for (id, why) in &report.skipped {
+        eprintln!("skipped {id}: {why}");
+    }
+    for (id, why) in &report.warnings {
+        eprintln!("warning {id}: {why} (imported without that range)");
+    }
+    for (ecosystem, n) in &report.unsupported {
+        eprintln!("not indexed: {n} affected entries of the unsupported ecosystem {ecosystem}");
+    }
+    if let Err(e) = database.save(path) {
+        return fail(e);
+    }
+    println!(
+        "imported {} advisories ({} withdrawn left out, {} skipped) into {} in {:.2} s",
+        report.imported,
+        report.withdrawn,
+        report.skipped.len(),
+        path.display(),
+        started.elapsed().as_secs_f64()
+    );
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,186 @@
+//! What each subcommand does, one file per command; this file dispatches and
+//! holds what they share. The CLI is one of the two places that read the
+//! clock (the server is the other); everything below takes `now`.
+
+mod db;
+mod init;
+mod keys;
+mod policy;
+mod restore;
+pub(crate) mod scan;
+mod serve;
+mod sync;
+mod users;
+
+pub(crate) use db::db_path;
+use init::{initialize, print_init_report};
+use keys::keys;
+pub(crate) use policy::load_policies;
+use policy::policy;
+use restore::restore;
+use serve::serve;
+pub(crate) use sync::DEFAULT_BASE_URL;
+use users::{token, user};
+
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+
+use embargo_core::Instant;
+use embargo_core::crypto::Keyring;
+use embargo_server::ServerSettings;
+use embargo_server::jobs::{JobReporter, SharedJob, Shutdown, Supervisor};
+use embargo_store::{Store, StoreError};
+
+use crate::config::{Config, ConfigError, LogFormat};
+use crate::{
+    AuditCommand, Cli, Command, InitArgs, KeysCommand, PolicyCommand, RenderFormat, TokenCommand,
+    UserCommand,
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Domain(#[from] embargo_core::DomainError),
+    #[error("{0}")]
+    Message(String),
+}
+
+pub(crate) type Result<T, E = CliError> = std::result::Result<T, E>;
+
+/// The exit statuses of `scan` and `db`: findings at the threshold, or an
+/// error (0 is clean).
+pub(crate) const FINDINGS: u8 = 1;
+pub(crate) const ERROR: u8 = 2;
+
+/// Says what went wrong and gives the error status.
+pub(crate) fn fail(message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("embargo: {message}");
+    ExitCode::from(ERROR)
+}
+
+fn message(m: impl Into<String>) -> CliError {
+    CliError::Message(m.into())
+}
+
+#[allow(clippy::disallowed_methods)]
+fn now() -> Instant {
+    embargo_core::to_millis(chrono::Utc::now())
+}
+
+pub async fn run(cli: Cli) -> Result<ExitCode> {
+    let config_path = cli.config;
+    match cli.command {
+        Command::Init(args) => {
+            let report = initialize(&config_path, &args).await?;
+            print_init_report(&report);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Serve => serve(&config_path).await,
+        Command::Db(crate::DbCommand::Sync {
+            db,
+            base_url,
+            ecosystems,
+            kev,
+            epss,
+        }) => {
+            let ecosystems = if ecosystems.is_empty() {
+                sync::DEFAULT_ECOSYSTEMS
+                    .iter()
+                    .map(|e| (*e).to_owned())
+                    .collect()
+            } else {
+                ecosystems
+            };
+            Ok(sync::sync(sync::SyncOptions {
+                base_url,
+                ecosystems,
+                db: db::db_path(&db),
+                kev,
+                epss,
+            })
+            .await)
+        }
+        Command::Db(cmd) => db::db(cmd),
+        Command::Scan(args) => scan::scan(args),
+        // `embargo sbom` runs in `main`, before an async runtime exists.
+        Command::Sbom(_) => Ok(ExitCode::from(2)),
+        Command::Migrate => {
+            let (config, keyring) = load(&config_path)?;
+            let store = Store::connect(&config.database_url, keyring).await?;
+            let applied = store.migrate(now()).await?;
+            if applied.is_empty() {
+                println!("the database schema is up to date");
+            } else {
+                println!("applied: {}", applied.join(", "));
+            }
+            store.close().await;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::User(cmd) => with_store(&config_path, |store| user(store, cmd)).await,
+        Command::Token(cmd) => with_store(&config_path, |store| token(store, cmd)).await,
+        Command::Audit(AuditCommand::Verify) => {
+            let (config, keyring) = load(&config_path)?;
+            let store = Store::connect(&config.database_url, keyring).await?;
+            let result = store.verify().await;
+            store.close().await;
+            match result {
+                Ok(report) => {
+                    println!(
+                        "audit: ok: {} events in {} cases verified; the chain is intact",
+                        report.events, report.cases
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(
+                    e @ (StoreError::Chain(_) | StoreError::Corrupt(_) | StoreError::Domain(_)),
+                ) => {
+                    eprintln!("audit: FAILED: {e}");
+                    Ok(ExitCode::FAILURE)
+                }
+                Err(e) => Err(e.into()),
+            }
+        }
+        Command::Backup { file } => {
+            with_store(&config_path, |store| async move {
+                store.backup(&file).await?;
+                println!(
+                    "backup written to {}; it is encrypted: keep a copy of the key file too",
+                    file.display()
+                );
+                Ok(())
+            })
+            .await
+        }
+        Command::Restore { file, force } => restore(&config_path, &file, force).await,
+        Command::Keys(cmd) => keys(&config_path, cmd).await,
+        Command::Policy(cmd) => policy(cmd),
+    }
+}
+
+/// Loads the configuration and the key file.
+fn load(config_path: &Path) -> Result<(Config, Keyring)> {
+    let config = Config::load(config_path)?;
+    let text = std::fs::read_to_string(&config.key_file)
+        .map_err(|e| message(format!("key file {}: {e}", config.key_file.display())))?;
+    let keyring = Keyring::from_file_text(&text)
+        .map_err(|e| message(format!("key file {}: {e}", config.key_file.display())))?;
+    Ok((config, keyring))
+}
+
+async fn with_store<F, Fut>(config_path: &Path, f: F) -> Result<ExitCode>
+where
+    F: FnOnce(Store) -> Fut,
+    Fut: std::future::Future<Output = Result<()>>,
+{
+    let (config, keyring) = load(config_path)?;
+    let store = Store::connect(&config.database_url, keyring).await?;
+    store.migrate(now()).await?;
+    let result = f(store.clone()).await;
+    store.close().await;
+    result.map(|()| ExitCode::SUCCESS)
+}

@@ -18,6 +18,7 @@ pub mod mailbox;
 pub mod metrics;
 pub mod pages;
 pub mod state;
+pub mod templates;
 pub mod upload;
 
 use std::sync::Arc;
@@ -150,9 +151,9 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(pages::portal::credit))
         .routes(routes!(advisories::save_draft, advisories::get_draft))
         .routes(routes!(advisories::publish))
-        .routes(routes!(advisories::index))
+        .routes(routes!(crate::pages::advisories::index))
         .routes(routes!(advisories::feed))
-        .routes(routes!(advisories::advisory_page))
+        .routes(routes!(crate::pages::advisories::advisory_page))
         .routes(routes!(advisories::advisory_file))
         .routes(routes!(advisories::provider_metadata))
         .routes(routes!(advisories::provider_index))
@@ -162,7 +163,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(severity::score))
         .routes(routes!(severity::set_from_vector))
         .routes(routes!(severity::weaknesses))
-        .routes(routes!(severity::calculator))
+        .routes(routes!(crate::pages::calculator::calculator))
         .routes(routes!(portfolio::add_product, portfolio::list_products))
         .routes(routes!(portfolio::upload))
         .routes(routes!(portfolio::list_findings))

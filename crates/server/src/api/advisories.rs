@@ -6,8 +6,8 @@
 //! publish action.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::extract::{Path, State};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use embargo_core::advisory::{
     self, AffectedProduct, Credit, CreditKind, Publisher, Reference, VersionRange, csaf, cve5,
@@ -18,7 +18,7 @@ use embargo_core::publish::escape_html;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::Digest;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
 use crate::api::cases::reference;
 use crate::auth::Caller;
@@ -310,191 +310,9 @@ pub async fn publish(
 
 // ------------------------------------------------------------ public
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct IndexQuery {
-    /// Only advisories affecting this product.
-    pub product: Option<String>,
-    /// Only advisories of this severity (none, low, medium, high, critical).
-    pub severity: Option<String>,
-}
+use crate::app::advisories::published;
 
-fn page(title: &str, body: &str) -> Response {
-    crate::pages::html(StatusCode::OK, crate::pages::page(title, "en", body), None)
-}
-
-fn severity_of(a: &advisory::Advisory) -> &'static str {
-    a.score().map_or("unrated", |s| s.severity.as_str())
-}
-
-/// The public security center: published advisories, newest first.
-#[utoipa::path(get, path = "/advisories", tag = "advisories", params(IndexQuery),
-    responses((status = 200, description = "The advisory index", body = String, content_type = "text/html")))]
-pub async fn index(
-    State(state): State<AppState>,
-    Query(q): Query<IndexQuery>,
-) -> ApiResult<Response> {
-    let all = state.store.published_advisories().await?;
-    let shown: Vec<_> = all
-        .iter()
-        .filter(|a| {
-            q.product
-                .as_deref()
-                .filter(|p| !p.is_empty())
-                .is_none_or(|p| a.affected.iter().any(|x| x.product == p))
-        })
-        .filter(|a| {
-            q.severity
-                .as_deref()
-                .filter(|s| !s.is_empty())
-                .is_none_or(|s| severity_of(a) == s)
-        })
-        .collect();
-    let mut products: Vec<&str> = all
-        .iter()
-        .flat_map(|a| a.affected.iter().map(|p| p.product.as_str()))
-        .collect();
-    products.sort_unstable();
-    products.dedup();
-    let option = |value: &str, chosen: Option<&str>| {
-        format!(
-            "<option value=\"{v}\"{sel}>{v}</option>",
-            v = escape_html(value),
-            sel = if chosen == Some(value) {
-                " selected"
-            } else {
-                ""
-            }
-        )
-    };
-    let mut body = String::from("<h1>Security advisories</h1>\n");
-    body.push_str("<form method=\"get\" action=\"/advisories\">\n<label for=\"product\">Product</label>\n<select id=\"product\" name=\"product\"><option value=\"\">All</option>");
-    for p in &products {
-        body.push_str(&option(p, q.product.as_deref()));
-    }
-    body.push_str("</select>\n<label for=\"severity\">Severity</label>\n<select id=\"severity\" name=\"severity\"><option value=\"\">All</option>");
-    for s in ["critical", "high", "medium", "low", "none", "unrated"] {
-        body.push_str(&option(s, q.severity.as_deref()));
-    }
-    body.push_str("</select>\n<button type=\"submit\">Filter</button>\n</form>\n");
-    body.push_str("<p><a href=\"/advisories/feed.atom\">Atom feed</a> · <a href=\"/.well-known/csaf/provider-metadata.json\">CSAF provider</a></p>\n");
-    if shown.is_empty() {
-        body.push_str("<p>No advisories.</p>\n");
-    } else {
-        body.push_str("<ul>\n");
-        for a in shown {
-            body.push_str(&format!(
-                "<li><a href=\"/advisories/{id}\">{id}</a> {cve} — {title} <strong>{sev}</strong> <time datetime=\"{date}\">{day}</time></li>\n",
-                id = escape_html(&a.id),
-                cve = a.cve.as_deref().map(escape_html).unwrap_or_default(),
-                title = escape_html(&a.title),
-                sev = severity_of(a),
-                date = a.published.map(advisory::timestamp).unwrap_or_default(),
-                day = a.published.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default(),
-            ));
-        }
-        body.push_str("</ul>\n");
-    }
-    Ok(page("Security advisories", &body))
-}
-
-async fn published(state: &AppState, id: &str) -> ApiResult<advisory::Advisory> {
-    state
-        .store
-        .published_advisory(id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("no published advisory `{id}`")))
-}
-
-/// One published advisory as a page.
-#[utoipa::path(get, path = "/advisories/{id}", tag = "advisories",
-    params(("id" = String, Path, description = "The advisory id")),
-    responses((status = 200, description = "The advisory", body = String, content_type = "text/html"), (status = 404, body = ErrorBody)))]
-pub async fn advisory_page(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> ApiResult<Response> {
-    let a = published(&state, &id).await?;
-    let e = escape_html;
-    let mut b = format!(
-        "<h1>{}: {}</h1>\n<p>{}</p>\n",
-        e(&a.id),
-        e(&a.title),
-        e(&a.summary)
-    );
-    b.push_str("<dl>\n");
-    if let Some(cve) = &a.cve {
-        b.push_str(&format!("<dt>CVE</dt><dd>{}</dd>\n", e(cve)));
-    }
-    if let Some(s) = a.score() {
-        b.push_str(&format!(
-            "<dt>Severity</dt><dd>{} (CVSS {} {}: <code>{}</code>)</dd>\n",
-            s.severity.as_str(),
-            s.version,
-            s.score,
-            e(&s.vector)
-        ));
-    }
-    if let Some(n) = a.cwe.as_deref().and_then(advisory::cwe::parse) {
-        let name = advisory::cwe::name(n)
-            .map(|n| format!(": {}", e(n)))
-            .unwrap_or_default();
-        b.push_str(&format!("<dt>Weakness</dt><dd>CWE-{n}{name}</dd>\n"));
-    }
-    if let Some(p) = a.published {
-        b.push_str(&format!(
-            "<dt>Published</dt><dd>{}</dd>\n",
-            advisory::timestamp(p)
-        ));
-    }
-    b.push_str("</dl>\n<h2>Affected</h2>\n<ul>\n");
-    for p in &a.affected {
-        for r in &p.ranges {
-            b.push_str(&format!(
-                "<li>{} {}: {}{}</li>\n",
-                e(&p.vendor),
-                e(&p.product),
-                e(&r.describe()),
-                r.fixed
-                    .as_deref()
-                    .map(|f| format!("; fixed in {}", e(f)))
-                    .unwrap_or_else(|| "; no fix yet".into())
-            ));
-        }
-    }
-    b.push_str("</ul>\n");
-    if !a.description.is_empty() {
-        b.push_str("<h2>Description</h2>\n");
-        for para in a.description.split("\n\n") {
-            b.push_str(&format!("<p>{}</p>\n", e(para)));
-        }
-    }
-    if !a.workarounds.is_empty() {
-        b.push_str("<h2>Workarounds</h2>\n<ul>\n");
-        for w in &a.workarounds {
-            b.push_str(&format!("<li>{}</li>\n", e(w)));
-        }
-        b.push_str("</ul>\n");
-    }
-    if !a.credits.is_empty() {
-        b.push_str("<h2>Credits</h2>\n<ul>\n");
-        for c in &a.credits {
-            b.push_str(&format!("<li>{} ({})</li>\n", e(&c.name), c.kind.cve()));
-        }
-        b.push_str("</ul>\n");
-    }
-    b.push_str("<h2>Files</h2>\n<ul>\n");
-    for (file, label) in FORMATS {
-        b.push_str(&format!(
-            "<li><a href=\"/advisories/{}/{file}\">{label}</a></li>\n",
-            e(&a.id)
-        ));
-    }
-    b.push_str("</ul>\n");
-    Ok(page(&format!("{}: {}", a.id, a.title), &b))
-}
-
-const FORMATS: [(&str, &str); 6] = [
+pub(crate) const FORMATS: [(&str, &str); 6] = [
     ("csaf.json", "CSAF 2.0"),
     ("osv.json", "OSV"),
     ("cve.json", "CVE JSON 5"),

@@ -6,6 +6,8 @@
 //! every path or on none.
 //!
 //! Use cases moved here so far: [`intake`] (submitting a report, from any
-//! channel).
+//! channel) and [`severity`] (scoring a vector in the policy's levels).
 
+pub mod advisories;
 pub mod intake;
+pub mod severity;

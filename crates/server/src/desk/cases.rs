@@ -19,6 +19,7 @@ use crate::api::advisories::{
     AffectedInput, CreditInput, DraftRequest, RangeInput, ReferenceInput, save_draft_as,
 };
 use crate::api::cases::{check_assignee, cite_scope_rule, reference, triage_for};
+use crate::app::severity::{METRICS, vector_from_metrics};
 use crate::desk::{Desk, DeskForm, PageError, PageResult, redirect, span, when};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -582,7 +583,7 @@ pub(crate) async fn render_case(
     } else {
         Vec::new()
     };
-    let metrics: Vec<MetricView> = crate::api::severity::METRICS
+    let metrics: Vec<MetricView> = METRICS
         .iter()
         .map(|(key, label, options)| MetricView {
             key,
@@ -783,11 +784,10 @@ pub async fn set_cvss(
     form.desk.require(Role::Responder)?;
     let r = reference(&raw)?;
     let vector = form.text("vector").or_else(|| {
-        let parts: Option<Vec<String>> = crate::api::severity::METRICS
-            .iter()
-            .map(|(key, _, _)| form.text(key).map(|v| format!("{key}:{v}")))
-            .collect();
-        parts.map(|p| format!("CVSS:3.1/{}", p.join("/")))
+        let chosen: Vec<Option<String>> =
+            METRICS.iter().map(|(key, _, _)| form.text(key)).collect();
+        let chosen: Vec<Option<&str>> = chosen.iter().map(Option::as_deref).collect();
+        vector_from_metrics(&chosen)
     });
     let outcome = async {
         let vector = vector.ok_or_else(|| {

@@ -2,6 +2,8 @@
 //! script or style (the Content-Security-Policy forbids both), and escape
 //! every value they show.
 
+pub mod advisories;
+pub mod calculator;
 pub mod portal;
 pub mod report;
 

@@ -1,0 +1,142 @@
+//! The public security center: the published advisories, as pages.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use embargo_core::advisory;
+use minijinja::context;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::api::advisories::FORMATS;
+use crate::app::advisories::published;
+use crate::error::{ApiResult, ErrorBody};
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct IndexQuery {
+    /// Only advisories affecting this product.
+    pub product: Option<String>,
+    /// Only advisories of this severity (none, low, medium, high, critical).
+    pub severity: Option<String>,
+}
+
+fn severity_of(a: &advisory::Advisory) -> &'static str {
+    a.score().map_or("unrated", |s| s.severity.as_str())
+}
+
+/// The public security center: published advisories, newest first.
+#[utoipa::path(get, path = "/advisories", tag = "advisories", params(IndexQuery),
+    responses((status = 200, description = "The advisory index", body = String, content_type = "text/html")))]
+pub async fn index(
+    State(state): State<AppState>,
+    Query(q): Query<IndexQuery>,
+) -> ApiResult<Response> {
+    let all = state.store.published_advisories().await?;
+    let product = q.product.as_deref().filter(|p| !p.is_empty());
+    let severity = q.severity.as_deref().filter(|s| !s.is_empty());
+    let shown: Vec<_> = all
+        .iter()
+        .filter(|a| product.is_none_or(|p| a.affected.iter().any(|x| x.product == p)))
+        .filter(|a| severity.is_none_or(|s| severity_of(a) == s))
+        .map(|a| {
+            context! {
+                id => a.id,
+                cve => a.cve.as_deref().unwrap_or_default(),
+                title => a.title,
+                severity => severity_of(a),
+                published => a.published.map(advisory::timestamp).unwrap_or_default(),
+                day => a.published.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default(),
+            }
+        })
+        .collect();
+    let mut products: Vec<&str> = all
+        .iter()
+        .flat_map(|a| a.affected.iter().map(|p| p.product.as_str()))
+        .collect();
+    products.sort_unstable();
+    products.dedup();
+    Ok(crate::templates::render(
+        StatusCode::OK,
+        "advisories.html",
+        context! {
+            title => "Security advisories",
+            products,
+            product,
+            severities => ["critical", "high", "medium", "low", "none", "unrated"],
+            severity,
+            advisories => shown,
+        },
+    ))
+}
+
+/// One published advisory as a page.
+#[utoipa::path(get, path = "/advisories/{id}", tag = "advisories",
+    params(("id" = String, Path, description = "The advisory id")),
+    responses((status = 200, description = "The advisory", body = String, content_type = "text/html"), (status = 404, body = ErrorBody)))]
+pub async fn advisory_page(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let a = published(&state, &id).await?;
+    let score = a.score().map(|s| {
+        context! {
+            severity => s.severity.as_str(),
+            version => s.version,
+            score => s.score.to_string(),
+            vector => s.vector,
+        }
+    });
+    let weakness =
+        a.cwe
+            .as_deref()
+            .and_then(advisory::cwe::parse)
+            .map(|n| match advisory::cwe::name(n) {
+                Some(name) => format!("CWE-{n}: {name}"),
+                None => format!("CWE-{n}"),
+            });
+    let affected: Vec<String> = a
+        .affected
+        .iter()
+        .flat_map(|p| {
+            p.ranges.iter().map(move |r| {
+                format!(
+                    "{} {}: {}{}",
+                    p.vendor,
+                    p.product,
+                    r.describe(),
+                    r.fixed
+                        .as_deref()
+                        .map(|f| format!("; fixed in {f}"))
+                        .unwrap_or_else(|| "; no fix yet".into())
+                )
+            })
+        })
+        .collect();
+    let paragraphs: Vec<&str> = if a.description.is_empty() {
+        Vec::new()
+    } else {
+        a.description.split("\n\n").collect()
+    };
+    let credits: Vec<String> = a
+        .credits
+        .iter()
+        .map(|c| format!("{} ({})", c.name, c.kind.cve()))
+        .collect();
+    Ok(crate::templates::render(
+        StatusCode::OK,
+        "advisory.html",
+        context! {
+            title => format!("{}: {}", a.id, a.title),
+            score,
+            weakness,
+            published => a.published.map(advisory::timestamp),
+            affected,
+            paragraphs,
+            credits,
+            files => FORMATS,
+            a,
+        },
+    ))
+}

@@ -7,7 +7,8 @@
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, Method, header};
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use embargo_core::CaseRef;
 use embargo_core::auth::{Role, User, token_digest};
 
 use crate::error::ApiError;
@@ -146,5 +147,42 @@ impl FromRequestParts<AppState> for Caller {
             }
         }
         Ok(caller)
+    }
+}
+
+/// How a reporter's private token begins.
+pub const REPORTER_PREFIX: &str = "rep_";
+
+/// A reporter holding a valid private token for one case.
+#[derive(Debug, Clone, Copy)]
+pub struct ReporterAccess {
+    pub reference: CaseRef,
+}
+
+impl FromRequestParts<AppState> for ReporterAccess {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = bearer(&parts.headers)
+            .filter(|t| t.starts_with(REPORTER_PREFIX) && t.len() <= 200)
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "unauthorized",
+                    "send the private token from your receipt as `Authorization: Bearer rep_…`",
+                )
+            })?;
+        let reference = state
+            .store
+            .reporter_case(&token_digest(token))
+            .await?
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "unauthorized",
+                    "this private token is not valid (it may have been rotated or revoked)",
+                )
+            })?;
+        Ok(ReporterAccess { reference })
     }
 }

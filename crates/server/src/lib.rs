@@ -12,6 +12,7 @@ pub mod desk;
 pub mod error;
 pub mod escalation;
 pub mod extract;
+pub mod forms;
 pub mod jobs;
 pub mod limits;
 pub mod mailbox;
@@ -116,8 +117,8 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(tokens::revoke_token))
         .routes(routes!(users::list_users, users::create_user))
         .routes(routes!(users::update_user))
-        .routes(routes!(policy::security_txt))
-        .routes(routes!(policy::policy_page))
+        .routes(routes!(crate::pages::policy::security_txt))
+        .routes(routes!(crate::pages::policy::policy_page))
         .routes(routes!(policy::list_policies))
         .routes(routes!(policy::clock_metrics))
         .routes(routes!(

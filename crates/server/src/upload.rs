@@ -83,7 +83,7 @@ pub async fn read_form(
             .await
             .map_err(|_| too_large("the form", text_limit))?;
         return Ok(Upload {
-            fields: crate::pages::form_values(&bytes),
+            fields: crate::forms::form_values(&bytes),
             ..Upload::default()
         });
     };

@@ -9,99 +9,23 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use embargo_core::advisory::{
-    self, AffectedProduct, Credit, CreditKind, Publisher, Reference, VersionRange, csaf, cve5,
-    markdown, osv, vex,
-};
+use embargo_core::advisory::{self, csaf, cve5, markdown, osv, vex};
 use embargo_core::auth::Role;
 use embargo_core::publish::escape_html;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::Value;
 use sha2::Digest;
 use utoipa::ToSchema;
 
 use crate::api::cases::reference;
+pub use crate::app::advisories::{
+    AdvisoryView, AffectedInput, CreditInput, DraftRequest, RangeInput, ReferenceInput,
+};
+use crate::app::advisories::{publisher, save_draft_as, view};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiJson;
 use crate::state::AppState;
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RangeInput {
-    pub introduced: Option<String>,
-    pub fixed: Option<String>,
-    pub last_affected: Option<String>,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AffectedInput {
-    pub vendor: String,
-    pub product: String,
-    /// A package URL without version (`pkg:cargo/name`), for packages.
-    pub purl: Option<String>,
-    pub ranges: Vec<RangeInput>,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ReferenceInput {
-    pub url: String,
-    #[serde(default)]
-    pub summary: String,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreditInput {
-    pub name: String,
-    /// analyst, coordinator or remediation_developer (the reporter's credit
-    /// comes from their consent, at publication).
-    pub kind: String,
-}
-
-/// An advisory draft, as the team writes it.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct DraftRequest {
-    /// The tracking id (`EMB-2026-0001`): letters, digits, `-`, `_`, `.`.
-    pub id: String,
-    pub title: String,
-    pub summary: String,
-    #[serde(default)]
-    pub description: String,
-    pub affected: Vec<AffectedInput>,
-    #[serde(default)]
-    pub workarounds: Vec<String>,
-    /// A CVSS 3.x or 4.0 vector.
-    pub cvss: Option<String>,
-    /// `CWE-n`.
-    pub cwe: Option<String>,
-    /// Entered when assigned.
-    pub cve: Option<String>,
-    #[serde(default)]
-    pub references: Vec<ReferenceInput>,
-    #[serde(default)]
-    pub credits: Vec<CreditInput>,
-    /// BCP 47; the policy's first language by default.
-    pub language: Option<String>,
-}
-
-/// A case's advisory and what it will look like.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AdvisoryView {
-    #[schema(value_type = Object)]
-    pub advisory: Value,
-    /// `draft` or `published`.
-    pub status: &'static str,
-    /// The CSAF document as it stands (a draft is marked draft).
-    #[schema(value_type = Object)]
-    pub csaf: Value,
-    /// CSAF 6.1 mandatory tests that the document fails (empty when it passes).
-    pub csaf_problems: Vec<String>,
-    pub release_note: String,
-}
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -112,42 +36,6 @@ pub struct PublishRequest {
     /// Credit the reporter, under the name they chose, if they consented.
     #[serde(default)]
     pub credit_reporter: bool,
-}
-
-pub(crate) fn publisher(state: &AppState) -> Publisher {
-    let policy = state.settings.policies.primary();
-    let base = state.settings.public_url.trim_end_matches('/').to_owned();
-    Publisher {
-        name: policy.organization.name.clone(),
-        namespace: base.clone(),
-        contact: policy
-            .organization
-            .contacts
-            .first()
-            .cloned()
-            .unwrap_or_else(|| format!("{base}/report")),
-        base_url: base,
-        cna_org_id: None,
-    }
-}
-
-pub(crate) fn view(state: &AppState, a: &advisory::Advisory) -> AdvisoryView {
-    let p = publisher(state);
-    let document = csaf::document(a, &p, state.now());
-    AdvisoryView {
-        advisory: serde_json::to_value(a).unwrap_or(Value::Null),
-        status: if a.published.is_some() {
-            "published"
-        } else {
-            "draft"
-        },
-        csaf_problems: csaf::check(&document)
-            .into_iter()
-            .map(|v| format!("{}: {}", v.test, v.message))
-            .collect(),
-        csaf: document,
-        release_note: markdown::release_note(a, &format!("{}/advisories/{}", p.base_url, a.id)),
-    }
 }
 
 /// Write or replace the case's advisory draft.
@@ -171,84 +59,6 @@ pub async fn save_draft(
     let r = reference(&raw)?;
     let saved = save_draft_as(&state, &caller, r, body).await?;
     Ok(Json(view(&state, &saved)))
-}
-
-/// Writes the draft of case `r` from what the team entered (the API's body
-/// or the desk's form).
-pub(crate) async fn save_draft_as(
-    state: &AppState,
-    caller: &Caller,
-    r: embargo_core::CaseRef,
-    body: DraftRequest,
-) -> ApiResult<advisory::Advisory> {
-    let credits = body
-        .credits
-        .into_iter()
-        .enumerate()
-        .map(|(i, c)| {
-            let kind = match c.kind.as_str() {
-                "analyst" => CreditKind::Analyst,
-                "coordinator" => CreditKind::Coordinator,
-                "remediation_developer" => CreditKind::RemediationDeveloper,
-                other => {
-                    return Err(ApiError::invalid(
-                        format!("credits[{i}].kind"),
-                        format!("`{other}`: one of analyst, coordinator, remediation_developer (the reporter is credited by their consent)"),
-                    ));
-                }
-            };
-            Ok(Credit { name: c.name, kind })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let language = body
-        .language
-        .unwrap_or_else(|| state.settings.policies.primary().language().to_owned());
-    let draft = advisory::Advisory {
-        id: body.id,
-        case_ref: r.to_string(),
-        title: body.title,
-        summary: body.summary,
-        description: body.description,
-        affected: body
-            .affected
-            .into_iter()
-            .map(|a| AffectedProduct {
-                vendor: a.vendor,
-                product: a.product,
-                purl: a.purl,
-                ranges: a
-                    .ranges
-                    .into_iter()
-                    .map(|r| VersionRange {
-                        introduced: r.introduced,
-                        fixed: r.fixed,
-                        last_affected: r.last_affected,
-                    })
-                    .collect(),
-            })
-            .collect(),
-        workarounds: body.workarounds,
-        cvss: body.cvss.filter(|v| !v.trim().is_empty()),
-        cwe: body.cwe.filter(|v| !v.trim().is_empty()),
-        cve: body.cve.filter(|v| !v.trim().is_empty()),
-        references: body
-            .references
-            .into_iter()
-            .map(|r| Reference {
-                url: r.url,
-                summary: r.summary,
-            })
-            .collect(),
-        credits,
-        language,
-        revisions: Vec::new(),
-        published: None,
-    };
-    let (saved, _, _) = state
-        .store
-        .save_advisory_draft(r, draft, &caller.actor(), state.now())
-        .await?;
-    Ok(saved)
 }
 
 /// The case's advisory (draft or published) with its CSAF preview.
@@ -311,15 +121,6 @@ pub async fn publish(
 // ------------------------------------------------------------ public
 
 use crate::app::advisories::published;
-
-pub(crate) const FORMATS: [(&str, &str); 6] = [
-    ("csaf.json", "CSAF 2.0"),
-    ("osv.json", "OSV"),
-    ("cve.json", "CVE JSON 5"),
-    ("openvex.json", "OpenVEX"),
-    ("cyclonedx.json", "CycloneDX VEX"),
-    ("release-note.md", "Release note (Markdown)"),
-];
 
 /// A UUID derived from the advisory and its revision: the same document
 /// keeps the same id.

@@ -16,8 +16,9 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::cases::reference;
-use crate::api::reporter::ReporterAccess;
+use crate::app::reporter::shared_download;
 use crate::auth::Caller;
+use crate::auth::ReporterAccess;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiQuery;
 use crate::state::AppState;
@@ -49,7 +50,7 @@ fn attachments_of(events: Vec<embargo_core::Event>) -> Vec<Attachment> {
         .collect()
 }
 
-fn no_such_attachment() -> ApiError {
+pub(crate) fn no_such_attachment() -> ApiError {
     ApiError::not_found("no such attachment on this case")
 }
 
@@ -133,19 +134,4 @@ pub async fn reporter_attachment(
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     shared_download(&state, access, &id).await
-}
-
-/// The download of a file the reporter may see, for the API and the portal.
-pub(crate) async fn shared_download(
-    state: &AppState,
-    access: ReporterAccess,
-    id: &str,
-) -> ApiResult<Response> {
-    let (attachment, content) = state
-        .store
-        .attachment(access.reference, id)
-        .await?
-        .filter(|(a, _)| a.shared_with_reporter)
-        .ok_or_else(no_such_attachment)?;
-    Ok(upload::download(&attachment, content))
 }

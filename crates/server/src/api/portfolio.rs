@@ -3,30 +3,25 @@
 //! and findings with their analysis and policy-003 deadlines.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
-use std::sync::Arc;
 
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
+use embargo_core::Severity;
 use embargo_core::auth::Role;
-use embargo_core::portfolio::{
-    Analysis, Component, Customer, Finding, Impacted, Justification, Matched, Product,
-};
-use embargo_core::{Instant, Severity};
-use embargo_vulndb::db::Database;
-use embargo_vulndb::purl::Purl;
-use embargo_vulndb::version::Ecosystem;
+use embargo_core::portfolio::{Analysis, Customer, Finding, Impacted, Matched, Product};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+pub use crate::app::portfolio::{
+    AnalysisRequest, MAX_SBOM_BYTES, RematchOutcome, UploadOutcome, rematch_portfolio,
+    spawn_rematch,
+};
+use crate::app::portfolio::{analysis_from, record_upload};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::state::AppState;
-
-/// The largest SBOM or lockfile accepted.
-pub(crate) const MAX_SBOM_BYTES: usize = 64 * 1024 * 1024;
 
 /// Add a product to the inventory.
 #[utoipa::path(post, path = "/api/v1/products", tag = "portfolio", request_body = Product,
@@ -67,36 +62,6 @@ pub struct UploadQuery {
     pub filename: Option<String>,
 }
 
-/// What an upload did.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct UploadOutcome {
-    pub release: String,
-    pub components: usize,
-    /// Findings opened by this match.
-    pub opened: usize,
-    /// Findings resolved because their advisory no longer matches.
-    pub resolved: usize,
-    /// What could not be checked, and why.
-    pub unchecked: Vec<String>,
-    /// Whether a vulnerability database was there to match against.
-    pub matched: bool,
-}
-
-fn severity_of(s: Option<embargo_vulndb::db::Severity>) -> Option<Severity> {
-    use embargo_vulndb::db::Severity as V;
-    s.map(|s| match s {
-        V::Low => Severity::Low,
-        V::Medium => Severity::Medium,
-        V::High => Severity::High,
-        V::Critical => Severity::Critical,
-    })
-}
-
-fn published(text: Option<&str>) -> Option<Instant> {
-    text.and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-        .map(|d| d.to_utc())
-}
-
 /// Upload a release's SBOM (CycloneDX, SPDX) or lockfile; the components
 /// replace those of an earlier upload of the release and are matched at
 /// once.
@@ -133,68 +98,6 @@ pub async fn upload(
     Ok(Json(
         record_upload(&state, &product, &version, &name, &body).await?,
     ))
-}
-
-/// Reads an uploaded SBOM or lockfile (named `filename`, which says its
-/// format when the content does not), records the release's components and
-/// matches them at once (the API's upload and the desk's form).
-pub(crate) async fn record_upload(
-    state: &AppState,
-    product: &str,
-    version: &str,
-    filename: &str,
-    body: &[u8],
-) -> ApiResult<UploadOutcome> {
-    let name = PathBuf::from(filename.rsplit(['/', '\\']).next().unwrap_or("upload"));
-    let text = std::str::from_utf8(body)
-        .map_err(|_| ApiError::invalid("body", "the file is not UTF-8 text"))?;
-    let (pins, problems) = embargo_vulndb::lockfile::read_text(&name, text).map_err(|e| {
-        ApiError::invalid(
-            e.location.clone().unwrap_or_else(|| "body".into()),
-            e.message,
-        )
-    })?;
-    let mut unchecked: Vec<String> = problems.iter().map(|p| p.message.clone()).collect();
-    let mut components = Vec::with_capacity(pins.len());
-    for pin in &pins {
-        let purl = Purl::for_package(pin.ecosystem, &pin.name, &pin.version).to_string();
-        components.push(Component {
-            ecosystem: pin.ecosystem.osv_name().to_owned(),
-            name: pin.name.clone(),
-            version: pin.version.clone(),
-            purl,
-        });
-    }
-    let now = state.now();
-    let release = state
-        .store
-        .record_release(product, version, &components, now)
-        .await?;
-    let db = state
-        .vulndb()
-        .map_err(|e| ApiError::internal("the vulnerability database", &e))?;
-    let (mut opened, mut resolved) = (0, 0);
-    if let Some(db) = &db {
-        let (matched, problems) = match_components(db, &components, None);
-        unchecked.extend(problems);
-        let changes = state
-            .store
-            .apply_matches(release, &matched, None, now)
-            .await?;
-        opened = changes.opened.len();
-        resolved = changes.gone.len();
-        if opened > 0 {
-            state.store.apply_rules(now).await?;
-        }
-    }
-    Ok(UploadOutcome {
-        release: format!("{product}@{version}"),
-        components: components.len(),
-        opened,
-        resolved,
-        unchecked,
-        matched: db.is_some(),
-    })
 }
 
 /// What a SARIF import did.
@@ -391,196 +294,10 @@ pub async fn release_csaf_vex(
         .into_iter()
         .filter(|f| f.release == version)
         .collect();
-    let publisher = crate::api::advisories::publisher(&state);
+    let publisher = crate::app::advisories::publisher(&state);
     Ok(Json(embargo_core::advisory::csaf::release_vex(
         &product, &version, &findings, &publisher, now,
     )))
-}
-
-/// Matches components against a database; with `only`, keeps the matches
-/// of those advisories. Returns the matches and what could not be checked.
-fn match_components(
-    db: &Database,
-    components: &[Component],
-    only: Option<&BTreeSet<String>>,
-) -> (Vec<Matched>, Vec<String>) {
-    let mut parsed = Vec::with_capacity(components.len());
-    let mut problems = Vec::new();
-    for c in components {
-        match c.ecosystem.parse::<Ecosystem>() {
-            Ok(e) => parsed.push((e, c)),
-            Err(e) => problems.push(format!("{}: {e}", c.purl)),
-        }
-    }
-    let queries: Vec<_> = parsed
-        .iter()
-        .map(|(e, c)| (*e, c.name.as_str(), c.version.as_str()))
-        .collect();
-    let mut matched = Vec::new();
-    for ((_, component), result) in parsed.iter().zip(db.matches_all(&queries)) {
-        match result {
-            Ok(found) => matched.extend(
-                found
-                    .into_iter()
-                    .filter(|m| only.is_none_or(|ids| ids.contains(&m.advisory.id)))
-                    .map(|m| Matched {
-                        component: component.purl.clone(),
-                        advisory: m.advisory.id.clone(),
-                        severity: severity_of(m.advisory.severity),
-                        known_exploited: m.advisory.known_exploited,
-                        epss: m.advisory.epss,
-                        fixed: m.fixed.to_vec(),
-                        published: published(m.advisory.published.as_deref()),
-                    }),
-            ),
-            Err(e) => problems.push(format!("{} {}: {e}", component.name, component.version)),
-        }
-    }
-    (matched, problems)
-}
-
-/// What a re-match did.
-#[derive(Debug, Default, Serialize, ToSchema)]
-pub struct RematchOutcome {
-    /// `full` (every release against every advisory: the first match of
-    /// this server), `incremental` (only advisories the feed changed),
-    /// `unchanged`, or (a background pass only) `interrupted` when another
-    /// server took the re-match job over.
-    pub kind: &'static str,
-    /// Advisories the feed added, changed or removed.
-    pub changed_advisories: usize,
-    pub releases: usize,
-    pub opened: usize,
-    pub resolved: usize,
-}
-
-/// Re-matches the portfolio against the vulnerability database: after a
-/// feed update, only the advisories it added, changed or removed, and only
-/// the releases shipping a package they name.
-pub async fn rematch_portfolio(state: &AppState) -> ApiResult<RematchOutcome> {
-    rematch_held(state, None).await
-}
-
-/// [`rematch_portfolio`] under the re-match job's lease, renewed before each
-/// release; a pass whose lease was taken over stops, and the next pass
-/// (here or on the server that took over) starts again from the last
-/// database matched in full.
-async fn rematch_held(
-    state: &AppState,
-    held: Option<&crate::jobs::HeldJob<'_>>,
-) -> ApiResult<RematchOutcome> {
-    let Some(db) = state
-        .vulndb()
-        .map_err(|e| ApiError::internal("the vulnerability database", &e))?
-    else {
-        return Ok(RematchOutcome {
-            kind: "unchanged",
-            ..RematchOutcome::default()
-        });
-    };
-    let mut last = state.vulndb.matched_against.lock().await;
-    if last.as_ref().is_some_and(|l| Arc::ptr_eq(l, &db)) {
-        return Ok(RematchOutcome {
-            kind: "unchanged",
-            ..RematchOutcome::default()
-        });
-    }
-    let now = state.now();
-    let mut outcome = RematchOutcome::default();
-    // (release → its components to match), and the advisories re-checked.
-    let mut work: BTreeMap<i64, Vec<Component>> = BTreeMap::new();
-    let rechecked = match last.as_ref() {
-        None => {
-            outcome.kind = "full";
-            for release in state.store.release_ids().await? {
-                work.insert(release, state.store.release_components(release).await?);
-            }
-            None
-        }
-        Some(older) => {
-            outcome.kind = "incremental";
-            let (changed, packages) = db.changes_since(older);
-            outcome.changed_advisories = changed.len();
-            let ecosystems: BTreeSet<Ecosystem> = packages.iter().map(|(e, _)| *e).collect();
-            for ecosystem in ecosystems {
-                for (release, component) in state.store.components_of(ecosystem.osv_name()).await? {
-                    if packages.contains(&(ecosystem, ecosystem.normalize_name(&component.name))) {
-                        work.entry(release).or_default().push(component);
-                    }
-                }
-            }
-            Some(changed)
-        }
-    };
-    outcome.releases = work.len();
-    for (release, components) in work {
-        if let Some(held) = held
-            && !held.hold().await?
-        {
-            outcome.kind = "interrupted";
-            return Ok(outcome);
-        }
-        let (matched, _) = match_components(&db, &components, rechecked.as_ref());
-        let changes = state
-            .store
-            .apply_matches(release, &matched, rechecked.as_ref(), now)
-            .await?;
-        outcome.opened += changes.opened.len();
-        outcome.resolved += changes.gone.len();
-    }
-    if outcome.opened > 0 {
-        state.store.apply_rules(now).await?;
-    }
-    *last = Some(db);
-    Ok(outcome)
-}
-
-/// Re-matches the portfolio every `every` until `stop` fires (a sync
-/// replacing the database file is noticed at the next pass; an unchanged
-/// file costs a `stat`). With several servers on one database, each pass
-/// runs on whichever holds the job's lease.
-pub fn spawn_rematch(
-    state: AppState,
-    job: crate::jobs::SharedJob,
-    every: std::time::Duration,
-    mut stop: crate::jobs::Shutdown,
-    report: crate::jobs::JobReporter,
-) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let _running = report.running();
-        loop {
-            match job
-                .run(async |held| rematch_held(&state, Some(held)).await)
-                .await
-            {
-                Ok(Some(Ok(o))) => {
-                    report.ok();
-                    if o.kind != "unchanged" {
-                        tracing::info!(
-                            kind = o.kind,
-                            changed = o.changed_advisories,
-                            releases = o.releases,
-                            opened = o.opened,
-                            resolved = o.resolved,
-                            "portfolio re-matched"
-                        );
-                    }
-                }
-                Ok(Some(Err(e))) => {
-                    report.failed(&e.message);
-                    tracing::warn!(error = %e.message, "portfolio re-match failed");
-                }
-                Err(e) => {
-                    report.failed(&e);
-                    tracing::warn!(error = %e, "portfolio re-match failed");
-                }
-                Ok(None) => report.elsewhere(),
-            }
-            if !stop.sleep(every).await {
-                break;
-            }
-        }
-    })
 }
 
 /// Re-match the portfolio now (a background task does it after each sync).
@@ -624,18 +341,6 @@ pub async fn list_findings(
     }))
 }
 
-/// A person's analysis of a finding.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AnalysisRequest {
-    /// in_triage, affected, not_affected, false_positive, resolved or risk_accepted.
-    pub state: String,
-    /// For not_affected: code_not_present, code_not_reachable, requires_configuration, …
-    pub justification: Option<String>,
-    /// For risk_accepted: until when (RFC 3339).
-    pub until: Option<String>,
-}
-
 /// Set a finding's analysis; recorded as an event of the finding.
 #[utoipa::path(put, path = "/api/v1/findings/{id}/analysis", tag = "portfolio",
     params(("id" = i64, Path, description = "The finding id")),
@@ -657,56 +362,6 @@ pub async fn set_analysis(
             .set_analysis(id, &analysis, &caller.actor(), now)
             .await?,
     ))
-}
-
-/// The analysis a person asks for; errors name the field.
-pub(crate) fn analysis_from(
-    body: &AnalysisRequest,
-    now: embargo_core::Instant,
-) -> ApiResult<Analysis> {
-    let analysis = match body.state.as_str() {
-        "in_triage" => Analysis::InTriage,
-        "affected" => Analysis::Affected,
-        "false_positive" => Analysis::FalsePositive,
-        "resolved" => Analysis::Resolved,
-        "not_affected" => {
-            let j = body.justification.clone().ok_or_else(|| {
-                ApiError::invalid("justification", "not_affected needs a justification")
-            })?;
-            let justification: Justification =
-                serde_json::from_value(serde_json::Value::String(j.clone())).map_err(|_| {
-                    ApiError::invalid(
-                        "justification",
-                        format!("`{j}` is not a CycloneDX justification"),
-                    )
-                })?;
-            Analysis::NotAffected { justification }
-        }
-        "risk_accepted" => {
-            let until = body
-                .until
-                .as_deref()
-                .and_then(|u| chrono::DateTime::parse_from_rfc3339(u).ok())
-                .map(|d| d.to_utc())
-                .ok_or_else(|| {
-                    ApiError::invalid("until", "risk_accepted needs an RFC 3339 expiry")
-                })?;
-            if until <= now {
-                return Err(ApiError::invalid(
-                    "until",
-                    "the expiry must be in the future",
-                ));
-            }
-            Analysis::RiskAccepted { until }
-        }
-        other => {
-            return Err(ApiError::invalid(
-                "state",
-                format!("`{other}` is not an analysis state"),
-            ));
-        }
-    };
-    Ok(analysis)
 }
 
 /// Add a customer, with the releases (`product@version`) they run.
@@ -828,7 +483,7 @@ async fn impact_list(state: &AppState, advisory: &str) -> ApiResult<ImpactList> 
             .delivery_by_key(&notice_key(advisory, &impacted.customer))
             .await?;
         customers.push(ImpactedView {
-            channel: if crate::api::notices::email_of(&impacted.contact).is_some() {
+            channel: if crate::app::notices::email_of(&impacted.contact).is_some() {
                 "email"
             } else {
                 "by_hand"
@@ -884,7 +539,7 @@ pub async fn notify_impacted(
     let products = state.store.products().await?;
     let mut deliveries = Vec::new();
     for impacted in state.store.impact(&q.advisory, now).await? {
-        let Some(to) = crate::api::notices::email_of(&impacted.contact) else {
+        let Some(to) = crate::app::notices::email_of(&impacted.contact) else {
             continue;
         };
         let product_ids: BTreeSet<&str> = impacted

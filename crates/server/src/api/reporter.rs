@@ -9,10 +9,9 @@
 use axum::Json;
 use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, FromRequestParts, Path, State};
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::HeaderMap;
 use axum::http::StatusCode;
-use axum::http::request::Parts;
 use chrono::{DateTime, Utc};
 use embargo_core::attachment::Attachment;
 use embargo_core::auth::{self, Role, token_digest};
@@ -27,41 +26,7 @@ use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, client_address};
 use crate::state::AppState;
 
-pub use crate::app::intake::REPORTER_PREFIX;
-
-/// A reporter holding a valid private token for one case.
-#[derive(Debug, Clone, Copy)]
-pub struct ReporterAccess {
-    pub reference: CaseRef,
-}
-
-impl FromRequestParts<AppState> for ReporterAccess {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let token = crate::auth::bearer(&parts.headers)
-            .filter(|t| t.starts_with(REPORTER_PREFIX) && t.len() <= 200)
-            .ok_or_else(|| {
-                ApiError::new(
-                    StatusCode::UNAUTHORIZED,
-                    "unauthorized",
-                    "send the private token from your receipt as `Authorization: Bearer rep_…`",
-                )
-            })?;
-        let reference = state
-            .store
-            .reporter_case(&token_digest(token))
-            .await?
-            .ok_or_else(|| {
-                ApiError::new(
-                    StatusCode::UNAUTHORIZED,
-                    "unauthorized",
-                    "this private token is not valid (it may have been rotated or revoked)",
-                )
-            })?;
-        Ok(ReporterAccess { reference })
-    }
-}
+pub use crate::auth::{REPORTER_PREFIX, ReporterAccess};
 
 /// What the reporter gets back: the reference and the private token (shown once).
 #[derive(Debug, Serialize, ToSchema)]

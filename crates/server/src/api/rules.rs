@@ -5,10 +5,11 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use embargo_core::auth::Role;
 use embargo_core::portfolio::{PortfolioMetrics, Rule, metrics};
-use embargo_core::{CaseRef, NewCase, ReportContent, Reporter};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+pub use crate::app::portfolio::Escalated;
+use crate::app::portfolio::escalate_findings;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiJson;
@@ -104,113 +105,6 @@ pub struct EscalateRequest {
     /// The case's title (by default the first finding's advisory and component).
     #[serde(default)]
     pub title: Option<String>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Escalated {
-    #[schema(value_type = String)]
-    pub case: CaseRef,
-    pub findings: Vec<i64>,
-}
-
-/// Open a case for findings; they stay linked to it and are resolved when
-/// the case's fix is released.
-pub(crate) async fn escalate_findings(
-    state: &AppState,
-    caller: &Caller,
-    ids: &[i64],
-    title: Option<String>,
-) -> ApiResult<Escalated> {
-    if ids.is_empty() || ids.len() > 100 {
-        return Err(ApiError::invalid(
-            "findings",
-            "findings: 1 to 100 finding ids",
-        ));
-    }
-    let now = state.now();
-    let all = state.store.findings(None, now).await?;
-    let mut chosen = Vec::new();
-    for id in ids {
-        let f = all
-            .iter()
-            .find(|f| f.id == *id)
-            .ok_or_else(|| ApiError::not_found(format!("no finding {id}")))?;
-        chosen.push(f);
-    }
-    for id in ids {
-        if let Some(linked) = state.store.finding_case(*id).await? {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "conflict",
-                format!("finding {id} is already linked to {linked}"),
-            ));
-        }
-    }
-    let product_id = &chosen[0].product;
-    if chosen.iter().any(|f| &f.product != product_id) {
-        return Err(ApiError::invalid(
-            "findings",
-            "findings: all of one product (a case is about one product)",
-        ));
-    }
-    let product = state.store.product(product_id).await?;
-    let first = chosen[0];
-    let lines: Vec<String> = chosen
-        .iter()
-        .map(|f| {
-            format!(
-                "- {} in {} of {} {} (severity {}, fixed in {})",
-                f.advisory,
-                f.component,
-                product.name,
-                f.release,
-                f.severity.map_or("unknown", |s| s.as_str()),
-                if f.fixed.is_empty() {
-                    "no version yet".to_owned()
-                } else {
-                    f.fixed.join(", ")
-                }
-            )
-        })
-        .collect();
-    let request = NewCase {
-        title: title
-            .filter(|t| !t.trim().is_empty())
-            .unwrap_or_else(|| format!("{} in {}", first.advisory, first.component)),
-        product: product.name.clone(),
-        reporter: Reporter::default(),
-        report: ReportContent {
-            summary: format!(
-                "Portfolio monitoring found {} finding{} in {}.",
-                chosen.len(),
-                if chosen.len() == 1 { "" } else { "s" },
-                product.name
-            ),
-            description: lines.join("\n"),
-            ..ReportContent::default()
-        },
-        reporter_deadline: None,
-    };
-    let case = state
-        .store
-        .create_case(request, &caller.actor(), now)
-        .await?;
-    if let Some(severity) = chosen.iter().filter_map(|f| f.severity).max() {
-        state
-            .store
-            .execute(
-                case.reference,
-                &embargo_core::Command::SetSeverity { severity },
-                &caller.actor(),
-                now,
-            )
-            .await?;
-    }
-    state.store.link_findings(ids, case.reference, now).await?;
-    Ok(Escalated {
-        case: case.reference,
-        findings: ids.to_vec(),
-    })
 }
 
 /// Open a case for one or several findings of a product.

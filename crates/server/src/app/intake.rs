@@ -16,8 +16,7 @@ use embargo_store::{AttachmentFile, StoreError};
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// How a reporter's private token begins.
-pub const REPORTER_PREFIX: &str = "rep_";
+pub use crate::auth::REPORTER_PREFIX;
 
 /// Where a report came in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,6 +8,11 @@
 //! Use cases moved here so far: [`intake`] (submitting a report, from any
 //! channel) and [`severity`] (scoring a vector in the policy's levels).
 
+pub mod accounts;
 pub mod advisories;
+pub mod cases;
 pub mod intake;
+pub mod notices;
+pub mod portfolio;
+pub mod reporter;
 pub mod severity;

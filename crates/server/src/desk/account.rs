@@ -12,11 +12,10 @@ use minijinja::Value;
 use serde::{Deserialize, Serialize};
 use utoipa::IntoParams;
 
-use crate::api::session::start_session;
+use crate::app::accounts::start_session;
 use crate::auth::{Credential, TOKEN_PREFIX, session_cookie_value};
 use crate::desk::{Desk, DeskForm, PageError, PageResult, redirect, render, when};
 use crate::error::ApiError;
-use crate::pages;
 use crate::state::AppState;
 
 /// The sign-in form's own CSRF cookie (double submit): there is no session yet.
@@ -76,7 +75,7 @@ fn login_page(
 #[utoipa::path(get, path = "/login", tag = "desk", security(()), params(LoginQuery),
     responses((status = 200, description = "The sign-in form", body = String, content_type = "text/html")))]
 pub async fn login_form(headers: HeaderMap, Query(q): Query<LoginQuery>) -> Response {
-    let csrf = pages::csrf_token(&headers, LOGIN_COOKIE);
+    let csrf = crate::forms::csrf_token(&headers, LOGIN_COOKIE);
     login_page(
         StatusCode::OK,
         &csrf,
@@ -101,11 +100,11 @@ pub async fn login(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    let values = pages::form_values(&body);
+    let values = crate::forms::form_values(&body);
     let field = |k: &str| values.get(k).cloned().unwrap_or_default();
     let next = safe_next(values.get("next").map(String::as_str));
-    let csrf = pages::csrf_token(&headers, LOGIN_COOKIE);
-    if !pages::csrf_matches(&headers, LOGIN_COOKIE, &values) {
+    let csrf = crate::forms::csrf_token(&headers, LOGIN_COOKIE);
+    if !crate::forms::csrf_matches(&headers, LOGIN_COOKIE, &values) {
         return login_page(
             StatusCode::FORBIDDEN,
             &csrf,
@@ -244,7 +243,7 @@ pub async fn change_password(State(state): State<AppState>, form: DeskForm) -> P
         .cloned()
         .unwrap_or_default();
     let new = form.values.get("new_password").cloned().unwrap_or_default();
-    let result = crate::api::session::set_password(&state, &form.desk.caller, current, new).await;
+    let result = crate::app::accounts::set_password(&state, &form.desk.caller, current, new).await;
     match result {
         Ok(()) => {
             account_page(
@@ -414,8 +413,8 @@ pub async fn confirm_totp(State(state): State<AppState>, form: DeskForm) -> Page
         (status = 422, description = "Wrong password", body = String, content_type = "text/html")))]
 pub async fn disable_totp(State(state): State<AppState>, form: DeskForm) -> PageResult {
     let password = form.values.get("password").cloned().unwrap_or_default();
-    let ok =
-        crate::api::session::password_is(&state, &form.desk.caller.user.username, password).await?;
+    let ok = crate::app::accounts::password_is(&state, &form.desk.caller.user.username, password)
+        .await?;
     if !ok {
         return account_page(
             &state,

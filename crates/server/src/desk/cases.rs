@@ -15,10 +15,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::IntoParams;
 
-use crate::api::advisories::{
+use crate::app::advisories::{
     AffectedInput, CreditInput, DraftRequest, RangeInput, ReferenceInput, save_draft_as,
 };
-use crate::api::cases::{check_assignee, cite_scope_rule, reference, triage_for};
+use crate::app::cases::{move_case, reference, triage_for};
 use crate::app::severity::{METRICS, vector_from_metrics};
 use crate::desk::{Desk, DeskForm, PageError, PageResult, redirect, span, when};
 use crate::error::ApiError;
@@ -576,7 +576,7 @@ pub(crate) async fn render_case(
             .await?,
     );
     let impacted = if advisory.exists {
-        crate::api::notices::impacted(state, r)
+        crate::app::notices::impacted(state, r)
             .await
             .map(|(_, _, list)| list)
             .unwrap_or_default()
@@ -640,7 +640,7 @@ async fn advisory_form(state: &AppState, case: &Case) -> Result<AdvisoryForm, Pa
             ..AdvisoryForm::default()
         });
     };
-    let view = crate::api::advisories::view(state, &a);
+    let view = crate::app::advisories::view(state, &a);
     let first = a.affected.first();
     let range = first.and_then(|p| p.ranges.first());
     Ok(AdvisoryForm {
@@ -753,16 +753,12 @@ pub async fn act(
     form: DeskForm,
 ) -> PageResult {
     form.desk.require(Role::Responder)?;
-    let r = reference(&raw)?;
+    let _r = reference(&raw)?;
     let outcome = async {
         let command = command_from(&form)?;
-        let command = cite_scope_rule(&state, &raw, command).await?;
-        check_assignee(&state, &command).await?;
-        state
-            .store
-            .execute(r, &command, &form.desk.caller.actor(), state.now())
-            .await?;
-        Ok::<&'static str, ApiError>(command.action())
+        let action = command.action();
+        move_case(&state, &form.desk.caller, &raw, command).await?;
+        Ok::<&'static str, ApiError>(action)
     }
     .await;
     let outcome = outcome.map(|action| format!("done={action}"));
@@ -917,7 +913,7 @@ pub async fn notify_customers(
 ) -> PageResult {
     form.desk.require(Role::Responder)?;
     let r = reference(&raw)?;
-    let outcome = crate::api::notices::send(&state, &form.desk.caller, r)
+    let outcome = crate::app::notices::send(&state, &form.desk.caller, r)
         .await
         .map(|sent| {
             let done = if sent.notices.iter().any(|n| n.queued) {

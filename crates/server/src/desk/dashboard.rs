@@ -28,7 +28,7 @@ pub(crate) async fn cases(state: &AppState, open_only: bool) -> Result<Vec<Case>
         open_only,
         ..CaseFilter::default()
     };
-    let mut out = crate::api::cases::recent_cases(state, &filter, CASE_WINDOW).await?;
+    let mut out = crate::app::cases::recent_cases(state, &filter, CASE_WINDOW).await?;
     out.truncate(CASE_WINDOW);
     Ok(out)
 }

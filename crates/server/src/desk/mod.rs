@@ -186,7 +186,7 @@ impl FromRequest<AppState> for DeskForm {
         let bytes = Bytes::from_request(request, state)
             .await
             .map_err(IntoResponse::into_response)?;
-        let values = crate::pages::form_values(&bytes);
+        let values = crate::forms::form_values(&bytes);
         if matches!(desk.caller.credential, Credential::Session(_)) {
             let sent = values.get("csrf").map(String::as_str).unwrap_or_default();
             if sent.is_empty() || sent != desk.csrf {

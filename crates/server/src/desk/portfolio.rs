@@ -12,7 +12,7 @@ use minijinja::Value;
 use serde::{Deserialize, Serialize};
 use utoipa::IntoParams;
 
-use crate::api::portfolio::{AnalysisRequest, analysis_from};
+use crate::app::portfolio::{AnalysisRequest, analysis_from};
 use crate::desk::{Desk, DeskForm, PageResult, redirect, when};
 use crate::state::AppState;
 
@@ -292,7 +292,7 @@ pub async fn upload(
     use crate::error::ApiError;
     desk.require(Role::Responder)?;
     let limits = embargo_core::attachment::AttachmentLimits {
-        max_bytes: crate::api::portfolio::MAX_SBOM_BYTES,
+        max_bytes: crate::app::portfolio::MAX_SBOM_BYTES,
         max_count: 1,
     };
     let form = crate::upload::read_form(&headers, body, 16 * 1024, limits).await?;
@@ -326,7 +326,7 @@ pub async fn upload(
             "file: choose the SBOM or lockfile",
         ))
     })?;
-    let outcome = crate::api::portfolio::record_upload(
+    let outcome = crate::app::portfolio::record_upload(
         &state,
         &product,
         &version,
@@ -368,7 +368,8 @@ pub async fn escalate(
 ) -> PageResult {
     form.desk.require(Role::Responder)?;
     let id = finding_id(&id)?;
-    let out = crate::api::rules::escalate_findings(&state, &form.desk.caller, &[id], None).await?;
+    let out =
+        crate::app::portfolio::escalate_findings(&state, &form.desk.caller, &[id], None).await?;
     Ok(redirect(&format!("/desk/cases/{}", out.case)))
 }
 

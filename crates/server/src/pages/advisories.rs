@@ -8,8 +8,7 @@ use minijinja::context;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::api::advisories::FORMATS;
-use crate::app::advisories::published;
+use crate::app::advisories::{FORMATS, published};
 use crate::error::{ApiResult, ErrorBody};
 use crate::state::AppState;
 

@@ -11,7 +11,7 @@ use embargo_core::clock;
 use embargo_core::publish::escape_html;
 use embargo_core::{CaseRef, EventKind};
 
-use crate::api::reporter::{REPORTER_PREFIX, ReporterAccess};
+use crate::auth::{REPORTER_PREFIX, ReporterAccess};
 use crate::pages::{self, page};
 use crate::state::AppState;
 use crate::upload;
@@ -62,7 +62,7 @@ pub async fn view(
     };
     let policy = state.settings.policies.for_product(&case.product);
     let e = escape_html;
-    let csrf = pages::csrf_token(&headers, PORTAL_COOKIE);
+    let csrf = crate::forms::csrf_token(&headers, PORTAL_COOKIE);
     let mut body = format!(
         "<h1>Your report {}</h1>\n<p>Status: <strong>{}</strong></p>\n",
         e(&case.reference.to_string()),
@@ -244,7 +244,7 @@ pub async fn reply(
             Ok(upload) => upload,
             Err(e) => return not_sent(&token, e.status, &e.message),
         };
-    if !pages::csrf_matches(&headers, PORTAL_COOKIE, &upload.fields) {
+    if !crate::forms::csrf_matches(&headers, PORTAL_COOKIE, &upload.fields) {
         return expired();
     }
     if let Some(refused) = upload.refused {
@@ -281,8 +281,8 @@ pub async fn credit(
     let Some(reference) = case_for(&state, &token).await else {
         return not_found();
     };
-    let values = pages::form_values(&body);
-    if !pages::csrf_matches(&headers, PORTAL_COOKIE, &values) {
+    let values = crate::forms::form_values(&body);
+    if !crate::forms::csrf_matches(&headers, PORTAL_COOKIE, &values) {
         return expired();
     }
     let credit = values.get("credit").map(String::as_str);
@@ -308,7 +308,7 @@ pub async fn attachment(
     let Some(reference) = case_for(&state, &token).await else {
         return not_found();
     };
-    crate::api::attachments::shared_download(&state, ReporterAccess { reference }, &id)
+    crate::app::reporter::shared_download(&state, ReporterAccess { reference }, &id)
         .await
         .unwrap_or_else(|_| not_found())
 }

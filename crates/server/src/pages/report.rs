@@ -194,7 +194,7 @@ fn html_response(status: StatusCode, html: String, cookie: Option<&str>) -> Resp
 #[utoipa::path(get, path = "/report", tag = "reporter", security(()),
     responses((status = 200, description = "The report form", body = String, content_type = "text/html")))]
 pub async fn form(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let csrf = pages::csrf_token(&headers, FORM_COOKIE);
+    let csrf = crate::forms::csrf_token(&headers, FORM_COOKIE);
     let policy = state.settings.policies.primary();
     html_response(
         StatusCode::OK,
@@ -233,7 +233,7 @@ pub async fn submit(
             Err(e) => return error_page(e),
         };
     let values = upload.fields;
-    if !pages::csrf_matches(&headers, FORM_COOKIE, &values) {
+    if !crate::forms::csrf_matches(&headers, FORM_COOKIE, &values) {
         let html = page(
             "The form expired",
             "en",

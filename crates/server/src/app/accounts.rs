@@ -1,0 +1,160 @@
+//! Accounts: signing in (password, second factor, the login throttle) and
+//! changing a password, the same through the API and the desk's forms.
+
+use axum::http::StatusCode;
+use embargo_core::auth::{self, User, token_digest};
+
+use axum::http::HeaderValue;
+
+use crate::auth::{Caller, Credential, SESSION_COOKIE, SESSION_PREFIX};
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+/// A new login session: its user, its secret and the cookie that carries it.
+#[derive(Debug)]
+pub(crate) struct SignedIn {
+    pub user: User,
+    pub secret: String,
+    pub cookie: HeaderValue,
+}
+
+/// Checks a username, password and (when the account has a second factor)
+/// authenticator code, with the login throttle, and opens a session. Shared
+/// by the API and the sign-in form so that both refuse alike.
+pub(crate) async fn start_session(
+    state: &AppState,
+    username: &str,
+    password: String,
+    code: Option<&str>,
+) -> ApiResult<SignedIn> {
+    let now = state.now();
+    let username = username.trim().to_owned();
+    if username.len() > 64 || password.len() > 1024 {
+        return Err(ApiError::unauthorized());
+    }
+    state.throttle.check(&username, now)?;
+    let found = state.store.user_credentials(&username).await?;
+    // Unknown users cost the same Argon2 work as known ones.
+    let (user, hash) = match found {
+        Some((user, hash)) => (Some(user), hash),
+        None => (None, auth::dummy_password_hash().to_owned()),
+    };
+    let ok = password_matches(password, hash).await;
+    let user = match user {
+        Some(user) if ok && !user.disabled => user,
+        _ => {
+            state.throttle.failed(&username, now);
+            tracing::warn!(target: "embargo::auth", "failed login");
+            return Err(wrong_credentials());
+        }
+    };
+    if let Some(factor) = state.store.totp(user.id).await?
+        && factor.confirmed
+    {
+        let Some(code) = code.map(str::trim).filter(|c| !c.is_empty()) else {
+            return Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "code_required",
+                "this account has a second factor: send the code from your authenticator app",
+            )
+            .with_field("code"));
+        };
+        let step = embargo_core::totp::verify(&factor.secret, code, now, factor.last_step);
+        let accepted = match step {
+            Some(step) => state.store.use_totp_step(user.id, step, now).await?,
+            None => false,
+        };
+        if !accepted {
+            state.throttle.failed(&username, now);
+            tracing::warn!(target: "embargo::auth", "failed second factor");
+            return Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "wrong or already used authentication code",
+            )
+            .with_field("code"));
+        }
+    }
+    state.throttle.succeeded(&username);
+    let secret = auth::generate_token(SESSION_PREFIX);
+    let ttl = chrono::Duration::from_std(state.settings.session_ttl)
+        .unwrap_or(chrono::Duration::hours(12));
+    state
+        .store
+        .create_session(&token_digest(&secret), user.id, now, now + ttl)
+        .await?;
+    let cookie = format!(
+        "{SESSION_COOKIE}={secret}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
+        ttl.num_seconds(),
+        if state.settings.secure_cookies {
+            "; Secure"
+        } else {
+            ""
+        }
+    );
+    let cookie =
+        HeaderValue::from_str(&cookie).map_err(|e| ApiError::internal("session cookie", &e))?;
+    Ok(SignedIn {
+        user,
+        secret,
+        cookie,
+    })
+}
+
+/// Check a password on the blocking pool: Argon2 is deliberately slow.
+async fn password_matches(password: String, hash: String) -> bool {
+    tokio::task::spawn_blocking(move || auth::verify_password(&password, &hash))
+        .await
+        .unwrap_or(false)
+}
+
+fn wrong_credentials() -> ApiError {
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "unauthorized",
+        "wrong username or password",
+    )
+}
+
+/// Whether `password` is the current password of `username`.
+pub(crate) async fn password_is(
+    state: &AppState,
+    username: &str,
+    password: String,
+) -> ApiResult<bool> {
+    let (_, hash) = state
+        .store
+        .user_credentials(username)
+        .await?
+        .ok_or_else(ApiError::unauthorized)?;
+    Ok(password_matches(password, hash).await)
+}
+
+/// Changes the caller's password after checking the current one; every
+/// other session of theirs ends (the one in use stays).
+pub(crate) async fn set_password(
+    state: &AppState,
+    caller: &Caller,
+    current: String,
+    new: String,
+) -> ApiResult<()> {
+    auth::validate_password(&new)?;
+    if !password_is(state, &caller.user.username, current).await? {
+        return Err(ApiError::invalid(
+            "current_password",
+            "current_password: does not match",
+        ));
+    }
+    let new_hash = tokio::task::spawn_blocking(move || auth::hash_password(&new))
+        .await
+        .map_err(|e| ApiError::internal("hashing task failed", &e))??;
+    let keep = match &caller.credential {
+        Credential::Session(digest) => Some(digest.as_str()),
+        Credential::ApiToken => None,
+    };
+    state
+        .store
+        .set_password(caller.user.id, &new_hash, keep)
+        .await?;
+    Ok(())
+}

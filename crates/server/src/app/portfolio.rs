@@ -1,0 +1,470 @@
+//! The portfolio's use cases: recording a release's SBOM or lockfile and
+//! matching it at once, re-matching every release after a feed update (the
+//! job and the admin's button alike), and a finding's analysis.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use embargo_core::portfolio::{Analysis, Component, Justification, Matched};
+use embargo_core::{Instant, Severity};
+use embargo_vulndb::db::Database;
+use embargo_vulndb::purl::Purl;
+use embargo_vulndb::version::Ecosystem;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use embargo_core::{CaseRef, NewCase, ReportContent, Reporter};
+
+use axum::http::StatusCode;
+
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+/// The largest SBOM or lockfile accepted.
+pub const MAX_SBOM_BYTES: usize = 64 * 1024 * 1024;
+
+/// What an upload did.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UploadOutcome {
+    pub release: String,
+    pub components: usize,
+    /// Findings opened by this match.
+    pub opened: usize,
+    /// Findings resolved because their advisory no longer matches.
+    pub resolved: usize,
+    /// What could not be checked, and why.
+    pub unchecked: Vec<String>,
+    /// Whether a vulnerability database was there to match against.
+    pub matched: bool,
+}
+
+fn severity_of(s: Option<embargo_vulndb::db::Severity>) -> Option<Severity> {
+    use embargo_vulndb::db::Severity as V;
+    s.map(|s| match s {
+        V::Low => Severity::Low,
+        V::Medium => Severity::Medium,
+        V::High => Severity::High,
+        V::Critical => Severity::Critical,
+    })
+}
+
+fn published(text: Option<&str>) -> Option<Instant> {
+    text.and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        .map(|d| d.to_utc())
+}
+
+/// Reads an uploaded SBOM or lockfile (named `filename`, which says its
+/// format when the content does not), records the release's components and
+/// matches them at once (the API's upload and the desk's form).
+pub async fn record_upload(
+    state: &AppState,
+    product: &str,
+    version: &str,
+    filename: &str,
+    body: &[u8],
+) -> ApiResult<UploadOutcome> {
+    let name = PathBuf::from(filename.rsplit(['/', '\\']).next().unwrap_or("upload"));
+    let text = std::str::from_utf8(body)
+        .map_err(|_| ApiError::invalid("body", "the file is not UTF-8 text"))?;
+    let (pins, problems) = embargo_vulndb::lockfile::read_text(&name, text).map_err(|e| {
+        ApiError::invalid(
+            e.location.clone().unwrap_or_else(|| "body".into()),
+            e.message,
+        )
+    })?;
+    let mut unchecked: Vec<String> = problems.iter().map(|p| p.message.clone()).collect();
+    let mut components = Vec::with_capacity(pins.len());
+    for pin in &pins {
+        let purl = Purl::for_package(pin.ecosystem, &pin.name, &pin.version).to_string();
+        components.push(Component {
+            ecosystem: pin.ecosystem.osv_name().to_owned(),
+            name: pin.name.clone(),
+            version: pin.version.clone(),
+            purl,
+        });
+    }
+    let now = state.now();
+    let release = state
+        .store
+        .record_release(product, version, &components, now)
+        .await?;
+    let db = state
+        .vulndb()
+        .map_err(|e| ApiError::internal("the vulnerability database", &e))?;
+    let (mut opened, mut resolved) = (0, 0);
+    if let Some(db) = &db {
+        let (matched, problems) = match_components(db, &components, None);
+        unchecked.extend(problems);
+        let changes = state
+            .store
+            .apply_matches(release, &matched, None, now)
+            .await?;
+        opened = changes.opened.len();
+        resolved = changes.gone.len();
+        if opened > 0 {
+            state.store.apply_rules(now).await?;
+        }
+    }
+    Ok(UploadOutcome {
+        release: format!("{product}@{version}"),
+        components: components.len(),
+        opened,
+        resolved,
+        unchecked,
+        matched: db.is_some(),
+    })
+}
+
+/// Matches components against a database; with `only`, keeps the matches
+/// of those advisories. Returns the matches and what could not be checked.
+pub(crate) fn match_components(
+    db: &Database,
+    components: &[Component],
+    only: Option<&BTreeSet<String>>,
+) -> (Vec<Matched>, Vec<String>) {
+    let mut parsed = Vec::with_capacity(components.len());
+    let mut problems = Vec::new();
+    for c in components {
+        match c.ecosystem.parse::<Ecosystem>() {
+            Ok(e) => parsed.push((e, c)),
+            Err(e) => problems.push(format!("{}: {e}", c.purl)),
+        }
+    }
+    let queries: Vec<_> = parsed
+        .iter()
+        .map(|(e, c)| (*e, c.name.as_str(), c.version.as_str()))
+        .collect();
+    let mut matched = Vec::new();
+    for ((_, component), result) in parsed.iter().zip(db.matches_all(&queries)) {
+        match result {
+            Ok(found) => matched.extend(
+                found
+                    .into_iter()
+                    .filter(|m| only.is_none_or(|ids| ids.contains(&m.advisory.id)))
+                    .map(|m| Matched {
+                        component: component.purl.clone(),
+                        advisory: m.advisory.id.clone(),
+                        severity: severity_of(m.advisory.severity),
+                        known_exploited: m.advisory.known_exploited,
+                        epss: m.advisory.epss,
+                        fixed: m.fixed.to_vec(),
+                        published: published(m.advisory.published.as_deref()),
+                    }),
+            ),
+            Err(e) => problems.push(format!("{} {}: {e}", component.name, component.version)),
+        }
+    }
+    (matched, problems)
+}
+
+/// What a re-match did.
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub struct RematchOutcome {
+    /// `full` (every release against every advisory: the first match of
+    /// this server), `incremental` (only advisories the feed changed),
+    /// `unchanged`, or (a background pass only) `interrupted` when another
+    /// server took the re-match job over.
+    pub kind: &'static str,
+    /// Advisories the feed added, changed or removed.
+    pub changed_advisories: usize,
+    pub releases: usize,
+    pub opened: usize,
+    pub resolved: usize,
+}
+
+/// Re-matches the portfolio against the vulnerability database: after a
+/// feed update, only the advisories it added, changed or removed, and only
+/// the releases shipping a package they name.
+pub async fn rematch_portfolio(state: &AppState) -> ApiResult<RematchOutcome> {
+    rematch_held(state, None).await
+}
+
+/// [`rematch_portfolio`] under the re-match job's lease, renewed before each
+/// release; a pass whose lease was taken over stops, and the next pass
+/// (here or on the server that took over) starts again from the last
+/// database matched in full.
+pub(crate) async fn rematch_held(
+    state: &AppState,
+    held: Option<&crate::jobs::HeldJob<'_>>,
+) -> ApiResult<RematchOutcome> {
+    let Some(db) = state
+        .vulndb()
+        .map_err(|e| ApiError::internal("the vulnerability database", &e))?
+    else {
+        return Ok(RematchOutcome {
+            kind: "unchanged",
+            ..RematchOutcome::default()
+        });
+    };
+    let mut last = state.vulndb.matched_against.lock().await;
+    if last.as_ref().is_some_and(|l| Arc::ptr_eq(l, &db)) {
+        return Ok(RematchOutcome {
+            kind: "unchanged",
+            ..RematchOutcome::default()
+        });
+    }
+    let now = state.now();
+    let mut outcome = RematchOutcome::default();
+    // (release → its components to match), and the advisories re-checked.
+    let mut work: BTreeMap<i64, Vec<Component>> = BTreeMap::new();
+    let rechecked = match last.as_ref() {
+        None => {
+            outcome.kind = "full";
+            for release in state.store.release_ids().await? {
+                work.insert(release, state.store.release_components(release).await?);
+            }
+            None
+        }
+        Some(older) => {
+            outcome.kind = "incremental";
+            let (changed, packages) = db.changes_since(older);
+            outcome.changed_advisories = changed.len();
+            let ecosystems: BTreeSet<Ecosystem> = packages.iter().map(|(e, _)| *e).collect();
+            for ecosystem in ecosystems {
+                for (release, component) in state.store.components_of(ecosystem.osv_name()).await? {
+                    if packages.contains(&(ecosystem, ecosystem.normalize_name(&component.name))) {
+                        work.entry(release).or_default().push(component);
+                    }
+                }
+            }
+            Some(changed)
+        }
+    };
+    outcome.releases = work.len();
+    for (release, components) in work {
+        if let Some(held) = held
+            && !held.hold().await?
+        {
+            outcome.kind = "interrupted";
+            return Ok(outcome);
+        }
+        let (matched, _) = match_components(&db, &components, rechecked.as_ref());
+        let changes = state
+            .store
+            .apply_matches(release, &matched, rechecked.as_ref(), now)
+            .await?;
+        outcome.opened += changes.opened.len();
+        outcome.resolved += changes.gone.len();
+    }
+    if outcome.opened > 0 {
+        state.store.apply_rules(now).await?;
+    }
+    *last = Some(db);
+    Ok(outcome)
+}
+
+/// Re-matches the portfolio every `every` until `stop` fires (a sync
+/// replacing the database file is noticed at the next pass; an unchanged
+/// file costs a `stat`). With several servers on one database, each pass
+/// runs on whichever holds the job's lease.
+pub fn spawn_rematch(
+    state: AppState,
+    job: crate::jobs::SharedJob,
+    every: std::time::Duration,
+    mut stop: crate::jobs::Shutdown,
+    report: crate::jobs::JobReporter,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let _running = report.running();
+        loop {
+            match job
+                .run(async |held| rematch_held(&state, Some(held)).await)
+                .await
+            {
+                Ok(Some(Ok(o))) => {
+                    report.ok();
+                    if o.kind != "unchanged" {
+                        tracing::info!(
+                            kind = o.kind,
+                            changed = o.changed_advisories,
+                            releases = o.releases,
+                            opened = o.opened,
+                            resolved = o.resolved,
+                            "portfolio re-matched"
+                        );
+                    }
+                }
+                Ok(Some(Err(e))) => {
+                    report.failed(&e.message);
+                    tracing::warn!(error = %e.message, "portfolio re-match failed");
+                }
+                Err(e) => {
+                    report.failed(&e);
+                    tracing::warn!(error = %e, "portfolio re-match failed");
+                }
+                Ok(None) => report.elsewhere(),
+            }
+            if !stop.sleep(every).await {
+                break;
+            }
+        }
+    })
+}
+
+/// A person's analysis of a finding.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AnalysisRequest {
+    /// in_triage, affected, not_affected, false_positive, resolved or risk_accepted.
+    pub state: String,
+    /// For not_affected: code_not_present, code_not_reachable, requires_configuration, …
+    pub justification: Option<String>,
+    /// For risk_accepted: until when (RFC 3339).
+    pub until: Option<String>,
+}
+
+/// The analysis a person asks for; errors name the field.
+pub fn analysis_from(body: &AnalysisRequest, now: embargo_core::Instant) -> ApiResult<Analysis> {
+    let analysis = match body.state.as_str() {
+        "in_triage" => Analysis::InTriage,
+        "affected" => Analysis::Affected,
+        "false_positive" => Analysis::FalsePositive,
+        "resolved" => Analysis::Resolved,
+        "not_affected" => {
+            let j = body.justification.clone().ok_or_else(|| {
+                ApiError::invalid("justification", "not_affected needs a justification")
+            })?;
+            let justification: Justification =
+                serde_json::from_value(serde_json::Value::String(j.clone())).map_err(|_| {
+                    ApiError::invalid(
+                        "justification",
+                        format!("`{j}` is not a CycloneDX justification"),
+                    )
+                })?;
+            Analysis::NotAffected { justification }
+        }
+        "risk_accepted" => {
+            let until = body
+                .until
+                .as_deref()
+                .and_then(|u| chrono::DateTime::parse_from_rfc3339(u).ok())
+                .map(|d| d.to_utc())
+                .ok_or_else(|| {
+                    ApiError::invalid("until", "risk_accepted needs an RFC 3339 expiry")
+                })?;
+            if until <= now {
+                return Err(ApiError::invalid(
+                    "until",
+                    "the expiry must be in the future",
+                ));
+            }
+            Analysis::RiskAccepted { until }
+        }
+        other => {
+            return Err(ApiError::invalid(
+                "state",
+                format!("`{other}` is not an analysis state"),
+            ));
+        }
+    };
+    Ok(analysis)
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Escalated {
+    #[schema(value_type = String)]
+    pub case: CaseRef,
+    pub findings: Vec<i64>,
+}
+
+/// Open a case for findings; they stay linked to it and are resolved when
+/// the case's fix is released.
+pub async fn escalate_findings(
+    state: &AppState,
+    caller: &Caller,
+    ids: &[i64],
+    title: Option<String>,
+) -> ApiResult<Escalated> {
+    if ids.is_empty() || ids.len() > 100 {
+        return Err(ApiError::invalid(
+            "findings",
+            "findings: 1 to 100 finding ids",
+        ));
+    }
+    let now = state.now();
+    let all = state.store.findings(None, now).await?;
+    let mut chosen = Vec::new();
+    for id in ids {
+        let f = all
+            .iter()
+            .find(|f| f.id == *id)
+            .ok_or_else(|| ApiError::not_found(format!("no finding {id}")))?;
+        chosen.push(f);
+    }
+    for id in ids {
+        if let Some(linked) = state.store.finding_case(*id).await? {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "conflict",
+                format!("finding {id} is already linked to {linked}"),
+            ));
+        }
+    }
+    let product_id = &chosen[0].product;
+    if chosen.iter().any(|f| &f.product != product_id) {
+        return Err(ApiError::invalid(
+            "findings",
+            "findings: all of one product (a case is about one product)",
+        ));
+    }
+    let product = state.store.product(product_id).await?;
+    let first = chosen[0];
+    let lines: Vec<String> = chosen
+        .iter()
+        .map(|f| {
+            format!(
+                "- {} in {} of {} {} (severity {}, fixed in {})",
+                f.advisory,
+                f.component,
+                product.name,
+                f.release,
+                f.severity.map_or("unknown", |s| s.as_str()),
+                if f.fixed.is_empty() {
+                    "no version yet".to_owned()
+                } else {
+                    f.fixed.join(", ")
+                }
+            )
+        })
+        .collect();
+    let request = NewCase {
+        title: title
+            .filter(|t| !t.trim().is_empty())
+            .unwrap_or_else(|| format!("{} in {}", first.advisory, first.component)),
+        product: product.name.clone(),
+        reporter: Reporter::default(),
+        report: ReportContent {
+            summary: format!(
+                "Portfolio monitoring found {} finding{} in {}.",
+                chosen.len(),
+                if chosen.len() == 1 { "" } else { "s" },
+                product.name
+            ),
+            description: lines.join("\n"),
+            ..ReportContent::default()
+        },
+        reporter_deadline: None,
+    };
+    let case = state
+        .store
+        .create_case(request, &caller.actor(), now)
+        .await?;
+    if let Some(severity) = chosen.iter().filter_map(|f| f.severity).max() {
+        state
+            .store
+            .execute(
+                case.reference,
+                &embargo_core::Command::SetSeverity { severity },
+                &caller.actor(),
+                now,
+            )
+            .await?;
+    }
+    state.store.link_findings(ids, case.reference, now).await?;
+    Ok(Escalated {
+        case: case.reference,
+        findings: ids.to_vec(),
+    })
+}

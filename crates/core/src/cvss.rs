@@ -1,12 +1,12 @@
 //! CVSS vectors: 3.0, 3.1 and 4.0, parsed and scored (by
-//! `embargo_vulndb::cvss`, on RustSec's `cvss` crate), given their
+//! `embargo_spec::cvss`, on RustSec's `cvss` crate), given their
 //! qualitative rating, and mapped to embargo's severity scale (which a policy then names in its own words, see
 //! [`crate::policy`]). The scores are checked against the independent Python
 //! `cvss` package on tens of thousands of random vectors (`.ci/run`).
 
 use crate::case::{DomainError, Severity};
 
-use embargo_vulndb::cvss::MAX_VECTOR;
+use embargo_spec::cvss::MAX_VECTOR;
 
 /// A scored vector.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -32,8 +32,7 @@ pub fn assess(vector: &str) -> Result<CvssScore, DomainError> {
             limit: MAX_VECTOR,
         });
     }
-    let scored =
-        embargo_vulndb::cvss::score(vector).map_err(|e| DomainError::invalid("cvss", e))?;
+    let scored = embargo_spec::cvss::score(vector).map_err(|e| DomainError::invalid("cvss", e))?;
     let score = f64::from(scored.score);
     // f32 → f64 widening shows 9.8 as 9.800000190734863: back to one decimal.
     let score = (score * 10.0).round() / 10.0;

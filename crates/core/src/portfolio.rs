@@ -567,7 +567,7 @@ mod tests {
 /// too many is better than one missing.
 #[must_use]
 pub fn release_affected(version: &str, ranges: &[crate::advisory::VersionRange]) -> bool {
-    use embargo_vulndb::version::Ecosystem;
+    use embargo_spec::version::Ecosystem;
     use std::cmp::Ordering;
     let Ok(v) = Ecosystem::Debian.parse(version) else {
         return true;

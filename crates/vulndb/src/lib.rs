@@ -5,15 +5,15 @@
 //! ecosystem's own version rules; a lockfile's packages are then looked up
 //! and compared without touching JSON or strings again.
 
-pub mod cvss;
 pub mod db;
 pub mod lockfile;
 pub mod osv;
 pub mod pinned;
-pub mod purl;
 pub mod report;
 pub mod sarif;
 pub mod sbom;
 pub mod scan;
-pub mod severity;
-pub mod version;
+
+// The specifications the matcher follows live in their own leaf crate;
+// their paths stay available here.
+pub use embargo_spec::{cvss, purl, severity, version};

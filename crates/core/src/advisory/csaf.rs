@@ -66,7 +66,7 @@ pub fn document(a: &Advisory, publisher: &Publisher, generated: Instant) -> Valu
         let scheme = product
             .purl
             .as_deref()
-            .and_then(|p| embargo_vulndb::purl::Purl::parse(p).ok())
+            .and_then(|p| embargo_spec::purl::Purl::parse(p).ok())
             .map_or_else(|| "generic".to_owned(), |p| p.kind);
         let mut versions = Vec::new();
         for (j, r) in product.ranges.iter().enumerate() {
@@ -549,7 +549,7 @@ pub fn run(test: &'static str, doc: &Value) -> Vec<Violation> {
                     if let (Some(vector), Some(base)) =
                         (c2["vectorString"].as_str(), c2["baseScore"].as_f64())
                     {
-                        match embargo_vulndb::cvss::score_v2(vector) {
+                        match embargo_spec::cvss::score_v2(vector) {
                             Ok(s) if (f64::from(s) - base).abs() > 0.05 => fail(format!(
                                 "vulnerabilities[{i}].scores[{j}]: CVSS 2.0 baseScore {base} but the vector scores {s}"
                             )),
@@ -588,7 +588,7 @@ pub fn run(test: &'static str, doc: &Value) -> Vec<Violation> {
         "6.1.13" => walk(doc, "", &mut |at, key, value| {
             if key == "purl"
                 && let Some(p) = value.as_str()
-                && let Err(e) = embargo_vulndb::purl::Purl::parse_strict(p)
+                && let Err(e) = embargo_spec::purl::Purl::parse_strict(p)
             {
                 fail(format!("{at}: {e}"));
             }

@@ -212,7 +212,7 @@ impl Advisory {
             line(&format!("affected[{i}].vendor"), &a.vendor, true)?;
             line(&format!("affected[{i}].product"), &a.product, true)?;
             if let Some(purl) = &a.purl {
-                embargo_vulndb::purl::Purl::parse(purl)
+                embargo_spec::purl::Purl::parse(purl)
                     .map_err(|e| DomainError::invalid(format!("affected[{i}].purl"), e.reason))?;
             }
             if a.ranges.is_empty() {

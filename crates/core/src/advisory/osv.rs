@@ -39,7 +39,7 @@ pub fn record(a: &Advisory, publisher: &Publisher) -> Option<Value> {
             let package = p
                 .purl
                 .as_deref()
-                .and_then(|purl| embargo_vulndb::purl::Purl::parse(purl).ok())
+                .and_then(|purl| embargo_spec::purl::Purl::parse(purl).ok())
                 .and_then(|purl| purl.ecosystem().map(|(e, name)| (e, name, purl)));
             if let Some((ecosystem, name, purl)) = package {
                 entry["package"] = json!({"ecosystem": ecosystem.osv_name(), "name": name, "purl": purl.to_string()});

@@ -215,9 +215,11 @@ pub(crate) async fn serve(config_path: &Path) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// How long a background job holds a shared job's lease between renewals;
-/// a server killed while holding one delays the others by at most this.
-const JOB_LEASE: Duration = Duration::from_secs(60);
+/// How long a shared job's lease lasts between renewals. A pass renews it at
+/// every step (a page of cases, a release, a message) and gives it back when
+/// it ends, so this only bounds how long a server killed in the middle of a
+/// pass keeps the others from the job: short, but longer than any one step.
+const JOB_LEASE: Duration = Duration::from_secs(20);
 
 /// The longest a stopping server waits for requests and jobs to finish.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(8);

@@ -630,6 +630,25 @@ pub fn email_key(address: &str) -> String {
     format!("email:{}", &hex(&digest)[..24])
 }
 
+/// The `Message-ID` of the email sent for the delivery `idempotency_key`:
+/// the key (letters, digits, `.` and `-` kept, anything else as `-`) at
+/// `embargo.invalid`. It derives from the key alone, so a redelivery after a
+/// crash carries the same id and a receiver can drop the repeat.
+#[must_use]
+pub fn message_id(idempotency_key: &str) -> String {
+    let id: String = idempotency_key
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    format!("<{id}@embargo.invalid>")
+}
+
 /// The body for a webhook of `format`.
 #[must_use]
 pub fn webhook_body(notice: &Notice, format: WebhookFormat, delivery_id: &str) -> String {

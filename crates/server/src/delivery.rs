@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use embargo_core::notify::{DELIVERY_HEADER, Delivery, SIGNATURE_HEADER, sign};
+use embargo_core::notify::{DELIVERY_HEADER, Delivery, SIGNATURE_HEADER, message_id, sign};
 use embargo_store::{Claimed, Store, StoreError};
 use lettre::message::header::ContentType;
 use lettre::message::{Mailbox, MultiPart, SinglePart};
@@ -212,24 +212,12 @@ impl Deliverer {
                     return Err("no SMTP server is configured".into());
                 };
                 let to: Mailbox = to.parse().map_err(|e| format!("email to: {e}"))?;
-                // The Message-ID derives from the idempotency key, so a
-                // redelivery after a crash carries the same id.
-                let id: String = claimed
-                    .idempotency_key
-                    .chars()
-                    .map(|c| {
-                        if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
-                            c
-                        } else {
-                            '-'
-                        }
-                    })
-                    .collect();
                 let message = Message::builder()
                     .from(from.clone())
                     .to(to)
                     .subject(subject)
-                    .message_id(Some(format!("<{id}@embargo.invalid>")))
+                    // The same on every attempt: receivers drop repeats by it.
+                    .message_id(Some(message_id(&claimed.idempotency_key)))
                     .multipart(if *encrypted {
                         pgp_mime(text)
                     } else {

@@ -155,14 +155,7 @@ pub fn spawn(
             let pass = job
                 .run(async |held| escalate_held(&store, &policies, now, Some(held)).await)
                 .await;
-            match pass {
-                Ok(Some(Err(e))) | Err(e) => {
-                    report.failed(&e);
-                    tracing::warn!(error = %e, "escalation pass failed; retrying at the next tick");
-                }
-                Ok(Some(Ok(_))) => report.ok(),
-                Ok(None) => report.elsewhere(),
-            }
+            report.settle(pass);
             if !stop.sleep(interval).await {
                 break;
             }

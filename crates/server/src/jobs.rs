@@ -419,4 +419,28 @@ impl JobReporter {
     pub fn elsewhere(&self) {
         self.health.update(self.name, |s| s.elsewhere += 1);
     }
+
+    /// Records how a pass under a shared job's lease went ([`SharedJob::run`]'s
+    /// answer: done, failed, or run by another server), logging a failure;
+    /// returns what the pass gave when it ran and worked.
+    pub fn settle<T, E: std::fmt::Display>(
+        &self,
+        pass: Result<Option<Result<T, E>>, StoreError>,
+    ) -> Option<T> {
+        let error = match pass {
+            Ok(Some(Ok(out))) => {
+                self.ok();
+                return Some(out);
+            }
+            Ok(None) => {
+                self.elsewhere();
+                return None;
+            }
+            Ok(Some(Err(e))) => e.to_string(),
+            Err(e) => e.to_string(),
+        };
+        self.failed(&error);
+        tracing::warn!(job = self.name, %error, "job pass failed; retried at the next tick");
+        None
+    }
 }

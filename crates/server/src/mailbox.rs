@@ -759,25 +759,13 @@ pub fn spawn(
     tokio::spawn(async move {
         let _running = report.running();
         loop {
-            match job
+            let pass = job
                 .run(async |held| poll_held(&state, &settings, Some(held)).await)
-                .await
+                .await;
+            if let Some(taken) = report.settle(pass)
+                && !taken.is_empty()
             {
-                Ok(Some(Ok(taken))) => {
-                    report.ok();
-                    if !taken.is_empty() {
-                        tracing::info!(target: "embargo::mailbox", messages = taken.len(), "mailbox polled");
-                    }
-                }
-                Ok(Some(Err(e))) => {
-                    report.failed(&e);
-                    tracing::error!(target: "embargo::mailbox", error = %e, "mailbox poll failed");
-                }
-                Err(e) => {
-                    report.failed(&e);
-                    tracing::error!(target: "embargo::mailbox", error = %e, "mailbox poll failed");
-                }
-                Ok(None) => report.elsewhere(),
+                tracing::info!(target: "embargo::mailbox", messages = taken.len(), "mailbox polled");
             }
             if !stop.sleep(settings.poll_interval).await {
                 break;

@@ -179,17 +179,7 @@ pub fn receiver_key(d: &Value) -> (String, String) {
     let key = d["idempotency_key"].as_str().unwrap();
     let channel = d["channel"].as_str().unwrap().to_owned();
     if channel == "email" {
-        let id: String = key
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
-                    c
-                } else {
-                    '-'
-                }
-            })
-            .collect();
-        (channel, format!("<{id}@embargo.invalid>"))
+        (channel, embargo_core::notify::message_id(key))
     } else {
         (channel, key.to_owned())
     }

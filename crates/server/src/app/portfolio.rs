@@ -269,32 +269,24 @@ pub fn spawn_rematch(
     tokio::spawn(async move {
         let _running = report.running();
         loop {
-            match job
-                .run(async |held| rematch_held(&state, Some(held)).await)
-                .await
+            let pass = job
+                .run(async |held| {
+                    rematch_held(&state, Some(held))
+                        .await
+                        .map_err(|e| e.message)
+                })
+                .await;
+            if let Some(o) = report.settle(pass)
+                && o.kind != "unchanged"
             {
-                Ok(Some(Ok(o))) => {
-                    report.ok();
-                    if o.kind != "unchanged" {
-                        tracing::info!(
-                            kind = o.kind,
-                            changed = o.changed_advisories,
-                            releases = o.releases,
-                            opened = o.opened,
-                            resolved = o.resolved,
-                            "portfolio re-matched"
-                        );
-                    }
-                }
-                Ok(Some(Err(e))) => {
-                    report.failed(&e.message);
-                    tracing::warn!(error = %e.message, "portfolio re-match failed");
-                }
-                Err(e) => {
-                    report.failed(&e);
-                    tracing::warn!(error = %e, "portfolio re-match failed");
-                }
-                Ok(None) => report.elsewhere(),
+                tracing::info!(
+                    kind = o.kind,
+                    changed = o.changed_advisories,
+                    releases = o.releases,
+                    opened = o.opened,
+                    resolved = o.resolved,
+                    "portfolio re-matched"
+                );
             }
             if !stop.sleep(every).await {
                 break;

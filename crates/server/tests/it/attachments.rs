@@ -49,21 +49,6 @@ fn multipart(fields: &[(&str, &str)], files: &[(&str, &[u8])]) -> Vec<u8> {
     body
 }
 
-/// GETs `path` and returns the CSRF cookie the page sets and its token.
-async fn form_cookie(app: &TestApp, path: &str) -> (String, String) {
-    let r = app.http.get(app.url(path)).send().await.unwrap();
-    assert_eq!(r.status().as_u16(), 200, "{path}");
-    let cookie = r.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
-    let csrf = cookie.split_once('=').unwrap().1.to_owned();
-    (cookie, csrf)
-}
-
 async fn post_multipart(
     app: &TestApp,
     path: &str,
@@ -102,7 +87,7 @@ fn report_fields<'a>(csrf: &'a str, title: &'a str) -> Vec<(&'a str, &'a str)> {
 async fn the_form_takes_files_within_the_limits_and_refuses_the_rest_with_413() {
     for db in TestDatabase::all().await {
         let app = TestApp::start_with(db, small_limits()).await;
-        let (cookie, csrf) = form_cookie(&app, "/report").await;
+        let (cookie, csrf) = crate::form_cookie(&app.http, &app.url("/report")).await;
         let page = app
             .http
             .get(app.url("/report"))
@@ -405,7 +390,7 @@ async fn the_portal_takes_files_with_a_reply_and_the_credit_preference() {
         .unwrap()
         .to_owned();
     let portal = format!("/portal/{token}");
-    let (cookie, csrf) = form_cookie(&app, &portal).await;
+    let (cookie, csrf) = crate::form_cookie(&app.http, &app.url(&portal)).await;
 
     let r = post_multipart(
         &app,

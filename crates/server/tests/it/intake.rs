@@ -120,20 +120,7 @@ impl Doors {
     }
 
     async fn form(&self, r: &Report) -> (Outcome, Option<CaseRef>) {
-        let page = self
-            .http
-            .get(format!("{}/report", self.base))
-            .send()
-            .await
-            .unwrap();
-        let cookie = page.headers()["set-cookie"]
-            .to_str()
-            .unwrap()
-            .split(';')
-            .next()
-            .unwrap()
-            .to_owned();
-        let csrf = cookie.split_once('=').unwrap().1.to_owned();
+        let (cookie, csrf) = crate::form_cookie(&self.http, &format!("{}/report", self.base)).await;
         let mut fields = vec![
             ("csrf", csrf.as_str()),
             ("title", r.title.as_str()),

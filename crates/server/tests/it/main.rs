@@ -167,3 +167,19 @@ pub fn new_case(title: &str) -> Value {
         "report": {"summary": "s", "description": "d"}
     })
 }
+
+/// GETs the form at `url` and returns the CSRF cookie the page sets and the
+/// token in it (the form's hidden field must carry the same).
+pub async fn form_cookie(http: &reqwest::Client, url: &str) -> (String, String) {
+    let r = http.get(url).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 200, "{url}");
+    let cookie = r.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let csrf = cookie.split_once('=').unwrap().1.to_owned();
+    (cookie, csrf)
+}

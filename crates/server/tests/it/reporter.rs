@@ -585,15 +585,7 @@ async fn behind_a_proxy_limits_count_the_forwarded_address() {
         201
     );
 
-    let r = app.http.get(app.url("/report")).send().await.unwrap();
-    let cookie = r.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
-    let csrf = cookie.split_once('=').unwrap().1.to_owned();
+    let (cookie, csrf) = crate::form_cookie(&app.http, &app.url("/report")).await;
     let form = |from: &'static str| {
         app.http
             .post(app.url("/report"))

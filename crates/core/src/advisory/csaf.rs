@@ -451,489 +451,690 @@ pub fn check(doc: &Value) -> Vec<Violation> {
     IMPLEMENTED.iter().flat_map(|t| run(t, doc)).collect()
 }
 
+/// What each check reads of the document.
+#[derive(Clone, Copy)]
+struct Doc<'a> {
+    doc: &'a Value,
+    vulns: &'a [Value],
+    category: &'a str,
+    /// A security advisory or a VEX document (the profiles with most rules).
+    profiled: bool,
+    /// The test being run (some checks serve several).
+    test: &'static str,
+}
+
+/// A check: reads the document, reports each violation's message.
+type Check = fn(&Doc<'_>, &mut dyn FnMut(String));
+
+/// The mandatory tests embargo runs, by number, each a small named check.
+const CHECKS: &[(&str, Check)] = &[
+    ("6.1.1", missing_product_ids),
+    ("6.1.2", product_ids_defined_twice),
+    ("6.1.4", missing_group_ids),
+    ("6.1.5", group_ids_defined_twice),
+    ("6.1.6", contradicting_product_status),
+    ("6.1.7", several_scores_of_one_version),
+    ("6.1.9", invalid_cvss),
+    ("6.1.13", invalid_purl),
+    ("6.1.14", unsorted_revision_history),
+    ("6.1.16", latest_version_not_the_document_version),
+    ("6.1.17", draft_status_with_release_version),
+    ("6.1.21", missing_revision_history_items),
+    ("6.1.22", revision_numbers_defined_twice),
+    ("6.1.23", cve_used_twice),
+    ("6.1.11", unknown_cwe),
+    ("6.1.15", translator_without_source_language),
+    ("6.1.18", revision_history_versions),
+    ("6.1.19", revision_history_versions),
+    ("6.1.20", revision_history_versions),
+    ("6.1.24", involvements_defined_twice),
+    ("6.1.25", hash_algorithm_used_twice),
+    ("6.1.26", prohibited_category_name),
+    ("6.1.27.1", profile_document_notes),
+    ("6.1.27.2", profile_document_references),
+    ("6.1.27.3", profile_informational_without_vulnerabilities),
+    ("6.1.27.7", profile_vex_product_status),
+    ("6.1.27.8", profile_vex_vulnerability_id),
+    ("6.1.27.9", profile_vex_statements),
+    ("6.1.27.10", profile_vex_statements),
+    ("6.1.29", remediations_and_flags_name_products),
+    ("6.1.32", remediations_and_flags_name_products),
+    ("6.1.27.4", profile_product_tree),
+    ("6.1.27.5", profile_vulnerability_notes),
+    ("6.1.27.6", profile_product_status),
+    ("6.1.27.11", profile_vulnerabilities),
+];
+
 /// Runs one test by number (an unknown number finds nothing).
 #[must_use]
 pub fn run(test: &'static str, doc: &Value) -> Vec<Violation> {
     let mut out = Vec::new();
-    let mut fail = |message: String| out.push(Violation { test, message });
-    let vulns = doc["vulnerabilities"]
-        .as_array()
-        .map_or(&[][..], |v| v.as_slice());
+    let Some((_, check)) = CHECKS.iter().find(|(number, _)| *number == test) else {
+        return out;
+    };
     let category = doc["document"]["category"].as_str().unwrap_or("");
-    let profiled = matches!(category, "csaf_security_advisory" | "csaf_vex");
-    match test {
-        "6.1.1" => {
-            let defined = defined_products(doc);
-            for (at, id) in referenced_products(doc) {
-                if !defined.contains(id) {
-                    fail(format!(
-                        "{at}: product id `{id}` is not defined in the product tree"
-                    ));
-                }
-            }
+    let context = Doc {
+        doc,
+        vulns: doc["vulnerabilities"]
+            .as_array()
+            .map_or(&[][..], |v| v.as_slice()),
+        category,
+        profiled: matches!(category, "csaf_security_advisory" | "csaf_vex"),
+        test,
+    };
+    check(&context, &mut |message| {
+        out.push(Violation { test, message })
+    });
+    out
+}
+
+/// CSAF test 6.1.1.
+fn missing_product_ids(c: &Doc<'_>, fail: &mut dyn FnMut(String)) {
+    let Doc { doc, .. } = *c;
+    let defined = defined_products(doc);
+    for (at, id) in referenced_products(doc) {
+        if !defined.contains(id) {
+            fail(format!(
+                "{at}: product id `{id}` is not defined in the product tree"
+            ));
         }
-        "6.1.2" => {
-            let mut seen = BTreeSet::new();
-            for (at, id) in product_definitions(doc) {
-                if !seen.insert(id) {
-                    fail(format!("{at}: product id `{id}` is defined twice"));
-                }
-            }
+    }
+}
+
+/// CSAF test 6.1.2.
+fn product_ids_defined_twice(c: &Doc<'_>, fail: &mut dyn FnMut(String)) {
+    let Doc { doc, .. } = *c;
+    let mut seen = BTreeSet::new();
+    for (at, id) in product_definitions(doc) {
+        if !seen.insert(id) {
+            fail(format!("{at}: product id `{id}` is defined twice"));
         }
-        "6.1.4" => {
-            let groups: BTreeSet<&str> = groups(doc).into_iter().map(|(_, g)| g).collect();
-            for (at, id) in referenced_groups(doc) {
-                if !groups.contains(id) {
-                    fail(format!("{at}: product group id `{id}` is not defined"));
-                }
-            }
+    }
+}
+
+/// CSAF test 6.1.4.
+fn missing_group_ids(c: &Doc<'_>, fail: &mut dyn FnMut(String)) {
+    let Doc { doc, .. } = *c;
+    let groups: BTreeSet<&str> = groups(doc).into_iter().map(|(_, g)| g).collect();
+    for (at, id) in referenced_groups(doc) {
+        if !groups.contains(id) {
+            fail(format!("{at}: product group id `{id}` is not defined"));
         }
-        "6.1.5" => {
-            let mut seen = BTreeSet::new();
-            for (at, id) in groups(doc) {
-                if !seen.insert(id) {
-                    fail(format!("{at}: product group id `{id}` is defined twice"));
-                }
-            }
+    }
+}
+
+/// CSAF test 6.1.5.
+fn group_ids_defined_twice(c: &Doc<'_>, fail: &mut dyn FnMut(String)) {
+    let Doc { doc, .. } = *c;
+    let mut seen = BTreeSet::new();
+    for (at, id) in groups(doc) {
+        if !seen.insert(id) {
+            fail(format!("{at}: product group id `{id}` is defined twice"));
         }
-        "6.1.6" => {
-            const GROUPS: [(&str, &[&str]); 4] = [
-                (
-                    "affected",
-                    &["first_affected", "known_affected", "last_affected"],
-                ),
-                ("not affected", &["known_not_affected"]),
-                ("fixed", &["first_fixed", "fixed"]),
-                ("under investigation", &["under_investigation"]),
-            ];
-            for (i, v) in vulns.iter().enumerate() {
-                let mut status: BTreeMap<&str, &str> = BTreeMap::new();
-                for (group, keys) in GROUPS {
-                    for key in keys {
-                        for id in strings(&v["product_status"][*key]) {
-                            if let Some(other) = status.insert(id, group)
-                                && other != group
-                            {
-                                fail(format!(
-                                    "vulnerabilities[{i}]: product `{id}` is both {other} and {group}"
-                                ));
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        "6.1.7" => {
-            for (i, v) in vulns.iter().enumerate() {
-                let mut seen = BTreeSet::new();
-                for score in v["scores"].as_array().into_iter().flatten() {
-                    for kind in ["cvss_v2", "cvss_v3"] {
-                        let Some(version) = score[kind]["version"].as_str() else {
-                            continue;
-                        };
-                        for p in strings(&score["products"]) {
-                            if !seen.insert((kind, version, p)) {
-                                fail(format!(
-                                    "vulnerabilities[{i}]: product `{p}` has two CVSS {version} scores"
-                                ));
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        "6.1.9" => {
-            for (i, v) in vulns.iter().enumerate() {
-                for (j, score) in v["scores"].as_array().into_iter().flatten().enumerate() {
-                    let c2 = &score["cvss_v2"];
-                    if let (Some(vector), Some(base)) =
-                        (c2["vectorString"].as_str(), c2["baseScore"].as_f64())
+    }
+}
+
+/// CSAF test 6.1.6.
+fn contradicting_product_status(c: &Doc<'_>, fail: &mut dyn FnMut(String)) {
+    let Doc { vulns, .. } = *c;
+    const GROUPS: [(&str, &[&str]); 4] = [
+        (
+            "affected",
+            &["first_affected", "known_affected", "last_affected"],
+        ),
+        ("not affected", &["known_not_affected"]),
+        ("fixed", &["first_fixed", "fixed"]),
+        ("under investigation", &["under_investigation"]),
+    ];
+    for (i, v) in vulns.iter().enumerate() {
+        let mut status: BTreeMap<&str, &str> = BTreeMap::new();
+        for (group, keys) in GROUPS {
+            for key in keys {
+                for id in strings(&v["product_status"][*key]) {
+                    if let Some(other) = status.insert(id, group)
+                        && other != group
                     {
-                        match embargo_spec::cvss::score_v2(vector) {
-                            Ok(s) if (f64::from(s) - base).abs() > 0.05 => fail(format!(
-                                "vulnerabilities[{i}].scores[{j}]: CVSS 2.0 baseScore {base} but the vector scores {s}"
-                            )),
-                            Ok(_) => {}
-                            Err(e) => fail(format!("vulnerabilities[{i}].scores[{j}]: {e}")),
-                        }
-                    }
-                    let c = &score["cvss_v3"];
-                    let (Some(vector), Some(base)) =
-                        (c["vectorString"].as_str(), c["baseScore"].as_f64())
-                    else {
-                        continue;
-                    };
-                    match crate::cvss::assess(vector) {
-                        Ok(s) => {
-                            if (s.score - base).abs() > 1e-9 {
-                                fail(format!(
-                                    "vulnerabilities[{i}].scores[{j}]: baseScore {base} but the vector scores {}",
-                                    s.score
-                                ));
-                            }
-                            if let Some(sev) = c["baseSeverity"].as_str()
-                                && !sev.eq_ignore_ascii_case(s.severity.as_str())
-                            {
-                                fail(format!(
-                                    "vulnerabilities[{i}].scores[{j}]: baseSeverity {sev} but the score rates {}",
-                                    s.severity.as_str()
-                                ));
-                            }
-                        }
-                        Err(e) => fail(format!("vulnerabilities[{i}].scores[{j}]: {e}")),
+                        fail(format!(
+                            "vulnerabilities[{i}]: product `{id}` is both {other} and {group}"
+                        ));
                     }
                 }
             }
         }
-        "6.1.13" => walk(doc, "", &mut |at, key, value| {
-            if key == "purl"
-                && let Some(p) = value.as_str()
-                && let Err(e) = embargo_spec::purl::Purl::parse_strict(p)
-            {
-                fail(format!("{at}: {e}"));
-            }
-        }),
-        "6.1.14" => {
-            let history = revisions(doc);
-            let mut by_date = history.clone();
-            by_date.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| cmp_version(a.0, b.0)));
-            let mut by_number = history;
-            by_number.sort_by(|a, b| cmp_version(a.0, b.0));
-            if by_date
-                .iter()
-                .map(|r| r.0)
-                .ne(by_number.iter().map(|r| r.0))
-            {
-                fail(
-                    "the revision history sorted by date is not in the order of its numbers".into(),
-                );
-            }
-        }
-        "6.1.16" => {
-            let version = doc["document"]["tracking"]["version"]
-                .as_str()
-                .unwrap_or("");
-            let draft = doc["document"]["tracking"]["status"] == "draft";
-            let mut history = revisions(doc);
-            history.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| cmp_version(a.0, b.0)));
-            if let Some((latest, _)) = history.last() {
-                let strip = |v: &str| -> String {
-                    let v = v.split('+').next().unwrap_or(v);
-                    if draft {
-                        v.split('-').next().unwrap_or(v).to_owned()
-                    } else {
-                        v.to_owned()
-                    }
-                };
-                if strip(latest) != strip(version) {
-                    fail(format!(
-                        "the document version `{version}` is not the latest revision number `{latest}`"
-                    ));
-                }
-            }
-        }
-        "6.1.17" => {
-            let tracking = &doc["document"]["tracking"];
-            let version = tracking["version"].as_str().unwrap_or("");
-            let zero = version == "0" || version.starts_with("0.");
-            let prerelease = version.split('+').next().unwrap_or("").contains('-');
-            if (zero || prerelease) && tracking["status"] != "draft" {
-                fail(format!(
-                    "version `{version}` (0, 0.y.z or a pre-release) is only for a draft, not status {}",
-                    tracking["status"]
-                ));
-            }
-        }
-        "6.1.21" => {
-            let mut numbers: Vec<u64> = Vec::new();
-            for (n, _) in revisions(doc) {
-                let major = n.split(['.', '-', '+']).next().unwrap_or(n);
-                match major.parse() {
-                    Ok(m) => numbers.push(m),
-                    Err(_) => return out,
-                }
-            }
-            // Integer versions count every revision; semantic ones their majors.
-            let semantic = revisions(doc).iter().any(|(n, _)| n.contains('.'));
-            let mut majors = numbers.clone();
-            majors.sort_unstable();
-            if semantic {
-                majors.dedup();
-            }
-            if let Some(&first) = majors.first()
-                && first > 1
-            {
-                fail(format!(
-                    "the revision history starts at {first}, not 0 or 1"
-                ));
-            }
-            for w in majors.windows(2) {
-                if w[1] > w[0] + 1 {
-                    fail(format!("the revision history has no item {}", w[0] + 1));
-                }
-            }
-        }
-        "6.1.22" => {
-            let mut seen = BTreeSet::new();
-            for (n, _) in revisions(doc) {
-                if !seen.insert(n) {
-                    fail(format!("revision number `{n}` appears twice"));
-                }
-            }
-        }
-        "6.1.23" => {
-            let mut seen = BTreeSet::new();
-            for (i, v) in vulns.iter().enumerate() {
-                if let Some(cve) = v["cve"].as_str()
-                    && !seen.insert(cve)
-                {
-                    fail(format!("vulnerabilities[{i}]: {cve} is used twice"));
-                }
-            }
-        }
-        "6.1.11" => {
-            for (i, v) in vulns.iter().enumerate() {
-                let (Some(id), Some(name)) = (v["cwe"]["id"].as_str(), v["cwe"]["name"].as_str())
-                else {
+    }
+}
+
+/// CSAF test 6.1.7.
+fn several_scores_of_one_version(c: &Doc<'_>, fail: &mut dyn FnMut(String)) {
+    let Doc { vulns, .. } = *c;
+    for (i, v) in vulns.iter().enumerate() {
+        let mut seen = BTreeSet::new();
+        for score in v["scores"].as_array().into_iter().flatten() {
+            for kind in ["cvss_v2", "cvss_v3"] {
+                let Some(version) = score[kind]["version"].as_str() else {
                     continue;
                 };
-                // Judged only for weaknesses in embargo's table.
-                if let Some(expected) = cwe::parse(id).and_then(cwe::name)
-                    && expected != name
-                {
-                    fail(format!(
-                        "vulnerabilities[{i}].cwe: {id} is named `{expected}`, not `{name}`"
-                    ));
+                for p in strings(&score["products"]) {
+                    if !seen.insert((kind, version, p)) {
+                        fail(format!(
+                            "vulnerabilities[{i}]: product `{p}` has two CVSS {version} scores"
+                        ));
+                    }
                 }
             }
         }
-        "6.1.15" => {
-            let document = &doc["document"];
-            if document["publisher"]["category"] == "translator"
-                && document.get("source_lang").is_none()
+    }
+}
+
+/// CSAF test 6.1.9.
+fn invalid_cvss(c: &Doc<'_>, fail: &mut dyn FnMut(String)) {
+    let Doc { vulns, .. } = *c;
+    for (i, v) in vulns.iter().enumerate() {
+        for (j, score) in v["scores"].as_array().into_iter().flatten().enumerate() {
+            let c2 = &score["cvss_v2"];
+            if let (Some(vector), Some(base)) =
+                (c2["vectorString"].as_str(), c2["baseScore"].as_f64())
             {
-                fail("a translator's document must give its source_lang".into());
-            }
-        }
-        "6.1.18" | "6.1.19" | "6.1.20" => {
-            let tracking = &doc["document"]["tracking"];
-            if matches!(tracking["status"].as_str(), Some("final" | "interim")) {
-                let prerelease = |v: &str| v.split('+').next().unwrap_or(v).contains('-');
-                for (n, _) in revisions(doc) {
-                    if test == "6.1.18" && (n == "0" || n.starts_with("0.")) {
-                        fail(format!(
-                            "a released document's history has the draft revision `{n}`"
-                        ));
-                    }
-                    if test == "6.1.19" && prerelease(n) {
-                        fail(format!(
-                            "a released document's history has the pre-release revision `{n}`"
-                        ));
-                    }
-                }
-                let version = tracking["version"].as_str().unwrap_or("");
-                if test == "6.1.20" && prerelease(version) {
-                    fail(format!(
-                        "a released document has the pre-release version `{version}`"
-                    ));
+                match embargo_spec::cvss::score_v2(vector) {
+                    Ok(s) if (f64::from(s) - base).abs() > 0.05 => fail(format!(
+                        "vulnerabilities[{i}].scores[{j}]: CVSS 2.0 baseScore {base} but the vector scores {s}"
+                    )),
+                    Ok(_) => {}
+                    Err(e) => fail(format!("vulnerabilities[{i}].scores[{j}]: {e}")),
                 }
             }
-        }
-        "6.1.24" => {
-            for (i, v) in vulns.iter().enumerate() {
-                let mut seen = BTreeSet::new();
-                for inv in v["involvements"].as_array().into_iter().flatten() {
-                    let key = (inv["party"].as_str(), inv["date"].as_str());
-                    if !seen.insert(key) {
+            let c = &score["cvss_v3"];
+            let (Some(vector), Some(base)) = (c["vectorString"].as_str(), c["baseScore"].as_f64())
+            else {
+                continue;
+            };
+            match crate::cvss::assess(vector) {
+                Ok(s) => {
+                    if (s.score - base).abs() > 1e-9 {
                         fail(format!(
-                            "vulnerabilities[{i}]: two involvements of {} on {}",
-                            key.0.unwrap_or("?"),
-                            key.1.unwrap_or("?")
+                            "vulnerabilities[{i}].scores[{j}]: baseScore {base} but the vector scores {}",
+                            s.score
                         ));
                     }
-                }
-            }
-        }
-        "6.1.25" => walk(doc, "", &mut |at, key, value| {
-            if key == "file_hashes" {
-                let mut seen = BTreeSet::new();
-                for h in value.as_array().into_iter().flatten() {
-                    if let Some(alg) = h["algorithm"].as_str()
-                        && !seen.insert(alg)
+                    if let Some(sev) = c["baseSeverity"].as_str()
+                        && !sev.eq_ignore_ascii_case(s.severity.as_str())
                     {
                         fail(format!(
-                            "{at}: the hash algorithm {alg} is used twice for one file"
+                            "vulnerabilities[{i}].scores[{j}]: baseSeverity {sev} but the score rates {}",
+                            s.severity.as_str()
                         ));
                     }
                 }
-            }
-        }),
-        "6.1.26" => {
-            const OFFICIAL: [&str; 5] = [
-                "csaf_base",
-                "csaf_security_incident_response",
-                "csaf_informational_advisory",
-                "csaf_security_advisory",
-                "csaf_vex",
-            ];
-            let norm = |s: &str| -> String {
-                s.chars()
-                    .filter(|c| !matches!(c, '-' | '_' | ' '))
-                    .collect::<String>()
-                    .to_lowercase()
-            };
-            if !OFFICIAL.contains(&category) {
-                let n = norm(category);
-                if OFFICIAL
-                    .iter()
-                    .any(|o| n == norm(o) || n == norm(o.trim_start_matches("csaf_")))
-                {
-                    fail(format!(
-                        "the category `{category}` imitates a profile's name"
-                    ));
-                }
+                Err(e) => fail(format!("vulnerabilities[{i}].scores[{j}]: {e}")),
             }
         }
-        "6.1.27.1"
-            if matches!(
-                category,
-                "csaf_informational_advisory" | "csaf_security_incident_response"
-            ) =>
-        {
-            let has = doc["document"]["notes"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .any(|n| {
-                    matches!(
-                        n["category"].as_str(),
-                        Some("description" | "details" | "general" | "summary")
-                    )
-                });
-            if !has {
-                fail("an informational or incident document needs a note of category description, details, general or summary".into());
-            }
-        }
-        "6.1.27.2"
-            if matches!(
-                category,
-                "csaf_informational_advisory" | "csaf_security_incident_response"
-            ) =>
-        {
-            let has = doc["document"]["references"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .any(|r| r["category"] == "external");
-            if !has {
-                fail("an informational or incident document needs an external reference".into());
-            }
-        }
-        "6.1.27.3"
-            if category == "csaf_informational_advisory"
-                && doc.get("vulnerabilities").is_some() =>
-        {
-            fail("an informational advisory has no vulnerabilities".into());
-        }
-        "6.1.27.7" if category == "csaf_vex" => {
-            for (i, v) in vulns.iter().enumerate() {
-                let s = &v["product_status"];
-                if [
-                    "fixed",
-                    "known_affected",
-                    "known_not_affected",
-                    "under_investigation",
-                ]
-                .iter()
-                .all(|k| s.get(*k).is_none())
-                {
-                    fail(format!(
-                        "vulnerabilities[{i}] names no fixed, known affected, known not affected or under investigation product"
-                    ));
-                }
-            }
-        }
-        "6.1.27.8" if category == "csaf_vex" => {
-            for (i, v) in vulns.iter().enumerate() {
-                if v.get("cve").is_none() && v.get("ids").is_none() {
-                    fail(format!("vulnerabilities[{i}] has neither cve nor ids"));
-                }
-            }
-        }
-        "6.1.27.9" | "6.1.27.10" if category == "csaf_vex" => {
-            let groups = group_members(doc);
-            let covered = |items: &Value, keep: &dyn Fn(&Value) -> bool| -> BTreeSet<String> {
-                let mut out = BTreeSet::new();
-                for item in items.as_array().into_iter().flatten().filter(|x| keep(x)) {
-                    out.extend(strings(&item["product_ids"]).map(str::to_owned));
-                    for g in strings(&item["group_ids"]) {
-                        out.extend(groups.get(g).into_iter().flatten().cloned());
-                    }
-                }
-                out
-            };
-            for (i, v) in vulns.iter().enumerate() {
-                if test == "6.1.27.9" {
-                    let mut stated = covered(&v["flags"], &|_| true);
-                    stated.extend(covered(&v["threats"], &|t| t["category"] == "impact"));
-                    for p in strings(&v["product_status"]["known_not_affected"]) {
-                        if !stated.contains(p) {
-                            fail(format!(
-                                "vulnerabilities[{i}]: `{p}` is not affected but has no impact statement"
-                            ));
-                        }
-                    }
-                } else {
-                    let acted = covered(&v["remediations"], &|_| true);
-                    for p in strings(&v["product_status"]["known_affected"]) {
-                        if !acted.contains(p) {
-                            fail(format!(
-                                "vulnerabilities[{i}]: `{p}` is affected but has no action statement"
-                            ));
-                        }
-                    }
-                }
-            }
-        }
-        "6.1.29" | "6.1.32" => {
-            let (key, what) = if test == "6.1.29" {
-                ("remediations", "remediation")
-            } else {
-                ("flags", "flag")
-            };
-            for (i, v) in vulns.iter().enumerate() {
-                for (j, item) in v[key].as_array().into_iter().flatten().enumerate() {
-                    if item.get("product_ids").is_none() && item.get("group_ids").is_none() {
-                        fail(format!(
-                            "vulnerabilities[{i}].{key}[{j}]: a {what} names no product or group"
-                        ));
-                    }
-                }
-            }
-        }
-        "6.1.27.4" if profiled && doc.get("product_tree").is_none() => {
-            fail("a security advisory or VEX document needs a product tree".into());
-        }
-        "6.1.27.5" if profiled => {
-            for (i, v) in vulns.iter().enumerate() {
-                if v.get("notes").is_none() {
-                    fail(format!("vulnerabilities[{i}] has no notes"));
-                }
-            }
-        }
-        "6.1.27.6" if category == "csaf_security_advisory" => {
-            for (i, v) in vulns.iter().enumerate() {
-                if v.get("product_status").is_none() {
-                    fail(format!("vulnerabilities[{i}] has no product status"));
-                }
-            }
-        }
-        "6.1.27.11" if profiled && vulns.is_empty() => {
-            fail("a security advisory or VEX document needs vulnerabilities".into());
-        }
-        _ => {}
     }
-    out
+}
+
+/// CSAF test 6.1.13.
+fn invalid_purl(c: &Doc<'_>, fail: &mut dyn FnMut(String)) {
+    let Doc { doc, .. } = *c;
+    walk(doc, "", &mut |at, key, value| {
+        if key == "purl"
+            && let Some(p) = value.as_str()
+            && let Err(e) = embargo_spec::purl::Purl::parse_strict(p)
+        {
+            fail(format!("{at}: {e}"));
+        }
+    });
+}
+
+/// CSAF test 6.1.14.
+fn unsorted_revision_history(c: &Doc<'_>, fail: &mut dyn FnMut(String)) {
+    let Doc { doc, .. } = *c;
+    let history = revisions(doc);
+    let mut by_date = history.clone();
+    by_date.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| cmp_version(a.0, b.0)));
+    let mut by_number = history;
+    by_number.sort_by(|a, b| cmp_version(a.0, b.0));
+    if by_date
+        .iter()
+        .map(|r| r.0)
+        .ne(by_number.iter().map(|r| r.0))
+    {
+        fail("the revision history sorted by date is not in the order of its numbers".into());
+    }
+}
+
+/// CSAF test 6.1.16.
+fn latest_version_not_the_document_version(c: &Doc<'_>, fail: &mut dyn FnMut(String)) {
+    let Doc { doc, .. } = *c;
+    let version = doc["document"]["tracking"]["version"]
+        .as_str()
+        .unwrap_or("");
+    let draft = doc["document"]["tracking"]["status"] == "draft";
+    let mut history = revisions(doc);
+    history.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| cmp_version(a.0, b.0)));
+    if let Some((latest, _)) = history.last() {
+        let strip = |v: &str| -> String {
+            let v = v.split('+').next().unwrap_or(v);
+            if draft {
+                v.split('-').next().unwrap_or(v).to_owned()
+            } else {
+                v.to_owned()
+            }
+        };
+        if strip(latest) != strip(version) {
+            fail(format!(
+                "the document version `{version}` is not the latest revision number `{latest}`"
+            ));
+        }
+    }
+}
+
+/// CSAF test 6.1.17.
+fn draft_status_with_release_version(c: &Doc<'_>, fail: &mut dyn FnMut(String)) {
+    let Doc { doc, .. } = *c;
+    let tracking = &doc["document"]["tracking"];
+    let version = tracking["version"].as_str().unwrap_or("");
+    let zero = version == "0" || version.starts_with("0.");
+    let prerelease = version.split('+').next().unwrap_or("").contains('-');
+    if (zero || prerelease) && tracking["status"] != "draft" {
+        fail(format!(
+            "version `{version}` (0, 0.y.z or a pre-release) is only for a draft, not status {}",
+            tracking["status"]
+        ));
+    }
+}
+
+/// CSAF test 6.1.21.
+fn missing_revision_history_items(c: &Doc<'_>, fail: &mut dyn FnMut(String)) {
+    let Doc { doc, .. } = *c;
+    let mut numbers: Vec<u64> = Vec::new();
+    for (n, _) in revisions(doc) {
+        let major = n.split(['.', '-', '+']).next().unwrap_or(n);
+        match major.parse() {
+            Ok(m) => numbers.push(m),
+            Err(_) => return,
+        }
+    }
+    // Integer versions count every revision; semantic ones their majors.
+    let semantic = revisions(doc).iter().any(|(n, _)| n.contains('.'));
+    let mut majors = numbers.clone();
+    majors.sort_unstable();
+    if semantic {
+        majors.dedup();
+    }
+    if let Some(&first) = majors.first()
+        && first > 1
+    {
+        fail(format!(
+            "the revision history starts at {first}, not 0 or 1"
+        ));
+    }
+    for w in majors.windows(2) {
+        if w[1] > w[0] + 1 {
+            fail(format!("the revision history has no item {}", w[0] + 1));
+        }
+    }
+}
+
+/// CSAF test 6.1.22.
+fn revision_numbers_defined_twice(c: &Doc<'_>, fail: &mut dyn FnMut(String)) {
+    let Doc { doc, .. } = *c;
+    let mut seen = BTreeSet::new();
+    for (n, _) in revisions(doc) {
+        if !seen.insert(n) {
+            fail(format!("revision number `{n}` appears twice"));
+        }
+    }
+}
+
+/// CSAF test 6.1.23.
+fn cve_used_twice(c: &Doc<'_>, fail: &mut dyn FnMut(String)) {
+    let Doc { vulns, .. } = *c;
+    let mut seen = BTreeSet::new();
+    for (i, v) in vulns.iter().enumerate() {
+        if let Some(cve) = v["cve"].as_str()
+            && !seen.insert(cve)
+        {
+            fail(format!("vulnerabilities[{i}]: {cve} is used twice"));
+        }
+    }
+}
+
+/// CSAF test 6.1.11.
+fn unknown_cwe(c: &Doc<'_>, fail: &mut dyn FnMut(String)) {
+    let Doc { vulns, .. } = *c;
+    for (i, v) in vulns.iter().enumerate() {
+        let (Some(id), Some(name)) = (v["cwe"]["id"].as_str(), v["cwe"]["name"].as_str()) else {
+            continue;
+        };
+        // Judged only for weaknesses in embargo's table.
+        if let Some(expected) = cwe::parse(id).and_then(cwe::name)
+            && expected != name
+        {
+            fail(format!(
+                "vulnerabilities[{i}].cwe: {id} is named `{expected}`, not `{name}`"
+            ));
+        }
+    }
+}
+
+/// CSAF test 6.1.15.
+fn translator_without_source_language(c: &Doc<'_>, fail: &mut dyn FnMut(String)) {
+    let Doc { doc, .. } = *c;
+    let document = &doc["document"];
+    if document["publisher"]["category"] == "translator" && document.get("source_lang").is_none() {
+        fail("a translator's document must give its source_lang".into());
+    }
+}
+
+/// CSAF test 6.1.18, 6.1.19, 6.1.20.
+fn revision_history_versions(c: &Doc<'_>, fail: &mut dyn FnMut(String)) {
+    let Doc { doc, test, .. } = *c;
+    let tracking = &doc["document"]["tracking"];
+    if matches!(tracking["status"].as_str(), Some("final" | "interim")) {
+        let prerelease = |v: &str| v.split('+').next().unwrap_or(v).contains('-');
+        for (n, _) in revisions(doc) {
+            if test == "6.1.18" && (n == "0" || n.starts_with("0.")) {
+                fail(format!(
+                    "a released document's history has the draft revision `{n}`"
+                ));
+            }
+            if test == "6.1.19" && prerelease(n) {
+                fail(format!(
+                    "a released document's history has the pre-release revision `{n}`"
+                ));
+            }
+        }
+        let version = tracking["version"].as_str().unwrap_or("");
+        if test == "6.1.20" && prerelease(version) {
+            fail(format!(
+                "a released document has the pre-release version `{version}`"
+            ));
+        }
+    }
+}
+
+/// CSAF test 6.1.24.
+fn involvements_defined_twice(c: &Doc<'_>, fail: &mut dyn FnMut(String)) {
+    let Doc { vulns, .. } = *c;
+    for (i, v) in vulns.iter().enumerate() {
+        let mut seen = BTreeSet::new();
+        for inv in v["involvements"].as_array().into_iter().flatten() {
+            let key = (inv["party"].as_str(), inv["date"].as_str());
+            if !seen.insert(key) {
+                fail(format!(
+                    "vulnerabilities[{i}]: two involvements of {} on {}",
+                    key.0.unwrap_or("?"),
+                    key.1.unwrap_or("?")
+                ));
+            }
+        }
+    }
+}
+
+/// CSAF test 6.1.25.
+fn hash_algorithm_used_twice(c: &Doc<'_>, fail: &mut dyn FnMut(String)) {
+    let Doc { doc, .. } = *c;
+    walk(doc, "", &mut |at, key, value| {
+        if key == "file_hashes" {
+            let mut seen = BTreeSet::new();
+            for h in value.as_array().into_iter().flatten() {
+                if let Some(alg) = h["algorithm"].as_str()
+                    && !seen.insert(alg)
+                {
+                    fail(format!(
+                        "{at}: the hash algorithm {alg} is used twice for one file"
+                    ));
+                }
+            }
+        }
+    });
+}
+
+/// CSAF test 6.1.26.
+fn prohibited_category_name(c: &Doc<'_>, fail: &mut dyn FnMut(String)) {
+    let Doc { category, .. } = *c;
+    const OFFICIAL: [&str; 5] = [
+        "csaf_base",
+        "csaf_security_incident_response",
+        "csaf_informational_advisory",
+        "csaf_security_advisory",
+        "csaf_vex",
+    ];
+    let norm = |s: &str| -> String {
+        s.chars()
+            .filter(|c| !matches!(c, '-' | '_' | ' '))
+            .collect::<String>()
+            .to_lowercase()
+    };
+    if !OFFICIAL.contains(&category) {
+        let n = norm(category);
+        if OFFICIAL
+            .iter()
+            .any(|o| n == norm(o) || n == norm(o.trim_start_matches("csaf_")))
+        {
+            fail(format!(
+                "the category `{category}` imitates a profile's name"
+            ));
+        }
+    }
+}
+
+/// CSAF test 6.1.27.1.
+fn profile_document_notes(c: &Doc<'_>, fail: &mut dyn FnMut(String)) {
+    let Doc { doc, category, .. } = *c;
+    if !(matches!(
+        category,
+        "csaf_informational_advisory" | "csaf_security_incident_response"
+    )) {
+        return;
+    }
+
+    let has = doc["document"]["notes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|n| {
+            matches!(
+                n["category"].as_str(),
+                Some("description" | "details" | "general" | "summary")
+            )
+        });
+    if !has {
+        fail("an informational or incident document needs a note of category description, details, general or summary".into());
+    }
+}
+
+/// CSAF test 6.1.27.2.
+fn profile_document_references(c: &Doc<'_>, fail: &mut dyn FnMut(String)) {
+    let Doc { doc, category, .. } = *c;
+    if !(matches!(
+        category,
+        "csaf_informational_advisory" | "csaf_security_incident_response"
+    )) {
+        return;
+    }
+
+    let has = doc["document"]["references"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|r| r["category"] == "external");
+    if !has {
+        fail("an informational or incident document needs an external reference".into());
+    }
+}
+
+/// CSAF test 6.1.27.3.
+fn profile_informational_without_vulnerabilities(c: &Doc<'_>, fail: &mut dyn FnMut(String)) {
+    let Doc { doc, category, .. } = *c;
+    if !(category == "csaf_informational_advisory" && doc.get("vulnerabilities").is_some()) {
+        return;
+    }
+
+    fail("an informational advisory has no vulnerabilities".into());
+}
+
+/// CSAF test 6.1.27.7.
+fn profile_vex_product_status(c: &Doc<'_>, fail: &mut dyn FnMut(String)) {
+    let Doc {
+        vulns, category, ..
+    } = *c;
+    if category != "csaf_vex" {
+        return;
+    }
+
+    for (i, v) in vulns.iter().enumerate() {
+        let s = &v["product_status"];
+        if [
+            "fixed",
+            "known_affected",
+            "known_not_affected",
+            "under_investigation",
+        ]
+        .iter()
+        .all(|k| s.get(*k).is_none())
+        {
+            fail(format!(
+                "vulnerabilities[{i}] names no fixed, known affected, known not affected or under investigation product"
+            ));
+        }
+    }
+}
+
+/// CSAF test 6.1.27.8.
+fn profile_vex_vulnerability_id(c: &Doc<'_>, fail: &mut dyn FnMut(String)) {
+    let Doc {
+        vulns, category, ..
+    } = *c;
+    if category != "csaf_vex" {
+        return;
+    }
+
+    for (i, v) in vulns.iter().enumerate() {
+        if v.get("cve").is_none() && v.get("ids").is_none() {
+            fail(format!("vulnerabilities[{i}] has neither cve nor ids"));
+        }
+    }
+}
+
+/// CSAF test 6.1.27.9, 6.1.27.10.
+fn profile_vex_statements(c: &Doc<'_>, fail: &mut dyn FnMut(String)) {
+    let Doc {
+        doc,
+        vulns,
+        category,
+        test,
+        ..
+    } = *c;
+    if category != "csaf_vex" {
+        return;
+    }
+
+    let groups = group_members(doc);
+    let covered = |items: &Value, keep: &dyn Fn(&Value) -> bool| -> BTreeSet<String> {
+        let mut out = BTreeSet::new();
+        for item in items.as_array().into_iter().flatten().filter(|x| keep(x)) {
+            out.extend(strings(&item["product_ids"]).map(str::to_owned));
+            for g in strings(&item["group_ids"]) {
+                out.extend(groups.get(g).into_iter().flatten().cloned());
+            }
+        }
+        out
+    };
+    for (i, v) in vulns.iter().enumerate() {
+        if test == "6.1.27.9" {
+            let mut stated = covered(&v["flags"], &|_| true);
+            stated.extend(covered(&v["threats"], &|t| t["category"] == "impact"));
+            for p in strings(&v["product_status"]["known_not_affected"]) {
+                if !stated.contains(p) {
+                    fail(format!(
+                        "vulnerabilities[{i}]: `{p}` is not affected but has no impact statement"
+                    ));
+                }
+            }
+        } else {
+            let acted = covered(&v["remediations"], &|_| true);
+            for p in strings(&v["product_status"]["known_affected"]) {
+                if !acted.contains(p) {
+                    fail(format!(
+                        "vulnerabilities[{i}]: `{p}` is affected but has no action statement"
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// CSAF test 6.1.29, 6.1.32.
+fn remediations_and_flags_name_products(c: &Doc<'_>, fail: &mut dyn FnMut(String)) {
+    let Doc { vulns, test, .. } = *c;
+    let (key, what) = if test == "6.1.29" {
+        ("remediations", "remediation")
+    } else {
+        ("flags", "flag")
+    };
+    for (i, v) in vulns.iter().enumerate() {
+        for (j, item) in v[key].as_array().into_iter().flatten().enumerate() {
+            if item.get("product_ids").is_none() && item.get("group_ids").is_none() {
+                fail(format!(
+                    "vulnerabilities[{i}].{key}[{j}]: a {what} names no product or group"
+                ));
+            }
+        }
+    }
+}
+
+/// CSAF test 6.1.27.4.
+fn profile_product_tree(c: &Doc<'_>, fail: &mut dyn FnMut(String)) {
+    let Doc { doc, profiled, .. } = *c;
+    if !(profiled && doc.get("product_tree").is_none()) {
+        return;
+    }
+
+    fail("a security advisory or VEX document needs a product tree".into());
+}
+
+/// CSAF test 6.1.27.5.
+fn profile_vulnerability_notes(c: &Doc<'_>, fail: &mut dyn FnMut(String)) {
+    let Doc {
+        vulns, profiled, ..
+    } = *c;
+    if !(profiled) {
+        return;
+    }
+
+    for (i, v) in vulns.iter().enumerate() {
+        if v.get("notes").is_none() {
+            fail(format!("vulnerabilities[{i}] has no notes"));
+        }
+    }
+}
+
+/// CSAF test 6.1.27.6.
+fn profile_product_status(c: &Doc<'_>, fail: &mut dyn FnMut(String)) {
+    let Doc {
+        vulns, category, ..
+    } = *c;
+    if category != "csaf_security_advisory" {
+        return;
+    }
+
+    for (i, v) in vulns.iter().enumerate() {
+        if v.get("product_status").is_none() {
+            fail(format!("vulnerabilities[{i}] has no product status"));
+        }
+    }
+}
+
+/// CSAF test 6.1.27.11.
+fn profile_vulnerabilities(c: &Doc<'_>, fail: &mut dyn FnMut(String)) {
+    let Doc {
+        vulns, profiled, ..
+    } = *c;
+    if !(profiled && vulns.is_empty()) {
+        return;
+    }
+
+    fail("a security advisory or VEX document needs vulnerabilities".into());
 }
 
 fn strings(v: &Value) -> impl Iterator<Item = &str> {
@@ -1091,6 +1292,18 @@ fn cmp_version(a: &str, b: &str) -> std::cmp::Ordering {
 mod tests {
     use super::*;
     use crate::advisory::tests::{at, sample};
+
+    #[test]
+    fn every_implemented_test_has_its_check_and_no_check_is_unlisted() {
+        let checks: Vec<&str> = CHECKS.iter().map(|(number, _)| *number).collect();
+        let mut listed = IMPLEMENTED.to_vec();
+        let mut registered = checks.clone();
+        listed.sort_unstable();
+        registered.sort_unstable();
+        assert_eq!(listed, registered);
+        registered.dedup();
+        assert_eq!(registered.len(), checks.len(), "a number registered twice");
+    }
 
     #[test]
     fn a_published_advisory_passes_the_mandatory_tests() {

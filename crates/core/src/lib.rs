@@ -21,6 +21,7 @@ pub mod openpgp;
 pub mod policy;
 pub mod portfolio;
 pub mod publish;
+pub mod reactions;
 pub mod reference;
 pub mod signing;
 pub mod similarity;

@@ -31,6 +31,7 @@ use embargo_core::auth::{ApiToken, Role, User};
 use embargo_core::case::{Event, decide};
 use embargo_core::chain::{self, Link, Verifier};
 use embargo_core::crypto::Keyring;
+use embargo_core::reactions::Reaction;
 use embargo_core::{Case, CaseRef, CaseState, Command, EventKind, Instant, NewCase, Severity};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
@@ -468,21 +469,19 @@ impl Store {
             .append_events(&mut tx, head, case_id, case.reference, actor, now, &events)
             .await?;
         self.update_projection(&mut tx, case_id, &case).await?;
-        // Findings escalated to this case are resolved when its fix ships.
-        for event in &events {
-            if let EventKind::StateChanged {
-                to: embargo_core::CaseState::Released,
-                release_version,
-                ..
-            } = event
-            {
-                portfolio::resolve_case_findings(
-                    &mut tx,
-                    case.reference,
-                    release_version.as_deref(),
-                    now,
-                )
-                .await?;
+        // What the domain says follows from these events, carried out in
+        // the events' transaction.
+        for reaction in embargo_core::reactions::reactions(&events) {
+            match reaction {
+                Reaction::ResolveEscalatedFindings { release_version } => {
+                    portfolio::resolve_case_findings(
+                        &mut tx,
+                        case.reference,
+                        release_version.as_deref(),
+                        now,
+                    )
+                    .await?;
+                }
             }
         }
         self.notify_with(&mut tx, &case, &events, first_seq, now, extras)

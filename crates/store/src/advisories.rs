@@ -59,8 +59,7 @@ impl Store {
                 .fetch_optional(&mut *tx)
                 .await?;
         if let Some(row) = &existing {
-            let old_id: String = row.try_get(0)?;
-            let old = self.open_draft(&old_id, row.try_get(1)?, &row.try_get::<Vec<u8>, _>(2)?)?;
+            let old = self.draft_from_row(row)?;
             if old.published.is_some() && old.id != draft.id {
                 return Err(StoreError::Domain(DomainError::invalid(
                     "id",
@@ -110,6 +109,16 @@ impl Store {
         Ok((draft, case, events))
     }
 
+    /// The draft in a row of `id, sealed_key, sealed`.
+    fn draft_from_row(&self, row: &sqlx::any::AnyRow) -> Result<Advisory> {
+        let id: String = row.try_get("id")?;
+        self.open_draft(
+            &id,
+            row.try_get("sealed_key")?,
+            &row.try_get::<Vec<u8>, _>("sealed")?,
+        )
+    }
+
     fn open_draft(&self, id: &str, key: String, blob: &[u8]) -> Result<Advisory> {
         let json = self.keyring.open(&key, blob, &context(id))?;
         serde_json::from_slice(&json)
@@ -127,14 +136,7 @@ impl Store {
         .await?;
         match row {
             None => Ok(None),
-            Some(row) => {
-                let id: String = row.try_get(0)?;
-                Ok(Some(self.open_draft(
-                    &id,
-                    row.try_get(1)?,
-                    &row.try_get::<Vec<u8>, _>(2)?,
-                )?))
-            }
+            Some(row) => Ok(Some(self.draft_from_row(&row)?)),
         }
     }
 
@@ -165,8 +167,8 @@ impl Store {
                     "the case has no advisory draft",
                 ))
             })?;
-        let id: String = row.try_get(0)?;
-        let mut advisory = self.open_draft(&id, row.try_get(1)?, &row.try_get::<Vec<u8>, _>(2)?)?;
+        let id: String = row.try_get("id")?;
+        let mut advisory = self.draft_from_row(&row)?;
         advisory
             .credits
             .retain(|c| !matches!(c.kind, CreditKind::Finder | CreditKind::Reporter));
@@ -258,8 +260,8 @@ impl Store {
             .fetch_optional(&self.writer)
             .await?;
         let Some(row) = row else { return Ok(None) };
-        let key_id: String = row.try_get(0)?;
-        let blob: Vec<u8> = row.try_get(1)?;
+        let key_id: String = row.try_get("sealed_key")?;
+        let blob: Vec<u8> = row.try_get("sealed")?;
         let secret = self
             .keyring
             .open(&key_id, &blob, &signing_context(purpose))?;
@@ -279,7 +281,7 @@ impl Store {
         .await?;
         rows.iter()
             .map(|r| {
-                let text: String = r.try_get(0)?;
+                let text: String = r.try_get("published")?;
                 serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(e.to_string()))
             })
             .collect()
@@ -293,7 +295,7 @@ impl Store {
                 .fetch_optional(&self.reader)
                 .await?;
         row.map(|r| {
-            let text: String = r.try_get(0)?;
+            let text: String = r.try_get("published")?;
             serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(e.to_string()))
         })
         .transpose()

@@ -90,8 +90,8 @@ impl Store {
                 "{reference} lists attachment {id}, but its content is missing"
             ))
         })?;
-        let key: String = row.try_get(0)?;
-        let blob: Vec<u8> = row.try_get(1)?;
+        let key: String = row.try_get("sealed_key")?;
+        let blob: Vec<u8> = row.try_get("sealed")?;
         let content = self.keyring.open(&key, &blob, &context(id))?;
         Ok(Some((attachment, content)))
     }

@@ -45,7 +45,7 @@ impl Store {
                 .bind(user_id)
                 .fetch_optional(&mut *tx)
                 .await?
-                .map(|r| r.try_get(0))
+                .map(|r| r.try_get("confirmed_at"))
                 .transpose()?;
         if matches!(confirmed, Some(Some(_))) {
             return Err(StoreError::Conflict(
@@ -80,14 +80,14 @@ impl Store {
             return Ok(None);
         };
         let secret = self.keyring.open(
-            &row.try_get::<String, _>(0)?,
-            &row.try_get::<Vec<u8>, _>(1)?,
+            &row.try_get::<String, _>("sealed_key")?,
+            &row.try_get::<Vec<u8>, _>("sealed")?,
             &totp_context(&user_id.to_string()),
         )?;
         Ok(Some(TotpSecret {
             secret,
-            confirmed: row.try_get::<Option<i64>, _>(2)?.is_some(),
-            last_step: row.try_get(3)?,
+            confirmed: row.try_get::<Option<i64>, _>("confirmed_at")?.is_some(),
+            last_step: row.try_get("last_step")?,
         }))
     }
 
@@ -139,11 +139,12 @@ impl Store {
             )));
         }
         let mut tx = self.writer.begin().await?;
-        let count: i64 = sqlx::query("SELECT COUNT(*) FROM saved_views WHERE user_id = $1")
-            .bind(user_id)
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get(0)?;
+        let count: i64 =
+            sqlx::query("SELECT COUNT(*) AS views FROM saved_views WHERE user_id = $1")
+                .bind(user_id)
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get("views")?;
         let replaced = sqlx::query("DELETE FROM saved_views WHERE user_id = $1 AND name = $2")
             .bind(user_id)
             .bind(name)
@@ -165,7 +166,7 @@ impl Store {
         .bind(now.timestamp_millis())
         .fetch_one(&mut *tx)
         .await?
-        .try_get(0)?;
+        .try_get("id")?;
         tx.commit().await?;
         Ok(SavedView {
             id,
@@ -184,9 +185,9 @@ impl Store {
         rows.iter()
             .map(|r| {
                 Ok(SavedView {
-                    id: r.try_get(0)?,
-                    name: r.try_get(1)?,
-                    query: r.try_get(2)?,
+                    id: r.try_get("id")?,
+                    name: r.try_get("name")?,
+                    query: r.try_get("query")?,
                 })
             })
             .collect()

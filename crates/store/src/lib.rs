@@ -335,7 +335,7 @@ impl Store {
         .bind(year)
         .fetch_one(&mut *tx)
         .await?
-        .try_get(0)?;
+        .try_get("last")?;
         let reference = CaseRef::new(
             u16::try_from(year).map_err(|_| StoreError::Corrupt(format!("year {year}")))?,
             u32::try_from(number)
@@ -367,7 +367,7 @@ impl Store {
         .bind(sealed.blob)
         .fetch_one(&mut *tx)
         .await?
-        .try_get(0)?;
+        .try_get("id")?;
         let first_seq = head.0 + 1;
         let mut events = vec![event];
         events.extend(
@@ -704,8 +704,9 @@ impl Store {
             .fetch_all(&mut *tx)
             .await?;
         for r in &existing {
-            let payload: serde_json::Value = serde_json::from_str(&r.try_get::<String, _>(0)?)
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let payload: serde_json::Value =
+                serde_json::from_str(&r.try_get::<String, _>("payload")?)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
             if payload["clock"].as_str() == Some(clock.as_str()) {
                 return Ok(false);
             }
@@ -919,7 +920,7 @@ impl Store {
         .await?;
         let mut ids: Vec<String> = rows
             .iter()
-            .map(|r| r.try_get::<String, _>(0))
+            .map(|r| r.try_get::<String, _>("sealed_key"))
             .collect::<Result<_, _>>()?;
         ids.sort();
         ids.dedup();
@@ -996,7 +997,7 @@ impl Store {
         .fetch_one(&self.writer)
         .await
         .map_err(|e| StoreError::conflict_or(e, format!("user `{username}` already exists")))?
-        .try_get(0)?;
+        .try_get("id")?;
         Ok(User {
             id,
             username: username.to_owned(),
@@ -1159,7 +1160,7 @@ impl Store {
         .bind(now.timestamp_millis())
         .fetch_one(&self.writer)
         .await?
-        .try_get(0)?;
+        .try_get("id")?;
         self.api_token(id).await
     }
 
@@ -1253,7 +1254,7 @@ async fn lock_chain(tx: &mut sqlx::Transaction<'_, sqlx::Any>) -> Result<(i64, S
     let row = sqlx::query("UPDATE chain_head SET seq = seq WHERE id = 1 RETURNING seq, hash")
         .fetch_one(&mut **tx)
         .await?;
-    Ok((row.try_get(0)?, row.try_get(1)?))
+    Ok((row.try_get("seq")?, row.try_get("hash")?))
 }
 
 async fn finish_chain(

@@ -109,7 +109,7 @@ async fn apply_pending(
         .fetch_all(&mut *conn)
         .await?
         .iter()
-        .map(|r| r.try_get(0))
+        .map(|r| r.try_get("version"))
         .collect::<Result<_, _>>()?;
     if let Some(newest) = applied.last()
         && *newest > MIGRATIONS.last().map_or(0, |m| m.version)

@@ -537,7 +537,7 @@ impl Store {
         .fetch_all(&self.reader)
         .await?
         .iter()
-        .map(|r| r.try_get(0))
+        .map(|r| r.try_get("email"))
         .collect::<Result<_, _>>()?;
         let mut queued = 0;
         for email in emails {
@@ -571,7 +571,7 @@ impl Store {
             let delivery = match key_row {
                 Some(r) => embargo_core::notify::encrypt_if_keyed(
                     delivery,
-                    Some(&r.try_get::<String, _>(0)?),
+                    Some(&r.try_get::<String, _>("pgp_key")?),
                 ),
                 None => delivery,
             };
@@ -624,7 +624,7 @@ impl Store {
         .bind(now.timestamp_millis())
         .fetch_one(&mut *tx)
         .await?
-        .try_get(0)?;
+        .try_get("id")?;
         // The secret is bound to the row's id, known only after the insert.
         let sealed = self
             .keyring
@@ -729,8 +729,8 @@ impl Store {
             .await?
             .ok_or_else(|| StoreError::not_found("user", user_id))?;
         Ok((
-            serde_json::from_str(&row.try_get::<String, _>(0)?).unwrap_or_default(),
-            row.try_get(1)?,
+            serde_json::from_str(&row.try_get::<String, _>("notify")?).unwrap_or_default(),
+            row.try_get("pgp_key")?,
         ))
     }
 }

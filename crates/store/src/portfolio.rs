@@ -104,7 +104,7 @@ impl Store {
                 .fetch_optional(&mut *tx)
                 .await?;
         let id: i64 = match existing {
-            Some(row) => row.try_get(0)?,
+            Some(row) => row.try_get("id")?,
             None => sqlx::query(
                 "INSERT INTO releases (product_id, version, created_at) VALUES ($1, $2, $3) RETURNING id",
             )
@@ -113,7 +113,7 @@ impl Store {
             .bind(now.timestamp_millis())
             .fetch_one(&mut *tx)
             .await?
-            .try_get(0)?,
+            .try_get("id")?,
         };
         sqlx::query("DELETE FROM components WHERE release_id = $1")
             .bind(id)
@@ -159,12 +159,12 @@ impl Store {
         for r in &rows {
             let key = FindingKey {
                 release: release.to_string(),
-                component: r.try_get(1)?,
-                advisory: r.try_get(2)?,
+                component: r.try_get("component")?,
+                advisory: r.try_get("advisory")?,
             };
-            let fixed: Vec<String> = parse(&r.try_get::<String, _>(3)?)?;
-            let analysis: Analysis = parse(&r.try_get::<String, _>(4)?)?;
-            state.insert(key.clone(), (r.try_get::<i64, _>(0)?, fixed, analysis));
+            let fixed: Vec<String> = parse(&r.try_get::<String, _>("fixed")?)?;
+            let analysis: Analysis = parse(&r.try_get::<String, _>("analysis")?)?;
+            state.insert(key.clone(), (r.try_get::<i64, _>("id")?, fixed, analysis));
             existing.push(key);
         }
         let keys: Vec<FindingKey> = matched
@@ -203,7 +203,7 @@ impl Store {
             .bind(now.timestamp_millis())
             .fetch_one(&mut *tx)
             .await?
-            .try_get(0)?;
+            .try_get("id")?;
             event(
                 &mut tx,
                 id,
@@ -276,17 +276,7 @@ impl Store {
         .fetch_all(&self.reader)
         .await?;
         rows.iter()
-            .map(|r| {
-                Ok((
-                    r.try_get(0)?,
-                    Component {
-                        purl: r.try_get(1)?,
-                        ecosystem: r.try_get(2)?,
-                        name: r.try_get(3)?,
-                        version: r.try_get(4)?,
-                    },
-                ))
-            })
+            .map(|r| Ok((r.try_get("release_id")?, component_from_row(r)?)))
             .collect()
     }
 
@@ -297,7 +287,7 @@ impl Store {
             .bind(version)
             .fetch_optional(&self.reader)
             .await?
-            .map(|r| r.try_get::<i64, _>(0))
+            .map(|r| r.try_get::<i64, _>("id"))
             .transpose()?
             .ok_or_else(|| StoreError::not_found("release", format!("{product}@{version}")))
     }
@@ -314,9 +304,9 @@ impl Store {
             .await?;
         let mut out = BTreeSet::new();
         for r in &rows {
-            let component: String = r.try_get(0)?;
+            let component: String = r.try_get("component")?;
             if components.contains(&component) {
-                out.insert(r.try_get(1)?);
+                out.insert(r.try_get("advisory")?);
             }
         }
         Ok(out)
@@ -327,7 +317,7 @@ impl Store {
         let rows = sqlx::query("SELECT id FROM releases ORDER BY id")
             .fetch_all(&self.reader)
             .await?;
-        rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
+        rows.iter().map(|r| Ok(r.try_get("id")?)).collect()
     }
 
     /// Every release: its product, version, when it was recorded and how
@@ -335,7 +325,7 @@ impl Store {
     pub async fn releases(&self) -> Result<Vec<(String, String, Instant, i64)>> {
         let rows = sqlx::query(
             "SELECT r.product_id, r.version, r.created_at, \
-             (SELECT COUNT(*) FROM components c WHERE c.release_id = r.id) \
+             (SELECT COUNT(*) FROM components c WHERE c.release_id = r.id) AS components \
              FROM releases r ORDER BY r.product_id, r.created_at DESC, r.id DESC",
         )
         .fetch_all(&self.reader)
@@ -343,10 +333,10 @@ impl Store {
         rows.iter()
             .map(|r| {
                 Ok((
-                    r.try_get(0)?,
-                    r.try_get(1)?,
-                    crate::millis(r.try_get(2)?)?,
-                    r.try_get(3)?,
+                    r.try_get("product_id")?,
+                    r.try_get("version")?,
+                    crate::millis(r.try_get("created_at")?)?,
+                    r.try_get("components")?,
                 ))
             })
             .collect()
@@ -360,16 +350,7 @@ impl Store {
         .bind(release)
         .fetch_all(&self.reader)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Component {
-                    purl: r.try_get(0)?,
-                    ecosystem: r.try_get(1)?,
-                    name: r.try_get(2)?,
-                    version: r.try_get(3)?,
-                })
-            })
-            .collect()
+        rows.iter().map(component_from_row).collect()
     }
 
     /// Findings, optionally of one product, with their deadlines at `now`.
@@ -476,7 +457,7 @@ impl Store {
                         format!("no release `{key}`"),
                     ))
                 })?;
-            ids.push(row.try_get::<i64, _>(0)?);
+            ids.push(row.try_get::<i64, _>("id")?);
         }
         sqlx::query("DELETE FROM customer_releases WHERE customer_id = $1")
             .bind(customer)
@@ -512,20 +493,20 @@ impl Store {
         .await?;
         rows.iter()
             .map(|r| {
-                let id: String = r.try_get(0)?;
+                let id: String = r.try_get("id")?;
                 let mut releases = Vec::new();
                 for run in &runs {
-                    if run.try_get::<String, _>(0)? == id {
+                    if run.try_get::<String, _>("customer_id")? == id {
                         releases.push(format!(
                             "{}@{}",
-                            run.try_get::<String, _>(1)?,
-                            run.try_get::<String, _>(2)?
+                            run.try_get::<String, _>("product_id")?,
+                            run.try_get::<String, _>("version")?
                         ));
                     }
                 }
                 Ok(Customer {
-                    name: r.try_get(1)?,
-                    contact: r.try_get(2)?,
+                    name: r.try_get("name")?,
+                    contact: r.try_get("contact")?,
                     id,
                     releases,
                 })
@@ -568,9 +549,9 @@ impl Store {
         rows.iter()
             .map(|r| {
                 Ok((
-                    at(r.try_get(0)?),
-                    r.try_get(1)?,
-                    parse(&r.try_get::<String, _>(2)?)?,
+                    at(r.try_get("at")?),
+                    r.try_get("actor")?,
+                    parse(&r.try_get::<String, _>("change")?)?,
                 ))
             })
             .collect()
@@ -579,14 +560,23 @@ impl Store {
 
 const PRODUCT_COLUMNS: &str = "id, name, owner, repositories, deployment, exposure";
 
+fn component_from_row(r: &sqlx::any::AnyRow) -> Result<Component> {
+    Ok(Component {
+        purl: r.try_get("purl")?,
+        ecosystem: r.try_get("ecosystem")?,
+        name: r.try_get("name")?,
+        version: r.try_get("version")?,
+    })
+}
+
 fn product_from_row(r: &sqlx::any::AnyRow) -> Result<Product> {
     Ok(Product {
-        id: r.try_get(0)?,
-        name: r.try_get(1)?,
-        owner: r.try_get(2)?,
-        repositories: parse(&r.try_get::<String, _>(3)?)?,
-        deployment: parse::<Deployment>(&r.try_get::<String, _>(4)?)?,
-        exposure: parse::<ProductExposure>(&r.try_get::<String, _>(5)?)?,
+        id: r.try_get("id")?,
+        name: r.try_get("name")?,
+        owner: r.try_get("owner")?,
+        repositories: parse(&r.try_get::<String, _>("repositories")?)?,
+        deployment: parse::<Deployment>(&r.try_get::<String, _>("deployment")?)?,
+        exposure: parse::<ProductExposure>(&r.try_get::<String, _>("exposure")?)?,
     })
 }
 
@@ -610,30 +600,30 @@ async fn event(
 }
 
 fn finding_from_row(r: &sqlx::any::AnyRow, now: Instant) -> Result<Finding> {
-    let severity: Option<String> = r.try_get(5)?;
+    let severity: Option<String> = r.try_get("severity")?;
     let severity: Option<Severity> = severity.and_then(|s| s.parse().ok());
-    let patch: Option<i64> = r.try_get(9)?;
+    let patch: Option<i64> = r.try_get("patch_available_at")?;
     let patch = patch.map(at);
-    let analysis: Analysis = parse(&r.try_get::<String, _>(10)?)?;
-    let exposure: ProductExposure = parse(&r.try_get::<String, _>(13)?)?;
+    let analysis: Analysis = parse(&r.try_get::<String, _>("analysis")?)?;
+    let exposure: ProductExposure = parse(&r.try_get::<String, _>("exposure")?)?;
     let due = severity.and_then(|s| portfolio::deadline(s, exposure, patch));
-    let epss: Option<f64> = r.try_get(7)?;
+    let epss: Option<f64> = r.try_get("epss")?;
     #[allow(clippy::cast_possible_truncation)]
     Ok(Finding {
-        id: r.try_get(0)?,
-        product: r.try_get(1)?,
-        release: r.try_get(2)?,
-        component: r.try_get(3)?,
-        advisory: r.try_get(4)?,
+        id: r.try_get("id")?,
+        product: r.try_get("product_id")?,
+        release: r.try_get("version")?,
+        component: r.try_get("component")?,
+        advisory: r.try_get("advisory")?,
         severity,
-        known_exploited: r.try_get::<i64, _>(6)? != 0,
+        known_exploited: r.try_get::<i64, _>("known_exploited")? != 0,
         epss: epss.map(|e| e as f32),
-        fixed: parse(&r.try_get::<String, _>(8)?)?,
+        fixed: parse(&r.try_get::<String, _>("fixed")?)?,
         patch_available_at: patch,
         deadline: Some(portfolio::deadline_status(&analysis, patch, due, now)),
         analysis,
-        first_seen: at(r.try_get(11)?),
-        updated_at: at(r.try_get(12)?),
+        first_seen: at(r.try_get("first_seen")?),
+        updated_at: at(r.try_get("updated_at")?),
         due,
     })
 }
@@ -653,7 +643,7 @@ impl Store {
         .bind(now.timestamp_millis())
         .fetch_one(&self.writer)
         .await?
-        .try_get(0)?;
+        .try_get("id")?;
         stored.id = id;
         Ok(stored)
     }
@@ -665,9 +655,9 @@ impl Store {
             .await?;
         rows.iter()
             .map(|r| {
-                let mut rule: Rule = parse(&r.try_get::<String, _>(1)?)?;
-                rule.id = r.try_get(0)?;
-                rule.disabled = r.try_get::<i64, _>(2)? != 0;
+                let mut rule: Rule = parse(&r.try_get::<String, _>("body")?)?;
+                rule.id = r.try_get("id")?;
+                rule.disabled = r.try_get::<i64, _>("disabled")? != 0;
                 Ok(rule)
             })
             .collect()
@@ -714,7 +704,7 @@ impl Store {
         let mut changed = 0;
         for row in &rows {
             let finding = finding_from_row(row, now)?;
-            let exposure: ProductExposure = parse(&row.try_get::<String, _>(13)?)?;
+            let exposure: ProductExposure = parse(&row.try_get::<String, _>("exposure")?)?;
             let Some((rule, change)) = portfolio::rule_for(&rules, &finding, exposure, now) else {
                 continue;
             };
@@ -786,7 +776,7 @@ impl Store {
             .bind(id)
             .fetch_optional(&self.reader)
             .await?
-            .map(|r| r.try_get::<Option<String>, _>(0))
+            .map(|r| r.try_get::<Option<String>, _>("case_ref"))
             .transpose()?
             .flatten())
     }
@@ -797,7 +787,7 @@ impl Store {
             .bind(case.to_string())
             .fetch_all(&self.reader)
             .await?;
-        rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
+        rows.iter().map(|r| Ok(r.try_get("id")?)).collect()
     }
 }
 
@@ -814,8 +804,8 @@ pub(crate) async fn resolve_case_findings(
         .fetch_all(&mut **tx)
         .await?;
     for r in &rows {
-        let id: i64 = r.try_get(0)?;
-        let analysis: Analysis = parse(&r.try_get::<String, _>(1)?)?;
+        let id: i64 = r.try_get("id")?;
+        let analysis: Analysis = parse(&r.try_get::<String, _>("analysis")?)?;
         if !analysis.open_at(now) {
             continue;
         }

@@ -77,7 +77,7 @@ impl Store {
         let mut count = 0;
         loop {
             let rows = sqlx::query(&format!(
-                "SELECT CAST({id} AS TEXT), CAST({bound} AS TEXT), sealed_key, sealed FROM {table} \
+                "SELECT CAST({id} AS TEXT) AS row_id, CAST({bound} AS TEXT) AS bound_to, sealed_key, sealed FROM {table} \
                  WHERE sealed_key <> $1 ORDER BY {id} LIMIT {batch}",
                 id = t.id,
                 bound = t.bound_to,
@@ -92,12 +92,12 @@ impl Store {
             }
             let mut tx = self.writer.begin().await?;
             for row in &rows {
-                let id: String = row.try_get(0)?;
-                let context = (t.context)(&row.try_get::<String, _>(1)?);
-                let key: String = row.try_get(2)?;
-                let plain = self
-                    .keyring
-                    .open(&key, &row.try_get::<Vec<u8>, _>(3)?, &context)?;
+                let id: String = row.try_get("row_id")?;
+                let context = (t.context)(&row.try_get::<String, _>("bound_to")?);
+                let key: String = row.try_get("sealed_key")?;
+                let plain =
+                    self.keyring
+                        .open(&key, &row.try_get::<Vec<u8>, _>("sealed")?, &context)?;
                 let sealed = self.keyring.seal(&plain, &context)?;
                 sqlx::query(&format!(
                     "UPDATE {table} SET sealed_key = $1, sealed = $2 WHERE {id} = CAST($3 AS {id_type})",

@@ -35,7 +35,7 @@ impl Store {
         .fetch_optional(&self.reader)
         .await?;
         row.map(|r| {
-            r.try_get::<String, _>(0)?
+            r.try_get::<String, _>("reference")?
                 .parse::<CaseRef>()
                 .map_err(|e| StoreError::Corrupt(e.to_string()))
         })

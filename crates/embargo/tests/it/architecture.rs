@@ -304,3 +304,28 @@ fn no_adapter_imports_another_and_the_api_renders_no_html() {
         }
     }
 }
+
+/// The store reads rows by column name, never by position: a column added
+/// to a SELECT cannot shift what another one means.
+#[test]
+fn the_store_reads_rows_by_column_name() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../store/src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            let positional = line.match_indices("try_get").any(|(at, _)| {
+                let rest = line[at + "try_get".len()..].trim_start_matches(|c| c != '(');
+                rest.chars().nth(1).is_some_and(|c| c.is_ascii_digit())
+            });
+            assert!(
+                !positional,
+                "{}:{}: a row read by position: {}",
+                file.display(),
+                n + 1,
+                line.trim()
+            );
+        }
+    }
+}

@@ -265,7 +265,7 @@ async fn escalated_once(url: &str, token: &str, with_deadline: &[String]) {
 /// it too: 28 of 70 webhooks twice with a 0.5 s receiver.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_servers_with_slow_receivers_send_each_message_once() {
-    const CASES: usize = 100;
+    const CASES: usize = 120;
     let Some(dep) = Deployment::new(fixed(LATENCY), fixed(LATENCY)).await else {
         return;
     };
@@ -356,7 +356,7 @@ pub fn database_url(inst: &Installation) -> String {
 /// record a send it made), which receivers recognise by its key.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_killed_mid_burst_repeats_at_most_the_message_in_flight() {
-    const CASES: usize = 100;
+    const CASES: usize = 120;
     let Some(dep) = Deployment::new(fixed(LATENCY), fixed(LATENCY)).await else {
         return;
     };

@@ -143,14 +143,23 @@ async fn open_for_reporter(
 /// its own validity first, then each field the policy requires and it lacks.
 #[must_use]
 pub fn problems(state: &AppState, request: &NewCase) -> Vec<FieldProblem> {
-    let mut out = Vec::new();
-    if let Err(DomainError::Invalid { field, message }) = request.clone().validate() {
-        out.push(FieldProblem { field, message });
-    }
-    for (field, f) in missing(state, request) {
-        if !out.iter().any(|p| p.field == field) {
+    let invalid = match request.clone().validate() {
+        Err(DomainError::Invalid { field, message }) => Some(FieldProblem { field, message }),
+        _ => None,
+    };
+    combined(invalid, &missing(state, request))
+}
+
+/// A validity problem, then each missing field not already named by it.
+fn combined(
+    invalid: Option<FieldProblem>,
+    missing: &[(&'static str, IntakeField)],
+) -> Vec<FieldProblem> {
+    let mut out: Vec<FieldProblem> = invalid.into_iter().collect();
+    for (field, f) in missing {
+        if !out.iter().any(|p| p.field == *field) {
             out.push(FieldProblem {
-                field: field.to_owned(),
+                field: (*field).to_owned(),
                 message: format!("is required by this security policy: {}", f.label()),
             });
         }
@@ -179,19 +188,22 @@ pub async fn submit_report(
         address,
         mail_key,
     } = submission;
-    let found = problems(state, &request);
+    let lacking = missing(state, &request);
+    let request = match request.validate() {
+        Ok(request) => request,
+        Err(DomainError::Invalid { field, message }) => {
+            let invalid = FieldProblem { field, message };
+            return Err(Refused::Invalid(combined(Some(invalid), &lacking)));
+        }
+        Err(e) => return Err(StoreError::Domain(e).into()),
+    };
     let asked_for: Vec<IntakeField> = if channel == Channel::Mail {
         // A mailed report is refused only for what makes it unreadable; a
         // missing required field is asked for instead.
-        let lacking = missing(state, &request);
-        if found.len() > lacking.len() {
-            return Err(Refused::Invalid(found));
-        }
-        lacking.into_iter().map(|(_, f)| f).collect()
+        lacking.iter().map(|(_, f)| *f).collect()
+    } else if !lacking.is_empty() {
+        return Err(Refused::Invalid(combined(None, &lacking)));
     } else {
-        if !found.is_empty() {
-            return Err(Refused::Invalid(found));
-        }
         Vec::new()
     };
     if let Some(address) = &address {

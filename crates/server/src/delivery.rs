@@ -399,23 +399,28 @@ pub fn spawn_digests(
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let _running = report.running();
-        while stop.sleep(Duration::from_secs(300)).await {
+        // A look every five minutes, the first at start-up (a server started
+        // late in the digest hour still sends them).
+        loop {
             let now = embargo_core::to_millis(clock());
             if chrono::Timelike::hour(&now) != hour {
                 report.ok();
-                continue;
-            }
-            match store.compose_digests(now).await {
-                Ok(n) => {
-                    report.ok();
-                    if n > 0 {
-                        tracing::info!(digests = n, "daily digests queued");
+            } else {
+                match store.compose_digests(now).await {
+                    Ok(n) => {
+                        report.ok();
+                        if n > 0 {
+                            tracing::info!(digests = n, "daily digests queued");
+                        }
+                    }
+                    Err(e) => {
+                        report.failed(&e);
+                        tracing::warn!(error = %e, "composing digests failed");
                     }
                 }
-                Err(e) => {
-                    report.failed(&e);
-                    tracing::warn!(error = %e, "composing digests failed");
-                }
+            }
+            if !stop.sleep(Duration::from_secs(300)).await {
+                break;
             }
         }
     })

@@ -101,12 +101,6 @@ impl Supervisor {
         }
     }
 
-    /// What the job `name` reports its passes through.
-    #[must_use]
-    pub fn reporter(&self, name: &'static str) -> JobReporter {
-        JobReporter::new(name, self.health.clone(), self.clock.clone())
-    }
-
     /// The signal the jobs watch.
     #[must_use]
     pub fn shutdown(&self) -> Shutdown {
@@ -119,9 +113,16 @@ impl Supervisor {
         self.trigger.clone()
     }
 
-    /// Registers a running job under `name`.
-    pub fn add(&mut self, name: &'static str, job: tokio::task::JoinHandle<()>) {
-        self.jobs.push((name, job));
+    /// Starts the job `name`: `start` gets the stop signal to watch and the
+    /// reporter for its passes (which knows the job's name), and returns
+    /// the running task.
+    pub fn add(
+        &mut self,
+        name: &'static str,
+        start: impl FnOnce(Shutdown, JobReporter) -> tokio::task::JoinHandle<()>,
+    ) {
+        let report = JobReporter::new(name, self.health.clone(), self.clock.clone());
+        self.jobs.push((name, start(self.stop.clone(), report)));
     }
 
     /// The names of the jobs registered, in order.
@@ -209,17 +210,21 @@ impl SharedJob {
         &self.store
     }
 
-    fn until(&self) -> embargo_core::Instant {
-        let now = embargo_core::to_millis((self.clock)());
+    fn now(&self) -> embargo_core::Instant {
+        embargo_core::to_millis((self.clock)())
+    }
+
+    /// When a lease taken or renewed at `now` runs out.
+    fn until(&self, now: embargo_core::Instant) -> embargo_core::Instant {
         now + chrono::Duration::from_std(self.lease).unwrap_or(chrono::Duration::seconds(60))
     }
 
     /// Takes the lease if no other server holds it.
     pub async fn acquire(&self) -> Result<Option<HeldJob<'_>>, StoreError> {
-        let now = embargo_core::to_millis((self.clock)());
+        let now = self.now();
         let token = self
             .store
-            .acquire_job(self.name, &self.owner, now, self.until())
+            .acquire_job(self.name, &self.owner, now, self.until(now))
             .await?;
         Ok(token.map(|token| HeldJob { job: self, token }))
     }
@@ -246,7 +251,7 @@ impl HeldJob<'_> {
         let held = self
             .job
             .store
-            .renew_job(self.job.name, &self.token, self.job.until())
+            .renew_job(self.job.name, &self.token, self.job.until(self.job.now()))
             .await?;
         if !held {
             tracing::warn!(
@@ -388,6 +393,12 @@ impl JobReporter {
             health,
             clock,
         }
+    }
+
+    /// The job's name.
+    #[must_use]
+    pub fn name(&self) -> &'static str {
+        self.name
     }
 
     /// Marks the job running until the guard is dropped.

@@ -97,49 +97,47 @@ pub(crate) async fn serve(config_path: &Path) -> Result<ExitCode> {
             embargo_server::system_clock(),
         )
     };
-    jobs.add(
-        "delivery",
+    let deliverer = std::sync::Arc::new(deliverer);
+    let escalation_every = Duration::from_secs(config.escalation_interval_seconds);
+    jobs.add("delivery", |stop, report| {
         embargo_server::delivery::spawn(
             store.clone(),
-            std::sync::Arc::new(deliverer),
+            deliverer,
             delivery_settings,
             embargo_server::system_clock(),
-            jobs.shutdown(),
-            jobs.reporter("delivery"),
-        ),
-    );
-    jobs.add(
-        "digests",
+            stop,
+            report,
+        )
+    });
+    jobs.add("digests", |stop, report| {
         embargo_server::delivery::spawn_digests(
             store.clone(),
             embargo_server::system_clock(),
             config.digest_hour,
-            jobs.shutdown(),
-            jobs.reporter("digests"),
-        ),
-    );
+            stop,
+            report,
+        )
+    });
     // The state's store writes messages in the policies' languages.
-    jobs.add(
-        "escalation",
+    jobs.add("escalation", |stop, report| {
         embargo_server::escalation::spawn(
-            shared("escalation"),
+            shared(report.name()),
             policies,
             embargo_server::system_clock(),
-            Duration::from_secs(config.escalation_interval_seconds),
-            jobs.shutdown(),
-            jobs.reporter("escalation"),
-        ),
-    );
-    jobs.add(
-        "rematch",
+            escalation_every,
+            stop,
+            report,
+        )
+    });
+    jobs.add("rematch", |stop, report| {
         embargo_server::api::portfolio::spawn_rematch(
             state.clone(),
-            shared("rematch"),
+            shared(report.name()),
             Duration::from_secs(300),
-            jobs.shutdown(),
-            jobs.reporter("rematch"),
-        ),
-    );
+            stop,
+            report,
+        )
+    });
     if let Some(m) = config.mailbox.as_ref() {
         let settings = embargo_server::mailbox::MailboxSettings {
             host: m.host.clone(),
@@ -156,25 +154,19 @@ pub(crate) async fn serve(config_path: &Path) -> Result<ExitCode> {
             ca_file: m.ca_file.clone(),
             product: m.product.clone(),
         };
-        jobs.add(
-            "mailbox",
+        jobs.add("mailbox", |stop, report| {
             embargo_server::mailbox::spawn(
                 state.clone(),
                 settings,
-                shared("mailbox"),
-                jobs.shutdown(),
-                jobs.reporter("mailbox"),
-            ),
-        );
+                shared(report.name()),
+                stop,
+                report,
+            )
+        });
     }
-    jobs.add(
-        "sessions",
-        tokio::spawn(purge_sessions_hourly(
-            store.clone(),
-            jobs.shutdown(),
-            jobs.reporter("sessions"),
-        )),
-    );
+    jobs.add("sessions", |stop, report| {
+        tokio::spawn(purge_sessions_hourly(store.clone(), stop, report))
+    });
     println!(
         "embargo: listening on http://{addr}  (database {})",
         redact_url(&config.database_url)

@@ -15,28 +15,23 @@ async fn readyz_and_metrics_show_each_job_and_a_stopped_one_makes_the_server_unr
     let db = TestDatabase::sqlite().unwrap();
     let (_store, state) = server_state(&db, ServerSettings::default()).await;
     let mut jobs = Supervisor::new(state.jobs.clone(), Arc::new(t0));
-    let steady = jobs.reporter("steady");
-    let mut stop = jobs.shutdown();
-    jobs.add(
-        "steady",
+    jobs.add("steady", |mut stop, steady| {
         tokio::spawn(async move {
             let _running = steady.running();
             steady.ok();
             steady.elsewhere();
             stop.wait().await;
-        }),
-    );
-    let brittle = jobs.reporter("brittle");
+        })
+    });
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    jobs.add(
-        "brittle",
+    jobs.add("brittle", |_stop, brittle| {
         tokio::spawn(async move {
             let _running = brittle.running();
             brittle.failed(&"IMAP: connection refused");
             // Ends when told, as a job whose loop broke would.
             let _ = rx.await;
-        }),
-    );
+        })
+    });
     let router = embargo_server::router(state.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());

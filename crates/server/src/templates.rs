@@ -39,6 +39,10 @@ fn environment() -> &'static Environment<'static> {
             // The public pages.
             ("public.html", include_str!("../templates/public.html")),
             (
+                "public_page.html",
+                include_str!("../templates/public_page.html"),
+            ),
+            (
                 "advisories.html",
                 include_str!("../templates/advisories.html"),
             ),
@@ -80,4 +84,23 @@ pub fn render(status: StatusCode, template: &str, context: Value) -> Response {
                 .into_response()
         }
     }
+}
+
+/// A public page around `body`, HTML the caller has already escaped (the
+/// pages still written in code: the report form, the portal), in the same
+/// frame as the templated public pages.
+#[must_use]
+pub fn public_page(title: &str, lang: &str, body: &str) -> String {
+    let context = minijinja::context! {
+        title,
+        lang,
+        body => Value::from_safe_string(body.to_owned()),
+    };
+    environment()
+        .get_template("public_page.html")
+        .and_then(|t| t.render(context))
+        .unwrap_or_else(|e| {
+            tracing::error!(error = %e, "template failed");
+            "<!doctype html>\n<title>Error</title>\n<p>This page could not be shown; the error is in the server log.</p>\n".to_owned()
+        })
 }

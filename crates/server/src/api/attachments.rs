@@ -16,7 +16,7 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::cases::reference;
-use crate::app::reporter::shared_download;
+use crate::app::reporter::{no_such_attachment, shared_download};
 use crate::auth::Caller;
 use crate::auth::ReporterAccess;
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -48,10 +48,6 @@ fn attachments_of(events: Vec<embargo_core::Event>) -> Vec<Attachment> {
             _ => None,
         })
         .collect()
-}
-
-pub(crate) fn no_such_attachment() -> ApiError {
-    ApiError::not_found("no such attachment on this case")
 }
 
 /// Attach a file to a case (team only; the reporter does not see it).

@@ -7,7 +7,8 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::upload;
 
-fn no_such_attachment() -> ApiError {
+/// The one answer for a file that is not there or not the caller's to see.
+pub(crate) fn no_such_attachment() -> ApiError {
     ApiError::not_found("no such attachment on this case")
 }
 

@@ -10,19 +10,10 @@ pub mod report;
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use embargo_core::publish::escape_html;
 
-/// A complete page around `body`.
+/// A complete page around `body` (already escaped HTML).
 pub(crate) fn page(title: &str, lang: &str, body: &str) -> String {
-    format!(
-        "<!doctype html>\n<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>{title}</title>\n<link rel=\"stylesheet\" href=\"/static/embargo.css\">\n</head>\n<body>\n\
-         <header class=\"site\"><a class=\"brand\" href=\"/\">Security</a></header>\n\
-         <main>\n{body}</main>\n</body>\n</html>\n",
-        lang = escape_html(lang),
-        title = escape_html(title),
-    )
+    crate::templates::public_page(title, lang, body)
 }
 
 /// An HTML response, optionally setting a form's CSRF cookie scoped to `path`.

@@ -12,6 +12,7 @@ use embargo_core::portfolio::DeadlineStatus;
 use embargo_core::{EventKind, Instant};
 use embargo_store::{CaseFilter, Store, StoreError};
 
+use crate::app::record::Recording;
 use crate::clock::Clock;
 use crate::jobs::{HeldJob, JobReporter, SharedJob, Shutdown};
 
@@ -52,6 +53,11 @@ async fn escalate_held(
     now: Instant,
     held: Option<&HeldJob<'_>>,
 ) -> Result<Escalations, StoreError> {
+    // Escalation notices name a case or a finding and link to nothing.
+    let recording = Recording {
+        policies,
+        public_url: "",
+    };
     let mut raised = Escalations::default();
     let filter = CaseFilter {
         open_only: true,
@@ -98,7 +104,10 @@ async fn escalate_held(
                 if !still_ours(held).await? {
                     return Ok(raised);
                 }
-                if store.escalate(case.reference, &event, now).await? {
+                if recording
+                    .escalate(store, case.reference, &event, now)
+                    .await?
+                {
                     if is_breach {
                         raised.breaches += 1;
                     } else {
@@ -124,7 +133,10 @@ async fn escalate_held(
         if !still_ours(held).await? {
             return Ok(raised);
         }
-        if store.escalate_finding(&finding, breached, now).await? {
+        if recording
+            .escalate_finding(store, &finding, breached, now)
+            .await?
+        {
             if breached {
                 raised.finding_breaches += 1;
             } else {

@@ -153,14 +153,14 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(advisories::save_draft, advisories::get_draft))
         .routes(routes!(advisories::publish))
         .routes(routes!(crate::pages::advisories::index))
-        .routes(routes!(advisories::feed))
+        .routes(routes!(pages::documents::feed))
         .routes(routes!(crate::pages::advisories::advisory_page))
-        .routes(routes!(advisories::advisory_file))
-        .routes(routes!(advisories::provider_metadata))
-        .routes(routes!(advisories::provider_index))
-        .routes(routes!(advisories::provider_changes))
-        .routes(routes!(advisories::provider_file))
-        .routes(routes!(advisories::provider_key))
+        .routes(routes!(pages::documents::advisory_file))
+        .routes(routes!(pages::documents::provider_metadata))
+        .routes(routes!(pages::documents::provider_index))
+        .routes(routes!(pages::documents::provider_changes))
+        .routes(routes!(pages::documents::provider_file))
+        .routes(routes!(pages::documents::provider_key))
         .routes(routes!(severity::score))
         .routes(routes!(severity::set_from_vector))
         .routes(routes!(severity::weaknesses))
@@ -238,15 +238,6 @@ pub fn state(store: Store, settings: ServerSettings, clock: Clock) -> AppState {
         settings.intake_per_contact_per_hour,
         3600,
     ));
-    // Emails to reporters and customers are written in the language of the
-    // policy that governs the case's product, with links to this server.
-    let policies = settings.policies.clone();
-    let store = store.with_messaging(embargo_store::Messaging {
-        public_url: settings.public_url.clone(),
-        language_of: Arc::new(move |product: &str| {
-            policies.for_product(product).language().to_owned()
-        }),
-    });
     AppState {
         store,
         intake_per_address,

@@ -466,16 +466,13 @@ pub async fn ingest(
             .is_some_and(|c| c.eq_ignore_ascii_case(&sender))
     {
         let text = seen.reply_text();
-        return match state
-            .store
-            .reporter_message(reference, &text, files, Some(&key), now)
-            .await
+        return match crate::app::reporter::message(state, reference, &text, files, Some(&key)).await
         {
             Ok(_) => Ok(Taken::Threaded(reference)),
-            Err(embargo_store::StoreError::Domain(e)) => {
-                refuse(state, &key, &sender, &shown_subject, e.to_string()).await
+            Err(e) if e.status == axum::http::StatusCode::UNPROCESSABLE_ENTITY => {
+                refuse(state, &key, &sender, &shown_subject, e.message).await
             }
-            Err(e) => Err(MailboxError::Store(e.to_string())),
+            Err(e) => Err(MailboxError::Store(e.message)),
         };
     }
 

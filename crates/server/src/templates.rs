@@ -6,13 +6,26 @@ use std::sync::OnceLock;
 
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use minijinja::{Environment, Value};
+use minijinja::{AutoEscape, Environment, Value};
 
 /// The templates, parsed once.
 fn environment() -> &'static Environment<'static> {
     static ENV: OnceLock<Environment<'static>> = OnceLock::new();
     ENV.get_or_init(|| {
         let mut env = Environment::new();
+        // Strings are escaped as the rest of embargo escapes HTML (`&`, `<`,
+        // `>`, `"`, `'`), so a page shows `text/plain` and `</script>` as
+        // written rather than with `/` turned into `&#x2f;`, which is not
+        // needed inside text or a quoted attribute. Everything else (safe
+        // strings, numbers, none) is formatted as minijinja does.
+        env.set_formatter(|out, state, value| match value.as_str() {
+            Some(text) if state.auto_escape() == AutoEscape::Html && !value.is_safe() => out
+                .write_str(&embargo_core::publish::escape_html(text))
+                .map_err(|_| {
+                    minijinja::Error::new(minijinja::ErrorKind::WriteFailure, "writing a page")
+                }),
+            _ => minijinja::escape_formatter(out, state, value),
+        });
         for (name, source) in [
             ("base.html", include_str!("../templates/base.html")),
             ("login.html", include_str!("../templates/login.html")),
@@ -39,9 +52,14 @@ fn environment() -> &'static Environment<'static> {
             // The public pages.
             ("public.html", include_str!("../templates/public.html")),
             (
-                "public_page.html",
-                include_str!("../templates/public_page.html"),
+                "report_form.html",
+                include_str!("../templates/report_form.html"),
             ),
+            ("receipt.html", include_str!("../templates/receipt.html")),
+            ("portal.html", include_str!("../templates/portal.html")),
+            ("notice.html", include_str!("../templates/notice.html")),
+            // Escaped as XML (minijinja escapes `.xml` templates like HTML).
+            ("feed.xml", include_str!("../templates/feed.xml")),
             (
                 "advisories.html",
                 include_str!("../templates/advisories.html"),
@@ -86,21 +104,15 @@ pub fn render(status: StatusCode, template: &str, context: Value) -> Response {
     }
 }
 
-/// A public page around `body`, HTML the caller has already escaped (the
-/// pages still written in code: the report form, the portal), in the same
-/// frame as the templated public pages.
+/// Renders `template` with `context` as HTML text, for a response the
+/// caller finishes itself (a page that sets a form's cookie).
 #[must_use]
-pub fn public_page(title: &str, lang: &str, body: &str) -> String {
-    let context = minijinja::context! {
-        title,
-        lang,
-        body => Value::from_safe_string(body.to_owned()),
-    };
+pub fn page(template: &str, context: Value) -> String {
     environment()
-        .get_template("public_page.html")
+        .get_template(template)
         .and_then(|t| t.render(context))
         .unwrap_or_else(|e| {
-            tracing::error!(error = %e, "template failed");
+            tracing::error!(template, error = %e, "template failed");
             "<!doctype html>\n<title>Error</title>\n<p>This page could not be shown; the error is in the server log.</p>\n".to_owned()
         })
 }

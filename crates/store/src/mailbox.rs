@@ -4,9 +4,10 @@
 use embargo_core::notify::Delivery;
 use embargo_core::{CaseRef, Instant};
 
+use crate::work::Work;
 use crate::{Result, Store};
 
-pub(crate) async fn mark_taken(
+async fn mark_taken(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     key: &str,
     case: Option<CaseRef>,
@@ -40,18 +41,44 @@ impl Store {
     /// Refuses a mailbox message: marks it taken and queues `answer` (an
     /// email to its sender saying why), in one transaction.
     pub async fn refuse_mail(&self, key: &str, answer: &Delivery, now: Instant) -> Result<()> {
-        let mut tx = self.writer.begin().await?;
-        mark_taken(&mut tx, key, None, "refused", now).await?;
-        self.queue(
-            &mut tx,
-            &format!("mail-refusal:{key}"),
-            "mail_refused",
-            None,
-            answer,
-            now,
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        let mut work = self.begin().await?;
+        work.mailbox().mark_taken(key, None, "refused", now).await?;
+        work.outbox()
+            .queue(
+                &format!("mail-refusal:{key}"),
+                "mail_refused",
+                None,
+                answer,
+                now,
+            )
+            .await?;
+        work.commit().await
+    }
+}
+
+/// What the security mailbox has taken in, within a unit of work.
+impl<'s> Work<'s> {
+    /// What the security mailbox has taken in.
+    pub fn mailbox(&mut self) -> Mailbox<'_, 's> {
+        Mailbox { work: self }
+    }
+}
+
+#[derive(Debug)]
+pub struct Mailbox<'w, 's> {
+    pub(crate) work: &'w mut Work<'s>,
+}
+
+impl Mailbox<'_, '_> {
+    /// Marks the message `key` taken: it opened or joined `case`, or was
+    /// refused (`outcome` says which), and is not read again.
+    pub async fn mark_taken(
+        &mut self,
+        key: &str,
+        case: Option<CaseRef>,
+        outcome: &str,
+        now: Instant,
+    ) -> Result<()> {
+        mark_taken(&mut self.work.tx, key, case, outcome, now).await
     }
 }

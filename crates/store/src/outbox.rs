@@ -7,16 +7,16 @@
 //! again with the same idempotency key. On SQLite the single writer makes the
 //! claim atomic by itself.
 
-use embargo_core::case::EventKind;
 use embargo_core::notify::{
     Delivery, Notice, Preferences, Recipient, Webhook, WebhookFormat, plan,
 };
-use embargo_core::{Case, Instant, Severity};
+use embargo_core::{Instant, Severity};
 use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use utoipa::ToSchema;
 
+use crate::work::Work;
 use crate::{Backend, Result, Store, StoreError, millis};
 
 /// Where a delivery stands.
@@ -104,58 +104,24 @@ pub(crate) fn webhook_context(id: &str) -> Vec<u8> {
     format!("embargo:webhook:{id}").into_bytes()
 }
 
-/// What a notice needs that its event does not say.
-#[derive(Debug, Default)]
-pub(crate) struct NoticeExtras {
-    /// The reporter's private page (their receipt only).
-    pub private_link: Option<String>,
-    /// The name a published advisory credits the reporter under.
-    pub credited_as: Option<String>,
+/// Deliveries waiting to go out, within a unit of work.
+impl<'s> Work<'s> {
+    /// Deliveries waiting to go out.
+    pub fn outbox(&mut self) -> Outbox<'_, 's> {
+        Outbox { work: self }
+    }
 }
 
-impl Store {
-    /// Plans and queues the notices of `events` just appended to `case`,
-    /// with what the events do not say.
-    pub(crate) async fn notify_with(
-        &self,
-        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-        case: &Case,
-        events: &[EventKind],
-        first_seq: i64,
-        at: Instant,
-        extras: &NoticeExtras,
-    ) -> Result<()> {
-        let language = (self.messaging.language_of)(&case.product);
-        let base = self.messaging.public_url.trim_end_matches('/').to_owned();
-        let notices: Vec<Notice> = events
-            .iter()
-            .zip(first_seq..)
-            .filter_map(|(e, seq)| Notice::of(case, e, seq, at))
-            .map(|mut n| {
-                n.private_link.clone_from(&extras.private_link);
-                n.credited_as.clone_from(&extras.credited_as);
-                n.language.clone_from(&language);
-                if let Some(id) = &n.advisory
-                    && !base.is_empty()
-                {
-                    n.advisory_url = Some(format!("{base}/advisories/{id}"));
-                }
-                n
-            })
-            .collect();
-        let reporter = case
-            .reporter
-            .contact
-            .as_deref()
-            .filter(|c| embargo_core::auth::validate_email(c).is_ok());
-        self.queue_notices(tx, &notices, reporter, at).await
-    }
+#[derive(Debug)]
+pub struct Outbox<'w, 's> {
+    pub(crate) work: &'w mut Work<'s>,
+}
 
+impl Outbox<'_, '_> {
     /// Plans every destination of `notices` (the reporter's address, the
     /// team's preferences, the webhooks' filters) and queues the deliveries.
-    pub(crate) async fn queue_notices(
-        &self,
-        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    pub async fn queue_notices(
+        &mut self,
         notices: &[Notice],
         reporter: Option<&str>,
         at: Instant,
@@ -163,6 +129,7 @@ impl Store {
         if notices.is_empty() {
             return Ok(());
         }
+        let tx = &mut self.work.tx;
         let team = sqlx::query(
             "SELECT email, notify, pgp_key FROM users WHERE email IS NOT NULL AND disabled = 0",
         )
@@ -197,13 +164,12 @@ impl Store {
                     .bind(&notice.case_ref)
                     .bind(line)
                     .bind(at.timestamp_millis())
-                    .execute(&mut **tx)
+                    .execute(&mut *self.work.tx)
                     .await?;
                     continue;
                 }
                 let case_ref = (!notice.case_ref.is_empty()).then_some(notice.case_ref.as_str());
                 self.queue(
-                    tx,
                     &planned.idempotency_key,
                     notice.kind.as_str(),
                     case_ref,
@@ -218,9 +184,8 @@ impl Store {
 
     /// Queues one delivery, sealed, unless one with the same idempotency key
     /// exists; returns whether it was queued.
-    pub(crate) async fn queue(
-        &self,
-        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    pub async fn queue(
+        &mut self,
         idempotency_key: &str,
         kind: &str,
         case_ref: Option<&str>,
@@ -228,7 +193,11 @@ impl Store {
         now: Instant,
     ) -> Result<bool> {
         let text = serde_json::to_vec(delivery).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let sealed = self.keyring.seal(&text, &context(idempotency_key))?;
+        let sealed = self
+            .work
+            .store
+            .keyring
+            .seal(&text, &context(idempotency_key))?;
         let inserted = sqlx::query(
             "INSERT INTO outbox (idempotency_key, kind, channel, case_ref, sealed_key, sealed, state, attempts, created_at, next_attempt_at) \
              VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $7, $7) ON CONFLICT (idempotency_key) DO NOTHING",
@@ -240,12 +209,14 @@ impl Store {
         .bind(sealed.key_id)
         .bind(sealed.blob)
         .bind(now.timestamp_millis())
-        .execute(&mut **tx)
+        .execute(&mut *self.work.tx)
         .await?
         .rows_affected();
         Ok(inserted > 0)
     }
+}
 
+impl Store {
     /// Claims up to `limit` deliveries that are due (or whose lease ran out)
     /// for `worker` until `lease_until`. The claim writes a fresh lease token
     /// on every row it takes (returned in each [`Claimed`]): only the holder
@@ -436,14 +407,14 @@ impl Store {
         deliveries: &[(String, &'static str, Delivery)],
         now: Instant,
     ) -> Result<Vec<String>> {
-        let mut tx = self.writer.begin().await?;
+        let mut work = self.begin().await?;
         let mut queued = Vec::new();
         for (key, kind, delivery) in deliveries {
-            if self.queue(&mut tx, key, kind, None, delivery, now).await? {
+            if work.outbox().queue(key, kind, None, delivery, now).await? {
                 queued.push(key.clone());
             }
         }
-        tx.commit().await?;
+        work.commit().await?;
         Ok(queued)
     }
 
@@ -541,13 +512,13 @@ impl Store {
         .collect::<Result<_, _>>()?;
         let mut queued = 0;
         for email in emails {
-            let mut tx = self.writer.begin().await?;
+            let mut work = self.begin().await?;
             let rows = sqlx::query(
                 "SELECT id, line FROM digest_items WHERE email = $1 AND sent_at IS NULL AND created_at <= $2 ORDER BY id",
             )
             .bind(&email)
             .bind(now.timestamp_millis())
-            .fetch_all(&mut *tx)
+            .fetch_all(&mut *work.tx)
             .await?;
             if rows.is_empty() {
                 continue;
@@ -566,7 +537,7 @@ impl Store {
             let key_row =
                 sqlx::query("SELECT pgp_key FROM users WHERE email = $1 AND pgp_key IS NOT NULL")
                     .bind(&email)
-                    .fetch_optional(&mut *tx)
+                    .fetch_optional(&mut *work.tx)
                     .await?;
             let delivery = match key_row {
                 Some(r) => embargo_core::notify::encrypt_if_keyed(
@@ -575,8 +546,9 @@ impl Store {
                 ),
                 None => delivery,
             };
-            let inserted = self
-                .queue(&mut tx, &key, "digest", None, &delivery, now)
+            let inserted = work
+                .outbox()
+                .queue(&key, "digest", None, &delivery, now)
                 .await?;
             if !inserted {
                 // Today's digest already went; these lines wait for tomorrow's.
@@ -586,9 +558,9 @@ impl Store {
                 .bind(now.timestamp_millis())
                 .bind(&email)
                 .bind(last_id)
-                .execute(&mut *tx)
+                .execute(&mut *work.tx)
                 .await?;
-            tx.commit().await?;
+            work.commit().await?;
             queued += 1;
         }
         Ok(queued)

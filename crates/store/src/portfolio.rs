@@ -11,6 +11,7 @@ use embargo_core::portfolio::{
 use embargo_core::{CaseRef, DomainError, Instant, Severity};
 use sqlx::Row;
 
+use crate::work::Work;
 use crate::{Result, Store, StoreError};
 
 fn json<T: serde::Serialize>(v: &T) -> Result<String> {
@@ -793,7 +794,7 @@ impl Store {
 
 /// Resolves the open findings linked to a case whose fix was just released
 /// (inside the case's transaction).
-pub(crate) async fn resolve_case_findings(
+async fn resolve_case_findings(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     case: CaseRef,
     version: Option<&str>,
@@ -827,59 +828,62 @@ pub(crate) async fn resolve_case_findings(
     Ok(())
 }
 
-impl Store {
-    /// Raises a finding's deadline warning or breach once: an event on the
-    /// finding and the team's notice, in one transaction. With several
-    /// servers, the finding's row lock (PostgreSQL) or the single writer
-    /// (SQLite) makes the check and the append atomic. Returns whether it
-    /// was raised now.
-    pub async fn escalate_finding(
-        &self,
-        finding: &Finding,
+/// The portfolio's findings, within a unit of work.
+impl<'s> Work<'s> {
+    /// The portfolio's findings.
+    pub fn findings(&mut self) -> Findings<'_, 's> {
+        Findings { work: self }
+    }
+}
+
+#[derive(Debug)]
+pub struct Findings<'w, 's> {
+    pub(crate) work: &'w mut Work<'s>,
+}
+
+impl Findings<'_, '_> {
+    /// Resolves the open findings linked to a case whose fix was just released.
+    pub async fn resolve_case_findings(
+        &mut self,
+        case: CaseRef,
+        version: Option<&str>,
+        now: Instant,
+    ) -> Result<()> {
+        resolve_case_findings(&mut self.work.tx, case, version, now).await
+    }
+
+    /// Records a finding's deadline warning or breach (due at `due`) unless
+    /// it was recorded before; returns whether it was recorded now. With
+    /// several servers, the finding's row lock (PostgreSQL) or the single
+    /// writer (SQLite) makes the check and the write atomic.
+    pub async fn raise_deadline(
+        &mut self,
+        finding: i64,
+        due: Instant,
         breached: bool,
         now: Instant,
     ) -> Result<bool> {
-        let Some(due) = finding.due else {
-            return Ok(false);
-        };
         let kind = if breached { "breached" } else { "warning" };
         let change =
             serde_json::json!({"deadline": kind, "due": embargo_core::advisory::timestamp(due)});
-        let change_text = change.to_string();
-        let mut tx = self.writer.begin().await?;
-        if self.backend == crate::Backend::Postgres {
+        let tx = &mut self.work.tx;
+        if self.work.store.backend == crate::Backend::Postgres {
             sqlx::query("SELECT id FROM findings WHERE id = $1 FOR UPDATE")
-                .bind(finding.id)
-                .execute(&mut *tx)
+                .bind(finding)
+                .execute(&mut **tx)
                 .await?;
         }
         let seen =
             sqlx::query("SELECT 1 FROM finding_events WHERE finding_id = $1 AND change = $2")
-                .bind(finding.id)
-                .bind(&change_text)
-                .fetch_optional(&mut *tx)
+                .bind(finding)
+                .bind(change.to_string())
+                .fetch_optional(&mut **tx)
                 .await?
                 .is_some();
         if seen {
-            tx.rollback().await?;
             return Ok(false);
         }
-        event(&mut tx, finding.id, now, "scheduler", &change).await?;
-        let notice = embargo_core::notify::Notice::finding_deadline(
-            embargo_core::notify::FindingRef {
-                id: finding.id,
-                release: finding.release.clone(),
-                component: finding.component.clone(),
-                advisory: finding.advisory.clone(),
-            },
-            &finding.product,
-            finding.severity,
-            due,
-            breached,
-            now,
-        );
-        self.queue_notices(&mut tx, &[notice], None, now).await?;
-        tx.commit().await?;
+        event(tx, finding, now, "scheduler", &change).await?;
         Ok(true)
     }
 }

@@ -1,13 +1,14 @@
 //! The reporter's side: private links (capability tokens, stored as digests)
 //! and the reporter's messages in the case's thread.
 
-use embargo_core::case::{Event, EventKind, decide};
-use embargo_core::{Case, CaseRef, CaseState, Command, DomainError, Instant};
+use embargo_core::{CaseRef, Instant};
 use sqlx::Row;
 
-use crate::{AttachmentFile, Result, Store, StoreError, case_row, lock_chain};
+use crate::cases::{CaseHandle, case_row};
+use crate::work::Work;
+use crate::{Result, Store, StoreError};
 
-pub(crate) async fn insert_token(
+async fn insert_token(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     case_id: i64,
     digest: &str,
@@ -65,81 +66,30 @@ impl Store {
         tx.commit().await?;
         Ok(n)
     }
+}
 
-    /// A message from the reporter into the case's thread, with files or
-    /// without (a message may be files alone). If the case was waiting on
-    /// them, it returns to where it was. `mail_key` marks a reply from the
-    /// security mailbox as taken.
-    pub async fn reporter_message(
-        &self,
-        reference: CaseRef,
-        text: &str,
-        attachments: Vec<AttachmentFile>,
-        mail_key: Option<&str>,
-        now: Instant,
-    ) -> Result<(Case, Vec<Event>)> {
-        let text = text.trim();
-        if (text.is_empty() && attachments.is_empty()) || text.chars().count() > 100_000 {
-            return Err(StoreError::Domain(DomainError::invalid(
-                "text",
-                "must be 1 to 100000 characters (or send a file)",
-            )));
-        }
-        let now = embargo_core::to_millis(now);
-        let mut tx = self.writer.begin().await?;
-        let head = lock_chain(&mut tx).await?;
-        let (case_id, row) = case_row(&mut tx, reference).await?;
-        let case = self.case_from_row(&row)?;
-        let mut events = Vec::new();
-        if !text.is_empty() {
-            events.push(EventKind::MessageFromReporter {
-                text: text.to_owned(),
-            });
-        }
-        events.extend(
-            self.insert_attachments(&mut tx, case_id, attachments, now)
-                .await?,
-        );
-        if let Some(key) = mail_key {
-            crate::mailbox::mark_taken(&mut tx, key, Some(reference), "threaded", now).await?;
-        }
-        if case.state == CaseState::WaitingOnReporter {
-            events.extend(decide(&case, &Command::InformationReceived {}, now)?);
-        }
-        self.record(tx, head, case_id, case, events, "reporter", now)
-            .await
+/// Reporters' private links, within a unit of work.
+impl<'s> Work<'s> {
+    /// Reporters' private links.
+    pub fn reporters(&mut self) -> Reporters<'_, 's> {
+        Reporters { work: self }
     }
 }
 
-impl Store {
-    /// The reporter's credit preference: the name or handle to credit, or
-    /// `None` for no credit at all.
-    pub async fn reporter_credit(
-        &self,
-        reference: CaseRef,
-        credit: Option<&str>,
+#[derive(Debug)]
+pub struct Reporters<'w, 's> {
+    pub(crate) work: &'w mut Work<'s>,
+}
+
+impl Reporters<'_, '_> {
+    /// Records the digest of the reporter's private link to a case.
+    pub async fn issue_token(
+        &mut self,
+        handle: &CaseHandle,
+        digest: &str,
         now: Instant,
-    ) -> Result<(Case, Vec<Event>)> {
-        let credit = credit.map(str::trim).filter(|c| !c.is_empty());
-        if credit.is_some_and(|c| c.chars().count() > 200) {
-            return Err(StoreError::Domain(DomainError::invalid(
-                "credit",
-                "must be at most 200 characters",
-            )));
-        }
-        let now = embargo_core::to_millis(now);
-        let mut tx = self.writer.begin().await?;
-        let head = lock_chain(&mut tx).await?;
-        let (case_id, row) = case_row(&mut tx, reference).await?;
-        let case = self.case_from_row(&row)?;
-        if case.reporter.name.as_deref() == credit {
-            return Ok((case, Vec::new()));
-        }
-        let events = vec![EventKind::CreditPreferenceChanged {
-            credit: credit.map(str::to_owned),
-        }];
-        self.record(tx, head, case_id, case, events, "reporter", now)
-            .await
+    ) -> Result<()> {
+        insert_token(&mut self.work.tx, handle.row_id(), digest, now).await
     }
 }
 

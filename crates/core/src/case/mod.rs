@@ -761,6 +761,18 @@ pub struct Case {
 }
 
 impl Case {
+    /// Whether the case's fix exists, so that its advisory may be published.
+    #[must_use]
+    pub fn is_fixed(&self) -> bool {
+        matches!(
+            self.state,
+            CaseState::FixAvailable
+                | CaseState::Released
+                | CaseState::Disclosed
+                | CaseState::Closed
+        )
+    }
+
     /// Opens a case from a validated request: the case and its first event.
     pub fn open(
         reference: CaseRef,

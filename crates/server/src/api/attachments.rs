@@ -69,10 +69,7 @@ pub async fn attach(
     let limits = state.settings.attachments;
     let file = upload::read_file(&headers, body, &name.filename, limits).await?;
     let files = upload::describe(vec![file], false, limits)?;
-    let (_, events) = state
-        .store
-        .attach(r, files, &caller.actor(), state.now())
-        .await?;
+    let (_, events) = crate::app::cases::attach(&state, &caller.actor(), r, files).await?;
     added(attachments_of(events))
 }
 
@@ -112,10 +109,8 @@ pub async fn reporter_attach(
     let limits = state.settings.attachments;
     let file = upload::read_file(&headers, body, &name.filename, limits).await?;
     let files = upload::describe(vec![file], true, limits)?;
-    let (_, events) = state
-        .store
-        .reporter_message(access.reference, "", files, None, state.now())
-        .await?;
+    let (_, events) =
+        crate::app::reporter::message(&state, access.reference, "", files, None).await?;
     added(attachments_of(events))
 }
 

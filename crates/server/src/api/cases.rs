@@ -143,8 +143,8 @@ pub async fn create_case(
 ) -> ApiResult<(StatusCode, Json<CaseView>)> {
     caller.require(Role::Responder)?;
     let case = state
-        .store
-        .create_case(request, &caller.actor(), state.now())
+        .recording()
+        .create_case(&state.store, request, &caller.actor(), state.now())
         .await?;
     Ok((StatusCode::CREATED, Json(case.into())))
 }
@@ -225,11 +225,7 @@ pub(crate) async fn run(
     raw: &str,
     command: &Command,
 ) -> ApiResult<Json<CommandOutcome>> {
-    let r = reference(raw)?;
-    let (case, events) = state
-        .store
-        .execute(r, command, &caller.actor(), state.now())
-        .await?;
+    let (case, events) = crate::app::cases::move_case(state, caller, raw, command.clone()).await?;
     Ok(Json(CommandOutcome {
         case: case.into(),
         events,

@@ -4,9 +4,8 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use embargo_core::Severity;
-use embargo_core::auth::{self, Role};
-use embargo_core::notify::{NoticeKind, Preferences, Webhook, WebhookFormat};
+use embargo_core::auth::Role;
+use embargo_core::notify::{NoticeKind, Preferences, Webhook};
 use embargo_store::{DeliveryRecord, OutboxState};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -16,29 +15,7 @@ use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::state::AppState;
 
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewWebhook {
-    pub name: String,
-    /// An http:// or https:// URL.
-    pub url: String,
-    #[serde(default = "embargo_format")]
-    pub format: WebhookFormat,
-    /// Event kinds to send; empty or absent means all.
-    #[serde(default)]
-    pub kinds: Vec<NoticeKind>,
-    /// Products to send about; empty or absent means all.
-    #[serde(default)]
-    pub products: Vec<String>,
-    /// Only cases at least this severe.
-    pub min_severity: Option<Severity>,
-    /// The signing secret (16 to 256 characters); omit it to have one generated.
-    pub secret: Option<String>,
-}
-
-fn embargo_format() -> WebhookFormat {
-    WebhookFormat::Embargo
-}
+pub use crate::app::notices::NewWebhook;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CreatedWebhook {
@@ -83,52 +60,7 @@ pub async fn create_webhook(
     ApiJson(req): ApiJson<NewWebhook>,
 ) -> ApiResult<(StatusCode, Json<CreatedWebhook>)> {
     caller.require(Role::Admin)?;
-    let name = req.name.trim();
-    if name.is_empty() || name.chars().count() > 100 || name.contains(char::is_control) {
-        return Err(ApiError::invalid(
-            "name",
-            "name: must be 1 to 100 characters on one line",
-        ));
-    }
-    let url = req.url.trim();
-    if !(url.starts_with("https://") || url.starts_with("http://"))
-        || url.len() > 2000
-        || url.contains(char::is_whitespace)
-    {
-        return Err(ApiError::invalid(
-            "url",
-            "url: must be an http:// or https:// URL without spaces",
-        ));
-    }
-    let secret = match req.secret {
-        Some(s) if (16..=256).contains(&s.chars().count()) => s,
-        Some(_) => {
-            return Err(ApiError::invalid(
-                "secret",
-                "secret: must be 16 to 256 characters",
-            ));
-        }
-        None => auth::generate_token("whsec_"),
-    };
-    if req.products.len() > 100 || req.products.iter().any(|p| p.len() > 100) {
-        return Err(ApiError::invalid(
-            "products",
-            "products: at most 100 names of at most 100 characters",
-        ));
-    }
-    let webhook = state
-        .store
-        .add_webhook(
-            name,
-            url,
-            req.format,
-            &req.kinds,
-            &req.products,
-            req.min_severity,
-            &secret,
-            state.now(),
-        )
-        .await?;
+    let (webhook, secret) = crate::app::notices::add_webhook(&state, req).await?;
     Ok((
         StatusCode::CREATED,
         Json(CreatedWebhook { webhook, secret }),

@@ -9,10 +9,11 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use embargo_core::Severity;
 use embargo_core::auth::Role;
-use embargo_core::portfolio::{Analysis, Customer, Finding, Impacted, Matched, Product};
+use embargo_core::portfolio::{Analysis, Customer, Finding, Impacted, Product};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+pub use crate::app::portfolio::SarifOutcome;
 pub use crate::app::portfolio::{
     AnalysisRequest, MAX_SBOM_BYTES, RematchOutcome, UploadOutcome, rematch_portfolio,
     spawn_rematch,
@@ -100,17 +101,6 @@ pub async fn upload(
     ))
 }
 
-/// What a SARIF import did.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SarifOutcome {
-    pub release: String,
-    /// Results read (deduplicated by fingerprint).
-    pub results: usize,
-    pub opened: usize,
-    /// Earlier results of the same tools absent from this import.
-    pub resolved: usize,
-}
-
 /// The largest SARIF file accepted.
 const MAX_SARIF_BYTES: usize = 64 * 1024 * 1024;
 
@@ -142,56 +132,9 @@ pub async fn import_sarif(
                 ),
             )
         })?;
-    let results =
-        embargo_vulndb::sarif::read(&body).map_err(|e| ApiError::invalid(e.path, e.message))?;
-    let now = state.now();
-    let release = state.store.release_id(&product, &version).await?;
-    let tools: BTreeSet<String> = results.iter().map(|r| r.tool.clone()).collect();
-    // Every earlier result of these tools is re-checked by this import.
-    let mut rechecked: BTreeSet<String> = state
-        .store
-        .findings_of_components(
-            release,
-            &tools
-                .iter()
-                .map(|t| format!("sarif:{t}"))
-                .collect::<Vec<_>>(),
-        )
-        .await?;
-    let matched: Vec<Matched> = results
-        .iter()
-        .map(|r| Matched {
-            component: format!("sarif:{}", r.tool),
-            advisory: format!("{}#{}", r.rule, r.fingerprint),
-            severity: Some(match r.security_severity {
-                Some(score) => embargo_core::cvss::rating(f64::from(score)),
-                None => match r.level.as_str() {
-                    "error" => Severity::High,
-                    "warning" => Severity::Medium,
-                    "note" => Severity::Low,
-                    _ => Severity::None,
-                },
-            }),
-            known_exploited: false,
-            epss: None,
-            fixed: Vec::new(),
-            published: None,
-        })
-        .collect();
-    rechecked.extend(matched.iter().map(|m| m.advisory.clone()));
-    let changes = state
-        .store
-        .apply_matches(release, &matched, Some(&rechecked), now)
-        .await?;
-    if !changes.opened.is_empty() {
-        state.store.apply_rules(now).await?;
-    }
-    Ok(Json(SarifOutcome {
-        release: format!("{product}@{version}"),
-        results: matched.len(),
-        opened: changes.opened.len(),
-        resolved: changes.gone.len(),
-    }))
+    Ok(Json(
+        crate::app::portfolio::import_sarif(&state, &product, &version, &body).await?,
+    ))
 }
 
 /// A release's current analysis as CycloneDX 1.6 VEX: its components,

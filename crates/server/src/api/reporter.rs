@@ -199,10 +199,8 @@ pub async fn set_credit(
     access: ReporterAccess,
     ApiJson(req): ApiJson<CreditRequest>,
 ) -> ApiResult<Json<CreditRequest>> {
-    let (case, _) = state
-        .store
-        .reporter_credit(access.reference, req.credit.as_deref(), state.now())
-        .await?;
+    let (case, _) =
+        crate::app::reporter::credit(&state, access.reference, req.credit.as_deref()).await?;
     Ok(Json(CreditRequest {
         credit: case.reporter.name,
     }))
@@ -222,10 +220,9 @@ pub async fn reporter_reply(
     access: ReporterAccess,
     ApiJson(req): ApiJson<MessageRequest>,
 ) -> ApiResult<(StatusCode, Json<ThreadMessage>)> {
-    let (_, events) = state
-        .store
-        .reporter_message(access.reference, &req.text, Vec::new(), None, state.now())
-        .await?;
+    let (_, events) =
+        crate::app::reporter::message(&state, access.reference, &req.text, Vec::new(), None)
+            .await?;
     let message = events
         .into_iter()
         .find_map(|e| match e.kind {

@@ -45,9 +45,7 @@ pub async fn add_rule(
     ApiJson(rule): ApiJson<Rule>,
 ) -> ApiResult<(StatusCode, Json<RuleOutcome>)> {
     caller.require(Role::Admin)?;
-    let now = state.now();
-    let rule = state.store.add_rule(&rule, &caller.actor(), now).await?;
-    let applied = state.store.apply_rules(now).await?;
+    let (rule, applied) = crate::app::portfolio::add_rule(&state, &caller, &rule).await?;
     Ok((StatusCode::CREATED, Json(RuleOutcome { rule, applied })))
 }
 
@@ -78,11 +76,9 @@ pub async fn switch_rule(
     let id: i64 = id
         .parse()
         .map_err(|_| ApiError::not_found(format!("no rule `{id}`")))?;
-    let rule = state.store.set_rule_disabled(id, body.disabled).await?;
-    if !body.disabled {
-        state.store.apply_rules(state.now()).await?;
-    }
-    Ok(Json(rule))
+    Ok(Json(
+        crate::app::portfolio::switch_rule(&state, id, body.disabled).await?,
+    ))
 }
 
 /// Open findings by severity, age, product and deadline, and deadline compliance.

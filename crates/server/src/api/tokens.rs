@@ -3,11 +3,11 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use embargo_core::auth::{self, ApiToken, Role, token_digest};
+use embargo_core::auth::{ApiToken, Role};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::auth::{Caller, TOKEN_PREFIX};
+use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiJson;
 use crate::state::AppState;
@@ -53,16 +53,7 @@ pub async fn create_token(
     caller: Caller,
     ApiJson(req): ApiJson<TokenRequest>,
 ) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
-    let token = auth::generate_token(TOKEN_PREFIX);
-    let record = state
-        .store
-        .create_api_token(
-            caller.user.id,
-            &req.name,
-            &token_digest(&token),
-            state.now(),
-        )
-        .await?;
+    let (token, record) = crate::app::accounts::create_token(&state, &caller, &req.name).await?;
     Ok((StatusCode::CREATED, Json(CreatedToken { token, record })))
 }
 
@@ -78,10 +69,7 @@ pub async fn revoke_token(
     let id: i64 = id
         .parse()
         .map_err(|_| ApiError::not_found(format!("no token `{id}`")))?;
-    let record = state.store.api_token(id).await?;
-    // Someone else's token looks the same as a missing one.
-    if record.username != caller.user.username && caller.user.role < Role::Admin {
-        return Err(ApiError::not_found(format!("no token `{id}`")));
-    }
-    Ok(Json(state.store.revoke_api_token(id, state.now()).await?))
+    Ok(Json(
+        crate::app::accounts::revoke_token(&state, &caller, id).await?,
+    ))
 }

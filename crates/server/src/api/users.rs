@@ -3,12 +3,12 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use embargo_core::auth::{self, Role, User};
+use embargo_core::auth::{Role, User};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::error::{ApiResult, ErrorBody};
 use crate::extract::ApiJson;
 use crate::state::AppState;
 
@@ -69,24 +69,8 @@ pub async fn create_user(
     ApiJson(req): ApiJson<NewUser>,
 ) -> ApiResult<(StatusCode, Json<CreatedUser>)> {
     caller.require(Role::Admin)?;
-    auth::validate_username(&req.username)?;
-    let (password, generated) = match req.password {
-        Some(p) => {
-            auth::validate_password(&p)?;
-            (p, None)
-        }
-        None => {
-            let p = auth::generate_password();
-            (p.clone(), Some(p))
-        }
-    };
-    let hash = tokio::task::spawn_blocking(move || auth::hash_password(&password))
-        .await
-        .map_err(|e| ApiError::internal("hashing task failed", &e))??;
-    let user = state
-        .store
-        .add_user(&req.username, req.role, &hash, state.now())
-        .await?;
+    let (user, generated) =
+        crate::app::accounts::add_member(&state, &req.username, req.role, req.password).await?;
     Ok((
         StatusCode::CREATED,
         Json(CreatedUser {
@@ -114,17 +98,7 @@ pub async fn update_user(
     ApiJson(req): ApiJson<UserUpdate>,
 ) -> ApiResult<Json<User>> {
     caller.require(Role::Admin)?;
-    if req.disabled && username == caller.user.username {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "conflict",
-            "you cannot disable your own account",
-        ));
-    }
     Ok(Json(
-        state
-            .store
-            .set_user_disabled(&username, req.disabled)
-            .await?,
+        crate::app::accounts::set_member_disabled(&state, &caller, &username, req.disabled).await?,
     ))
 }

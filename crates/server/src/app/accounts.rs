@@ -1,5 +1,6 @@
-//! Accounts: signing in (password, second factor, the login throttle) and
-//! changing a password, the same through the API and the desk's forms.
+//! Accounts: signing in (password, second factor, the login throttle),
+//! changing a password, API tokens, and the team's members — the same
+//! through the API and the desk's forms.
 
 use axum::http::StatusCode;
 use embargo_core::auth::{self, User, token_digest};
@@ -157,4 +158,80 @@ pub(crate) async fn set_password(
         .set_password(caller.user.id, &new_hash, keep)
         .await?;
     Ok(())
+}
+
+/// Creates an API token for the caller, with their role; returns the token
+/// (shown this once; only its digest is kept) and its record.
+pub async fn create_token(
+    state: &AppState,
+    caller: &Caller,
+    name: &str,
+) -> ApiResult<(String, auth::ApiToken)> {
+    let token = auth::generate_token(crate::auth::TOKEN_PREFIX);
+    let record = state
+        .store
+        .create_api_token(caller.user.id, name, &token_digest(&token), state.now())
+        .await?;
+    Ok((token, record))
+}
+
+/// Revokes a token: the caller's own, or anyone's for an admin. Someone
+/// else's token looks the same as a missing one.
+pub async fn revoke_token(state: &AppState, caller: &Caller, id: i64) -> ApiResult<auth::ApiToken> {
+    let missing = || ApiError::not_found(format!("no token `{id}`"));
+    let record = match state.store.api_token(id).await {
+        Ok(record) => record,
+        Err(embargo_store::StoreError::NotFound { .. }) => return Err(missing()),
+        Err(e) => return Err(e.into()),
+    };
+    if record.username != caller.user.username && caller.user.role < auth::Role::Admin {
+        return Err(missing());
+    }
+    Ok(state.store.revoke_api_token(id, state.now()).await?)
+}
+
+/// Adds a team member with `password`, or a generated one (returned, to be
+/// shown once).
+pub async fn add_member(
+    state: &AppState,
+    username: &str,
+    role: auth::Role,
+    password: Option<String>,
+) -> ApiResult<(User, Option<String>)> {
+    auth::validate_username(username)?;
+    let (password, generated) = match password {
+        Some(p) => {
+            auth::validate_password(&p)?;
+            (p, None)
+        }
+        None => {
+            let p = auth::generate_password();
+            (p.clone(), Some(p))
+        }
+    };
+    let hash = tokio::task::spawn_blocking(move || auth::hash_password(&password))
+        .await
+        .map_err(|e| ApiError::internal("hashing task failed", &e))??;
+    let user = state
+        .store
+        .add_user(username, role, &hash, state.now())
+        .await?;
+    Ok((user, generated))
+}
+
+/// Disables or re-enables a member; nobody disables their own account.
+pub async fn set_member_disabled(
+    state: &AppState,
+    caller: &Caller,
+    username: &str,
+    disabled: bool,
+) -> ApiResult<User> {
+    if disabled && username == caller.user.username {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "conflict",
+            "you cannot disable your own account",
+        ));
+    }
+    Ok(state.store.set_user_disabled(username, disabled).await?)
 }

@@ -9,6 +9,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
+use embargo_core::{CaseRef, EventKind};
+use embargo_store::StoreError;
+
+use crate::app::cases::invalid;
+use crate::app::record::NoticeExtras;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -206,11 +211,124 @@ pub async fn save_draft_as(
         revisions: Vec::new(),
         published: None,
     };
-    let (saved, _, _) = state
-        .store
-        .save_advisory_draft(r, draft, &caller.actor(), state.now())
+    save_draft(state, &caller.actor(), r, draft).await
+}
+
+/// Writes (or replaces) the draft advisory of a case. The case's reference
+/// and the revisions and publication of an earlier draft are kept as they
+/// are: only publishing changes them.
+async fn save_draft(
+    state: &AppState,
+    actor: &str,
+    r: CaseRef,
+    mut draft: advisory::Advisory,
+) -> ApiResult<advisory::Advisory> {
+    let now = embargo_core::to_millis(state.now());
+    draft.case_ref = r.to_string();
+    if draft
+        .credits
+        .iter()
+        .any(|c| matches!(c.kind, CreditKind::Finder | CreditKind::Reporter))
+    {
+        return Err(invalid(
+            "credits",
+            "the reporter's credit comes from their own consent (credit_reporter), not from the team",
+        ));
+    }
+    let mut work = state.store.begin().await?;
+    let mut handle = work.cases().lock(r).await?;
+    if let Some(old) = work.advisories().draft(&handle).await? {
+        if old.published.is_some() && old.id != draft.id {
+            return Err(invalid("id", "a published advisory keeps its id"));
+        }
+        draft.revisions = old.revisions;
+        draft.published = old.published;
+    }
+    draft.validate().map_err(StoreError::Domain)?;
+    if work
+        .advisories()
+        .id_taken_elsewhere(&handle, &draft.id)
+        .await?
+    {
+        return Err(invalid(
+            "id",
+            format!("`{}` is the id of another case's advisory", draft.id),
+        ));
+    }
+    work.advisories().save_draft(&handle, &draft, now).await?;
+    let events = vec![EventKind::AdvisoryDrafted {
+        advisory: draft.id.clone(),
+    }];
+    state
+        .recording()
+        .record(&mut work, &mut handle, events, actor, now)
         .await?;
-    Ok(saved)
+    work.commit().await?;
+    Ok(draft)
+}
+
+/// Publishes (or republishes) a case's advisory: allowed once the case is
+/// fixed or the reporter's disclosure date has come. The reporter is
+/// credited when `credit_reporter` is set and they gave a name to credit
+/// (their consent, changeable in their portal).
+pub async fn publish(
+    state: &AppState,
+    caller: &Caller,
+    r: CaseRef,
+    summary: &str,
+    credit_reporter: bool,
+) -> ApiResult<advisory::Advisory> {
+    let now = embargo_core::to_millis(state.now());
+    let mut work = state.store.begin().await?;
+    let mut handle = work.cases().lock(r).await?;
+    let mut advisory = work
+        .advisories()
+        .draft(&handle)
+        .await?
+        .ok_or_else(|| invalid("advisory", "the case has no advisory draft"))?;
+    advisory
+        .credits
+        .retain(|c| !matches!(c.kind, CreditKind::Finder | CreditKind::Reporter));
+    let case = &handle.case;
+    if credit_reporter && let Some(name) = case.reporter.name.as_deref() {
+        advisory.credits.insert(
+            0,
+            Credit {
+                name: name.to_owned(),
+                kind: CreditKind::Finder,
+            },
+        );
+    }
+    advisory
+        .publish(case.is_fixed(), case.reporter_deadline, now, summary)
+        .map_err(StoreError::Domain)?;
+    work.advisories().publish(&handle, &advisory, now).await?;
+    let revision = advisory.revisions.last().map_or(1, |r| r.number);
+    let events = vec![EventKind::AdvisoryPublished {
+        advisory: advisory.id.clone(),
+        revision,
+    }];
+    let extras = NoticeExtras {
+        private_link: None,
+        credited_as: advisory
+            .credits
+            .iter()
+            .find(|c| matches!(c.kind, CreditKind::Finder))
+            .map(|c| c.name.clone()),
+    };
+    state
+        .recording()
+        .record_with(
+            &mut work,
+            &mut handle,
+            events,
+            &caller.actor(),
+            now,
+            &extras,
+        )
+        .await?;
+    work.commit().await?;
+    Ok(advisory)
 }
 
 /// The files each published advisory is offered as: (file name, label).

@@ -3,7 +3,7 @@
 //! helps a triager (likely duplicates, the reporter's track record).
 
 use embargo_core::{Case, CaseRef, CaseState, Command};
-use embargo_store::CaseFilter;
+use embargo_store::{AttachmentFile, CaseFilter};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -59,6 +59,11 @@ async fn cite_scope_rule(state: &AppState, raw: &str, command: Command) -> ApiRe
         reason
     };
     Ok(rebuild(reason, Some(rule_id)))
+}
+
+/// A refusal of the domain's kind: "field: message", as the store's were.
+pub(crate) fn invalid(field: &str, message: impl Into<String>) -> ApiError {
+    embargo_store::StoreError::Domain(embargo_core::DomainError::invalid(field, message)).into()
 }
 
 /// A case is given only to an enabled team member.
@@ -211,7 +216,35 @@ pub async fn move_case(
     let command = cite_scope_rule(state, raw, command).await?;
     check_assignee(state, &command).await?;
     Ok(state
-        .store
-        .execute(reference(raw)?, &command, &caller.actor(), state.now())
+        .recording()
+        .execute(
+            &state.store,
+            reference(raw)?,
+            &command,
+            &caller.actor(),
+            state.now(),
+        )
         .await?)
+}
+
+/// Attaches the team's (or the mailbox's) files to a case, one event each.
+pub async fn attach(
+    state: &AppState,
+    actor: &str,
+    reference: CaseRef,
+    files: Vec<AttachmentFile>,
+) -> ApiResult<(Case, Vec<embargo_core::Event>)> {
+    if files.is_empty() {
+        return Err(invalid("attachments", "no file was sent"));
+    }
+    let now = embargo_core::to_millis(state.now());
+    let mut work = state.store.begin().await?;
+    let mut handle = work.cases().lock(reference).await?;
+    let events = work.attachments().store(&handle, files, now).await?;
+    let stored = state
+        .recording()
+        .record(&mut work, &mut handle, events, actor, now)
+        .await?;
+    work.commit().await?;
+    Ok((handle.case, stored))
 }

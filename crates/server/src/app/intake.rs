@@ -13,6 +13,7 @@ use embargo_core::policy::IntakeField;
 use embargo_core::{Case, Command, DomainError, NewCase};
 use embargo_store::{AttachmentFile, StoreError};
 
+use crate::app::record::NoticeExtras;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -124,19 +125,37 @@ async fn open_for_reporter(
     mail_key: Option<&str>,
     now: embargo_core::Instant,
 ) -> Result<(Case, String), StoreError> {
+    let now = embargo_core::to_millis(now);
     let token = embargo_core::auth::generate_token(REPORTER_PREFIX);
-    let case = state
-        .store
-        .open_reported_case(
-            request,
-            files,
-            &embargo_core::auth::token_digest(&token),
-            &private_url(state, &token),
-            mail_key,
-            now,
-        )
+    let mut work = state.store.begin().await?;
+    let (mut handle, opened) = work.cases().open(request, "reporter", now).await?;
+    let mut events = vec![opened];
+    let attached = work.attachments().store(&handle, files, now).await?;
+    if !attached.is_empty() {
+        let stored = work
+            .cases()
+            .append(&mut handle, attached, "reporter", now)
+            .await?;
+        events.extend(stored);
+    }
+    let extras = NoticeExtras {
+        private_link: Some(private_url(state, &token)),
+        credited_as: None,
+    };
+    state
+        .recording()
+        .carry_out(&mut work, &handle.case, &events, &extras, now)
         .await?;
-    Ok((case, token))
+    work.reporters()
+        .issue_token(&handle, &embargo_core::auth::token_digest(&token), now)
+        .await?;
+    if let Some(key) = mail_key {
+        work.mailbox()
+            .mark_taken(key, Some(handle.case.reference), "opened", now)
+            .await?;
+    }
+    work.commit().await?;
+    Ok((handle.case, token))
 }
 
 /// Every problem with `request` under the policy that governs its product:
@@ -229,8 +248,9 @@ pub async fn submit_report(
         let text =
             embargo_core::messages::fill(texts.missing_fields, &[("fields", &fields.join("\n"))]);
         state
-            .store
+            .recording()
             .execute(
+                &state.store,
                 case.reference,
                 &Command::MessageReporter { text },
                 "system",

@@ -14,5 +14,6 @@ pub mod cases;
 pub mod intake;
 pub mod notices;
 pub mod portfolio;
+pub mod record;
 pub mod reporter;
 pub mod severity;

@@ -1,12 +1,14 @@
 //! Customer notices: the customers who run a release that a case's
 //! advisory covers, and telling each of them once per advisory revision.
 
+use embargo_core::Severity;
 use embargo_core::advisory::Advisory;
+use embargo_core::auth;
 use embargo_core::notify::{CustomerNotice, customer_notice_email};
+use embargo_core::notify::{NoticeKind, Webhook, WebhookFormat};
 use embargo_core::portfolio::{ImpactedCustomer, impacted_customers};
 use embargo_core::{Case, CaseRef};
-use embargo_store::CustomerMessage;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::Caller;
@@ -121,10 +123,7 @@ pub async fn send(state: &AppState, caller: &Caller, r: CaseRef) -> ApiResult<Cu
             })
         })
         .collect();
-    let (queued, _, _) = state
-        .store
-        .notify_customers(r, &messages, &caller.actor(), state.now())
-        .await?;
+    let queued = queue_customer_notices(state, &caller.actor(), r, &messages).await?;
     Ok(CustomerNotices {
         advisory: advisory.id,
         notices: list
@@ -132,4 +131,136 @@ pub async fn send(state: &AppState, caller: &Caller, r: CaseRef) -> ApiResult<Cu
             .map(|i| view(i, queued.contains(&i.customer)))
             .collect(),
     })
+}
+
+/// A message for one customer, queued under its own idempotency key.
+#[derive(Debug, Clone)]
+struct CustomerMessage {
+    customer: String,
+    /// Unique per case, advisory revision and customer: asking twice queues nothing new.
+    idempotency_key: String,
+    delivery: embargo_core::notify::Delivery,
+}
+
+/// Queues one notice per impacted customer and, when at least one is new,
+/// records on the case that customers were notified (which stops the
+/// customer-notice clock), in one unit. Returns the customers whose notice
+/// was queued now (the others had theirs).
+async fn queue_customer_notices(
+    state: &AppState,
+    actor: &str,
+    reference: CaseRef,
+    messages: &[CustomerMessage],
+) -> ApiResult<Vec<String>> {
+    let now = embargo_core::to_millis(state.now());
+    let mut work = state.store.begin().await?;
+    let mut handle = work.cases().lock(reference).await?;
+    let mut queued = Vec::new();
+    for m in messages {
+        let new = work
+            .outbox()
+            .queue(
+                &m.idempotency_key,
+                "customer.notice",
+                Some(&reference.to_string()),
+                &m.delivery,
+                now,
+            )
+            .await?;
+        if new {
+            queued.push(m.customer.clone());
+        }
+    }
+    if queued.is_empty() {
+        return Ok(queued);
+    }
+    let note = format!(
+        "{} customer{} notified: {}",
+        queued.len(),
+        if queued.len() == 1 { "" } else { "s" },
+        queued.join(", ")
+    );
+    let events = vec![embargo_core::EventKind::CustomersNotified { note: Some(note) }];
+    state
+        .recording()
+        .record(&mut work, &mut handle, events, actor, now)
+        .await?;
+    work.commit().await?;
+    Ok(queued)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewWebhook {
+    pub name: String,
+    /// An http:// or https:// URL.
+    pub url: String,
+    #[serde(default = "embargo_format")]
+    pub format: WebhookFormat,
+    /// Event kinds to send; empty or absent means all.
+    #[serde(default)]
+    pub kinds: Vec<NoticeKind>,
+    /// Products to send about; empty or absent means all.
+    #[serde(default)]
+    pub products: Vec<String>,
+    /// Only cases at least this severe.
+    pub min_severity: Option<Severity>,
+    /// The signing secret (16 to 256 characters); omit it to have one generated.
+    pub secret: Option<String>,
+}
+
+fn embargo_format() -> WebhookFormat {
+    WebhookFormat::Embargo
+}
+
+/// Subscribes a webhook; returns it and its signing secret (generated when
+/// none was given), which is shown this once.
+pub async fn add_webhook(state: &AppState, req: NewWebhook) -> ApiResult<(Webhook, String)> {
+    let name = req.name.trim();
+    if name.is_empty() || name.chars().count() > 100 || name.contains(char::is_control) {
+        return Err(ApiError::invalid(
+            "name",
+            "name: must be 1 to 100 characters on one line",
+        ));
+    }
+    let url = req.url.trim();
+    if !(url.starts_with("https://") || url.starts_with("http://"))
+        || url.len() > 2000
+        || url.contains(char::is_whitespace)
+    {
+        return Err(ApiError::invalid(
+            "url",
+            "url: must be an http:// or https:// URL without spaces",
+        ));
+    }
+    let secret = match req.secret {
+        Some(s) if (16..=256).contains(&s.chars().count()) => s,
+        Some(_) => {
+            return Err(ApiError::invalid(
+                "secret",
+                "secret: must be 16 to 256 characters",
+            ));
+        }
+        None => auth::generate_token("whsec_"),
+    };
+    if req.products.len() > 100 || req.products.iter().any(|p| p.len() > 100) {
+        return Err(ApiError::invalid(
+            "products",
+            "products: at most 100 names of at most 100 characters",
+        ));
+    }
+    let webhook = state
+        .store
+        .add_webhook(
+            name,
+            url,
+            req.format,
+            &req.kinds,
+            &req.products,
+            req.min_severity,
+            &secret,
+            state.now(),
+        )
+        .await?;
+    Ok((webhook, secret))
 }

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use embargo_core::portfolio::{Analysis, Component, Justification, Matched};
+use embargo_core::portfolio::{Analysis, Component, Justification, Matched, Rule};
 use embargo_core::{Instant, Severity};
 use embargo_vulndb::db::Database;
 use embargo_vulndb::purl::Purl;
@@ -439,14 +439,14 @@ pub async fn escalate_findings(
         },
         reporter_deadline: None,
     };
-    let case = state
-        .store
-        .create_case(request, &caller.actor(), now)
+    let recording = state.recording();
+    let case = recording
+        .create_case(&state.store, request, &caller.actor(), now)
         .await?;
     if let Some(severity) = chosen.iter().filter_map(|f| f.severity).max() {
-        state
-            .store
+        recording
             .execute(
+                &state.store,
                 case.reference,
                 &embargo_core::Command::SetSeverity { severity },
                 &caller.actor(),
@@ -459,4 +459,95 @@ pub async fn escalate_findings(
         case: case.reference,
         findings: ids.to_vec(),
     })
+}
+
+/// What a SARIF import did.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SarifOutcome {
+    pub release: String,
+    /// Results read (deduplicated by fingerprint).
+    pub results: usize,
+    pub opened: usize,
+    /// Earlier results of the same tools absent from this import.
+    pub resolved: usize,
+}
+
+/// Imports a SAST or DAST tool's SARIF 2.1.0 results as findings of a
+/// release: each result a finding, each earlier result of the same tools
+/// missing from this import resolved; the rules apply to what opened.
+pub async fn import_sarif(
+    state: &AppState,
+    product: &str,
+    version: &str,
+    body: &[u8],
+) -> ApiResult<SarifOutcome> {
+    let results =
+        embargo_vulndb::sarif::read(body).map_err(|e| ApiError::invalid(e.path, e.message))?;
+    let now = state.now();
+    let release = state.store.release_id(product, version).await?;
+    let tools: BTreeSet<String> = results.iter().map(|r| r.tool.clone()).collect();
+    // Every earlier result of these tools is re-checked by this import.
+    let mut rechecked: BTreeSet<String> = state
+        .store
+        .findings_of_components(
+            release,
+            &tools
+                .iter()
+                .map(|t| format!("sarif:{t}"))
+                .collect::<Vec<_>>(),
+        )
+        .await?;
+    let matched: Vec<Matched> = results
+        .iter()
+        .map(|r| Matched {
+            component: format!("sarif:{}", r.tool),
+            advisory: format!("{}#{}", r.rule, r.fingerprint),
+            severity: Some(match r.security_severity {
+                Some(score) => embargo_core::cvss::rating(f64::from(score)),
+                None => match r.level.as_str() {
+                    "error" => Severity::High,
+                    "warning" => Severity::Medium,
+                    "note" => Severity::Low,
+                    _ => Severity::None,
+                },
+            }),
+            known_exploited: false,
+            epss: None,
+            fixed: Vec::new(),
+            published: None,
+        })
+        .collect();
+    rechecked.extend(matched.iter().map(|m| m.advisory.clone()));
+    let changes = state
+        .store
+        .apply_matches(release, &matched, Some(&rechecked), now)
+        .await?;
+    if !changes.opened.is_empty() {
+        state.store.apply_rules(now).await?;
+    }
+    Ok(SarifOutcome {
+        release: format!("{product}@{version}"),
+        results: matched.len(),
+        opened: changes.opened.len(),
+        resolved: changes.gone.len(),
+    })
+}
+
+/// Adds a vulnerability rule and applies the rules at once; returns the
+/// rule as stored and how many findings changed.
+pub async fn add_rule(state: &AppState, caller: &Caller, rule: &Rule) -> ApiResult<(Rule, usize)> {
+    let now = state.now();
+    let rule = state.store.add_rule(rule, &caller.actor(), now).await?;
+    let applied = state.store.apply_rules(now).await?;
+    Ok((rule, applied))
+}
+
+/// Turns a rule off or on; a rule turned on applies at once (what a rule
+/// changed stays changed when it is turned off).
+pub async fn switch_rule(state: &AppState, id: i64, disabled: bool) -> ApiResult<Rule> {
+    let rule = state.store.set_rule_disabled(id, disabled).await?;
+    if !disabled {
+        state.store.apply_rules(state.now()).await?;
+    }
+    Ok(rule)
 }

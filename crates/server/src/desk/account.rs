@@ -6,14 +6,14 @@ use std::collections::HashMap;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
-use embargo_core::auth::{self, token_digest};
+use embargo_core::auth::token_digest;
 use embargo_core::totp;
 use minijinja::Value;
 use serde::{Deserialize, Serialize};
 use utoipa::IntoParams;
 
 use crate::app::accounts::start_session;
-use crate::auth::{Credential, TOKEN_PREFIX, session_cookie_value};
+use crate::auth::{Credential, session_cookie_value};
 use crate::desk::{Desk, DeskForm, PageError, PageResult, redirect, render, when};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -272,19 +272,9 @@ pub async fn change_password(State(state): State<AppState>, form: DeskForm) -> P
     responses((status = 201, description = "The account page with the new token", body = String, content_type = "text/html"),
         (status = 422, description = "A bad name", body = String, content_type = "text/html")))]
 pub async fn create_token(State(state): State<AppState>, form: DeskForm) -> PageResult {
-    let token = auth::generate_token(TOKEN_PREFIX);
     let name = form.text("name").unwrap_or_default();
-    match state
-        .store
-        .create_api_token(
-            form.desk.caller.user.id,
-            &name,
-            &token_digest(&token),
-            state.now(),
-        )
-        .await
-    {
-        Ok(_) => {
+    match crate::app::accounts::create_token(&state, &form.desk.caller, &name).await {
+        Ok((token, _)) => {
             account_page(
                 &state,
                 &form.desk,
@@ -317,15 +307,18 @@ pub async fn revoke_token(
 ) -> PageResult {
     let missing = || PageError(ApiError::not_found(format!("You have no token `{id}`.")));
     let id_number: i64 = id.parse().map_err(|_| missing())?;
-    let record = state
+    // The desk lists and revokes the member's own tokens only.
+    let own = state
         .store
         .api_token(id_number)
         .await
-        .map_err(|_| missing())?;
-    if record.username != form.desk.caller.user.username {
+        .is_ok_and(|t| t.username == form.desk.caller.user.username);
+    if !own {
         return Err(missing());
     }
-    state.store.revoke_api_token(id_number, state.now()).await?;
+    let record = crate::app::accounts::revoke_token(&state, &form.desk.caller, id_number)
+        .await
+        .map_err(|_| missing())?;
     account_page(
         &state,
         &form.desk,

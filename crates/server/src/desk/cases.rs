@@ -793,17 +793,15 @@ pub async fn set_cvss(
             )
         })?;
         let score = embargo_core::cvss::assess(&vector)?;
-        state
-            .store
-            .execute(
-                r,
-                &Command::SetSeverity {
-                    severity: score.severity,
-                },
-                &form.desk.caller.actor(),
-                state.now(),
-            )
-            .await?;
+        crate::app::cases::move_case(
+            &state,
+            &form.desk.caller,
+            &r.to_string(),
+            Command::SetSeverity {
+                severity: score.severity,
+            },
+        )
+        .await?;
         Ok::<(), ApiError>(())
     }
     .await;
@@ -882,21 +880,17 @@ pub async fn publish_advisory(
 ) -> PageResult {
     form.desk.require(Role::Responder)?;
     let r = reference(&raw)?;
-    let result = state
-        .store
-        .publish_advisory(
-            r,
-            &form.text("summary").unwrap_or_default(),
-            form.values
-                .get("credit_reporter")
-                .is_some_and(|v| v == "yes"),
-            &form.desk.caller.actor(),
-            state.now(),
-        )
-        .await;
-    let outcome = result
-        .map(|_| "done=published#advisory".to_owned())
-        .map_err(ApiError::from);
+    let outcome = crate::app::advisories::publish(
+        &state,
+        &form.desk.caller,
+        r,
+        &form.text("summary").unwrap_or_default(),
+        form.values
+            .get("credit_reporter")
+            .is_some_and(|v| v == "yes"),
+    )
+    .await
+    .map(|_| "done=published#advisory".to_owned());
     back_to_case(&state, &form.desk, &raw, outcome).await
 }
 

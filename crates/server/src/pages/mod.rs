@@ -4,6 +4,7 @@
 
 pub mod advisories;
 pub mod calculator;
+pub mod documents;
 pub mod policy;
 pub mod portal;
 pub mod report;
@@ -11,9 +12,20 @@ pub mod report;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-/// A complete page around `body` (already escaped HTML).
-pub(crate) fn page(title: &str, lang: &str, body: &str) -> String {
-    crate::templates::public_page(title, lang, body)
+/// A short public page that says one thing (a refusal, an expired form, a
+/// link no longer valid) and, when there is one, the way back.
+pub(crate) fn notice(
+    status: StatusCode,
+    heading: &str,
+    message: &str,
+    back: Option<(&str, &str)>,
+) -> Response {
+    let (back_href, back_text) = back.unzip();
+    let page = crate::templates::page(
+        "notice.html",
+        minijinja::context! { title => heading, heading, message, back_href, back_text },
+    );
+    html(status, page, None)
 }
 
 /// An HTML response, optionally setting a form's CSRF cookie scoped to `path`.

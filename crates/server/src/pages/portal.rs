@@ -8,12 +8,13 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use embargo_core::auth::token_digest;
 use embargo_core::clock;
-use embargo_core::publish::escape_html;
 use embargo_core::{CaseRef, EventKind};
+use minijinja::{Value, context};
 
 use crate::auth::{REPORTER_PREFIX, ReporterAccess};
-use crate::pages::{self, page};
+use crate::pages;
 use crate::state::AppState;
+use crate::templates;
 use crate::upload;
 
 const PORTAL_COOKIE: &str = "embargo_portal";
@@ -31,12 +32,12 @@ async fn case_for(state: &AppState, token: &str) -> Option<CaseRef> {
 }
 
 fn not_found() -> Response {
-    let html = page(
-        "Link not valid",
-        "en",
-        "<h1>This link is not valid</h1><p>It may have been replaced or revoked. Use the newest link you received.</p>",
-    );
-    pages::html(StatusCode::NOT_FOUND, html, None)
+    pages::notice(
+        StatusCode::NOT_FOUND,
+        "This link is not valid",
+        "It may have been replaced or revoked. Use the newest link you received.",
+        None,
+    )
 }
 
 /// Your report, its status and the thread with the team.
@@ -61,119 +62,66 @@ pub async fn view(
         return not_found();
     };
     let policy = state.settings.policies.for_product(&case.product);
-    let e = escape_html;
     let csrf = crate::forms::csrf_token(&headers, PORTAL_COOKIE);
-    let mut body = format!(
-        "<h1>Your report {}</h1>\n<p>Status: <strong>{}</strong></p>\n",
-        e(&case.reference.to_string()),
-        e(case.state.describe())
-    );
-    if case.state.is_rejection()
-        && let Some(reason) = &case.reason
-    {
-        body.push_str(&format!("<p>The reason: {}</p>\n", e(reason)));
-    }
-    let clocks: Vec<String> = clock::evaluate(policy, &case, &history, state.now())
+    let clocks: Vec<Value> = clock::evaluate(policy, &case, &history, state.now())
         .into_iter()
-        .filter(|c| c.public && c.due_at.is_some())
-        .map(|c| {
-            format!(
-                "<li>{}: due {} ({})</li>",
-                e(&c.promise),
-                c.due_at
-                    .map(|d| d.format("%Y-%m-%d %H:%M UTC").to_string())
-                    .unwrap_or_default(),
-                e(&format!("{:?}", c.status).to_lowercase())
-            )
+        .filter(|c| c.public)
+        .filter_map(|c| {
+            let due = c.due_at?;
+            Some(context! {
+                promise => c.promise,
+                due => due.format("%Y-%m-%d %H:%M UTC").to_string(),
+                status => format!("{:?}", c.status).to_lowercase(),
+            })
         })
         .collect();
-    if !clocks.is_empty() {
-        body.push_str(&format!(
-            "<h2>Our promises</h2>\n<ul>\n{}\n</ul>\n",
-            clocks.join("\n")
-        ));
-    }
-    body.push_str(&format!(
-        "<h2>Your report</h2>\n<h3>{}</h3>\n<p>Product: {}</p>\n<h3>Summary</h3>\n<p>{}</p>\n<h3>Description</h3>\n<pre>{}</pre>\n",
-        e(&case.title),
-        e(&case.product),
-        e(&case.report.summary),
-        e(&case.report.description)
-    ));
-    body.push_str("<h2>Messages</h2>\n");
-    let mut any = false;
-    for ev in &history {
-        let (who, text) = match &ev.kind {
-            EventKind::MessageToReporter { text } => ("The security team", text),
-            EventKind::MessageFromReporter { text } => ("You", text),
-            _ => continue,
-        };
-        any = true;
-        body.push_str(&format!(
-            "<article><p><strong>{who}</strong>, {}</p><pre>{}</pre></article>\n",
-            ev.at.format("%Y-%m-%d %H:%M UTC"),
-            e(text)
-        ));
-    }
-    if !any {
-        body.push_str("<p>No messages yet.</p>\n");
-    }
-    let shared: Vec<String> = case
+    let messages: Vec<Value> = history
+        .iter()
+        .filter_map(|ev| {
+            let (who, text) = match &ev.kind {
+                EventKind::MessageToReporter { text } => ("The security team", text),
+                EventKind::MessageFromReporter { text } => ("You", text),
+                _ => return None,
+            };
+            Some(context! { who, text, at => ev.at.format("%Y-%m-%d %H:%M UTC").to_string() })
+        })
+        .collect();
+    let files: Vec<Value> = case
         .attachments
         .iter()
         .filter(|a| a.shared_with_reporter)
         .map(|a| {
-            format!(
-                "<li><a href=\"/portal/{t}/attachments/{id}\" download>{name}</a> ({media}, {size} bytes, SHA-256 <code>{sha}</code>)</li>",
-                t = e(&token),
-                id = e(&a.id),
-                name = e(&a.filename),
-                media = e(&a.media_type),
-                size = a.size,
-                sha = e(&a.sha256),
-            )
+            context! {
+                id => a.id,
+                name => a.filename,
+                media_type => a.media_type,
+                size => a.size,
+                sha256 => a.sha256,
+            }
         })
         .collect();
-    if !shared.is_empty() {
-        body.push_str(&format!(
-            "<h2>Your files</h2>\n<ul>\n{}\n</ul>\n",
-            shared.join("\n")
-        ));
-    }
     let limits = state.settings.attachments;
-    body.push_str(&format!(
-        "<form method=\"post\" action=\"/portal/{t}/reply\" enctype=\"multipart/form-data\">\n\
-         <input type=\"hidden\" name=\"csrf\" value=\"{c}\">\n\
-         <p><label for=\"text\">Write to the security team</label><br>\n\
-         <textarea id=\"text\" name=\"text\" rows=\"6\" cols=\"60\"></textarea></p>\n\
-         <p><label for=\"attachments\">Files (up to {n} of at most {size} each)</label><br>\n\
-         <input id=\"attachments\" name=\"attachments\" type=\"file\" multiple></p>\n\
-         <p><button type=\"submit\">Send</button></p>\n</form>\n",
-        t = e(&token),
-        c = e(&csrf),
-        n = limits.max_count,
-        size = e(&limits.describe_size()),
-    ));
-    let credit = case.reporter.name.as_deref();
-    body.push_str(&format!(
-        "<h2>Credit</h2>\n<p>{}</p>\n\
-         <form method=\"post\" action=\"/portal/{t}/credit\">\n\
-         <input type=\"hidden\" name=\"csrf\" value=\"{c}\">\n\
-         <p><label for=\"credit\">Name or handle to credit (leave empty for no credit)</label><br>\n\
-         <input id=\"credit\" name=\"credit\" value=\"{v}\" size=\"40\" maxlength=\"200\"></p>\n\
-         <p><button type=\"submit\">Save the credit preference</button></p>\n</form>\n",
-        match credit {
-            Some(name) => format!("You will be credited as <strong>{}</strong>.", e(name)),
-            None => "You will not be credited by name.".to_owned(),
+    let html = templates::page(
+        "portal.html",
+        context! {
+            title => format!("Your report {}", case.reference),
+            lang => policy.language(),
+            reference => case.reference.to_string(),
+            status => case.state.describe(),
+            reason => case.reason.as_deref().filter(|_| case.state.is_rejection()),
+            clocks,
+            case_title => case.title,
+            product => case.product,
+            summary => case.report.summary,
+            description => case.report.description,
+            messages,
+            files,
+            token,
+            csrf,
+            max_files => limits.max_count,
+            max_size => limits.describe_size(),
+            credit => case.reporter.name,
         },
-        t = e(&token),
-        c = e(&csrf),
-        v = e(credit.unwrap_or_default()),
-    ));
-    let html = page(
-        &format!("Your report {}", case.reference),
-        policy.language(),
-        &body,
     );
     pages::html(
         StatusCode::OK,
@@ -183,38 +131,31 @@ pub async fn view(
 }
 
 fn expired() -> Response {
-    let html = page(
+    pages::notice(
+        StatusCode::FORBIDDEN,
         "The form expired",
-        "en",
-        "<h1>The form expired</h1><p>Go back to your report's page and send it again.</p>",
-    );
-    pages::html(StatusCode::FORBIDDEN, html, None)
+        "Go back to your report's page and send it again.",
+        None,
+    )
 }
 
 fn not_sent(token: &str, status: StatusCode, message: &str) -> Response {
-    let html = page(
-        "Not sent",
-        "en",
-        &format!(
-            "<h1>That was not sent</h1><p>{}</p><p><a href=\"/portal/{}\">Back to your report</a></p>",
-            escape_html(message),
-            escape_html(token)
-        ),
-    );
-    pages::html(status, html, None)
+    pages::notice(
+        status,
+        "That was not sent",
+        message,
+        Some((&format!("/portal/{token}"), "Back to your report")),
+    )
 }
 
 /// Back to the portal when the store took the post, else why it did not.
-fn back_to_portal<T>(token: &str, stored: Result<T, embargo_store::StoreError>) -> Response {
+fn back_to_portal<T>(token: &str, stored: Result<T, crate::error::ApiError>) -> Response {
     match stored {
         Ok(_) => {
             let location = format!("/portal/{token}");
             (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response()
         }
-        Err(e) => {
-            let e = crate::error::ApiError::from(e);
-            not_sent(token, e.status, &e.message)
-        }
+        Err(e) => not_sent(token, e.status, &e.message),
     }
 }
 
@@ -255,10 +196,7 @@ pub async fn reply(
         Err(e) => return not_sent(&token, e.status, &e.message),
     };
     let text = upload.fields.get("text").cloned().unwrap_or_default();
-    let sent = state
-        .store
-        .reporter_message(reference, &text, files, None, state.now())
-        .await;
+    let sent = crate::app::reporter::message(&state, reference, &text, files, None).await;
     back_to_portal(&token, sent)
 }
 
@@ -286,10 +224,7 @@ pub async fn credit(
         return expired();
     }
     let credit = values.get("credit").map(String::as_str);
-    let saved = state
-        .store
-        .reporter_credit(reference, credit, state.now())
-        .await;
+    let saved = crate::app::reporter::credit(&state, reference, credit).await;
     back_to_portal(&token, saved)
 }
 

@@ -12,14 +12,15 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use embargo_core::attachment::AttachmentLimits;
 use embargo_core::policy::{IntakeField, Policy};
-use embargo_core::publish::escape_html;
 use embargo_core::{NewCase, ReportContent, Reporter};
+use minijinja::{Value, context};
 
 use crate::app::intake;
 use crate::error::ApiError;
 use crate::extract::client_address;
-use crate::pages::{self, page};
+use crate::pages;
 use crate::state::AppState;
+use crate::templates;
 use crate::upload;
 
 const FORM_COOKIE: &str = "embargo_form";
@@ -98,91 +99,35 @@ fn render_form(
     errors: &HashMap<String, String>,
     csrf: &str,
 ) -> String {
-    let e = escape_html;
-    let mut body = format!(
-        "<h1>Report a vulnerability to {}</h1>\n",
-        e(&policy.organization.name)
-    );
-    if let Some(g) = &policy.intake.guidance {
-        body.push_str(&format!("<p>{}</p>\n", e(g)));
-    }
-    body.push_str(
-        "<p>Your report goes privately to the security team. Fields marked * are required.</p>\n",
-    );
-    if !errors.is_empty() {
-        body.push_str(
-            "<p role=\"alert\"><strong>Please correct the fields marked below.</strong></p>\n",
-        );
-    }
-    body.push_str("<form method=\"post\" action=\"/report\" enctype=\"multipart/form-data\">\n");
-    body.push_str(&format!(
-        "<input type=\"hidden\" name=\"csrf\" value=\"{}\">\n",
-        e(csrf)
-    ));
-    for (name, label, area, field) in FIELDS {
-        let req = required(policy, *field, name);
-        let value = values.get(*name).map(String::as_str).unwrap_or_default();
-        let error_id = format!("{name}-error");
-        body.push_str(&format!(
-            "<p>\n<label for=\"{name}\">{}{}</label><br>\n",
-            e(label),
-            if req { " *" } else { "" }
-        ));
-        let described = if errors.contains_key(*name) {
-            format!(" aria-invalid=\"true\" aria-describedby=\"{error_id}\"")
-        } else {
-            String::new()
-        };
-        let req_attr = if req { " required" } else { "" };
-        if *area {
-            body.push_str(&format!(
-                "<textarea id=\"{name}\" name=\"{name}\" rows=\"6\" cols=\"60\"{req_attr}{described}>{}</textarea>\n",
-                e(value)
-            ));
-        } else {
-            body.push_str(&format!(
-                "<input id=\"{name}\" name=\"{name}\" value=\"{}\" size=\"60\"{req_attr}{described}>\n",
-                e(value)
-            ));
-        }
-        if let Some(msg) = errors.get(*name) {
-            body.push_str(&format!(
-                "<br><strong id=\"{error_id}\">{}</strong>\n",
-                e(msg)
-            ));
-        }
-        body.push_str("</p>\n");
-    }
-    let limits = attachment_limits;
-    body.push_str(&format!(
-        "<p>\n<label for=\"attachments\">Files: proof of concept, screenshots, logs \
-         (up to {} files of at most {} each)</label><br>\n\
-         <input id=\"attachments\" name=\"attachments\" type=\"file\" multiple{}>\n",
-        limits.max_count,
-        e(&limits.describe_size()),
-        if errors.contains_key("attachments") {
-            " aria-invalid=\"true\" aria-describedby=\"attachments-error\""
-        } else {
-            ""
-        }
-    ));
-    if let Some(msg) = errors.get("attachments") {
-        body.push_str(&format!(
-            "<br><strong id=\"attachments-error\">{}</strong>\n",
-            e(msg)
-        ));
-    }
-    body.push_str("</p>\n");
-    // The honeypot: hidden from people (and from assistive technology).
-    body.push_str(
-        "<p hidden aria-hidden=\"true\"><label for=\"website\">Website</label>\
-         <input id=\"website\" name=\"website\" tabindex=\"-1\" autocomplete=\"off\"></p>\n",
-    );
-    body.push_str("<p><button type=\"submit\">Send the report privately</button></p>\n</form>\n");
-    page(
-        &format!("Report a vulnerability to {}", policy.organization.name),
-        policy.language(),
-        &body,
+    let fields: Vec<Value> = FIELDS
+        .iter()
+        .map(|(name, label, area, field)| {
+            context! {
+                name,
+                label,
+                area,
+                required => required(policy, *field, name),
+                value => values.get(*name).map(String::as_str).unwrap_or_default(),
+                error => errors.get(*name),
+            }
+        })
+        .collect();
+    templates::page(
+        "report_form.html",
+        context! {
+            title => format!("Report a vulnerability to {}", policy.organization.name),
+            lang => policy.language(),
+            organization => &policy.organization.name,
+            guidance => &policy.intake.guidance,
+            has_errors => !errors.is_empty(),
+            csrf,
+            fields,
+            files => context! {
+                max_count => attachment_limits.max_count,
+                max_size => attachment_limits.describe_size(),
+                error => errors.get("attachments"),
+            },
+        },
     )
 }
 
@@ -234,12 +179,12 @@ pub async fn submit(
         };
     let values = upload.fields;
     if !crate::forms::csrf_matches(&headers, FORM_COOKIE, &values) {
-        let html = page(
+        return pages::notice(
+            StatusCode::FORBIDDEN,
             "The form expired",
-            "en",
-            "<h1>The form expired</h1><p>Please <a href=\"/report\">open the form again</a> and resend your report.</p>",
+            "Please open the form again and resend your report.",
+            Some(("/report", "Open the form again")),
         );
-        return html_response(StatusCode::FORBIDDEN, html, None);
     }
     // Re-rendered forms keep the token the cookie already holds.
     let csrf = values.get("csrf").cloned().unwrap_or_default();
@@ -361,45 +306,32 @@ fn form_field(path: &str) -> String {
 }
 
 fn receipt_page(policy: &Policy, reference: &str, token: Option<&str>) -> String {
-    let e = escape_html;
-    let mut body = format!(
-        "<h1>Thank you</h1>\n<p>Your report is <strong>{}</strong>. Keep this reference.</p>\n",
-        e(reference)
-    );
-    if let Some(t) = token {
-        body.push_str(&format!(
-            "<p>Your private link opens your report and its thread with the team. It is shown only now; keep it secret:</p>\n\
-             <p><a href=\"/portal/{t}\">Your report's private page</a></p>\n<p>Token: <code>{t}</code></p>\n",
-            t = e(t)
-        ));
-    }
-    let promises: Vec<String> = policy
+    let promises: Vec<&str> = policy
         .clocks
         .iter()
         .filter(|c| c.public)
-        .map(|c| format!("<li>{}</li>", e(&c.promise)))
+        .map(|c| c.promise.as_str())
         .collect();
-    if !promises.is_empty() {
-        body.push_str(&format!(
-            "<h2>What happens next</h2>\n<ul>\n{}\n</ul>\n",
-            promises.join("\n")
-        ));
-    }
-    page("Report received", policy.language(), &body)
+    templates::page(
+        "receipt.html",
+        context! {
+            title => "Report received",
+            lang => policy.language(),
+            reference,
+            token,
+            promises,
+        },
+    )
 }
 
 fn error_page(e: ApiError) -> Response {
-    let retry = e.retry_after;
-    let html = page(
-        "Report not sent",
-        "en",
-        &format!(
-            "<h1>Your report was not sent</h1><p>{}</p><p><a href=\"/report\">Back to the form</a></p>",
-            escape_html(&e.message)
-        ),
+    let mut response = pages::notice(
+        e.status,
+        "Your report was not sent",
+        &e.message,
+        Some(("/report", "Back to the form")),
     );
-    let mut response = html_response(e.status, html, None);
-    if let Some(r) = retry
+    if let Some(r) = e.retry_after
         && let Ok(v) = HeaderValue::from_str(&r.to_string())
     {
         response.headers_mut().insert(header::RETRY_AFTER, v);

@@ -170,7 +170,7 @@ async fn drafts_stay_private_and_publication_fills_the_security_center() {
         let (status, page) = text("/advisories/EMB-2026-0042").await;
         assert_eq!(status, 200);
         assert!(page.contains("Ada Researcher") && page.contains("fixed in 1.4.2"));
-        // Escaped (templates also escape the slash: `&lt;&#x2f;b&gt;`).
+        // Escaped as text.
         assert!(page.contains("&lt;b&gt;markup&lt;") && !page.contains("<b>markup"));
         assert!(
             !page.contains(&reference),

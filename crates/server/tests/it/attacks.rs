@@ -255,7 +255,7 @@ async fn the_corpus_through_desk_forms_and_sbom_uploads_is_shown_as_text() {
             }
         }
         assert!(
-            shown.contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt;"),
+            shown.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
             "notes kept as text"
         );
 

@@ -130,3 +130,44 @@ async fn listing_filters_and_paginates() {
     })
     .await;
 }
+
+/// A duplicate names a case that exists; the refusal names the missing one.
+#[tokio::test]
+async fn duplicate_must_name_an_existing_case() {
+    each_backend(|app| async move {
+        for title in ["a", "b"] {
+            let (status, _) = app
+                .post(&app.responder, "/api/v1/cases", &new_case(title))
+                .await;
+            assert_eq!(status, 201);
+        }
+        let path = "/api/v1/cases/EMB-2026-0002/transitions";
+        let (status, err) = app
+            .post(
+                &app.responder,
+                path,
+                &json!({"action": "duplicate", "of": "EMB-2026-0099"}),
+            )
+            .await;
+        assert_eq!(status, 422, "{}: {err}", app.backend);
+        assert!(
+            err["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("EMB-2026-0099"),
+            "{err}"
+        );
+        let (status, out) = app
+            .post(
+                &app.responder,
+                path,
+                &json!({"action": "duplicate", "of": "EMB-2026-0001"}),
+            )
+            .await;
+        assert_eq!(status, 200, "{out}");
+        assert_eq!(out["case"]["duplicate_of"], "EMB-2026-0001");
+        let (status, _) = app.get(&app.viewer, "/api/v1/cases/EMB-2026-0099").await;
+        assert_eq!(status, 404);
+    })
+    .await;
+}

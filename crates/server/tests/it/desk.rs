@@ -5,6 +5,7 @@
 //! dashboard and the charts. The browser test (`browser.rs`) drives the same
 //! pages in Chromium.
 
+use crate::CaseWrites;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
@@ -248,7 +249,7 @@ async fn a_case_is_worked_through_its_forms() {
 
         let (status, html) = get(&app, &rita, &path).await;
         assert_eq!(status, 200);
-        assert!(html.contains("Stored &lt;script&gt;alert(1)&lt;&#x2f;script&gt;"));
+        assert!(html.contains("Stored &lt;script&gt;alert(1)&lt;/script&gt;"));
         assert!(!html.contains("<script>alert(1)"));
         // Only the moves the state allows are offered.
         assert!(html.contains("value=\"acknowledge\""));
@@ -358,7 +359,7 @@ async fn a_case_is_worked_through_its_forms() {
         assert!(html.contains("role=\"alert\""));
 
         let (_, html) = get(&app, &rita, &path).await;
-        assert!(html.contains("Reproduced &lt;b&gt;locally&lt;&#x2f;b&gt;"));
+        assert!(html.contains("Reproduced &lt;b&gt;locally&lt;/b&gt;"));
         assert!(html.contains("Thanks, we reproduced it."));
         assert!(html.contains("Assigned to vic"));
         assert!(html.contains("Severity set to critical"));

@@ -183,3 +183,55 @@ pub async fn form_cookie(http: &reqwest::Client, url: &str) -> (String, String) 
     let csrf = cookie.split_once('=').unwrap().1.to_owned();
     (cookie, csrf)
 }
+
+/// The application layer's case writes on a bare store, for tests that set
+/// cases up without going through a server (the default policy's language,
+/// no links).
+pub(crate) trait CaseWrites {
+    async fn create_case(
+        &self,
+        request: embargo_core::NewCase,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<embargo_core::Case, embargo_store::StoreError>;
+
+    async fn execute(
+        &self,
+        reference: embargo_core::CaseRef,
+        command: &embargo_core::Command,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(embargo_core::Case, Vec<embargo_core::Event>), embargo_store::StoreError>;
+}
+
+impl CaseWrites for Store {
+    async fn create_case(
+        &self,
+        request: embargo_core::NewCase,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<embargo_core::Case, embargo_store::StoreError> {
+        let policies = embargo_core::policy::PolicySet::default();
+        bare(&policies).create_case(self, request, actor, now).await
+    }
+
+    async fn execute(
+        &self,
+        reference: embargo_core::CaseRef,
+        command: &embargo_core::Command,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(embargo_core::Case, Vec<embargo_core::Event>), embargo_store::StoreError> {
+        let policies = embargo_core::policy::PolicySet::default();
+        bare(&policies)
+            .execute(self, reference, command, actor, now)
+            .await
+    }
+}
+
+fn bare(policies: &embargo_core::policy::PolicySet) -> app::record::Recording<'_> {
+    app::record::Recording {
+        policies,
+        public_url: "",
+    }
+}

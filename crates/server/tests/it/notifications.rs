@@ -2,6 +2,7 @@
 //! email through a real SMTP server that goes down and comes back, leases
 //! that expire after a crash, dead letters and their retry.
 
+use crate::CaseWrites;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicI64, AtomicU16, Ordering};

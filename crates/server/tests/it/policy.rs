@@ -1,6 +1,7 @@
 //! Policy clocks in the API, scope rules, published documents, metrics, and
 //! the escalation scheduler on two instances at once.
 
+use crate::CaseWrites;
 use std::collections::HashMap;
 use std::sync::Arc;
 

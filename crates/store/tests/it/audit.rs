@@ -1,5 +1,6 @@
 //! `audit verify` on an untouched database, and after direct SQL tampering.
 
+use crate::Writes;
 use embargo_core::Command;
 use embargo_core::chain::ChainError;
 use embargo_store::{Store, StoreError};

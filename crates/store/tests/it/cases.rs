@@ -1,5 +1,6 @@
-use embargo_core::{CaseRef, CaseState, Command, Severity};
-use embargo_store::{CaseFilter, StoreError};
+use crate::Writes;
+use embargo_core::{CaseState, Command, Severity};
+use embargo_store::CaseFilter;
 
 use crate::{each_backend, report, t};
 
@@ -119,46 +120,6 @@ async fn transitions_append_events_and_forbidden_moves_are_refused() {
             (stored.severity, stored.revision),
             (Some(Severity::High), 4)
         );
-    })
-    .await;
-}
-
-#[tokio::test]
-async fn duplicate_must_name_an_existing_case() {
-    each_backend(|store, _db| async move {
-        let a = store
-            .create_case(report("a"), "cli", t(2, 9, 0))
-            .await
-            .unwrap();
-        let b = store
-            .create_case(report("b"), "cli", t(2, 9, 0))
-            .await
-            .unwrap();
-        let missing = CaseRef::new(2026, 99);
-        let err = store
-            .execute(
-                b.reference,
-                &Command::Duplicate { of: missing },
-                "cli",
-                t(2, 9, 1),
-            )
-            .await
-            .unwrap_err();
-        assert!(err.to_string().contains("EMB-2026-0099"), "{err}");
-        let (b, _) = store
-            .execute(
-                b.reference,
-                &Command::Duplicate { of: a.reference },
-                "cli",
-                t(2, 9, 1),
-            )
-            .await
-            .unwrap();
-        assert_eq!(b.duplicate_of, Some(a.reference));
-        assert!(matches!(
-            store.case(missing).await,
-            Err(StoreError::NotFound { what: "case", .. })
-        ));
     })
     .await;
 }

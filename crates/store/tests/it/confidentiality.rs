@@ -1,5 +1,6 @@
 //! Nothing a reporter wrote reaches the database in the clear, and keys rotate.
 
+use crate::Writes;
 use embargo_core::Command;
 use embargo_core::attachment::{AttachmentLimits, NewAttachment};
 use embargo_core::crypto::Keyring;

@@ -12,8 +12,8 @@ mod users;
 use chrono::{DateTime, TimeZone, Utc};
 use embargo_core::crypto::Keyring;
 use embargo_core::{NewCase, ReportContent, Reporter};
-use embargo_store::Store;
 use embargo_store::testing::TestDatabase;
+use embargo_store::{Store, StoreError};
 
 /// A fixed instant: tests never read the clock.
 pub fn t(day: u32, hour: u32, minute: u32) -> DateTime<Utc> {
@@ -86,4 +86,92 @@ pub async fn raw(db: &Db) -> sqlx::AnyConnection {
     sqlx::AnyConnection::connect(&db.url)
         .await
         .expect("raw connection")
+}
+
+/// Case writes through a unit of work, the way the application layer makes
+/// them, with the notices the events plan queued beside them (so sealed
+/// deliveries exist to test). The store's contract is what these exercise;
+/// the application layer's own rules (and other reactions) have their tests
+/// in the server.
+pub(crate) trait Writes {
+    async fn create_case(
+        &self,
+        request: NewCase,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<embargo_core::Case, StoreError>;
+
+    async fn execute(
+        &self,
+        reference: embargo_core::CaseRef,
+        command: &embargo_core::Command,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(embargo_core::Case, Vec<embargo_core::Event>), StoreError>;
+
+    async fn attach(
+        &self,
+        reference: embargo_core::CaseRef,
+        files: Vec<embargo_store::AttachmentFile>,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+}
+
+impl Writes for Store {
+    async fn create_case(
+        &self,
+        request: NewCase,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<embargo_core::Case, StoreError> {
+        let mut work = self.begin().await?;
+        let (handle, opened) = work.cases().open(request, actor, now).await?;
+        queue_notices(&mut work, &handle.case, &[opened], now).await?;
+        work.commit().await?;
+        Ok(handle.case)
+    }
+
+    async fn execute(
+        &self,
+        reference: embargo_core::CaseRef,
+        command: &embargo_core::Command,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(embargo_core::Case, Vec<embargo_core::Event>), StoreError> {
+        let mut work = self.begin().await?;
+        let mut handle = work.cases().lock(reference).await?;
+        let events = embargo_core::case::decide(&handle.case, command, now)?;
+        let stored = work.cases().append(&mut handle, events, actor, now).await?;
+        queue_notices(&mut work, &handle.case, &stored, now).await?;
+        work.commit().await?;
+        Ok((handle.case, stored))
+    }
+
+    async fn attach(
+        &self,
+        reference: embargo_core::CaseRef,
+        files: Vec<embargo_store::AttachmentFile>,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut work = self.begin().await?;
+        let mut handle = work.cases().lock(reference).await?;
+        let events = work.attachments().store(&handle, files, now).await?;
+        work.cases().append(&mut handle, events, actor, now).await?;
+        work.commit().await
+    }
+}
+
+async fn queue_notices(
+    work: &mut embargo_store::Work<'_>,
+    case: &embargo_core::Case,
+    events: &[embargo_core::Event],
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let notices: Vec<embargo_core::notify::Notice> = events
+        .iter()
+        .filter_map(|e| embargo_core::notify::Notice::of(case, &e.kind, e.seq, e.at))
+        .collect();
+    work.outbox().queue_notices(&notices, None, now).await
 }

@@ -2,6 +2,7 @@
 //! always what replaying the events gives, and no sequence leaves the
 //! workflow graph written out below from the description.
 
+use crate::Writes;
 use std::collections::HashSet;
 
 use embargo_core::{Case, CaseRef, CaseState, Command, EventKind, Severity};

@@ -1,0 +1,243 @@
+//! Recording what happens to a case, and carrying out what follows from it,
+//! in one unit of work: the events are appended, then each reaction the
+//! domain decides on (`embargo_core::reactions`) is written beside them —
+//! findings a released fix resolves, notices to send — and the unit commits
+//! as a whole. Every use case that changes a case records through here, so
+//! a reaction holds on every path or on none.
+
+use embargo_core::case::{Event, decide};
+use embargo_core::notify::{FindingRef, Notice};
+use embargo_core::policy::PolicySet;
+use embargo_core::portfolio::Finding;
+use embargo_core::reactions::{Reaction, reactions};
+use embargo_core::{Case, CaseRef, Command, DomainError, EventKind, Instant, NewCase};
+use embargo_store::{CaseHandle, Store, StoreError, Work};
+
+use crate::state::AppState;
+
+/// What recording needs from the settings: the policies (each product's
+/// language, for the messages people receive) and the address embargo is
+/// reached at (for links in them).
+#[derive(Debug, Clone, Copy)]
+pub struct Recording<'a> {
+    pub policies: &'a PolicySet,
+    /// `https://security.example.org`; empty when messages carry no links
+    /// (the escalation job's notices link to nothing).
+    pub public_url: &'a str,
+}
+
+impl AppState {
+    /// How this server records events.
+    #[must_use]
+    pub fn recording(&self) -> Recording<'_> {
+        Recording {
+            policies: &self.settings.policies,
+            public_url: &self.settings.public_url,
+        }
+    }
+}
+
+/// What a notice needs that its event does not say.
+#[derive(Debug, Default)]
+pub struct NoticeExtras {
+    /// The reporter's private page (their receipt only).
+    pub private_link: Option<String>,
+    /// The name a published advisory credits the reporter under.
+    pub credited_as: Option<String>,
+}
+
+impl Recording<'_> {
+    /// Appends `events` to the locked case and carries out their reactions.
+    pub async fn record(
+        &self,
+        work: &mut Work<'_>,
+        handle: &mut CaseHandle,
+        events: Vec<EventKind>,
+        actor: &str,
+        now: Instant,
+    ) -> Result<Vec<Event>, StoreError> {
+        self.record_with(work, handle, events, actor, now, &NoticeExtras::default())
+            .await
+    }
+
+    /// [`Recording::record`], telling the notices what the events alone do not.
+    pub async fn record_with(
+        &self,
+        work: &mut Work<'_>,
+        handle: &mut CaseHandle,
+        events: Vec<EventKind>,
+        actor: &str,
+        now: Instant,
+        extras: &NoticeExtras,
+    ) -> Result<Vec<Event>, StoreError> {
+        let stored = work.cases().append(handle, events, actor, now).await?;
+        self.carry_out(work, &handle.case, &stored, extras, now)
+            .await?;
+        Ok(stored)
+    }
+
+    /// Writes, in `work`, what the domain says follows from `events` just
+    /// recorded on `case`.
+    pub async fn carry_out(
+        &self,
+        work: &mut Work<'_>,
+        case: &Case,
+        events: &[Event],
+        extras: &NoticeExtras,
+        now: Instant,
+    ) -> Result<(), StoreError> {
+        let mut notices = Vec::new();
+        for reaction in reactions(case, events) {
+            match reaction {
+                Reaction::ResolveEscalatedFindings { release_version } => {
+                    work.findings()
+                        .resolve_case_findings(case.reference, release_version.as_deref(), now)
+                        .await?;
+                }
+                Reaction::Notify(notice) => notices.push(self.addressed(*notice, case, extras)),
+            }
+        }
+        let reporter = case
+            .reporter
+            .contact
+            .as_deref()
+            .filter(|c| embargo_core::auth::validate_email(c).is_ok());
+        work.outbox().queue_notices(&notices, reporter, now).await
+    }
+
+    /// A notice in the language of its product's policy, with its links.
+    fn addressed(&self, mut notice: Notice, case: &Case, extras: &NoticeExtras) -> Notice {
+        notice.private_link.clone_from(&extras.private_link);
+        notice.credited_as.clone_from(&extras.credited_as);
+        self.policies
+            .for_product(&case.product)
+            .language()
+            .clone_into(&mut notice.language);
+        let base = self.public_url.trim_end_matches('/');
+        if let Some(id) = &notice.advisory
+            && !base.is_empty()
+        {
+            notice.advisory_url = Some(format!("{base}/advisories/{id}"));
+        }
+        notice
+    }
+
+    /// Runs a command against a case in a unit of its own: decides, records,
+    /// commits. Returns the case as it now stands and the events recorded
+    /// (none when the command changed nothing).
+    pub async fn execute(
+        &self,
+        store: &Store,
+        reference: CaseRef,
+        command: &Command,
+        actor: &str,
+        now: Instant,
+    ) -> Result<(Case, Vec<Event>), StoreError> {
+        let now = embargo_core::to_millis(now);
+        let mut work = store.begin().await?;
+        let mut handle = work.cases().lock(reference).await?;
+        if let Command::Duplicate { of } = command
+            && !work.cases().exists(*of).await?
+        {
+            return Err(StoreError::Domain(DomainError::invalid(
+                "of",
+                format!("no case {of}"),
+            )));
+        }
+        let events = decide(&handle.case, command, now)?;
+        if events.is_empty() {
+            return Ok((handle.case, Vec::new()));
+        }
+        let stored = self
+            .record(&mut work, &mut handle, events, actor, now)
+            .await?;
+        work.commit().await?;
+        Ok((handle.case, stored))
+    }
+
+    /// Opens a case for the team (or a job) in a unit of its own.
+    pub async fn create_case(
+        &self,
+        store: &Store,
+        request: NewCase,
+        actor: &str,
+        now: Instant,
+    ) -> Result<Case, StoreError> {
+        let now = embargo_core::to_millis(now);
+        let mut work = store.begin().await?;
+        let (handle, opened) = work.cases().open(request, actor, now).await?;
+        self.carry_out(
+            &mut work,
+            &handle.case,
+            &[opened],
+            &NoticeExtras::default(),
+            now,
+        )
+        .await?;
+        work.commit().await?;
+        Ok(handle.case)
+    }
+
+    /// Appends a clock's warning or breach to a case unless it already has
+    /// one for that clock, and queues its notices, in one unit. The chain
+    /// lock makes the check and the append atomic, so with several servers
+    /// on one database each escalation happens exactly once. Returns whether
+    /// it was appended.
+    pub async fn escalate(
+        &self,
+        store: &Store,
+        reference: CaseRef,
+        event: &EventKind,
+        now: Instant,
+    ) -> Result<bool, StoreError> {
+        let now = embargo_core::to_millis(now);
+        let mut work = store.begin().await?;
+        let mut handle = work.cases().lock(reference).await?;
+        if work.cases().has_escalation(&handle, event).await? {
+            return Ok(false);
+        }
+        self.record(&mut work, &mut handle, vec![event.clone()], "system", now)
+            .await?;
+        work.commit().await?;
+        Ok(true)
+    }
+
+    /// Raises a finding's deadline warning or breach once: an event on the
+    /// finding and the team's notice, in one unit. Returns whether it was
+    /// raised now.
+    pub async fn escalate_finding(
+        &self,
+        store: &Store,
+        finding: &Finding,
+        breached: bool,
+        now: Instant,
+    ) -> Result<bool, StoreError> {
+        let Some(due) = finding.due else {
+            return Ok(false);
+        };
+        let mut work = store.begin().await?;
+        if !work
+            .findings()
+            .raise_deadline(finding.id, due, breached, now)
+            .await?
+        {
+            return Ok(false);
+        }
+        let notice = Notice::finding_deadline(
+            FindingRef {
+                id: finding.id,
+                release: finding.release.clone(),
+                component: finding.component.clone(),
+                advisory: finding.advisory.clone(),
+            },
+            &finding.product,
+            finding.severity,
+            due,
+            breached,
+            now,
+        );
+        work.outbox().queue_notices(&[notice], None, now).await?;
+        work.commit().await?;
+        Ok(true)
+    }
+}

@@ -295,10 +295,54 @@ fn no_adapter_imports_another_and_the_api_renders_no_html() {
             "<table",
             "minijinja",
             "text/html",
+            // Nor the public documents: they are pages/documents.rs's.
+            "<?xml",
+            "atom+xml",
+            "text/markdown",
         ] {
             assert!(
                 !text.contains(marker),
-                "{} renders HTML (`{marker}`); HTML belongs to pages/ or desk/",
+                "{} renders HTML or a document (`{marker}`); the API answers JSON, \
+                 pages belong to pages/ or desk/",
+                file.display()
+            );
+        }
+    }
+    // The public pages are templates: no markup written in code.
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../server/src/pages");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    for file in files {
+        let text = without_tests(&std::fs::read_to_string(&file).unwrap());
+        for marker in ["<h1", "<h2", "<p>", "<li>", "<form", "<pre>", "<entry>"] {
+            assert!(
+                !text.contains(marker),
+                "{} writes markup (`{marker}`) in code; it belongs in templates/",
+                file.display()
+            );
+        }
+    }
+}
+
+/// The store keeps data and decides nothing: what follows from an event
+/// (reactions, notices) and what a command does are decided in core and
+/// carried out by the application layer.
+#[test]
+fn the_store_decides_nothing() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../store/src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    for file in files {
+        let text = without_tests(&std::fs::read_to_string(&file).unwrap());
+        for marker in [
+            "reactions",
+            "Notice::of",
+            "decide(",
+            "Notice::finding_deadline",
+        ] {
+            assert!(
+                !text.contains(marker),
+                "{} decides (`{marker}`); that is core's, carried out by the app layer",
                 file.display()
             );
         }

@@ -206,3 +206,64 @@ async fn listing_filters_and_pages_newest_first() {
     })
     .await;
 }
+
+/// A unit of work is kept whole or not at all: dropped without a commit (a
+/// use case that failed half-way), nothing it wrote remains — not the case,
+/// not its reference, not its event, not the message queued beside it.
+#[tokio::test]
+async fn a_unit_of_work_dropped_uncommitted_leaves_nothing() {
+    each_backend(|store, db| async move {
+        {
+            let mut work = store.begin().await.unwrap();
+            let (handle, _) = work
+                .cases()
+                .open(report("never kept"), "cli", t(2, 9, 0))
+                .await
+                .unwrap();
+            let delivery = embargo_core::notify::Delivery::Email {
+                to: "team@example.org".into(),
+                subject: "s".into(),
+                text: "t".into(),
+                html: String::new(),
+                encrypted: false,
+            };
+            let queued = work
+                .outbox()
+                .queue(
+                    "uncommitted",
+                    "test",
+                    Some(&handle.case.reference.to_string()),
+                    &delivery,
+                    t(2, 9, 0),
+                )
+                .await
+                .unwrap();
+            assert!(queued);
+        }
+        let page = store
+            .list_cases(&CaseFilter::default(), 10, None)
+            .await
+            .unwrap();
+        assert!(page.cases.is_empty(), "{}: no case", db.backend());
+        assert!(
+            store
+                .delivery_by_key("uncommitted")
+                .await
+                .unwrap()
+                .is_none()
+        );
+        let kept = store
+            .create_case(report("kept"), "cli", t(2, 9, 1))
+            .await
+            .unwrap();
+        assert_eq!(
+            kept.reference.to_string(),
+            "EMB-2026-0001",
+            "{}: the reference was not used up",
+            db.backend()
+        );
+        let audit = store.verify().await.unwrap();
+        assert_eq!((audit.events, audit.cases), (1, 1), "{}", db.backend());
+    })
+    .await;
+}

@@ -44,6 +44,24 @@ pub fn reactions(case: &Case, events: &[Event]) -> Vec<Reaction> {
 mod tests {
     use super::*;
 
+    /// Case `number` just opened, its opening event, and when.
+    fn opened(number: u32) -> (Case, EventKind, chrono::DateTime<chrono::Utc>) {
+        let request = crate::NewCase {
+            title: "t".into(),
+            product: "p".into(),
+            reporter: crate::case::Reporter::default(),
+            report: crate::case::ReportContent {
+                summary: "s".into(),
+                description: "d".into(),
+                ..crate::case::ReportContent::default()
+            },
+            reporter_deadline: None,
+        };
+        let at = chrono::DateTime::from_timestamp(1_780_000_000, 0).unwrap();
+        let (case, created) = Case::open(crate::CaseRef::new(2026, number), request, at).unwrap();
+        (case, created, at)
+    }
+
     #[test]
     fn a_released_fix_resolves_escalated_findings_and_nothing_else_reacts() {
         let released = EventKind::StateChanged {
@@ -66,19 +84,7 @@ mod tests {
             release_version: None,
             rule: None,
         };
-        let request = crate::NewCase {
-            title: "t".into(),
-            product: "p".into(),
-            reporter: crate::case::Reporter::default(),
-            report: crate::case::ReportContent {
-                summary: "s".into(),
-                description: "d".into(),
-                ..crate::case::ReportContent::default()
-            },
-            reporter_deadline: None,
-        };
-        let at = chrono::DateTime::from_timestamp(1_780_000_000, 0).unwrap();
-        let (case, created) = Case::open(crate::CaseRef::new(2026, 1), request, at).unwrap();
+        let (case, created, at) = opened(1);
         let recorded = |seq, kind| Event {
             seq,
             at,
@@ -109,19 +115,7 @@ mod tests {
 
     #[test]
     fn every_notice_an_event_is_worth_is_a_reaction_with_the_events_sequence() {
-        let request = crate::NewCase {
-            title: "t".into(),
-            product: "p".into(),
-            reporter: crate::case::Reporter::default(),
-            report: crate::case::ReportContent {
-                summary: "s".into(),
-                description: "d".into(),
-                ..crate::case::ReportContent::default()
-            },
-            reporter_deadline: None,
-        };
-        let at = chrono::DateTime::from_timestamp(1_780_000_000, 0).unwrap();
-        let (case, created) = Case::open(crate::CaseRef::new(2026, 7), request, at).unwrap();
+        let (case, created, at) = opened(7);
         let events = [Event {
             seq: 41,
             at,

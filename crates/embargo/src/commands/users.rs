@@ -1,6 +1,6 @@
 //! `embargo user` and `embargo token`: team members and their API tokens.
 
-use embargo_core::auth::{self, token_digest};
+use embargo_server::app::accounts::{add_member, create_token};
 use embargo_store::Store;
 
 use super::*;
@@ -8,12 +8,13 @@ use super::*;
 pub(crate) async fn user(store: Store, cmd: UserCommand) -> Result<()> {
     match cmd {
         UserCommand::Add { username, role } => {
-            auth::validate_username(&username)?;
-            let password = auth::generate_password();
-            let hash = auth::hash_password(&password)?;
-            let user = store.add_user(&username, role, &hash, now()).await?;
+            let (user, password) = add_member(&store, &username, role, None, now())
+                .await
+                .map_err(|e| CliError::Message(e.message))?;
             println!("added {} ({})", user.username, user.role);
-            println!("password: {password}  (shown once)");
+            if let Some(password) = password {
+                println!("password: {password}  (shown once)");
+            }
         }
         UserCommand::List => {
             let users = store.list_users().await?;
@@ -44,10 +45,7 @@ pub(crate) async fn token(store: Store, cmd: TokenCommand) -> Result<()> {
     match cmd {
         TokenCommand::Create { user, name } => {
             let owner = store.user(&user).await?;
-            let secret = auth::generate_token(embargo_server::auth::TOKEN_PREFIX);
-            let record = store
-                .create_api_token(owner.id, &name, &token_digest(&secret), now())
-                .await?;
+            let (secret, record) = create_token(&store, &owner, &name, now()).await?;
             println!(
                 "token {} for {} ({}):",
                 record.id, owner.username, record.name

@@ -53,7 +53,9 @@ pub async fn create_token(
     caller: Caller,
     ApiJson(req): ApiJson<TokenRequest>,
 ) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
-    let (token, record) = crate::app::accounts::create_token(&state, &caller, &req.name).await?;
+    let (token, record) =
+        crate::app::accounts::create_token(&state.store, &caller.user, &req.name, state.now())
+            .await?;
     Ok((StatusCode::CREATED, Json(CreatedToken { token, record })))
 }
 

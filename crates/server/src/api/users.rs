@@ -69,8 +69,14 @@ pub async fn create_user(
     ApiJson(req): ApiJson<NewUser>,
 ) -> ApiResult<(StatusCode, Json<CreatedUser>)> {
     caller.require(Role::Admin)?;
-    let (user, generated) =
-        crate::app::accounts::add_member(&state, &req.username, req.role, req.password).await?;
+    let (user, generated) = crate::app::accounts::add_member(
+        &state.store,
+        &req.username,
+        req.role,
+        req.password,
+        state.now(),
+    )
+    .await?;
     Ok((
         StatusCode::CREATED,
         Json(CreatedUser {

@@ -7,6 +7,9 @@ use embargo_core::auth::{self, User, token_digest};
 
 use axum::http::HeaderValue;
 
+use embargo_core::Instant;
+use embargo_store::{Store, StoreError};
+
 use crate::auth::{Caller, Credential, SESSION_COOKIE, SESSION_PREFIX};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -160,17 +163,18 @@ pub(crate) async fn set_password(
     Ok(())
 }
 
-/// Creates an API token for the caller, with their role; returns the token
-/// (shown this once; only its digest is kept) and its record.
+/// Creates an API token for a member, with their role; returns the token
+/// (shown this once; only its digest is kept) and its record. The API and
+/// the desk make one for the caller; the CLI, for whom the operator names.
 pub async fn create_token(
-    state: &AppState,
-    caller: &Caller,
+    store: &Store,
+    owner: &User,
     name: &str,
-) -> ApiResult<(String, auth::ApiToken)> {
+    now: Instant,
+) -> Result<(String, auth::ApiToken), StoreError> {
     let token = auth::generate_token(crate::auth::TOKEN_PREFIX);
-    let record = state
-        .store
-        .create_api_token(caller.user.id, name, &token_digest(&token), state.now())
+    let record = store
+        .create_api_token(owner.id, name, &token_digest(&token), now)
         .await?;
     Ok((token, record))
 }
@@ -191,12 +195,13 @@ pub async fn revoke_token(state: &AppState, caller: &Caller, id: i64) -> ApiResu
 }
 
 /// Adds a team member with `password`, or a generated one (returned, to be
-/// shown once).
+/// shown once): through the API, and from the CLI.
 pub async fn add_member(
-    state: &AppState,
+    store: &Store,
     username: &str,
     role: auth::Role,
     password: Option<String>,
+    now: Instant,
 ) -> ApiResult<(User, Option<String>)> {
     auth::validate_username(username)?;
     let (password, generated) = match password {
@@ -212,10 +217,7 @@ pub async fn add_member(
     let hash = tokio::task::spawn_blocking(move || auth::hash_password(&password))
         .await
         .map_err(|e| ApiError::internal("hashing task failed", &e))??;
-    let user = state
-        .store
-        .add_user(username, role, &hash, state.now())
-        .await?;
+    let user = store.add_user(username, role, &hash, now).await?;
     Ok((user, generated))
 }
 

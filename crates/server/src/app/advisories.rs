@@ -236,7 +236,7 @@ async fn save_draft(
         ));
     }
     let mut work = state.store.begin().await?;
-    let mut handle = work.cases().lock(r).await?;
+    let handle = work.cases().lock(r).await?;
     if let Some(old) = work.advisories().draft(&handle).await? {
         if old.published.is_some() && old.id != draft.id {
             return Err(invalid("id", "a published advisory keeps its id"));
@@ -261,9 +261,8 @@ async fn save_draft(
     }];
     state
         .recording()
-        .record(&mut work, &mut handle, events, actor, now)
+        .finish(work, handle, events, actor, now)
         .await?;
-    work.commit().await?;
     Ok(draft)
 }
 
@@ -280,7 +279,7 @@ pub async fn publish(
 ) -> ApiResult<advisory::Advisory> {
     let now = embargo_core::to_millis(state.now());
     let mut work = state.store.begin().await?;
-    let mut handle = work.cases().lock(r).await?;
+    let handle = work.cases().lock(r).await?;
     let mut advisory = work
         .advisories()
         .draft(&handle)
@@ -318,16 +317,8 @@ pub async fn publish(
     };
     state
         .recording()
-        .record_with(
-            &mut work,
-            &mut handle,
-            events,
-            &caller.actor(),
-            now,
-            &extras,
-        )
+        .finish_with(work, handle, events, &caller.actor(), now, &extras)
         .await?;
-    work.commit().await?;
     Ok(advisory)
 }
 

@@ -239,12 +239,10 @@ pub async fn attach(
     }
     let now = embargo_core::to_millis(state.now());
     let mut work = state.store.begin().await?;
-    let mut handle = work.cases().lock(reference).await?;
+    let handle = work.cases().lock(reference).await?;
     let events = work.attachments().store(&handle, files, now).await?;
-    let stored = state
+    Ok(state
         .recording()
-        .record(&mut work, &mut handle, events, actor, now)
-        .await?;
-    work.commit().await?;
-    Ok((handle.case, stored))
+        .finish(work, handle, events, actor, now)
+        .await?)
 }

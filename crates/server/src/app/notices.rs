@@ -154,7 +154,7 @@ async fn queue_customer_notices(
 ) -> ApiResult<Vec<String>> {
     let now = embargo_core::to_millis(state.now());
     let mut work = state.store.begin().await?;
-    let mut handle = work.cases().lock(reference).await?;
+    let handle = work.cases().lock(reference).await?;
     let mut queued = Vec::new();
     for m in messages {
         let new = work
@@ -183,9 +183,8 @@ async fn queue_customer_notices(
     let events = vec![embargo_core::EventKind::CustomersNotified { note: Some(note) }];
     state
         .recording()
-        .record(&mut work, &mut handle, events, actor, now)
+        .finish(work, handle, events, actor, now)
         .await?;
-    work.commit().await?;
     Ok(queued)
 }
 

@@ -47,33 +47,36 @@ pub struct NoticeExtras {
 }
 
 impl Recording<'_> {
-    /// Appends `events` to the locked case and carries out their reactions.
-    pub async fn record(
+    /// Appends `events` to the locked case, carries out their reactions and
+    /// commits the unit; returns the case as it now stands and the events
+    /// as recorded.
+    pub async fn finish(
         &self,
-        work: &mut Work<'_>,
-        handle: &mut CaseHandle,
+        work: Work<'_>,
+        handle: CaseHandle,
         events: Vec<EventKind>,
         actor: &str,
         now: Instant,
-    ) -> Result<Vec<Event>, StoreError> {
-        self.record_with(work, handle, events, actor, now, &NoticeExtras::default())
+    ) -> Result<(Case, Vec<Event>), StoreError> {
+        self.finish_with(work, handle, events, actor, now, &NoticeExtras::default())
             .await
     }
 
-    /// [`Recording::record`], telling the notices what the events alone do not.
-    pub async fn record_with(
+    /// [`Recording::finish`], telling the notices what the events alone do not.
+    pub async fn finish_with(
         &self,
-        work: &mut Work<'_>,
-        handle: &mut CaseHandle,
+        mut work: Work<'_>,
+        mut handle: CaseHandle,
         events: Vec<EventKind>,
         actor: &str,
         now: Instant,
         extras: &NoticeExtras,
-    ) -> Result<Vec<Event>, StoreError> {
-        let stored = work.cases().append(handle, events, actor, now).await?;
-        self.carry_out(work, &handle.case, &stored, extras, now)
+    ) -> Result<(Case, Vec<Event>), StoreError> {
+        let stored = work.cases().append(&mut handle, events, actor, now).await?;
+        self.carry_out(&mut work, &handle.case, &stored, extras, now)
             .await?;
-        Ok(stored)
+        work.commit().await?;
+        Ok((handle.case, stored))
     }
 
     /// Writes, in `work`, what the domain says follows from `events` just
@@ -135,7 +138,7 @@ impl Recording<'_> {
     ) -> Result<(Case, Vec<Event>), StoreError> {
         let now = embargo_core::to_millis(now);
         let mut work = store.begin().await?;
-        let mut handle = work.cases().lock(reference).await?;
+        let handle = work.cases().lock(reference).await?;
         if let Command::Duplicate { of } = command
             && !work.cases().exists(*of).await?
         {
@@ -148,11 +151,7 @@ impl Recording<'_> {
         if events.is_empty() {
             return Ok((handle.case, Vec::new()));
         }
-        let stored = self
-            .record(&mut work, &mut handle, events, actor, now)
-            .await?;
-        work.commit().await?;
-        Ok((handle.case, stored))
+        self.finish(work, handle, events, actor, now).await
     }
 
     /// Opens a case for the team (or a job) in a unit of its own.
@@ -192,13 +191,12 @@ impl Recording<'_> {
     ) -> Result<bool, StoreError> {
         let now = embargo_core::to_millis(now);
         let mut work = store.begin().await?;
-        let mut handle = work.cases().lock(reference).await?;
+        let handle = work.cases().lock(reference).await?;
         if work.cases().has_escalation(&handle, event).await? {
             return Ok(false);
         }
-        self.record(&mut work, &mut handle, vec![event.clone()], "system", now)
+        self.finish(work, handle, vec![event.clone()], "system", now)
             .await?;
-        work.commit().await?;
         Ok(true)
     }
 

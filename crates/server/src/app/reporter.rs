@@ -53,7 +53,7 @@ pub async fn message(
     }
     let now = embargo_core::to_millis(state.now());
     let mut work = state.store.begin().await?;
-    let mut handle = work.cases().lock(reference).await?;
+    let handle = work.cases().lock(reference).await?;
     let mut events = Vec::new();
     if !text.is_empty() {
         events.push(EventKind::MessageFromReporter {
@@ -69,12 +69,10 @@ pub async fn message(
     if handle.case.state == CaseState::WaitingOnReporter {
         events.extend(decide(&handle.case, &Command::InformationReceived {}, now)?);
     }
-    let stored = state
+    Ok(state
         .recording()
-        .record(&mut work, &mut handle, events, "reporter", now)
-        .await?;
-    work.commit().await?;
-    Ok((handle.case, stored))
+        .finish(work, handle, events, "reporter", now)
+        .await?)
 }
 
 /// The reporter's credit preference: the name or handle to credit, or
@@ -90,17 +88,15 @@ pub async fn credit(
     }
     let now = embargo_core::to_millis(state.now());
     let mut work = state.store.begin().await?;
-    let mut handle = work.cases().lock(reference).await?;
+    let handle = work.cases().lock(reference).await?;
     if handle.case.reporter.name.as_deref() == credit {
         return Ok((handle.case, Vec::new()));
     }
     let events = vec![EventKind::CreditPreferenceChanged {
         credit: credit.map(str::to_owned),
     }];
-    let stored = state
+    Ok(state
         .recording()
-        .record(&mut work, &mut handle, events, "reporter", now)
-        .await?;
-    work.commit().await?;
-    Ok((handle.case, stored))
+        .finish(work, handle, events, "reporter", now)
+        .await?)
 }

@@ -273,7 +273,14 @@ pub async fn change_password(State(state): State<AppState>, form: DeskForm) -> P
         (status = 422, description = "A bad name", body = String, content_type = "text/html")))]
 pub async fn create_token(State(state): State<AppState>, form: DeskForm) -> PageResult {
     let name = form.text("name").unwrap_or_default();
-    match crate::app::accounts::create_token(&state, &form.desk.caller, &name).await {
+    let made = crate::app::accounts::create_token(
+        &state.store,
+        &form.desk.caller.user,
+        &name,
+        state.now(),
+    )
+    .await;
+    match made {
         Ok((token, _)) => {
             account_page(
                 &state,

@@ -5,7 +5,6 @@
 //! dashboard and the charts. The browser test (`browser.rs`) drives the same
 //! pages in Chromium.
 
-use crate::CaseWrites;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
@@ -666,30 +665,29 @@ async fn the_dashboard_and_charts_show_what_needs_action() {
             TestApp::start_with_clock(db, ServerSettings::default(), Arc::new(move || later)).await,
         );
         let request = |title: &str| serde_json::from_value::<NewCase>(new_case(title)).unwrap();
-        let late = app
-            .store
-            .create_case(request("Late one"), "user:rita", t0())
+        let late = crate::recording()
+            .create_case(&app.store, request("Late one"), "user:rita", t0())
             .await
             .unwrap();
-        let fresh = app
-            .store
+        let fresh = crate::recording()
             .create_case(
+                &app.store,
                 request("Fresh one"),
                 "user:rita",
                 later - Duration::hours(2),
             )
             .await
             .unwrap();
-        let done = app
-            .store
-            .create_case(request("Triaged one"), "user:rita", t0())
+        let done = crate::recording()
+            .create_case(&app.store, request("Triaged one"), "user:rita", t0())
             .await
             .unwrap();
         for (action, hours) in [("acknowledge", 2), ("start_triage", 3), ("accept", 30)] {
             let command: embargo_core::Command =
                 serde_json::from_value(json!({"action": action})).unwrap();
-            app.store
+            crate::recording()
                 .execute(
+                    &app.store,
                     done.reference,
                     &command,
                     "user:rita",

@@ -184,54 +184,14 @@ pub async fn form_cookie(http: &reqwest::Client, url: &str) -> (String, String) 
     (cookie, csrf)
 }
 
-/// The application layer's case writes on a bare store, for tests that set
+/// The application layer's recording on a bare store, for tests that set
 /// cases up without going through a server (the default policy's language,
 /// no links).
-pub(crate) trait CaseWrites {
-    async fn create_case(
-        &self,
-        request: embargo_core::NewCase,
-        actor: &str,
-        now: DateTime<Utc>,
-    ) -> Result<embargo_core::Case, embargo_store::StoreError>;
-
-    async fn execute(
-        &self,
-        reference: embargo_core::CaseRef,
-        command: &embargo_core::Command,
-        actor: &str,
-        now: DateTime<Utc>,
-    ) -> Result<(embargo_core::Case, Vec<embargo_core::Event>), embargo_store::StoreError>;
-}
-
-impl CaseWrites for Store {
-    async fn create_case(
-        &self,
-        request: embargo_core::NewCase,
-        actor: &str,
-        now: DateTime<Utc>,
-    ) -> Result<embargo_core::Case, embargo_store::StoreError> {
-        let policies = embargo_core::policy::PolicySet::default();
-        bare(&policies).create_case(self, request, actor, now).await
-    }
-
-    async fn execute(
-        &self,
-        reference: embargo_core::CaseRef,
-        command: &embargo_core::Command,
-        actor: &str,
-        now: DateTime<Utc>,
-    ) -> Result<(embargo_core::Case, Vec<embargo_core::Event>), embargo_store::StoreError> {
-        let policies = embargo_core::policy::PolicySet::default();
-        bare(&policies)
-            .execute(self, reference, command, actor, now)
-            .await
-    }
-}
-
-fn bare(policies: &embargo_core::policy::PolicySet) -> app::record::Recording<'_> {
+pub(crate) fn recording() -> app::record::Recording<'static> {
+    static POLICIES: std::sync::LazyLock<embargo_core::policy::PolicySet> =
+        std::sync::LazyLock::new(embargo_core::policy::PolicySet::default);
     app::record::Recording {
-        policies,
+        policies: &POLICIES,
         public_url: "",
     }
 }

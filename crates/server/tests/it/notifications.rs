@@ -2,7 +2,6 @@
 //! email through a real SMTP server that goes down and comes back, leases
 //! that expire after a crash, dead letters and their retry.
 
-use crate::CaseWrites;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicI64, AtomicU16, Ordering};
@@ -120,7 +119,10 @@ async fn create_cases(store: &Store, n: usize) {
         let mut c: embargo_core::NewCase =
             serde_json::from_value(new_case(&format!("case {i}"))).unwrap();
         c.reporter = embargo_core::Reporter::default();
-        store.create_case(c, "cli", t0()).await.unwrap();
+        crate::recording()
+            .create_case(store, c, "cli", t0())
+            .await
+            .unwrap();
     }
 }
 
@@ -517,15 +519,20 @@ async fn email_waits_for_the_smtp_server_and_arrives_once() {
         let (clock, ms) = manual_clock();
         let mut c: embargo_core::NewCase = serde_json::from_value(new_case("mail")).unwrap();
         c.reporter.contact = Some("reporter@example.net".into());
-        let case = s.create_case(c, "cli", clock()).await.unwrap();
-        s.execute(
-            case.reference,
-            &embargo_core::Command::Acknowledge {},
-            "user:rita",
-            clock(),
-        )
-        .await
-        .unwrap();
+        let case = crate::recording()
+            .create_case(&s, c, "cli", clock())
+            .await
+            .unwrap();
+        crate::recording()
+            .execute(
+                &s,
+                case.reference,
+                &embargo_core::Command::Acknowledge {},
+                "user:rita",
+                clock(),
+            )
+            .await
+            .unwrap();
         let port = free_port();
         let mut cfg = settings("mailer");
         cfg.smtp = Some(SmtpSettings {
@@ -652,12 +659,16 @@ async fn chosen_kinds_arrive_once_a_day_in_a_digest() {
             .await
             .unwrap();
         let c: embargo_core::NewCase = serde_json::from_value(new_case("digest")).unwrap();
-        let case = s.create_case(c, "cli", t0()).await.unwrap();
+        let case = crate::recording()
+            .create_case(&s, c, "cli", t0())
+            .await
+            .unwrap();
         for cmd in [
             embargo_core::Command::Acknowledge {},
             embargo_core::Command::StartTriage {},
         ] {
-            s.execute(case.reference, &cmd, "user:rita", t0())
+            crate::recording()
+                .execute(&s, case.reference, &cmd, "user:rita", t0())
                 .await
                 .unwrap();
         }
@@ -676,14 +687,16 @@ async fn chosen_kinds_arrive_once_a_day_in_a_digest() {
         assert_eq!(immediate[0].kind, "case.created");
         assert_eq!(s.compose_digests(t0()).await.unwrap(), 1);
         assert_eq!(s.compose_digests(t0()).await.unwrap(), 0, "once");
-        s.execute(
-            case.reference,
-            &embargo_core::Command::Accept {},
-            "user:rita",
-            t0(),
-        )
-        .await
-        .unwrap();
+        crate::recording()
+            .execute(
+                &s,
+                case.reference,
+                &embargo_core::Command::Accept {},
+                "user:rita",
+                t0(),
+            )
+            .await
+            .unwrap();
         assert_eq!(
             s.compose_digests(t0() + TimeDelta::hours(1)).await.unwrap(),
             0,
@@ -800,7 +813,10 @@ async fn email_to_a_keyed_recipient_is_encrypted_and_gnupg_decrypts_it() {
         name: None,
         pgp_key: Some(public.clone()),
     };
-    let case = s.create_case(c, "cli", t0()).await.unwrap();
+    let case = crate::recording()
+        .create_case(&s, c, "cli", t0())
+        .await
+        .unwrap();
     let (clock, _) = manual_clock();
     let mut cfg = settings("mailer");
     cfg.smtp = Some(SmtpSettings {

@@ -1,7 +1,6 @@
 //! Policy clocks in the API, scope rules, published documents, metrics, and
 //! the escalation scheduler on two instances at once.
 
-use crate::CaseWrites;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -210,8 +209,9 @@ async fn clock_metrics_report_share_met_and_percentiles() {
                 .await;
             assert_eq!(status, 201);
             let reference = format!("EMB-2026-000{}", i + 1).parse().unwrap();
-            app.store
+            crate::recording()
                 .execute(
+                    &app.store,
                     reference,
                     &embargo_core::Command::Acknowledge {},
                     "cli",
@@ -280,18 +280,26 @@ async fn two_instances_raise_each_warning_and_breach_exactly_once() {
             let mut c: embargo_core::NewCase =
                 serde_json::from_value(new_case(&format!("c{i}"))).unwrap();
             c.title = format!("case {i}");
-            references.push(a.create_case(c, "cli", t0()).await.unwrap().reference);
+            references.push(
+                crate::recording()
+                    .create_case(&a, c, "cli", t0())
+                    .await
+                    .unwrap()
+                    .reference,
+            );
         }
         // Acknowledge a few, so only some clocks escalate.
         for r in references.iter().take(3) {
-            a.execute(
-                *r,
-                &embargo_core::Command::Acknowledge {},
-                "cli",
-                t0() + TimeDelta::hours(1),
-            )
-            .await
-            .unwrap();
+            crate::recording()
+                .execute(
+                    &a,
+                    *r,
+                    &embargo_core::Command::Acknowledge {},
+                    "cli",
+                    t0() + TimeDelta::hours(1),
+                )
+                .await
+                .unwrap();
         }
         // Walk time forward past warnings and deadlines, both instances at once.
         for hours in [10, 19, 20, 25, 30, 24 * 4 + 12, 24 * 5, 24 * 6] {

@@ -19,7 +19,7 @@
 //! | [`Work::attachments`] → [`Attachments`] | a case's files | seal and store files, returning their events |
 //! | [`Work::advisories`] → [`Advisories`] | a case's advisory | read the draft, check an id is free, save a draft, write the published form |
 //! | [`Work::outbox`] → [`Outbox`] | deliveries | plan a notice's destinations (team preferences, webhooks) and queue each once by idempotency key |
-//! | [`Work::findings`] → [`Findings`] | portfolio findings | resolve the findings a released fix closes, record a deadline warning or breach once |
+//! | [`Work::findings`] → [`Findings`] | portfolio findings | read a release's findings, open one, set an analysis or severity (with why, in its history), record a fix that appeared, resolve the findings a released fix closes, record a deadline warning or breach once |
 //! | [`Work::reporters`] → [`Reporters`] | reporters' private links | record a link's digest |
 //! | [`Work::mailbox`] → [`Mailbox`] | mail taken in | mark a message taken, once |
 //!
@@ -82,7 +82,7 @@ pub use desk::{MAX_SAVED_VIEWS, SavedView, TotpSecret};
 pub use error::StoreError;
 pub use mailbox::Mailbox;
 pub use outbox::{Claimed, DeliveryRecord, Outbox, OutboxState};
-pub use portfolio::Findings;
+pub use portfolio::{Findings, StoredFinding};
 pub use reporter::Reporters;
 pub use work::Work;
 

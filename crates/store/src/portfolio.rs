@@ -5,8 +5,8 @@
 use std::collections::BTreeSet;
 
 use embargo_core::portfolio::{
-    self, Analysis, Component, Customer, Deployment, Finding, FindingKey, Impacted, MatchChanges,
-    Matched, Product, ProductExposure, Rule, RuleAction,
+    self, Analysis, Component, Customer, Deployment, Finding, FindingKey, Impacted, Matched,
+    Product, ProductExposure, Rule,
 };
 use embargo_core::{CaseRef, DomainError, Instant, Severity};
 use sqlx::Row;
@@ -135,136 +135,6 @@ impl Store {
         }
         tx.commit().await?;
         Ok(id)
-    }
-
-    /// Applies a match of a release: opens new findings, resolves those
-    /// whose advisory no longer matches (among the re-checked ones), and
-    /// records a fix that appeared since. A match that changes nothing
-    /// writes nothing.
-    pub async fn apply_matches(
-        &self,
-        release: i64,
-        matched: &[Matched],
-        rechecked: Option<&BTreeSet<String>>,
-        now: Instant,
-    ) -> Result<MatchChanges> {
-        let mut tx = self.writer.begin().await?;
-        let rows = sqlx::query(
-            "SELECT id, component, advisory, fixed, analysis FROM findings WHERE release_id = $1",
-        )
-        .bind(release)
-        .fetch_all(&mut *tx)
-        .await?;
-        let mut existing = Vec::with_capacity(rows.len());
-        let mut state = std::collections::BTreeMap::new();
-        for r in &rows {
-            let key = FindingKey {
-                release: release.to_string(),
-                component: r.try_get("component")?,
-                advisory: r.try_get("advisory")?,
-            };
-            let fixed: Vec<String> = parse(&r.try_get::<String, _>("fixed")?)?;
-            let analysis: Analysis = parse(&r.try_get::<String, _>("analysis")?)?;
-            state.insert(key.clone(), (r.try_get::<i64, _>("id")?, fixed, analysis));
-            existing.push(key);
-        }
-        let keys: Vec<FindingKey> = matched
-            .iter()
-            .map(|m| FindingKey {
-                release: release.to_string(),
-                component: m.component.clone(),
-                advisory: m.advisory.clone(),
-            })
-            .collect();
-        let changes = portfolio::changes(&existing, &keys, rechecked);
-        for key in &changes.opened {
-            let Some(m) = matched
-                .iter()
-                .find(|m| m.component == key.component && m.advisory == key.advisory)
-            else {
-                continue;
-            };
-            // A fix listed from the start: the advisory's publication is the
-            // best date known for the patch.
-            let patch = (!m.fixed.is_empty()).then(|| m.published.unwrap_or(now).min(now));
-            let id: i64 = sqlx::query(
-                "INSERT INTO findings (release_id, component, advisory, severity, known_exploited, epss, fixed, \
-                 patch_available_at, analysis, first_seen, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id",
-            )
-            .bind(release)
-            .bind(&m.component)
-            .bind(&m.advisory)
-            .bind(m.severity.map(|s| s.as_str().to_owned()))
-            .bind(i64::from(m.known_exploited))
-            .bind(m.epss.map(f64::from))
-            .bind(json(&m.fixed)?)
-            .bind(patch.map(|p| p.timestamp_millis()))
-            .bind(json(&Analysis::InTriage)?)
-            .bind(now.timestamp_millis())
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get("id")?;
-            event(
-                &mut tx,
-                id,
-                now,
-                "matcher",
-                &serde_json::json!({"opened": m.advisory}),
-            )
-            .await?;
-        }
-        for key in &changes.gone {
-            let Some((id, _, analysis)) = state.get(key) else {
-                continue;
-            };
-            if *analysis == Analysis::Resolved {
-                continue;
-            }
-            sqlx::query("UPDATE findings SET analysis = $1, updated_at = $2 WHERE id = $3")
-                .bind(json(&Analysis::Resolved)?)
-                .bind(now.timestamp_millis())
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-            event(
-                &mut tx,
-                *id,
-                now,
-                "matcher",
-                &serde_json::json!({"resolved": "the advisory no longer matches"}),
-            )
-            .await?;
-        }
-        // A patch that appeared after the finding opened starts its clock now.
-        for m in matched {
-            let key = FindingKey {
-                release: release.to_string(),
-                component: m.component.clone(),
-                advisory: m.advisory.clone(),
-            };
-            if let Some((id, fixed, _)) = state.get(&key)
-                && fixed.is_empty()
-                && !m.fixed.is_empty()
-            {
-                sqlx::query("UPDATE findings SET fixed = $1, patch_available_at = $2, updated_at = $2 WHERE id = $3")
-                    .bind(json(&m.fixed)?)
-                    .bind(now.timestamp_millis())
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
-                event(
-                    &mut tx,
-                    *id,
-                    now,
-                    "matcher",
-                    &serde_json::json!({"patch_available": m.fixed}),
-                )
-                .await?;
-            }
-        }
-        tx.commit().await?;
-        Ok(changes)
     }
 
     /// Every release's components of one ecosystem: (release id, component).
@@ -682,68 +552,6 @@ impl Store {
             .ok_or_else(|| StoreError::not_found("rule", id))
     }
 
-    /// Applies the rules in force at `now` to every finding they change, in
-    /// one transaction; each change is an event naming its rule. Returns
-    /// how many findings changed.
-    pub async fn apply_rules(&self, now: Instant) -> Result<usize> {
-        let rules: Vec<Rule> = self
-            .rules()
-            .await?
-            .into_iter()
-            .filter(|r| r.active_at(now))
-            .collect();
-        if rules.is_empty() {
-            return Ok(0);
-        }
-        let rows = sqlx::query(&format!(
-            "SELECT {FINDING_COLUMNS}, p.exposure FROM findings f JOIN releases r ON r.id = f.release_id \
-             JOIN products p ON p.id = r.product_id ORDER BY f.id"
-        ))
-        .fetch_all(&self.reader)
-        .await?;
-        let mut tx = self.writer.begin().await?;
-        let mut changed = 0;
-        for row in &rows {
-            let finding = finding_from_row(row, now)?;
-            let exposure: ProductExposure = parse(&row.try_get::<String, _>("exposure")?)?;
-            let Some((rule, change)) = portfolio::rule_for(&rules, &finding, exposure, now) else {
-                continue;
-            };
-            let actor = format!("rule:{}", rule.id);
-            match &change {
-                RuleAction::SetAnalysis { analysis } => {
-                    // Only a finding still in triage: a person may have decided meanwhile.
-                    let n = sqlx::query(
-                        "UPDATE findings SET analysis = $1, updated_at = $2 WHERE id = $3 AND analysis = $4",
-                    )
-                    .bind(json(analysis)?)
-                    .bind(now.timestamp_millis())
-                    .bind(finding.id)
-                    .bind(json(&Analysis::InTriage)?)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-                    if n == 0 {
-                        continue;
-                    }
-                    event(&mut tx, finding.id, now, &actor, &serde_json::json!({"analysis": analysis, "rule": rule.id, "rule_name": rule.name})).await?;
-                }
-                RuleAction::SetSeverity { severity } => {
-                    sqlx::query("UPDATE findings SET severity = $1, updated_at = $2 WHERE id = $3")
-                        .bind(severity.as_str())
-                        .bind(now.timestamp_millis())
-                        .bind(finding.id)
-                        .execute(&mut *tx)
-                        .await?;
-                    event(&mut tx, finding.id, now, &actor, &serde_json::json!({"severity": severity, "from": finding.severity, "rule": rule.id, "rule_name": rule.name})).await?;
-                }
-            }
-            changed += 1;
-        }
-        tx.commit().await?;
-        Ok(changed)
-    }
-
     /// Links findings to the case opened for them.
     pub async fn link_findings(&self, ids: &[i64], case: CaseRef, now: Instant) -> Result<()> {
         let mut tx = self.writer.begin().await?;
@@ -828,6 +636,15 @@ async fn resolve_case_findings(
     Ok(())
 }
 
+/// A finding as stored, for deciding what a match changes.
+#[derive(Debug, Clone)]
+pub struct StoredFinding {
+    pub id: i64,
+    pub key: FindingKey,
+    pub fixed: Vec<String>,
+    pub analysis: Analysis,
+}
+
 /// The portfolio's findings, within a unit of work.
 impl<'s> Work<'s> {
     /// The portfolio's findings.
@@ -842,6 +659,162 @@ pub struct Findings<'w, 's> {
 }
 
 impl Findings<'_, '_> {
+    /// A release's findings as they stand: id, key, fix and analysis.
+    pub async fn of_release(&mut self, release: i64) -> Result<Vec<StoredFinding>> {
+        let rows = sqlx::query(
+            "SELECT id, component, advisory, fixed, analysis FROM findings WHERE release_id = $1",
+        )
+        .bind(release)
+        .fetch_all(&mut *self.work.tx)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(StoredFinding {
+                    id: r.try_get("id")?,
+                    key: FindingKey {
+                        release: release.to_string(),
+                        component: r.try_get("component")?,
+                        advisory: r.try_get("advisory")?,
+                    },
+                    fixed: parse(&r.try_get::<String, _>("fixed")?)?,
+                    analysis: parse(&r.try_get::<String, _>("analysis")?)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Opens a finding of `release` for a match (in triage), with the date
+    /// its patch became available when one is known; returns its id.
+    pub async fn open(
+        &mut self,
+        release: i64,
+        m: &Matched,
+        patch_available_at: Option<Instant>,
+        actor: &str,
+        now: Instant,
+    ) -> Result<i64> {
+        let id: i64 = sqlx::query(
+            "INSERT INTO findings (release_id, component, advisory, severity, known_exploited, epss, fixed, \
+             patch_available_at, analysis, first_seen, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id",
+        )
+        .bind(release)
+        .bind(&m.component)
+        .bind(&m.advisory)
+        .bind(m.severity.map(|s| s.as_str().to_owned()))
+        .bind(i64::from(m.known_exploited))
+        .bind(m.epss.map(f64::from))
+        .bind(json(&m.fixed)?)
+        .bind(patch_available_at.map(|p| p.timestamp_millis()))
+        .bind(json(&Analysis::InTriage)?)
+        .bind(now.timestamp_millis())
+        .fetch_one(&mut *self.work.tx)
+        .await?
+        .try_get("id")?;
+        event(
+            &mut self.work.tx,
+            id,
+            now,
+            actor,
+            &serde_json::json!({"opened": m.advisory}),
+        )
+        .await?;
+        Ok(id)
+    }
+
+    /// Records a finding's new analysis (`why` goes into its history beside
+    /// it). With `only_from`, only a finding whose analysis is still that
+    /// one changes (a person may have decided meanwhile); returns whether
+    /// it changed.
+    pub async fn set_analysis(
+        &mut self,
+        id: i64,
+        analysis: &Analysis,
+        only_from: Option<&Analysis>,
+        actor: &str,
+        why: &serde_json::Value,
+        now: Instant,
+    ) -> Result<bool> {
+        let changed = match only_from {
+            Some(from) => sqlx::query(
+                "UPDATE findings SET analysis = $1, updated_at = $2 WHERE id = $3 AND analysis = $4",
+            )
+            .bind(json(analysis)?)
+            .bind(now.timestamp_millis())
+            .bind(id)
+            .bind(json(from)?),
+            None => sqlx::query("UPDATE findings SET analysis = $1, updated_at = $2 WHERE id = $3")
+                .bind(json(analysis)?)
+                .bind(now.timestamp_millis())
+                .bind(id),
+        }
+        .execute(&mut *self.work.tx)
+        .await?
+        .rows_affected();
+        if changed == 0 {
+            return Ok(false);
+        }
+        event(&mut self.work.tx, id, now, actor, why).await?;
+        Ok(true)
+    }
+
+    /// Records a finding's new severity, with `why` in its history.
+    pub async fn set_severity(
+        &mut self,
+        id: i64,
+        severity: Severity,
+        actor: &str,
+        why: &serde_json::Value,
+        now: Instant,
+    ) -> Result<()> {
+        sqlx::query("UPDATE findings SET severity = $1, updated_at = $2 WHERE id = $3")
+            .bind(severity.as_str())
+            .bind(now.timestamp_millis())
+            .bind(id)
+            .execute(&mut *self.work.tx)
+            .await?;
+        event(&mut self.work.tx, id, now, actor, why).await
+    }
+
+    /// Records that a fix (`fixed` versions) appeared for a finding: its
+    /// patch is available from `now`.
+    pub async fn patch_appeared(&mut self, id: i64, fixed: &[String], now: Instant) -> Result<()> {
+        sqlx::query(
+            "UPDATE findings SET fixed = $1, patch_available_at = $2, updated_at = $2 WHERE id = $3",
+        )
+        .bind(json(&fixed)?)
+        .bind(now.timestamp_millis())
+        .bind(id)
+        .execute(&mut *self.work.tx)
+        .await?;
+        event(
+            &mut self.work.tx,
+            id,
+            now,
+            "matcher",
+            &serde_json::json!({"patch_available": fixed}),
+        )
+        .await
+    }
+
+    /// Every finding with its product's exposure, as the rules see them.
+    pub async fn with_exposure(&mut self, now: Instant) -> Result<Vec<(Finding, ProductExposure)>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {FINDING_COLUMNS}, p.exposure FROM findings f JOIN releases r ON r.id = f.release_id \
+             JOIN products p ON p.id = r.product_id ORDER BY f.id"
+        ))
+        .fetch_all(&mut *self.work.tx)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    finding_from_row(row, now)?,
+                    parse(&row.try_get::<String, _>("exposure")?)?,
+                ))
+            })
+            .collect()
+    }
+
     /// Resolves the open findings linked to a case whose fix was just released.
     pub async fn resolve_case_findings(
         &mut self,

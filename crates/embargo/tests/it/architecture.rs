@@ -339,6 +339,8 @@ fn the_store_decides_nothing() {
             "Notice::of",
             "decide(",
             "Notice::finding_deadline",
+            "portfolio::changes",
+            "rule_for",
         ] {
             assert!(
                 !text.contains(marker),

@@ -11,6 +11,7 @@
 pub mod accounts;
 pub mod advisories;
 pub mod cases;
+pub mod findings;
 pub mod intake;
 pub mod notices;
 pub mod portfolio;

@@ -97,14 +97,12 @@ pub async fn record_upload(
     if let Some(db) = &db {
         let (matched, problems) = match_components(db, &components, None);
         unchecked.extend(problems);
-        let changes = state
-            .store
-            .apply_matches(release, &matched, None, now)
-            .await?;
+        let changes =
+            crate::app::findings::apply_matches(&state.store, release, &matched, None, now).await?;
         opened = changes.opened.len();
         resolved = changes.gone.len();
         if opened > 0 {
-            state.store.apply_rules(now).await?;
+            crate::app::findings::apply_rules(&state.store, now).await?;
         }
     }
     Ok(UploadOutcome {
@@ -241,15 +239,19 @@ pub(crate) async fn rematch_held(
             return Ok(outcome);
         }
         let (matched, _) = match_components(&db, &components, rechecked.as_ref());
-        let changes = state
-            .store
-            .apply_matches(release, &matched, rechecked.as_ref(), now)
-            .await?;
+        let changes = crate::app::findings::apply_matches(
+            &state.store,
+            release,
+            &matched,
+            rechecked.as_ref(),
+            now,
+        )
+        .await?;
         outcome.opened += changes.opened.len();
         outcome.resolved += changes.gone.len();
     }
     if outcome.opened > 0 {
-        state.store.apply_rules(now).await?;
+        crate::app::findings::apply_rules(&state.store, now).await?;
     }
     *last = Some(db);
     Ok(outcome)
@@ -518,12 +520,11 @@ pub async fn import_sarif(
         })
         .collect();
     rechecked.extend(matched.iter().map(|m| m.advisory.clone()));
-    let changes = state
-        .store
-        .apply_matches(release, &matched, Some(&rechecked), now)
-        .await?;
+    let changes =
+        crate::app::findings::apply_matches(&state.store, release, &matched, Some(&rechecked), now)
+            .await?;
     if !changes.opened.is_empty() {
-        state.store.apply_rules(now).await?;
+        crate::app::findings::apply_rules(&state.store, now).await?;
     }
     Ok(SarifOutcome {
         release: format!("{product}@{version}"),
@@ -538,7 +539,7 @@ pub async fn import_sarif(
 pub async fn add_rule(state: &AppState, caller: &Caller, rule: &Rule) -> ApiResult<(Rule, usize)> {
     let now = state.now();
     let rule = state.store.add_rule(rule, &caller.actor(), now).await?;
-    let applied = state.store.apply_rules(now).await?;
+    let applied = crate::app::findings::apply_rules(&state.store, now).await?;
     Ok((rule, applied))
 }
 
@@ -547,7 +548,7 @@ pub async fn add_rule(state: &AppState, caller: &Caller, rule: &Rule) -> ApiResu
 pub async fn switch_rule(state: &AppState, id: i64, disabled: bool) -> ApiResult<Rule> {
     let rule = state.store.set_rule_disabled(id, disabled).await?;
     if !disabled {
-        state.store.apply_rules(state.now()).await?;
+        crate::app::findings::apply_rules(&state.store, state.now()).await?;
     }
     Ok(rule)
 }

@@ -1,0 +1,124 @@
+//! What a match and the vulnerability rules do to a release's findings: the
+//! decisions are core's (`portfolio::changes`, `portfolio::rule_for`), made
+//! here over what the store holds and written in one unit of work.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use embargo_core::Instant;
+use embargo_core::portfolio::{self, Analysis, FindingKey, MatchChanges, Matched, RuleAction};
+use embargo_store::{Store, StoreError, StoredFinding};
+
+/// Applies a match of a release: opens new findings, resolves those whose
+/// advisory no longer matches (among the re-checked ones: `None` is all),
+/// and records a fix that appeared since. A match that changes nothing
+/// writes nothing.
+pub async fn apply_matches(
+    store: &Store,
+    release: i64,
+    matched: &[Matched],
+    rechecked: Option<&BTreeSet<String>>,
+    now: Instant,
+) -> Result<MatchChanges, StoreError> {
+    let mut work = store.begin().await?;
+    let stored: BTreeMap<FindingKey, StoredFinding> = work
+        .findings()
+        .of_release(release)
+        .await?
+        .into_iter()
+        .map(|f| (f.key.clone(), f))
+        .collect();
+    let key_of = |m: &Matched| FindingKey {
+        release: release.to_string(),
+        component: m.component.clone(),
+        advisory: m.advisory.clone(),
+    };
+    let existing: Vec<FindingKey> = stored.keys().cloned().collect();
+    let keys: Vec<FindingKey> = matched.iter().map(key_of).collect();
+    let changes = portfolio::changes(&existing, &keys, rechecked);
+    for key in &changes.opened {
+        let Some(m) = matched.iter().find(|m| key_of(m) == *key) else {
+            continue;
+        };
+        // A fix listed from the start: the advisory's publication is the
+        // best date known for the patch.
+        let patch = (!m.fixed.is_empty()).then(|| m.published.unwrap_or(now).min(now));
+        work.findings()
+            .open(release, m, patch, "matcher", now)
+            .await?;
+    }
+    let why = serde_json::json!({"resolved": "the advisory no longer matches"});
+    for key in &changes.gone {
+        let Some(finding) = stored.get(key) else {
+            continue;
+        };
+        if finding.analysis != Analysis::Resolved {
+            work.findings()
+                .set_analysis(finding.id, &Analysis::Resolved, None, "matcher", &why, now)
+                .await?;
+        }
+    }
+    // A patch that appeared after the finding opened starts its clock now.
+    for m in matched {
+        if let Some(finding) = stored.get(&key_of(m))
+            && finding.fixed.is_empty()
+            && !m.fixed.is_empty()
+        {
+            work.findings()
+                .patch_appeared(finding.id, &m.fixed, now)
+                .await?;
+        }
+    }
+    work.commit().await?;
+    Ok(changes)
+}
+
+/// Applies the active vulnerability rules to every finding they match;
+/// returns how many findings changed. A rule sets an analysis only on a
+/// finding still in triage (a person may have decided meanwhile).
+pub async fn apply_rules(store: &Store, now: Instant) -> Result<usize, StoreError> {
+    let rules: Vec<_> = store
+        .rules()
+        .await?
+        .into_iter()
+        .filter(|r| r.active_at(now))
+        .collect();
+    if rules.is_empty() {
+        return Ok(0);
+    }
+    let mut work = store.begin().await?;
+    let mut changed = 0;
+    for (finding, exposure) in work.findings().with_exposure(now).await? {
+        let Some((rule, change)) = portfolio::rule_for(&rules, &finding, exposure, now) else {
+            continue;
+        };
+        let actor = format!("rule:{}", rule.id);
+        match &change {
+            RuleAction::SetAnalysis { analysis } => {
+                let why = serde_json::json!({"analysis": analysis, "rule": rule.id, "rule_name": rule.name});
+                let set = work
+                    .findings()
+                    .set_analysis(
+                        finding.id,
+                        analysis,
+                        Some(&Analysis::InTriage),
+                        &actor,
+                        &why,
+                        now,
+                    )
+                    .await?;
+                if !set {
+                    continue;
+                }
+            }
+            RuleAction::SetSeverity { severity } => {
+                let why = serde_json::json!({"severity": severity, "from": finding.severity, "rule": rule.id, "rule_name": rule.name});
+                work.findings()
+                    .set_severity(finding.id, *severity, &actor, &why, now)
+                    .await?;
+            }
+        }
+        changed += 1;
+    }
+    work.commit().await?;
+    Ok(changed)
+}

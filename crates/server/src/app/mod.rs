@@ -1,12 +1,22 @@
 //! The application layer: one use case per thing a person or a job does,
-//! each with its own input and output types. A use case checks the policy,
-//! writes through the store, and says what happened; the adapters — the JSON
-//! API (`api/`), the team's desk (`desk/`), the public pages (`pages/`), the
-//! mailbox and the CLI — only translate to and from it, so a rule holds on
-//! every path or on none.
+//! each with its own input and output types. A use case checks the caller
+//! and the policy, writes through a unit of work of the store
+//! (`store.begin()`, then each aggregate's repository), lets [`record`]
+//! carry out what the domain says follows from the events, commits, and says
+//! what happened. The adapters — the JSON API (`api/`), the team's desk
+//! (`desk/`), the public pages (`pages/`), the mailbox, the jobs and the CLI
+//! — only translate to and from it, so a rule holds on every path or on none.
 //!
-//! Use cases moved here so far: [`intake`] (submitting a report, from any
-//! channel) and [`severity`] (scoring a vector in the policy's levels).
+//! - [`intake`]: submitting a report, from any channel;
+//! - [`cases`]: moving a case, attaching files, what helps a triager;
+//! - [`reporter`]: the reporter's messages, files and credit;
+//! - [`severity`]: scoring a vector in the policy's levels;
+//! - [`advisories`]: drafting and publishing, the published view;
+//! - [`notices`]: telling impacted customers, webhook subscriptions;
+//! - [`portfolio`] and [`findings`]: SBOM and SARIF uploads, re-matching,
+//!   rules, analyses, escalating findings to a case;
+//! - [`accounts`]: signing in, passwords, API tokens, members;
+//! - [`record`]: recording events and carrying out their reactions.
 
 pub mod accounts;
 pub mod advisories;

@@ -552,33 +552,6 @@ impl Store {
             .ok_or_else(|| StoreError::not_found("rule", id))
     }
 
-    /// Links findings to the case opened for them.
-    pub async fn link_findings(&self, ids: &[i64], case: CaseRef, now: Instant) -> Result<()> {
-        let mut tx = self.writer.begin().await?;
-        for id in ids {
-            let n = sqlx::query("UPDATE findings SET case_ref = $1, updated_at = $2 WHERE id = $3")
-                .bind(case.to_string())
-                .bind(now.timestamp_millis())
-                .bind(id)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            if n == 0 {
-                return Err(StoreError::not_found("finding", id));
-            }
-            event(
-                &mut tx,
-                *id,
-                now,
-                "escalation",
-                &serde_json::json!({"case": case.to_string()}),
-            )
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(())
-    }
-
     /// The case a finding is linked to, if any.
     pub async fn finding_case(&self, id: i64) -> Result<Option<String>> {
         Ok(sqlx::query("SELECT case_ref FROM findings WHERE id = $1")
@@ -795,6 +768,44 @@ impl Findings<'_, '_> {
             &serde_json::json!({"patch_available": fixed}),
         )
         .await
+    }
+
+    /// Links findings to the case opened for them. A finding already linked
+    /// to a case is a conflict, checked in the write itself, so two people
+    /// escalating the same finding at once cannot both link it.
+    pub async fn link_to_case(&mut self, ids: &[i64], case: CaseRef, now: Instant) -> Result<()> {
+        for id in ids {
+            let linked = sqlx::query(
+                "UPDATE findings SET case_ref = $1, updated_at = $2 WHERE id = $3 AND case_ref IS NULL",
+            )
+            .bind(case.to_string())
+            .bind(now.timestamp_millis())
+            .bind(id)
+            .execute(&mut *self.work.tx)
+            .await?
+            .rows_affected();
+            if linked == 0 {
+                let row = sqlx::query("SELECT case_ref FROM findings WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&mut *self.work.tx)
+                    .await?
+                    .ok_or_else(|| StoreError::not_found("finding", id))?;
+                let other: Option<String> = row.try_get("case_ref")?;
+                return Err(StoreError::Conflict(format!(
+                    "finding {id} is already linked to {}",
+                    other.unwrap_or_default()
+                )));
+            }
+            event(
+                &mut self.work.tx,
+                *id,
+                now,
+                "escalation",
+                &serde_json::json!({"case": case.to_string()}),
+            )
+            .await?;
+        }
+        Ok(())
     }
 
     /// Every finding with its product's exposure, as the rules see them.

@@ -1,6 +1,7 @@
 //! `embargo scan`: the offline scan of lockfiles and SBOMs against the
 //! vulnerability database on this machine. It needs no server configuration.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use embargo_vulndb::db::{Database, Severity};
@@ -47,10 +48,17 @@ pub(crate) fn scan(args: ScanArgs) -> crate::commands::Result<ExitCode> {
         Ok(r) => r,
         Err(e) => return Ok(fail(e)),
     };
-    match args.format {
-        ScanFormat::Table => print!("{}", result.table()),
+    let status = if !result.problems.is_empty() {
+        ExitCode::from(ERROR)
+    } else if result.fails(threshold) {
+        ExitCode::from(FINDINGS)
+    } else {
+        ExitCode::SUCCESS
+    };
+    let text = match args.format {
+        ScanFormat::Table => result.table(),
         ScanFormat::Json => match serde_json::to_string_pretty(&result) {
-            Ok(json) => println!("{json}"),
+            Ok(json) => json + "\n",
             Err(e) => return Ok(fail(e)),
         },
         ScanFormat::Sarif | ScanFormat::CyclonedxVex | ScanFormat::Openvex => {
@@ -64,22 +72,24 @@ pub(crate) fn scan(args: ScanArgs) -> crate::commands::Result<ExitCode> {
                 ScanFormat::CyclonedxVex => report::cyclonedx_vex(&result, &provenance),
                 _ => report::openvex(&result, &provenance),
             };
-            match serde_json::to_string_pretty(&document) {
-                Ok(json) => println!("{json}"),
-                Err(e) => return Ok(fail(e)),
-            }
             for p in &result.problems {
                 eprintln!("problem: {p}");
             }
+            match serde_json::to_string_pretty(&document) {
+                Ok(json) => json + "\n",
+                Err(e) => return Ok(fail(e)),
+            }
         }
+    };
+    // A reader that stops early (`embargo scan … | head`) closes the pipe:
+    // that is no error of the scan, whose status stands as it is. Any other
+    // failure to write the report is one.
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(status),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(status),
+        Err(e) => Ok(fail(format!("writing the report: {e}"))),
     }
-    Ok(if !result.problems.is_empty() {
-        ExitCode::from(ERROR)
-    } else if result.fails(threshold) {
-        ExitCode::from(FINDINGS)
-    } else {
-        ExitCode::SUCCESS
-    })
 }
 
 /// A random (version 4) UUID for a document's serial number.

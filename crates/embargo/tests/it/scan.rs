@@ -524,3 +524,33 @@ fn sboms_scan_and_reports_validate_against_their_official_schemas() {
         }
     }
 }
+
+/// `embargo scan … | head`: a reader that stops early closes the pipe. The
+/// scan neither panics nor reports an error of its own; its status is the
+/// scan's (here 1, a finding), in every format.
+#[test]
+fn a_reader_that_stops_early_is_no_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    feed(d);
+    let import = embargo_in(d, &["db", "import", "feed", "--db", "osv.db"]);
+    assert!(import.status.success(), "{}", stderr(&import));
+    write(d, "project/Cargo.lock", CARGO_LOCK);
+    for format in ["table", "json", "sarif"] {
+        let mut child = std::process::Command::new(crate::bin())
+            .args(["scan", "project", "--db", "osv.db", "--format", format])
+            .current_dir(d)
+            .env_remove("EMBARGO_CONFIG")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Closed before the scan writes a byte: its first write meets EPIPE.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let err = stderr(&out);
+        assert!(!err.contains("panicked"), "{format}: {err}");
+        assert!(!err.contains("Broken pipe"), "{format}: {err}");
+        assert_eq!(out.status.code(), Some(1), "{format}: {err}");
+    }
+}

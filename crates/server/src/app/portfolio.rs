@@ -14,7 +14,10 @@ use embargo_vulndb::version::Ecosystem;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use embargo_core::{CaseRef, NewCase, ReportContent, Reporter};
+use embargo_core::case::decide;
+use embargo_core::{CaseRef, Command, NewCase, ReportContent, Reporter};
+
+use crate::app::record::NoticeExtras;
 
 use axum::http::StatusCode;
 
@@ -441,22 +444,32 @@ pub async fn escalate_findings(
         },
         reporter_deadline: None,
     };
+    // The case, its severity and the findings' links: one unit, so a case
+    // is never left without the findings it was opened for.
+    let actor = caller.actor();
+    let now = embargo_core::to_millis(now);
+    let mut work = state.store.begin().await?;
     let recording = state.recording();
-    let case = recording
-        .create_case(&state.store, request, &caller.actor(), now)
+    let no_extras = NoticeExtras::default();
+    let (mut handle, opened) = work.cases().open(request, &actor, now).await?;
+    recording
+        .carry_out(&mut work, &handle.case, &[opened], &no_extras, now)
         .await?;
     if let Some(severity) = chosen.iter().filter_map(|f| f.severity).max() {
+        let decided = decide(&handle.case, &Command::SetSeverity { severity }, now)?;
+        let set = work
+            .cases()
+            .append(&mut handle, decided, &actor, now)
+            .await?;
         recording
-            .execute(
-                &state.store,
-                case.reference,
-                &embargo_core::Command::SetSeverity { severity },
-                &caller.actor(),
-                now,
-            )
+            .carry_out(&mut work, &handle.case, &set, &no_extras, now)
             .await?;
     }
-    state.store.link_findings(ids, case.reference, now).await?;
+    let case = handle.case;
+    work.findings()
+        .link_to_case(ids, case.reference, now)
+        .await?;
+    work.commit().await?;
     Ok(Escalated {
         case: case.reference,
         findings: ids.to_vec(),

@@ -709,16 +709,32 @@ async fn rules_metrics_and_escalation_to_a_case() {
         );
 
         // Escalation: one case for the critical finding, linked, resolved on release.
+        // Two people escalate it at once: one case, linked; the other is
+        // refused and leaves no case behind (the case, its severity and the
+        // link are one unit of work).
         let crit = by("GHSA-crit")["id"].as_i64().unwrap();
-        let (status, out) = app
-            .post(
-                &app.responder,
-                "/api/v1/findings/escalate",
-                &json!({"findings": [crit]}),
-            )
-            .await;
-        assert_eq!(status, 201, "{out}");
+        let body = json!({"findings": [crit]});
+        let ((first, a), (second, b)) = tokio::join!(
+            app.post(&app.responder, "/api/v1/findings/escalate", &body),
+            app.post(&app.responder, "/api/v1/findings/escalate", &body),
+        );
+        let mut statuses = [first, second];
+        statuses.sort_unstable();
+        assert_eq!(statuses, [201, 409], "{a} {b}");
+        let out = if first == 201 { a } else { b };
         let case = out["case"].as_str().unwrap().to_owned();
+        let (_, listed) = app.get(&app.viewer, "/api/v1/cases?limit=100").await;
+        let escalated = listed["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| {
+                c["title"]
+                    .as_str()
+                    .is_some_and(|t| t.starts_with("GHSA-crit"))
+            })
+            .count();
+        assert_eq!(escalated, 1, "{listed}");
         let (status, again) = app
             .post(
                 &app.responder,

@@ -10,7 +10,6 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use embargo_core::{CaseRef, EventKind};
-use embargo_store::StoreError;
 
 use crate::app::cases::invalid;
 use crate::app::record::NoticeExtras;
@@ -244,7 +243,7 @@ async fn save_draft(
         draft.revisions = old.revisions;
         draft.published = old.published;
     }
-    draft.validate().map_err(StoreError::Domain)?;
+    draft.validate()?;
     if work
         .advisories()
         .id_taken_elsewhere(&handle, &draft.id)
@@ -298,9 +297,7 @@ pub async fn publish(
             },
         );
     }
-    advisory
-        .publish(case.is_fixed(), case.reporter_deadline, now, summary)
-        .map_err(StoreError::Domain)?;
+    advisory.publish(case.is_fixed(), case.reporter_deadline, now, summary)?;
     work.advisories().publish(&handle, &advisory, now).await?;
     let revision = advisory.revisions.last().map_or(1, |r| r.number);
     let events = vec![EventKind::AdvisoryPublished {

@@ -61,9 +61,9 @@ async fn cite_scope_rule(state: &AppState, raw: &str, command: Command) -> ApiRe
     Ok(rebuild(reason, Some(rule_id)))
 }
 
-/// A refusal of the domain's kind: "field: message", as the store's were.
+/// A refusal of the domain's kind ("field: message"), as `core` words its own.
 pub(crate) fn invalid(field: &str, message: impl Into<String>) -> ApiError {
-    embargo_store::StoreError::Domain(embargo_core::DomainError::invalid(field, message)).into()
+    embargo_core::DomainError::invalid(field, message).into()
 }
 
 /// A case is given only to an enabled team member.

@@ -89,6 +89,7 @@ impl Recording<'_> {
         extras: &NoticeExtras,
         now: Instant,
     ) -> Result<(), StoreError> {
+        let language = self.policies.for_product(&case.product).language();
         let mut notices = Vec::new();
         for reaction in reactions(case, events) {
             match reaction {
@@ -97,7 +98,7 @@ impl Recording<'_> {
                         .resolve_case_findings(case.reference, release_version.as_deref(), now)
                         .await?;
                 }
-                Reaction::Notify(notice) => notices.push(self.addressed(*notice, case, extras)),
+                Reaction::Notify(notice) => notices.push(self.addressed(*notice, language, extras)),
             }
         }
         let reporter = case
@@ -108,14 +109,11 @@ impl Recording<'_> {
         work.outbox().queue_notices(&notices, reporter, now).await
     }
 
-    /// A notice in the language of its product's policy, with its links.
-    fn addressed(&self, mut notice: Notice, case: &Case, extras: &NoticeExtras) -> Notice {
+    /// A notice in `language` (its product's policy's), with its links.
+    fn addressed(&self, mut notice: Notice, language: &str, extras: &NoticeExtras) -> Notice {
         notice.private_link.clone_from(&extras.private_link);
         notice.credited_as.clone_from(&extras.credited_as);
-        self.policies
-            .for_product(&case.product)
-            .language()
-            .clone_into(&mut notice.language);
+        language.clone_into(&mut notice.language);
         let base = self.public_url.trim_end_matches('/');
         if let Some(id) = &notice.advisory
             && !base.is_empty()

@@ -87,15 +87,23 @@ enum Command {
     /// Check lockfiles and SBOMs against the local vulnerability database, offline.
     ///
     /// Reads Cargo.lock; package-lock.json / npm-shrinkwrap.json (v1 to v3),
-    /// yarn.lock (v1 and Berry), pnpm-lock.yaml; pinned requirements*.txt,
-    /// poetry.lock, Pipfile.lock, uv.lock; go.mod (or go.sum alone);
-    /// composer.lock; Gemfile.lock; NuGet packages.lock.json; and CycloneDX
-    /// 1.4 to 1.6 (JSON or XML: bom.json, *.cdx.json, bom.xml, *.cdx.xml)
-    /// and SPDX 2.3 JSON (*.spdx.json) documents, whose components are read
-    /// through their package URLs. Files are given, or found in directories;
-    /// a file with another name is recognized by its content. Exit status: 0 clean, 1 a vulnerability at or above
-    /// --fail-on (one of unknown severity counts), 2 an error or something
-    /// that could not be checked.
+    /// yarn.lock (v1 and Berry), pnpm-lock.yaml; pinned requirements files
+    /// (following -r/-c includes), poetry.lock, Pipfile.lock, uv.lock;
+    /// go.mod (or go.sum alone); composer.lock; Gemfile.lock; NuGet
+    /// packages.lock.json; and CycloneDX 1.0 to 1.7 (JSON or XML), SPDX 2.2/2.3
+    /// JSON and SPDX 3 JSON-LD documents, whose components are read through
+    /// their package URLs (the generator's own entries under metadata.tools
+    /// are not part of the product). Files are given, or found in
+    /// directories, where every file that may be one is recognized by its
+    /// content whatever its name; what was passed over is listed.
+    ///
+    /// Exit status: 0 clean (everything read was checked); 1 a vulnerability
+    /// at or above --fail-on (one of unknown severity counts); 2 an error (no
+    /// database, a malformed file, an unpinned requirement, a version that
+    /// cannot be judged); 3 incomplete: nothing at the threshold among what
+    /// was checked, but something was not (nothing read, components embargo
+    /// does not check, crates from git, a file skipped, an ecosystem the
+    /// database holds no advisory for), each said on stderr.
     Scan(ScanArgs),
     /// Send SBOMs and lockfiles to an embargo server's portfolio.
     #[command(subcommand)]
@@ -207,6 +215,11 @@ struct ScanArgs {
     /// A TOML file of ignores, each with `id`, `reason` and an optional `expires` date.
     #[arg(long, value_name = "FILE")]
     ignore_file: Option<PathBuf>,
+    /// Check packages taken from a git repository by their version, as if
+    /// they came from the registry (by default they are listed as not
+    /// checked, as cargo-audit leaves them out).
+    #[arg(long)]
+    check_vcs_by_version: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

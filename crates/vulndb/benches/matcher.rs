@@ -243,7 +243,14 @@ fn synthetic(quick: bool) {
     for _ in 0..if quick { 1 } else { 5 } {
         let start = Instant::now();
         let db = Database::load(&db_path).unwrap();
-        let result = scan::scan(&db, std::slice::from_ref(&lock_path), &[], "2026-11-23").unwrap();
+        let result = scan::scan(
+            &db,
+            std::slice::from_ref(&lock_path),
+            &[],
+            "2026-11-23",
+            Default::default(),
+        )
+        .unwrap();
         scans.push(ms(start.elapsed()));
         assert!(result.problems.is_empty(), "{:?}", result.problems);
         found = result.vulnerabilities.len();

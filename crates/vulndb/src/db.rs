@@ -720,6 +720,19 @@ impl Database {
         (changed, packages)
     }
 
+    /// The ecosystems the database holds advisories for.
+    #[must_use]
+    pub fn ecosystems(&self) -> BTreeSet<Ecosystem> {
+        let mut out = BTreeSet::new();
+        // Sorted by ecosystem: one step per ecosystem after the first.
+        let mut at = 0;
+        while let Some((ecosystem, _, _)) = self.stored.get(at) {
+            out.insert(*ecosystem);
+            at += self.stored[at..].partition_point(|(e, _, _)| e == ecosystem);
+        }
+        out
+    }
+
     /// Packages indexed.
     #[must_use]
     pub fn package_count(&self) -> usize {

@@ -15,7 +15,7 @@ use crate::version::Ecosystem;
 /// The largest lockfile read.
 const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 
-pub use crate::pinned::{LockfileError, Pinned};
+pub use crate::pinned::{LockfileError, Pinned, ReadOptions, Reading};
 
 fn error(file: &Path, location: Option<String>, message: impl Into<String>) -> LockfileError {
     LockfileError {
@@ -78,10 +78,13 @@ impl Format {
     /// The format the content shows, for files with other names.
     #[must_use]
     pub fn sniff(text: &str) -> Option<Format> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let head = text.trim_start();
         let json = head.starts_with('{');
-        let json_sbom =
-            json && (text.contains("\"bomFormat\"") || text.contains("\"spdxVersion\""));
+        let json_sbom = json
+            && (text.contains("\"bomFormat\"")
+                || text.contains("\"spdxVersion\"")
+                || text.contains("spdx.org/rdf/3"));
         let xml_sbom = head.starts_with('<') && text.contains("cyclonedx.org/schema/bom");
         if json_sbom || xml_sbom {
             Some(Format::Sbom)
@@ -107,16 +110,56 @@ impl Format {
             } else {
                 Some(Format::CargoLock)
             }
+        } else if looks_like_requirements(text) {
+            Some(Format::Requirements)
         } else {
             None
         }
     }
 }
 
-/// Finds the lockfiles under `paths` (files as given; directories searched
-/// recursively, skipping `.git`, `target` and `node_modules`).
-pub fn discover(paths: &[PathBuf]) -> Result<Vec<(PathBuf, Format)>, LockfileError> {
-    let mut found = Vec::new();
+/// A file or directory a directory scan passed over, and why.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Skipped {
+    pub path: PathBuf,
+    pub reason: String,
+    /// Whether it may hold packages that went unchecked (a file too large
+    /// or unreadable), which makes the scan incomplete; a file that is
+    /// simply no lockfile does not.
+    pub incomplete: bool,
+}
+
+/// What a search for lockfiles found, and what it passed over.
+#[derive(Debug, Default)]
+pub struct Discovery {
+    pub found: Vec<(PathBuf, Format)>,
+    pub skipped: Vec<Skipped>,
+}
+
+/// Directories never searched: version control, build output, installed
+/// packages (what they hold is what the lockfiles already pin).
+const SKIPPED_DIRECTORIES: [(&str, &str); 6] = [
+    (".git", "version control"),
+    (".hg", "version control"),
+    ("target", "build output"),
+    ("node_modules", "installed packages; the lockfile pins them"),
+    (".venv", "installed packages; the lockfile pins them"),
+    ("__pycache__", "build output"),
+];
+
+/// Extensions of files that may hold a lockfile or an SBOM under any name,
+/// read and recognized by content (as are files without an extension).
+const TEXT_EXTENSIONS: [&str; 13] = [
+    "json", "jsonld", "xml", "txt", "in", "lock", "toml", "yaml", "yml", "mod", "sum", "cdx",
+    "spdx",
+];
+
+/// Finds the lockfiles under `paths`: files as given (recognized by name,
+/// else by content); directories searched recursively, every file that may
+/// be one recognized by name or content, whatever it is called. Version
+/// control, build output and installed packages are passed over, and said.
+pub fn discover(paths: &[PathBuf]) -> Result<Discovery, LockfileError> {
+    let mut out = Discovery::default();
     for path in paths {
         let meta = std::fs::metadata(path).map_err(|e| error(path, None, e.to_string()))?;
         if meta.is_file() {
@@ -133,7 +176,7 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<(PathBuf, Format)>, LockfileErr
                     })?
                 }
             };
-            found.push((path.clone(), format));
+            out.found.push((path.clone(), format));
             continue;
         }
         let mut stack = vec![path.clone()];
@@ -144,24 +187,64 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<(PathBuf, Format)>, LockfileErr
                 .map(|e| e.path())
                 .collect();
             entries.sort();
+            // Depth first, in name order.
+            let mut subdirectories = Vec::new();
             for p in entries {
                 let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
                 if p.is_dir() {
-                    if !matches!(name, ".git" | "target" | "node_modules") {
-                        stack.push(p);
+                    match SKIPPED_DIRECTORIES.iter().find(|(d, _)| *d == name) {
+                        Some((_, why)) => out.skipped.push(Skipped {
+                            path: p.clone(),
+                            reason: format!("directory not searched: {why}"),
+                            incomplete: false,
+                        }),
+                        None => subdirectories.push(p),
                     }
-                } else if let Some(format) = Format::from_name(&p) {
+                    continue;
+                }
+                if !p.is_file() {
+                    continue;
+                }
+                if let Some(format) = Format::from_name(&p) {
                     // go.sum lists what go.mod's graph may need; go.mod says
                     // what is used, so go.sum is read only alone.
                     if format == Format::GoSum && p.with_file_name("go.mod").exists() {
                         continue;
                     }
-                    found.push((p, format));
+                    out.found.push((p, format));
+                    continue;
+                }
+                let extension = p.extension().and_then(|e| e.to_str());
+                let may_be_one = extension
+                    .is_none_or(|e| TEXT_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()));
+                if !may_be_one {
+                    continue;
+                }
+                match read(&p) {
+                    Ok(text) => match Format::sniff(&text) {
+                        Some(format) => out.found.push((p, format)),
+                        None => out.skipped.push(Skipped {
+                            path: p,
+                            reason: "not a lockfile or SBOM embargo reads".into(),
+                            incomplete: false,
+                        }),
+                    },
+                    Err(e) => {
+                        // A binary file without an extension is no lockfile;
+                        // a `.json` that cannot be read may be one.
+                        let incomplete = extension.is_some() || e.message != "not UTF-8 text";
+                        out.skipped.push(Skipped {
+                            path: p,
+                            reason: e.message,
+                            incomplete,
+                        });
+                    }
                 }
             }
+            stack.extend(subdirectories.into_iter().rev());
         }
     }
-    Ok(found)
+    Ok(out)
 }
 
 fn read(path: &Path) -> Result<String, LockfileError> {
@@ -169,25 +252,46 @@ fn read(path: &Path) -> Result<String, LockfileError> {
     if meta.len() > MAX_FILE_BYTES {
         return Err(error(path, None, "larger than 64 MiB"));
     }
-    std::fs::read_to_string(path).map_err(|e| error(path, None, e.to_string()))
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        error(
+            path,
+            None,
+            if e.kind() == std::io::ErrorKind::InvalidData {
+                "not UTF-8 text".to_owned()
+            } else {
+                e.to_string()
+            },
+        )
+    })?;
+    Ok(match text.strip_prefix('\u{feff}') {
+        Some(rest) => rest.to_owned(),
+        None => text,
+    })
 }
 
 /// Reads one lockfile. Entries that cannot be checked (an unpinned
-/// requirement) come back as problems beside the packages.
+/// requirement) come back as problems beside the packages; pinned
+/// requirements files follow their `-r`/`-c` includes.
 pub fn read_lockfile(
     path: &Path,
     format: Format,
-) -> Result<(Vec<Pinned>, Vec<LockfileError>), LockfileError> {
+    options: ReadOptions,
+) -> Result<Reading, LockfileError> {
     let text = read(path)?;
-    parse(path, format, &text)
+    if format == Format::Requirements {
+        let mut reading = Reading::default();
+        let mut visited = vec![std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())];
+        requirements(path, &text, Some(&mut visited), &mut reading);
+        return Ok(reading);
+    }
+    parse(path, format, &text, options)
 }
 
 /// Reads a lockfile or SBOM given as text (an upload), its format told by
-/// `name` or else by its content. `path` names it in errors.
-pub fn read_text(
-    path: &Path,
-    text: &str,
-) -> Result<(Vec<Pinned>, Vec<LockfileError>), LockfileError> {
+/// `name` or else by its content. `path` names it in errors. Includes of a
+/// requirements file cannot be followed here: each is a problem.
+pub fn read_text(path: &Path, text: &str, options: ReadOptions) -> Result<Reading, LockfileError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let format = Format::from_name(path)
         .or_else(|| Format::sniff(text))
         .ok_or_else(|| {
@@ -197,36 +301,62 @@ pub fn read_text(
                 "neither a lockfile nor an SBOM embargo reads (see `embargo scan --help`)",
             )
         })?;
-    parse(path, format, text)
+    parse(path, format, text, options)
 }
 
 fn parse(
     path: &Path,
     format: Format,
     text: &str,
-) -> Result<(Vec<Pinned>, Vec<LockfileError>), LockfileError> {
-    let alone = |r: Result<Vec<Pinned>, LockfileError>| r.map(|p| (p, Vec::new()));
+    options: ReadOptions,
+) -> Result<Reading, LockfileError> {
+    let alone = |r: Result<Vec<Pinned>, LockfileError>| {
+        r.map(|pinned| Reading {
+            pinned,
+            ..Reading::default()
+        })
+    };
     match format {
-        Format::CargoLock => alone(cargo_lock(path, text)),
+        Format::CargoLock => cargo_lock(path, text, options),
         Format::NpmLock => alone(npm_lock(path, text)),
         Format::YarnLock => alone(yarn_lock(path, text)),
         Format::PnpmLock => alone(pnpm_lock(path, text)),
-        Format::Requirements => Ok(requirements(path, text)),
+        Format::Requirements => {
+            let mut reading = Reading::default();
+            requirements(path, text, None, &mut reading);
+            Ok(reading)
+        }
         Format::PoetryLock | Format::UvLock => alone(toml_packages(path, text, format)),
         Format::PipfileLock => alone(pipfile_lock(path, text)),
-        Format::GoMod => Ok(go_mod(path, text)),
+        Format::GoMod => {
+            let (pinned, problems) = go_mod(path, text);
+            Ok(Reading {
+                pinned,
+                problems,
+                ..Reading::default()
+            })
+        }
         Format::GoSum => alone(go_sum(path, text)),
         Format::ComposerLock => alone(composer_lock(path, text)),
         Format::GemfileLock => alone(gemfile_lock(path, text)),
         Format::NugetLock => alone(nuget_lock(path, text)),
         Format::Sbom => {
             let c = crate::sbom::read(path, text)?;
-            let notes = c
-                .unchecked
-                .into_iter()
-                .map(|m| error(path, None, m))
-                .collect();
-            Ok((c.pinned, notes))
+            let file = path.display();
+            Ok(Reading {
+                pinned: c.pinned,
+                problems: Vec::new(),
+                unchecked: c
+                    .unchecked
+                    .into_iter()
+                    .map(|m| format!("{file}: {m}"))
+                    .collect(),
+                local: c
+                    .product
+                    .into_iter()
+                    .map(|p| format!("{file}: the product it describes, {p}"))
+                    .collect(),
+            })
         }
     }
 }
@@ -257,15 +387,20 @@ fn parse_json(path: &Path, text: &str) -> Result<serde_json::Value, LockfileErro
         .map_err(|e| error(path, Some(format!("line {}", e.line())), e.to_string()))
 }
 
-fn cargo_lock(path: &Path, text: &str) -> Result<Vec<Pinned>, LockfileError> {
+/// Cargo.lock: packages from a registry. The workspace's own crates and
+/// path dependencies have no `source`; crates from a git repository are
+/// listed as not checked (cargo-audit checks registry packages only) unless
+/// `options` asks to check them by version.
+fn cargo_lock(path: &Path, text: &str, options: ReadOptions) -> Result<Reading, LockfileError> {
     let doc = parse_toml(path, text)?;
+    let mut reading = Reading::default();
     let Some(packages) = doc.get("package") else {
-        return Ok(Vec::new());
+        return Ok(reading);
     };
     let packages = packages
         .as_array()
         .ok_or_else(|| error(path, Some("package".into()), "must be an array of tables"))?;
-    let mut out = Vec::with_capacity(packages.len());
+    let mut from_git = Vec::new();
     for (i, p) in packages.iter().enumerate() {
         let field = |k: &str| {
             p.get(k).and_then(|v| v.as_str()).ok_or_else(|| {
@@ -278,18 +413,36 @@ fn cargo_lock(path: &Path, text: &str) -> Result<Vec<Pinned>, LockfileError> {
         };
         let name = field("name")?;
         let version = field("version")?;
-        // Path dependencies (the workspace's own crates) have no source.
-        if p.get("source").is_none() {
+        let source = p.get("source").and_then(|s| s.as_str());
+        let registry =
+            source.is_some_and(|s| s.starts_with("registry+") || s.starts_with("sparse+"));
+        if !registry && !options.check_vcs_by_version {
+            match source {
+                Some(s) => from_git.push(format!("{name} {version} ({s})")),
+                None => continue,
+            }
             continue;
         }
-        out.push(Pinned {
+        if source.is_none() {
+            continue;
+        }
+        reading.pinned.push(Pinned {
             ecosystem: Ecosystem::CratesIo,
             name: name.to_owned(),
             version: version.to_owned(),
             file: path.to_path_buf(),
         });
     }
-    Ok(out)
+    if !from_git.is_empty() {
+        reading.unchecked.push(format!(
+            "{}: {} crate{} not from a registry, not checked (--check-vcs-by-version checks them by version): {}",
+            path.display(),
+            from_git.len(),
+            if from_git.len() == 1 { "" } else { "s" },
+            from_git.join(", ")
+        ));
+    }
+    Ok(reading)
 }
 
 fn npm_lock(path: &Path, text: &str) -> Result<Vec<Pinned>, LockfileError> {
@@ -376,55 +529,220 @@ fn npm_lock(path: &Path, text: &str) -> Result<Vec<Pinned>, LockfileError> {
     Ok(out)
 }
 
-fn requirements(path: &Path, text: &str) -> (Vec<Pinned>, Vec<LockfileError>) {
-    let mut out = Vec::new();
-    let mut problems = Vec::new();
-    // Continuation lines join the next.
-    let joined = text.replace("\\\n", " ");
-    for (n, raw) in joined.lines().enumerate() {
-        let line = raw.split(" #").next().unwrap_or_default();
-        let line = line.split(';').next().unwrap_or_default().trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let at = Some(format!("line {}", n + 1));
-        if line.starts_with('-') {
-            // Options (-r, -c, --index-url, -e …) are not packages.
-            if line.starts_with("-e") || line.starts_with("--editable") {
-                problems.push(error(path, at, "an editable requirement cannot be checked"));
+/// One significant line of a requirements file.
+#[derive(Debug, PartialEq, Eq)]
+enum RequirementLine<'a> {
+    /// `-r file` / `-c file` (and their long forms).
+    Include(&'a str),
+    /// `-e …` / `--editable …`: a local or VCS checkout.
+    Editable,
+    /// Another option (`--index-url`, `--hash`, …).
+    Option,
+    /// A PEP 508 requirement: the name and, when it is pinned with `==` or
+    /// `===` to one version, that version.
+    Requirement {
+        name: &'a str,
+        pinned: Option<&'a str>,
+    },
+    /// A direct reference (`name @ url`, or a bare URL or path).
+    Direct,
+}
+
+/// Reads one line (comments and markers already removed) of a
+/// requirements file; `None` when it is none of the above.
+fn requirement_line(line: &str) -> Option<RequirementLine<'_>> {
+    let line = line.trim();
+    if let Some(option) = line.strip_prefix('-') {
+        let (flag, rest) = option
+            .split_once(|c: char| c == '=' || c.is_whitespace())
+            .unwrap_or((option, ""));
+        let rest = rest.trim();
+        return Some(match flag {
+            "r" | "-requirement" | "c" | "-constraint" if !rest.is_empty() => {
+                RequirementLine::Include(rest)
             }
-            continue;
-        }
-        let spec = line.split_whitespace().next().unwrap_or_default();
-        let (name, version) = match spec.split_once("===").or_else(|| spec.split_once("==")) {
-            Some((n, v)) => (n, v),
-            None => {
-                problems.push(error(
-                    path,
-                    at,
-                    format!("`{spec}` is not pinned with `==`; it cannot be checked"),
-                ));
-                continue;
+            f if (f.starts_with('r') || f.starts_with('c'))
+                && f.len() > 1
+                && !f.starts_with("-") =>
+            {
+                // `-rbase.txt`
+                RequirementLine::Include(&option[1..])
             }
-        };
-        let name = name.split('[').next().unwrap_or(name).trim();
-        let version = version.trim();
-        if name.is_empty() || version.is_empty() || version.contains('*') {
-            problems.push(error(
-                path,
-                at,
-                format!("`{spec}` is not a pinned requirement"),
-            ));
-            continue;
-        }
-        out.push(Pinned {
-            ecosystem: Ecosystem::PyPI,
-            name: name.to_owned(),
-            version: version.to_owned(),
-            file: path.to_path_buf(),
+            "e" | "-editable" => RequirementLine::Editable,
+            f if f.starts_with('e') && !f.starts_with("-") => RequirementLine::Editable,
+            _ => RequirementLine::Option,
         });
     }
-    (out, problems)
+    if line.contains("://") || line.starts_with('.') || line.starts_with('/') {
+        return Some(RequirementLine::Direct);
+    }
+    let name_len = line
+        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
+        .unwrap_or(line.len());
+    let name = &line[..name_len];
+    if name.is_empty() || !name.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+        return None;
+    }
+    let mut rest = line[name_len..].trim_start();
+    if let Some(extras) = rest.strip_prefix('[') {
+        let close = extras.find(']')?;
+        rest = extras[close + 1..].trim_start();
+    }
+    // Options after the specifier (`--hash=…`) belong to pip, not PEP 508.
+    let rest = rest.split(" --").next().unwrap_or_default().trim();
+    if rest.starts_with('@') {
+        return Some(RequirementLine::Direct);
+    }
+    if rest.is_empty() {
+        return Some(RequirementLine::Requirement { name, pinned: None });
+    }
+    let specifiers: Vec<&str> = rest
+        .trim_start_matches('(')
+        .trim_end_matches(')')
+        .split(',')
+        .map(str::trim)
+        .collect();
+    const OPERATORS: [&str; 8] = ["===", "==", "~=", "!=", "<=", ">=", "<", ">"];
+    let mut pinned = None;
+    for spec in &specifiers {
+        let op = OPERATORS.iter().find(|op| spec.starts_with(**op))?;
+        let version = spec[op.len()..].trim();
+        if version.is_empty() || version.contains(char::is_whitespace) {
+            return None;
+        }
+        if matches!(*op, "==" | "===") && !version.contains('*') {
+            pinned = Some(version);
+        }
+    }
+    Some(RequirementLine::Requirement {
+        name,
+        pinned: pinned.filter(|_| specifiers.len() == 1),
+    })
+}
+
+/// The significant lines of a requirements file, numbered from 1:
+/// continuation lines joined, comments and environment markers removed.
+fn requirement_lines(text: &str) -> impl Iterator<Item = (usize, String)> + '_ {
+    let mut lines = text.lines().enumerate().peekable();
+    std::iter::from_fn(move || {
+        loop {
+            let (n, first) = lines.next()?;
+            let mut line = first.to_owned();
+            while line.ends_with('\\') {
+                line.pop();
+                match lines.next() {
+                    Some((_, next)) => {
+                        line.push(' ');
+                        line.push_str(next);
+                    }
+                    None => break,
+                }
+            }
+            // A comment starts at `#` at the start or after whitespace.
+            let cut = line
+                .char_indices()
+                .find(|&(i, c)| c == '#' && (i == 0 || line[..i].ends_with(char::is_whitespace)))
+                .map_or(line.len(), |(i, _)| i);
+            line.truncate(cut);
+            if let Some(marker) = line.find(';') {
+                line.truncate(marker);
+            }
+            let line = line.trim().to_owned();
+            if !line.is_empty() {
+                return Some((n + 1, line));
+            }
+        }
+    })
+}
+
+/// Whether a text is a requirements file, whatever its name: every line is
+/// a requirement or an option, and at least one pins a version or
+/// includes another file.
+fn looks_like_requirements(text: &str) -> bool {
+    let mut telling = false;
+    for (_, line) in requirement_lines(text) {
+        match requirement_line(&line) {
+            None => return false,
+            Some(RequirementLine::Include(_))
+            | Some(RequirementLine::Requirement {
+                pinned: Some(_), ..
+            }) => telling = true,
+            Some(_) => {}
+        }
+    }
+    telling
+}
+
+/// A requirements file's pins; unpinned and direct requirements are
+/// problems. With `visited`, includes are followed (a file already read is
+/// not read again, which also ends a cycle); without, each include is a
+/// problem (an upload cannot reach the files it names).
+fn requirements(
+    path: &Path,
+    text: &str,
+    mut visited: Option<&mut Vec<PathBuf>>,
+    reading: &mut Reading,
+) {
+    for (n, line) in requirement_lines(text) {
+        let at = || Some(format!("line {n}"));
+        match requirement_line(&line) {
+            Some(RequirementLine::Requirement {
+                name,
+                pinned: Some(version),
+            }) => reading
+                .pinned
+                .push(pinned(path, Ecosystem::PyPI, name, version)),
+            Some(RequirementLine::Requirement { pinned: None, .. }) => {
+                reading.problems.push(error(
+                    path,
+                    at(),
+                    format!(
+                        "`{line}` is not pinned to one version with `==`; it cannot be checked"
+                    ),
+                ));
+            }
+            Some(RequirementLine::Direct) => reading.problems.push(error(
+                path,
+                at(),
+                format!("`{line}` is a direct reference (a URL or a path); it cannot be checked"),
+            )),
+            Some(RequirementLine::Editable) => reading.problems.push(error(
+                path,
+                at(),
+                "an editable requirement cannot be checked",
+            )),
+            Some(RequirementLine::Option) => {}
+            Some(RequirementLine::Include(target)) => {
+                let Some(visited) = visited.as_deref_mut() else {
+                    reading.problems.push(error(
+                        path,
+                        at(),
+                        format!("includes `{target}`, which an upload cannot follow: upload that file too, or a lockfile"),
+                    ));
+                    continue;
+                };
+                let included = path.parent().unwrap_or(Path::new("")).join(target);
+                let key = std::fs::canonicalize(&included).unwrap_or_else(|_| included.clone());
+                if visited.contains(&key) {
+                    continue;
+                }
+                visited.push(key);
+                match read(&included) {
+                    Ok(text) => requirements(&included, &text, Some(visited), reading),
+                    Err(e) => reading.problems.push(error(
+                        path,
+                        at(),
+                        format!("the included `{target}` cannot be read: {}", e.message),
+                    )),
+                }
+            }
+            None => reading.problems.push(error(
+                path,
+                at(),
+                format!("`{line}` is not a requirement (PEP 508) nor a pip option"),
+            )),
+        }
+    }
 }
 
 /// yarn.lock, v1 (`version "1.2.3"` under the specifiers) or Berry (YAML
@@ -593,12 +911,12 @@ fn pipfile_lock(path: &Path, text: &str) -> Result<Vec<Pinned>, LockfileError> {
             };
             let version = version
                 .as_str()
-                .and_then(|v| v.strip_prefix("=="))
+                .and_then(|v| v.strip_prefix("===").or_else(|| v.strip_prefix("==")))
                 .ok_or_else(|| {
                     error(
                         path,
                         Some(format!("{section}.\"{name}\".version")),
-                        "must be a string `==version`",
+                        "must be a string `==version` (or `===version`)",
                     )
                 })?;
             out.push(pinned(path, Ecosystem::PyPI, name, version));
@@ -644,7 +962,11 @@ fn go_mod(path: &Path, text: &str) -> (Vec<Pinned>, Vec<LockfileError>) {
                 (d, rest)
             }
         };
-        let words: Vec<&str> = rest.split_whitespace().collect();
+        // Module paths and versions may be quoted ("…" or `…`).
+        let words: Vec<&str> = rest
+            .split_whitespace()
+            .map(|w| w.trim_matches(|c| c == '"' || c == '`'))
+            .collect();
         match directive {
             "require" => match words.as_slice() {
                 [module, version, ..] => {
@@ -661,18 +983,15 @@ fn go_mod(path: &Path, text: &str) -> (Vec<Pinned>, Vec<LockfileError>) {
                     Some(x) => x,
                     None => continue,
                 };
-                let from: Vec<&str> = from.split_whitespace().collect();
-                let to: Vec<&str> = to.split_whitespace().collect();
+                let unquote = |w: &str| w.trim_matches(|c| c == '"' || c == '`').to_owned();
+                let from: Vec<String> = from.split_whitespace().map(unquote).collect();
+                let to: Vec<String> = to.split_whitespace().map(unquote).collect();
                 let Some(module) = from.first() else { continue };
                 let target = match to.as_slice() {
-                    [m, v] => Some(((*m).to_owned(), (*v).to_owned())),
+                    [m, v] => Some((m.clone(), v.clone())),
                     _ => None,
                 };
-                replaced.push((
-                    (*module).to_owned(),
-                    from.get(1).map(|v| (*v).to_owned()),
-                    target,
-                ));
+                replaced.push((module.clone(), from.get(1).cloned(), target));
             }
             _ => {}
         }
@@ -846,7 +1165,9 @@ mod tests {
     fn cargo_lock_skips_the_workspace_and_names_bad_lines() {
         let text = "version = 3\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\n\n\
                     [[package]]\nname = \"smallvec\"\nversion = \"1.6.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n";
-        let pins = cargo_lock(&p(), text).unwrap();
+        let pins = cargo_lock(&p(), text, ReadOptions::default())
+            .unwrap()
+            .pinned;
         assert_eq!(pins.len(), 1);
         assert_eq!(
             (pins[0].name.as_str(), pins[0].version.as_str()),
@@ -855,14 +1176,48 @@ mod tests {
         let err = cargo_lock(
             &p(),
             "[[package]]\nname = \"x\"\nversion = 3\nsource = \"s\"\n",
+            ReadOptions::default(),
         )
         .unwrap_err();
         assert_eq!(err.location.as_deref(), Some("package[0].version"));
-        let err = cargo_lock(&p(), "[[package]\nname=").unwrap_err();
+        let err = cargo_lock(&p(), "[[package]\nname=", ReadOptions::default()).unwrap_err();
         assert!(
             err.location.unwrap().starts_with("line "),
             "a line for syntax errors"
         );
+    }
+
+    #[test]
+    fn cargo_lock_git_crates_are_named_not_checked_unless_asked() {
+        // vaultwarden's lettre, taken from git at a commit.
+        let text = "version = 3\n\n[[package]]\nname = \"lettre\"\nversion = \"0.10.0-pre\"\n\
+                    source = \"git+https://github.com/lettre/lettre?rev=245c600#245c6004\"\n\n\
+                    [[package]]\nname = \"smallvec\"\nversion = \"1.6.0\"\nsource = \"sparse+https://index.crates.io/\"\n\n\
+                    [[package]]\nname = \"mine\"\nversion = \"0.1.0\"\n";
+        let reading = cargo_lock(&p(), text, ReadOptions::default()).unwrap();
+        assert_eq!(names(&reading.pinned), [("smallvec", "1.6.0")]);
+        assert_eq!(reading.unchecked.len(), 1);
+        assert!(
+            reading.unchecked[0].contains("1 crate not from a registry")
+                && reading.unchecked[0]
+                    .contains("lettre 0.10.0-pre (git+https://github.com/lettre"),
+            "{:?}",
+            reading.unchecked
+        );
+        let all = cargo_lock(
+            &p(),
+            text,
+            ReadOptions {
+                check_vcs_by_version: true,
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            names(&all.pinned),
+            [("lettre", "0.10.0-pre"), ("smallvec", "1.6.0")],
+            "the workspace's own crate is never a dependency"
+        );
+        assert!(all.unchecked.is_empty());
     }
 
     #[test]
@@ -897,25 +1252,148 @@ mod tests {
         );
     }
 
+    fn read_requirements(text: &str) -> Reading {
+        let mut reading = Reading::default();
+        requirements(&p(), text, None, &mut reading);
+        reading
+    }
+
     #[test]
     fn requirements_take_pins_and_report_the_rest() {
         let text = "# comment\nDjango==3.2.0  # pinned\nrequests[socks]==2.19.0 ; python_version>'3'\n\
                     flask>=2\n-r other.txt\nnumpy===1.0 \\\n    --hash=sha256:abc\n";
-        let (pins, problems) = requirements(&p(), text);
-        let got: Vec<_> = pins
-            .iter()
-            .map(|p| (p.name.as_str(), p.version.as_str()))
-            .collect();
+        let reading = read_requirements(text);
         assert_eq!(
-            got,
+            names(&reading.pinned),
             [
                 ("Django", "3.2.0"),
                 ("requests", "2.19.0"),
                 ("numpy", "1.0")
             ]
         );
-        assert_eq!(problems.len(), 1);
-        assert_eq!(problems[0].location.as_deref(), Some("line 4"));
+        let lines: Vec<_> = reading
+            .problems
+            .iter()
+            .map(|p| p.location.as_deref().unwrap_or_default())
+            .collect();
+        assert_eq!(lines, ["line 4", "line 5"], "{:?}", reading.problems);
+        assert!(
+            reading.problems[1].message.contains("upload cannot follow"),
+            "an include in an upload is said, not ignored"
+        );
+    }
+
+    #[test]
+    fn pep_508_spacing_arbitrary_equality_and_direct_references() {
+        let text = "urllib3 == 1.26.2\nrequests [security] ==2.19.0\nlegacy===1.24.1\n\
+                    foo @ https://x/foo.whl\nbar==1.*\nbaz>=1,==1.2\n";
+        let reading = read_requirements(text);
+        assert_eq!(
+            names(&reading.pinned),
+            [
+                ("urllib3", "1.26.2"),
+                ("requests", "2.19.0"),
+                ("legacy", "1.24.1")
+            ]
+        );
+        let messages: Vec<_> = reading
+            .problems
+            .iter()
+            .map(|p| p.message.as_str())
+            .collect();
+        assert!(messages[0].contains("direct reference"), "{messages:?}");
+        assert!(
+            messages[1].contains("`bar==1.*` is not pinned"),
+            "{messages:?}"
+        );
+        assert!(
+            messages[2].contains("`baz>=1,==1.2` is not pinned"),
+            "{messages:?}"
+        );
+    }
+
+    #[test]
+    fn requirements_under_any_name_and_their_includes() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::create_dir_all(d.join("requirements")).unwrap();
+        std::fs::write(
+            d.join("requirements/main.txt"),
+            "-r base.txt\n-c ../constraints.txt\nflask==2.0.0\n",
+        )
+        .unwrap();
+        // base.txt includes main.txt again: read once, no endless loop.
+        std::fs::write(
+            d.join("requirements/base.txt"),
+            "--requirement=main.txt\nclick==8.0.0\n",
+        )
+        .unwrap();
+        std::fs::write(d.join("constraints.txt"), "jinja2==3.0.0\n").unwrap();
+        std::fs::write(d.join("deps.txt"), "-rrequirements/missing.txt\n").unwrap();
+        std::fs::write(d.join("notes.txt"), "Remember to pin flask.\n").unwrap();
+        let main = d.join("requirements/main.txt");
+        assert_eq!(
+            Format::sniff(&std::fs::read_to_string(&main).unwrap()),
+            Some(Format::Requirements)
+        );
+        assert_eq!(Format::sniff("Remember to pin flask.\n"), None);
+        let reading = read_lockfile(&main, Format::Requirements, ReadOptions::default()).unwrap();
+        let mut got = names(&reading.pinned);
+        got.sort_unstable();
+        assert_eq!(
+            got,
+            [("click", "8.0.0"), ("flask", "2.0.0"), ("jinja2", "3.0.0")]
+        );
+        assert!(reading.problems.is_empty(), "{:?}", reading.problems);
+        let reading = read_lockfile(
+            &d.join("deps.txt"),
+            Format::Requirements,
+            ReadOptions::default(),
+        )
+        .unwrap();
+        assert!(
+            reading.problems[0]
+                .message
+                .contains("the included `requirements/missing.txt` cannot be read"),
+            "{:?}",
+            reading.problems
+        );
+        // A directory search finds them all by content, and says what it passed over.
+        let found = discover(&[d.to_path_buf()]).unwrap();
+        let files: Vec<_> = found
+            .found
+            .iter()
+            .map(|(p, _)| p.strip_prefix(d).unwrap().display().to_string())
+            .collect();
+        assert_eq!(
+            files,
+            [
+                "constraints.txt",
+                "deps.txt",
+                "requirements/base.txt",
+                "requirements/main.txt"
+            ]
+        );
+        assert_eq!(found.skipped.len(), 1);
+        assert!(found.skipped[0].path.ends_with("notes.txt") && !found.skipped[0].incomplete);
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_no_obstacle() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bom.json");
+        std::fs::write(
+            &path,
+            "\u{feff}{\"bomFormat\": \"CycloneDX\", \"specVersion\": \"1.6\", \"components\": [\
+             {\"type\": \"library\", \"name\": \"lodash\", \"purl\": \"pkg:npm/lodash@4.17.20\"}]}",
+        )
+        .unwrap();
+        let reading = read_lockfile(&path, Format::Sbom, ReadOptions::default()).unwrap();
+        assert_eq!(names(&reading.pinned), [("lodash", "4.17.20")]);
+        let xml = "\u{feff}<?xml version=\"1.0\"?><bom xmlns=\"http://cyclonedx.org/schema/bom/1.6\" version=\"1\"><components><component type=\"library\"><name>lodash</name><purl>pkg:npm/lodash@4.17.20</purl></component></components></bom>";
+        assert_eq!(Format::sniff(xml), Some(Format::Sbom));
+        let reading = read_text(Path::new("upload"), xml, ReadOptions::default()).unwrap();
+        assert_eq!(names(&reading.pinned), [("lodash", "4.17.20")]);
     }
 
     fn names(pins: &[Pinned]) -> Vec<(&str, &str)> {
@@ -978,6 +1456,12 @@ mod tests {
             names(&pipfile_lock(&p(), pipfile).unwrap()),
             [("flask", "2.0.0"), ("pytest", "7.0.0")]
         );
+        let arbitrary = r#"{"_meta": {}, "default": {"urllib3": {"version": "===1.24.1"}}}"#;
+        assert_eq!(
+            names(&pipfile_lock(&p(), arbitrary).unwrap()),
+            [("urllib3", "1.24.1")],
+            "`===` is arbitrary equality, not a version starting with `=`"
+        );
         let bad = r#"{"_meta": {}, "default": {"flask": {"version": ">=2"}}}"#;
         assert_eq!(
             pipfile_lock(&p(), bad).unwrap_err().location.as_deref(),
@@ -999,6 +1483,16 @@ mod tests {
         );
         assert_eq!(problems.len(), 1);
         assert!(problems[0].message.contains("local directory"));
+        let quoted = "module \"example.com/app\"\n\nrequire \"github.com/gorilla/websocket\" v1.4.0\nrequire (\n\t`golang.org/x/text` \"v0.3.0\"\n)\n";
+        let (pins, problems) = go_mod(&p(), quoted);
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(
+            names(&pins),
+            [
+                ("github.com/gorilla/websocket", "v1.4.0"),
+                ("golang.org/x/text", "v0.3.0")
+            ]
+        );
         let gosum = "github.com/pkg/errors v0.9.1 h1:abc=\ngithub.com/pkg/errors v0.9.1/go.mod h1:def=\ngolang.org/x/text v0.3.0/go.mod h1:x=\n";
         assert_eq!(
             names(&go_sum(&p(), gosum).unwrap()),

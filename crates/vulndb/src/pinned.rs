@@ -24,3 +24,27 @@ pub struct LockfileError {
     pub location: Option<String>,
     pub message: String,
 }
+
+/// What reading one lockfile or SBOM gives.
+#[derive(Debug, Default)]
+pub struct Reading {
+    /// The packages to check.
+    pub pinned: Vec<Pinned>,
+    /// Entries that should have been checkable and are not (an unpinned
+    /// requirement, an include that cannot be read): each an error.
+    pub problems: Vec<LockfileError>,
+    /// What the file lists but embargo does not check, by design, named: a
+    /// crate from a git repository, a purl type without version rules.
+    pub unchecked: Vec<String>,
+    /// The project's own packages, not dependencies: the product an SBOM
+    /// describes when its version is a placeholder.
+    pub local: Vec<String>,
+}
+
+/// How to read lockfiles.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ReadOptions {
+    /// Check packages taken from a git repository or a local path by their
+    /// version, as if they came from the registry (cargo-audit does not).
+    pub check_vcs_by_version: bool,
+}

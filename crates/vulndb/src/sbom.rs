@@ -1,5 +1,5 @@
-//! Software bills of materials: CycloneDX 1.4 to 1.6 (JSON and XML) and
-//! SPDX 2.3 (JSON). A document is checked before it is read: the
+//! Software bills of materials: CycloneDX 1.0 to 1.7 (JSON and XML) and
+//! SPDX 2.2/2.3 (JSON); SPDX 3 (JSON-LD) is recognized and refused by name. A document is checked before it is read: the
 //! constraints of the CycloneDX schema on the parts of the model embargo
 //! reads or that name things (format and version, serial number,
 //! timestamps, component types and names, references, scopes, hashes,
@@ -17,11 +17,16 @@ use crate::purl::Purl;
 
 /// What a valid document yields: the components embargo can check, and one
 /// note per kind of component it cannot (no purl, or a purl type whose
-/// versions it does not order).
+/// versions it does not order), naming them.
 #[derive(Debug, Default)]
 pub struct Components {
     pub pinned: Vec<Pinned>,
+    /// One note per reason, naming the components it applies to.
     pub unchecked: Vec<String>,
+    /// The product the document describes (`metadata.component`) when it is
+    /// not itself checked: its version is no real version of its ecosystem
+    /// (cdxgen writes `latest`), or it has no package URL.
+    pub product: Option<String>,
 }
 
 /// The violations found in a document, each `path: problem`.
@@ -62,13 +67,35 @@ const HASH_ALGORITHMS: [&str; 12] = [
 const ISSUE_TYPES: [&str; 3] = ["defect", "enhancement", "security"];
 const PATCH_TYPES: [&str; 4] = ["unofficial", "monkey", "backport", "cherry-pick"];
 const DATA_FLOWS: [&str; 4] = ["inbound", "outbound", "bi-directional", "unknown"];
-const SPEC_VERSIONS: [&str; 7] = ["1.0", "1.1", "1.2", "1.3", "1.4", "1.5", "1.6"];
+const SPEC_VERSIONS: [&str; 8] = ["1.0", "1.1", "1.2", "1.3", "1.4", "1.5", "1.6", "1.7"];
+/// The keys of `metadata` in any version (its schema allows no others).
+const METADATA_KEYS: [&str; 11] = [
+    "timestamp",
+    "lifecycles",
+    "tools",
+    "manufacturer",
+    "authors",
+    "component",
+    "manufacture",
+    "supplier",
+    "licenses",
+    "properties",
+    "distributionConstraints",
+];
+/// The most components named in one "not checked" note.
+const NAMED_PER_NOTE: usize = 50;
 
 /// The checks shared by the JSON and XML readings; each failure is kept
 /// with where it was found.
 #[derive(Default)]
 struct Checker {
     problems: Vec<String>,
+    /// The specification's minor version (`1.7` → 7), once known: some
+    /// constraints changed between versions.
+    minor: u8,
+    /// Every `bom-ref` met, with where: the specification requires them
+    /// unique within a document.
+    refs: std::collections::HashMap<String, String>,
 }
 
 impl Checker {
@@ -111,9 +138,56 @@ impl Checker {
         }
     }
 
-    fn bom_ref(&mut self, at: &str, value: &str) {
+    /// A reference to something in the document (a dependency's `ref`).
+    fn reference(&mut self, at: &str, value: &str) {
         if value.is_empty() {
             self.fail(at, "a reference must not be empty");
+        }
+    }
+
+    /// An identifier (`bom-ref`): not empty, and unique in the document.
+    fn bom_ref(&mut self, at: &str, value: &str) {
+        self.reference(at, value);
+        if value.is_empty() {
+            return;
+        }
+        if let Some(first) = self.refs.get(value) {
+            let problem =
+                format!("the bom-ref `{value}` is already used at {first}; each must be unique");
+            self.fail(at, problem);
+        } else {
+            self.refs.insert(value.to_owned(), at.to_owned());
+        }
+    }
+
+    /// CycloneDX 1.7: a component has a `version` or a `versionRange`, not
+    /// both, and a range only when the component is external.
+    fn version_range(&mut self, at: &str, version: bool, range: bool, external: bool) {
+        if range && version {
+            self.fail(
+                at,
+                "a component has a `version` or a `versionRange`, not both",
+            );
+        }
+        if range && !external {
+            self.fail(
+                at,
+                "a `versionRange` is only for a component with `isExternal` true",
+            );
+        }
+    }
+
+    /// CycloneDX 1.7 citations: exactly one of pointers and expressions, at
+    /// least one of attributedTo and process.
+    fn citation(&mut self, at: &str, has: impl Fn(&str) -> bool) {
+        if has("pointers") == has("expressions") {
+            self.fail(
+                at,
+                "a citation has exactly one of `pointers` and `expressions`",
+            );
+        }
+        if !has("attributedTo") && !has("process") {
+            self.fail(at, "a citation needs `attributedTo` or `process`");
         }
     }
 
@@ -157,15 +231,24 @@ impl Checker {
         }
     }
 
-    /// A licence choice: licences, or a single expression.
+    /// A licence choice: licences, or a single expression (before 1.7,
+    /// which allows any mix).
     fn license_choice(&mut self, at: &str, licenses: usize, expressions: usize) {
-        if expressions > 0 && (expressions > 1 || licenses > 0) {
+        if self.minor < 7 && expressions > 0 && (expressions > 1 || licenses > 0) {
             self.fail(
                 at,
                 "either licences or one SPDX expression, not both nor several expressions",
             );
         }
     }
+}
+
+/// `1.7` → 7; anything else → 0 (the oldest rules).
+fn minor_version(spec_version: &str) -> u8 {
+    spec_version
+        .strip_prefix("1.")
+        .and_then(|m| m.parse().ok())
+        .unwrap_or(0)
 }
 
 /// RFC 3339 date-time: `YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)`.
@@ -205,32 +288,102 @@ fn is_date_time(s: &str) -> bool {
     }
 }
 
-/// The components a reading collects, before they become pins.
+/// One component as the document lists it.
+struct Listed {
+    purl: Option<String>,
+    version: Option<String>,
+    /// `name@version`, to name it when it cannot be checked.
+    label: String,
+}
+
+/// The components a reading collects, before they become pins. The
+/// generator's own entries (`metadata.tools`) and the build's
+/// (`formulation`) are checked for validity but never collected: they are
+/// not part of the product.
 #[derive(Default)]
 struct Found {
-    /// (purl text, component version, where)
-    purls: Vec<(String, Option<String>)>,
-    without_purl: usize,
+    components: Vec<Listed>,
+    /// `metadata.component`: the product the document describes.
+    root: Option<Listed>,
 }
 
 impl Found {
+    fn add(&mut self, root: bool, purl: Option<&str>, name: Option<&str>, version: Option<&str>) {
+        let name = name.unwrap_or("(unnamed)");
+        let listed = Listed {
+            purl: purl.map(str::to_owned),
+            version: version.map(str::to_owned),
+            label: match version {
+                Some(v) => format!("{name}@{v}"),
+                None => name.to_owned(),
+            },
+        };
+        if root {
+            self.root = Some(listed);
+        } else {
+            self.components.push(listed);
+        }
+    }
+
     fn into_components(self, file: &Path) -> Components {
         let mut out = Components::default();
-        let mut unsupported: std::collections::BTreeMap<String, usize> = Default::default();
-        let mut invalid = 0usize;
-        for (text, version) in self.purls {
+        // Why a component cannot be checked → the components, in order.
+        let mut unchecked: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+        // The product itself is checked like a dependency when its version
+        // is a real one of its ecosystem (a published library's SBOM); a
+        // placeholder (cdxgen's `latest`, `0.0.0-dev`…) is the product
+        // being built, not a package anyone could have pinned.
+        if let Some(root) = self.root {
+            let pin = root
+                .purl
+                .as_deref()
+                .and_then(|p| Purl::parse(p).ok())
+                .and_then(|p| {
+                    let (ecosystem, name) = p.ecosystem()?;
+                    let version = p.version.clone().or(root.version.clone())?;
+                    ecosystem.parse(&version).ok()?;
+                    Some((ecosystem, name, version))
+                });
+            match pin {
+                Some((ecosystem, name, version)) => out.pinned.push(Pinned {
+                    ecosystem,
+                    name,
+                    version,
+                    file: file.to_path_buf(),
+                }),
+                None => out.product = Some(root.purl.unwrap_or(root.label)),
+            }
+        }
+        for listed in self.components {
+            let Some(text) = listed.purl else {
+                unchecked
+                    .entry("have no package URL".into())
+                    .or_default()
+                    .push(listed.label);
+                continue;
+            };
             let Ok(purl) = Purl::parse(&text) else {
-                invalid += 1;
+                unchecked
+                    .entry("have a package URL that does not parse".into())
+                    .or_default()
+                    .push(text);
                 continue;
             };
             let Some((ecosystem, name)) = purl.ecosystem() else {
-                *unsupported.entry(purl.kind.clone()).or_default() += 1;
+                unchecked
+                    .entry(format!(
+                        "are of purl type `{}`, which embargo does not check",
+                        purl.kind
+                    ))
+                    .or_default()
+                    .push(text);
                 continue;
             };
-            let Some(version) = purl.version.clone().or(version) else {
-                *unsupported
-                    .entry(format!("{} without a version", purl.kind))
-                    .or_default() += 1;
+            let Some(version) = purl.version.clone().or(listed.version) else {
+                unchecked
+                    .entry(format!("are `{}` packages without a version", purl.kind))
+                    .or_default()
+                    .push(text);
                 continue;
             };
             out.pinned.push(Pinned {
@@ -242,21 +395,21 @@ impl Found {
         }
         out.pinned.sort();
         out.pinned.dedup();
-        for (kind, n) in unsupported {
-            out.unchecked.push(format!(
-                "{n} component(s) of purl type `{kind}` cannot be checked"
-            ));
-        }
-        if invalid > 0 {
-            out.unchecked.push(format!(
-                "{invalid} component(s) have a package URL that does not parse"
-            ));
-        }
-        if self.without_purl > 0 {
-            out.unchecked.push(format!(
-                "{} component(s) have no package URL and cannot be checked",
-                self.without_purl
-            ));
+        for (why, mut names) in unchecked {
+            let n = names.len();
+            names.sort();
+            names.dedup();
+            let more = names.len().saturating_sub(NAMED_PER_NOTE);
+            names.truncate(NAMED_PER_NOTE);
+            let mut note = format!(
+                "{n} component{} {why}, not checked: {}",
+                if n == 1 { "" } else { "s" },
+                names.join(", ")
+            );
+            if more > 0 {
+                note.push_str(&format!(" and {more} more"));
+            }
+            out.unchecked.push(note);
         }
         out
     }
@@ -274,11 +427,29 @@ pub fn cyclonedx_json(file: &Path, doc: &Value) -> Result<Components, Invalid> {
         None => check.fail("bomFormat", "missing"),
     }
     match doc.get("specVersion").and_then(Value::as_str) {
-        Some(v) => check.one_of("specVersion", v, &SPEC_VERSIONS),
+        Some(v) => {
+            check.one_of("specVersion", v, &SPEC_VERSIONS);
+            check.minor = minor_version(v);
+        }
         None => check.fail("specVersion", "missing"),
     }
     if let Some(s) = doc.get("serialNumber") {
         check.serial_number("serialNumber", s.as_str().unwrap_or(""));
+    }
+    if let Some(Value::Object(metadata)) = doc.get("metadata") {
+        for key in metadata.keys() {
+            if !METADATA_KEYS.contains(&key.as_str()) {
+                check.fail(
+                    &format!("metadata.{key}"),
+                    "not a metadata field of CycloneDX",
+                );
+            }
+        }
+    }
+    if let Some(Value::Array(citations)) = doc.get("citations") {
+        for (i, c) in citations.iter().enumerate() {
+            check.citation(&format!("citations[{i}]"), |k| c.get(k).is_some());
+        }
     }
     walk_json(&mut check, &mut found, "", doc, None);
     if check.problems.is_empty() {
@@ -318,12 +489,25 @@ fn walk_json(check: &mut Checker, found: &mut Found, at: &str, v: &Value, key: O
                     ) => {
                         let here = path();
                         for (i, c) in items.iter().enumerate() {
-                            json_component(check, found, &format!("{here}[{i}]"), c);
+                            json_component(check, found, &format!("{here}[{i}]"), c, false);
                         }
                     }
                     ("component", Value::Object(_)) if key == Some("metadata") => {
                         let here = path();
-                        json_component(check, found, &here, child);
+                        json_component(check, found, &here, child, true);
+                    }
+                    // The generator and the build are checked, not collected.
+                    ("tools", _) if key == Some("metadata") => {
+                        walk_json(check, &mut Found::default(), &path(), child, Some("tools"));
+                    }
+                    ("formulation", Value::Array(_)) if at.is_empty() => {
+                        walk_json(
+                            check,
+                            &mut Found::default(),
+                            &path(),
+                            child,
+                            Some("formulation"),
+                        );
                     }
                     ("licenses", Value::Array(items)) => json_licenses(check, &path(), items),
                     ("hashes", Value::Array(items)) => {
@@ -356,7 +540,7 @@ fn walk_json(check: &mut Checker, found: &mut Found, at: &str, v: &Value, key: O
                         for (i, d) in items.iter().enumerate() {
                             let at = format!("{here}[{i}]");
                             match str_of(d, "ref") {
-                                Some(r) => check.bom_ref(&format!("{at}.ref"), r),
+                                Some(r) => check.reference(&format!("{at}.ref"), r),
                                 None => check.fail(&at, "a dependency needs its `ref`"),
                             }
                         }
@@ -416,7 +600,9 @@ fn walk_json(check: &mut Checker, found: &mut Found, at: &str, v: &Value, key: O
                 let walked_as_component = matches!(
                     k.as_str(),
                     "components" | "ancestors" | "descendants" | "variants"
-                ) || (k == "component" && key == Some("metadata"));
+                ) || (matches!(k.as_str(), "component" | "tools")
+                    && key == Some("metadata"))
+                    || (k == "formulation" && at.is_empty());
                 if !walked_as_component {
                     walk_json(check, found, &path(), child, recurse_key);
                 }
@@ -433,7 +619,7 @@ fn walk_json(check: &mut Checker, found: &mut Found, at: &str, v: &Value, key: O
     }
 }
 
-fn json_component(check: &mut Checker, found: &mut Found, at: &str, c: &Value) {
+fn json_component(check: &mut Checker, found: &mut Found, at: &str, c: &Value, root: bool) {
     if !c.is_object() {
         check.fail(at, "a component must be an object");
         return;
@@ -455,12 +641,17 @@ fn json_component(check: &mut Checker, found: &mut Found, at: &str, c: &Value) {
     {
         check.one_of(&format!("{at}.scope"), scope, &SCOPES);
     }
-    match str_of(c, "purl") {
-        Some(p) => found
-            .purls
-            .push((p.to_owned(), str_of(c, "version").map(str::to_owned))),
-        None => found.without_purl += 1,
+    let has = |k: &str| c.get(k).is_some();
+    if has("versionRange") {
+        let external = c.get("isExternal").and_then(Value::as_bool) == Some(true);
+        check.version_range(at, has("version"), true, external);
     }
+    found.add(
+        root,
+        str_of(c, "purl"),
+        str_of(c, "name"),
+        str_of(c, "version"),
+    );
     walk_json(check, found, at, c, Some("component"));
 }
 
@@ -471,6 +662,12 @@ fn json_licenses(check: &mut Checker, at: &str, items: &[Value]) {
         let here = format!("{at}[{i}]");
         if item.get("expression").is_some() {
             expressions += 1;
+            if item.get("license").is_some() {
+                check.fail(
+                    &here,
+                    "an entry is a `license` or an `expression`, not both",
+                );
+            }
         }
         if let Some(l) = item.get("license") {
             licenses += 1;
@@ -512,6 +709,7 @@ pub fn cyclonedx_xml(file: &Path, text: &str) -> Result<Components, Invalid> {
             format!("`{ns}` is not a CycloneDX namespace (http://cyclonedx.org/schema/bom/1.6)"),
         );
     }
+    check.minor = minor_version(ns.rsplit('/').next().unwrap_or(""));
     if let Some(s) = root.attribute("serialNumber") {
         check.serial_number("/bom/@serialNumber", s);
     }
@@ -559,7 +757,21 @@ fn walk_xml(
         let position = seen.entry(name).or_default();
         *position += 1;
         let here = format!("{at}/{name}[{position}]");
+        let parent = node.tag_name().name();
         match name {
+            _ if parent == "metadata" && !METADATA_KEYS.contains(&name) => {
+                check.fail(&here, "not a metadata element of CycloneDX");
+            }
+            // The generator and the build are checked, not collected.
+            "tools" if parent == "metadata" => {
+                walk_xml(check, &mut Found::default(), el, &here, ns);
+                continue;
+            }
+            "formulation" if parent == "bom" => {
+                walk_xml(check, &mut Found::default(), el, &here, ns);
+                continue;
+            }
+            "citation" => check.citation(&here, |k| children(el, k, ns).next().is_some()),
             "component" => {
                 match el.attribute("type") {
                     Some(t) => check.one_of(&format!("{here}/@type"), t, &COMPONENT_TYPES),
@@ -571,13 +783,17 @@ fn walk_xml(
                 if let Some(scope) = child_text(el, "scope", ns) {
                     check.one_of(&format!("{here}/scope"), scope, &SCOPES);
                 }
-                match child_text(el, "purl", ns) {
-                    Some(p) => found.purls.push((
-                        p.to_owned(),
-                        child_text(el, "version", ns).map(str::to_owned),
-                    )),
-                    None => found.without_purl += 1,
+                let has = |k: &str| children(el, k, ns).next().is_some();
+                if has("versionRange") {
+                    let external = el.attribute("isExternal") == Some("true");
+                    check.version_range(&here, has("version"), true, external);
                 }
+                found.add(
+                    parent == "metadata",
+                    child_text(el, "purl", ns),
+                    child_text(el, "name", ns),
+                    child_text(el, "version", ns),
+                );
             }
             "hash" => check.hash(&here, el.attribute("alg"), el.text().map(str::trim)),
             "licenses" => {
@@ -605,7 +821,7 @@ fn walk_xml(
                 }
             }
             "dependency" => match el.attribute("ref") {
-                Some(r) => check.bom_ref(&format!("{here}/@ref"), r),
+                Some(r) => check.reference(&format!("{here}/@ref"), r),
                 None => check.fail(&here, "a dependency needs its ref attribute"),
             },
             "property" if el.attribute("name").is_none() => {
@@ -665,6 +881,35 @@ pub fn spdx_json(file: &Path, doc: &Value) -> Result<Components, Invalid> {
             &[][..]
         }
     };
+    // The package the document describes, when it names exactly one, is
+    // the product (see `Found::root`).
+    let mut described: Vec<&str> = doc
+        .get("documentDescribes")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    let document_id = str_of(doc, "SPDXID").unwrap_or("SPDXRef-DOCUMENT");
+    for r in doc
+        .get("relationships")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        if str_of(r, "relationshipType") == Some("DESCRIBES")
+            && str_of(r, "spdxElementId") == Some(document_id)
+            && let Some(target) = str_of(r, "relatedSpdxElement")
+        {
+            described.push(target);
+        }
+    }
+    described.sort_unstable();
+    described.dedup();
+    let root_id = match described.as_slice() {
+        [one] => Some(*one),
+        _ => None,
+    };
     for (i, p) in packages.iter().enumerate() {
         let at = format!("packages[{i}]");
         for field in ["SPDXID", "name"] {
@@ -685,12 +930,8 @@ pub fn spdx_json(file: &Path, doc: &Value) -> Result<Components, Invalid> {
                 })
             })
             .and_then(|r| str_of(r, "referenceLocator"));
-        match purl {
-            Some(purl) => found
-                .purls
-                .push((purl.to_owned(), str_of(p, "versionInfo").map(str::to_owned))),
-            None => found.without_purl += 1,
-        }
+        let root = root_id.is_some() && str_of(p, "SPDXID") == root_id;
+        found.add(root, purl, str_of(p, "name"), str_of(p, "versionInfo"));
     }
     if check.problems.is_empty() {
         Ok(found.into_components(file))
@@ -699,8 +940,99 @@ pub fn spdx_json(file: &Path, doc: &Value) -> Result<Components, Invalid> {
     }
 }
 
-/// Reads a document of any of the SBOM formats, told apart by content.
+/// Whether a JSON document is SPDX 3 (JSON-LD with the SPDX 3 context).
+fn is_spdx3(doc: &Value) -> bool {
+    let names_spdx3 = |v: &Value| v.as_str().is_some_and(|c| c.contains("spdx.org/rdf/3"));
+    match doc.get("@context") {
+        Some(Value::Array(items)) => items.iter().any(names_spdx3),
+        Some(v) => names_spdx3(v),
+        None => false,
+    }
+}
+
+/// Reads an SPDX 3 JSON-LD document: each `software_Package` of its graph,
+/// named by its `software_packageUrl` (or a `packageUrl` external
+/// identifier). The package a `software_Sbom` names as its root element is
+/// the product.
+pub fn spdx3_json(file: &Path, doc: &Value) -> Result<Components, Invalid> {
+    let mut check = Checker::default();
+    let mut found = Found::default();
+    let graph = match doc.get("@graph") {
+        Some(Value::Array(g)) => g.as_slice(),
+        Some(_) => {
+            check.fail("@graph", "must be an array");
+            &[][..]
+        }
+        None => {
+            check.fail(
+                "@graph",
+                "missing: an SPDX 3 document lists its elements there",
+            );
+            &[][..]
+        }
+    };
+    fn kind(e: &Value) -> Option<&str> {
+        str_of(e, "type").or_else(|| str_of(e, "@type"))
+    }
+    fn id(e: &Value) -> Option<&str> {
+        str_of(e, "spdxId").or_else(|| str_of(e, "@id"))
+    }
+    let roots: Vec<&str> = graph
+        .iter()
+        .filter(|e| kind(e) == Some("software_Sbom"))
+        .flat_map(|e| {
+            e.get("rootElement")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+        })
+        .collect();
+    let mut seen = std::collections::HashMap::new();
+    for (i, e) in graph.iter().enumerate() {
+        let at = format!("@graph[{i}]");
+        if kind(e).is_none() {
+            check.fail(&at, "an element needs its `type`");
+            continue;
+        }
+        if let Some(spdx_id) = id(e)
+            && let Some(first) = seen.insert(spdx_id.to_owned(), at.clone())
+        {
+            check.fail(
+                &at,
+                format!("the spdxId `{spdx_id}` is already used at {first}"),
+            );
+        }
+        if kind(e) != Some("software_Package") {
+            continue;
+        }
+        let purl = str_of(e, "software_packageUrl").or_else(|| {
+            e.get("externalIdentifier")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .find(|x| str_of(x, "externalIdentifierType") == Some("packageUrl"))
+                .and_then(|x| str_of(x, "identifier"))
+        });
+        let root = roots.len() == 1 && id(e) == roots.first().copied();
+        found.add(
+            root,
+            purl,
+            str_of(e, "name"),
+            str_of(e, "software_packageVersion"),
+        );
+    }
+    if check.problems.is_empty() {
+        Ok(found.into_components(file))
+    } else {
+        Err(Invalid(check.problems))
+    }
+}
+
+/// Reads a document of any of the SBOM formats, told apart by content. A
+/// UTF-8 byte-order mark before it is allowed.
 pub fn read(file: &Path, text: &str) -> Result<Components, LockfileError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let invalid = |e: Invalid| LockfileError {
         file: file.display().to_string(),
         location: None,
@@ -716,6 +1048,12 @@ pub fn read(file: &Path, text: &str) -> Result<Components, LockfileError> {
     })?;
     if doc.get("spdxVersion").is_some() {
         spdx_json(file, &doc).map_err(invalid)
+    } else if is_spdx3(&doc) {
+        spdx3_json(file, &doc).map_err(|e| LockfileError {
+            file: file.display().to_string(),
+            location: None,
+            message: format!("not a valid SPDX 3 document: {e}"),
+        })
     } else {
         cyclonedx_json(file, &doc).map_err(invalid)
     }

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::db::{Advisory, Database, Severity};
-use crate::lockfile::{self, LockfileError, Pinned};
+use crate::lockfile::{self, LockfileError, Pinned, ReadOptions, Skipped};
 
 /// An advisory to leave out of a scan's verdict, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -87,13 +87,37 @@ pub struct Scan {
     /// Informational advisories (unmaintained, unsound, …).
     pub notices: Vec<Finding>,
     pub ignored: Vec<(Finding, String)>,
-    /// What could not be checked, and why: never counted as "not affected".
+    /// What could not be checked for a fault in the input (a malformed
+    /// file, an unpinned requirement, a version its ecosystem's rules
+    /// reject): never counted as "not affected".
     pub problems: Vec<String>,
-    /// SBOM components outside what embargo can check (no package URL, or
-    /// a type whose versions it does not order): listed, not failing.
+    /// What the inputs list but embargo does not check, named: components
+    /// without a package URL or of a type without version rules, crates from
+    /// a git repository.
     pub unchecked: Vec<String>,
+    /// The project's own packages, not checked as dependencies.
+    pub local: Vec<String>,
+    /// What a directory search passed over, and why.
+    pub skipped: Vec<Skipped>,
+    /// Ecosystems of the packages read for which the database holds no
+    /// advisory: their packages were looked up against nothing.
+    pub uncovered: Vec<String>,
     /// Ignores that have expired (and so were not applied).
     pub expired_ignores: Vec<String>,
+}
+
+/// A scan's verdict, and `embargo scan`'s exit status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Every package read was checked; nothing at or above the threshold.
+    Clean,
+    /// A vulnerability at or above the threshold (or of unknown severity).
+    Found,
+    /// Something could not be checked for a fault in the input.
+    Error,
+    /// Nothing at or above the threshold among what was checked, but not
+    /// everything was: see [`Scan::incomplete`].
+    Incomplete,
 }
 
 /// Scans the lockfiles under `paths`. `today` (`YYYY-MM-DD`) decides which
@@ -103,19 +127,20 @@ pub fn scan(
     paths: &[PathBuf],
     ignores: &[Ignore],
     today: &str,
+    options: ReadOptions,
 ) -> Result<Scan, LockfileError> {
     let mut out = Scan::default();
     let mut pins: Vec<Pinned> = Vec::new();
-    for (file, format) in lockfile::discover(paths)? {
-        match lockfile::read_lockfile(&file, format) {
-            Ok((found, problems)) => {
-                pins.extend(found);
-                let list = if format == lockfile::Format::Sbom {
-                    &mut out.unchecked
-                } else {
-                    &mut out.problems
-                };
-                list.extend(problems.iter().map(ToString::to_string));
+    let discovery = lockfile::discover(paths)?;
+    out.skipped = discovery.skipped;
+    for (file, format) in discovery.found {
+        match lockfile::read_lockfile(&file, format, options) {
+            Ok(reading) => {
+                pins.extend(reading.pinned);
+                out.problems
+                    .extend(reading.problems.iter().map(ToString::to_string));
+                out.unchecked.extend(reading.unchecked);
+                out.local.extend(reading.local);
             }
             Err(e) => out.problems.push(e.to_string()),
         }
@@ -124,6 +149,22 @@ pub fn scan(
     pins.sort();
     pins.dedup();
     out.packages = pins.len();
+    let covered = db.ecosystems();
+    let mut uncovered: BTreeMap<&str, usize> = BTreeMap::new();
+    for pin in &pins {
+        if !covered.contains(&pin.ecosystem) {
+            *uncovered.entry(pin.ecosystem.osv_name()).or_default() += 1;
+        }
+    }
+    out.uncovered = uncovered
+        .into_iter()
+        .map(|(e, n)| {
+            format!(
+                "{n} {e} package{} read, and the database holds no {e} advisory (`embargo db sync --ecosystem {e}`)",
+                if n == 1 { "" } else { "s" }
+            )
+        })
+        .collect();
     let active: Vec<&Ignore> = ignores
         .iter()
         .filter(|i| match &i.expires {
@@ -173,6 +214,43 @@ pub fn scan(
 }
 
 impl Scan {
+    /// Why the scan is incomplete, one line each; empty when it is not.
+    #[must_use]
+    pub fn incomplete(&self) -> Vec<String> {
+        let mut why = Vec::new();
+        if self.packages == 0 {
+            why.push(if self.files.is_empty() {
+                "no lockfile or SBOM was found: nothing was checked".to_owned()
+            } else {
+                "the files read pin no package: nothing was checked".to_owned()
+            });
+        }
+        why.extend(self.uncovered.iter().cloned());
+        why.extend(self.unchecked.iter().cloned());
+        why.extend(
+            self.skipped
+                .iter()
+                .filter(|s| s.incomplete)
+                .map(|s| format!("{} skipped: {}", s.path.display(), s.reason)),
+        );
+        why
+    }
+
+    /// The verdict: problems first (an input at fault), then findings at or
+    /// above `threshold`, then anything left unchecked.
+    #[must_use]
+    pub fn outcome(&self, threshold: Severity) -> Outcome {
+        if !self.problems.is_empty() {
+            Outcome::Error
+        } else if self.fails(threshold) {
+            Outcome::Found
+        } else if !self.incomplete().is_empty() {
+            Outcome::Incomplete
+        } else {
+            Outcome::Clean
+        }
+    }
+
     /// Whether a vulnerability at or above `threshold` was found. A
     /// vulnerability of unknown severity counts as meeting any threshold:
     /// not knowing is not a reason to pass.
@@ -252,6 +330,22 @@ impl Scan {
         }
         for u in &self.unchecked {
             s.push_str(&format!("not checked: {u}\n"));
+        }
+        for l in &self.local {
+            s.push_str(&format!("not checked (the project's own): {l}\n"));
+        }
+        for u in &self.uncovered {
+            s.push_str(&format!("not covered: {u}\n"));
+        }
+        for k in self.skipped.iter().filter(|k| k.incomplete) {
+            s.push_str(&format!("skipped: {} ({})\n", k.path.display(), k.reason));
+        }
+        let passed_over = self.skipped.iter().filter(|k| !k.incomplete).count();
+        if passed_over > 0 {
+            s.push_str(&format!(
+                "passed over: {} (not lockfiles or SBOMs, or directories not searched; `--format json` lists them)\n",
+                count(passed_over, "file or directory", "files or directories")
+            ));
         }
         for e in &self.expired_ignores {
             s.push_str(&format!("expired ignore, not applied: {e}\n"));

@@ -52,10 +52,11 @@ pub enum CliError {
 
 pub(crate) type Result<T, E = CliError> = std::result::Result<T, E>;
 
-/// The exit statuses of `scan` and `db`: findings at the threshold, or an
-/// error (0 is clean).
+/// The exit statuses of `scan` and `db`: findings at the threshold, an
+/// error, or a scan that could not check everything (0 is clean).
 pub(crate) const FINDINGS: u8 = 1;
 pub(crate) const ERROR: u8 = 2;
+pub(crate) const INCOMPLETE: u8 = 3;
 
 /// Says what went wrong and gives the error status.
 pub(crate) fn fail(message: impl std::fmt::Display) -> ExitCode {

@@ -5,10 +5,11 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use embargo_vulndb::db::{Database, Severity};
+use embargo_vulndb::lockfile::ReadOptions;
 use embargo_vulndb::report;
-use embargo_vulndb::scan::{self, Ignore};
+use embargo_vulndb::scan::{self, Ignore, Outcome};
 
-use super::{ERROR, FINDINGS, db_path, fail, now};
+use super::{ERROR, FINDINGS, INCOMPLETE, db_path, fail, now};
 use crate::{ScanArgs, ScanFormat};
 
 pub(crate) fn scan(args: ScanArgs) -> crate::commands::Result<ExitCode> {
@@ -44,17 +45,24 @@ pub(crate) fn scan(args: ScanArgs) -> crate::commands::Result<ExitCode> {
         &args.paths,
         &ignores,
         &now().format("%Y-%m-%d").to_string(),
+        ReadOptions {
+            check_vcs_by_version: args.check_vcs_by_version,
+        },
     ) {
         Ok(r) => r,
         Err(e) => return Ok(fail(e)),
     };
-    let status = if !result.problems.is_empty() {
-        ExitCode::from(ERROR)
-    } else if result.fails(threshold) {
-        ExitCode::from(FINDINGS)
-    } else {
-        ExitCode::SUCCESS
+    let status = match result.outcome(threshold) {
+        Outcome::Error => ExitCode::from(ERROR),
+        Outcome::Found => ExitCode::from(FINDINGS),
+        Outcome::Incomplete => ExitCode::from(INCOMPLETE),
+        Outcome::Clean => ExitCode::SUCCESS,
     };
+    // Whatever the report's format, what was not checked is said where a
+    // person or a CI log sees it.
+    for why in result.incomplete() {
+        eprintln!("embargo scan: incomplete: {why}");
+    }
     let text = match args.format {
         ScanFormat::Table => result.table(),
         ScanFormat::Json => match serde_json::to_string_pretty(&result) {
@@ -73,7 +81,7 @@ pub(crate) fn scan(args: ScanArgs) -> crate::commands::Result<ExitCode> {
                 _ => report::openvex(&result, &provenance),
             };
             for p in &result.problems {
-                eprintln!("problem: {p}");
+                eprintln!("embargo scan: problem: {p}");
             }
             match serde_json::to_string_pretty(&document) {
                 Ok(json) => json + "\n",

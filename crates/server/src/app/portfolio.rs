@@ -71,15 +71,25 @@ pub async fn record_upload(
     let name = PathBuf::from(filename.rsplit(['/', '\\']).next().unwrap_or("upload"));
     let text = std::str::from_utf8(body)
         .map_err(|_| ApiError::invalid("body", "the file is not UTF-8 text"))?;
-    let (pins, problems) = embargo_vulndb::lockfile::read_text(&name, text).map_err(|e| {
-        ApiError::invalid(
-            e.location.clone().unwrap_or_else(|| "body".into()),
-            e.message,
-        )
-    })?;
-    let mut unchecked: Vec<String> = problems.iter().map(|p| p.message.clone()).collect();
-    let mut components = Vec::with_capacity(pins.len());
-    for pin in &pins {
+    let reading =
+        embargo_vulndb::lockfile::read_text(&name, text, Default::default()).map_err(|e| {
+            ApiError::invalid(
+                e.location.clone().unwrap_or_else(|| "body".into()),
+                e.message,
+            )
+        })?;
+    // Each named: the desk and `sbom push` show them as they are.
+    let mut unchecked: Vec<String> = reading
+        .problems
+        .iter()
+        .map(|p| match &p.location {
+            Some(at) => format!("{at}: {}", p.message),
+            None => p.message.clone(),
+        })
+        .chain(reading.unchecked)
+        .collect();
+    let mut components = Vec::with_capacity(reading.pinned.len());
+    for pin in &reading.pinned {
         let purl = Purl::for_package(pin.ecosystem, &pin.name, &pin.version).to_string();
         components.push(Component {
             ecosystem: pin.ecosystem.osv_name().to_owned(),

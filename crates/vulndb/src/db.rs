@@ -76,6 +76,8 @@ struct Stored {
 struct Entry {
     advisory: u32,
     versions: Vec<Version>,
+    /// Listed versions the ecosystem's rules reject, matched as text.
+    unparsed: Vec<String>,
     ranges: Vec<(bool, CompiledRange<Version>)>,
     fixed: Vec<String>,
 }
@@ -279,7 +281,7 @@ fn in_a_range(
     ranges.iter().any(|(semver, range)| {
         if *semver && !ecosystem.uses_semver() {
             as_semver
-                .get_or_init(|| Ecosystem::Go.parse(text).ok())
+                .get_or_init(|| Ecosystem::parse_semver_range(text).ok())
                 .as_ref()
                 .is_some_and(|v| range.contains(v, order))
         } else {
@@ -428,16 +430,16 @@ impl Builder {
             }
             let mut versions = Vec::new();
             for v in &affected.versions {
-                // Listed versions that the ecosystem's rules reject cannot
-                // match a lockfile's (parsed) version either. A listed
-                // version that a range already covers adds nothing
+                // A listed version that a range already covers adds nothing
                 // (affected = listed or in a range), and most records list
                 // every version their ranges cover: those are not kept,
                 // which keeps the index small and the lookup short.
-                if let Ok(version) = ecosystem.parse(v)
-                    && !in_a_range(ecosystem, v, &version, &compiled)
-                {
-                    versions.push(v.clone());
+                // A listed version the ecosystem's rules reject is kept as
+                // text: the specification matches `versions` by string
+                // equality, so `0.1-bulbasaur` matches itself.
+                match ecosystem.parse(v) {
+                    Ok(version) if in_a_range(ecosystem, v, &version, &compiled) => {}
+                    _ => versions.push(v.clone()),
                 }
             }
             entries.push((
@@ -638,7 +640,22 @@ impl Database {
         };
         let entries =
             self.compiled[at].get_or_init(|| compile_entries(ecosystem, &self.stored[at].2));
-        let parsed = ecosystem.parse(version)?;
+        let parsed = match ecosystem.parse(version) {
+            Ok(v) => v,
+            Err(e) => {
+                // Not a version of the ecosystem: only a record listing this
+                // very text can name it; otherwise it cannot be judged.
+                let listed: Vec<Match<'_>> = entries
+                    .iter()
+                    .filter(|entry| entry.unparsed.iter().any(|u| u == version))
+                    .map(|entry| Match {
+                        advisory: &self.advisories[entry.advisory as usize],
+                        fixed: &entry.fixed,
+                    })
+                    .collect();
+                return if listed.is_empty() { Err(e) } else { Ok(listed) };
+            }
+        };
         // For SEMVER ranges over an ecosystem with other rules, parsed only
         // if such a range is met.
         let semver_form = std::cell::OnceCell::new();
@@ -652,7 +669,7 @@ impl Database {
                 for (semver, range) in &entry.ranges {
                     let v = if *semver && !matches!(parsed, Version::Semver(_)) {
                         semver_form
-                            .get_or_init(|| Ecosystem::Go.parse(version))
+                            .get_or_init(|| Ecosystem::parse_semver_range(version))
                             .as_ref()
                             .map_err(Clone::clone)?
                     } else {
@@ -839,6 +856,12 @@ fn compile_entries(ecosystem: Ecosystem, entries: &[StoredEntry]) -> Vec<Entry> 
                     .iter()
                     .filter_map(|v| ecosystem.parse(v).ok())
                     .collect(),
+                unparsed: e
+                    .versions
+                    .iter()
+                    .filter(|v| ecosystem.parse(v).is_err())
+                    .cloned()
+                    .collect(),
                 ranges,
                 fixed: e.fixed(),
             })
@@ -896,7 +919,7 @@ fn compile_range(
     };
     let parse = |s: &str| {
         if semver && !ecosystem.uses_semver() {
-            Ecosystem::Go.parse(s)
+            Ecosystem::parse_semver_range(s)
         } else {
             ecosystem.parse(s)
         }

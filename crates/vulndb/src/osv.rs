@@ -165,10 +165,12 @@ pub fn compile<V, E>(
 ) -> Result<CompiledRange<V>, RangeError<E>> {
     let mut events = Vec::with_capacity(range.events.len());
     let mut limits = Vec::new();
+    // `limit: "*"` is no limit at all: with it, the other limits bound nothing.
+    let mut unlimited = false;
     for event in &range.events {
         let (kind, text) = event.parts().map_err(RangeError::Malformed)?;
         match kind {
-            EventKind::Limit if text == "*" => {}
+            EventKind::Limit if text == "*" => unlimited = true,
             EventKind::Limit => limits.push(parse(text).map_err(RangeError::Version)?),
             EventKind::Introduced if text == "0" => events.push((kind, Bound::Zero)),
             _ => events.push((kind, Bound::At(parse(text).map_err(RangeError::Version)?))),
@@ -180,6 +182,9 @@ pub fn compile<V, E>(
         (Bound::At(_), Bound::Zero) => std::cmp::Ordering::Greater,
         (Bound::At(x), Bound::At(y)) => cmp(x, y),
     });
+    if unlimited {
+        limits.clear();
+    }
     Ok(CompiledRange { events, limits })
 }
 
@@ -258,6 +263,12 @@ mod tests {
         // A limit bounds the range from above.
         check(&[("introduced", "0"), ("limit", "4")], &[0, 3], &[4, 8]);
         check(&[("introduced", "0"), ("limit", "*")], &[0, 8], &[]);
+        // An explicit `*` beside a finite limit: no upper bound.
+        check(
+            &[("introduced", "0"), ("limit", "4"), ("limit", "*")],
+            &[0, 3, 4, 8],
+            &[],
+        );
     }
 
     #[test]

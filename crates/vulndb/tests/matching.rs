@@ -230,3 +230,50 @@ fn the_real_feeds_import_with_their_known_defects_reported() {
         "{jinja:?}"
     );
 }
+
+#[test]
+fn spec_corners_listed_text_explicit_unlimited_and_semver_labels() {
+    let (db, report) = Database::build([
+        // A PyPI record listing a version PEP 440 rejects: matched as text.
+        record(json!({
+            "id": "CORNER-1", "modified": "2026-01-01T00:00:00Z",
+            "affected": [{"package": {"ecosystem": "PyPI", "name": "pokedex"},
+                "versions": ["0.1-bulbasaur", "0.2"]}]
+        })),
+        // `limit: "*"` beside a finite limit: no upper bound.
+        record(json!({
+            "id": "CORNER-2", "modified": "2026-01-01T00:00:00Z",
+            "affected": [{"package": {"ecosystem": "crates.io", "name": "limited"},
+                "ranges": [{"type": "SEMVER", "events": [
+                    {"introduced": "0"}, {"limit": "1.0.0"}, {"limit": "*"}]}]}]
+        })),
+        // A SEMVER range on a PyPI package.
+        record(json!({
+            "id": "CORNER-3", "modified": "2026-01-01T00:00:00Z",
+            "affected": [{"package": {"ecosystem": "PyPI", "name": "semverish"},
+                "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": "2.0.0"}]}]}]
+        })),
+    ]);
+    assert!(report.skipped.is_empty(), "{:?}", report.skipped);
+    assert_eq!(
+        ids(&db, Ecosystem::PyPI, "pokedex", "0.1-bulbasaur"),
+        ["CORNER-1"]
+    );
+    assert_eq!(ids(&db, Ecosystem::PyPI, "pokedex", "0.2"), ["CORNER-1"]);
+    assert!(ids(&db, Ecosystem::PyPI, "pokedex", "0.3").is_empty());
+    assert!(
+        db.matches(Ecosystem::PyPI, "pokedex", "0.1-charmander")
+            .is_err(),
+        "another text PEP 440 rejects still cannot be judged"
+    );
+    assert_eq!(ids(&db, Ecosystem::CratesIo, "limited", "5.0.0"), ["CORNER-2"]);
+    assert_eq!(ids(&db, Ecosystem::PyPI, "semverish", "1.0.0"), ["CORNER-3"]);
+    let e = db
+        .matches(Ecosystem::PyPI, "semverish", "1.0")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("SEMVER") && !e.contains("Go"),
+        "the label says which rules refused it: {e}"
+    );
+}

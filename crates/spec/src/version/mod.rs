@@ -125,6 +125,12 @@ impl Ecosystem {
         }
     }
 
+    /// Parses a bound of an OSV `SEMVER` range, whatever the package's
+    /// ecosystem (a leading `v` allowed); errors say "SEMVER".
+    pub fn parse_semver_range(text: &str) -> Result<Version, VersionError> {
+        parse_semver("SEMVER", text, true).map(Version::Semver)
+    }
+
     /// A package name as the ecosystem compares names: PyPI names are
     /// case-insensitive with `-`, `_` and `.` runs equivalent (PEP 503);
     /// npm, Hex, Pub, NuGet and Packagist names are case-insensitive;

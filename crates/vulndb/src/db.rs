@@ -653,7 +653,11 @@ impl Database {
                         fixed: &entry.fixed,
                     })
                     .collect();
-                return if listed.is_empty() { Err(e) } else { Ok(listed) };
+                return if listed.is_empty() {
+                    Err(e)
+                } else {
+                    Ok(listed)
+                };
             }
         };
         // For SEMVER ranges over an ecosystem with other rules, parsed only

@@ -655,6 +655,25 @@ fn requirement_lines(text: &str) -> impl Iterator<Item = (usize, String)> + '_ {
     })
 }
 
+/// `a/b/../c` → `a/c`, without touching the disk: an included file is
+/// named the same whichever file includes it, so its pins are counted once.
+fn lexically_normal(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) =>
+            {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
 /// Whether a text is a requirements file, whatever its name: every line is
 /// a requirement or an option, and at least one pins a version or
 /// includes another file.
@@ -721,7 +740,8 @@ fn requirements(
                     ));
                     continue;
                 };
-                let included = path.parent().unwrap_or(Path::new("")).join(target);
+                let included =
+                    lexically_normal(&path.parent().unwrap_or(Path::new("")).join(target));
                 let key = std::fs::canonicalize(&included).unwrap_or_else(|_| included.clone());
                 if visited.contains(&key) {
                     continue;

@@ -266,8 +266,14 @@ fn spec_corners_listed_text_explicit_unlimited_and_semver_labels() {
             .is_err(),
         "another text PEP 440 rejects still cannot be judged"
     );
-    assert_eq!(ids(&db, Ecosystem::CratesIo, "limited", "5.0.0"), ["CORNER-2"]);
-    assert_eq!(ids(&db, Ecosystem::PyPI, "semverish", "1.0.0"), ["CORNER-3"]);
+    assert_eq!(
+        ids(&db, Ecosystem::CratesIo, "limited", "5.0.0"),
+        ["CORNER-2"]
+    );
+    assert_eq!(
+        ids(&db, Ecosystem::PyPI, "semverish", "1.0.0"),
+        ["CORNER-3"]
+    );
     let e = db
         .matches(Ecosystem::PyPI, "semverish", "1.0")
         .unwrap_err()

@@ -322,15 +322,30 @@ fn scan_reports_what_cargo_audit_reports_on_the_same_advisories() {
     );
     assert!(import.status.success(), "{}", stderr(&import));
 
-    let lockfiles = real_lockfiles();
+    let mut lockfiles = real_lockfiles();
     assert!(lockfiles.len() >= 5, "{lockfiles:?}");
+    // This workspace's lockfile with a vulnerable crate taken from git at a
+    // commit and a path dependency: registry packages only, on both sides.
+    let own = std::fs::read_to_string(&lockfiles[0]).unwrap();
+    let mixed = d.join("mixed-sources/Cargo.lock");
+    std::fs::create_dir_all(mixed.parent().unwrap()).unwrap();
+    std::fs::write(
+        &mixed,
+        format!(
+            "{own}\n[[package]]\nname = \"smallvec\"\nversion = \"0.6.9\"\n\
+             source = \"git+https://github.com/servo/rust-smallvec?rev=e0ac5b6#e0ac5b6aa0cbb3a9b28b5f56f11b34f34a1fd2a1\"\n\n\
+             [[package]]\nname = \"local-thing\"\nversion = \"0.1.0\"\n"
+        ),
+    )
+    .unwrap();
+    lockfiles.push(mixed.clone());
     let mut largest = 0;
     let mut total_findings = 0;
     for lockfile in &lockfiles {
         let lock = lockfile.to_str().unwrap();
         let ours = embargo_in(d, &["scan", lock, "--db", "osv.db", "--format", "json"]);
         assert!(
-            ours.status.code().is_some_and(|c| c < 2),
+            ours.status.code().is_some_and(|c| c != 2),
             "{lock}: {}",
             stdout(&ours)
         );
@@ -360,6 +375,38 @@ fn scan_reports_what_cargo_audit_reports_on_the_same_advisories() {
     assert!(
         largest >= 400,
         "one lockfile has 400 or more packages ({largest})"
+    );
+    assert!(
+        total_findings > 0,
+        "equal because both found nothing proves nothing: no finding over {} lockfiles",
+        lockfiles.len()
+    );
+    // The git crate is named as not checked, and checked when asked.
+    let mixed = mixed.to_str().unwrap();
+    let out = embargo_in(d, &["scan", mixed, "--db", "osv.db"]);
+    assert!(
+        stdout(&out).contains("smallvec 0.6.9 (git+https://github.com/servo/rust-smallvec"),
+        "{}",
+        stdout(&out)
+    );
+    let out = embargo_in(
+        d,
+        &[
+            "scan",
+            mixed,
+            "--db",
+            "osv.db",
+            "--check-vcs-by-version",
+            "--format",
+            "json",
+        ],
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        embargo_found(&report, "vulnerabilities")
+            .iter()
+            .any(|(p, v, _)| p == "smallvec" && v == "0.6.9"),
+        "checked by version when asked"
     );
     eprintln!(
         "{} lockfiles, {total_findings} findings, all equal",
@@ -441,9 +488,36 @@ fn sboms_scan_and_reports_validate_against_their_official_schemas() {
     );
     assert!(
         table.contains(
-            "not checked: app.cdx.json: 1 component(s) of purl type `rpm` cannot be checked"
-        ),
-        "what embargo cannot check is listed, without failing the scan: {table}"
+            "not checked: app.cdx.json: 1 component are of purl type `rpm`, which embargo does not check, not checked: pkg:rpm/fedora/curl@7.50.3"
+        ) && table.contains("1 component have no package URL, not checked: README.md"),
+        "what embargo cannot check is listed by name: {table}"
+    );
+    assert!(
+        stderr(&out)
+            .contains("embargo scan: incomplete: app.cdx.json: 1 component are of purl type `rpm`"),
+        "{}",
+        stderr(&out)
+    );
+    // Without the findings, what is left unchecked makes the scan incomplete (3), not clean.
+    let out = embargo_in(
+        d,
+        &[
+            "scan",
+            "app.cdx.json",
+            "--db",
+            "osv.db",
+            "--ignore",
+            "EX-1",
+            "--ignore",
+            "EX-2",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
     );
     let invalid = bom.to_string().replace("\"file\"", "\"folder\"");
     write(d, "bad.cdx.json", &invalid);
@@ -553,4 +627,115 @@ fn a_reader_that_stops_early_is_no_error() {
         assert!(!err.contains("Broken pipe"), "{format}: {err}");
         assert_eq!(out.status.code(), Some(1), "{format}: {err}");
     }
+}
+
+/// The directory a security team points the scanner at: lockfiles and SBOMs
+/// under names nobody chose, a malformed file, and noise.
+#[test]
+fn a_directory_of_oddly_named_files_is_read_by_content() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(
+        d,
+        "feed/PY-1.json",
+        &json!({"id": "PY-1", "modified": "2026-01-01T00:00:00Z", "summary": "in flask",
+            "database_specific": {"severity": "HIGH"},
+            "affected": [{"package": {"ecosystem": "PyPI", "name": "flask"},
+                "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "2.2.5"}]}]}]})
+        .to_string(),
+    );
+    write(
+        d,
+        "feed/NPM-1.json",
+        &json!({"id": "NPM-1", "modified": "2026-01-01T00:00:00Z", "summary": "in leftpad",
+            "database_specific": {"severity": "HIGH"},
+            "affected": [{"package": {"ecosystem": "npm", "name": "leftpad"},
+                "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": "2.0.0"}]}]}]})
+        .to_string(),
+    );
+    let import = embargo_in(d, &["db", "import", "feed", "--db", "osv.db"]);
+    assert!(import.status.success(), "{}", stderr(&import));
+    write(
+        d,
+        "project/sbom.json",
+        &json!({"bomFormat": "CycloneDX", "specVersion": "1.7", "version": 1, "components": [
+            {"type": "library", "name": "leftpad", "purl": "pkg:npm/leftpad@1.0.0"}]})
+        .to_string(),
+    );
+    write(d, "project/dev-requirements.txt", "flask == 2.0.0\n");
+    write(d, "project/requirements/main.txt", "-r ../deps.txt\n");
+    write(d, "project/deps.txt", "click==8.0.0\n");
+    write(d, "project/README.txt", "Install with pip.\n");
+    write(d, "project/node_modules/leftpad/package.json", "{}");
+    let out = embargo_in(
+        d,
+        &["scan", "project", "--db", "osv.db", "--format", "json"],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let found: Vec<_> = embargo_found(&report, "vulnerabilities")
+        .into_iter()
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("flask".to_owned(), "2.0.0".to_owned(), "PY-1".to_owned()),
+            ("leftpad".to_owned(), "1.0.0".to_owned(), "NPM-1".to_owned()),
+        ]
+    );
+    assert_eq!(report["files"].as_array().unwrap().len(), 4, "{report}");
+    assert_eq!(
+        report["packages"], 3,
+        "click counted once, from the include"
+    );
+    let skipped: Vec<_> = report["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            s["path"]
+                .as_str()
+                .unwrap()
+                .rsplit('/')
+                .next()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(
+        skipped,
+        ["README.txt", "node_modules"],
+        "what was passed over is listed"
+    );
+
+    // Nothing to read: not clean, incomplete, and said.
+    std::fs::create_dir_all(d.join("empty")).unwrap();
+    let out = embargo_in(d, &["scan", "empty", "--db", "osv.db"]);
+    assert_eq!(out.status.code(), Some(3), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("incomplete: no lockfile or SBOM was found: nothing was checked"),
+        "{}",
+        stderr(&out)
+    );
+
+    // Packages of an ecosystem the database holds nothing for.
+    write(
+        d,
+        "gems/Gemfile.lock",
+        "GEM\n  remote: https://rubygems.org/\n  specs:\n    rack (2.2.3)\n",
+    );
+    let out = embargo_in(d, &["scan", "gems", "--db", "osv.db"]);
+    assert_eq!(out.status.code(), Some(3), "{}", stdout(&out));
+    assert!(
+        stderr(&out)
+            .contains("1 RubyGems package read, and the database holds no RubyGems advisory"),
+        "{}",
+        stderr(&out)
+    );
 }

@@ -368,27 +368,35 @@ pub struct FindingKey {
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct MatchChanges {
     pub opened: Vec<FindingKey>,
+    /// Resolved findings whose component is affected again (it returned in
+    /// a new upload, or a re-match names it again).
+    pub reopened: Vec<FindingKey>,
+    /// Open findings whose advisory no longer matches.
     pub gone: Vec<FindingKey>,
 }
 
 /// Compares the findings a release has with what matching found now.
-/// `rechecked` limits which advisories the new match covered (a feed update
-/// re-matches only the advisories it changed); `None` means all of them.
+/// `resolved` are those of `existing` that are resolved; `rechecked` limits
+/// which advisories the new match covered (a feed update re-matches only
+/// the advisories it changed); `None` means all of them.
 #[must_use]
 pub fn changes(
     existing: &[FindingKey],
+    resolved: &[FindingKey],
     matched: &[FindingKey],
     rechecked: Option<&std::collections::BTreeSet<String>>,
 ) -> MatchChanges {
     use std::collections::BTreeSet;
     let have: BTreeSet<&FindingKey> = existing.iter().collect();
+    let closed: BTreeSet<&FindingKey> = resolved.iter().collect();
     let now: BTreeSet<&FindingKey> = matched.iter().collect();
     let covered = |k: &FindingKey| rechecked.is_none_or(|set| set.contains(&k.advisory));
     MatchChanges {
         opened: now.difference(&have).map(|k| (*k).clone()).collect(),
+        reopened: now.intersection(&closed).map(|k| (*k).clone()).collect(),
         gone: have
             .difference(&now)
-            .filter(|k| covered(k))
+            .filter(|k| covered(k) && !closed.contains(*k))
             .map(|k| (*k).clone())
             .collect(),
     }
@@ -532,24 +540,37 @@ mod tests {
             k("r1", "pkg:npm/b@2.0.0", "GHSA-2"),
         ];
         // The same matches again (a feed that changed nothing): no change.
-        assert_eq!(changes(&existing, &existing, None), MatchChanges::default());
+        assert_eq!(
+            changes(&existing, &[], &existing, None),
+            MatchChanges::default()
+        );
         // The same advisory twice in one match is one finding.
         let twice = vec![
             existing[0].clone(),
             existing[0].clone(),
             existing[1].clone(),
         ];
-        assert_eq!(changes(&existing, &twice, None), MatchChanges::default());
+        assert_eq!(
+            changes(&existing, &[], &twice, None),
+            MatchChanges::default()
+        );
         // An update that re-checked only GHSA-3 neither resolves GHSA-1/2 nor duplicates them.
         let rechecked: std::collections::BTreeSet<String> = ["GHSA-3".to_owned()].into();
         let found = vec![k("r1", "pkg:npm/a@1.0.0", "GHSA-3")];
-        let c = changes(&existing, &found, Some(&rechecked));
+        let c = changes(&existing, &[], &found, Some(&rechecked));
         assert_eq!(c.opened, found);
         assert!(c.gone.is_empty());
         // GHSA-2 withdrawn and re-checked: its finding goes.
         let rechecked: std::collections::BTreeSet<String> = ["GHSA-2".to_owned()].into();
-        let c = changes(&existing, &existing[..1], Some(&rechecked));
+        let c = changes(&existing, &[], &existing[..1], Some(&rechecked));
         assert_eq!(c.gone, vec![existing[1].clone()]);
+        // Vulnerable, then clean (resolved), then vulnerable again: reopened,
+        // never opened twice; a resolved finding is not resolved again.
+        let c = changes(&existing, &existing, &existing, None);
+        assert_eq!(c.reopened, existing);
+        assert!(c.opened.is_empty() && c.gone.is_empty());
+        let c = changes(&existing, &existing[1..], &existing[..1], None);
+        assert!(c.gone.is_empty() && c.reopened.is_empty(), "{c:?}");
         assert!(Deployment::Both.at_customers() && !Deployment::Saas.at_customers());
         assert_eq!(
             Justification::CodeNotReachable.csaf_flag(),

@@ -33,8 +33,13 @@ pub async fn apply_matches(
         advisory: m.advisory.clone(),
     };
     let existing: Vec<FindingKey> = stored.keys().cloned().collect();
+    let resolved: Vec<FindingKey> = stored
+        .values()
+        .filter(|f| f.analysis == Analysis::Resolved)
+        .map(|f| f.key.clone())
+        .collect();
     let keys: Vec<FindingKey> = matched.iter().map(key_of).collect();
-    let changes = portfolio::changes(&existing, &keys, rechecked);
+    let changes = portfolio::changes(&existing, &resolved, &keys, rechecked);
     for key in &changes.opened {
         let Some(m) = matched.iter().find(|m| key_of(m) == *key) else {
             continue;
@@ -48,12 +53,28 @@ pub async fn apply_matches(
     }
     let why = serde_json::json!({"resolved": "the advisory no longer matches"});
     for key in &changes.gone {
-        let Some(finding) = stored.get(key) else {
-            continue;
-        };
-        if finding.analysis != Analysis::Resolved {
+        if let Some(finding) = stored.get(key) {
             work.findings()
                 .set_analysis(finding.id, &Analysis::Resolved, None, "matcher", &why, now)
+                .await?;
+        }
+    }
+    // An affected component is back: the finding is open again, to triage.
+    let why = serde_json::json!({
+        "reopened": "the component is in the release again at an affected version",
+        "analysis": Analysis::InTriage,
+    });
+    for key in &changes.reopened {
+        if let Some(finding) = stored.get(key) {
+            work.findings()
+                .set_analysis(
+                    finding.id,
+                    &Analysis::InTriage,
+                    Some(&Analysis::Resolved),
+                    "matcher",
+                    &why,
+                    now,
+                )
                 .await?;
         }
     }

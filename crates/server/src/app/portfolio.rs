@@ -37,6 +37,9 @@ pub struct UploadOutcome {
     pub opened: usize,
     /// Findings resolved because their advisory no longer matches.
     pub resolved: usize,
+    /// Resolved findings open again: their component is back at an
+    /// affected version.
+    pub reopened: usize,
     /// What could not be checked, and why.
     pub unchecked: Vec<String>,
     /// Whether a vulnerability database was there to match against.
@@ -106,7 +109,7 @@ pub async fn record_upload(
     let db = state
         .vulndb()
         .map_err(|e| ApiError::internal("the vulnerability database", &e))?;
-    let (mut opened, mut resolved) = (0, 0);
+    let (mut opened, mut resolved, mut reopened) = (0, 0, 0);
     if let Some(db) = &db {
         let (matched, problems) = match_components(db, &components, None);
         unchecked.extend(problems);
@@ -114,7 +117,8 @@ pub async fn record_upload(
             crate::app::findings::apply_matches(&state.store, release, &matched, None, now).await?;
         opened = changes.opened.len();
         resolved = changes.gone.len();
-        if opened > 0 {
+        reopened = changes.reopened.len();
+        if opened + reopened > 0 {
             crate::app::findings::apply_rules(&state.store, now).await?;
         }
     }
@@ -123,6 +127,7 @@ pub async fn record_upload(
         components: components.len(),
         opened,
         resolved,
+        reopened,
         unchecked,
         matched: db.is_some(),
     })
@@ -183,6 +188,7 @@ pub struct RematchOutcome {
     pub releases: usize,
     pub opened: usize,
     pub resolved: usize,
+    pub reopened: usize,
 }
 
 /// Re-matches the portfolio against the vulnerability database: after a
@@ -262,8 +268,9 @@ pub(crate) async fn rematch_held(
         .await?;
         outcome.opened += changes.opened.len();
         outcome.resolved += changes.gone.len();
+        outcome.reopened += changes.reopened.len();
     }
-    if outcome.opened > 0 {
+    if outcome.opened + outcome.reopened > 0 {
         crate::app::findings::apply_rules(&state.store, now).await?;
     }
     *last = Some(db);
@@ -300,6 +307,7 @@ pub fn spawn_rematch(
                     releases = o.releases,
                     opened = o.opened,
                     resolved = o.resolved,
+                    reopened = o.reopened,
                     "portfolio re-matched"
                 );
             }
@@ -495,6 +503,8 @@ pub struct SarifOutcome {
     pub opened: usize,
     /// Earlier results of the same tools absent from this import.
     pub resolved: usize,
+    /// Resolved results found again.
+    pub reopened: usize,
 }
 
 /// Imports a SAST or DAST tool's SARIF 2.1.0 results as findings of a
@@ -546,7 +556,7 @@ pub async fn import_sarif(
     let changes =
         crate::app::findings::apply_matches(&state.store, release, &matched, Some(&rechecked), now)
             .await?;
-    if !changes.opened.is_empty() {
+    if !changes.opened.is_empty() || !changes.reopened.is_empty() {
         crate::app::findings::apply_rules(&state.store, now).await?;
     }
     Ok(SarifOutcome {
@@ -554,6 +564,7 @@ pub async fn import_sarif(
         results: matched.len(),
         opened: changes.opened.len(),
         resolved: changes.gone.len(),
+        reopened: changes.reopened.len(),
     })
 }
 

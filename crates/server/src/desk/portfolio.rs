@@ -335,18 +335,36 @@ pub async fn upload(
     )
     .await?;
     let mut q = form_urlencoded::Serializer::new(String::new());
+    // What was not checked is named: the notice travels in the redirect's
+    // address, so a long list is cut with a pointer to the full one.
+    let mut not_checked = outcome.unchecked.join("; ");
+    const MOST: usize = 1500;
+    if not_checked.len() > MOST {
+        let cut = (0..=MOST)
+            .rev()
+            .find(|i| not_checked.is_char_boundary(*i))
+            .unwrap_or(0);
+        not_checked.truncate(cut);
+        not_checked.push_str(" … (the API's upload answer lists them all)");
+    }
     q.append_pair(
         "uploaded",
         &format!(
-            "{}: {} components, {} findings opened, {} resolved{}",
+            "{}: {} components, {} findings opened, {} resolved, {} reopened{}{}",
             outcome.release,
             outcome.components,
             outcome.opened,
             outcome.resolved,
+            outcome.reopened,
             if outcome.matched {
                 ""
             } else {
                 " (no vulnerability database to match against yet: run embargo db sync)"
+            },
+            if not_checked.is_empty() {
+                String::new()
+            } else {
+                format!(". Not checked: {not_checked}")
             }
         ),
     );

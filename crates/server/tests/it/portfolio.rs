@@ -824,3 +824,109 @@ async fn rules_metrics_and_escalation_to_a_case() {
         app.stop().await;
     }
 }
+
+/// A CycloneDX SBOM as cyclonedx-py writes it: the generator's own entries
+/// under `metadata.tools` (one with a purl, two without), then the product's
+/// components. `{left_pad}` is the version of left-pad shipped.
+fn sbom_with_tools(left_pad: &str) -> String {
+    json!({
+        "bomFormat": "CycloneDX", "specVersion": "1.7", "version": 1,
+        "metadata": {
+            "tools": {"components": [
+                {"type": "application", "name": "cyclonedx-py", "version": "7.1.0"},
+                {"type": "library", "name": "cyclonedx-python-lib", "version": "11.0.0"},
+                {"type": "application", "name": "left-pad", "purl": "pkg:npm/left-pad@1.0.0"}
+            ]},
+            "component": {"type": "application", "name": "shop", "version": "latest", "purl": "pkg:npm/shop@latest"}
+        },
+        "components": [
+            {"type": "library", "name": "left-pad", "purl": format!("pkg:npm/left-pad@{left_pad}")},
+            {"type": "library", "name": "safe", "purl": "pkg:npm/safe@1.0.0"},
+            {"type": "library", "name": "openssl", "purl": "pkg:generic/openssl@3.0.13"}
+        ]
+    })
+    .to_string()
+}
+
+#[tokio::test]
+async fn findings_reopen_when_the_vulnerable_component_returns() {
+    for db in TestDatabase::all().await {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = ServerSettings {
+            vulndb: Some(vulndb(dir.path())),
+            ..ServerSettings::default()
+        };
+        let app = TestApp::start_with(db, settings).await;
+        let product = json!({"id": "shop", "name": "Web shop", "owner": "team-web",
+            "repositories": [], "deployment": "saas", "exposure": "internet_facing"});
+        let (status, body) = app.post(&app.admin, "/api/v1/products", &product).await;
+        assert_eq!(status, 201, "{body}");
+        let upload = |text: String| {
+            let app = &app;
+            async move {
+                let r = app
+                    .http
+                    .post(
+                        app.url("/api/v1/products/shop/releases/1.0.0/sbom?filename=bom.cdx.json"),
+                    )
+                    .bearer_auth(&app.responder)
+                    .body(text)
+                    .send()
+                    .await
+                    .unwrap();
+                (r.status().as_u16(), r.json::<Value>().await.unwrap())
+            }
+        };
+        let counts = |out: &Value| {
+            (
+                out["opened"].as_u64().unwrap(),
+                out["resolved"].as_u64().unwrap(),
+                out["reopened"].as_u64().unwrap(),
+            )
+        };
+        // Vulnerable: one finding, for the product's left-pad, not the tool's.
+        let (status, out) = upload(sbom_with_tools("1.1.0")).await;
+        assert_eq!(status, 200, "{out}");
+        assert_eq!(
+            out["components"], 2,
+            "neither the tools nor the placeholder product: {out}"
+        );
+        assert_eq!(counts(&out), (1, 0, 0), "{out}");
+        assert_eq!(
+            out["unchecked"],
+            json!([
+                "bom.cdx.json: 1 component are of purl type `generic`, which embargo does not check, not checked: pkg:generic/openssl@3.0.13"
+            ]),
+            "only the product's unchecked components, named"
+        );
+        // Clean: resolved.
+        let (_, out) = upload(sbom_with_tools("1.3.0")).await;
+        assert_eq!(counts(&out), (0, 1, 0), "{out}");
+        // Vulnerable again: the same finding reopens, with an event saying why.
+        let (_, out) = upload(sbom_with_tools("1.1.0")).await;
+        assert_eq!(counts(&out), (0, 0, 1), "{out}");
+        let (_, list) = app.get(&app.viewer, "/api/v1/findings?product=shop").await;
+        let findings = list["findings"].as_array().unwrap();
+        let open: Vec<_> = findings
+            .iter()
+            .filter(|f| f["component"] == "pkg:npm/left-pad@1.1.0")
+            .collect();
+        assert_eq!(open.len(), 1, "one finding, not a second: {list}");
+        assert_eq!(open[0]["analysis"]["state"], "in_triage");
+        let history = app
+            .store
+            .finding_history(open[0]["id"].as_i64().unwrap())
+            .await
+            .unwrap();
+        assert!(
+            history.iter().any(|e| e
+                .2
+                .to_string()
+                .contains("in the release again at an affected version")),
+            "{history:?}"
+        );
+        // The same again changes nothing.
+        let (_, out) = upload(sbom_with_tools("1.1.0")).await;
+        assert_eq!(counts(&out), (0, 0, 0), "{out}");
+    }
+}

@@ -402,6 +402,22 @@ fn sbom_push(
         eprintln!("embargo: {message}");
         ExitCode::from(2)
     };
+    // The server refuses a larger body as it streams in, and by then the
+    // connection is cut under the client, which would see only a transport
+    // error: the limit is said here, before anything is sent.
+    let limit = embargo_server::app::portfolio::MAX_SBOM_BYTES;
+    match std::fs::metadata(file) {
+        Ok(m) if m.len() > limit as u64 => {
+            return fail(format!(
+                "{}: {} MiB; the server accepts an SBOM or lockfile of at most {} MiB (split the SBOM per release or component)",
+                file.display(),
+                m.len().div_ceil(1024 * 1024),
+                limit / (1024 * 1024)
+            ));
+        }
+        Ok(_) => {}
+        Err(e) => return fail(format!("{}: {e}", file.display())),
+    }
     let body = match std::fs::read(file) {
         Ok(b) => b,
         Err(e) => return fail(format!("{}: {e}", file.display())),
@@ -451,11 +467,12 @@ fn sbom_push(
         Ok((200, text)) => {
             let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
             println!(
-                "{}: {} components, {} findings opened, {} resolved",
+                "{}: {} components, {} findings opened, {} resolved, {} reopened",
                 v["release"].as_str().unwrap_or("release"),
                 v["components"],
                 v["opened"],
-                v["resolved"]
+                v["resolved"],
+                v["reopened"]
             );
             for u in v["unchecked"].as_array().into_iter().flatten() {
                 println!("not checked: {}", u.as_str().unwrap_or_default());

@@ -81,6 +81,17 @@ fn a_pipeline_pushes_a_lockfile_and_the_server_matches_it() {
     let out = push(&["--product", "shop", "--version", "1", "missing.json"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("missing.json"), "{}", stderr(&out));
+    // Too large: the limit is said, not a cut connection (a sparse file
+    // costs no disk).
+    let huge = std::fs::File::create(d.join("huge.cdx.json")).unwrap();
+    huge.set_len(65 * 1024 * 1024).unwrap();
+    let out = push(&["--product", "shop", "--version", "1", "huge.cdx.json"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("65 MiB; the server accepts an SBOM or lockfile of at most 64 MiB"),
+        "{}",
+        stderr(&out)
+    );
     let out = inst.embargo(&[
         "sbom",
         "push",

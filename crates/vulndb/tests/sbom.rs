@@ -313,3 +313,61 @@ fn spdx_3_json_ld_is_read_through_its_package_urls() {
         "{e}"
     );
 }
+
+/// cyclonedx-py's own output (fixtures/cyclonedx-py): CycloneDX 1.7, JSON and
+/// XML, gives the same packages as its 1.6 twin, the same findings against
+/// the real PyPI feed, and no unchecked component for the generator's entries.
+#[test]
+fn a_real_generators_cyclonedx_1_7_matches_like_its_1_6_twin() {
+    let fixtures = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/cyclonedx-py");
+    let read = |name: &str| {
+        let path = fixtures.join(name);
+        sbom::read(&path, &std::fs::read_to_string(&path).unwrap()).unwrap()
+    };
+    let v16 = read("req-1.6.cdx.json");
+    let v17 = read("req-1.7.cdx.json");
+    let v17_xml = read("req-1.7.cdx.xml");
+    let packages = |c: &sbom::Components| -> Vec<(String, String)> {
+        c.pinned
+            .iter()
+            .map(|p| (p.name.clone(), p.version.clone()))
+            .collect()
+    };
+    assert_eq!(packages(&v16).len(), 5, "{:?}", packages(&v16));
+    assert_eq!(packages(&v16), packages(&v17));
+    assert_eq!(packages(&v17), packages(&v17_xml));
+    for c in [&v16, &v17, &v17_xml] {
+        assert!(c.unchecked.is_empty(), "{:?}", c.unchecked);
+    }
+    let zip =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/osv/PyPI/all.zip");
+    if !zip.exists() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{} is absent",
+            zip.display()
+        );
+        eprintln!("skipped the matching: {} is absent", zip.display());
+        return;
+    }
+    let (db, _) =
+        embargo_vulndb::db::Database::build(embargo_vulndb::db::read_source(&zip).unwrap());
+    let findings = |c: &sbom::Components| -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = c
+            .pinned
+            .iter()
+            .flat_map(|p| {
+                db.matches(p.ecosystem, &p.name, &p.version)
+                    .unwrap()
+                    .into_iter()
+                    .map(|m| (p.name.clone(), m.advisory.id.clone()))
+            })
+            .collect();
+        out.sort();
+        out
+    };
+    let expected = findings(&v16);
+    assert!(expected.len() > 10, "{expected:?}");
+    assert_eq!(findings(&v17), expected);
+    assert_eq!(findings(&v17_xml), expected);
+}

@@ -1,8 +1,9 @@
-//! Every lockfile format embargo reads: the first byte picks the file name.
+//! Every lockfile format embargo reads: the first byte picks the file name
+//! (`upload` has none, so the format is recognized by content).
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 
-const NAMES: [&str; 13] = [
+const NAMES: [&str; 14] = [
     "Cargo.lock",
     "package-lock.json",
     "yarn.lock",
@@ -16,6 +17,7 @@ const NAMES: [&str; 13] = [
     "Gemfile.lock",
     "packages.lock.json",
     "requirements.txt",
+    "upload",
 ];
 
 fuzz_target!(|data: &[u8]| {
@@ -26,5 +28,6 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let name = NAMES[usize::from(pick) % NAMES.len()];
-    let _ = embargo_vulndb::lockfile::read_text(std::path::Path::new(name), text);
+    let _ =
+        embargo_vulndb::lockfile::read_text(std::path::Path::new(name), text, Default::default());
 });

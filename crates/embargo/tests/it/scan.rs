@@ -259,6 +259,40 @@ fn audit_found(report: &serde_json::Value) -> (Found, Found) {
     (vulns, notices)
 }
 
+/// A copy of RustSec's advisory database as the git repository cargo-audit
+/// expects (`git init` and one commit: cargo-audit reads the commit's time).
+pub(crate) fn rustsec_repository(from: &Path, to: &Path) {
+    let copied = std::process::Command::new("cp")
+        .arg("-r")
+        .arg(from)
+        .arg(to)
+        .status()
+        .unwrap();
+    assert!(copied.success());
+    for args in [
+        &["init", "-q"][..],
+        &["add", "-A"],
+        &[
+            "-c",
+            "user.name=embargo",
+            "-c",
+            "user.email=embargo@example.org",
+            "commit",
+            "-q",
+            "-m",
+            "snapshot",
+        ],
+    ] {
+        let status = std::process::Command::new("git")
+            .arg("-C")
+            .arg(to)
+            .args(args)
+            .status()
+            .unwrap();
+        assert!(status.success(), "git {args:?}");
+    }
+}
+
 /// Real lockfiles: this repository's own and those published inside crates
 /// in the local cargo registry (present wherever this workspace was built).
 fn real_lockfiles() -> Vec<std::path::PathBuf> {
@@ -302,20 +336,16 @@ fn scan_reports_what_cargo_audit_reports_on_the_same_advisories() {
     };
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    // The same advisories for both: RustSec's layout written from the OSV feed.
-    let script = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../vulndb/tests/support/osv_to_rustsec.py");
-    let made = std::process::Command::new("python3")
-        .arg(&script)
-        .arg(&zip)
-        .arg(d.join("advisory-db"))
-        .output()
-        .unwrap();
+    // cargo-audit reads RustSec's own repository (Markdown with TOML front
+    // matter), the same snapshot as the OSV export embargo imports.
+    let rustsec = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data/rustsec-advisory-db");
     assert!(
-        made.status.success(),
-        "{}",
-        String::from_utf8_lossy(&made.stderr)
+        rustsec.join("crates").is_dir(),
+        "{} is absent",
+        rustsec.display()
     );
+    rustsec_repository(&rustsec, &d.join("advisory-db"));
     let import = embargo_in(
         d,
         &["db", "import", zip.to_str().unwrap(), "--db", "osv.db"],

@@ -13,10 +13,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::cvss;
 use crate::osv::{self, CompiledRange, EventKind, Record};
-use crate::version::{Ecosystem, Version, VersionError};
 
-/// The on-disk format's version; a different one is refused with a message.
-const FORMAT: u32 = 1;
+mod index;
+use crate::version::{Ecosystem, Version, VersionError};
+use index::Index;
+
 /// The largest OSV record read from a feed.
 const MAX_RECORD_BYTES: u64 = 8 * 1024 * 1024;
 /// The most records one source may hold.
@@ -65,13 +66,6 @@ impl StoredEntry {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct Stored {
-    format: u32,
-    advisories: Vec<Advisory>,
-    packages: Vec<(Ecosystem, String, Vec<StoredEntry>)>,
-}
-
 #[derive(Debug, Clone)]
 struct Entry {
     advisory: u32,
@@ -82,22 +76,29 @@ struct Entry {
     fixed: Vec<String>,
 }
 
-/// The index the matcher reads.
-#[derive(Debug, Clone, Default)]
+/// The index the matcher reads: the on-disk form, read in place (see
+/// [`index`]), each package's entries compiled on its first lookup — a
+/// scan touches a few packages of thousands, so loading compiles nothing.
+#[derive(Debug, Clone)]
 pub struct Database {
-    advisories: Vec<Advisory>,
-    /// Each package's entries as stored, sorted by (ecosystem, name) so a
-    /// lookup is a binary search.
-    stored: Vec<(Ecosystem, String, Vec<StoredEntry>)>,
-    /// The same entries compiled, each package on its first lookup: a scan
-    /// touches a few packages of thousands, so loading compiles nothing.
-    compiled: Vec<OnceLock<Vec<Entry>>>,
+    index: Index,
+    compiled: Vec<OnceLock<Result<Vec<Entry>, String>>>,
+}
+
+impl Default for Database {
+    /// The empty database.
+    fn default() -> Self {
+        Database::from_vec(Index::empty()).unwrap_or_else(|_| Database {
+            index: Index::unchecked_empty(),
+            compiled: Vec::new(),
+        })
+    }
 }
 
 /// An advisory that affects a package version, with the versions that fix it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Match<'a> {
-    pub advisory: &'a Advisory,
+    pub advisory: Advisory,
     pub fixed: &'a [String],
 }
 
@@ -485,7 +486,7 @@ impl Builder {
     pub fn finish(self) -> (Database, ImportReport) {
         let mut report = self.report;
         report.skipped.sort();
-        let mut db = Database::default();
+        let mut advisories = Vec::new();
         let mut ids: Vec<(String, Pending)> = self.latest.into_iter().collect();
         ids.sort_by(|a, b| a.0.cmp(&b.0));
         let mut packages: BTreeMap<(Ecosystem, String), Vec<StoredEntry>> = BTreeMap::new();
@@ -494,8 +495,8 @@ impl Builder {
                 Pending::Withdrawn { .. } => report.withdrawn += 1,
                 Pending::Skipped { .. } => {}
                 Pending::Imported { advisory, entries } => {
-                    let index = u32::try_from(db.advisories.len()).unwrap_or(u32::MAX);
-                    db.advisories.push(advisory);
+                    let index = u32::try_from(advisories.len()).unwrap_or(u32::MAX);
+                    advisories.push(advisory);
                     report.imported += 1;
                     for (ecosystem, name, mut stored) in entries {
                         stored.advisory = index;
@@ -504,15 +505,43 @@ impl Builder {
                 }
             }
         }
-        for ((ecosystem, name), stored) in packages {
-            db.stored.push((ecosystem, name, stored));
-            db.compiled.push(OnceLock::new());
+        let packages: Vec<_> = packages.into_iter().map(|((e, n), s)| (e, n, s)).collect();
+        match Database::assemble(&advisories, &packages) {
+            Ok(db) => (db, report),
+            Err(e) => {
+                // Said, never an empty database passed off as the feeds.
+                report.skipped.push(("(every record)".into(), e));
+                report.imported = 0;
+                (Database::default(), report)
+            }
         }
-        (db, report)
     }
 }
 
 impl Database {
+    /// The database holding `advisories` and the packages' entries.
+    fn assemble(
+        advisories: &[Advisory],
+        packages: &[(Ecosystem, String, Vec<StoredEntry>)],
+    ) -> Result<Database, String> {
+        Database::from_vec(Index::encode(advisories, packages)?)
+    }
+
+    /// Every advisory and every package's entries, decoded (for the rare
+    /// rewrite: enrichment at import).
+    #[allow(clippy::type_complexity)]
+    fn decode_all(
+        &self,
+    ) -> Result<(Vec<Advisory>, Vec<(Ecosystem, String, Vec<StoredEntry>)>), String> {
+        let advisories = self.advisories()?;
+        let mut packages = Vec::with_capacity(self.index.package_count());
+        for i in 0..self.index.package_count() {
+            let (e, n) = self.index.package(i);
+            packages.push((e, n.to_owned(), self.index.entries(i)?));
+        }
+        Ok((advisories, packages))
+    }
+
     /// Builds a database from records (and unreadable ones, reported).
     /// A record id seen twice keeps the most recently modified one.
     pub fn build(
@@ -536,8 +565,9 @@ impl Database {
             .iter()
             .filter_map(|e| e.get("cveID").and_then(|c| c.as_str()))
             .collect();
+        let (mut advisories, packages) = self.decode_all()?;
         let mut marked = 0;
-        for a in &mut self.advisories {
+        for a in &mut advisories {
             let hit = std::iter::once(&a.id)
                 .chain(&a.aliases)
                 .any(|id| cves.contains(id.as_str()));
@@ -546,6 +576,7 @@ impl Database {
                 marked += 1;
             }
         }
+        *self = Database::assemble(&advisories, &packages)?;
         Ok(marked)
     }
 
@@ -571,8 +602,9 @@ impl Database {
             }
             scores.insert(cve.trim(), p);
         }
+        let (mut advisories, packages) = self.decode_all()?;
         let mut attached = 0;
-        for a in &mut self.advisories {
+        for a in &mut advisories {
             if let Some(p) = std::iter::once(&a.id)
                 .chain(&a.aliases)
                 .find_map(|id| scores.get(id.as_str()))
@@ -581,6 +613,7 @@ impl Database {
                 attached += 1;
             }
         }
+        *self = Database::assemble(&advisories, &packages)?;
         Ok(attached)
     }
 
@@ -632,27 +665,39 @@ impl Database {
         version: &str,
     ) -> Result<Vec<Match<'_>>, VersionError> {
         let name = ecosystem.normalize_name(name);
-        let Ok(at) = self
-            .stored
-            .binary_search_by(|(e, n, _)| (*e, n.as_str()).cmp(&(ecosystem, name.as_str())))
-        else {
+        let Some(at) = self.index.find(ecosystem, &name) else {
             return Ok(Vec::new());
         };
-        let entries =
-            self.compiled[at].get_or_init(|| compile_entries(ecosystem, &self.stored[at].2));
+        let damaged = |why: &str| VersionError {
+            ecosystem: ecosystem.osv_name().to_owned(),
+            version: version.chars().take(100).collect(),
+            reason: format!(
+                "the vulnerability database is damaged ({why}); import the feeds again"
+            ),
+        };
+        let entries = self.compiled[at]
+            .get_or_init(|| {
+                self.index
+                    .entries(at)
+                    .map(|stored| compile_entries(ecosystem, &stored))
+            })
+            .as_ref()
+            .map_err(|e| damaged(e))?;
+        let advisory = |i: u32| self.index.advisory(i as usize).map_err(|e| damaged(&e));
         let parsed = match ecosystem.parse(version) {
             Ok(v) => v,
             Err(e) => {
                 // Not a version of the ecosystem: only a record listing this
                 // very text can name it; otherwise it cannot be judged.
-                let listed: Vec<Match<'_>> = entries
-                    .iter()
-                    .filter(|entry| entry.unparsed.iter().any(|u| u == version))
-                    .map(|entry| Match {
-                        advisory: &self.advisories[entry.advisory as usize],
-                        fixed: &entry.fixed,
-                    })
-                    .collect();
+                let mut listed: Vec<Match<'_>> = Vec::new();
+                for entry in entries {
+                    if entry.unparsed.iter().any(|u| u == version) {
+                        listed.push(Match {
+                            advisory: advisory(entry.advisory)?,
+                            fixed: &entry.fixed,
+                        });
+                    }
+                }
                 return if listed.is_empty() {
                     Err(e)
                 } else {
@@ -686,7 +731,7 @@ impl Database {
                 Ok(false)
             };
             if listed || in_range()? {
-                let advisory = &self.advisories[entry.advisory as usize];
+                let advisory = advisory(entry.advisory)?;
                 if !out.iter().any(|m| m.advisory.id == advisory.id) {
                     out.push(Match {
                         advisory,
@@ -698,109 +743,112 @@ impl Database {
         Ok(out)
     }
 
+    /// Every advisory, decoded.
+    pub fn advisories(&self) -> Result<Vec<Advisory>, String> {
+        (0..self.index.advisory_count())
+            .map(|i| self.index.advisory(i))
+            .collect()
+    }
+
+    /// How many advisories the database holds.
     #[must_use]
-    pub fn advisories(&self) -> &[Advisory] {
-        &self.advisories
+    pub fn advisory_count(&self) -> usize {
+        self.index.advisory_count()
     }
 
     /// What changed from `older` to this database: the ids of advisories
     /// added, modified (a different `modified`) or gone (withdrawn or
     /// removed), and the packages (ecosystem, normalized name) any of them
     /// names in either database — what a portfolio must re-match.
-    #[must_use]
     pub fn changes_since(
         &self,
         older: &Database,
-    ) -> (BTreeSet<String>, BTreeSet<(Ecosystem, String)>) {
-        let index = |db: &Database| -> HashMap<String, String> {
-            db.advisories
-                .iter()
-                .map(|a| (a.id.clone(), a.modified.clone()))
-                .collect()
+    ) -> Result<(BTreeSet<String>, BTreeSet<(Ecosystem, String)>), String> {
+        let ids = |db: &Database| -> Result<Vec<(String, String)>, String> {
+            Ok(db
+                .advisories()?
+                .into_iter()
+                .map(|a| (a.id, a.modified))
+                .collect())
         };
-        let (now, before) = (index(self), index(older));
+        let (now_ids, before_ids) = (ids(self)?, ids(older)?);
+        let now: HashMap<&str, &str> = now_ids
+            .iter()
+            .map(|(i, m)| (i.as_str(), m.as_str()))
+            .collect();
+        let before: HashMap<&str, &str> = before_ids
+            .iter()
+            .map(|(i, m)| (i.as_str(), m.as_str()))
+            .collect();
         let mut changed: BTreeSet<String> = now
             .iter()
             .filter(|(id, modified)| before.get(*id) != Some(*modified))
-            .map(|(id, _)| id.clone())
+            .map(|(id, _)| (*id).to_owned())
             .collect();
-        changed.extend(before.keys().filter(|id| !now.contains_key(*id)).cloned());
+        changed.extend(
+            before
+                .keys()
+                .filter(|id| !now.contains_key(*id))
+                .map(|id| (*id).to_owned()),
+        );
         let mut packages = BTreeSet::new();
-        for db in [self, older] {
-            for (ecosystem, name, entries) in &db.stored {
-                let names_one = entries.iter().any(|e| {
-                    db.advisories
-                        .get(e.advisory as usize)
-                        .is_some_and(|a| changed.contains(&a.id))
+        for (db, ids) in [(self, &now_ids), (older, &before_ids)] {
+            for i in 0..db.index.package_count() {
+                let names_one = db.index.entries(i)?.iter().any(|e| {
+                    ids.get(e.advisory as usize)
+                        .is_some_and(|(id, _)| changed.contains(id))
                 });
                 if names_one {
-                    packages.insert((*ecosystem, name.clone()));
+                    let (ecosystem, name) = db.index.package(i);
+                    packages.insert((ecosystem, name.to_owned()));
                 }
             }
         }
-        (changed, packages)
+        Ok((changed, packages))
     }
 
     /// The ecosystems the database holds advisories for.
     #[must_use]
     pub fn ecosystems(&self) -> BTreeSet<Ecosystem> {
-        let mut out = BTreeSet::new();
-        // Sorted by ecosystem: one step per ecosystem after the first.
-        let mut at = 0;
-        while let Some((ecosystem, _, _)) = self.stored.get(at) {
-            out.insert(*ecosystem);
-            at += self.stored[at..].partition_point(|(e, _, _)| e == ecosystem);
-        }
-        out
+        (0..self.index.package_count())
+            .map(|i| self.index.package(i).0)
+            .collect()
     }
 
     /// Packages indexed.
     #[must_use]
     pub fn package_count(&self) -> usize {
-        self.stored.len()
+        self.index.package_count()
     }
 
     /// The indexed packages, by ecosystem and normalized name.
     #[must_use]
     pub fn package_names(&self) -> Vec<(Ecosystem, String)> {
-        self.stored
-            .iter()
-            .map(|(e, n, _)| (*e, n.clone()))
+        (0..self.index.package_count())
+            .map(|i| {
+                let (e, n) = self.index.package(i);
+                (e, n.to_owned())
+            })
             .collect()
     }
 
-    /// The compact binary form.
+    /// The on-disk form.
     pub fn to_bytes(&self) -> Result<Vec<u8>, String> {
-        postcard::to_stdvec(&StoredRef {
-            format: FORMAT,
-            advisories: &self.advisories,
-            packages: &self.stored,
-        })
-        .map_err(|e| e.to_string())
+        Ok(self.index.bytes().to_vec())
     }
 
-    /// Reads the compact binary form.
+    /// Reads the on-disk form: its tables are checked, its records decoded
+    /// when a lookup needs them.
     pub fn from_bytes(bytes: &[u8]) -> Result<Database, String> {
-        let stored: Stored = postcard::from_bytes(bytes)
-            .map_err(|e| format!("unreadable ({e}); import the feeds again"))?;
-        if stored.format != FORMAT {
-            return Err(format!(
-                "written in format {} (this embargo reads format {FORMAT}); import the feeds again",
-                stored.format
-            ));
-        }
-        let sorted = stored
-            .packages
-            .windows(2)
-            .all(|w| (w[0].0, &w[0].1) < (w[1].0, &w[1].1));
-        if !sorted {
-            return Err("its packages are out of order; import the feeds again".into());
-        }
-        Ok(Database {
-            compiled: stored.packages.iter().map(|_| OnceLock::new()).collect(),
-            advisories: stored.advisories,
-            stored: stored.packages,
-        })
+        Database::from_vec(bytes.to_vec())
+    }
+
+    fn from_vec(bytes: Vec<u8>) -> Result<Database, String> {
+        let index = Index::open(bytes)?;
+        let compiled = (0..index.package_count())
+            .map(|_| OnceLock::new())
+            .collect();
+        Ok(Database { index, compiled })
     }
 
     /// Writes the database to `path` atomically: a new file beside it,
@@ -810,7 +858,7 @@ impl Database {
             path: path.display().to_string(),
             message: m,
         };
-        let bytes = self.to_bytes().map_err(&err)?;
+        let bytes = self.index.bytes();
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| err(e.to_string()))?;
         }
@@ -834,7 +882,7 @@ impl Database {
                 e.to_string()
             })
         })?;
-        Database::from_bytes(&bytes).map_err(err)
+        Database::from_vec(bytes).map_err(err)
     }
 }
 
@@ -871,13 +919,6 @@ fn compile_entries(ecosystem: Ecosystem, entries: &[StoredEntry]) -> Vec<Entry> 
             })
         })
         .collect()
-}
-
-#[derive(Serialize)]
-struct StoredRef<'a> {
-    format: u32,
-    advisories: &'a [Advisory],
-    packages: &'a [(Ecosystem, String, Vec<StoredEntry>)],
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -39,7 +39,7 @@ pub(crate) fn db(cmd: DbCommand) -> crate::commands::Result<ExitCode> {
                     println!(
                         "{}: {} advisories over {} packages",
                         path.display(),
-                        d.advisories().len(),
+                        d.advisory_count(),
                         d.package_count()
                     );
                     ExitCode::SUCCESS

@@ -236,7 +236,9 @@ pub(crate) async fn rematch_held(
         }
         Some(older) => {
             outcome.kind = "incremental";
-            let (changed, packages) = db.changes_since(older);
+            let (changed, packages) = db
+                .changes_since(older)
+                .map_err(|e| ApiError::internal("the vulnerability database", &e))?;
             outcome.changed_advisories = changed.len();
             let ecosystems: BTreeSet<Ecosystem> = packages.iter().map(|(e, _)| *e).collect();
             for ecosystem in ecosystems {

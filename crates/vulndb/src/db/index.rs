@@ -1,0 +1,289 @@
+//! The database's on-disk form, read in place: one read of the file, then
+//! a binary search over a table of fixed-size rows, and only the package
+//! looked up and the advisories it matches decoded. Loading a database of
+//! 300,000 advisories therefore costs a read and a check of its tables,
+//! not the decoding of every record (embargo forbids `unsafe`, so the file
+//! is read, not memory-mapped; the page cache makes that one copy).
+//!
+//! Layout, little-endian `u32`s after an 8-byte magic:
+//!
+//! ```text
+//! magic "EMBOSV\0\0" | format | advisories A | packages P
+//! advisory offsets: A + 1 u32, into the advisory blob
+//! package rows: P + 1 × (ecosystem, name offset, entries offset), the last
+//!   a sentinel holding the ends; rows sorted by (ecosystem, name)
+//! name blob | entries blob (postcard, one Vec<StoredEntry> per package)
+//! advisory blob (postcard, one Advisory each)
+//! ```
+
+use crate::version::Ecosystem;
+
+use super::{Advisory, StoredEntry};
+
+const MAGIC: &[u8; 8] = b"EMBOSV\0\0";
+/// The layout's version; a different one is refused with a message.
+pub(super) const FORMAT: u32 = 2;
+const HEADER: usize = 8 + 4 * 3;
+const ROW: usize = 12;
+
+/// A database file's bytes, checked, with the places of its sections.
+#[derive(Debug, Clone)]
+pub(super) struct Index {
+    bytes: Vec<u8>,
+    advisories: usize,
+    packages: usize,
+    rows_at: usize,
+    names_at: usize,
+    entries_at: usize,
+    blob_at: usize,
+}
+
+fn u32_at(bytes: &[u8], at: usize) -> Option<u32> {
+    let b = bytes.get(at..at.checked_add(4)?)?;
+    Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+}
+
+fn ecosystem_code(e: Ecosystem) -> u32 {
+    Ecosystem::ALL
+        .iter()
+        .position(|x| *x == e)
+        .and_then(|i| u32::try_from(i).ok())
+        .unwrap_or(u32::MAX)
+}
+
+impl Index {
+    /// Writes the layout. `packages` are sorted here by (ecosystem, name).
+    pub(super) fn encode(
+        advisories: &[Advisory],
+        packages: &[(Ecosystem, String, Vec<StoredEntry>)],
+    ) -> Result<Vec<u8>, String> {
+        let too_large = || "the database outgrows its 4 GiB layout".to_owned();
+        let count = |n: usize| u32::try_from(n).map_err(|_| too_large());
+        let mut order: Vec<&(Ecosystem, String, Vec<StoredEntry>)> = packages.iter().collect();
+        order.sort_by(|a, b| (ecosystem_code(a.0), &a.1).cmp(&(ecosystem_code(b.0), &b.1)));
+        let mut blob = Vec::new();
+        let mut offsets = Vec::with_capacity(advisories.len() + 1);
+        for a in advisories {
+            offsets.push(count(blob.len())?);
+            blob.extend(postcard::to_stdvec(a).map_err(|e| e.to_string())?);
+        }
+        offsets.push(count(blob.len())?);
+        let (mut names, mut entries, mut rows): (Vec<u8>, Vec<u8>, Vec<[u32; 3]>) =
+            (Vec::new(), Vec::new(), Vec::new());
+        for (ecosystem, name, stored) in order {
+            rows.push([
+                ecosystem_code(*ecosystem),
+                count(names.len())?,
+                count(entries.len())?,
+            ]);
+            names.extend(name.as_bytes());
+            entries.extend(postcard::to_stdvec(stored).map_err(|e| e.to_string())?);
+        }
+        rows.push([0, count(names.len())?, count(entries.len())?]);
+        let mut out = Vec::with_capacity(
+            HEADER
+                + 4 * offsets.len()
+                + ROW * rows.len()
+                + names.len()
+                + entries.len()
+                + blob.len(),
+        );
+        out.extend(MAGIC);
+        for n in [FORMAT, count(advisories.len())?, count(packages.len())?] {
+            out.extend(n.to_le_bytes());
+        }
+        for o in offsets {
+            out.extend(o.to_le_bytes());
+        }
+        for row in rows {
+            for n in row {
+                out.extend(n.to_le_bytes());
+            }
+        }
+        out.extend(names);
+        out.extend(entries);
+        out.extend(blob);
+        Ok(out)
+    }
+
+    /// The bytes of an empty database.
+    pub(super) fn empty() -> Vec<u8> {
+        Index::encode(&[], &[]).unwrap_or_default()
+    }
+
+    /// An index of nothing, for the case no empty encoding could be read
+    /// (which does not happen: [`Index::empty`] always opens).
+    pub(super) fn unchecked_empty() -> Index {
+        Index {
+            bytes: Vec::new(),
+            advisories: 0,
+            packages: 0,
+            rows_at: 0,
+            names_at: 0,
+            entries_at: 0,
+            blob_at: 0,
+        }
+    }
+
+    /// Checks a file's tables (sizes, offsets in bounds and in order,
+    /// names UTF-8 and sorted) so that every later read is in bounds; the
+    /// records themselves are checked when decoded.
+    pub(super) fn open(bytes: Vec<u8>) -> Result<Index, String> {
+        let again = "; import the feeds again";
+        if bytes.get(..8) != Some(MAGIC.as_slice()) {
+            return Err(format!(
+                "not an embargo database, or of an older format{again}"
+            ));
+        }
+        let header = |at| u32_at(&bytes, at).map(|n| n as usize);
+        let (Some(format), Some(advisories), Some(packages)) = (header(8), header(12), header(16))
+        else {
+            return Err(format!("truncated{again}"));
+        };
+        if format != FORMAT as usize {
+            return Err(format!(
+                "written in format {format} (this embargo reads format {FORMAT}){again}"
+            ));
+        }
+        let bad = |what: &str| Err(format!("{what}{again}"));
+        let rows_at = advisories
+            .checked_add(1)
+            .and_then(|n| n.checked_mul(4))
+            .and_then(|n| n.checked_add(HEADER));
+        let names_at = rows_at.and_then(|r| {
+            packages
+                .checked_add(1)
+                .and_then(|n| n.checked_mul(ROW))
+                .and_then(|n| n.checked_add(r))
+        });
+        let (Some(rows_at), Some(names_at)) = (rows_at, names_at) else {
+            return bad("its counts are impossible");
+        };
+        if names_at > bytes.len() {
+            return bad("truncated");
+        }
+        let mut index = Index {
+            bytes,
+            advisories,
+            packages,
+            rows_at,
+            names_at,
+            entries_at: 0,
+            blob_at: 0,
+        };
+        let end = index.row(packages);
+        index.entries_at = names_at + end[1] as usize;
+        index.blob_at = index.entries_at + end[2] as usize;
+        let blob_len = index.offset(advisories) as usize;
+        if index.blob_at.checked_add(blob_len) != Some(index.bytes.len()) {
+            return bad("its sections do not add up to its size");
+        }
+        let mut last = 0;
+        for i in 0..=advisories {
+            let o = index.offset(i);
+            if o < last {
+                return bad("its advisory offsets are out of order");
+            }
+            last = o;
+        }
+        let (mut name_end, mut entries_end) = (0, 0);
+        for i in 0..=packages {
+            let [code, name, entries] = index.row(i);
+            if name < name_end
+                || entries < entries_end
+                || (i < packages && code as usize >= Ecosystem::ALL.len())
+            {
+                return bad("its package table is damaged");
+            }
+            (name_end, entries_end) = (name, entries);
+        }
+        for i in 0..packages {
+            if std::str::from_utf8(index.name_bytes(i)).is_err() {
+                return bad("a package name is not UTF-8");
+            }
+            if i > 0 && index.key(i - 1) >= index.key(i) {
+                return bad("its packages are out of order");
+            }
+        }
+        Ok(index)
+    }
+
+    pub(super) fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    pub(super) fn advisory_count(&self) -> usize {
+        self.advisories
+    }
+
+    pub(super) fn package_count(&self) -> usize {
+        self.packages
+    }
+
+    fn offset(&self, i: usize) -> u32 {
+        u32_at(&self.bytes, HEADER + 4 * i).unwrap_or(0)
+    }
+
+    fn row(&self, i: usize) -> [u32; 3] {
+        let at = self.rows_at + ROW * i;
+        [0, 4, 8].map(|d| u32_at(&self.bytes, at + d).unwrap_or(0))
+    }
+
+    fn name_bytes(&self, i: usize) -> &[u8] {
+        let (start, end) = (self.row(i)[1] as usize, self.row(i + 1)[1] as usize);
+        self.bytes
+            .get(self.names_at + start..self.names_at + end)
+            .unwrap_or_default()
+    }
+
+    fn key(&self, i: usize) -> (u32, &[u8]) {
+        (self.row(i)[0], self.name_bytes(i))
+    }
+
+    /// Package `i`: its ecosystem and normalized name.
+    pub(super) fn package(&self, i: usize) -> (Ecosystem, &str) {
+        let code = self.row(i)[0] as usize;
+        (
+            Ecosystem::ALL[code.min(Ecosystem::ALL.len() - 1)],
+            std::str::from_utf8(self.name_bytes(i)).unwrap_or_default(),
+        )
+    }
+
+    /// The row of a package, by binary search.
+    pub(super) fn find(&self, ecosystem: Ecosystem, name: &str) -> Option<usize> {
+        let wanted = (ecosystem_code(ecosystem), name.as_bytes());
+        let (mut low, mut high) = (0, self.packages);
+        while low < high {
+            let mid = low + (high - low) / 2;
+            match self.key(mid).cmp(&wanted) {
+                std::cmp::Ordering::Less => low = mid + 1,
+                std::cmp::Ordering::Greater => high = mid,
+                std::cmp::Ordering::Equal => return Some(mid),
+            }
+        }
+        None
+    }
+
+    /// Package `i`'s entries, decoded.
+    pub(super) fn entries(&self, i: usize) -> Result<Vec<StoredEntry>, String> {
+        let (start, end) = (self.row(i)[2] as usize, self.row(i + 1)[2] as usize);
+        let slice = self
+            .bytes
+            .get(self.entries_at + start..self.entries_at + end)
+            .ok_or("an entry lies outside the file")?;
+        postcard::from_bytes(slice).map_err(|e| format!("a damaged entry ({e})"))
+    }
+
+    /// Advisory `i`, decoded.
+    pub(super) fn advisory(&self, i: usize) -> Result<Advisory, String> {
+        if i >= self.advisories {
+            return Err(format!("no advisory {i}"));
+        }
+        let (start, end) = (self.offset(i) as usize, self.offset(i + 1) as usize);
+        let slice = self
+            .bytes
+            .get(self.blob_at + start..self.blob_at + end)
+            .ok_or("an advisory lies outside the file")?;
+        postcard::from_bytes(slice).map_err(|e| format!("a damaged advisory ({e})"))
+    }
+}

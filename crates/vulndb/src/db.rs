@@ -95,6 +95,13 @@ impl Default for Database {
     }
 }
 
+/// What a feed update changed: the advisories' ids, and the packages
+/// (ecosystem, normalized name) any of them names.
+pub type FeedChanges = (BTreeSet<String>, BTreeSet<(Ecosystem, String)>);
+
+/// Each package's entries, as the import gathers them.
+type PackageEntries = Vec<(Ecosystem, String, Vec<StoredEntry>)>;
+
 /// An advisory that affects a package version, with the versions that fix it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Match<'a> {
@@ -529,10 +536,7 @@ impl Database {
 
     /// Every advisory and every package's entries, decoded (for the rare
     /// rewrite: enrichment at import).
-    #[allow(clippy::type_complexity)]
-    fn decode_all(
-        &self,
-    ) -> Result<(Vec<Advisory>, Vec<(Ecosystem, String, Vec<StoredEntry>)>), String> {
+    fn decode_all(&self) -> Result<(Vec<Advisory>, PackageEntries), String> {
         let advisories = self.advisories()?;
         let mut packages = Vec::with_capacity(self.index.package_count());
         for i in 0..self.index.package_count() {
@@ -760,10 +764,7 @@ impl Database {
     /// added, modified (a different `modified`) or gone (withdrawn or
     /// removed), and the packages (ecosystem, normalized name) any of them
     /// names in either database — what a portfolio must re-match.
-    pub fn changes_since(
-        &self,
-        older: &Database,
-    ) -> Result<(BTreeSet<String>, BTreeSet<(Ecosystem, String)>), String> {
+    pub fn changes_since(&self, older: &Database) -> Result<FeedChanges, String> {
         let ids = |db: &Database| -> Result<Vec<(String, String)>, String> {
             Ok(db
                 .advisories()?

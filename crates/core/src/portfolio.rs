@@ -216,6 +216,20 @@ pub struct Component {
     pub purl: String,
 }
 
+impl Component {
+    /// The package's name as its ecosystem compares names (PEP 503 for
+    /// PyPI, lower case for npm and others), the key a feed update's
+    /// packages are looked up by; the name as written for an ecosystem
+    /// embargo does not know.
+    #[must_use]
+    pub fn normalized_name(&self) -> String {
+        match self.ecosystem.parse::<embargo_spec::version::Ecosystem>() {
+            Ok(e) => e.normalize_name(&self.name),
+            Err(_) => self.name.clone(),
+        }
+    }
+}
+
 /// What a match says about one component and one advisory.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Matched {

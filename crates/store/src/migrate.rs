@@ -68,6 +68,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0009_leases.sql"),
         postgres: include_str!("../migrations/postgres/0009_leases.sql"),
     },
+    Migration {
+        version: 10,
+        name: "component_names",
+        sqlite: include_str!("../migrations/sqlite/0010_component_names.sql"),
+        postgres: include_str!("../migrations/postgres/0010_component_names.sql"),
+    },
 ];
 
 /// Any number serves, as long as every embargo instance uses the same one.

@@ -29,6 +29,12 @@ fn at(ms: i64) -> Instant {
 const FINDING_COLUMNS: &str = "f.id, r.product_id, r.version, f.component, f.advisory, f.severity, \
      f.known_exploited, f.epss, f.fixed, f.patch_available_at, f.analysis, f.first_seen, f.updated_at";
 
+/// Rows per multi-row insert of components (six parameters each: well
+/// under SQLite's and PostgreSQL's limits on parameters per statement).
+const COMPONENTS_PER_INSERT: usize = 500;
+/// Names per `IN (…)` list when looking components up by package.
+const NAMES_PER_QUERY: usize = 500;
+
 impl Store {
     /// Adds a product to the inventory.
     pub async fn add_product(&self, product: &Product, now: Instant) -> Result<Product> {
@@ -121,34 +127,55 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         let mut seen = BTreeSet::new();
-        for c in components.iter().filter(|c| seen.insert(c.purl.clone())) {
-            sqlx::query(
-                "INSERT INTO components (release_id, purl, ecosystem, name, version) VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(id)
-            .bind(&c.purl)
-            .bind(&c.ecosystem)
-            .bind(&c.name)
-            .bind(&c.version)
-            .execute(&mut *tx)
-            .await?;
+        let unique: Vec<&Component> = components
+            .iter()
+            .filter(|c| seen.insert(c.purl.as_str()))
+            .collect();
+        // Many rows per statement: an SBOM of tens of thousands of
+        // components is a few hundred round trips, not one per component.
+        for chunk in unique.chunks(COMPONENTS_PER_INSERT) {
+            let mut insert = sqlx::QueryBuilder::<sqlx::Any>::new(
+                "INSERT INTO components (release_id, purl, ecosystem, name, version, normalized_name) ",
+            );
+            insert.push_values(chunk, |mut row, c| {
+                row.push_bind(id)
+                    .push_bind(c.purl.clone())
+                    .push_bind(c.ecosystem.clone())
+                    .push_bind(c.name.clone())
+                    .push_bind(c.version.clone())
+                    .push_bind(c.normalized_name());
+            });
+            insert.build().execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(id)
     }
 
-    /// Every release's components of one ecosystem: (release id, component).
-    pub async fn components_of(&self, ecosystem: &str) -> Result<Vec<(i64, Component)>> {
-        let rows = sqlx::query(
-            "SELECT release_id, purl, ecosystem, name, version FROM components WHERE ecosystem = $1 \
-             ORDER BY release_id, purl",
-        )
-        .bind(ecosystem)
-        .fetch_all(&self.reader)
-        .await?;
-        rows.iter()
-            .map(|r| Ok((r.try_get("release_id")?, component_from_row(r)?)))
-            .collect()
+    /// The components (with their release) of the packages named, by
+    /// ecosystem and normalized name: what a feed update must re-match.
+    pub async fn components_of_packages(
+        &self,
+        ecosystem: &str,
+        normalized_names: &[String],
+    ) -> Result<Vec<(i64, Component)>> {
+        let mut out = Vec::new();
+        for chunk in normalized_names.chunks(NAMES_PER_QUERY) {
+            let mut query = sqlx::QueryBuilder::<sqlx::Any>::new(
+                "SELECT release_id, purl, ecosystem, name, version FROM components WHERE ecosystem = ",
+            );
+            query.push_bind(ecosystem.to_owned());
+            query.push(" AND normalized_name IN (");
+            let mut names = query.separated(", ");
+            for name in chunk {
+                names.push_bind(name.clone());
+            }
+            query.push(")");
+            for r in query.build().fetch_all(&self.reader).await? {
+                out.push((r.try_get("release_id")?, component_from_row(&r)?));
+            }
+        }
+        out.sort_by(|a, b| (a.0, &a.1.purl).cmp(&(b.0, &b.1.purl)));
+        Ok(out)
     }
 
     /// A release's id.

@@ -240,12 +240,19 @@ pub(crate) async fn rematch_held(
                 .changes_since(older)
                 .map_err(|e| ApiError::internal("the vulnerability database", &e))?;
             outcome.changed_advisories = changed.len();
-            let ecosystems: BTreeSet<Ecosystem> = packages.iter().map(|(e, _)| *e).collect();
-            for ecosystem in ecosystems {
-                for (release, component) in state.store.components_of(ecosystem.osv_name()).await? {
-                    if packages.contains(&(ecosystem, ecosystem.normalize_name(&component.name))) {
-                        work.entry(release).or_default().push(component);
-                    }
+            // Only the components of the packages the update names, found
+            // by the index on their normalized name.
+            let mut by_ecosystem: BTreeMap<Ecosystem, Vec<String>> = BTreeMap::new();
+            for (ecosystem, name) in packages {
+                by_ecosystem.entry(ecosystem).or_default().push(name);
+            }
+            for (ecosystem, names) in by_ecosystem {
+                for (release, component) in state
+                    .store
+                    .components_of_packages(ecosystem.osv_name(), &names)
+                    .await?
+                {
+                    work.entry(release).or_default().push(component);
                 }
             }
             Some(changed)

@@ -134,18 +134,37 @@ impl Store {
         // Many rows per statement: an SBOM of tens of thousands of
         // components is a few hundred round trips, not one per component.
         for chunk in unique.chunks(COMPONENTS_PER_INSERT) {
-            let mut insert = sqlx::QueryBuilder::<sqlx::Any>::new(
-                "INSERT INTO components (release_id, purl, ecosystem, name, version, normalized_name) ",
+            // `$n` placeholders, which both backends read (sqlx's query
+            // builder writes `?` for its Any driver, which PostgreSQL does not).
+            let rows: Vec<String> = (0..chunk.len())
+                .map(|i| {
+                    let p = |k: usize| format!("${}", 6 * i + k);
+                    format!(
+                        "({}, {}, {}, {}, {}, {})",
+                        p(1),
+                        p(2),
+                        p(3),
+                        p(4),
+                        p(5),
+                        p(6)
+                    )
+                })
+                .collect();
+            let sql = format!(
+                "INSERT INTO components (release_id, purl, ecosystem, name, version, normalized_name) VALUES {}",
+                rows.join(", ")
             );
-            insert.push_values(chunk, |mut row, c| {
-                row.push_bind(id)
-                    .push_bind(c.purl.clone())
-                    .push_bind(c.ecosystem.clone())
-                    .push_bind(c.name.clone())
-                    .push_bind(c.version.clone())
-                    .push_bind(c.normalized_name());
-            });
-            insert.build().execute(&mut *tx).await?;
+            let mut insert = sqlx::query(&sql);
+            for c in chunk {
+                insert = insert
+                    .bind(id)
+                    .bind(c.purl.as_str())
+                    .bind(c.ecosystem.as_str())
+                    .bind(c.name.as_str())
+                    .bind(c.version.as_str())
+                    .bind(c.normalized_name());
+            }
+            insert.execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(id)
@@ -160,17 +179,17 @@ impl Store {
     ) -> Result<Vec<(i64, Component)>> {
         let mut out = Vec::new();
         for chunk in normalized_names.chunks(NAMES_PER_QUERY) {
-            let mut query = sqlx::QueryBuilder::<sqlx::Any>::new(
-                "SELECT release_id, purl, ecosystem, name, version FROM components WHERE ecosystem = ",
+            let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+            let sql = format!(
+                "SELECT release_id, purl, ecosystem, name, version FROM components \
+                 WHERE ecosystem = $1 AND normalized_name IN ({})",
+                list.join(", ")
             );
-            query.push_bind(ecosystem.to_owned());
-            query.push(" AND normalized_name IN (");
-            let mut names = query.separated(", ");
+            let mut query = sqlx::query(&sql).bind(ecosystem);
             for name in chunk {
-                names.push_bind(name.clone());
+                query = query.bind(name.as_str());
             }
-            query.push(")");
-            for r in query.build().fetch_all(&self.reader).await? {
+            for r in query.fetch_all(&self.reader).await? {
                 out.push((r.try_get("release_id")?, component_from_row(&r)?));
             }
         }

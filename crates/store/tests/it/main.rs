@@ -7,6 +7,7 @@ mod audit;
 mod cases;
 mod confidentiality;
 mod model;
+mod portfolio;
 mod users;
 
 use chrono::{DateTime, TimeZone, Utc};

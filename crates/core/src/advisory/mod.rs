@@ -49,6 +49,27 @@ pub struct VersionRange {
 }
 
 impl VersionRange {
+    /// The range as a VERS specifier (`vers:cargo/>=1.0.0|<1.4.2`; every
+    /// version: `vers:cargo/*`), for the package URL type `kind`.
+    #[must_use]
+    pub fn vers(&self, kind: &str) -> String {
+        let mut parts = Vec::new();
+        if let Some(v) = &self.introduced {
+            parts.push(format!(">={v}"));
+        }
+        if let Some(v) = &self.fixed {
+            parts.push(format!("<{v}"));
+        }
+        if let Some(v) = &self.last_affected {
+            parts.push(format!("<={v}"));
+        }
+        if parts.is_empty() {
+            format!("vers:{kind}/*")
+        } else {
+            format!("vers:{kind}/{}", parts.join("|"))
+        }
+    }
+
     /// The range in words: `>= 1.0, < 1.4.2`.
     #[must_use]
     pub fn describe(&self) -> String {

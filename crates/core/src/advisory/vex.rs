@@ -6,12 +6,39 @@ use serde_json::{Value, json};
 
 use super::{Advisory, Publisher, timestamp};
 
-/// A product id for VEX: the package URL at a version when there is one,
-/// otherwise a URN naming vendor, product and version.
-fn product_id(p: &super::AffectedProduct, version: &str) -> String {
-    match &p.purl {
-        Some(purl) => format!("{purl}@{version}"),
-        None => {
+/// Percent-encodes all but the characters a package URL keeps as they are.
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'~') {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// What a VEX statement names: one version of the product, or a range.
+enum Versions<'a> {
+    Exactly(&'a str),
+    Range(&'a super::VersionRange),
+}
+
+/// A product id for VEX, an IRI: the package URL at a version, or with a
+/// `vers` qualifier for a range (`pkg:cargo/foo?vers=vers%3Acargo%2F…`);
+/// otherwise a URN naming vendor, product and version or range.
+fn product_id(p: &super::AffectedProduct, versions: Versions<'_>) -> String {
+    match (&p.purl, versions) {
+        (Some(purl), Versions::Exactly(v)) => format!("{purl}@{}", encode(v)),
+        (Some(purl), Versions::Range(r)) => {
+            let kind = purl
+                .strip_prefix("pkg:")
+                .and_then(|rest| rest.split('/').next())
+                .unwrap_or("generic");
+            format!("{purl}?vers={}", encode(&r.vers(kind)))
+        }
+        (None, versions) => {
             let part = |s: &str| -> String {
                 s.chars()
                     .map(|c| {
@@ -23,11 +50,14 @@ fn product_id(p: &super::AffectedProduct, version: &str) -> String {
                     })
                     .collect()
             };
+            let version = match versions {
+                Versions::Exactly(v) => part(v),
+                Versions::Range(r) => part(&r.describe()),
+            };
             format!(
-                "urn:embargo:product:{}:{}:{}",
+                "urn:embargo:product:{}:{}:{version}",
                 part(&p.vendor),
                 part(&p.product),
-                part(version)
             )
         }
     }
@@ -59,17 +89,16 @@ pub fn openvex(a: &Advisory, publisher: &Publisher, uuid: &str) -> Option<Value>
     let mut statements = Vec::new();
     for p in &a.affected {
         for r in &p.ranges {
-            let version = r.describe();
             statements.push(json!({
                 "vulnerability": vulnerability,
-                "products": [{"@id": product_id(p, &version)}],
+                "products": [{"@id": product_id(p, Versions::Range(r))}],
                 "status": "affected",
                 "action_statement": action(a, r.fixed.as_deref()),
             }));
             if let Some(f) = &r.fixed {
                 statements.push(json!({
                     "vulnerability": vulnerability,
-                    "products": [{"@id": product_id(p, f)}],
+                    "products": [{"@id": product_id(p, Versions::Exactly(f))}],
                     "status": "fixed",
                 }));
             }

@@ -392,15 +392,141 @@ fn parse_json(path: &Path, text: &str) -> Result<serde_json::Value, LockfileErro
 /// listed as not checked (cargo-audit checks registry packages only) unless
 /// `options` asks to check them by version.
 fn cargo_lock(path: &Path, text: &str, options: ReadOptions) -> Result<Reading, LockfileError> {
+    // Cargo writes its lockfiles in one plain shape, read here line by line;
+    // anything else (hand edits, escapes, a malformed file) goes through the
+    // TOML parser, which also names the place of any error.
+    let packages = match cargo_lock_as_written(text) {
+        Some(packages) => packages,
+        None => cargo_lock_as_toml(path, text)?,
+    };
+    cargo_lock_packages(path, &packages, options)
+}
+
+/// A Cargo.lock package: name, version and source.
+type LockedCrate<'a> = (
+    std::borrow::Cow<'a, str>,
+    std::borrow::Cow<'a, str>,
+    Option<std::borrow::Cow<'a, str>>,
+);
+
+/// The packages of a Cargo.lock in the shape Cargo writes, or `None` when
+/// a line is anything else (then the TOML parser reads it).
+fn cargo_lock_as_written(text: &str) -> Option<Vec<LockedCrate<'_>>> {
+    use std::borrow::Cow;
+    // A basic string without escapes: `"…"` and nothing after it.
+    fn plain_string(value: &str) -> Option<&str> {
+        let inner = value.strip_prefix('"')?.strip_suffix('"')?;
+        (!inner.contains(['"', '\\']) && !inner.chars().any(char::is_control)).then_some(inner)
+    }
+    /// (name, version, source) of the package being read.
+    type Partial<'t> = Option<(Option<&'t str>, Option<&'t str>, Option<&'t str>)>;
+    /// Ends the package being read; `None` when it lacks a name or version.
+    fn finish<'t>(out: &mut Vec<LockedCrate<'t>>, current: &mut Partial<'t>) -> Option<()> {
+        if let Some((name, version, source)) = current.take() {
+            out.push((
+                Cow::Borrowed(name?),
+                Cow::Borrowed(version?),
+                source.map(Cow::Borrowed),
+            ));
+        }
+        Some(())
+    }
+    let mut out = Vec::new();
+    let mut current: Partial<'_> = None;
+    let mut in_array = false;
+    // An array item without its comma was read: only `]` may follow.
+    let mut last_item = false;
+    for line in text.lines() {
+        let line = line.trim_end();
+        if in_array {
+            match line.trim_start() {
+                "]" => (in_array, last_item) = (false, false),
+                // Items are separated by commas; only the last may go without.
+                _ if last_item => return None,
+                item => match item.strip_suffix(',') {
+                    Some(item) => {
+                        plain_string(item)?;
+                    }
+                    None => {
+                        plain_string(item)?;
+                        last_item = true;
+                    }
+                },
+            }
+            continue;
+        }
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if line == "[[package]]" {
+            finish(&mut out, &mut current)?;
+            current = Some((None, None, None));
+            continue;
+        }
+        if line.starts_with('[') {
+            // `[metadata]` (checksums of version 1) or `[[patch.unused]]`:
+            // whatever follows is not a package of the graph.
+            finish(&mut out, &mut current)?;
+            if !matches!(line, "[metadata]" | "[[patch.unused]]") {
+                return None;
+            }
+            continue;
+        }
+        let (key, value) = line.split_once(" = ")?;
+        // A bare key, or a quoted one (version 1's `[metadata]` checksums).
+        let bare = key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if !bare && plain_string(key).is_none() {
+            return None;
+        }
+        if value == "[" {
+            in_array = true;
+            continue;
+        }
+        if value == "[]" {
+            continue;
+        }
+        let string = if value.starts_with('"') {
+            Some(plain_string(value)?)
+        } else if value.bytes().all(|b| b.is_ascii_digit()) {
+            None
+        } else {
+            return None;
+        };
+        if let Some((name, version, source)) = current.as_mut() {
+            let slot = match key {
+                "name" => name,
+                "version" => version,
+                "source" => source,
+                _ => continue,
+            };
+            // A duplicate key or a number where a string belongs: the
+            // TOML parser says what is wrong.
+            if slot.is_some() || string.is_none() {
+                return None;
+            }
+            *slot = string;
+        }
+    }
+    if in_array {
+        return None;
+    }
+    finish(&mut out, &mut current)?;
+    Some(out)
+}
+
+/// The packages of a Cargo.lock read as TOML.
+fn cargo_lock_as_toml<'a>(path: &Path, text: &str) -> Result<Vec<LockedCrate<'a>>, LockfileError> {
+    use std::borrow::Cow;
     let doc = parse_toml(path, text)?;
-    let mut reading = Reading::default();
     let Some(packages) = doc.get("package") else {
-        return Ok(reading);
+        return Ok(Vec::new());
     };
     let packages = packages
         .as_array()
         .ok_or_else(|| error(path, Some("package".into()), "must be an array of tables"))?;
-    let mut from_git = Vec::new();
+    let mut out = Vec::with_capacity(packages.len());
     for (i, p) in packages.iter().enumerate() {
         let field = |k: &str| {
             p.get(k).and_then(|v| v.as_str()).ok_or_else(|| {
@@ -411,9 +537,27 @@ fn cargo_lock(path: &Path, text: &str, options: ReadOptions) -> Result<Reading, 
                 )
             })
         };
-        let name = field("name")?;
-        let version = field("version")?;
-        let source = p.get("source").and_then(|s| s.as_str());
+        out.push((
+            Cow::Owned(field("name")?.to_owned()),
+            Cow::Owned(field("version")?.to_owned()),
+            p.get("source")
+                .and_then(|s| s.as_str())
+                .map(|s| Cow::Owned(s.to_owned())),
+        ));
+    }
+    Ok(out)
+}
+
+fn cargo_lock_packages(
+    path: &Path,
+    packages: &[LockedCrate<'_>],
+    options: ReadOptions,
+) -> Result<Reading, LockfileError> {
+    let mut reading = Reading::default();
+    let mut from_git = Vec::new();
+    for (name, version, source) in packages {
+        let (name, version) = (name.as_ref(), version.as_ref());
+        let source = source.as_deref();
         let registry =
             source.is_some_and(|s| s.starts_with("registry+") || s.starts_with("sparse+"));
         if !registry && !options.check_vcs_by_version {
@@ -1205,6 +1349,68 @@ mod tests {
             err.location.unwrap().starts_with("line "),
             "a line for syntax errors"
         );
+    }
+
+    /// The line reader and the TOML parser agree on every real lockfile
+    /// here (this workspace's, and those published in the local registry),
+    /// and on every one-character damage of one: the line reader either
+    /// gives what the TOML parser gives, or hands the text over to it.
+    #[test]
+    fn cargo_lock_line_reader_agrees_with_the_toml_parser() {
+        let mut files = vec![PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../Cargo.lock")];
+        let registry = std::env::var_os("CARGO_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+            .map(|h| h.join("registry/src"));
+        if let Some(Ok(indexes)) = registry.map(std::fs::read_dir) {
+            for index in indexes.filter_map(Result::ok) {
+                for krate in std::fs::read_dir(index.path())
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Result::ok)
+                {
+                    let lock = krate.path().join("Cargo.lock");
+                    if lock.exists() {
+                        files.push(lock);
+                    }
+                }
+            }
+        }
+        for file in &files {
+            let text = std::fs::read_to_string(file).unwrap();
+            let fast = cargo_lock_as_written(&text)
+                .unwrap_or_else(|| panic!("{} is in Cargo's own shape", file.display()));
+            assert_eq!(
+                fast,
+                cargo_lock_as_toml(file, &text).unwrap(),
+                "{}",
+                file.display()
+            );
+        }
+        let text = std::fs::read_to_string(&files[0]).unwrap();
+        // The first twelve packages, whole.
+        let cut = text
+            .match_indices("\n\n[[package]]")
+            .nth(12)
+            .map_or(text.len(), |(i, _)| i);
+        let text = text[..cut].to_owned();
+        let mut checked = 0;
+        for (at, _) in text.char_indices() {
+            for damage in ["", "\"", "\\", "=", "[", "\n", "x"] {
+                let mut damaged = text.clone();
+                let end = at + text[at..].chars().next().map_or(0, char::len_utf8);
+                damaged.replace_range(at..end, damage);
+                if let Some(fast) = cargo_lock_as_written(&damaged) {
+                    checked += 1;
+                    assert_eq!(
+                        Ok(fast),
+                        cargo_lock_as_toml(&p(), &damaged),
+                        "{damage:?} at {at}:\n{damaged}"
+                    );
+                }
+            }
+        }
+        assert!(checked > 100, "{checked}");
     }
 
     #[test]

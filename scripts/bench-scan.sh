@@ -16,7 +16,8 @@
 #
 #   cargo build --release -p embargo && scripts/bench-scan.sh [PAIRS]
 #
-# Also prints the start-up floor (`embargo --version`, `/bin/true`).
+# Also prints the start-up floor (`embargo --version`, `/bin/true`). Needs
+# GNU time (/usr/bin/time, Debian's package `time`) for peak memory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 pairs="${1:-21}"
@@ -26,6 +27,7 @@ audit="$(command -v cargo-audit || echo "${CARGO_HOME:-$HOME/.cargo}/bin/cargo-a
 registry="${CARGO_HOME:-$HOME/.cargo}/registry/src"
 [ -x "$embargo" ] || { echo "build it first: cargo build --release -p embargo" >&2; exit 2; }
 [ -x "$audit" ] || { echo "cargo-audit is missing: cargo install cargo-audit --locked" >&2; exit 2; }
+[ -x /usr/bin/time ] || { echo "GNU time is missing: apt-get install time" >&2; exit 2; }
 [ -d "$shared/rustsec-advisory-db/crates" ] || { echo "$shared/rustsec-advisory-db is absent" >&2; exit 2; }
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
@@ -55,24 +57,32 @@ pairs, embargo, audit, work, *lockfiles = sys.argv[1:]
 pairs = int(pairs)
 
 def run(argv):
-    """Wall time (ms) and peak memory (MiB) of one process."""
+    """Wall time (ms) of one process, started directly."""
     start = time.perf_counter()
-    p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(p.pid, 0)
-    wall = (time.perf_counter() - start) * 1000
-    return wall, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status)
+    subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return (time.perf_counter() - start) * 1000, None, None
+
+def peak(argv):
+    """Peak memory (MiB) of one process, by GNU time: a child forked from
+    Python would count Python's own memory as its peak."""
+    out = f"{work}/peak"
+    subprocess.run(["/usr/bin/time", "-f", "%M", "-o", out, "--", *argv],
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return int(open(out).read().split()[-1]) / 1024
 
 def paired(a, b):
     """Runs a and b alternately; returns their walls, peaks, and pair ratios b/a."""
     for argv in (a, b):  # warm the page cache, uncounted
         run(argv)
-    wa, wb, ma, mb, ratios = [], [], [], [], []
+    wa, wb, ratios = [], [], []
     for i in range(pairs):
         first, second = (a, b) if i % 2 == 0 else (b, a)
         r1, r2 = run(first), run(second)
         ra, rb = (r1, r2) if i % 2 == 0 else (r2, r1)
-        wa.append(ra[0]); wb.append(rb[0]); ma.append(ra[1]); mb.append(rb[1])
+        wa.append(ra[0]); wb.append(rb[0])
         ratios.append(rb[0] / ra[0])
+    ma = [peak(a) for _ in range(3)]
+    mb = [peak(b) for _ in range(3)]
     return wa, wb, ma, mb, ratios
 
 print("## Start-up floor, median of", pairs, "runs (ms)")

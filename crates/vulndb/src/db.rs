@@ -632,6 +632,13 @@ impl Database {
     ) -> Vec<Result<Vec<Match<'_>>, VersionError>> {
         // Below this many, starting threads costs more than it saves.
         const PER_THREAD: usize = 2_000;
+        // Asking for the cores reads the cgroup's files: not for a small scan.
+        if packages.len() <= PER_THREAD {
+            return packages
+                .iter()
+                .map(|(e, n, v)| self.matches(*e, n, v))
+                .collect();
+        }
         let threads = std::thread::available_parallelism()
             .map_or(1, std::num::NonZero::get)
             .min(packages.len().div_ceil(PER_THREAD))

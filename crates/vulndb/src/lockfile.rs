@@ -416,7 +416,11 @@ fn cargo_lock_as_written(text: &str) -> Option<Vec<LockedCrate<'_>>> {
     // A basic string without escapes: `"…"` and nothing after it.
     fn plain_string(value: &str) -> Option<&str> {
         let inner = value.strip_prefix('"')?.strip_suffix('"')?;
-        (!inner.contains(['"', '\\']) && !inner.chars().any(char::is_control)).then_some(inner)
+        // What TOML forbids unescaped in a basic string, and escapes.
+        let plain = inner
+            .bytes()
+            .all(|b| b != b'"' && b != b'\\' && b >= 0x20 && b != 0x7f);
+        plain.then_some(inner)
     }
     /// (name, version, source) of the package being read.
     type Partial<'t> = Option<(Option<&'t str>, Option<&'t str>, Option<&'t str>)>;
@@ -472,7 +476,10 @@ fn cargo_lock_as_written(text: &str) -> Option<Vec<LockedCrate<'_>>> {
             }
             continue;
         }
-        let (key, value) = line.split_once(" = ")?;
+        // `key = value`, split at the first `=` (a quoted key holding one
+        // goes to the TOML parser).
+        let (key, value) = line.split_once('=')?;
+        let (key, value) = (key.strip_suffix(' ')?, value.strip_prefix(' ')?);
         // A bare key, or a quoted one (version 1's `[metadata]` checksums).
         let bare = key
             .bytes()

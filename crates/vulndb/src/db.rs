@@ -303,7 +303,10 @@ fn in_a_range(
 #[derive(Debug)]
 enum Pending {
     Imported {
-        advisory: Advisory,
+        modified: String,
+        /// The advisory in its stored form: 300,000 of them held as structs
+        /// would double an import's memory.
+        advisory: Vec<u8>,
         entries: Vec<(Ecosystem, String, StoredEntry)>,
     },
     Withdrawn {
@@ -317,8 +320,9 @@ enum Pending {
 impl Pending {
     fn modified(&self) -> &str {
         match self {
-            Pending::Imported { advisory, .. } => &advisory.modified,
-            Pending::Withdrawn { modified } | Pending::Skipped { modified } => modified,
+            Pending::Imported { modified, .. }
+            | Pending::Withdrawn { modified }
+            | Pending::Skipped { modified } => modified,
         }
     }
 }
@@ -461,30 +465,35 @@ impl Builder {
             ));
         }
         let (cvss, score, severity) = severity_of(record);
-        Pending::Imported {
-            advisory: Advisory {
-                id: record.id.clone(),
-                aliases: record.aliases.clone(),
-                summary: record
-                    .summary
-                    .clone()
-                    .or_else(|| {
-                        record
-                            .details
-                            .as_ref()
-                            .map(|d| d.lines().next().unwrap_or_default().to_owned())
-                    })
-                    .unwrap_or_default(),
+        let advisory = Advisory {
+            id: record.id.clone(),
+            aliases: record.aliases.clone(),
+            summary: record
+                .summary
+                .clone()
+                .or_else(|| {
+                    record
+                        .details
+                        .as_ref()
+                        .map(|d| d.lines().next().unwrap_or_default().to_owned())
+                })
+                .unwrap_or_default(),
+            modified: record.modified.clone(),
+            published: record.published.clone(),
+            cvss,
+            score,
+            severity,
+            informational: informational_of(record),
+            known_exploited: false,
+            epss: None,
+        };
+        match postcard::to_stdvec(&advisory) {
+            Ok(encoded) => Pending::Imported {
                 modified: record.modified.clone(),
-                published: record.published.clone(),
-                cvss,
-                score,
-                severity,
-                informational: informational_of(record),
-                known_exploited: false,
-                epss: None,
+                advisory: encoded,
+                entries,
             },
-            entries,
+            Err(e) => skip(report, format!("cannot be stored ({e})")),
         }
     }
 
@@ -501,7 +510,9 @@ impl Builder {
             match pending {
                 Pending::Withdrawn { .. } => report.withdrawn += 1,
                 Pending::Skipped { .. } => {}
-                Pending::Imported { advisory, entries } => {
+                Pending::Imported {
+                    advisory, entries, ..
+                } => {
                     let index = u32::try_from(advisories.len()).unwrap_or(u32::MAX);
                     advisories.push(advisory);
                     report.imported += 1;
@@ -513,7 +524,7 @@ impl Builder {
             }
         }
         let packages: Vec<_> = packages.into_iter().map(|((e, n), s)| (e, n, s)).collect();
-        match Database::assemble(&advisories, &packages) {
+        match Database::assemble_encoded(advisories, packages) {
             Ok(db) => (db, report),
             Err(e) => {
                 // Said, never an empty database passed off as the feeds.
@@ -527,9 +538,18 @@ impl Builder {
 
 impl Database {
     /// The database holding `advisories` and the packages' entries.
-    fn assemble(
-        advisories: &[Advisory],
-        packages: &[(Ecosystem, String, Vec<StoredEntry>)],
+    fn assemble(advisories: Vec<Advisory>, packages: PackageEntries) -> Result<Database, String> {
+        let encoded = advisories
+            .iter()
+            .map(|a| postcard::to_stdvec(a).map_err(|e| e.to_string()))
+            .collect::<Result<Vec<_>, _>>()?;
+        Database::assemble_encoded(encoded, packages)
+    }
+
+    /// The same, the advisories already in their stored form.
+    fn assemble_encoded(
+        advisories: Vec<Vec<u8>>,
+        packages: PackageEntries,
     ) -> Result<Database, String> {
         Database::from_vec(Index::encode(advisories, packages)?)
     }
@@ -580,7 +600,7 @@ impl Database {
                 marked += 1;
             }
         }
-        *self = Database::assemble(&advisories, &packages)?;
+        *self = Database::assemble(advisories, packages)?;
         Ok(marked)
     }
 
@@ -617,7 +637,7 @@ impl Database {
                 attached += 1;
             }
         }
-        *self = Database::assemble(&advisories, &packages)?;
+        *self = Database::assemble(advisories, packages)?;
         Ok(attached)
     }
 

@@ -52,32 +52,38 @@ fn ecosystem_code(e: Ecosystem) -> u32 {
 }
 
 impl Index {
-    /// Writes the layout. `packages` are sorted here by (ecosystem, name).
+    /// Writes the layout from the advisories in their stored form (postcard)
+    /// and each package's entries. `packages` are sorted here by (ecosystem, name).
+    /// Both are consumed as they are written, so that an import's peak
+    /// memory is the records' or the file's, hardly both.
     pub(super) fn encode(
-        advisories: &[Advisory],
-        packages: &[(Ecosystem, String, Vec<StoredEntry>)],
+        advisories: Vec<Vec<u8>>,
+        mut packages: Vec<(Ecosystem, String, Vec<StoredEntry>)>,
     ) -> Result<Vec<u8>, String> {
         let too_large = || "the database outgrows its 4 GiB layout".to_owned();
         let count = |n: usize| u32::try_from(n).map_err(|_| too_large());
-        let mut order: Vec<&(Ecosystem, String, Vec<StoredEntry>)> = packages.iter().collect();
-        order.sort_by(|a, b| (ecosystem_code(a.0), &a.1).cmp(&(ecosystem_code(b.0), &b.1)));
+        let (advisory_count, package_count) = (count(advisories.len())?, count(packages.len())?);
+        packages.sort_by(|a, b| (ecosystem_code(a.0), &a.1).cmp(&(ecosystem_code(b.0), &b.1)));
         let mut blob = Vec::new();
         let mut offsets = Vec::with_capacity(advisories.len() + 1);
         for a in advisories {
             offsets.push(count(blob.len())?);
-            blob.extend(postcard::to_stdvec(a).map_err(|e| e.to_string())?);
+            blob.extend(a);
         }
         offsets.push(count(blob.len())?);
-        let (mut names, mut entries, mut rows): (Vec<u8>, Vec<u8>, Vec<[u32; 3]>) =
-            (Vec::new(), Vec::new(), Vec::new());
-        for (ecosystem, name, stored) in order {
+        let (mut names, mut entries, mut rows): (Vec<u8>, Vec<u8>, Vec<[u32; 3]>) = (
+            Vec::new(),
+            Vec::new(),
+            Vec::with_capacity(packages.len() + 1),
+        );
+        for (ecosystem, name, stored) in packages {
             rows.push([
-                ecosystem_code(*ecosystem),
+                ecosystem_code(ecosystem),
                 count(names.len())?,
                 count(entries.len())?,
             ]);
             names.extend(name.as_bytes());
-            entries.extend(postcard::to_stdvec(stored).map_err(|e| e.to_string())?);
+            entries = postcard::to_extend(&stored, entries).map_err(|e| e.to_string())?;
         }
         rows.push([0, count(names.len())?, count(entries.len())?]);
         let mut out = Vec::with_capacity(
@@ -89,7 +95,7 @@ impl Index {
                 + blob.len(),
         );
         out.extend(MAGIC);
-        for n in [FORMAT, count(advisories.len())?, count(packages.len())?] {
+        for n in [FORMAT, advisory_count, package_count] {
             out.extend(n.to_le_bytes());
         }
         for o in offsets {
@@ -108,7 +114,7 @@ impl Index {
 
     /// The bytes of an empty database.
     pub(super) fn empty() -> Vec<u8> {
-        Index::encode(&[], &[]).unwrap_or_default()
+        Index::encode(Vec::new(), Vec::new()).unwrap_or_default()
     }
 
     /// An index of nothing, for the case no empty encoding could be read

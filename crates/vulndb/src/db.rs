@@ -83,6 +83,9 @@ struct Entry {
 pub struct Database {
     index: Index,
     compiled: Vec<OnceLock<Result<Vec<Entry>, String>>>,
+    /// Each advisory decoded on its first match (a 36,000-component SBOM
+    /// meets the same advisories many times).
+    decoded: Vec<OnceLock<Box<Advisory>>>,
 }
 
 impl Default for Database {
@@ -91,6 +94,7 @@ impl Default for Database {
         Database::from_vec(Index::empty()).unwrap_or_else(|_| Database {
             index: Index::unchecked_empty(),
             compiled: Vec::new(),
+            decoded: Vec::new(),
         })
     }
 }
@@ -105,7 +109,7 @@ type PackageEntries = Vec<(Ecosystem, String, Vec<StoredEntry>)>;
 /// An advisory that affects a package version, with the versions that fix it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Match<'a> {
-    pub advisory: Advisory,
+    pub advisory: &'a Advisory,
     pub fixed: &'a [String],
 }
 
@@ -714,7 +718,7 @@ impl Database {
             })
             .as_ref()
             .map_err(|e| damaged(e))?;
-        let advisory = |i: u32| self.index.advisory(i as usize).map_err(|e| damaged(&e));
+        let advisory = |i: u32| self.advisory(i as usize).map_err(|e| damaged(&e));
         let parsed = match ecosystem.parse(version) {
             Ok(v) => v,
             Err(e) => {
@@ -772,6 +776,16 @@ impl Database {
             }
         }
         Ok(out)
+    }
+
+    /// Advisory `i`, decoded once.
+    fn advisory(&self, i: usize) -> Result<&Advisory, String> {
+        let slot = self.decoded.get(i).ok_or_else(|| format!("no advisory {i}"))?;
+        if let Some(a) = slot.get() {
+            return Ok(a);
+        }
+        let a = Box::new(self.index.advisory(i)?);
+        Ok(slot.get_or_init(|| a))
     }
 
     /// Every advisory, decoded.
@@ -876,7 +890,14 @@ impl Database {
         let compiled = (0..index.package_count())
             .map(|_| OnceLock::new())
             .collect();
-        Ok(Database { index, compiled })
+        let decoded = (0..index.advisory_count())
+            .map(|_| OnceLock::new())
+            .collect();
+        Ok(Database {
+            index,
+            compiled,
+            decoded,
+        })
     }
 
     /// Writes the database to `path` atomically: a new file beside it,

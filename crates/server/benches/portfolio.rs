@@ -5,15 +5,17 @@
 //! when `EMBARGO_TEST_POSTGRES_URL` is set.
 //!
 //! A realistic variant follows on each store: products of three ecosystems
-//! (crates.io, Go, PyPI) whose components are real package names with real
-//! advisories from the shared feeds (`../shared/data/osv`), several releases
-//! per product sharing most of their components, matched, then re-matched
+//! (crates.io, Go, PyPI) whose components include real package names with
+//! real advisories from the shared feeds (`../shared/data/osv`; one in twenty,
+//! the rest packages no advisory names), several releases per product sharing
+//! most of their components, matched, then re-matched
 //! after the feed gains the advisories it lacked; and one 36,000-component
 //! CycloneDX SBOM uploaded through the application layer (read, recorded,
 //! matched), as `POST …/sbom` does.
 //!
 //! ```sh
 //! cargo bench -p embargo-server --bench portfolio                # 2,000 × 200, then realistic
+//! cargo bench -p embargo-server --bench portfolio -- realistic  # the realistic variant alone
 //! cargo bench -p embargo-server --bench portfolio -- --quick     # CI: tiny
 //! ```
 
@@ -262,18 +264,28 @@ async fn realistic(
             exposure: ProductExposure::Internal,
         };
         store.add_product(&product, now).await.unwrap();
-        let mut shipped: Vec<Component> = (0..components)
-            .map(|_| {
+        // One component in twenty is a package the feeds hold advisories
+        // for; the rest, as in a real product, are packages no advisory
+        // names (at random versions, most of the real ones are affected).
+        let pick = |rng: &mut Rng| {
+            if rng.below(20) == 0 {
                 let (kind, name) = &names[rng.below(names.len() as u64) as usize];
-                real_component(kind, name, &mut rng)
-            })
-            .collect();
+                real_component(kind, name, rng)
+            } else {
+                let kind = ["cargo", "golang", "pypi"][rng.below(3) as usize];
+                let name = match kind {
+                    "golang" => format!("example.com/module-{}", rng.below(50_000)),
+                    _ => format!("package-{}", rng.below(50_000)),
+                };
+                real_component(kind, &name, rng)
+            }
+        };
+        let mut shipped: Vec<Component> = (0..components).map(|_| pick(&mut rng)).collect();
         for r in 0..releases {
             // Each release replaces a tenth of its components.
             for _ in 0..components / 10 {
                 let at = rng.below(shipped.len() as u64) as usize;
-                let (kind, name) = &names[rng.below(names.len() as u64) as usize];
-                shipped[at] = real_component(kind, name, &mut rng);
+                shipped[at] = pick(&mut rng);
             }
             store
                 .record_release(&product.id, &format!("1.{r}.0"), &shipped, now)
@@ -394,9 +406,14 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
+    // `-- realistic` runs the realistic variant alone.
+    let only_realistic = std::env::args().any(|a| a == "realistic");
     let real = shared_feeds();
     runtime.block_on(async {
         for db in TestDatabase::all().await {
+            if only_realistic {
+                break;
+            }
             let store = Store::connect(&db.url, embargo_core::crypto::Keyring::generate())
                 .await
                 .unwrap();

@@ -780,7 +780,10 @@ impl Database {
 
     /// Advisory `i`, decoded once.
     fn advisory(&self, i: usize) -> Result<&Advisory, String> {
-        let slot = self.decoded.get(i).ok_or_else(|| format!("no advisory {i}"))?;
+        let slot = self
+            .decoded
+            .get(i)
+            .ok_or_else(|| format!("no advisory {i}"))?;
         if let Some(a) = slot.get() {
             return Ok(a);
         }

@@ -930,3 +930,51 @@ async fn findings_reopen_when_the_vulnerable_component_returns() {
         assert_eq!(counts(&out), (0, 0, 0), "{out}");
     }
 }
+
+/// The desk's upload notice names what was not checked, as the API does.
+#[tokio::test]
+async fn the_desk_upload_notice_names_the_unchecked_components() {
+    let db = TestDatabase::sqlite().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let settings = ServerSettings {
+        vulndb: Some(vulndb(dir.path())),
+        ..ServerSettings::default()
+    };
+    let app = TestApp::start_with(db, settings).await;
+    let product = json!({"id": "shop", "name": "Web shop", "owner": "team-web",
+        "repositories": [], "deployment": "saas", "exposure": "internet_facing"});
+    let (status, body) = app.post(&app.admin, "/api/v1/products", &product).await;
+    assert_eq!(status, 201, "{body}");
+    let boundary = "----embargo-upload-boundary";
+    let sbom = sbom_with_tools("1.1.0");
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"version\"\r\n\r\n2.0.0\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"bom.cdx.json\"\r\n\
+         Content-Type: application/json\r\n\r\n{sbom}\r\n--{boundary}--\r\n"
+    );
+    let r = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(app.url("/desk/products/shop/upload"))
+        .bearer_auth(&app.responder)
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 303);
+    let location = r.headers()["location"].to_str().unwrap().to_owned();
+    let notice: String = form_urlencoded::parse(location.split_once('?').unwrap().1.as_bytes())
+        .find(|(k, _)| k == "uploaded")
+        .map(|(_, v)| v.into_owned())
+        .unwrap();
+    assert!(
+        notice.contains("1 findings opened, 0 resolved, 0 reopened")
+            && notice.contains("Not checked: bom.cdx.json: 1 component are of purl type `generic`, which embargo does not check, not checked: pkg:generic/openssl@3.0.13"),
+        "{notice}"
+    );
+}

@@ -657,16 +657,13 @@ impl Database {
         // Below this many, starting threads costs more than it saves.
         const PER_THREAD: usize = 2_000;
         // Asking for the cores reads the cgroup's files: not for a small scan.
-        if packages.len() <= PER_THREAD {
-            return packages
-                .iter()
-                .map(|(e, n, v)| self.matches(*e, n, v))
-                .collect();
-        }
-        let threads = std::thread::available_parallelism()
-            .map_or(1, std::num::NonZero::get)
-            .min(packages.len().div_ceil(PER_THREAD))
-            .max(1);
+        let threads = if packages.len() <= PER_THREAD {
+            1
+        } else {
+            std::thread::available_parallelism()
+                .map_or(1, std::num::NonZero::get)
+                .min(packages.len().div_ceil(PER_THREAD))
+        };
         if threads == 1 {
             return packages
                 .iter()
@@ -855,9 +852,7 @@ impl Database {
     /// The ecosystems the database holds advisories for.
     #[must_use]
     pub fn ecosystems(&self) -> BTreeSet<Ecosystem> {
-        (0..self.index.package_count())
-            .map(|i| self.index.package(i).0)
-            .collect()
+        self.index.ecosystems()
     }
 
     /// Packages indexed.
@@ -953,19 +948,19 @@ fn compile_entries(ecosystem: Ecosystem, entries: &[StoredEntry]) -> Vec<Entry> 
                 })
                 .collect::<Result<Vec<_>, _>>()
                 .ok()?;
+            // Each listed version parsed once: by the ecosystem's rules, or
+            // kept as text.
+            let (mut versions, mut unparsed) = (Vec::new(), Vec::new());
+            for v in &e.versions {
+                match ecosystem.parse(v) {
+                    Ok(parsed) => versions.push(parsed),
+                    Err(_) => unparsed.push(v.clone()),
+                }
+            }
             Some(Entry {
                 advisory: e.advisory,
-                versions: e
-                    .versions
-                    .iter()
-                    .filter_map(|v| ecosystem.parse(v).ok())
-                    .collect(),
-                unparsed: e
-                    .versions
-                    .iter()
-                    .filter(|v| ecosystem.parse(v).is_err())
-                    .cloned()
-                    .collect(),
+                versions,
+                unparsed,
                 ranges,
                 fixed: e.fixed(),
             })

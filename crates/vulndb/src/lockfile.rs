@@ -399,7 +399,7 @@ fn cargo_lock(path: &Path, text: &str, options: ReadOptions) -> Result<Reading, 
         Some(packages) => packages,
         None => cargo_lock_as_toml(path, text)?,
     };
-    cargo_lock_packages(path, &packages, options)
+    Ok(cargo_lock_packages(path, &packages, options))
 }
 
 /// A Cargo.lock package: name, version and source.
@@ -555,34 +555,20 @@ fn cargo_lock_as_toml<'a>(path: &Path, text: &str) -> Result<Vec<LockedCrate<'a>
     Ok(out)
 }
 
-fn cargo_lock_packages(
-    path: &Path,
-    packages: &[LockedCrate<'_>],
-    options: ReadOptions,
-) -> Result<Reading, LockfileError> {
+fn cargo_lock_packages(path: &Path, packages: &[LockedCrate<'_>], options: ReadOptions) -> Reading {
     let mut reading = Reading::default();
     let mut from_git = Vec::new();
     for (name, version, source) in packages {
-        let (name, version) = (name.as_ref(), version.as_ref());
-        let source = source.as_deref();
-        let registry =
-            source.is_some_and(|s| s.starts_with("registry+") || s.starts_with("sparse+"));
+        // No source: the workspace's own crates and path dependencies.
+        let Some(source) = source else { continue };
+        let registry = source.starts_with("registry+") || source.starts_with("sparse+");
         if !registry && !options.check_vcs_by_version {
-            match source {
-                Some(s) => from_git.push(format!("{name} {version} ({s})")),
-                None => continue,
-            }
+            from_git.push(format!("{name} {version} ({source})"));
             continue;
         }
-        if source.is_none() {
-            continue;
-        }
-        reading.pinned.push(Pinned {
-            ecosystem: Ecosystem::CratesIo,
-            name: name.to_owned(),
-            version: version.to_owned(),
-            file: path.to_path_buf(),
-        });
+        reading
+            .pinned
+            .push(pinned(path, Ecosystem::CratesIo, name, version));
     }
     if !from_git.is_empty() {
         reading.unchecked.push(format!(
@@ -593,7 +579,7 @@ fn cargo_lock_packages(
             from_git.join(", ")
         ));
     }
-    Ok(reading)
+    reading
 }
 
 fn npm_lock(path: &Path, text: &str) -> Result<Vec<Pinned>, LockfileError> {
@@ -774,7 +760,7 @@ fn requirement_line(line: &str) -> Option<RequirementLine<'_>> {
 /// The significant lines of a requirements file, numbered from 1:
 /// continuation lines joined, comments and environment markers removed.
 fn requirement_lines(text: &str) -> impl Iterator<Item = (usize, String)> + '_ {
-    let mut lines = text.lines().enumerate().peekable();
+    let mut lines = text.lines().enumerate();
     std::iter::from_fn(move || {
         loop {
             let (n, first) = lines.next()?;

@@ -307,6 +307,29 @@ struct Found {
     root: Option<Listed>,
 }
 
+impl Listed {
+    /// The package a component names (ecosystem, name, version), or why
+    /// it cannot be checked.
+    fn package(&self) -> Result<(crate::version::Ecosystem, String, String), String> {
+        let Some(text) = &self.purl else {
+            return Err("have no package URL".into());
+        };
+        let Ok(purl) = Purl::parse(text) else {
+            return Err("have a package URL that does not parse".into());
+        };
+        let Some((ecosystem, name)) = purl.ecosystem() else {
+            return Err(format!(
+                "are of purl type `{}`, which embargo does not check",
+                purl.kind
+            ));
+        };
+        match purl.version.clone().or_else(|| self.version.clone()) {
+            Some(version) => Ok((ecosystem, name, version)),
+            None => Err(format!("are `{}` packages without a version", purl.kind)),
+        }
+    }
+}
+
 impl Found {
     fn add(&mut self, root: bool, purl: Option<&str>, name: Option<&str>, version: Option<&str>) {
         let name = name.unwrap_or("(unnamed)");
@@ -334,64 +357,32 @@ impl Found {
         // placeholder (cdxgen's `latest`, `0.0.0-dev`…) is the product
         // being built, not a package anyone could have pinned.
         if let Some(root) = self.root {
-            let pin = root
-                .purl
-                .as_deref()
-                .and_then(|p| Purl::parse(p).ok())
-                .and_then(|p| {
-                    let (ecosystem, name) = p.ecosystem()?;
-                    let version = p.version.clone().or(root.version.clone())?;
-                    ecosystem.parse(&version).ok()?;
-                    Some((ecosystem, name, version))
-                });
-            match pin {
-                Some((ecosystem, name, version)) => out.pinned.push(Pinned {
+            match root.package() {
+                Ok((ecosystem, name, version)) if ecosystem.parse(&version).is_ok() => {
+                    out.pinned.push(Pinned {
+                        ecosystem,
+                        name,
+                        version,
+                        file: file.to_path_buf(),
+                    });
+                }
+                _ => out.product = Some(root.purl.unwrap_or(root.label)),
+            }
+        }
+        for listed in self.components {
+            match listed.package() {
+                Ok((ecosystem, name, version)) => out.pinned.push(Pinned {
                     ecosystem,
                     name,
                     version,
                     file: file.to_path_buf(),
                 }),
-                None => out.product = Some(root.purl.unwrap_or(root.label)),
+                Err(why) => {
+                    // Named by its package URL, or by name when it has none.
+                    let named = listed.purl.unwrap_or(listed.label);
+                    unchecked.entry(why).or_default().push(named);
+                }
             }
-        }
-        for listed in self.components {
-            let Some(text) = listed.purl else {
-                unchecked
-                    .entry("have no package URL".into())
-                    .or_default()
-                    .push(listed.label);
-                continue;
-            };
-            let Ok(purl) = Purl::parse(&text) else {
-                unchecked
-                    .entry("have a package URL that does not parse".into())
-                    .or_default()
-                    .push(text);
-                continue;
-            };
-            let Some((ecosystem, name)) = purl.ecosystem() else {
-                unchecked
-                    .entry(format!(
-                        "are of purl type `{}`, which embargo does not check",
-                        purl.kind
-                    ))
-                    .or_default()
-                    .push(text);
-                continue;
-            };
-            let Some(version) = purl.version.clone().or(listed.version) else {
-                unchecked
-                    .entry(format!("are `{}` packages without a version", purl.kind))
-                    .or_default()
-                    .push(text);
-                continue;
-            };
-            out.pinned.push(Pinned {
-                ecosystem,
-                name,
-                version,
-                file: file.to_path_buf(),
-            });
         }
         out.pinned.sort();
         out.pinned.dedup();

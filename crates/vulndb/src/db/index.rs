@@ -51,6 +51,11 @@ fn ecosystem_code(e: Ecosystem) -> u32 {
         .unwrap_or(u32::MAX)
 }
 
+/// The ecosystem of a row's code ([`Index::open`] checked every code).
+fn ecosystem_of(code: u32) -> Ecosystem {
+    Ecosystem::ALL[(code as usize).min(Ecosystem::ALL.len() - 1)]
+}
+
 impl Index {
     /// Writes the layout from the advisories in their stored form (postcard)
     /// and each package's entries. `packages` are sorted here by (ecosystem, name).
@@ -248,11 +253,33 @@ impl Index {
 
     /// Package `i`: its ecosystem and normalized name.
     pub(super) fn package(&self, i: usize) -> (Ecosystem, &str) {
-        let code = self.row(i)[0] as usize;
         (
-            Ecosystem::ALL[code.min(Ecosystem::ALL.len() - 1)],
+            ecosystem_of(self.row(i)[0]),
             std::str::from_utf8(self.name_bytes(i)).unwrap_or_default(),
         )
+    }
+
+    /// The ecosystems of the packages, read from their rows' codes alone:
+    /// the rows are sorted by ecosystem, so one search per ecosystem.
+    pub(super) fn ecosystems(&self) -> std::collections::BTreeSet<Ecosystem> {
+        let mut out = std::collections::BTreeSet::new();
+        let mut at = 0;
+        while at < self.packages {
+            let code = self.row(at)[0];
+            out.insert(ecosystem_of(code));
+            // The first row of the next ecosystem.
+            let (mut low, mut high) = (at + 1, self.packages);
+            while low < high {
+                let mid = low + (high - low) / 2;
+                if self.row(mid)[0] == code {
+                    low = mid + 1;
+                } else {
+                    high = mid;
+                }
+            }
+            at = low;
+        }
+        out
     }
 
     /// The row of a package, by binary search.

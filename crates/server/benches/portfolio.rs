@@ -90,6 +90,20 @@ fn feed(size: &Size, count: usize, path: &std::path::Path) {
     std::fs::rename(&tmp, path).unwrap();
 }
 
+/// Adds an internal SaaS product of the bench.
+async fn add_product(store: &Store, id: String, now: chrono::DateTime<chrono::Utc>) -> Product {
+    let product = Product {
+        name: format!("Product {id}"),
+        id,
+        owner: "bench".into(),
+        repositories: vec![],
+        deployment: Deployment::Saas,
+        exposure: ProductExposure::Internal,
+    };
+    store.add_product(&product, now).await.unwrap();
+    product
+}
+
 async fn run(store: Store, backend: &str, size: &Size) {
     let now = chrono::Utc.with_ymd_and_hms(2026, 3, 6, 17, 0, 0).unwrap();
     store.migrate(now).await.unwrap();
@@ -102,15 +116,7 @@ async fn run(store: Store, backend: &str, size: &Size) {
     let mut rng = Rng(0x0ba5_e5ee);
     let start = Instant::now();
     for p in 0..size.products {
-        let product = Product {
-            id: format!("product-{p}"),
-            name: format!("Product {p}"),
-            owner: "bench".into(),
-            repositories: vec![],
-            deployment: Deployment::Saas,
-            exposure: ProductExposure::Internal,
-        };
-        store.add_product(&product, now).await.unwrap();
+        let product = add_product(&store, format!("product-{p}"), now).await;
         let mut components: Vec<Component> = Vec::with_capacity(size.components);
         let mut seen = std::collections::BTreeSet::new();
         while components.len() < size.components {
@@ -255,15 +261,7 @@ async fn realistic(
     let mut rng = Rng(0x00c0_ffee);
     let start = Instant::now();
     for p in 0..products {
-        let product = Product {
-            id: format!("real-{p}"),
-            name: format!("Product {p}"),
-            owner: "bench".into(),
-            repositories: vec![],
-            deployment: Deployment::Saas,
-            exposure: ProductExposure::Internal,
-        };
-        store.add_product(&product, now).await.unwrap();
+        let product = add_product(&store, format!("real-{p}"), now).await;
         // One component in twenty is a package the feeds hold advisories
         // for; the rest, as in a real product, are packages no advisory
         // names (at random versions, most of the real ones are affected).
@@ -354,15 +352,7 @@ async fn realistic(
         "metadata": {"component": {"type": "application", "name": "big"}},
         "components": bom_components})
     .to_string();
-    let product = Product {
-        id: "big".into(),
-        name: "Big".into(),
-        owner: "bench".into(),
-        repositories: vec![],
-        deployment: Deployment::Saas,
-        exposure: ProductExposure::Internal,
-    };
-    store.add_product(&product, now).await.unwrap();
+    add_product(&store, "big".into(), now).await;
     let start = Instant::now();
     let outcome = embargo_server::app::portfolio::record_upload(
         &state,

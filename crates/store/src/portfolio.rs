@@ -35,6 +35,16 @@ const COMPONENTS_PER_INSERT: usize = 500;
 /// Names per `IN (…)` list when looking components up by package.
 const NAMES_PER_QUERY: usize = 500;
 
+/// `$from, $from+1, …`: `count` numbered placeholders, which both backends
+/// read (sqlx's query builder writes `?` for its Any driver, which
+/// PostgreSQL does not).
+fn placeholders(from: usize, count: usize) -> String {
+    (from..from + count)
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 impl Store {
     /// Adds a product to the inventory.
     pub async fn add_product(&self, product: &Product, now: Instant) -> Result<Product> {
@@ -134,21 +144,8 @@ impl Store {
         // Many rows per statement: an SBOM of tens of thousands of
         // components is a few hundred round trips, not one per component.
         for chunk in unique.chunks(COMPONENTS_PER_INSERT) {
-            // `$n` placeholders, which both backends read (sqlx's query
-            // builder writes `?` for its Any driver, which PostgreSQL does not).
             let rows: Vec<String> = (0..chunk.len())
-                .map(|i| {
-                    let p = |k: usize| format!("${}", 6 * i + k);
-                    format!(
-                        "({}, {}, {}, {}, {}, {})",
-                        p(1),
-                        p(2),
-                        p(3),
-                        p(4),
-                        p(5),
-                        p(6)
-                    )
-                })
+                .map(|i| format!("({})", placeholders(6 * i + 1, 6)))
                 .collect();
             let sql = format!(
                 "INSERT INTO components (release_id, purl, ecosystem, name, version, normalized_name) VALUES {}",
@@ -179,11 +176,10 @@ impl Store {
     ) -> Result<Vec<(i64, Component)>> {
         let mut out = Vec::new();
         for chunk in normalized_names.chunks(NAMES_PER_QUERY) {
-            let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
             let sql = format!(
                 "SELECT release_id, purl, ecosystem, name, version FROM components \
                  WHERE ecosystem = $1 AND normalized_name IN ({})",
-                list.join(", ")
+                placeholders(2, chunk.len())
             );
             let mut query = sqlx::query(&sql).bind(ecosystem);
             for name in chunk {

@@ -56,6 +56,21 @@ const LOCK: &str = r#"{"lockfileVersion": 3, "packages": {"": {"name": "shop"},
     "node_modules/@scope/util": {"version": "2.0.0"},
     "node_modules/safe": {"version": "1.0.0"}}}"#;
 
+/// A server matching against [`vulndb`] (written in `dir`), with the
+/// product `shop` added by the admin.
+async fn shop(db: TestDatabase, dir: &std::path::Path) -> TestApp {
+    let settings = ServerSettings {
+        vulndb: Some(vulndb(dir)),
+        ..ServerSettings::default()
+    };
+    let app = TestApp::start_with(db, settings).await;
+    let product = json!({"id": "shop", "name": "Web shop", "owner": "team-web",
+        "deployment": "saas", "exposure": "internet_facing"});
+    let (status, body) = app.post(&app.admin, "/api/v1/products", &product).await;
+    assert_eq!(status, 201, "{body}");
+    app
+}
+
 #[tokio::test]
 async fn sbom_uploads_open_findings_once_with_policy_003_deadlines() {
     for db in TestDatabase::all().await {
@@ -575,17 +590,7 @@ async fn sarif_imports_deduplicate_and_resolve_what_is_gone() {
 async fn rules_metrics_and_escalation_to_a_case() {
     for db in TestDatabase::all().await {
         let dir = tempfile::tempdir().unwrap();
-        let settings = ServerSettings {
-            vulndb: Some(vulndb(dir.path())),
-            ..ServerSettings::default()
-        };
-        let app = TestApp::start_with(db, settings).await;
-        let product = json!({"id": "shop", "name": "Web shop", "owner": "team-web",
-            "deployment": "saas", "exposure": "internet_facing"});
-        assert_eq!(
-            app.post(&app.admin, "/api/v1/products", &product).await.0,
-            201
-        );
+        let app = shop(db, dir.path()).await;
         // A rule before any finding: @scope/util is never reachable here.
         let rule = json!({"name": "util is dead code", "when": {"package": "pkg:npm/%40scope/util"},
             "then": {"action": "set_analysis", "analysis": {"state": "not_affected", "justification": "code_not_reachable"}}});
@@ -852,15 +857,7 @@ fn sbom_with_tools(left_pad: &str) -> String {
 async fn findings_reopen_when_the_vulnerable_component_returns() {
     for db in TestDatabase::all().await {
         let dir = tempfile::tempdir().unwrap();
-        let settings = ServerSettings {
-            vulndb: Some(vulndb(dir.path())),
-            ..ServerSettings::default()
-        };
-        let app = TestApp::start_with(db, settings).await;
-        let product = json!({"id": "shop", "name": "Web shop", "owner": "team-web",
-            "repositories": [], "deployment": "saas", "exposure": "internet_facing"});
-        let (status, body) = app.post(&app.admin, "/api/v1/products", &product).await;
-        assert_eq!(status, 201, "{body}");
+        let app = shop(db, dir.path()).await;
         let upload = |text: String| {
             let app = &app;
             async move {
@@ -934,17 +931,8 @@ async fn findings_reopen_when_the_vulnerable_component_returns() {
 /// The desk's upload notice names what was not checked, as the API does.
 #[tokio::test]
 async fn the_desk_upload_notice_names_the_unchecked_components() {
-    let db = TestDatabase::sqlite().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let settings = ServerSettings {
-        vulndb: Some(vulndb(dir.path())),
-        ..ServerSettings::default()
-    };
-    let app = TestApp::start_with(db, settings).await;
-    let product = json!({"id": "shop", "name": "Web shop", "owner": "team-web",
-        "repositories": [], "deployment": "saas", "exposure": "internet_facing"});
-    let (status, body) = app.post(&app.admin, "/api/v1/products", &product).await;
-    assert_eq!(status, 201, "{body}");
+    let app = shop(TestDatabase::sqlite().unwrap(), dir.path()).await;
     let boundary = "----embargo-upload-boundary";
     let sbom = sbom_with_tools("1.1.0");
     let body = format!(

@@ -177,6 +177,14 @@ fn invalid_documents_name_the_place_and_the_problem() {
     );
 }
 
+/// (name, version) of each package a document yields, in order.
+fn packages(c: &sbom::Components) -> Vec<(&str, &str)> {
+    c.pinned
+        .iter()
+        .map(|p| (p.name.as_str(), p.version.as_str()))
+        .collect()
+}
+
 /// A CycloneDX 1.6 document as cyclonedx-py writes it: the generator's own
 /// entries under `metadata.tools`, some without a purl.
 const WITH_TOOLS: &str = r#"{
@@ -199,11 +207,7 @@ const WITH_TOOLS: &str = r#"{
 #[test]
 fn the_generator_and_the_build_are_not_the_product() {
     let c = sbom::read(Path::new("bom.json"), WITH_TOOLS).unwrap();
-    let got: Vec<_> = c
-        .pinned
-        .iter()
-        .map(|p| (p.name.as_str(), p.version.as_str()))
-        .collect();
+    let got = packages(&c);
     assert_eq!(
         got,
         [("django", "3.2.0")],
@@ -230,11 +234,7 @@ fn the_generator_and_the_build_are_not_the_product() {
   </components>
 </bom>"#;
     let c = sbom::read(Path::new("bom.xml"), xml).unwrap();
-    let got: Vec<_> = c
-        .pinned
-        .iter()
-        .map(|p| (p.name.as_str(), p.version.as_str()))
-        .collect();
+    let got = packages(&c);
     assert_eq!(
         got,
         [("requests", "2.19.0"), ("urllib3", "1.26.2")],
@@ -292,11 +292,7 @@ fn spdx_3_json_ld_is_read_through_its_package_urls() {
       ]
     }"#;
     let c = sbom::read(Path::new("sbom.spdx3.json"), doc).unwrap();
-    let got: Vec<_> = c
-        .pinned
-        .iter()
-        .map(|p| (p.name.as_str(), p.version.as_str()))
-        .collect();
+    let got = packages(&c);
     assert_eq!(got, [("app", "0.0.0-dev"), ("jinja2", "2.10")]);
     assert_eq!(
         c.unchecked,
@@ -327,12 +323,6 @@ fn a_real_generators_cyclonedx_1_7_matches_like_its_1_6_twin() {
     let v16 = read("req-1.6.cdx.json");
     let v17 = read("req-1.7.cdx.json");
     let v17_xml = read("req-1.7.cdx.xml");
-    let packages = |c: &sbom::Components| -> Vec<(String, String)> {
-        c.pinned
-            .iter()
-            .map(|p| (p.name.clone(), p.version.clone()))
-            .collect()
-    };
     assert_eq!(packages(&v16).len(), 5, "{:?}", packages(&v16));
     assert_eq!(packages(&v16), packages(&v17));
     assert_eq!(packages(&v17), packages(&v17_xml));

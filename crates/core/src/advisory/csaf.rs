@@ -35,24 +35,6 @@ pub fn file_name(tracking_id: &str) -> String {
     name
 }
 
-/// A `vers:` range expression for a version range (`vers:cargo/>=1.0.0|<1.4.2`).
-fn vers(scheme: &str, r: &super::VersionRange) -> String {
-    let mut constraints = Vec::new();
-    if let Some(v) = &r.introduced {
-        constraints.push(format!(">={v}"));
-    }
-    if let Some(v) = &r.fixed {
-        constraints.push(format!("<{v}"));
-    }
-    if let Some(v) = &r.last_affected {
-        constraints.push(format!("<={v}"));
-    }
-    if constraints.is_empty() {
-        constraints.push("*".into());
-    }
-    format!("vers:{scheme}/{}", constraints.join("|"))
-}
-
 /// The CSAF document of an advisory. A draft (no revision yet) is written
 /// with status `draft` and version `0`, dated `generated`.
 #[must_use]
@@ -73,7 +55,7 @@ pub fn document(a: &Advisory, publisher: &Publisher, generated: Instant) -> Valu
             let id = format!("CSAFPID-{}-{}", i + 1, j + 1);
             versions.push(json!({
                 "category": "product_version_range",
-                "name": vers(&scheme, r),
+                "name": r.vers(&scheme),
                 "product": {
                     "name": format!("{} {} {}", product.vendor, product.product, r.describe()),
                     "product_id": id,

@@ -50,39 +50,33 @@ pub struct VersionRange {
 
 impl VersionRange {
     /// The range as a VERS specifier (`vers:cargo/>=1.0.0|<1.4.2`; every
-    /// version: `vers:cargo/*`), for the package URL type `kind`.
+    /// version: `vers:cargo/*`), for the package URL type or scheme `kind`:
+    /// the CSAF product tree's names and VEX product ids.
     #[must_use]
     pub fn vers(&self, kind: &str) -> String {
-        let mut parts = Vec::new();
-        if let Some(v) = &self.introduced {
-            parts.push(format!(">={v}"));
-        }
-        if let Some(v) = &self.fixed {
-            parts.push(format!("<{v}"));
-        }
-        if let Some(v) = &self.last_affected {
-            parts.push(format!("<={v}"));
-        }
-        if parts.is_empty() {
+        let constraints: Vec<String> = self.bounds().map(|(op, v)| format!("{op}{v}")).collect();
+        if constraints.is_empty() {
             format!("vers:{kind}/*")
         } else {
-            format!("vers:{kind}/{}", parts.join("|"))
+            format!("vers:{kind}/{}", constraints.join("|"))
         }
+    }
+
+    /// Its bounds, as comparators: `>=` introduced, `<` fixed, `<=` last affected.
+    fn bounds(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        [
+            (">=", &self.introduced),
+            ("<", &self.fixed),
+            ("<=", &self.last_affected),
+        ]
+        .into_iter()
+        .filter_map(|(op, v)| v.as_deref().map(|v| (op, v)))
     }
 
     /// The range in words: `>= 1.0, < 1.4.2`.
     #[must_use]
     pub fn describe(&self) -> String {
-        let mut parts = Vec::new();
-        if let Some(v) = &self.introduced {
-            parts.push(format!(">= {v}"));
-        }
-        if let Some(v) = &self.fixed {
-            parts.push(format!("< {v}"));
-        }
-        if let Some(v) = &self.last_affected {
-            parts.push(format!("<= {v}"));
-        }
+        let parts: Vec<String> = self.bounds().map(|(op, v)| format!("{op} {v}")).collect();
         if parts.is_empty() {
             "all versions".into()
         } else {

@@ -6,19 +6,6 @@ use serde_json::{Value, json};
 
 use super::{Advisory, Publisher, timestamp};
 
-/// Percent-encodes all but the characters a package URL keeps as they are.
-fn encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'~') {
-                char::from(b).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
 /// What a VEX statement names: one version of the product, or a range.
 enum Versions<'a> {
     Exactly(&'a str),
@@ -26,17 +13,24 @@ enum Versions<'a> {
 }
 
 /// A product id for VEX, an IRI: the package URL at a version, or with a
-/// `vers` qualifier for a range (`pkg:cargo/foo?vers=vers%3Acargo%2F…`);
-/// otherwise a URN naming vendor, product and version or range.
+/// `vers` qualifier for a range (`pkg:cargo/foo?vers=vers:cargo%2F%3E%3D…`),
+/// written by the package URL's own canonical form; otherwise a URN naming
+/// vendor, product and version or range.
 fn product_id(p: &super::AffectedProduct, versions: Versions<'_>) -> String {
-    match (&p.purl, versions) {
-        (Some(purl), Versions::Exactly(v)) => format!("{purl}@{}", encode(v)),
-        (Some(purl), Versions::Range(r)) => {
-            let kind = purl
-                .strip_prefix("pkg:")
-                .and_then(|rest| rest.split('/').next())
-                .unwrap_or("generic");
-            format!("{purl}?vers={}", encode(&r.vers(kind)))
+    // An advisory's purl was checked when it was saved.
+    let purl = p
+        .purl
+        .as_deref()
+        .and_then(|purl| embargo_spec::purl::Purl::parse(purl).ok());
+    match (purl, versions) {
+        (Some(mut purl), Versions::Exactly(v)) => {
+            purl.version = Some(v.to_owned());
+            purl.to_string()
+        }
+        (Some(mut purl), Versions::Range(r)) => {
+            let vers = r.vers(&purl.kind);
+            purl.qualifiers.insert("vers".into(), vers);
+            purl.to_string()
         }
         (None, versions) => {
             let part = |s: &str| -> String {

@@ -7,8 +7,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::Instant;
-use crate::case::{Case, CaseState, Event, EventKind, Exposure};
-use crate::policy::{ClockRule, Policy, Target, Trigger};
+use crate::case::{Case, CaseState, ClockOutcome, Event, EventKind, Exposure};
+use crate::policy::{ClockRule, ClockSettings, Policy, Target, Trigger};
 
 /// Where a clock stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
@@ -23,13 +23,88 @@ pub enum ClockStatus {
     Paused,
     /// Stopped on time.
     Met,
-    /// Past its deadline: still running, or stopped late.
+    /// Stopped, after its deadline (`overdue_seconds` says how late).
+    MetLate,
+    /// Past its deadline and never stopped: still open (`stopped_at` empty),
+    /// or ended after the deadline by the case closing or the clock's
+    /// condition ending. A breach stays a breach whatever happens next.
     Breached,
-    /// The case was closed before the clock could stop.
+    /// It no longer had to be kept before its deadline: the case was closed
+    /// (as spam, out of scope, …) or the clock's condition became false.
     Cancelled,
 }
 
-/// One clock of one case.
+impl ClockStatus {
+    /// Whether the status can still change.
+    #[must_use]
+    pub fn is_running(self) -> bool {
+        matches!(
+            self,
+            ClockStatus::Running | ClockStatus::Warning | ClockStatus::Paused
+        )
+    }
+}
+
+/// A status in words for a terminal or a page.
+#[must_use]
+pub fn status_label(s: ClockStatus) -> &'static str {
+    match s {
+        ClockStatus::NotStarted => "not started",
+        ClockStatus::Running => "running",
+        ClockStatus::Warning => "running, past its warning",
+        ClockStatus::Paused => "paused while waiting on the reporter",
+        ClockStatus::Met => "met",
+        ClockStatus::MetLate => "met late",
+        ClockStatus::Breached => "breached",
+        ClockStatus::Cancelled => "cancelled",
+    }
+}
+
+/// A duration in days, hours and minutes ("2 days 3 hours").
+#[must_use]
+pub fn duration_words(seconds: i64) -> String {
+    let s = seconds.unsigned_abs();
+    let (days, hours, minutes) = (s / 86_400, s % 86_400 / 3600, s % 3600 / 60);
+    let unit = |n: u64, one: &str| match n {
+        0 => None,
+        1 => Some(format!("1 {one}")),
+        n => Some(format!("{n} {one}s")),
+    };
+    let parts: Vec<String> = [
+        unit(days, "day"),
+        unit(hours, "hour"),
+        unit(minutes, "minute"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if parts.is_empty() {
+        "under a minute".to_owned()
+    } else {
+        parts.join(" ")
+    }
+}
+
+/// One run of a clock (a clock runs again when its condition returns).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ClockRun {
+    pub status: ClockStatus,
+    pub started_at: DateTime<Utc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub due_at: Option<DateTime<Utc>>,
+    /// When it stopped, or when the case or its condition ended it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stopped_at: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub overdue_seconds: Option<i64>,
+    /// Why it ended without its stop event.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cause: Option<String>,
+    /// Whether this outcome is recorded in the case's history (final).
+    pub recorded: bool,
+}
+
+/// One clock of one case: its latest run, and the runs before it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct ClockReport {
     pub id: String,
@@ -44,6 +119,7 @@ pub struct ClockReport {
     pub warn_at: Option<DateTime<Utc>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub due_at: Option<DateTime<Utc>>,
+    /// When it stopped, or when the case or its condition ended it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stopped_at: Option<DateTime<Utc>>,
     /// Time counted so far, or until it stopped (business time for business clocks).
@@ -52,35 +128,128 @@ pub struct ClockReport {
     /// How late: now or the stop, minus the deadline.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub overdue_seconds: Option<i64>,
+    /// Why it ended without its stop event ("the case was closed as spam").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cause: Option<String>,
+    /// Whether its outcome is recorded in the case's history (final).
+    pub recorded: bool,
     /// `business` (counted on the policy's calendar) or `elapsed`.
     pub measure: &'static str,
+    /// Earlier runs of the clock, oldest first (a severity that went and
+    /// came back), each with its own outcome.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub earlier_runs: Vec<ClockRun>,
+}
+
+impl ClockReport {
+    /// Every run: the earlier ones, then the latest (when it started).
+    #[must_use]
+    pub fn runs(&self) -> Vec<ClockRun> {
+        let mut runs = self.earlier_runs.clone();
+        if let Some(started_at) = self.started_at {
+            runs.push(ClockRun {
+                status: self.status,
+                started_at,
+                due_at: self.due_at,
+                stopped_at: self.stopped_at,
+                overdue_seconds: self.overdue_seconds,
+                cause: self.cause.clone(),
+                recorded: self.recorded,
+            });
+        }
+        runs
+    }
+
+    /// Whether the latest run has ended for good (and should be recorded).
+    #[must_use]
+    pub fn is_final(&self) -> bool {
+        is_final(self.status, self.stopped_at)
+    }
+}
+
+fn is_final(status: ClockStatus, stopped_at: Option<Instant>) -> bool {
+    match status {
+        ClockStatus::Met | ClockStatus::MetLate | ClockStatus::Cancelled => true,
+        ClockStatus::Breached => stopped_at.is_some(),
+        _ => false,
+    }
+}
+
+/// The `ClockEnded` event that records `run` of clock `id`.
+#[must_use]
+pub fn ended_event(id: &str, run: &ClockRun) -> Option<EventKind> {
+    let outcome = match run.status {
+        ClockStatus::Met => ClockOutcome::Met,
+        ClockStatus::MetLate => ClockOutcome::MetLate,
+        ClockStatus::Breached if run.stopped_at.is_some() => ClockOutcome::Breached,
+        ClockStatus::Cancelled => ClockOutcome::Cancelled,
+        _ => return None,
+    };
+    Some(EventKind::ClockEnded {
+        clock: id.to_owned(),
+        outcome,
+        started: run.started_at,
+        due: run.due_at,
+        ended: run.stopped_at?,
+        late_seconds: run.overdue_seconds,
+        cause: run.cause.clone(),
+    })
+}
+
+/// The events that record every run of `policy`'s clocks on `case` that
+/// has ended at `now` and is not recorded yet.
+#[must_use]
+pub fn unrecorded_outcomes(
+    policy: &Policy,
+    case: &Case,
+    history: &[Event],
+    now: Instant,
+) -> Vec<EventKind> {
+    evaluate(policy, case, history, now)
+        .iter()
+        .flat_map(|report| {
+            report
+                .runs()
+                .into_iter()
+                .filter(|r| !r.recorded && is_final(r.status, r.stopped_at))
+                .filter_map(|r| ended_event(&report.id, &r))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// How a case ended a run: entering a final state.
+#[derive(Debug, Clone, Copy)]
+struct Resolution {
+    at: Instant,
+    state: CaseState,
 }
 
 /// The moments of a history that clocks care about.
 #[derive(Debug, Default)]
 struct Facts {
     reported: Option<Instant>,
-    acknowledged: Option<Instant>,
-    triaged: Option<Instant>,
-    customers_notified: Option<Instant>,
+    acknowledged: Vec<Instant>,
+    triaged: Vec<Instant>,
+    customers_notified: Vec<Instant>,
     patch_available: Option<Instant>,
-    released: Option<Instant>,
-    disclosed: Option<Instant>,
-    resolved: Option<Instant>,
+    released: Vec<Instant>,
+    disclosed: Vec<Instant>,
+    resolved: Vec<Resolution>,
     /// (entered, left) waiting on the reporter.
     waiting: Vec<(Instant, Option<Instant>)>,
     /// Severity changes, in order.
     severities: Vec<(Instant, crate::Severity)>,
-}
-
-fn first(slot: &mut Option<Instant>, at: Instant) {
-    if slot.is_none() {
-        *slot = Some(at);
-    }
+    /// Exposure changes, in order.
+    exposures: Vec<(Instant, Exposure)>,
+    /// Outcomes already recorded: (clock, run start) → the run as recorded.
+    recorded: Vec<(String, ClockRun)>,
 }
 
 impl Facts {
-    fn of(case: &Case, history: &[Event]) -> Facts {
+    fn of(policy: &Policy, case: &Case, history: &[Event]) -> Facts {
+        let acknowledging = &policy.clock_settings.acknowledged_by;
+        let answers = |action: &str| acknowledging.iter().any(|a| a == action);
         let mut f = Facts {
             reported: Some(case.created_at),
             ..Facts::default()
@@ -90,26 +259,30 @@ impl Facts {
                 EventKind::StateChanged {
                     from,
                     to,
+                    action,
                     patch_available_at,
                     ..
                 } => {
-                    if *from == CaseState::Received {
-                        first(&mut f.acknowledged, e.at);
+                    if *from == CaseState::Received && answers(action) {
+                        f.acknowledged.push(e.at);
                     }
                     if *to == CaseState::Accepted || to.is_rejection() {
-                        first(&mut f.triaged, e.at);
+                        f.triaged.push(e.at);
                     }
                     if let Some(p) = patch_available_at {
                         // A later correction of the patch date wins.
                         f.patch_available = Some(*p);
                     }
                     match to {
-                        CaseState::Released => first(&mut f.released, e.at),
-                        CaseState::Disclosed => first(&mut f.disclosed, e.at),
+                        CaseState::Released => f.released.push(e.at),
+                        CaseState::Disclosed => f.disclosed.push(e.at),
                         _ => {}
                     }
                     if to.is_final() {
-                        first(&mut f.resolved, e.at);
+                        f.resolved.push(Resolution {
+                            at: e.at,
+                            state: *to,
+                        });
                     }
                     if *to == CaseState::WaitingOnReporter {
                         f.waiting.push((e.at, None));
@@ -119,45 +292,165 @@ impl Facts {
                         last.1 = Some(e.at);
                     }
                 }
+                EventKind::MessageToReporter { .. } if answers("message_reporter") => {
+                    f.acknowledged.push(e.at);
+                }
+                EventKind::PatchAvailabilityRecorded { available_at, .. } => {
+                    f.patch_available = Some(*available_at);
+                }
+                // Publishing the advisory discloses the vulnerability,
+                // whatever state the case is in.
+                EventKind::AdvisoryPublished { .. } => f.disclosed.push(e.at),
                 EventKind::SeverityChanged { to, .. } => f.severities.push((e.at, *to)),
-                EventKind::CustomersNotified { .. } => first(&mut f.customers_notified, e.at),
+                EventKind::ExposureChanged { to, .. } => f.exposures.push((e.at, *to)),
+                EventKind::CustomersNotified { .. } => f.customers_notified.push(e.at),
+                EventKind::ClockEnded {
+                    clock,
+                    outcome,
+                    started,
+                    due,
+                    ended,
+                    late_seconds,
+                    cause,
+                } => f.recorded.push((
+                    clock.clone(),
+                    ClockRun {
+                        status: match outcome {
+                            ClockOutcome::Met => ClockStatus::Met,
+                            ClockOutcome::MetLate => ClockStatus::MetLate,
+                            ClockOutcome::Breached => ClockStatus::Breached,
+                            ClockOutcome::Cancelled => ClockStatus::Cancelled,
+                        },
+                        started_at: *started,
+                        due_at: *due,
+                        stopped_at: Some(*ended),
+                        overdue_seconds: *late_seconds,
+                        cause: cause.clone(),
+                        recorded: true,
+                    },
+                )),
                 _ => {}
             }
         }
         f
     }
 
-    fn trigger(&self, trigger: Trigger, rule: &ClockRule) -> Option<Instant> {
+    /// The first instant of `trigger` at or after `from`.
+    fn first_from(&self, trigger: Trigger, from: Instant) -> Option<Instant> {
+        let after = |list: &[Instant]| list.iter().copied().find(|t| *t >= from);
+        match trigger {
+            Trigger::Reported => self.reported.filter(|t| *t >= from),
+            Trigger::Acknowledged => after(&self.acknowledged),
+            Trigger::Triaged => after(&self.triaged),
+            // As a stop: the severity is assessed at all.
+            Trigger::SeverityAssessed => {
+                self.severities.iter().map(|(t, _)| *t).find(|t| *t >= from)
+            }
+            Trigger::CustomersNotified => after(&self.customers_notified),
+            Trigger::PatchAvailable => self.patch_available.filter(|t| *t >= from),
+            Trigger::Released => after(&self.released),
+            Trigger::Disclosed => after(&self.disclosed),
+            Trigger::Resolved => self.resolved.iter().map(|r| r.at).find(|t| *t >= from),
+        }
+    }
+
+    /// When a start trigger (other than the severity assessment) happened.
+    fn start_of(&self, trigger: Trigger) -> Option<Instant> {
         match trigger {
             Trigger::Reported => self.reported,
-            Trigger::Acknowledged => self.acknowledged,
-            Trigger::Triaged => self.triaged,
-            Trigger::SeverityAssessed => self
-                .severities
-                .iter()
-                .find(|(_, s)| rule.when.severity.contains(s))
-                .map(|(at, _)| *at),
-            Trigger::CustomersNotified => self.customers_notified,
             Trigger::PatchAvailable => self.patch_available,
-            Trigger::Released => self.released,
-            Trigger::Disclosed => self.disclosed,
-            Trigger::Resolved => self.resolved,
+            Trigger::SeverityAssessed => self.severities.first().map(|(t, _)| *t),
+            Trigger::Acknowledged => self.acknowledged.first().copied(),
+            Trigger::Triaged => self.triaged.first().copied(),
+            Trigger::CustomersNotified => self.customers_notified.first().copied(),
+            Trigger::Released => self.released.first().copied(),
+            Trigger::Disclosed => self.disclosed.first().copied(),
+            Trigger::Resolved => self.resolved.first().map(|r| r.at),
         }
+    }
+
+    /// The stretches of time during which `rule`'s `when` condition held,
+    /// with what ended each: severity and exposure as they were then.
+    fn condition_intervals(
+        &self,
+        rule: &ClockRule,
+        settings: &ClockSettings,
+        case: &Case,
+    ) -> Vec<(Instant, Option<(Instant, String)>)> {
+        let when = &rule.when;
+        let Some(reported) = self.reported else {
+            return Vec::new();
+        };
+        if when.reporter_deadline && case.reporter_deadline.is_none() {
+            return Vec::new();
+        }
+        let holds = |severity: Option<crate::Severity>, exposure: Option<Exposure>| {
+            (when.severity.is_empty() || severity.is_some_and(|s| when.severity.contains(&s)))
+                // An exposure never assessed counts as normal ("by default", policy 003).
+                && when
+                    .exposure
+                    .is_none_or(|e| exposure.unwrap_or(Exposure::Normal) == e)
+        };
+        // Every instant the condition may change, in order.
+        let mut changes: Vec<(Instant, Option<crate::Severity>, Option<Exposure>)> = Vec::new();
+        let (mut severity, mut exposure) = (settings.default_severity, None);
+        changes.push((reported, severity, exposure));
+        let mut s = self.severities.iter().peekable();
+        let mut x = self.exposures.iter().peekable();
+        loop {
+            let next_s = s.peek().map(|(t, _)| *t);
+            let next_x = x.peek().map(|(t, _)| *t);
+            let at = match (next_s, next_x) {
+                (None, None) => break,
+                (Some(a), Some(b)) => a.min(b),
+                (Some(a), None) => a,
+                (None, Some(b)) => b,
+            };
+            while let Some((_, v)) = s.next_if(|(t, _)| *t == at) {
+                severity = Some(*v);
+            }
+            while let Some((_, v)) = x.next_if(|(t, _)| *t == at) {
+                exposure = Some(*v);
+            }
+            changes.push((at, severity, exposure));
+        }
+        let mut intervals: Vec<(Instant, Option<(Instant, String)>)> = Vec::new();
+        let mut open: Option<Instant> = None;
+        for (at, sev, exp) in changes {
+            match (open, holds(sev, exp)) {
+                (None, true) => open = Some(at),
+                (Some(since), false) => {
+                    let why = match (sev, exp) {
+                        (Some(s), _)
+                            if !when.severity.is_empty() && !when.severity.contains(&s) =>
+                        {
+                            format!("the severity changed to {}", s.as_str())
+                        }
+                        (_, Some(e)) => format!("the exposure changed to {}", e.as_str()),
+                        _ => "its condition no longer held".to_owned(),
+                    };
+                    intervals.push((since, Some((at, why))));
+                    open = None;
+                }
+                _ => {}
+            }
+        }
+        if let Some(since) = open {
+            intervals.push((since, None));
+        }
+        intervals
     }
 }
 
-fn applies(rule: &ClockRule, case: &Case) -> bool {
-    let when = &rule.when;
-    if !when.severity.is_empty() && !case.severity.is_some_and(|s| when.severity.contains(&s)) {
-        return false;
+fn resolution_cause(state: CaseState) -> String {
+    match state {
+        CaseState::Closed => "the case was closed".to_owned(),
+        CaseState::NotAVulnerability => "the case was closed as not a vulnerability".to_owned(),
+        CaseState::OutOfScope => "the case was closed as out of scope".to_owned(),
+        CaseState::Duplicate => "the case was closed as a duplicate".to_owned(),
+        CaseState::Spam => "the case was closed as spam".to_owned(),
+        other => format!("the case became {other}"),
     }
-    // An exposure never assessed counts as normal ("by default", policy 003).
-    if let Some(e) = when.exposure
-        && case.exposure.unwrap_or(Exposure::Normal) != e
-    {
-        return false;
-    }
-    !(when.reporter_deadline && case.reporter_deadline.is_none())
 }
 
 /// How a clock measures time: business time on the calendar, or elapsed time.
@@ -245,15 +538,61 @@ fn length(
 /// Every clock of `policy` for `case` at `now`.
 #[must_use]
 pub fn evaluate(policy: &Policy, case: &Case, history: &[Event], now: Instant) -> Vec<ClockReport> {
-    let facts = Facts::of(case, history);
+    let facts = Facts::of(policy, case, history);
     policy
         .clocks
         .iter()
-        .map(|rule| evaluate_one(policy, rule, case, &facts, now))
+        .map(|rule| evaluate_rule(policy, rule, case, &facts, now))
         .collect()
 }
 
-fn evaluate_one(
+/// A run's start, and what may end it before its stop event: the end of
+/// the condition that let it run.
+type RunWindow = (Instant, Option<(Instant, String)>);
+
+/// The runs of `rule` that have started by `now`: each with its start and
+/// the end of the condition it ran under.
+fn runs_of(
+    rule: &ClockRule,
+    settings: &ClockSettings,
+    case: &Case,
+    facts: &Facts,
+    now: Instant,
+) -> Vec<RunWindow> {
+    let intervals = facts.condition_intervals(rule, settings, case);
+    let mut runs: Vec<RunWindow> = Vec::new();
+    if rule.start == Trigger::SeverityAssessed {
+        // Each time the severity enters the clock's set, a run starts.
+        runs.extend(intervals.into_iter().filter(|(a, _)| {
+            // A default severity is assumed, not assessed: it starts nothing.
+            facts.severities.iter().any(|(t, _)| t == a) || settings.default_severity.is_some()
+        }));
+    } else if let Some(t) = facts.start_of(rule.start) {
+        // The first stretch of the condition that reaches past the start
+        // runs from the start itself (a severity assessed after the patch
+        // still counts from the patch); a later stretch restarts the clock
+        // from the time its condition returned.
+        let mut first = true;
+        for (a, end) in intervals {
+            if end.as_ref().is_some_and(|(b, _)| *b <= t) {
+                continue;
+            }
+            if first {
+                runs.push((t, end));
+                first = false;
+            } else {
+                runs.push((a.max(t), end));
+            }
+        }
+    }
+    if !settings.restart_when_condition_returns {
+        runs.truncate(1);
+    }
+    runs.retain(|(start, _)| *start <= now);
+    runs
+}
+
+fn evaluate_rule(
     policy: &Policy,
     rule: &ClockRule,
     case: &Case,
@@ -272,67 +611,167 @@ fn evaluate_one(
         stopped_at: None,
         elapsed_seconds: None,
         overdue_seconds: None,
+        cause: None,
+        recorded: false,
         measure: if rule.target.is_business() {
             "business"
         } else {
             "elapsed"
         },
+        earlier_runs: Vec::new(),
     };
-    let Some(start) = facts.trigger(rule.start, rule).filter(|s| *s <= now) else {
-        return report;
-    };
-    if !applies(rule, case) {
-        return report;
+    let runs = runs_of(rule, &policy.clock_settings, case, facts, now);
+    let count = runs.len();
+    for (i, (start, condition_end)) in runs.into_iter().enumerate() {
+        let run = evaluate_run(policy, rule, case, facts, start, condition_end, now);
+        if i + 1 < count {
+            report.earlier_runs.push(ClockRun {
+                status: run.status,
+                started_at: start,
+                due_at: run.due_at,
+                stopped_at: run.stopped_at,
+                overdue_seconds: run.overdue_seconds,
+                cause: run.cause,
+                recorded: run.recorded,
+            });
+        } else {
+            let earlier = std::mem::take(&mut report.earlier_runs);
+            report = ClockReport {
+                earlier_runs: earlier,
+                ..run
+            };
+        }
     }
-    report.started_at = Some(start);
-    let stop = facts
-        .trigger(rule.stop, rule)
-        .filter(|s| *s >= start && *s <= now);
-    // Closed or rejected before the clock stopped: nothing left to keep.
-    let cancelled_at = match stop {
-        Some(_) => None,
-        None => facts.resolved.filter(|r| *r >= start && *r <= now),
+    report
+}
+
+/// One run of `rule` from `start`, at `now`.
+fn evaluate_run(
+    policy: &Policy,
+    rule: &ClockRule,
+    case: &Case,
+    facts: &Facts,
+    start: Instant,
+    condition_end: Option<(Instant, String)>,
+    now: Instant,
+) -> ClockReport {
+    let mut report = ClockReport {
+        id: rule.id.clone(),
+        name: rule.name.clone(),
+        promise: rule.promise.clone(),
+        public: rule.public,
+        status: ClockStatus::Running,
+        started_at: Some(start),
+        warn_at: None,
+        due_at: None,
+        stopped_at: None,
+        elapsed_seconds: None,
+        overdue_seconds: None,
+        cause: None,
+        recorded: false,
+        measure: if rule.target.is_business() {
+            "business"
+        } else {
+            "elapsed"
+        },
+        earlier_runs: Vec::new(),
     };
-    let end = stop.or(cancelled_at);
     let pauses: &[(Instant, Option<Instant>)] = if rule.pause_while_waiting_on_reporter {
         &facts.waiting
     } else {
         &[]
     };
-    let segments = running_segments(start, end, pauses);
-    let Some(total) = length(policy, rule.target, start, case.reporter_deadline) else {
-        return report;
-    };
     let all_running = running_segments(start, None, pauses);
-    let due = if rule.target == Target::ReporterDeadline {
-        case.reporter_deadline
-    } else {
-        consume(policy, rule.target, &all_running, total)
+    let due = match length(policy, rule.target, start, case.reporter_deadline) {
+        None => None,
+        Some(_) if rule.target == Target::ReporterDeadline => case.reporter_deadline,
+        Some(total) => {
+            let warn_amount = total * i32::try_from(rule.warn_percent).unwrap_or(75) / 100;
+            report.warn_at = consume(policy, rule.target, &all_running, warn_amount);
+            consume(policy, rule.target, &all_running, total)
+        }
     };
-    let warn_amount = total * i32::try_from(rule.warn_percent).unwrap_or(75) / 100;
-    report.warn_at = consume(policy, rule.target, &all_running, warn_amount)
-        .filter(|w| due.is_none_or(|d| *w <= d));
+    if rule.target == Target::ReporterDeadline
+        && let Some(total) = due.map(|d| d - start)
+    {
+        let warn_amount = total * i32::try_from(rule.warn_percent).unwrap_or(75) / 100;
+        report.warn_at = consume(policy, rule.target, &all_running, warn_amount);
+    }
+    report.warn_at = report.warn_at.filter(|w| due.is_none_or(|d| *w <= d));
     report.due_at = due;
+
+    // A recorded outcome is final: read back, never recomputed.
+    if let Some((_, recorded)) = facts
+        .recorded
+        .iter()
+        .rev()
+        .find(|(clock, run)| *clock == rule.id && run.started_at == start)
+    {
+        report.status = recorded.status;
+        report.due_at = recorded.due_at;
+        report.stopped_at = recorded.stopped_at;
+        report.overdue_seconds = recorded.overdue_seconds;
+        report.cause.clone_from(&recorded.cause);
+        report.recorded = true;
+        report.elapsed_seconds = recorded.stopped_at.map(|s| {
+            running_segments(start, Some(s), pauses)
+                .iter()
+                .map(|(a, b)| measure(policy, rule.target, *a, b.unwrap_or(s)))
+                .sum::<TimeDelta>()
+                .num_seconds()
+        });
+        return report;
+    }
+
+    let stop = facts.first_from(rule.stop, start).filter(|s| *s <= now);
+    // What else ends the run first: the case closing, or its condition ending.
+    let resolution = facts
+        .resolved
+        .iter()
+        .find(|r| r.at >= start)
+        .map(|r| (r.at, resolution_cause(r.state)));
+    let ending = match (resolution, condition_end) {
+        (Some(r), Some(c)) => Some(if r.0 <= c.0 { r } else { c }),
+        (r, c) => r.or(c),
+    }
+    .filter(|(at, _)| *at <= now);
+    let stopped_first = match (&stop, &ending) {
+        (Some(s), Some((e, _))) => s <= e,
+        (Some(_), None) => true,
+        _ => false,
+    };
+    let end = if stopped_first {
+        stop
+    } else {
+        ending.as_ref().map(|(e, _)| *e)
+    };
     let until = end.unwrap_or(now);
-    let elapsed: TimeDelta = segments
+    let elapsed: TimeDelta = running_segments(start, end, pauses)
         .iter()
         .map(|(a, b)| measure(policy, rule.target, *a, b.unwrap_or(until).min(until)))
         .sum();
     report.elapsed_seconds = Some(elapsed.num_seconds());
-    if let Some(stopped) = stop {
+    if stopped_first && let Some(stopped) = stop {
         report.stopped_at = Some(stopped);
         match due {
             Some(d) if stopped > d => {
-                report.status = ClockStatus::Breached;
+                report.status = ClockStatus::MetLate;
                 report.overdue_seconds = Some((stopped - d).num_seconds());
             }
             _ => report.status = ClockStatus::Met,
         }
         return report;
     }
-    if let Some(c) = cancelled_at {
-        report.stopped_at = Some(c);
-        report.status = ClockStatus::Cancelled;
+    if let Some((ended, cause)) = ending {
+        report.stopped_at = Some(ended);
+        report.cause = Some(cause);
+        match due {
+            Some(d) if ended > d => {
+                report.status = ClockStatus::Breached;
+                report.overdue_seconds = Some((ended - d).num_seconds());
+            }
+            _ => report.status = ClockStatus::Cancelled,
+        }
         return report;
     }
     let paused_now = pauses
@@ -399,18 +838,42 @@ mod tests {
             self
         }
 
+        /// Runs `command` at `at`, then records the clock outcomes it
+        /// settled, as the server's unit of work does.
         fn run(mut self, at: Instant, command: Command) -> Story {
             for kind in decide(&self.case, &command, at).unwrap() {
-                self.case.apply(&kind, at).unwrap();
-                let seq = i64::try_from(self.history.len()).unwrap() + 1;
-                self.history.push(Event {
-                    seq,
-                    at,
-                    actor: "user:t".into(),
-                    kind,
-                });
+                self.push(at, kind);
+            }
+            for kind in unrecorded_outcomes(&self.policy, &self.case, &self.history, at) {
+                self.push(at, kind);
             }
             self
+        }
+
+        fn push(&mut self, at: Instant, kind: EventKind) {
+            self.case.apply(&kind, at).unwrap();
+            let seq = i64::try_from(self.history.len()).unwrap() + 1;
+            self.history.push(Event {
+                seq,
+                at,
+                actor: "user:t".into(),
+                kind,
+            });
+        }
+
+        fn outcomes(&self) -> Vec<(String, ClockOutcome, Option<String>)> {
+            self.history
+                .iter()
+                .filter_map(|e| match &e.kind {
+                    EventKind::ClockEnded {
+                        clock,
+                        outcome,
+                        cause,
+                        ..
+                    } => Some((clock.clone(), *outcome, cause.clone())),
+                    _ => None,
+                })
+                .collect()
         }
 
         fn clock(&self, id: &str, now: Instant) -> ClockReport {
@@ -649,7 +1112,7 @@ mod tests {
         let c = s.clock("remediation-critical", at(2026, 3, 5, 0, 0));
         assert_eq!(
             (c.status, c.overdue_seconds),
-            (ClockStatus::Breached, Some(16 * 3600))
+            (ClockStatus::MetLate, Some(16 * 3600))
         );
     }
 
@@ -769,6 +1232,206 @@ mod tests {
         assert_eq!(
             s.clock("acknowledgement", at(2026, 3, 5, 10, 0)).status,
             ClockStatus::Met
+        );
+    }
+
+    // ---- Outcomes are final (issue 18).
+
+    #[test]
+    fn closing_after_a_breach_keeps_the_breach() {
+        // 003: CRITICAL, patch on 1 February, nothing released; 29 days
+        // past the deadline the team discloses and closes.
+        let s = zeenea(Severity::Critical, None).run(
+            at(2026, 2, 1, 8, 0),
+            Command::FixAvailable {
+                patch_available_at: None,
+            },
+        );
+        let open = s.clock("remediation-critical", at(2026, 4, 1, 8, 0));
+        assert_eq!(
+            (open.status, open.stopped_at),
+            (ClockStatus::Breached, None)
+        );
+        let s = s
+            .run(at(2026, 4, 1, 8, 0), Command::Disclose {})
+            .run(at(2026, 4, 1, 9, 0), Command::Close {});
+        let c = s.clock("remediation-critical", at(2026, 6, 1, 0, 0));
+        assert_eq!(
+            (c.status, c.stopped_at, c.overdue_seconds, c.recorded),
+            (
+                ClockStatus::Breached,
+                Some(at(2026, 4, 1, 9, 0)),
+                Some(29 * 86_400 + 3600),
+                true
+            )
+        );
+        assert_eq!(c.cause.as_deref(), Some("the case was closed"));
+        // Reopening never rewrites it.
+        let s = s.run(at(2026, 4, 2, 0, 0), Command::Reopen { reason: None });
+        assert_eq!(
+            s.clock("remediation-critical", at(2026, 6, 1, 0, 0)).status,
+            ClockStatus::Breached
+        );
+        assert!(s.outcomes().contains(&(
+            "remediation-critical".into(),
+            ClockOutcome::Breached,
+            Some("the case was closed".into())
+        )));
+    }
+
+    #[test]
+    fn a_customer_notice_breached_then_rejected_stays_breached() {
+        let s = Story::new("truvera", at(2026, 3, 2, 9, 0), None)
+            .run(at(2026, 3, 2, 10, 0), Command::StartTriage {})
+            .run(
+                at(2026, 3, 2, 10, 0),
+                Command::SetSeverity {
+                    severity: Severity::High,
+                },
+            )
+            .run(
+                at(2026, 3, 7, 10, 0),
+                Command::OutOfScope {
+                    reason: "r".into(),
+                    rule: None,
+                },
+            );
+        let c = s.clock("customer-notice", at(2026, 3, 9, 0, 0));
+        assert_eq!(
+            (c.status, c.overdue_seconds),
+            (ClockStatus::Breached, Some(2 * 86_400))
+        );
+    }
+
+    #[test]
+    fn a_recorded_outcome_survives_a_policy_change() {
+        let s = Story::new("default", at(2026, 3, 2, 9, 0), None)
+            .run(at(2026, 3, 3, 10, 0), Command::Acknowledge {});
+        assert_eq!(
+            s.clock("acknowledgement", at(2026, 3, 4, 0, 0)).status,
+            ClockStatus::MetLate
+        );
+        // A week later the policy grants 48 hours: the recorded outcome stands.
+        let text = presets::get("default").unwrap().replacen(
+            "target = \"24 hours\"",
+            "target = \"48 hours\"",
+            1,
+        );
+        let s = s.with_policy(&text);
+        let c = s.clock("acknowledgement", at(2026, 3, 10, 0, 0));
+        assert_eq!((c.status, c.recorded), (ClockStatus::MetLate, true));
+        assert_eq!(c.overdue_seconds, Some(3600));
+    }
+
+    #[test]
+    fn a_message_to_the_reporter_acknowledges_and_spam_cancels() {
+        let s = Story::new("default", at(2026, 3, 2, 9, 0), None).run(
+            at(2026, 3, 2, 9, 40),
+            Command::MessageReporter {
+                text: "Thanks, we are looking at it.".into(),
+            },
+        );
+        let c = s.clock("acknowledgement", at(2026, 3, 3, 0, 0));
+        assert_eq!(
+            (c.status, c.stopped_at),
+            (ClockStatus::Met, Some(at(2026, 3, 2, 9, 40)))
+        );
+        let spam = Story::new("default", at(2026, 3, 2, 9, 0), None)
+            .run(at(2026, 3, 2, 9, 5), Command::Spam {});
+        let c = spam.clock("acknowledgement", at(2026, 3, 3, 0, 0));
+        assert_eq!(c.status, ClockStatus::Cancelled);
+        assert_eq!(c.cause.as_deref(), Some("the case was closed as spam"));
+        // A policy may count spam as an answer.
+        let text = format!(
+            "{}\n[clock_settings]\nacknowledged_by = [\"acknowledge\", \"spam\"]\n",
+            presets::get("default").unwrap()
+        );
+        let counted = Story::new("default", at(2026, 3, 2, 9, 0), None)
+            .with_policy(&text)
+            .run(at(2026, 3, 2, 9, 5), Command::Spam {});
+        assert_eq!(
+            counted
+                .clock("acknowledgement", at(2026, 3, 3, 0, 0))
+                .status,
+            ClockStatus::Met
+        );
+    }
+
+    #[test]
+    fn a_severity_that_returns_restarts_its_clock() {
+        let high = Command::SetSeverity {
+            severity: Severity::High,
+        };
+        let s = Story::new("truvera", at(2026, 3, 2, 9, 0), None)
+            .run(at(2026, 3, 2, 10, 0), high.clone())
+            .run(
+                at(2026, 3, 3, 10, 0),
+                Command::SetSeverity {
+                    severity: Severity::Medium,
+                },
+            )
+            .run(at(2026, 3, 10, 10, 0), high);
+        let c = s.clock("customer-notice", at(2026, 3, 11, 0, 0));
+        assert_eq!(
+            (c.status, c.started_at, c.due_at),
+            (
+                ClockStatus::Running,
+                Some(at(2026, 3, 10, 10, 0)),
+                Some(at(2026, 3, 13, 10, 0))
+            ),
+            "not born breached"
+        );
+        assert_eq!(c.earlier_runs.len(), 1);
+        assert_eq!(c.earlier_runs[0].status, ClockStatus::Cancelled);
+        assert_eq!(
+            c.earlier_runs[0].cause.as_deref(),
+            Some("the severity changed to medium")
+        );
+        // A policy may keep the first start.
+        let text = format!(
+            "{}\n[clock_settings]\nrestart_when_condition_returns = false\n",
+            presets::get("truvera").unwrap()
+        );
+        let first_only = s.with_policy(&text);
+        let c = first_only.clock("customer-notice", at(2026, 3, 11, 0, 0));
+        assert_eq!(c.started_at, Some(at(2026, 3, 2, 10, 0)));
+    }
+
+    #[test]
+    fn a_default_severity_starts_severity_bound_clocks() {
+        let text = format!(
+            "{}\n[clock_settings]\ndefault_severity = \"high\"\n",
+            presets::get("zeenea").unwrap()
+        );
+        let s = Story::new("zeenea", at(2026, 3, 2, 9, 0), None)
+            .with_policy(&text)
+            .run(at(2026, 3, 2, 10, 0), Command::StartTriage {})
+            .run(
+                at(2026, 3, 3, 10, 0),
+                Command::RecordPatch {
+                    available_at: at(2025, 12, 1, 0, 0),
+                    source: "upstream 1.2.3".into(),
+                    link: None,
+                    reason: None,
+                },
+            );
+        let c = s.clock("remediation-default", at(2026, 3, 4, 0, 0));
+        assert_eq!(
+            (c.status, c.started_at, c.due_at),
+            (
+                ClockStatus::Breached,
+                Some(at(2025, 12, 1, 0, 0)),
+                Some(at(2026, 3, 1, 0, 0))
+            ),
+            "3 months from a patch that predates the report"
+        );
+        let without = Story::new("zeenea", at(2026, 3, 2, 9, 0), None)
+            .run(at(2026, 3, 2, 10, 0), Command::StartTriage {});
+        assert_eq!(
+            without
+                .clock("remediation-default", at(2026, 3, 4, 0, 0))
+                .status,
+            ClockStatus::NotStarted
         );
     }
 }

@@ -25,6 +25,7 @@ pub mod reactions;
 pub mod reference;
 pub mod signing;
 pub mod similarity;
+pub mod simulate;
 pub mod totp;
 
 pub use case::{

@@ -340,6 +340,68 @@ pub struct Credit {
     pub text: String,
 }
 
+/// The actions that can count as the team's first answer to a report.
+pub const ACKNOWLEDGING_ACTIONS: [&str; 8] = [
+    "acknowledge",
+    "start_triage",
+    "request_information",
+    "message_reporter",
+    "not_a_vulnerability",
+    "out_of_scope",
+    "duplicate",
+    "spam",
+];
+
+/// How the policy's clocks read a case's history where published policies
+/// differ (`[clock_settings]`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClockSettings {
+    /// The actions that count as acknowledging a report (`acknowledged`):
+    /// by default the acknowledgement itself, starting triage, a question
+    /// or any message to the reporter, and a reasoned rejection. Closing as
+    /// spam or duplicate answers nobody: it cancels the acknowledgement
+    /// clock instead of meeting it, unless listed here.
+    #[serde(default = "default_acknowledged_by")]
+    pub acknowledged_by: Vec<String>,
+    /// Whether a clock whose `when` condition became false and then true
+    /// again (High, Medium, High) starts again from the latest time it
+    /// became true. When false, only the first time counts.
+    #[serde(default = "yes")]
+    pub restart_when_condition_returns: bool,
+    /// The severity clocks assume for a case nobody has assessed yet, so
+    /// that a severity-bound clock (policy 003's remediation) still runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_severity: Option<Severity>,
+}
+
+fn default_acknowledged_by() -> Vec<String> {
+    [
+        "acknowledge",
+        "start_triage",
+        "request_information",
+        "message_reporter",
+        "not_a_vulnerability",
+        "out_of_scope",
+    ]
+    .map(str::to_owned)
+    .to_vec()
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for ClockSettings {
+    fn default() -> Self {
+        ClockSettings {
+            acknowledged_by: default_acknowledged_by(),
+            restart_when_condition_returns: true,
+            default_severity: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct AppliesTo {
@@ -367,6 +429,8 @@ struct PolicyFile {
     severity: Vec<SeverityLevel>,
     #[serde(default)]
     clock: Vec<ClockFile>,
+    #[serde(default)]
+    clock_settings: ClockSettings,
     #[serde(default)]
     scope_rule: Vec<ScopeRule>,
     #[serde(default)]
@@ -399,6 +463,7 @@ pub struct Policy {
     pub time_zone: String,
     pub severity: Vec<SeverityLevel>,
     pub clocks: Vec<ClockRule>,
+    pub clock_settings: ClockSettings,
     pub scope_rules: Vec<ScopeRule>,
     pub communication: Vec<CommunicationRule>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -615,6 +680,18 @@ impl Policy {
                 on_breach: c.on_breach,
             });
         }
+        for (i, action) in file.clock_settings.acknowledged_by.iter().enumerate() {
+            if !ACKNOWLEDGING_ACTIONS.contains(&action.as_str()) {
+                return Err(PolicyError {
+                    line: line_with(text, action),
+                    key: format!("clock_settings.acknowledged_by[{i}]"),
+                    message: format!(
+                        "`{action}` is not an action that answers a report; use {}",
+                        ACKNOWLEDGING_ACTIONS.join(", ")
+                    ),
+                });
+            }
+        }
         let mut rule_ids = BTreeSet::new();
         for r in &file.scope_rule {
             check_slug(&r.id).map_err(|m| PolicyError {
@@ -662,6 +739,7 @@ impl Policy {
             time_zone: time_zone.name().to_owned(),
             severity: file.severity,
             clocks,
+            clock_settings: file.clock_settings,
             scope_rules: file.scope_rule,
             communication: file.communication,
             disclosure: file.disclosure,

@@ -22,7 +22,23 @@ pub enum Reaction {
 #[must_use]
 pub fn reactions(case: &Case, events: &[Event]) -> Vec<Reaction> {
     let mut out = Vec::new();
+    // A publication that discloses the case says so itself: the state
+    // change beside it is not told twice.
+    let published = events
+        .iter()
+        .any(|e| matches!(e.kind, EventKind::AdvisoryPublished { .. }));
     for event in events {
+        if published
+            && matches!(
+                event.kind,
+                EventKind::StateChanged {
+                    to: CaseState::Disclosed,
+                    ..
+                }
+            )
+        {
+            continue;
+        }
         if let EventKind::StateChanged {
             to: CaseState::Released,
             release_version,

@@ -260,11 +260,53 @@ enum PolicyCommand {
         #[arg(long, default_value = "https://security.example.org")]
         public_url: String,
     },
+    /// Run a policy's clocks over a script of events, without a server.
+    ///
+    /// Prints every clock's start, warning time, due time and outcome (text
+    /// or JSON), in the policy's time zone and in UTC. The script has one
+    /// event per line, in time order; `#` starts a comment:
+    ///
+    ///   2026-03-06T17:30 Europe/Paris reported
+    ///   2026-03-09T09:00 acknowledge          (the policy's time zone)
+    ///   2026-03-09T10:00Z start_triage        (Z or an offset: UTC)
+    ///   2026-03-09T11:00 set_severity critical
+    ///   2026-03-10T09:00 waiting_on_reporter
+    ///   2026-03-12T09:00 reporter_answered
+    ///   2026-03-12T10:00 patch_available 2026-02-01T00:00
+    ///
+    /// Events: reported (first), the case actions (acknowledge, start_triage,
+    /// accept, start_fix, fix_available, release, disclose, close, spam,
+    /// out_of_scope, not_a_vulnerability, duplicate, reopen, set_severity
+    /// SEV, set_exposure high|normal, message_reporter), and
+    /// waiting_on_reporter, reporter_answered, customers_notified,
+    /// patch_available [SINCE], reporter_deadline WHEN, published. Moves
+    /// the workflow refuses are errors naming the line. Exit status: 0, or
+    /// 2 for an error.
+    #[command(verbatim_doc_comment)]
+    Simulate {
+        /// A policy file, or preset:NAME.
+        policy: String,
+        /// The script of events, or - for standard input.
+        events: String,
+        /// Read the clocks at this instant (default: the last event's),
+        /// e.g. 2026-04-01T00:00Z or 2026-04-01T00:00 in the policy's zone.
+        #[arg(long)]
+        at: Option<String>,
+        /// text or json.
+        #[arg(long, default_value = "text")]
+        format: SimulateFormat,
+    },
     /// List the presets, or print one (to start a policy file from it).
     Presets {
         /// The preset to print.
         name: Option<String>,
     },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum SimulateFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]

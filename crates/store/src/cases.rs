@@ -252,6 +252,20 @@ impl Cases<'_, '_> {
         })
     }
 
+    /// The locked case's events, oldest first, decrypted: read inside the
+    /// unit, so they include what it has appended so far.
+    pub async fn history(&mut self, handle: &CaseHandle) -> Result<Vec<Event>> {
+        let rows = sqlx::query(
+            "SELECT seq, at, actor, kind, payload, sealed_key, sealed FROM events \
+             WHERE case_id = $1 ORDER BY seq",
+        )
+        .bind(handle.row_id)
+        .fetch_all(&mut *self.work.tx)
+        .await?;
+        let store: &Store = self.work.store;
+        rows.iter().map(|r| store.event_from_row(r)).collect()
+    }
+
     /// Whether a case `reference` exists.
     pub async fn exists(&mut self, reference: CaseRef) -> Result<bool> {
         Ok(sqlx::query("SELECT 1 FROM cases WHERE reference = $1")

@@ -435,6 +435,17 @@ pub enum Command {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         note: Option<String>,
     },
+    /// Record when a patch became available (from triage onwards, before or
+    /// without `fix_available`); a second record corrects the first and
+    /// needs a `reason`.
+    RecordPatch {
+        available_at: DateTime<Utc>,
+        source: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        link: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
     /// Give the case to a team member by username, or (no `to`) to nobody.
     Assign {
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -468,6 +479,7 @@ impl Command {
             Command::SetExposure { .. } => "set_exposure",
             Command::SetReporterDeadline { .. } => "set_reporter_deadline",
             Command::RecordCustomerNotice { .. } => "record_customer_notice",
+            Command::RecordPatch { .. } => "record_patch",
             Command::Assign { .. } => "assign",
         }
     }
@@ -516,6 +528,12 @@ impl Command {
             },
             Command::SetReporterDeadline { deadline: None },
             Command::RecordCustomerNotice { note: None },
+            Command::RecordPatch {
+                available_at: DateTime::<Utc>::UNIX_EPOCH,
+                source: String::new(),
+                link: None,
+                reason: None,
+            },
             Command::Assign { to: None },
         ]
     }
@@ -543,6 +561,10 @@ pub fn next_state(
         | Command::SetReporterDeadline { .. }
         | Command::RecordCustomerNotice { .. }
         | Command::Assign { .. } => Some(state),
+        // A patch is a fact about the vulnerability, known once it is triaged.
+        Command::RecordPatch { .. } => (!matches!(state, S::Received | S::Acknowledged)
+            && !state.is_rejection())
+        .then_some(state),
         Command::Acknowledge { .. } => (state == S::Received).then_some(S::Acknowledged),
         Command::StartTriage { .. } => {
             matches!(state, S::Received | S::Acknowledged).then_some(S::Triage)
@@ -584,6 +606,22 @@ pub fn allowed_actions(state: CaseState, waiting_from: Option<CaseState>) -> Vec
         .filter(|c| next_state(state, waiting_from, c).is_some())
         .map(Command::action)
         .collect()
+}
+
+/// How a clock's run ended, for good.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ClockOutcome {
+    /// Stopped by its stop event before the deadline.
+    Met,
+    /// Stopped by its stop event after the deadline.
+    MetLate,
+    /// The deadline passed and the promise was never kept: the case was
+    /// closed, or the clock's condition ended, after the deadline.
+    Breached,
+    /// It no longer had to be kept before its deadline: the case was closed
+    /// (as spam, out of scope, …) or the clock's condition became false.
+    Cancelled,
 }
 
 /// What happened to a case. Stored, hash-chained, and replayed to rebuild it.
@@ -669,6 +707,37 @@ pub enum EventKind {
         clock: String,
         due: DateTime<Utc>,
     },
+    /// A clock's run ended for good: met, met late, breached, or cancelled
+    /// (it never had to be kept). Written once, in the unit of work that
+    /// ended it; the clock reads it back instead of recomputing, so closing,
+    /// reopening or a later policy never rewrites it.
+    ClockEnded {
+        clock: String,
+        outcome: ClockOutcome,
+        /// When this run of the clock started.
+        started: DateTime<Utc>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        due: Option<DateTime<Utc>>,
+        /// When it stopped, or when the case or the clock's condition ended it.
+        ended: DateTime<Utc>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        late_seconds: Option<i64>,
+        /// Why a run ended without its stop event (e.g. "the case was closed as spam").
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cause: Option<String>,
+    },
+    /// The date a patch became available, recorded or corrected as a fact
+    /// of its own (policy 003's 30 days count from it).
+    PatchAvailabilityRecorded {
+        available_at: DateTime<Utc>,
+        /// Where the patch comes from: "upstream", "our release 2.4.1", …
+        source: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        link: Option<String>,
+        /// Why an earlier date was corrected.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
     /// The case's advisory draft was written or changed (its text stays in
     /// the sealed draft, never in the event).
     AdvisoryDrafted {
@@ -700,6 +769,8 @@ impl EventKind {
             EventKind::Assigned { .. } => "assigned",
             EventKind::ClockWarning { .. } => "clock_warning",
             EventKind::ClockBreached { .. } => "clock_breached",
+            EventKind::ClockEnded { .. } => "clock_ended",
+            EventKind::PatchAvailabilityRecorded { .. } => "patch_availability_recorded",
             EventKind::AdvisoryDrafted { .. } => "advisory_drafted",
             EventKind::AdvisoryPublished { .. } => "advisory_published",
         }
@@ -879,12 +950,16 @@ impl Case {
                 self.reporter.name.clone_from(credit);
             }
             EventKind::Assigned { to, .. } => self.assignee.clone_from(to),
+            EventKind::PatchAvailabilityRecorded { available_at, .. } => {
+                self.patch_available_at = Some(*available_at);
+            }
             EventKind::NoteAdded { .. }
             | EventKind::MessageToReporter { .. }
             | EventKind::MessageFromReporter { .. }
             | EventKind::CustomersNotified { .. }
             | EventKind::ClockWarning { .. }
             | EventKind::ClockBreached { .. }
+            | EventKind::ClockEnded { .. }
             | EventKind::AdvisoryDrafted { .. }
             | EventKind::AdvisoryPublished { .. } => {}
         }
@@ -1030,6 +1105,43 @@ pub fn decide(case: &Case, command: &Command, now: Instant) -> Result<Vec<EventK
                 *patch_available_at = Some(at);
             }
             event
+        }
+        Command::RecordPatch {
+            available_at,
+            source,
+            link,
+            reason,
+        } => {
+            let at = crate::to_millis(*available_at);
+            if at > now {
+                return Err(DomainError::invalid(
+                    "available_at",
+                    "lies in the future; record the patch once it is available",
+                ));
+            }
+            let source = text::single_line("source", source, 200)?;
+            let link = text::optional("link", link.as_deref(), 2_000)?;
+            if let Some(l) = &link
+                && !(l.starts_with("https://") || l.starts_with("http://"))
+            {
+                return Err(DomainError::invalid(
+                    "link",
+                    "must be an http(s) URL to the patch or its release notes",
+                ));
+            }
+            let reason = text::optional("reason", reason.as_deref(), 5_000)?;
+            if case.patch_available_at.is_some() && reason.is_none() {
+                return Err(DomainError::invalid(
+                    "reason",
+                    "a patch date is already recorded: say why it is corrected",
+                ));
+            }
+            EventKind::PatchAvailabilityRecorded {
+                available_at: at,
+                source,
+                link,
+                reason,
+            }
         }
         Command::Release { version } => {
             let version = text::optional("version", version.as_deref(), 100)?;

@@ -34,8 +34,8 @@ use embargo_store::{Store, StoreError};
 
 use crate::config::{Config, ConfigError, LogFormat};
 use crate::{
-    AuditCommand, Cli, Command, InitArgs, KeysCommand, PolicyCommand, RenderFormat, TokenCommand,
-    UserCommand,
+    AuditCommand, Cli, Command, InitArgs, KeysCommand, PolicyCommand, RenderFormat, SimulateFormat,
+    TokenCommand, UserCommand,
 };
 
 #[derive(Debug, thiserror::Error)]

@@ -80,6 +80,36 @@ pub(crate) fn policy(cmd: PolicyCommand) -> Result<ExitCode> {
             print!("{text}");
             Ok(ExitCode::SUCCESS)
         }
+        PolicyCommand::Simulate {
+            policy,
+            events,
+            at,
+            format,
+        } => {
+            let p = read_policy(&policy)?;
+            let script = read_script(&events)?;
+            let at = at
+                .map(|t| {
+                    let (text, zone) = match t.split_once(' ') {
+                        Some((t, z)) => (t.to_owned(), Some(z.trim().to_owned())),
+                        None => (t, None),
+                    };
+                    embargo_core::simulate::instant(&text, zone.as_deref(), p.calendar.time_zone())
+                        .map_err(|e| message(format!("--at: {e}")))
+                })
+                .transpose()?;
+            let run = embargo_core::simulate::simulate(&p, &script, at)
+                .map_err(|e| message(format!("{events}: {e}")))?;
+            match format {
+                SimulateFormat::Json => {
+                    let json = serde_json::to_string_pretty(&run)
+                        .map_err(|e| message(format!("json: {e}")))?;
+                    println!("{json}");
+                }
+                SimulateFormat::Text => print!("{}", simulation_text(&p, &run)),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         PolicyCommand::Presets { name } => {
             match name {
                 None => {
@@ -96,4 +126,89 @@ pub(crate) fn policy(cmd: PolicyCommand) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// The most a script may hold: 10,000 lines of events fit in far less.
+const MAX_SCRIPT_BYTES: u64 = 1024 * 1024;
+
+fn read_script(source: &str) -> Result<String> {
+    use std::io::Read;
+    let mut text = String::new();
+    let read = if source == "-" {
+        std::io::stdin()
+            .take(MAX_SCRIPT_BYTES + 1)
+            .read_to_string(&mut text)
+    } else {
+        std::fs::File::open(source)
+            .and_then(|f| f.take(MAX_SCRIPT_BYTES + 1).read_to_string(&mut text))
+    };
+    read.map_err(|e| message(format!("{source}: {e}")))?;
+    if text.len() as u64 > MAX_SCRIPT_BYTES {
+        return Err(message(format!(
+            "{source}: a script is at most {MAX_SCRIPT_BYTES} bytes"
+        )));
+    }
+    Ok(text)
+}
+
+/// A simulation as a table a person reads: each clock run with its times in
+/// the policy's zone (and UTC).
+fn simulation_text(policy: &Policy, run: &embargo_core::simulate::Simulation) -> String {
+    use std::fmt::Write;
+    let zone = policy.calendar.time_zone();
+    let local = |t: embargo_core::Instant| {
+        format!(
+            "{} ({})",
+            t.with_timezone(&zone).format("%Y-%m-%d %H:%M %Z"),
+            t.format("%Y-%m-%dT%H:%MZ")
+        )
+    };
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "policy `{}` ({}), clocks read at {}; the case is {}",
+        run.policy,
+        run.time_zone,
+        local(run.at),
+        run.state
+    );
+    for c in &run.clocks {
+        let _ = writeln!(out, "\n{} ({}): {}", c.id, c.name, c.promise);
+        let runs = c.runs();
+        if runs.is_empty() {
+            let _ = writeln!(out, "  not started");
+        }
+        for r in runs {
+            let status = embargo_core::clock::status_label(r.status);
+            let _ = writeln!(out, "  {status}");
+            let _ = writeln!(out, "    started  {}", local(r.started_at));
+            if r.started_at == c.started_at.unwrap_or_default()
+                && let Some(w) = c.warn_at
+            {
+                let _ = writeln!(out, "    warning  {}", local(w));
+            }
+            match r.due_at {
+                Some(d) => {
+                    let _ = writeln!(out, "    due      {}", local(d));
+                }
+                None => {
+                    let _ = writeln!(out, "    due      none while it is paused");
+                }
+            }
+            if let Some(s) = r.stopped_at {
+                let _ = writeln!(out, "    ended    {}", local(s));
+            }
+            if let Some(o) = r.overdue_seconds {
+                let _ = writeln!(
+                    out,
+                    "    late by  {}",
+                    embargo_core::clock::duration_words(o)
+                );
+            }
+            if let Some(cause) = &r.cause {
+                let _ = writeln!(out, "    because  {cause}");
+            }
+        }
+    }
+    out
 }

@@ -16,6 +16,7 @@ mod policy;
 mod receivers;
 mod sbom;
 mod scan;
+mod simulate;
 mod soak;
 mod sync;
 

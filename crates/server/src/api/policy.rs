@@ -53,11 +53,20 @@ pub struct ClockMetric {
     pub name: String,
     /// `YYYY-MM`.
     pub period: String,
+    /// Runs started (a clock whose condition returned runs again).
     pub started: u32,
+    /// Stopped on time.
     pub met: u32,
+    /// Stopped, but after the deadline.
+    pub met_late: u32,
+    /// Past the deadline and never stopped: still open, or ended by the
+    /// case closing after it. Closing a case never removes a breach.
     pub breached: u32,
     /// Still running (or paused) and not yet late.
     pub open: u32,
+    /// Ended before their deadline without having to be kept (the case
+    /// closed as spam, the severity lowered); not counted in `met_share`.
+    pub cancelled: u32,
     /// Met on time, of those that finished or are late (absent when none).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub met_share: Option<f64>,
@@ -73,6 +82,30 @@ pub struct ClockMetrics {
     pub clocks: Vec<ClockMetric>,
 }
 
+/// One clock's runs in one month, as counted.
+#[derive(Debug, Default)]
+struct Bucket {
+    name: String,
+    /// Time taken by the runs that stopped, in the clock's measure.
+    taken: Vec<i64>,
+    met: u32,
+    met_late: u32,
+    breached: u32,
+    open: u32,
+    cancelled: u32,
+}
+
+/// The time a stopped run took in its clock's own measure (business time
+/// for business clocks): the latest run's counted time when it is that
+/// run, else the wall time between start and stop.
+fn report_taken(report: &clock::ClockReport, run: &clock::ClockRun) -> Option<i64> {
+    if report.started_at == Some(run.started_at) {
+        report.elapsed_seconds
+    } else {
+        run.stopped_at.map(|s| (s - run.started_at).num_seconds())
+    }
+}
+
 /// Per clock and month: the share met on time, and the median and 90th
 /// percentile of the time taken.
 #[utoipa::path(get, path = "/api/v1/metrics/clocks", tag = "policy", params(MetricsQuery),
@@ -84,8 +117,6 @@ pub async fn clock_metrics(
 ) -> ApiResult<Json<ClockMetrics>> {
     caller.require(Role::Viewer)?;
     let now = state.now();
-    // (policy, clock, period) -> (name, taken durations, met, breached, open)
-    type Bucket = (String, Vec<i64>, u32, u32, u32);
     let mut buckets: BTreeMap<(String, String, String), Bucket> = BTreeMap::new();
     let mut cursor: Option<String> = None;
     loop {
@@ -99,34 +130,38 @@ pub async fn clock_metrics(
                 continue;
             }
             let history = state.store.history(case.reference).await?;
-            for c in clock::evaluate(policy, case, &history, now) {
-                let Some(started) = c.started_at else {
-                    continue;
-                };
-                if q.from.is_some_and(|f| started < f) || q.to.is_some_and(|t| started >= t) {
-                    continue;
-                }
-                let key = (
-                    policy.id.clone(),
-                    c.id.clone(),
-                    started.format("%Y-%m").to_string(),
-                );
-                let b = buckets
-                    .entry(key)
-                    .or_insert_with(|| (c.name.clone(), Vec::new(), 0, 0, 0));
-                match c.status {
-                    ClockStatus::Met => {
-                        b.2 += 1;
-                        b.1.extend(c.elapsed_seconds);
+            for report in clock::evaluate(policy, case, &history, now) {
+                for run in report.runs() {
+                    let started = run.started_at;
+                    if q.from.is_some_and(|f| started < f) || q.to.is_some_and(|t| started >= t) {
+                        continue;
                     }
-                    ClockStatus::Breached => {
-                        b.3 += 1;
-                        if c.stopped_at.is_some() {
-                            b.1.extend(c.elapsed_seconds);
+                    let key = (
+                        policy.id.clone(),
+                        report.id.clone(),
+                        started.format("%Y-%m").to_string(),
+                    );
+                    let b = buckets.entry(key).or_insert_with(|| Bucket {
+                        name: report.name.clone(),
+                        ..Bucket::default()
+                    });
+                    let taken = report_taken(&report, &run);
+                    match run.status {
+                        ClockStatus::Met => {
+                            b.met += 1;
+                            b.taken.extend(taken);
                         }
+                        ClockStatus::MetLate => {
+                            b.met_late += 1;
+                            b.taken.extend(taken);
+                        }
+                        ClockStatus::Breached => b.breached += 1,
+                        ClockStatus::Running | ClockStatus::Warning | ClockStatus::Paused => {
+                            b.open += 1;
+                        }
+                        ClockStatus::Cancelled => b.cancelled += 1,
+                        ClockStatus::NotStarted => {}
                     }
-                    ClockStatus::Running | ClockStatus::Warning | ClockStatus::Paused => b.4 += 1,
-                    ClockStatus::NotStarted | ClockStatus::Cancelled => {}
                 }
             }
         }
@@ -137,33 +172,33 @@ pub async fn clock_metrics(
     }
     let clocks = buckets
         .into_iter()
-        .map(
-            |((policy, clock, period), (name, mut taken, met, breached, open))| {
-                taken.sort_unstable();
-                let pct = |p: f64| -> Option<i64> {
-                    if taken.is_empty() {
-                        return None;
-                    }
-                    // Nearest rank.
-                    let rank = ((p * taken.len() as f64).ceil() as usize).clamp(1, taken.len());
-                    taken.get(rank - 1).copied()
-                };
-                let decided = met + breached;
-                ClockMetric {
-                    policy,
-                    clock,
-                    name,
-                    period,
-                    started: met + breached + open,
-                    met,
-                    breached,
-                    open,
-                    met_share: (decided > 0).then(|| f64::from(met) / f64::from(decided)),
-                    median_seconds: pct(0.5),
-                    p90_seconds: pct(0.9),
+        .map(|((policy, clock, period), mut b)| {
+            b.taken.sort_unstable();
+            let pct = |p: f64| -> Option<i64> {
+                if b.taken.is_empty() {
+                    return None;
                 }
-            },
-        )
+                // Nearest rank.
+                let rank = ((p * b.taken.len() as f64).ceil() as usize).clamp(1, b.taken.len());
+                b.taken.get(rank - 1).copied()
+            };
+            let decided = b.met + b.met_late + b.breached;
+            ClockMetric {
+                policy,
+                clock,
+                period,
+                started: b.met + b.met_late + b.breached + b.open + b.cancelled,
+                met: b.met,
+                met_late: b.met_late,
+                breached: b.breached,
+                open: b.open,
+                cancelled: b.cancelled,
+                met_share: (decided > 0).then(|| f64::from(b.met) / f64::from(decided)),
+                median_seconds: pct(0.5),
+                p90_seconds: pct(0.9),
+                name: b.name,
+            }
+        })
         .collect();
     Ok(Json(ClockMetrics { clocks }))
 }

@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use embargo_core::{CaseRef, EventKind};
+use embargo_core::case::{decide, next_state};
+use embargo_core::{CaseRef, Command, EventKind};
 
 use crate::app::cases::invalid;
 use crate::app::record::NoticeExtras;
@@ -300,10 +301,19 @@ pub async fn publish(
     advisory.publish(case.is_fixed(), case.reporter_deadline, now, summary)?;
     work.advisories().publish(&handle, &advisory, now).await?;
     let revision = advisory.revisions.last().map_or(1, |r| r.number);
-    let events = vec![EventKind::AdvisoryPublished {
+    // The first publication is the disclosure: the case moves to
+    // `disclosed` when its workflow allows (a fix exists), so the
+    // disclosure clocks stop as met. Published on the reporter's date
+    // before a fix, the publication itself is the disclosure the clocks
+    // count, and the case stays where its work is.
+    let mut events = Vec::new();
+    if revision == 1 && next_state(case.state, case.waiting_from, &Command::Disclose {}).is_some() {
+        events.extend(decide(case, &Command::Disclose {}, now)?);
+    }
+    events.push(EventKind::AdvisoryPublished {
         advisory: advisory.id.clone(),
         revision,
-    }];
+    });
     let extras = NoticeExtras {
         private_link: None,
         credited_as: advisory

@@ -72,11 +72,35 @@ impl Recording<'_> {
         now: Instant,
         extras: &NoticeExtras,
     ) -> Result<(Case, Vec<Event>), StoreError> {
-        let stored = work.cases().append(&mut handle, events, actor, now).await?;
+        let mut stored = work.cases().append(&mut handle, events, actor, now).await?;
+        stored.extend(self.settle_clocks(&mut work, &mut handle, now).await?);
         self.carry_out(&mut work, &handle.case, &stored, extras, now)
             .await?;
         work.commit().await?;
         Ok((handle.case, stored))
+    }
+
+    /// Records, in the same unit, every clock run the events just appended
+    /// ended for good (met, met late, breached, cancelled): from then on the
+    /// clock reads its outcome back, so closing, reopening or a new policy
+    /// never rewrites it.
+    async fn settle_clocks(
+        &self,
+        work: &mut Work<'_>,
+        handle: &mut CaseHandle,
+        now: Instant,
+    ) -> Result<Vec<Event>, StoreError> {
+        let policy = self.policies.for_product(&handle.case.product);
+        if policy.clocks.is_empty() {
+            return Ok(Vec::new());
+        }
+        let history = work.cases().history(handle).await?;
+        let outcomes =
+            embargo_core::clock::unrecorded_outcomes(policy, &handle.case, &history, now);
+        if outcomes.is_empty() {
+            return Ok(Vec::new());
+        }
+        work.cases().append(handle, outcomes, "system", now).await
     }
 
     /// Writes, in `work`, what the domain says follows from `events` just

@@ -7,6 +7,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use embargo_core::advisory::cwe;
 use embargo_core::auth::Role;
+use embargo_core::case::ClockOutcome;
 use embargo_core::clock::{self, ClockReport, ClockStatus};
 use embargo_core::{Case, CaseState, Command, Event, EventKind, Severity};
 use embargo_store::CaseFilter;
@@ -91,8 +92,23 @@ pub(crate) fn status_name(s: ClockStatus) -> &'static str {
         ClockStatus::Warning => "warning",
         ClockStatus::Paused => "paused",
         ClockStatus::Met => "met",
+        ClockStatus::MetLate => "met_late",
         ClockStatus::Breached => "breached",
         ClockStatus::Cancelled => "cancelled",
+    }
+}
+
+/// A clock's status in words, for people.
+pub(crate) fn status_words(s: ClockStatus) -> &'static str {
+    match s {
+        ClockStatus::NotStarted => "not started",
+        ClockStatus::Running => "running",
+        ClockStatus::Warning => "due soon",
+        ClockStatus::Paused => "paused while we wait for you",
+        ClockStatus::Met => "met",
+        ClockStatus::MetLate => "met late",
+        ClockStatus::Breached => "missed",
+        ClockStatus::Cancelled => "no longer applies",
     }
 }
 
@@ -379,6 +395,39 @@ fn describe(event: &Event) -> TimelineItem {
             format!("Clock “{clock}” was breached (due {})", when(*due)),
             None,
         ),
+        EventKind::ClockEnded {
+            clock,
+            outcome,
+            late_seconds,
+            cause,
+            ..
+        } => {
+            let how = match outcome {
+                ClockOutcome::Met => "met".to_owned(),
+                ClockOutcome::MetLate => {
+                    format!("met {} late", span(late_seconds.unwrap_or_default()))
+                }
+                ClockOutcome::Breached => "breached".to_owned(),
+                ClockOutcome::Cancelled => "cancelled".to_owned(),
+            };
+            let mut t = format!("Clock “{clock}” ended: {how}");
+            if let Some(c) = cause {
+                t.push_str(&format!(" ({c})"));
+            }
+            (t, None)
+        }
+        EventKind::PatchAvailabilityRecorded {
+            available_at,
+            source,
+            link,
+            reason,
+        } => {
+            let mut t = format!("Patch available since {} ({source})", when(*available_at));
+            if let Some(l) = link {
+                t.push_str(&format!(", {l}"));
+            }
+            (t, reason.clone())
+        }
         EventKind::AdvisoryDrafted { advisory } => (format!("Advisory {advisory} drafted"), None),
         EventKind::AdvisoryPublished { advisory, revision } => (
             format!("Advisory {advisory} published (revision {revision})"),
@@ -451,6 +500,8 @@ struct AdvisoryForm {
     references: String,
     problems: Vec<String>,
     revisions: usize,
+    /// Why it cannot be published yet (the form is then not offered).
+    not_publishable: Option<String>,
 }
 
 pub(crate) struct Flash {
@@ -534,9 +585,16 @@ pub(crate) async fn render_case(
                 ClockStatus::Running | ClockStatus::Warning => {
                     Some(format!("{} left", span((d - now).num_seconds())))
                 }
-                ClockStatus::Breached => c.overdue_seconds.map(|o| format!("{} late", span(o))),
+                ClockStatus::Breached | ClockStatus::MetLate => {
+                    c.overdue_seconds.map(|o| format!("{} late", span(o)))
+                }
                 _ => None,
             });
+            let left = match (&c.cause, left) {
+                (Some(cause), Some(l)) => Some(format!("{l}: {cause}")),
+                (Some(cause), None) => Some(cause.clone()),
+                (None, l) => l,
+            };
             ClockRow {
                 name: c.name,
                 promise: c.promise,
@@ -604,6 +662,10 @@ pub(crate) async fn render_case(
     ctx.insert("case", Value::from_serialize(&case));
     ctx.insert("state_text", Value::from(case.state.describe()));
     ctx.insert("created", Value::from(when(case.created_at)));
+    ctx.insert(
+        "patch_since",
+        Value::from(case.patch_available_at.map(when)),
+    );
     ctx.insert("policy", Value::from(policy.id.clone()));
     ctx.insert("clocks", Value::from_serialize(&clocks));
     ctx.insert("timeline", Value::from_serialize(&timeline));
@@ -626,6 +688,25 @@ pub(crate) async fn render_case(
     ctx.insert("notice", Value::from(flash.notice));
     ctx.insert("error", Value::from(flash.error));
     Ok(desk.page(flash.status, "case.html", ctx))
+}
+
+/// Why `case`'s advisory cannot be published at `now`, the rule
+/// `Advisory::publish` enforces, in words for the case page.
+fn not_publishable(case: &Case, now: embargo_core::Instant) -> Option<String> {
+    if case.is_fixed() || case.reporter_deadline.is_some_and(|d| d <= now) {
+        return None;
+    }
+    let mut why = format!(
+        "The advisory can be published once a fix is available; the case is “{}”.",
+        case.state.describe()
+    );
+    if let Some(d) = case.reporter_deadline {
+        why.push_str(&format!(
+            " The reporter's disclosure date, {}, also allows it.",
+            when(d)
+        ));
+    }
+    Some(why)
 }
 
 async fn advisory_form(state: &AppState, case: &Case) -> Result<AdvisoryForm, PageError> {
@@ -666,6 +747,7 @@ async fn advisory_form(state: &AppState, case: &Case) -> Result<AdvisoryForm, Pa
             .join("\n"),
         problems: view.csaf_problems,
         revisions: a.revisions.len(),
+        not_publishable: not_publishable(case, state.now()),
     })
 }
 
@@ -724,6 +806,12 @@ fn command_from(form: &DeskForm) -> Result<Command, ApiError> {
         "set_exposure" => put(&mut body, "exposure", form.text("exposure")),
         "set_reporter_deadline" => put(&mut body, "deadline", date_field(form, "deadline")?),
         "record_customer_notice" => put(&mut body, "note", form.text("note")),
+        "record_patch" => {
+            put(&mut body, "available_at", date_field(form, "available_at")?);
+            put(&mut body, "source", form.text("source"));
+            put(&mut body, "link", form.text("link"));
+            put(&mut body, "reason", form.text("reason"));
+        }
         "assign" => put(&mut body, "to", form.text("to")),
         _ => {}
     }

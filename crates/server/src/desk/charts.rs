@@ -305,14 +305,17 @@ pub(crate) async fn build(state: &AppState) -> Result<Vec<Chart>, crate::desk::P
     for case in &all {
         let history = state.store.history(case.reference).await?;
         let policy = state.settings.policies.for_product(&case.product);
-        for c in clock::evaluate(policy, case, &history, now) {
+        for c in clock::evaluate(policy, case, &history, now)
+            .iter()
+            .flat_map(clock::ClockReport::runs)
+        {
             match c.status {
                 ClockStatus::Met => {
                     if let Some(w) = c.stopped_at.and_then(week_of) {
                         met[w] += 1.0;
                     }
                 }
-                ClockStatus::Breached => {
+                ClockStatus::Breached | ClockStatus::MetLate => {
                     if let Some(w) = c.due_at.and_then(week_of) {
                         missed[w] += 1.0;
                     }

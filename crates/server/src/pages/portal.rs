@@ -71,7 +71,7 @@ pub async fn view(
             Some(context! {
                 promise => c.promise,
                 due => due.format("%Y-%m-%d %H:%M UTC").to_string(),
-                status => format!("{:?}", c.status).to_lowercase(),
+                status => crate::desk::cases::status_words(c.status),
             })
         })
         .collect();
@@ -86,6 +86,11 @@ pub async fn view(
             Some(context! { who, text, at => ev.at.format("%Y-%m-%d %H:%M UTC").to_string() })
         })
         .collect();
+    // The published advisory, once there is one: the reporter's finding, public.
+    let advisory = history.iter().find_map(|ev| match &ev.kind {
+        EventKind::AdvisoryPublished { advisory, .. } => Some(advisory.clone()),
+        _ => None,
+    });
     let files: Vec<Value> = case
         .attachments
         .iter()
@@ -121,6 +126,7 @@ pub async fn view(
             max_files => limits.max_count,
             max_size => limits.describe_size(),
             credit => case.reporter.name,
+            advisory,
         },
     );
     pages::html(

@@ -70,11 +70,13 @@ async fn a_case_moves_through_the_workflow_over_the_api() {
             [
                 json!("case_created"),
                 json!("state_changed"),
+                // The acknowledgement clock met, recorded for good.
+                json!("clock_ended"),
                 json!("severity_changed"),
                 json!("note_added")
             ]
         );
-        assert_eq!(detail["history"][3]["text"], "internal");
+        assert_eq!(detail["history"][4]["text"], "internal");
 
         let (status, _) = app.get(&app.viewer, "/api/v1/cases/EMB-2026-0099").await;
         assert_eq!(status, 404);

@@ -21,6 +21,7 @@ mod notices;
 mod notifications;
 mod policy;
 mod portfolio;
+mod promises;
 mod reporter;
 mod schemathesis;
 mod session;

@@ -182,9 +182,14 @@ async fn impacted_customers_are_told_once_in_the_policys_language() {
         );
         let detail = app.get(&app.viewer, &base).await.1;
         let history = detail["history"].as_array().unwrap();
-        assert_eq!(history.len(), before + 1);
-        assert_eq!(history.last().unwrap()["kind"], "customers_notified");
-        assert_eq!(history.last().unwrap()["note"], "1 customer notified: old");
+        // The notice, then the customer-notice clock's outcome.
+        assert_eq!(history.len(), before + 2);
+        let notified = &history[history.len() - 2];
+        assert_eq!(notified["kind"], "customers_notified");
+        assert_eq!(notified["note"], "1 customer notified: old");
+        assert_eq!(history.last().unwrap()["kind"], "clock_ended");
+        assert_eq!(history.last().unwrap()["clock"], "customer-notice");
+        assert_eq!(history.last().unwrap()["outcome"], "met");
         let clock = detail["clocks"]
             .as_array()
             .unwrap()
@@ -240,7 +245,7 @@ async fn impacted_customers_are_told_once_in_the_policys_language() {
                 .as_array()
                 .unwrap()
                 .len(),
-            before + 1
+            before + 2
         );
         assert!(claim_all(&app).await.is_empty());
         app.stop().await;

@@ -22,6 +22,9 @@ use crate::case::{Exposure, Severity};
 /// The policy format this embargo reads.
 pub const FORMAT_VERSION: u32 = 1;
 
+/// The largest policy file read: real policies are a few kilobytes.
+pub const MAX_POLICY_BYTES: usize = 1024 * 1024;
+
 /// A policy error, naming the line (when known) and the key.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub struct PolicyError {
@@ -490,6 +493,16 @@ fn line_of(text: &str, offset: usize) -> Option<usize> {
 impl Policy {
     /// Parses and validates a policy file.
     pub fn parse(text: &str) -> Result<Policy, PolicyError> {
+        if text.len() > MAX_POLICY_BYTES {
+            return Err(PolicyError {
+                line: None,
+                key: "(file)".into(),
+                message: format!(
+                    "is {} bytes; a policy file is at most {MAX_POLICY_BYTES} (1 MiB)",
+                    text.len()
+                ),
+            });
+        }
         let file: PolicyFile = toml::from_str(text).map_err(|e| toml_error(text, &e))?;
         let err = |span: std::ops::Range<usize>, key: &str, message: String| PolicyError {
             line: line_of(text, span.start),
@@ -617,11 +630,16 @@ impl Policy {
         };
         let calendar = BusinessCalendar::new(time_zone, &working_days, holidays, recurring, hours)
             .map_err(|e| {
-                err(
-                    cal.time_zone.span(),
-                    &format!("calendar.{}", e.field),
-                    e.message,
-                )
+                // The error names its own key's line.
+                let span = match e.field {
+                    "working_days" => cal.working_days.as_ref().map(Spanned::span),
+                    "business_hours" => cal.business_hours.as_ref().map(Spanned::span),
+                    "holidays" => Some(cal.holidays.span()),
+                    _ => None,
+                }
+                .filter(|s| s.start > 0)
+                .unwrap_or_else(|| cal.time_zone.span());
+                err(span, &format!("calendar.{}", e.field), e.message)
             })?;
 
         let mut ids = BTreeSet::new();
@@ -746,6 +764,82 @@ impl Policy {
             credit: file.credit,
             security_txt_expires_days: expires,
         })
+    }
+
+    /// What this valid policy says that is probably not what was meant:
+    /// clocks that can never stop, targets too long to give a due time,
+    /// severity levels covering the same severity, malformed language tags.
+    /// `text` is the file the policy was parsed from (for line numbers).
+    #[must_use]
+    pub fn warnings(&self, text: &str) -> Vec<PolicyError> {
+        let mut out = Vec::new();
+        for c in &self.clocks {
+            let line = |k: &str| table_key_line(text, &c.id, k);
+            let key = |k: &str| format!("clock `{}`.{k}", c.id);
+            if let Some(why) = stop_problem(c.start, c.stop) {
+                out.push(PolicyError {
+                    line: line("stop"),
+                    key: key("stop"),
+                    message: why,
+                });
+            }
+            if !self.target_reaches(c.target) {
+                out.push(PolicyError {
+                    line: line("target"),
+                    key: key("target"),
+                    message: format!(
+                        "`{}` gives no due time on this calendar (the arithmetic stops after 30 years): the clock would run for ever",
+                        c.target
+                    ),
+                });
+            }
+        }
+        let mut covered: Vec<(Severity, &str)> = Vec::new();
+        for level in &self.severity {
+            for s in &level.covers {
+                if let Some((_, other)) = covered.iter().find(|(c, _)| c == s) {
+                    out.push(PolicyError {
+                        line: table_key_line(text, &level.id, "covers"),
+                        key: format!("severity `{}`.covers", level.id),
+                        message: format!(
+                            "`{}` is also covered by level `{other}`: a case of that severity would belong to two levels",
+                            s.as_str()
+                        ),
+                    });
+                } else {
+                    covered.push((*s, &level.id));
+                }
+            }
+        }
+        for (i, tag) in self.organization.languages.iter().enumerate() {
+            if !is_language_tag(tag) {
+                out.push(PolicyError {
+                    line: line_with(text, tag),
+                    key: format!("organization.languages[{i}]"),
+                    message: format!(
+                        "`{tag}` is not a language tag (RFC 5646) such as en, fr or pt-BR"
+                    ),
+                });
+            }
+        }
+        out
+    }
+
+    /// Whether a clock of `target` started now has a due time on this
+    /// calendar (a reporter's deadline always does).
+    fn target_reaches(&self, target: Target) -> bool {
+        let cal = &self.calendar;
+        // Any start will do: 2026-01-01 00:00 UTC.
+        let from = chrono::DateTime::<chrono::Utc>::UNIX_EPOCH + chrono::TimeDelta::days(20_454);
+        match target {
+            Target::Hours(_) | Target::ReporterDeadline => true,
+            Target::BusinessHours(n) => cal
+                .add_business(from, chrono::TimeDelta::hours(i64::from(n)))
+                .is_some(),
+            Target::BusinessDays(n) => cal.add_business_days(from, n).is_some(),
+            Target::Days(n) => cal.add_days(from, n).is_some(),
+            Target::Months(n) => cal.add_months(from, n).is_some(),
+        }
     }
 
     /// Checks that a report carries every field this policy requires at
@@ -958,12 +1052,109 @@ impl Policy {
 fn toml_error(text: &str, e: &toml::de::Error) -> PolicyError {
     let message = e.message().to_owned();
     let line = e.span().and_then(|s| line_of(text, s.start).or(Some(1)));
-    // serde names unknown and missing keys in the message; say which.
+    // serde names unknown and missing keys in the message; say which, under
+    // the table the line is in (`clock[2].pubilc`).
     let key = message
         .split('`')
         .nth(1)
         .map_or_else(|| "(file)".to_owned(), str::to_owned);
+    let key = match (line, key.as_str()) {
+        (_, "(file)") | (None, _) => key,
+        (Some(l), _) => match table_path(text, l) {
+            Some(table) => format!("{table}.{key}"),
+            None => key,
+        },
+    };
     PolicyError { line, key, message }
+}
+
+/// The table a line of a TOML file is in: `calendar`, or `clock[2]` for the
+/// second `[[clock]]` (1-based, as people count them); `None` at the top.
+fn table_path(text: &str, line: usize) -> Option<String> {
+    let mut current: Option<String> = None;
+    let mut arrays: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+    for l in text.lines().take(line) {
+        let t = l.trim();
+        if let Some(name) = t.strip_prefix("[[").and_then(|r| r.split("]]").next()) {
+            let name = name.trim().to_owned();
+            let n = arrays.entry(name.clone()).or_default();
+            *n += 1;
+            current = Some(format!("{name}[{n}]"));
+        } else if let Some(name) = t.strip_prefix('[').and_then(|r| r.split(']').next()) {
+            current = Some(name.trim().to_owned());
+        }
+    }
+    current
+}
+
+/// The line of `key` in the `[[clock]]` or `[[severity]]` whose id is `id`
+/// (else the id's line).
+fn table_key_line(text: &str, id: &str, key: &str) -> Option<usize> {
+    let start = line_with(text, id)?;
+    text.lines()
+        .enumerate()
+        .skip(start.saturating_sub(1))
+        .take_while(|(i, l)| *i + 1 == start || !l.trim_start().starts_with('['))
+        .find(|(_, l)| {
+            l.trim_start()
+                .strip_prefix(key)
+                .is_some_and(|rest| rest.trim_start().starts_with('='))
+        })
+        .map(|(i, _)| i + 1)
+        .or(Some(start))
+}
+
+/// Where each start and stop event falls in the workflow; `None` for
+/// events that can come at any point (a severity, a customer notice).
+fn workflow_rank(t: Trigger) -> Option<u8> {
+    match t {
+        Trigger::Reported => Some(0),
+        Trigger::Acknowledged => Some(1),
+        Trigger::Triaged => Some(2),
+        Trigger::PatchAvailable => Some(3),
+        Trigger::Released => Some(4),
+        Trigger::Disclosed => Some(5),
+        Trigger::Resolved => Some(6),
+        Trigger::SeverityAssessed | Trigger::CustomersNotified => None,
+    }
+}
+
+/// Why a clock from `start` to `stop` may never stop, if it may not.
+fn stop_problem(start: Trigger, stop: Trigger) -> Option<String> {
+    let name = |t: Trigger| {
+        serde_json::to_value(t)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default()
+    };
+    match (workflow_rank(start), workflow_rank(stop)) {
+        (_, Some(0)) => Some(
+            "`stop = reported` happens before any clock starts: the clock can never stop"
+                .to_owned(),
+        ),
+        (Some(a), Some(b)) if b < a => Some(format!(
+            "`{}` comes before `{}` in the workflow: once started, the clock can never stop",
+            name(stop),
+            name(start)
+        )),
+        (None, Some(b)) if b <= 2 => Some(format!(
+            "`{}` can happen after `{}` is over (a severity is often set after triage): the clock may never stop",
+            name(start),
+            name(stop)
+        )),
+        _ => None,
+    }
+}
+
+/// A language tag as RFC 5646 shapes it in practice: an ISO 639 language
+/// of 2 or 3 letters (the longer forms the grammar allows are reserved or
+/// unregistered), then subtags of 1–8 letters and digits.
+fn is_language_tag(tag: &str) -> bool {
+    let mut parts = tag.split('-');
+    let primary = parts.next().unwrap_or_default();
+    (2..=3).contains(&primary.len())
+        && primary.chars().all(|c| c.is_ascii_alphabetic())
+        && parts.all(|p| (1..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()))
 }
 
 fn check_slug(id: &str) -> Result<(), String> {
@@ -1157,6 +1348,108 @@ target = "24 hours"
 
         let bad = MINIMAL.replace("format = 1", "format = 2");
         assert_eq!(Policy::parse(&bad).unwrap_err().line, Some(2));
+    }
+
+    #[test]
+    fn check_errors_name_their_own_line_and_table() {
+        let bad = MINIMAL.replace(
+            "target = \"24 hours\"",
+            "target = \"24 hours\"\npubilc = true",
+        );
+        let e = Policy::parse(&bad).unwrap_err();
+        assert_eq!(
+            (e.line, e.key.as_str()),
+            (Some(20), "clock[1].pubilc"),
+            "{e}"
+        );
+        let bad = MINIMAL.replace(
+            "time_zone = \"Europe/Paris\"",
+            "time_zone = \"Europe/Paris\"\nworking_days = []",
+        );
+        let e = Policy::parse(&bad).unwrap_err();
+        assert_eq!(
+            (e.line, e.key.as_str()),
+            (Some(12), "calendar.working_days"),
+            "{e}"
+        );
+        let bad = MINIMAL.replace(
+            "time_zone = \"Europe/Paris\"",
+            "time_zone = \"Europe/Paris\"\n\nbusiness_hours = \"17:00-09:00\"",
+        );
+        let e = Policy::parse(&bad).unwrap_err();
+        assert_eq!(
+            (e.line, e.key.as_str()),
+            (Some(13), "calendar.business_hours"),
+            "{e}"
+        );
+        let bad = MINIMAL.replace(
+            "time_zone = \"Europe/Paris\"",
+            "time_zone = \"Europe/Paris\"\nholidays = [\"--02-30\"]",
+        );
+        let e = Policy::parse(&bad).unwrap_err();
+        assert_eq!(
+            (e.line, e.key.as_str()),
+            (Some(12), "calendar.holidays"),
+            "{e}"
+        );
+        let huge = format!("{MINIMAL}\n#{}", "x".repeat(MAX_POLICY_BYTES));
+        let e = Policy::parse(&huge).unwrap_err();
+        assert!(e.message.contains("at most"), "{e}");
+    }
+
+    #[test]
+    fn warnings_name_the_line_and_key() {
+        let text = MINIMAL
+            .replace("stop = \"acknowledged\"", "stop = \"reported\"")
+            .replace("start = \"reported\"", "start = \"triaged\"");
+        let w = Policy::parse(&text).unwrap().warnings(&text);
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert_eq!(
+            (w[0].line, w[0].key.as_str()),
+            (Some(18), "clock `ack`.stop")
+        );
+        assert!(w[0].message.contains("never stop"), "{}", w[0]);
+
+        let text = MINIMAL
+            .replace("start = \"reported\"", "start = \"released\"")
+            .replace("target = \"24 hours\"", "target = \"100000 business days\"");
+        let w = Policy::parse(&text).unwrap().warnings(&text);
+        let keys: Vec<_> = w.iter().map(|w| (w.line, w.key.as_str())).collect();
+        assert_eq!(
+            keys,
+            [
+                (Some(18), "clock `ack`.stop"),
+                (Some(19), "clock `ack`.target")
+            ],
+            "{w:?}"
+        );
+
+        let text = format!(
+            "{}\n[[severity]]\nid = \"high\"\nname = \"High\"\ndescription = \"d\"\ncovers = [\"critical\", \"high\"]\n\n\
+             [[severity]]\nid = \"urgent\"\nname = \"Urgent\"\ndescription = \"d\"\ncovers = [\"critical\"]\n",
+            MINIMAL.replace(
+                "contacts = [",
+                "languages = [\"english\", \"pt-BR\"]\ncontacts = ["
+            )
+        );
+        let w = Policy::parse(&text).unwrap().warnings(&text);
+        let keys: Vec<_> = w.iter().map(|w| (w.line, w.key.as_str())).collect();
+        assert_eq!(
+            keys,
+            [
+                (Some(32), "severity `urgent`.covers"),
+                (Some(8), "organization.languages[0]")
+            ],
+            "{w:?}"
+        );
+        for (name, text) in presets::ALL {
+            let p = Policy::parse(text).unwrap();
+            assert!(
+                p.warnings(text).is_empty(),
+                "{name}: {:?}",
+                p.warnings(text)
+            );
+        }
     }
 
     #[test]

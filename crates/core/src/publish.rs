@@ -12,19 +12,71 @@ fn base(public_url: &str) -> &str {
     public_url.trim_end_matches('/')
 }
 
-/// Where reports go: the policy's contacts, or embargo's policy page.
+/// Where reports go: the policy's contacts, or, when the policy names none,
+/// embargo's own report form at `public_url` (the channel this installation
+/// does offer; nothing is made up).
 fn contacts(policy: &Policy, public_url: &str) -> Vec<String> {
     if policy.organization.contacts.is_empty() {
-        vec![format!("{}/policy", base(public_url))]
+        vec![format!("{}/report", base(public_url))]
     } else {
         policy.organization.contacts.clone()
     }
 }
 
+/// Why a document cannot be published at a public URL.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("public_url `{url}`: {message}")]
+pub struct PublishError {
+    pub url: String,
+    pub message: String,
+}
+
+/// The scheme, host and port of `url` (`https://example.org:8443`), and
+/// whether it is https, or a loopback address (a test installation).
+fn origin(url: &str) -> Result<(String, bool, bool), PublishError> {
+    let fail = |message: &str| PublishError {
+        url: url.to_owned(),
+        message: message.to_owned(),
+    };
+    let (scheme, rest) = url
+        .split_once("://")
+        .ok_or_else(|| fail("is not an absolute URL such as https://security.example.org"))?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if authority.is_empty() || authority.contains('@') {
+        return Err(fail("has no host (or carries credentials)"));
+    }
+    // The host without its port: `[::1]:8080` → `[::1]`, `a.org:8443` → `a.org`.
+    let host = if authority.starts_with('[') {
+        authority.split_inclusive(']').next().unwrap_or(authority)
+    } else {
+        authority.split(':').next().unwrap_or(authority)
+    };
+    let loopback =
+        matches!(host, "localhost" | "127.0.0.1" | "[::1]") || host.ends_with(".localhost");
+    Ok((
+        format!("{}://{authority}", scheme.to_ascii_lowercase()),
+        scheme.eq_ignore_ascii_case("https"),
+        loopback,
+    ))
+}
+
 /// The RFC 9116 file. `Expires` lies `security_txt_expires_days` after `now`,
-/// so a served file is always fresh.
-#[must_use]
-pub fn security_txt(policy: &Policy, public_url: &str, now: Instant) -> String {
+/// so a served file is always fresh. RFC 9116 requires https: a `public_url`
+/// that is not is refused, except on a loopback address (a test
+/// installation), where the file says so in a comment. `Canonical` names
+/// the origin's `/.well-known/security.txt` whatever path `public_url` has.
+pub fn security_txt(
+    policy: &Policy,
+    public_url: &str,
+    now: Instant,
+) -> Result<String, PublishError> {
+    let (origin, https, loopback) = origin(base(public_url))?;
+    if !https && !loopback {
+        return Err(PublishError {
+            url: public_url.to_owned(),
+            message: "security.txt must be served over https (RFC 9116, section 3); set public_url to the https address embargo is reached at".into(),
+        });
+    }
     let base = base(public_url);
     let expires = now + TimeDelta::days(i64::from(policy.security_txt_expires_days));
     let mut out = format!(
@@ -32,6 +84,11 @@ pub fn security_txt(policy: &Policy, public_url: &str, now: Instant) -> String {
         one_line(&policy.organization.name),
         policy.id
     );
+    if !https {
+        out.push_str(&format!(
+            "# WARNING: served from {origin}, not over https: a test installation only (RFC 9116 requires https)\n"
+        ));
+    }
     for c in contacts(policy, public_url) {
         out.push_str(&format!("Contact: {}\n", one_line(&c)));
     }
@@ -51,7 +108,7 @@ pub fn security_txt(policy: &Policy, public_url: &str, now: Instant) -> String {
             one_line(&policy.organization.languages.join(", "))
         ));
     }
-    out.push_str(&format!("Canonical: {base}/.well-known/security.txt\n"));
+    out.push_str(&format!("Canonical: {origin}/.well-known/security.txt\n"));
     let policy_url = policy
         .organization
         .policy_url
@@ -62,7 +119,7 @@ pub fn security_txt(policy: &Policy, public_url: &str, now: Instant) -> String {
     out.push_str(&format!(
         "CSAF: {base}/.well-known/csaf/provider-metadata.json\n"
     ));
-    out
+    Ok(out)
 }
 
 /// A field value on one line: a newline in policy text must not start a new field.
@@ -77,8 +134,8 @@ pub fn security_md(policy: &Policy, public_url: &str) -> String {
     if let Some(s) = &policy.summary {
         out.push_str(&format!("{s}\n\n"));
     }
+    // Only what the policy says: its channels, its guidance, its promises.
     out.push_str("## Reporting a vulnerability\n\n");
-    out.push_str("Please report security vulnerabilities privately, never in a public issue, discussion or pull request.\n\n");
     for c in contacts(policy, public_url) {
         out.push_str(&format!("- {}\n", markdown_link(&c)));
     }
@@ -96,10 +153,17 @@ pub fn security_md(policy: &Policy, public_url: &str) -> String {
             out.push_str(&format!("- {}\n", f.label()));
         }
     }
-    if !policy.clocks.is_empty() {
+    // The team's own clocks (not public) are not promises to reporters.
+    let promises: Vec<&str> = policy
+        .clocks
+        .iter()
+        .filter(|c| c.public)
+        .map(|c| c.promise.as_str())
+        .collect();
+    if !promises.is_empty() {
         out.push_str("\n## What happens next\n\n");
-        for c in &policy.clocks {
-            out.push_str(&format!("- {}\n", c.promise));
+        for p in promises {
+            out.push_str(&format!("- {p}\n"));
         }
     }
     if !policy.severity.is_empty() {
@@ -128,7 +192,7 @@ pub fn security_md(policy: &Policy, public_url: &str) -> String {
         out.push_str(&format!("\n## Credit\n\n{}\n", c.text));
     }
     out.push_str(&format!(
-        "\n---\nGenerated by embargo from policy `{}`{}.\n",
+        "\n<!-- generated by embargo from policy `{}`{} -->\n",
         policy.id,
         policy
             .revision
@@ -254,7 +318,7 @@ mod tests {
         let now = chrono::Utc
             .with_ymd_and_hms(2026, 11, 23, 10, 0, 0)
             .unwrap();
-        let txt = security_txt(&p, "https://security.example.org/", now);
+        let txt = security_txt(&p, "https://security.example.org/", now).unwrap();
         assert!(txt.contains("Contact: mailto:security@opensecops.org\n"));
         assert!(txt.contains("Expires: 2027-05-22T10:00:00.000Z\n"), "{txt}");
         assert!(txt.contains("Canonical: https://security.example.org/.well-known/security.txt\n"));
@@ -263,14 +327,56 @@ mod tests {
     }
 
     #[test]
-    fn a_policy_without_contacts_points_at_the_policy_page() {
+    fn a_policy_without_contacts_points_at_the_report_form() {
         let p = Policy::parse(presets::get("zeenea").unwrap()).unwrap();
         let txt = security_txt(
             &p,
             "https://s.example",
             chrono::Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
+        )
+        .unwrap();
+        assert!(txt.contains("Contact: https://s.example/report\n"), "{txt}");
+    }
+
+    #[test]
+    fn security_txt_is_https_only_and_canonical_at_the_origin() {
+        let p = Policy::parse(presets::get("opensecops").unwrap()).unwrap();
+        let now = chrono::Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let e = security_txt(&p, "http://security.example.org", now).unwrap_err();
+        assert!(e.to_string().contains("https"), "{e}");
+        assert!(security_txt(&p, "security.example.org", now).is_err());
+        for local in [
+            "http://127.0.0.1:8080",
+            "http://localhost:3000/",
+            "http://[::1]:8080",
+        ] {
+            let txt = security_txt(&p, local, now).unwrap();
+            assert!(txt.contains("# WARNING: served from http://"), "{txt}");
+        }
+        let txt = security_txt(&p, "https://example.org:8443/security/", now).unwrap();
+        assert!(
+            txt.contains("Canonical: https://example.org:8443/.well-known/security.txt\n"),
+            "{txt}"
         );
-        assert!(txt.contains("Contact: https://s.example/policy\n"), "{txt}");
+        assert!(
+            txt.contains("Policy: https://example.org:8443/security/policy\n"),
+            "{txt}"
+        );
+    }
+
+    #[test]
+    fn security_md_says_only_what_the_policy_says() {
+        // Truvera's customer notice is a team clock (not shown to reporters):
+        // its promise reaches SECURITY.md through the policy's own
+        // communication section, not as a reporter's clock.
+        let p = Policy::parse(presets::get("opensecops").unwrap()).unwrap();
+        let md = security_md(&p, "https://x.example");
+        assert!(!md.contains("never in a public issue"), "{md}");
+        let p = Policy::parse(presets::get("default").unwrap()).unwrap();
+        let md = security_md(&p, "https://x.example");
+        for c in &p.clocks {
+            assert_eq!(md.contains(&c.promise), c.public, "{}: {md}", c.id);
+        }
     }
 
     #[test]

@@ -281,7 +281,7 @@ enum PolicyCommand {
     /// waiting_on_reporter, reporter_answered, customers_notified,
     /// patch_available [SINCE], reporter_deadline WHEN, published. Moves
     /// the workflow refuses are errors naming the line. Exit status: 0, or
-    /// 2 for an error.
+    /// 1 for an error.
     #[command(verbatim_doc_comment)]
     Simulate {
         /// A policy file, or preset:NAME.

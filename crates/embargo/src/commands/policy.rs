@@ -9,7 +9,15 @@ use super::*;
 
 /// Reads a policy from a file or `preset:NAME`, naming the source in errors.
 pub(crate) fn read_policy(source: &str) -> Result<Policy> {
-    let text = match source.strip_prefix("preset:") {
+    let text = read_policy_text(source)?;
+    Policy::parse(&text).map_err(|e| message(format!("{source}: {e}")))
+}
+
+/// The text of a policy file or preset, refusing files over 1 MiB before
+/// reading them whole.
+fn read_policy_text(source: &str) -> Result<String> {
+    use std::io::Read;
+    Ok(match source.strip_prefix("preset:") {
         Some(name) => presets::get(name)
             .ok_or_else(|| {
                 message(format!(
@@ -22,9 +30,20 @@ pub(crate) fn read_policy(source: &str) -> Result<Policy> {
                 ))
             })?
             .to_owned(),
-        None => std::fs::read_to_string(source).map_err(|e| message(format!("{source}: {e}")))?,
-    };
-    Policy::parse(&text).map_err(|e| message(format!("{source}: {e}")))
+        None => {
+            let limit = embargo_core::policy::MAX_POLICY_BYTES as u64;
+            let mut text = String::new();
+            std::fs::File::open(source)
+                .and_then(|f| f.take(limit + 1).read_to_string(&mut text))
+                .map_err(|e| message(format!("{source}: {e}")))?;
+            if text.len() as u64 > limit {
+                return Err(message(format!(
+                    "{source}: a policy file is at most {limit} bytes (1 MiB)"
+                )));
+            }
+            text
+        }
+    })
 }
 
 pub(crate) fn load_policies(config: &Config) -> Result<PolicySet> {
@@ -40,14 +59,33 @@ pub(crate) fn policy(cmd: PolicyCommand) -> Result<ExitCode> {
     match cmd {
         PolicyCommand::Check { files } => {
             let mut failed = false;
+            // Policy id → the first file that has it.
+            let mut ids: std::collections::BTreeMap<String, String> = Default::default();
             for f in &files {
-                match read_policy(f) {
-                    Ok(p) => println!(
-                        "{f}: ok: policy `{}` with {} clocks and {} scope rules",
-                        p.id,
-                        p.clocks.len(),
-                        p.scope_rules.len()
-                    ),
+                match read_policy_text(f).and_then(|text| {
+                    Policy::parse(&text)
+                        .map(|p| (p, text))
+                        .map_err(|e| message(format!("{f}: {e}")))
+                }) {
+                    Ok((p, text)) => {
+                        println!(
+                            "{f}: ok: policy `{}` with {} clocks and {} scope rules",
+                            p.id,
+                            p.clocks.len(),
+                            p.scope_rules.len()
+                        );
+                        for w in p.warnings(&text) {
+                            eprintln!("{f}: warning: {w}");
+                        }
+                        if let Some(first) = ids.get(&p.id) {
+                            eprintln!(
+                                "{f}: warning: id: `{}` is also the id of {first}: a server loads one policy per id",
+                                p.id
+                            );
+                        } else {
+                            ids.insert(p.id.clone(), f.clone());
+                        }
+                    }
                     Err(e) => {
                         eprintln!("{e}");
                         failed = true;
@@ -74,6 +112,7 @@ pub(crate) fn policy(cmd: PolicyCommand) -> Result<ExitCode> {
                 RenderFormat::SecurityMd => embargo_core::publish::security_md(&p, &public_url),
                 RenderFormat::SecurityTxt => {
                     embargo_core::publish::security_txt(&p, &public_url, now())
+                        .map_err(|e| message(format!("--public-url: {e}")))?
                 }
                 RenderFormat::Html => embargo_core::publish::policy_html(&p, &public_url),
             };

@@ -98,20 +98,6 @@ pub(crate) fn status_name(s: ClockStatus) -> &'static str {
     }
 }
 
-/// A clock's status in words, for people.
-pub(crate) fn status_words(s: ClockStatus) -> &'static str {
-    match s {
-        ClockStatus::NotStarted => "not started",
-        ClockStatus::Running => "running",
-        ClockStatus::Warning => "due soon",
-        ClockStatus::Paused => "paused while we wait for you",
-        ClockStatus::Met => "met",
-        ClockStatus::MetLate => "met late",
-        ClockStatus::Breached => "missed",
-        ClockStatus::Cancelled => "no longer applies",
-    }
-}
-
 /// The clocks of a case as they stand at the server's now.
 pub(crate) async fn clocks_of(
     state: &AppState,

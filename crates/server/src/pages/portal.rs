@@ -7,7 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use embargo_core::auth::token_digest;
-use embargo_core::clock;
+use embargo_core::clock::{self, ClockStatus};
 use embargo_core::{CaseRef, EventKind};
 use minijinja::{Value, context};
 
@@ -29,6 +29,20 @@ async fn case_for(state: &AppState, token: &str) -> Option<CaseRef> {
         .await
         .ok()
         .flatten()
+}
+
+/// A clock's status in the reporter's words.
+fn status_words(s: ClockStatus) -> &'static str {
+    match s {
+        ClockStatus::NotStarted => "not started",
+        ClockStatus::Running => "running",
+        ClockStatus::Warning => "due soon",
+        ClockStatus::Paused => "paused while we wait for you",
+        ClockStatus::Met => "met",
+        ClockStatus::MetLate => "met late",
+        ClockStatus::Breached => "missed",
+        ClockStatus::Cancelled => "no longer applies",
+    }
 }
 
 fn not_found() -> Response {
@@ -71,7 +85,7 @@ pub async fn view(
             Some(context! {
                 promise => c.promise,
                 due => due.format("%Y-%m-%d %H:%M UTC").to_string(),
-                status => crate::desk::cases::status_words(c.status),
+                status => status_words(c.status),
             })
         })
         .collect();

@@ -199,6 +199,55 @@ print("VALID" if p.is_valid() else "INVALID")
 }
 
 #[tokio::test]
+async fn every_presets_security_txt_passes_sectxt_and_http_is_refused() {
+    for (name, _) in presets::ALL {
+        let mut with_path = settings(name);
+        // Canonical stays at the origin when embargo lives under a path.
+        with_path.public_url = "https://security.example.org/psirt".into();
+        // Expires is checked against the real date.
+        let app = TestApp::start_with_clock(
+            TestDatabase::sqlite().unwrap(),
+            with_path,
+            embargo_server::system_clock(),
+        )
+        .await;
+        let body = app
+            .http
+            .get(app.url("/.well-known/security.txt"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            body.contains("Canonical: https://security.example.org/.well-known/security.txt\n"),
+            "{name}:\n{body}"
+        );
+        assert!(!body.contains("example.org/policy\nContact"), "{name}");
+        validate_with_sectxt(&body);
+        app.stop().await;
+    }
+    let mut plain = settings("opensecops");
+    plain.public_url = "http://security.example.org".into();
+    let app = TestApp::start_with(TestDatabase::sqlite().unwrap(), plain).await;
+    let r = app
+        .http
+        .get(app.url("/.well-known/security.txt"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 503);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("must be served over https")
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn clock_metrics_report_share_met_and_percentiles() {
     each_backend(|app| async move {
         // The default preset: acknowledgement within 24 hours. The API's

@@ -199,6 +199,69 @@ struct ClockFile {
     on_breach: Option<String>,
 }
 
+/// What starts a finding's remediation clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FindingTrigger {
+    /// The finding was opened (the vulnerable component was seen).
+    FindingOpened,
+    /// A patch became available (the advisory lists a fixed version).
+    PatchAvailable,
+}
+
+impl FindingTrigger {
+    #[must_use]
+    pub fn describe(self) -> &'static str {
+        match self {
+            FindingTrigger::FindingOpened => "the finding is opened",
+            FindingTrigger::PatchAvailable => "a patch is available (a fixed version is published)",
+        }
+    }
+}
+
+/// Which findings a finding clock applies to.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FindingCondition {
+    /// The finding's severity is one of these (any, when empty).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub severity: Vec<Severity>,
+    /// The product's exposure: `high` for an internet-facing product,
+    /// `normal` for the others (any, when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exposure: Option<Exposure>,
+}
+
+/// A finding clock as the policy file states it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FindingClockFile {
+    id: Spanned<String>,
+    name: String,
+    promise: String,
+    start: FindingTrigger,
+    target: Spanned<String>,
+    #[serde(default = "default_warn")]
+    warn_percent: Spanned<u32>,
+    #[serde(default)]
+    when: FindingCondition,
+}
+
+/// A remediation deadline for the portfolio's findings (a vulnerable
+/// component in a release): the first clock whose condition a finding meets
+/// gives its deadline, counted on the policy's calendar; it stops when the
+/// finding no longer needs fixing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct FindingClock {
+    pub id: String,
+    pub name: String,
+    pub promise: String,
+    pub start: FindingTrigger,
+    pub target: Target,
+    pub warn_percent: u32,
+    pub when: FindingCondition,
+}
+
 fn no_holidays() -> Spanned<Vec<String>> {
     Spanned::new(0..0, Vec::new())
 }
@@ -435,6 +498,8 @@ struct PolicyFile {
     #[serde(default)]
     clock_settings: ClockSettings,
     #[serde(default)]
+    finding_clock: Vec<FindingClockFile>,
+    #[serde(default)]
     scope_rule: Vec<ScopeRule>,
     #[serde(default)]
     communication: Vec<CommunicationRule>,
@@ -467,6 +532,8 @@ pub struct Policy {
     pub severity: Vec<SeverityLevel>,
     pub clocks: Vec<ClockRule>,
     pub clock_settings: ClockSettings,
+    /// Remediation deadlines of the portfolio's findings, first match wins.
+    pub finding_clocks: Vec<FindingClock>,
     pub scope_rules: Vec<ScopeRule>,
     pub communication: Vec<CommunicationRule>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -698,6 +765,48 @@ impl Policy {
                 on_breach: c.on_breach,
             });
         }
+        let mut finding_ids = BTreeSet::new();
+        let mut finding_clocks = Vec::new();
+        for c in file.finding_clock {
+            let key = format!("finding_clock `{}`", c.id.get_ref());
+            check_slug(c.id.get_ref()).map_err(|m| err(c.id.span(), "finding_clock.id", m))?;
+            if !finding_ids.insert(c.id.get_ref().clone()) {
+                return Err(err(
+                    c.id.span(),
+                    "finding_clock.id",
+                    format!("`{}` is used by two finding clocks", c.id.get_ref()),
+                ));
+            }
+            let target: Target = c
+                .target
+                .get_ref()
+                .parse()
+                .map_err(|m| err(c.target.span(), &format!("{key}.target"), m))?;
+            if target == Target::ReporterDeadline {
+                return Err(err(
+                    c.target.span(),
+                    &format!("{key}.target"),
+                    "a finding has no reporter: give a duration".into(),
+                ));
+            }
+            let warn = *c.warn_percent.get_ref();
+            if !(1..=99).contains(&warn) {
+                return Err(err(
+                    c.warn_percent.span(),
+                    &format!("{key}.warn_percent"),
+                    "must be between 1 and 99".into(),
+                ));
+            }
+            finding_clocks.push(FindingClock {
+                id: c.id.into_inner(),
+                name: c.name,
+                promise: c.promise,
+                start: c.start,
+                target,
+                warn_percent: warn,
+                when: c.when,
+            });
+        }
         for (i, action) in file.clock_settings.acknowledged_by.iter().enumerate() {
             if !ACKNOWLEDGING_ACTIONS.contains(&action.as_str()) {
                 return Err(PolicyError {
@@ -758,6 +867,7 @@ impl Policy {
             severity: file.severity,
             clocks,
             clock_settings: file.clock_settings,
+            finding_clocks,
             scope_rules: file.scope_rule,
             communication: file.communication,
             disclosure: file.disclosure,
@@ -1045,6 +1155,32 @@ impl Policy {
         if let Some(c) = &self.credit {
             out.push_str(&format!("\nCredit: {}\n", c.text));
         }
+        out.push_str("\nFindings (vulnerable components of the portfolio):\n");
+        if self.finding_clocks.is_empty() {
+            out.push_str("  (no remediation deadline for findings)\n");
+        }
+        for c in &self.finding_clocks {
+            out.push_str(&format!("  {} [{}]: \"{}\"\n", c.name, c.id, c.promise));
+            let mut when = Vec::new();
+            if !c.when.severity.is_empty() {
+                let s: Vec<&str> = c.when.severity.iter().map(|s| s.as_str()).collect();
+                when.push(format!("severity {}", s.join(" or ")));
+            }
+            if let Some(e) = c.when.exposure {
+                when.push(format!("product exposure {}", e.as_str()));
+            }
+            out.push_str(&format!(
+                "    for findings of {}: starts when {}, due {} after it; warns at {}%\n",
+                if when.is_empty() {
+                    "any severity".to_owned()
+                } else {
+                    when.join(", ")
+                },
+                c.start.describe(),
+                c.target,
+                c.warn_percent
+            ));
+        }
         out
     }
 }
@@ -1225,6 +1361,20 @@ impl PolicySet {
         self.policies
             .iter()
             .find(|p| p.products.iter().any(|q| q == product))
+            .unwrap_or_else(|| self.primary())
+    }
+
+    /// The policy governing an inventory product, named in policies by its
+    /// id or its name.
+    #[must_use]
+    pub fn for_inventory_product(&self, id: &str, name: Option<&str>) -> &Policy {
+        self.policies
+            .iter()
+            .find(|p| {
+                p.products
+                    .iter()
+                    .any(|q| q == id || Some(q.as_str()) == name)
+            })
             .unwrap_or_else(|| self.primary())
     }
 

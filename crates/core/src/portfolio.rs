@@ -1,19 +1,23 @@
 //! Portfolio monitoring's rules: what a finding is (a component of a
 //! release affected by an advisory), the analysis states a person or a rule
-//! gives it, and its remediation deadline as policy 003 words it:
+//! gives it, and its remediation deadline, which comes from its product's
+//! policy (`[[finding_clock]]`). Policy 003 words the presets' deadlines:
 //!
 //! - a **critical** vulnerability is fixed "within 30 days following the
 //!   availability of the associated patch";
 //! - a lower one, when "the exposure is qualified as high", also within 30
 //!   days of the patch; otherwise "within 3 months".
 //!
-//! The clock starts when a patch exists (a fixed version is published), not
-//! when the finding is opened: a finding without a patch has no deadline
-//! yet, and gets one the day the patch appears. Everything takes `now`.
+//! Such a clock starts when a patch exists (a fixed version is published),
+//! not when the finding is opened: a finding without a patch has no
+//! deadline yet, and gets one the day the patch appears. Everything takes
+//! `now`.
 
-use chrono::Months;
+use chrono::TimeDelta;
 use serde::{Deserialize, Serialize};
 
+use crate::case::Exposure;
+use crate::policy::{FindingTrigger, Policy, Target};
 use crate::{Instant, Severity};
 
 /// How exposed a product is (its deployment's reach).
@@ -116,20 +120,78 @@ impl Analysis {
     }
 }
 
-/// The remediation deadline of policy 003, or `None` while no patch exists.
+/// A finding's remediation deadline, from its product's policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FindingDeadline {
+    /// The policy's finding clock that gives it.
+    pub clock: String,
+    pub started: Instant,
+    pub warn: Instant,
+    pub due: Instant,
+}
+
+/// The deadline `policy` gives a finding of `severity` in a product of
+/// `exposure`, opened at `opened`, whose patch exists since `patch`: the
+/// first finding clock whose condition it meets, counted on the policy's
+/// calendar. `None` when no clock applies, when its start has not happened
+/// (no patch yet), or when the finding has no severity and the policy
+/// assumes none (`clock_settings.default_severity`).
 #[must_use]
-pub fn deadline(
-    severity: Severity,
+pub fn finding_deadline(
+    policy: &Policy,
+    severity: Option<Severity>,
     exposure: ProductExposure,
-    patch_available_at: Option<Instant>,
-) -> Option<Instant> {
-    let patch = patch_available_at?;
-    if severity == Severity::Critical || exposure.is_high() {
-        Some(patch + chrono::TimeDelta::days(30))
-    } else {
-        // Calendar months: 31 January + 3 months is 30 April.
-        patch.checked_add_months(Months::new(3))
-    }
+    opened: Instant,
+    patch: Option<Instant>,
+) -> Option<FindingDeadline> {
+    let severity = severity.or(policy.clock_settings.default_severity)?;
+    let clock = policy.finding_clocks.iter().find(|c| {
+        (c.when.severity.is_empty() || c.when.severity.contains(&severity))
+            && c.when
+                .exposure
+                .is_none_or(|e| (e == Exposure::High) == exposure.is_high())
+    })?;
+    let started = match clock.start {
+        FindingTrigger::FindingOpened => opened,
+        FindingTrigger::PatchAvailable => patch?,
+    };
+    let cal = &policy.calendar;
+    let percent = i32::try_from(clock.warn_percent).ok()?;
+    let (warn, due) = match clock.target {
+        Target::Hours(n) => {
+            let total = TimeDelta::hours(i64::from(n));
+            (started + total * percent / 100, started + total)
+        }
+        Target::BusinessHours(n) => {
+            let total = TimeDelta::hours(i64::from(n));
+            (
+                cal.add_business(started, total * percent / 100)?,
+                cal.add_business(started, total)?,
+            )
+        }
+        Target::BusinessDays(n) => {
+            let total = cal.day_length() * i32::try_from(n).ok()?;
+            (
+                cal.add_business(started, total * percent / 100)?,
+                cal.add_business(started, total)?,
+            )
+        }
+        Target::Days(_) | Target::Months(_) => {
+            let due = match clock.target {
+                Target::Days(n) => cal.add_days(started, n)?,
+                Target::Months(n) => cal.add_months(started, n)?,
+                _ => return None,
+            };
+            (started + (due - started) * percent / 100, due)
+        }
+        Target::ReporterDeadline => return None,
+    };
+    Some(FindingDeadline {
+        clock: clock.id.clone(),
+        started,
+        warn,
+        due,
+    })
 }
 
 /// Where a finding's deadline stands at `now`.
@@ -147,29 +209,43 @@ pub enum DeadlineStatus {
     Stopped,
 }
 
-/// A deadline's status at `now`; the warning comes when three quarters of
-/// the time from the patch to the deadline have passed.
+/// A deadline's status at `now`: due soon from its warning time (the
+/// clock's `warn_percent` of the way), breached from its due time.
 #[must_use]
 pub fn deadline_status(
     analysis: &Analysis,
-    patch_available_at: Option<Instant>,
-    due: Option<Instant>,
+    deadline: Option<&FindingDeadline>,
     now: Instant,
 ) -> DeadlineStatus {
     if !analysis.open_at(now) {
         return DeadlineStatus::Stopped;
     }
-    let (Some(start), Some(due)) = (patch_available_at, due) else {
+    let Some(d) = deadline else {
         return DeadlineStatus::NotStarted;
     };
-    if now >= due {
-        return DeadlineStatus::Breached;
-    }
-    let warn = start + (due - start) * 3 / 4;
-    if now >= warn {
+    if now >= d.due {
+        DeadlineStatus::Breached
+    } else if now >= d.warn {
         DeadlineStatus::DueSoon
     } else {
         DeadlineStatus::Running
+    }
+}
+
+impl Finding {
+    /// Sets the finding's deadline, and where it stands at `now`, from
+    /// its product's policy.
+    pub fn apply_policy(&mut self, policy: &Policy, now: Instant) {
+        let deadline = finding_deadline(
+            policy,
+            self.severity,
+            self.product_exposure,
+            self.first_seen,
+            self.patch_available_at,
+        );
+        self.due = deadline.as_ref().map(|d| d.due);
+        self.deadline_clock = deadline.as_ref().map(|d| d.clock.clone());
+        self.deadline = Some(deadline_status(&self.analysis, deadline.as_ref(), now));
     }
 }
 
@@ -263,10 +339,17 @@ pub struct Finding {
     pub analysis: Analysis,
     pub first_seen: chrono::DateTime<chrono::Utc>,
     pub updated_at: chrono::DateTime<chrono::Utc>,
-    /// The remediation deadline (policy 003), once a patch exists.
+    /// The remediation deadline its product's policy gives it (once its
+    /// clock has started, e.g. when a patch exists).
     pub due: Option<chrono::DateTime<chrono::Utc>>,
     #[schema(value_type = String)]
     pub deadline: Option<DeadlineStatus>,
+    /// The policy's finding clock that gives the deadline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline_clock: Option<String>,
+    /// The exposure of the finding's product (a policy's deadline may depend on it).
+    #[schema(value_type = String)]
+    pub product_exposure: ProductExposure,
 }
 
 /// An inventory id (products, customers): it appears in URLs.
@@ -424,8 +507,29 @@ mod tests {
         chrono::DateTime::parse_from_rfc3339(s).unwrap().to_utc()
     }
 
+    fn zeenea() -> Policy {
+        Policy::parse(crate::policy::presets::get("zeenea").unwrap()).unwrap()
+    }
+
+    fn due(
+        policy: &Policy,
+        severity: Severity,
+        exposure: ProductExposure,
+        patch: Option<Instant>,
+    ) -> Option<Instant> {
+        finding_deadline(
+            policy,
+            Some(severity),
+            exposure,
+            at("2026-01-01T00:00:00Z"),
+            patch,
+        )
+        .map(|d| d.due)
+    }
+
     #[test]
     fn policy_003_deadlines() {
+        let p = zeenea();
         let patch = Some(at("2026-01-31T10:00:00Z"));
         // Critical: 30 days after the patch, whatever the exposure.
         for exposure in [
@@ -434,45 +538,107 @@ mod tests {
             ProductExposure::Offline,
         ] {
             assert_eq!(
-                deadline(Severity::Critical, exposure, patch),
+                due(&p, Severity::Critical, exposure, patch),
                 Some(at("2026-03-02T10:00:00Z"))
             );
         }
         // Lower, high exposure: 30 days too.
         assert_eq!(
-            deadline(Severity::Medium, ProductExposure::InternetFacing, patch),
+            due(&p, Severity::Medium, ProductExposure::InternetFacing, patch),
             Some(at("2026-03-02T10:00:00Z"))
         );
         // Lower, otherwise: three calendar months.
         assert_eq!(
-            deadline(Severity::High, ProductExposure::Internal, patch),
+            due(&p, Severity::High, ProductExposure::Internal, patch),
             Some(at("2026-04-30T10:00:00Z"))
         );
         assert_eq!(
-            deadline(Severity::Low, ProductExposure::Offline, patch),
+            due(&p, Severity::Low, ProductExposure::Offline, patch),
             Some(at("2026-04-30T10:00:00Z"))
         );
-        // No patch, no clock.
+        // No patch, no clock; no severity, no clock.
         assert_eq!(
-            deadline(Severity::Critical, ProductExposure::InternetFacing, None),
+            due(
+                &p,
+                Severity::Critical,
+                ProductExposure::InternetFacing,
+                None
+            ),
             None
+        );
+        assert!(
+            finding_deadline(
+                &p,
+                None,
+                ProductExposure::Internal,
+                at("2026-01-01T00:00:00Z"),
+                patch
+            )
+            .is_none()
+        );
+    }
+
+    #[test]
+    fn a_policy_sets_the_findings_deadlines() {
+        // 14 business days from the finding itself, in Paris, for everything.
+        let text = crate::policy::presets::get("opensecops")
+            .unwrap()
+            .replace("time_zone = \"UTC\"", "time_zone = \"Europe/Paris\"")
+            + "\n[[finding_clock]]\nid = \"any\"\nname = \"Any\"\npromise = \"p\"\nstart = \"finding_opened\"\ntarget = \"2 business days\"\nwarn_percent = 50\n\n[clock_settings]\ndefault_severity = \"medium\"\n";
+        let p = Policy::parse(&text).unwrap();
+        // Opened Friday 17:00 Paris (16:00 UTC): due Tuesday 17:00 Paris.
+        let d = finding_deadline(
+            &p,
+            None,
+            ProductExposure::Internal,
+            at("2026-03-06T16:00:00Z"),
+            None,
+        )
+        .unwrap();
+        assert_eq!(d.clock, "any");
+        assert_eq!(d.due, at("2026-03-10T16:00:00Z"));
+        assert_eq!(d.warn, at("2026-03-09T16:00:00Z"));
+        // A policy without finding clocks gives no deadline.
+        let none = Policy::parse(crate::policy::presets::get("truvera").unwrap()).unwrap();
+        assert!(
+            finding_deadline(
+                &none,
+                Some(Severity::Critical),
+                ProductExposure::Internal,
+                at("2026-03-06T16:00:00Z"),
+                Some(at("2026-03-06T16:00:00Z"))
+            )
+            .is_none()
         );
     }
 
     #[test]
     fn a_patch_published_after_the_finding_starts_the_clock_then() {
+        let p = zeenea();
         let opened = at("2026-03-01T00:00:00Z");
         let analysis = Analysis::Affected;
+        let deadline = |patch| {
+            finding_deadline(
+                &p,
+                Some(Severity::Critical),
+                ProductExposure::Internal,
+                opened,
+                patch,
+            )
+        };
         // Opened without a patch: not started, however long it waits.
         assert_eq!(
-            deadline_status(&analysis, None, None, opened + chrono::TimeDelta::days(200)),
+            deadline_status(
+                &analysis,
+                deadline(None).as_ref(),
+                opened + chrono::TimeDelta::days(200)
+            ),
             DeadlineStatus::NotStarted
         );
         // The patch appears on 10 April: due 10 May for a critical one.
-        let patch = Some(at("2026-04-10T00:00:00Z"));
-        let due = deadline(Severity::Critical, ProductExposure::Internal, patch);
-        assert_eq!(due, Some(at("2026-05-10T00:00:00Z")));
-        let status = |now: &str| deadline_status(&analysis, patch, due, at(now));
+        let d = deadline(Some(at("2026-04-10T00:00:00Z"))).unwrap();
+        assert_eq!(d.due, at("2026-05-10T00:00:00Z"));
+        let status = |now: &str| deadline_status(&analysis, Some(&d), at(now));
         assert_eq!(status("2026-04-20T00:00:00Z"), DeadlineStatus::Running);
         // Three quarters of 30 days: 2 May 12:00.
         assert_eq!(status("2026-05-02T11:59:59Z"), DeadlineStatus::Running);
@@ -481,7 +647,7 @@ mod tests {
         assert_eq!(status("2026-05-10T00:00:00Z"), DeadlineStatus::Breached);
         // Resolved or not affected: the clock stops.
         assert_eq!(
-            deadline_status(&Analysis::Resolved, patch, due, at("2026-06-01T00:00:00Z")),
+            deadline_status(&Analysis::Resolved, Some(&d), at("2026-06-01T00:00:00Z")),
             DeadlineStatus::Stopped
         );
         // Risk accepted until 1 June: stopped until then, then breached.
@@ -489,11 +655,11 @@ mod tests {
             until: at("2026-06-01T00:00:00Z"),
         };
         assert_eq!(
-            deadline_status(&accepted, patch, due, at("2026-05-20T00:00:00Z")),
+            deadline_status(&accepted, Some(&d), at("2026-05-20T00:00:00Z")),
             DeadlineStatus::Stopped
         );
         assert_eq!(
-            deadline_status(&accepted, patch, due, at("2026-06-01T00:00:00Z")),
+            deadline_status(&accepted, Some(&d), at("2026-06-01T00:00:00Z")),
             DeadlineStatus::Breached
         );
     }
@@ -1071,6 +1237,8 @@ mod rule_tests {
             updated_at: now(),
             due: None,
             deadline: None,
+            deadline_clock: None,
+            product_exposure: ProductExposure::Internal,
         }
     }
 

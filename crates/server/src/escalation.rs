@@ -124,7 +124,7 @@ async fn escalate_held(
     }
     // Findings' remediation deadlines (policy 003), the same way: a warning
     // in the last quarter of the time, a breach once past it, each once.
-    for finding in store.findings(None, now).await? {
+    for finding in crate::app::findings::dated(store, policies, None, now).await? {
         let breached = match finding.deadline {
             Some(DeadlineStatus::Breached) => true,
             Some(DeadlineStatus::DueSoon) => false,

@@ -266,8 +266,9 @@ impl Store {
         rows.iter().map(component_from_row).collect()
     }
 
-    /// Findings, optionally of one product, with their deadlines at `now`.
-    pub async fn findings(&self, product: Option<&str>, now: Instant) -> Result<Vec<Finding>> {
+    /// Findings, optionally of one product (their deadlines come from the
+    /// product's policy: `Finding::apply_policy`).
+    pub async fn findings(&self, product: Option<&str>) -> Result<Vec<Finding>> {
         let sql = format!(
             "SELECT {FINDING_COLUMNS}, p.exposure FROM findings f JOIN releases r ON r.id = f.release_id \
              JOIN products p ON p.id = r.product_id WHERE ($1 = '' OR r.product_id = $1) ORDER BY f.id"
@@ -276,7 +277,7 @@ impl Store {
             .bind(product.unwrap_or(""))
             .fetch_all(&self.reader)
             .await?;
-        rows.iter().map(|r| finding_from_row(r, now)).collect()
+        rows.iter().map(finding_from_row).collect()
     }
 
     /// Sets a finding's analysis (a person's or a rule's decision), as an event.
@@ -307,7 +308,7 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
-        self.findings(None, now)
+        self.findings(None)
             .await?
             .into_iter()
             .find(|f| f.id == id)
@@ -437,7 +438,7 @@ impl Store {
             .map(|p| (p.id, p.deployment))
             .collect();
         let mut affected = std::collections::BTreeMap::new();
-        for f in self.findings(None, now).await? {
+        for f in self.findings(None).await? {
             if f.advisory == advisory
                 && f.analysis.open_at(now)
                 && let Some(deployment) = deployments.get(&f.product)
@@ -512,14 +513,13 @@ async fn event(
     Ok(())
 }
 
-fn finding_from_row(r: &sqlx::any::AnyRow, now: Instant) -> Result<Finding> {
+fn finding_from_row(r: &sqlx::any::AnyRow) -> Result<Finding> {
     let severity: Option<String> = r.try_get("severity")?;
     let severity: Option<Severity> = severity.and_then(|s| s.parse().ok());
     let patch: Option<i64> = r.try_get("patch_available_at")?;
     let patch = patch.map(at);
     let analysis: Analysis = parse(&r.try_get::<String, _>("analysis")?)?;
     let exposure: ProductExposure = parse(&r.try_get::<String, _>("exposure")?)?;
-    let due = severity.and_then(|s| portfolio::deadline(s, exposure, patch));
     let epss: Option<f64> = r.try_get("epss")?;
     #[allow(clippy::cast_possible_truncation)]
     Ok(Finding {
@@ -533,11 +533,15 @@ fn finding_from_row(r: &sqlx::any::AnyRow, now: Instant) -> Result<Finding> {
         epss: epss.map(|e| e as f32),
         fixed: parse(&r.try_get::<String, _>("fixed")?)?,
         patch_available_at: patch,
-        deadline: Some(portfolio::deadline_status(&analysis, patch, due, now)),
         analysis,
         first_seen: at(r.try_get("first_seen")?),
         updated_at: at(r.try_get("updated_at")?),
-        due,
+        // The deadline comes from the product's policy, which the store
+        // does not know: `Finding::apply_policy` sets it.
+        due: None,
+        deadline: None,
+        deadline_clock: None,
+        product_exposure: exposure,
     })
 }
 
@@ -851,7 +855,7 @@ impl Findings<'_, '_> {
     }
 
     /// Every finding with its product's exposure, as the rules see them.
-    pub async fn with_exposure(&mut self, now: Instant) -> Result<Vec<(Finding, ProductExposure)>> {
+    pub async fn with_exposure(&mut self) -> Result<Vec<(Finding, ProductExposure)>> {
         let rows = sqlx::query(&format!(
             "SELECT {FINDING_COLUMNS}, p.exposure FROM findings f JOIN releases r ON r.id = f.release_id \
              JOIN products p ON p.id = r.product_id ORDER BY f.id"
@@ -861,7 +865,7 @@ impl Findings<'_, '_> {
         rows.iter()
             .map(|row| {
                 Ok((
-                    finding_from_row(row, now)?,
+                    finding_from_row(row)?,
                     parse(&row.try_get::<String, _>("exposure")?)?,
                 ))
             })

@@ -247,7 +247,7 @@ fn the_mandatory_tests_agree_with_the_technical_committees_files() {
 }
 
 fn release_findings(now: crate::Instant) -> Vec<crate::portfolio::Finding> {
-    use crate::portfolio::{Analysis, Finding, Justification};
+    use crate::portfolio::{Analysis, Finding, Justification, ProductExposure};
     let finding =
         |id: i64, component: &str, advisory: &str, analysis: Analysis, fixed: &[&str]| Finding {
             id,
@@ -265,6 +265,8 @@ fn release_findings(now: crate::Instant) -> Vec<crate::portfolio::Finding> {
             updated_at: now,
             due: None,
             deadline: None,
+            deadline_clock: None,
+            product_exposure: ProductExposure::Internal,
         };
     vec![
         finding(

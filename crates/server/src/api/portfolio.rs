@@ -155,7 +155,6 @@ pub async fn release_vex(
     let release = state.store.release_id(&product, &version).await?;
     let components = state.store.release_components(release).await?;
     let findings: Vec<Finding> = state
-        .store
         .findings(Some(&product), now)
         .await?
         .into_iter()
@@ -231,7 +230,6 @@ pub async fn release_csaf_vex(
     let now = state.now();
     state.store.release_id(&product, &version).await?;
     let findings: Vec<Finding> = state
-        .store
         .findings(Some(&product), now)
         .await?
         .into_iter()
@@ -277,10 +275,7 @@ pub async fn list_findings(
 ) -> ApiResult<Json<FindingList>> {
     caller.require(Role::Viewer)?;
     Ok(Json(FindingList {
-        findings: state
-            .store
-            .findings(q.product.as_deref(), state.now())
-            .await?,
+        findings: state.findings(q.product.as_deref(), state.now()).await?,
     }))
 }
 
@@ -299,12 +294,17 @@ pub async fn set_analysis(
     caller.require(Role::Responder)?;
     let now = state.now();
     let analysis = analysis_from(&body, now)?;
-    Ok(Json(
-        state
-            .store
-            .set_analysis(id, &analysis, &caller.actor(), now)
-            .await?,
-    ))
+    let mut finding = state
+        .store
+        .set_analysis(id, &analysis, &caller.actor(), now)
+        .await?;
+    let product = state.store.product(&finding.product).await.ok();
+    let policy = state
+        .settings
+        .policies
+        .for_inventory_product(&finding.product, product.as_ref().map(|p| p.name.as_str()));
+    finding.apply_policy(policy, now);
+    Ok(Json(finding))
 }
 
 /// Add a customer, with the releases (`product@version`) they run.
@@ -407,7 +407,6 @@ fn notice_key(advisory: &str, customer: &str) -> String {
 async fn impact_list(state: &AppState, advisory: &str) -> ApiResult<ImpactList> {
     let now = state.now();
     let findings: Vec<Finding> = state
-        .store
         .findings(None, now)
         .await?
         .into_iter()
@@ -472,7 +471,6 @@ pub async fn notify_impacted(
     let policy = state.settings.policies.primary();
     let language = policy.language().to_owned();
     let findings: Vec<Finding> = state
-        .store
         .findings(None, now)
         .await?
         .into_iter()

@@ -90,7 +90,7 @@ pub async fn portfolio_metrics(
 ) -> ApiResult<Json<PortfolioMetrics>> {
     caller.require(Role::Viewer)?;
     let now = state.now();
-    Ok(Json(metrics(&state.store.findings(None, now).await?, now)))
+    Ok(Json(metrics(&state.findings(None, now).await?, now)))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

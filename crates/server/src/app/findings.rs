@@ -5,8 +5,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use embargo_core::Instant;
-use embargo_core::portfolio::{self, Analysis, FindingKey, MatchChanges, Matched, RuleAction};
+use embargo_core::policy::PolicySet;
+use embargo_core::portfolio::{
+    self, Analysis, Finding, FindingKey, MatchChanges, Matched, RuleAction,
+};
 use embargo_store::{Store, StoreError, StoredFinding};
+
+use crate::state::AppState;
 
 /// Applies a match of a release: opens new findings, resolves those whose
 /// advisory no longer matches (among the re-checked ones: `None` is all),
@@ -108,7 +113,7 @@ pub async fn apply_rules(store: &Store, now: Instant) -> Result<usize, StoreErro
     }
     let mut work = store.begin().await?;
     let mut changed = 0;
-    for (finding, exposure) in work.findings().with_exposure(now).await? {
+    for (finding, exposure) in work.findings().with_exposure().await? {
         let Some((rule, change)) = portfolio::rule_for(&rules, &finding, exposure, now) else {
             continue;
         };
@@ -142,4 +147,38 @@ pub async fn apply_rules(store: &Store, now: Instant) -> Result<usize, StoreErro
     }
     work.commit().await?;
     Ok(changed)
+}
+
+/// Findings of `product` (or all), each with the deadline its product's
+/// policy gives it at `now` (`[[finding_clock]]`).
+pub async fn dated(
+    store: &Store,
+    policies: &PolicySet,
+    product: Option<&str>,
+    now: Instant,
+) -> Result<Vec<Finding>, StoreError> {
+    let names: BTreeMap<String, String> = store
+        .products()
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p.name))
+        .collect();
+    let mut findings = store.findings(product).await?;
+    for f in &mut findings {
+        let policy =
+            policies.for_inventory_product(&f.product, names.get(&f.product).map(String::as_str));
+        f.apply_policy(policy, now);
+    }
+    Ok(findings)
+}
+
+impl AppState {
+    /// [`dated`] under this server's policies.
+    pub async fn findings(
+        &self,
+        product: Option<&str>,
+        now: Instant,
+    ) -> Result<Vec<Finding>, StoreError> {
+        dated(&self.store, &self.settings.policies, product, now).await
+    }
 }

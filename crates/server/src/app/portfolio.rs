@@ -408,7 +408,7 @@ pub async fn escalate_findings(
         ));
     }
     let now = state.now();
-    let all = state.store.findings(None, now).await?;
+    let all = state.findings(None, now).await?;
     let mut chosen = Vec::new();
     for id in ids {
         let f = all

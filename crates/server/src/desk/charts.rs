@@ -439,7 +439,7 @@ pub(crate) async fn build(state: &AppState) -> Result<Vec<Chart>, crate::desk::P
     // Findings burndown: open findings per product at the end of each week. A
     // finding counts from its first sighting until its analysis closed it
     // (its last update, for one closed now).
-    let findings = state.store.findings(None, now).await?;
+    let findings = state.findings(None, now).await?;
     let mut per_product: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     for f in &findings {
         let closed_at = (!f.analysis.open_at(now)).then_some(f.updated_at);

@@ -130,7 +130,6 @@ pub async fn dashboard(State(state): State<AppState>, desk: Desk) -> PageResult 
         list.sort_by_key(|i| i.due_at);
     }
     let mut findings: Vec<FindingItem> = state
-        .store
         .findings(None, now)
         .await?
         .into_iter()

@@ -81,7 +81,7 @@ pub async fn findings(
         .map(str::trim)
         .filter(|p| !p.is_empty());
     let show_all = q.show.as_deref() == Some("all");
-    let mut all = state.store.findings(product, now).await?;
+    let mut all = state.findings(product, now).await?;
     all.retain(|f| show_all || f.analysis.open_at(now));
     // Most urgent first: breached, due soon, running, no patch yet; then severity.
     let rank = |d: Option<DeadlineStatus>| match d {
@@ -229,7 +229,7 @@ pub async fn products(
     }
     let mut open: BTreeMap<String, BTreeMap<std::cmp::Reverse<Option<Severity>>, usize>> =
         BTreeMap::new();
-    for f in state.store.findings(None, now).await? {
+    for f in state.findings(None, now).await? {
         if f.analysis.open_at(now) {
             *open
                 .entry(f.product)

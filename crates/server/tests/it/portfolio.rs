@@ -72,6 +72,81 @@ async fn shop(db: TestDatabase, dir: &std::path::Path) -> TestApp {
 }
 
 #[tokio::test]
+async fn a_findings_deadline_follows_its_products_policy() {
+    // The same upload under three policies: the default preset (policy
+    // 003's 30 days), one that gives 10 business days in Paris from the
+    // finding itself, and one with no deadline for findings.
+    let ten_days = embargo_core::policy::presets::get("default")
+        .unwrap()
+        .replace("time_zone = \"UTC\"", "time_zone = \"Europe/Paris\"")
+        .replacen(
+            "start = \"patch_available\"\ntarget = \"30 days\"",
+            "start = \"finding_opened\"\ntarget = \"10 business days\"",
+            1,
+        );
+    let cases = [
+        (
+            embargo_core::policy::presets::get("default")
+                .unwrap()
+                .to_owned(),
+            json!("2026-03-03T00:00:00Z"),
+            "breached",
+        ),
+        // Opened Friday 6 March 17:00 UTC (18:00 in Paris): ten business
+        // days later, Friday 20 March 18:00 Paris.
+        (ten_days, json!("2026-03-20T17:00:00Z"), "running"),
+        (
+            embargo_core::policy::presets::get("truvera")
+                .unwrap()
+                .to_owned(),
+            Value::Null,
+            "not_started",
+        ),
+    ];
+    for (text, due, status) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let policy = embargo_core::policy::Policy::parse(&text).unwrap();
+        let settings = ServerSettings {
+            vulndb: Some(vulndb(dir.path())),
+            policies: std::sync::Arc::new(
+                embargo_core::policy::PolicySet::new(vec![policy]).unwrap(),
+            ),
+            ..ServerSettings::default()
+        };
+        let app = TestApp::start_with(TestDatabase::sqlite().unwrap(), settings).await;
+        let product = json!({"id": "shop", "name": "Web shop", "owner": "team-web",
+            "deployment": "saas", "exposure": "internal"});
+        assert_eq!(
+            app.post(&app.admin, "/api/v1/products", &product).await.0,
+            201
+        );
+        let r = app
+            .http
+            .post(app.url("/api/v1/products/shop/releases/1.0.0/sbom?filename=package-lock.json"))
+            .bearer_auth(&app.responder)
+            .body(LOCK)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+        let (_, list) = app.get(&app.viewer, "/api/v1/findings?product=shop").await;
+        let crit = list["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["advisory"] == "GHSA-crit")
+            .unwrap()
+            .clone();
+        assert_eq!(
+            (crit["due"].clone(), crit["deadline"].clone()),
+            (due, json!(status)),
+            "{crit}"
+        );
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
 async fn sbom_uploads_open_findings_once_with_policy_003_deadlines() {
     for db in TestDatabase::all().await {
         let dir = tempfile::tempdir().unwrap();

@@ -1434,4 +1434,31 @@ mod tests {
             ClockStatus::NotStarted
         );
     }
+
+    #[test]
+    fn coordinated_disclosure_acknowledges_and_tells_the_reporter_when_they_may_disclose() {
+        // 001: "Acknowledge receipt … as quickly as possible" (held to 24
+        // hours) and "acceptable … to disclose publicly after a period if
+        // they … not received a response" (14 days), both shown to the reporter.
+        let s = Story::new("coordinated-disclosure", at(2026, 3, 2, 9, 0), None);
+        let ack = s.clock("acknowledgement", at(2026, 3, 2, 10, 0));
+        let silence = s.clock("no-response", at(2026, 3, 2, 10, 0));
+        assert_eq!(ack.due_at, Some(at(2026, 3, 3, 9, 0)));
+        assert_eq!(silence.due_at, Some(at(2026, 3, 16, 9, 0)));
+        assert!(ack.public && silence.public);
+        let s = s.run(
+            at(2026, 3, 4, 9, 0),
+            Command::MessageReporter {
+                text: "Received, thank you.".into(),
+            },
+        );
+        assert_eq!(
+            s.clock("acknowledgement", at(2026, 3, 20, 0, 0)).status,
+            ClockStatus::MetLate
+        );
+        assert_eq!(
+            s.clock("no-response", at(2026, 3, 20, 0, 0)).status,
+            ClockStatus::Met
+        );
+    }
 }

@@ -88,6 +88,8 @@ pub async fn dashboard(State(state): State<AppState>, desk: Desk) -> PageResult 
     let mut new_reports: Vec<CaseRow> = Vec::new();
     let mut unassigned: Vec<CaseRow> = Vec::new();
     let mut unassigned_count = 0;
+    let mut unassessed: Vec<CaseRow> = Vec::new();
+    let mut unassessed_count = 0;
     for case in &open {
         let clocks = clocks_of(&state, case).await?;
         let policy = state.settings.policies.for_product(&case.product);
@@ -118,6 +120,24 @@ pub async fn dashboard(State(state): State<AppState>, desk: Desk) -> PageResult 
         }
         if case.state == CaseState::Received {
             new_reports.push(row(case, &clocks, now));
+        }
+        // Severity-bound clocks (remediation, customer notices) cannot run
+        // for a case nobody has assessed, unless the policy assumes one.
+        if case.severity.is_none() && case.state != CaseState::Received {
+            unassessed_count += 1;
+            if unassessed.len() < 20 {
+                let mut r = row(case, &clocks, now);
+                if let Some(assumed) = policy.clock_settings.default_severity {
+                    r.state_text = match assumed.as_str() {
+                        "critical" => "clocks assume critical",
+                        "high" => "clocks assume high",
+                        "medium" => "clocks assume medium",
+                        "low" => "clocks assume low",
+                        _ => "clocks assume none",
+                    };
+                }
+                unassessed.push(r);
+            }
         }
         if case.assignee.is_none() {
             unassigned_count += 1;
@@ -165,6 +185,8 @@ pub async fn dashboard(State(state): State<AppState>, desk: Desk) -> PageResult 
     ctx.insert("new_reports", Value::from_serialize(&new_reports));
     ctx.insert("unassigned", Value::from_serialize(&unassigned));
     ctx.insert("unassigned_count", Value::from(unassigned_count));
+    ctx.insert("unassessed", Value::from_serialize(&unassessed));
+    ctx.insert("unassessed_count", Value::from(unassessed_count));
     ctx.insert("findings", Value::from_serialize(&findings));
     ctx.insert("open_count", Value::from(open.len()));
     ctx.insert("now", Value::from(when(now)));

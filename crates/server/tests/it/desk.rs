@@ -208,6 +208,24 @@ async fn signing_in_and_out_through_the_form() {
         assert_eq!(status, 200);
         assert!(html.contains("Sign out rita"));
 
+        // A case in triage without a severity is flagged on the dashboard.
+        let (status, case) = app
+            .post(&app.responder, "/api/v1/cases", &crate::new_case("not assessed"))
+            .await;
+        assert_eq!(status, 201);
+        let reference = case["reference"].as_str().unwrap().to_owned();
+        let (status, _) = app
+            .post(
+                &app.responder,
+                &format!("/api/v1/cases/{reference}/transitions"),
+                &serde_json::json!({"action": "start_triage"}),
+            )
+            .await;
+        assert_eq!(status, 200);
+        let (_, html) = get(&app, &rita, "/desk").await;
+        let section = html.split("id=\"unassessed\"").nth(1).unwrap();
+        assert!(section.contains(&reference), "{section}");
+
         // Signing out without the form's token does nothing.
         let r = app
             .http

@@ -199,6 +199,41 @@ struct ClockFile {
     on_breach: Option<String>,
 }
 
+/// Evidence of a product's security testing that embargo receives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ScanKind {
+    /// Dependency scanning: an SBOM or lockfile uploaded for a release.
+    Sbom,
+    /// Static or dynamic analysis: a SARIF file imported for a release.
+    Sarif,
+}
+
+impl ScanKind {
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScanKind::Sbom => "sbom",
+            ScanKind::Sarif => "sarif",
+        }
+    }
+}
+
+/// The security testing a policy promises (`[scanning]`): each product must
+/// have had each required kind of scan within `max_age_days`; an older one
+/// (or none) opens a finding on the product's latest release.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Scanning {
+    /// The policy's own words.
+    pub promise: String,
+    pub require: Vec<ScanKind>,
+    pub max_age_days: u32,
+    /// The products (ids or names) it applies to; empty means all.
+    #[serde(default)]
+    pub products: Vec<String>,
+}
+
 /// What starts a finding's remediation clock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -500,6 +535,8 @@ struct PolicyFile {
     #[serde(default)]
     finding_clock: Vec<FindingClockFile>,
     #[serde(default)]
+    scanning: Option<Spanned<Scanning>>,
+    #[serde(default)]
     scope_rule: Vec<ScopeRule>,
     #[serde(default)]
     communication: Vec<CommunicationRule>,
@@ -534,6 +571,8 @@ pub struct Policy {
     pub clock_settings: ClockSettings,
     /// Remediation deadlines of the portfolio's findings, first match wins.
     pub finding_clocks: Vec<FindingClock>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scanning: Option<Scanning>,
     pub scope_rules: Vec<ScopeRule>,
     pub communication: Vec<CommunicationRule>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -807,6 +846,28 @@ impl Policy {
                 when: c.when,
             });
         }
+        let scanning = match file.scanning {
+            None => None,
+            Some(sc) => {
+                let span = sc.span();
+                let sc = sc.into_inner();
+                if sc.require.is_empty() {
+                    return Err(err(
+                        span,
+                        "scanning.require",
+                        "name the scans each product needs: \"sbom\", \"sarif\" or both".into(),
+                    ));
+                }
+                if !(1..=3650).contains(&sc.max_age_days) {
+                    return Err(err(
+                        span,
+                        "scanning.max_age_days",
+                        "must be between 1 and 3650".into(),
+                    ));
+                }
+                Some(sc)
+            }
+        };
         for (i, action) in file.clock_settings.acknowledged_by.iter().enumerate() {
             if !ACKNOWLEDGING_ACTIONS.contains(&action.as_str()) {
                 return Err(PolicyError {
@@ -868,6 +929,7 @@ impl Policy {
             clocks,
             clock_settings: file.clock_settings,
             finding_clocks,
+            scanning,
             scope_rules: file.scope_rule,
             communication: file.communication,
             disclosure: file.disclosure,
@@ -1154,6 +1216,23 @@ impl Policy {
         }
         if let Some(c) = &self.credit {
             out.push_str(&format!("\nCredit: {}\n", c.text));
+        }
+        if let Some(sc) = &self.scanning {
+            let kinds: Vec<&str> = sc
+                .require
+                .iter()
+                .map(|k| match k {
+                    ScanKind::Sbom => "an SBOM upload (dependency scanning)",
+                    ScanKind::Sarif => "a SARIF import (static or dynamic analysis)",
+                })
+                .collect();
+            out.push_str(&format!(
+                "\nScanning: \"{}\"\n  {} must have {} within {} days; an older one or none opens a finding on its latest release.\n",
+                sc.promise,
+                if sc.products.is_empty() { "every product".to_owned() } else { sc.products.join(", ") },
+                kinds.join(" and "),
+                sc.max_age_days
+            ));
         }
         out.push_str("\nFindings (vulnerable components of the portfolio):\n");
         if self.finding_clocks.is_empty() {

@@ -194,6 +194,69 @@ pub fn finding_deadline(
     })
 }
 
+/// A product missing a recent scan its policy requires.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct ScanGap {
+    pub product: String,
+    /// `sbom` or `sarif`.
+    pub kind: String,
+    /// The latest scan of that kind, if any.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub last: Option<Instant>,
+    /// When the latest scan became too old (none: never scanned).
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub overdue_since: Option<Instant>,
+    pub max_age_days: u32,
+}
+
+impl ScanGap {
+    /// The advisory id of the finding that stands for this gap.
+    #[must_use]
+    pub fn advisory(kind: &str) -> String {
+        format!("scan-overdue:{kind}")
+    }
+}
+
+/// The component id under which scan gaps are findings of a release.
+pub const SCANNING_COMPONENT: &str = "policy:scanning";
+
+/// The products of `products` (id, name) that `policy`'s `[scanning]`
+/// section covers and that lack a recent enough scan at `now`, given the
+/// latest scan of each (product id, kind).
+#[must_use]
+pub fn scan_gaps(
+    policy: &Policy,
+    products: &[(String, String)],
+    latest: &std::collections::BTreeMap<(String, String), Instant>,
+    now: Instant,
+) -> Vec<ScanGap> {
+    let Some(scanning) = &policy.scanning else {
+        return Vec::new();
+    };
+    let max_age = TimeDelta::days(i64::from(scanning.max_age_days));
+    let mut gaps = Vec::new();
+    for (id, name) in products {
+        if !scanning.products.is_empty() && !scanning.products.iter().any(|p| p == id || p == name)
+        {
+            continue;
+        }
+        for kind in &scanning.require {
+            let last = latest.get(&(id.clone(), kind.as_str().to_owned())).copied();
+            let overdue_since = last.map(|l| l + max_age);
+            if overdue_since.is_none_or(|o| o <= now) {
+                gaps.push(ScanGap {
+                    product: id.clone(),
+                    kind: kind.as_str().to_owned(),
+                    last,
+                    overdue_since,
+                    max_age_days: scanning.max_age_days,
+                });
+            }
+        }
+    }
+    gaps
+}
+
 /// Where a finding's deadline stands at `now`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -122,6 +122,12 @@ async fn escalate_held(
             None => break,
         }
     }
+    // The scans the policies require: a gap becomes (or stops being) a
+    // finding of the product's latest release, and escalates like one.
+    if !still_ours(held).await? {
+        return Ok(raised);
+    }
+    crate::app::portfolio::check_scans(store, policies, now).await?;
     // Findings' remediation deadlines (policy 003), the same way: a warning
     // in the last quarter of the time, a breach once past it, each once.
     for finding in crate::app::findings::dated(store, policies, None, now).await? {

@@ -180,6 +180,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(rules::add_rule, rules::list_rules))
         .routes(routes!(rules::switch_rule))
         .routes(routes!(rules::portfolio_metrics))
+        .routes(routes!(rules::scan_gaps))
         .routes(routes!(rules::escalate))
         .routes(routes!(notices::preview, notices::notify))
         .routes(routes!(desk::home))

@@ -74,6 +74,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0010_component_names.sql"),
         postgres: include_str!("../migrations/postgres/0010_component_names.sql"),
     },
+    Migration {
+        version: 11,
+        name: "scans",
+        sqlite: include_str!("../migrations/sqlite/0011_scans.sql"),
+        postgres: include_str!("../migrations/postgres/0011_scans.sql"),
+    },
 ];
 
 /// Any number serves, as long as every embargo instance uses the same one.

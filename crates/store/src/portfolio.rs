@@ -266,6 +266,44 @@ impl Store {
         rows.iter().map(component_from_row).collect()
     }
 
+    /// Records that a release of `product` was scanned (`kind`: `sbom` or
+    /// `sarif`) at `now`.
+    pub async fn record_scan(
+        &self,
+        product: &str,
+        version: &str,
+        kind: &str,
+        now: Instant,
+    ) -> Result<()> {
+        sqlx::query("INSERT INTO scans (product_id, version, kind, at) VALUES ($1, $2, $3, $4)")
+            .bind(product)
+            .bind(version)
+            .bind(kind)
+            .bind(now.timestamp_millis())
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    /// The latest scan of each product and kind: (product, kind) → when.
+    pub async fn latest_scans(
+        &self,
+    ) -> Result<std::collections::BTreeMap<(String, String), Instant>> {
+        let rows = sqlx::query(
+            "SELECT product_id, kind, MAX(at) AS latest FROM scans GROUP BY product_id, kind",
+        )
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    (r.try_get("product_id")?, r.try_get("kind")?),
+                    at(r.try_get("latest")?),
+                ))
+            })
+            .collect()
+    }
+
     /// Findings, optionally of one product (their deadlines come from the
     /// product's policy: `Finding::apply_policy`).
     pub async fn findings(&self, product: Option<&str>) -> Result<Vec<Finding>> {

@@ -93,6 +93,25 @@ pub async fn portfolio_metrics(
     Ok(Json(metrics(&state.findings(None, now).await?, now)))
 }
 
+/// The products lacking a recent scan their policy requires.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ScanGaps {
+    pub gaps: Vec<embargo_core::portfolio::ScanGap>,
+}
+
+/// Products whose policy (`[scanning]`) requires an SBOM upload or a SARIF
+/// import within a number of days, and whose latest one is missing or
+/// older; each is also a finding of the product's latest release.
+#[utoipa::path(get, path = "/api/v1/portfolio/scans", tag = "portfolio",
+    responses((status = 200, body = ScanGaps), (status = 401, body = ErrorBody)))]
+pub async fn scan_gaps(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<ScanGaps>> {
+    caller.require(Role::Viewer)?;
+    let gaps =
+        crate::app::portfolio::scan_gaps(&state.store, &state.settings.policies, state.now())
+            .await?;
+    Ok(Json(ScanGaps { gaps }))
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EscalateRequest {

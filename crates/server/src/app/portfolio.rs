@@ -6,8 +6,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use embargo_core::portfolio::{Analysis, Component, Justification, Matched, Rule};
+use embargo_core::policy::{PolicySet, ScanKind};
+use embargo_core::portfolio::{self, Analysis, Component, Justification, Matched, Rule, ScanGap};
 use embargo_core::{Instant, Severity};
+use embargo_store::{Store, StoreError};
 use embargo_vulndb::db::Database;
 use embargo_vulndb::purl::Purl;
 use embargo_vulndb::version::Ecosystem;
@@ -105,6 +107,10 @@ pub async fn record_upload(
     let release = state
         .store
         .record_release(product, version, &components, now)
+        .await?;
+    state
+        .store
+        .record_scan(product, version, "sbom", now)
         .await?;
     let db = state
         .vulndb()
@@ -529,6 +535,10 @@ pub async fn import_sarif(
         embargo_vulndb::sarif::read(body).map_err(|e| ApiError::invalid(e.path, e.message))?;
     let now = state.now();
     let release = state.store.release_id(product, version).await?;
+    state
+        .store
+        .record_scan(product, version, "sarif", now)
+        .await?;
     let tools: BTreeSet<String> = results.iter().map(|r| r.tool.clone()).collect();
     // Every earlier result of these tools is re-checked by this import.
     let mut rechecked: BTreeSet<String> = state
@@ -594,4 +604,86 @@ pub async fn switch_rule(state: &AppState, id: i64, disabled: bool) -> ApiResult
         crate::app::findings::apply_rules(&state.store, state.now()).await?;
     }
     Ok(rule)
+}
+
+/// The scans each product's policy requires (`[scanning]`) that are missing
+/// or too old at `now`.
+pub async fn scan_gaps(
+    store: &Store,
+    policies: &PolicySet,
+    now: Instant,
+) -> Result<Vec<ScanGap>, StoreError> {
+    if policies.all().iter().all(|p| p.scanning.is_none()) {
+        return Ok(Vec::new());
+    }
+    let latest = store.latest_scans().await?;
+    let mut gaps = Vec::new();
+    for p in store.products().await? {
+        let policy = policies.for_inventory_product(&p.id, Some(&p.name));
+        gaps.extend(portfolio::scan_gaps(
+            policy,
+            &[(p.id, p.name)],
+            &latest,
+            now,
+        ));
+    }
+    Ok(gaps)
+}
+
+/// Keeps one finding per scan gap on each product's latest release (a
+/// `policy:scanning` component, advisory `scan-overdue:sbom` or `…:sarif`):
+/// opened when the gap appears, resolved when a fresh scan closes it, on an
+/// older release once a newer one exists. Findings then carry the gap to
+/// the desk, the rules, the metrics and the escalation like any other.
+/// Returns the gaps.
+pub async fn check_scans(
+    store: &Store,
+    policies: &PolicySet,
+    now: Instant,
+) -> Result<Vec<ScanGap>, StoreError> {
+    let gaps = scan_gaps(store, policies, now).await?;
+    // The newest release of each product (listed newest first per product).
+    let mut newest: BTreeMap<String, String> = BTreeMap::new();
+    for (product, version, _, _) in store.releases().await? {
+        newest.entry(product).or_insert(version);
+    }
+    // Releases holding an open gap finding: a fresh scan or a newer release resolves it.
+    let mut with_open_gaps: BTreeSet<(String, String)> = BTreeSet::new();
+    for f in store.findings(None).await? {
+        if f.component == portfolio::SCANNING_COMPONENT && f.analysis.open_at(now) {
+            with_open_gaps.insert((f.product, f.release));
+        }
+    }
+    let rechecked: BTreeSet<String> = [ScanKind::Sbom, ScanKind::Sarif]
+        .iter()
+        .map(|k| ScanGap::advisory(k.as_str()))
+        .collect();
+    for (product, version) in newest {
+        let matched: Vec<Matched> = gaps
+            .iter()
+            .filter(|g| g.product == product)
+            .map(|g| Matched {
+                component: portfolio::SCANNING_COMPONENT.to_owned(),
+                advisory: ScanGap::advisory(&g.kind),
+                severity: Some(Severity::Medium),
+                known_exploited: false,
+                epss: None,
+                fixed: Vec::new(),
+                published: None,
+            })
+            .collect();
+        let key = (product, version);
+        if matched.is_empty() && !with_open_gaps.contains(&key) {
+            continue;
+        }
+        let release = store.release_id(&key.0, &key.1).await?;
+        crate::app::findings::apply_matches(store, release, &matched, Some(&rechecked), now)
+            .await?;
+        with_open_gaps.remove(&key);
+    }
+    for (product, version) in with_open_gaps {
+        let release = store.release_id(&product, &version).await?;
+        crate::app::findings::apply_matches(store, release, &[], Some(&rechecked), now).await?;
+    }
+    Ok(gaps)
 }

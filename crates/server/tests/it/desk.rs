@@ -210,7 +210,11 @@ async fn signing_in_and_out_through_the_form() {
 
         // A case in triage without a severity is flagged on the dashboard.
         let (status, case) = app
-            .post(&app.responder, "/api/v1/cases", &crate::new_case("not assessed"))
+            .post(
+                &app.responder,
+                "/api/v1/cases",
+                &crate::new_case("not assessed"),
+            )
             .await;
         assert_eq!(status, 201);
         let reference = case["reference"].as_str().unwrap().to_owned();

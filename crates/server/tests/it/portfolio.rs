@@ -4,6 +4,7 @@
 //! nothing opening nothing.
 
 use embargo_server::ServerSettings;
+use embargo_server::escalation::escalate_once;
 use embargo_store::testing::TestDatabase;
 use serde_json::{Value, json};
 
@@ -551,6 +552,111 @@ async fn sbom_uploads_open_findings_once_with_policy_003_deadlines() {
             .await
             .unwrap();
         assert_eq!(r.status().as_u16(), 404);
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn a_product_without_a_recent_scan_gets_a_finding_until_it_is_scanned() {
+    // 004 (OpenSecOps): static and dynamic analysis and dependency scanning
+    // of all code; its preset requires an SBOM and a SARIF within 30 days.
+    for db in TestDatabase::all().await {
+        let policies = std::sync::Arc::new(
+            embargo_core::policy::PolicySet::new(vec![
+                embargo_core::policy::Policy::parse(
+                    embargo_core::policy::presets::get("opensecops").unwrap(),
+                )
+                .unwrap(),
+            ])
+            .unwrap(),
+        );
+        let settings = ServerSettings {
+            policies: policies.clone(),
+            ..ServerSettings::default()
+        };
+        let app = TestApp::start_with(db, settings).await;
+        let product = json!({"id": "api", "name": "API", "owner": "o", "deployment": "saas", "exposure": "internal"});
+        assert_eq!(
+            app.post(&app.admin, "/api/v1/products", &product).await.0,
+            201
+        );
+        // Never scanned: both gaps, no release to hold a finding yet.
+        let (status, gaps) = app.get(&app.viewer, "/api/v1/portfolio/scans").await;
+        assert_eq!(status, 200);
+        assert_eq!(gaps["gaps"].as_array().unwrap().len(), 2, "{gaps}");
+        let r = app
+            .http
+            .post(app.url("/api/v1/products/api/releases/2.0/sbom?filename=package-lock.json"))
+            .bearer_auth(&app.responder)
+            .body(LOCK)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+        let (_, gaps) = app.get(&app.viewer, "/api/v1/portfolio/scans").await;
+        let kinds: Vec<&str> = gaps["gaps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| g["kind"].as_str().unwrap())
+            .collect();
+        assert_eq!(kinds, ["sarif"], "{gaps}");
+        let scan_findings = || {
+            let app = &app;
+            async move {
+                let (_, list) = app.get(&app.viewer, "/api/v1/findings?product=api").await;
+                list["findings"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|f| f["component"] == "policy:scanning")
+                    .map(|f| {
+                        (
+                            f["advisory"].as_str().unwrap().to_owned(),
+                            f["analysis"]["state"].as_str().unwrap().to_owned(),
+                        )
+                    })
+                    .collect::<Vec<_>>()
+            }
+        };
+        // The scheduler's pass turns the gap into a finding of the release.
+        escalate_once(&app.store, &policies, crate::t0())
+            .await
+            .unwrap();
+        assert_eq!(
+            scan_findings().await,
+            [("scan-overdue:sarif".to_owned(), "in_triage".to_owned())]
+        );
+        // A SARIF import closes it.
+        let sarif = json!({"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "semgrep"}}, "results": []}]});
+        let r = app
+            .http
+            .post(app.url("/api/v1/products/api/releases/2.0/sarif"))
+            .bearer_auth(&app.responder)
+            .json(&sarif)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+        escalate_once(&app.store, &policies, crate::t0())
+            .await
+            .unwrap();
+        assert_eq!(
+            scan_findings().await,
+            [("scan-overdue:sarif".to_owned(), "resolved".to_owned())]
+        );
+        // 31 days later both scans are too old: both gaps, one reopened.
+        let later = crate::t0() + chrono::TimeDelta::days(31);
+        escalate_once(&app.store, &policies, later).await.unwrap();
+        let mut open = scan_findings().await;
+        open.sort();
+        assert_eq!(
+            open,
+            [
+                ("scan-overdue:sarif".to_owned(), "in_triage".to_owned()),
+                ("scan-overdue:sbom".to_owned(), "in_triage".to_owned())
+            ]
+        );
         app.stop().await;
     }
 }

@@ -1083,6 +1083,28 @@ impl Policy {
             .map_or("en", String::as_str)
     }
 
+    /// The scope rules a report's text seems to fall under: every
+    /// significant word of a rule's title (four letters or more) appears in
+    /// the text. A suggestion for the team, never a decision: the rules are
+    /// a filter, and a person closes the case citing one or overrides it.
+    #[must_use]
+    pub fn suggested_scope_rules(&self, text: &str) -> Vec<&ScopeRule> {
+        let words = |t: &str| -> Vec<String> {
+            t.split(|c: char| !c.is_alphanumeric())
+                .filter(|w| w.chars().count() >= 4)
+                .map(str::to_lowercase)
+                .collect()
+        };
+        let seen: BTreeSet<String> = words(text).into_iter().collect();
+        self.scope_rules
+            .iter()
+            .filter(|r| {
+                let needed = words(&r.title);
+                !needed.is_empty() && needed.iter().all(|w| seen.contains(w))
+            })
+            .collect()
+    }
+
     #[must_use]
     pub fn scope_rule(&self, id: &str) -> Option<&ScopeRule> {
         self.scope_rules.iter().find(|r| r.id == id)

@@ -446,6 +446,13 @@ pub enum Command {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
     },
+    /// Keep a case in scope although a scope rule of the policy seems to
+    /// cover it (the rules are a filter, not the final word: policy 000),
+    /// saying why.
+    OverrideScopeRule {
+        rule: String,
+        reason: String,
+    },
     /// Give the case to a team member by username, or (no `to`) to nobody.
     Assign {
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -480,6 +487,7 @@ impl Command {
             Command::SetReporterDeadline { .. } => "set_reporter_deadline",
             Command::RecordCustomerNotice { .. } => "record_customer_notice",
             Command::RecordPatch { .. } => "record_patch",
+            Command::OverrideScopeRule { .. } => "override_scope_rule",
             Command::Assign { .. } => "assign",
         }
     }
@@ -534,6 +542,10 @@ impl Command {
                 link: None,
                 reason: None,
             },
+            Command::OverrideScopeRule {
+                rule: String::new(),
+                reason: String::new(),
+            },
             Command::Assign { to: None },
         ]
     }
@@ -561,6 +573,7 @@ pub fn next_state(
         | Command::SetReporterDeadline { .. }
         | Command::RecordCustomerNotice { .. }
         | Command::Assign { .. } => Some(state),
+        Command::OverrideScopeRule { .. } => (!state.is_final()).then_some(state),
         // A patch is a fact about the vulnerability, known once it is triaged.
         Command::RecordPatch { .. } => (!matches!(state, S::Received | S::Acknowledged)
             && !state.is_rejection())
@@ -738,6 +751,12 @@ pub enum EventKind {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
     },
+    /// The team kept the case in scope although scope rule `rule` seemed to
+    /// cover it, for `reason`.
+    ScopeRuleOverridden {
+        rule: String,
+        reason: String,
+    },
     /// The case's advisory draft was written or changed (its text stays in
     /// the sealed draft, never in the event).
     AdvisoryDrafted {
@@ -771,6 +790,7 @@ impl EventKind {
             EventKind::ClockBreached { .. } => "clock_breached",
             EventKind::ClockEnded { .. } => "clock_ended",
             EventKind::PatchAvailabilityRecorded { .. } => "patch_availability_recorded",
+            EventKind::ScopeRuleOverridden { .. } => "scope_rule_overridden",
             EventKind::AdvisoryDrafted { .. } => "advisory_drafted",
             EventKind::AdvisoryPublished { .. } => "advisory_published",
         }
@@ -960,6 +980,7 @@ impl Case {
             | EventKind::ClockWarning { .. }
             | EventKind::ClockBreached { .. }
             | EventKind::ClockEnded { .. }
+            | EventKind::ScopeRuleOverridden { .. }
             | EventKind::AdvisoryDrafted { .. }
             | EventKind::AdvisoryPublished { .. } => {}
         }
@@ -1143,6 +1164,10 @@ pub fn decide(case: &Case, command: &Command, now: Instant) -> Result<Vec<EventK
                 reason,
             }
         }
+        Command::OverrideScopeRule { rule, reason } => EventKind::ScopeRuleOverridden {
+            rule: text::single_line("rule", rule, 64)?,
+            reason: text::required("reason", reason, 5_000)?,
+        },
         Command::Release { version } => {
             let version = text::optional("version", version.as_deref(), 100)?;
             let mut event = state_change(None);

@@ -36,9 +36,25 @@ async fn cite_scope_rule(state: &AppState, raw: &str, command: Command) -> ApiRe
     let Some(rule_id) = rule else {
         return Ok(rebuild(reason, None));
     };
+    let found = known_scope_rule(state, raw, &rule_id).await?;
+    let reason = if reason.trim().is_empty() {
+        found.reporter_text.clone()
+    } else {
+        reason
+    };
+    Ok(rebuild(reason, Some(rule_id)))
+}
+
+/// The scope rule `rule_id` of the policy governing case `raw`, or an error
+/// naming the rules there are.
+async fn known_scope_rule(
+    state: &AppState,
+    raw: &str,
+    rule_id: &str,
+) -> ApiResult<embargo_core::policy::ScopeRule> {
     let case = state.store.case(reference(raw)?).await?;
     let policy = state.settings.policies.for_product(&case.product);
-    let Some(found) = policy.scope_rule(&rule_id) else {
+    let Some(found) = policy.scope_rule(rule_id) else {
         let known: Vec<&str> = policy.scope_rules.iter().map(|r| r.id.as_str()).collect();
         return Err(ApiError::invalid(
             "rule",
@@ -53,12 +69,7 @@ async fn cite_scope_rule(state: &AppState, raw: &str, command: Command) -> ApiRe
             ),
         ));
     };
-    let reason = if reason.trim().is_empty() {
-        found.reporter_text.clone()
-    } else {
-        reason
-    };
-    Ok(rebuild(reason, Some(rule_id)))
+    Ok(found.clone())
 }
 
 /// A refusal of the domain's kind ("field: message"), as `core` words its own.
@@ -110,11 +121,25 @@ pub struct ReporterRecord {
     pub open: u32,
 }
 
+/// A scope rule of the policy the report seems to fall under.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ScopeSuggestion {
+    pub rule: String,
+    pub title: String,
+    /// Why a person kept the case in scope anyway, once they did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub overridden: Option<String>,
+}
+
 /// What helps a triager decide.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TriageAid {
     /// The most similar other cases, best first.
     pub duplicates: Vec<DuplicateSuggestion>,
+    /// Scope rules whose every significant title word is in the report: a
+    /// filter, not the final word (policy 000); a person closes citing one,
+    /// or overrides it with a reason (`override_scope_rule`).
+    pub scope_rules: Vec<ScopeSuggestion>,
     /// The reporter's track record, when they gave a contact.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reporter_record: Option<ReporterRecord>,
@@ -195,8 +220,32 @@ pub(crate) async fn triage_for(state: &AppState, case: &Case) -> ApiResult<Triag
         }
         record
     });
+    let policy = state.settings.policies.for_product(&case.product);
+    let text = format!(
+        "{} {} {} {}",
+        case.title,
+        case.report.summary,
+        case.report.description,
+        case.report.impact.as_deref().unwrap_or_default()
+    );
+    let history = state.store.history(case.reference).await?;
+    let scope_rules = policy
+        .suggested_scope_rules(&text)
+        .into_iter()
+        .map(|r| ScopeSuggestion {
+            rule: r.id.clone(),
+            title: r.title.clone(),
+            overridden: history.iter().rev().find_map(|e| match &e.kind {
+                embargo_core::EventKind::ScopeRuleOverridden { rule, reason } if *rule == r.id => {
+                    Some(reason.clone())
+                }
+                _ => None,
+            }),
+        })
+        .collect();
     Ok(TriageAid {
         duplicates,
+        scope_rules,
         reporter_record,
     })
 }
@@ -214,6 +263,9 @@ pub async fn move_case(
     command: Command,
 ) -> ApiResult<(Case, Vec<embargo_core::Event>)> {
     let command = cite_scope_rule(state, raw, command).await?;
+    if let Command::OverrideScopeRule { rule, .. } = &command {
+        known_scope_rule(state, raw, rule).await?;
+    }
     check_assignee(state, &command).await?;
     Ok(state
         .recording()

@@ -414,6 +414,10 @@ fn describe(event: &Event) -> TimelineItem {
             }
             (t, reason.clone())
         }
+        EventKind::ScopeRuleOverridden { rule, reason } => (
+            format!("Kept in scope despite scope rule {rule}"),
+            Some(reason.clone()),
+        ),
         EventKind::AdvisoryDrafted { advisory } => (format!("Advisory {advisory} drafted"), None),
         EventKind::AdvisoryPublished { advisory, revision } => (
             format!("Advisory {advisory} published (revision {revision})"),
@@ -797,6 +801,10 @@ fn command_from(form: &DeskForm) -> Result<Command, ApiError> {
             put(&mut body, "source", form.text("source"));
             put(&mut body, "link", form.text("link"));
             put(&mut body, "reason", form.text("reason"));
+        }
+        "override_scope_rule" => {
+            body["rule"] = json!(form.text("rule").unwrap_or_default());
+            body["reason"] = json!(form.text("reason").unwrap_or_default());
         }
         "assign" => put(&mut body, "to", form.text("to")),
         _ => {}

@@ -104,6 +104,30 @@ impl Desk {
     }
 }
 
+/// The same clock from `embargo policy simulate`'s engine, over `script`,
+/// read at `at`: the acceptance asks that both agree.
+fn simulated(preset: &str, script: &str, id: &str, at: DateTime<Utc>) -> Value {
+    let policy = Policy::parse(presets::get(preset).unwrap()).unwrap();
+    let run = embargo_core::simulate::simulate(&policy, script, Some(at)).unwrap();
+    serde_json::to_value(run.clocks.iter().find(|c| c.id == id).unwrap()).unwrap()
+}
+
+/// The fields both answers must share.
+fn same_clock(api: &Value, sim: &Value) {
+    for field in [
+        "status",
+        "started_at",
+        "due_at",
+        "stopped_at",
+        "overdue_seconds",
+    ] {
+        assert_eq!(
+            api[field], sim[field],
+            "{field}: API {api} / simulate {sim}"
+        );
+    }
+}
+
 fn iso(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
@@ -161,6 +185,28 @@ async fn acknowledgement_is_met_by_a_message_and_cancelled_by_spam() {
             "{c}"
         );
         assert_eq!(c["overdue_seconds"], 17 * 3600);
+        same_clock(
+            &c,
+            &simulated(
+                "opensecops",
+                "2026-03-06T17:00Z reported\n2026-03-07T09:00Z acknowledge\n\
+                 2026-03-09T09:00Z start_triage\n2026-03-12T10:00Z accept\n",
+                "preliminary-assessment",
+                at(2026, 3, 20, 0, 0),
+            ),
+        );
+        let c = desk
+            .clock(&spam, "acknowledgement", at(2026, 3, 9, 0, 0))
+            .await;
+        same_clock(
+            &c,
+            &simulated(
+                "opensecops",
+                "2026-03-06T18:00Z reported\n2026-03-06T18:05Z spam\n",
+                "acknowledgement",
+                at(2026, 3, 9, 0, 0),
+            ),
+        );
         desk.app.stop().await;
     }
 }
@@ -273,6 +319,15 @@ async fn a_severity_that_returns_restarts_the_customer_clock() {
             c["earlier_runs"][0]["cause"],
             "the severity changed to medium"
         );
+        let sim = simulated(
+            "truvera",
+            "2026-03-02T09:00Z reported\n2026-03-02T10:00Z set_severity high\n\
+             2026-03-03T10:00Z set_severity medium\n2026-03-10T10:00Z set_severity high\n",
+            "customer-notice",
+            at(2026, 3, 11, 0, 0),
+        );
+        same_clock(&c, &sim);
+        assert_eq!(c["earlier_runs"], sim["earlier_runs"]);
         desk.app.stop().await;
     }
 }
@@ -339,6 +394,18 @@ async fn a_patch_recorded_before_the_report_starts_the_remediation_clock() {
             .clock(&r, "remediation-critical", at(2026, 3, 2, 13, 0))
             .await;
         assert_eq!(due(&c), at(2026, 3, 12, 0, 0), "{c}");
+        same_clock(
+            &c,
+            &simulated(
+                "zeenea",
+                "2026-03-02T09:00Z reported\n2026-03-02T10:00Z start_triage\n\
+                 2026-03-02T11:00Z set_severity critical\n\
+                 2026-03-02T12:00Z patch_available 2026-02-01T00:00Z\n\
+                 2026-03-02T13:00Z patch_available 2026-02-10T00:00Z\n",
+                "remediation-critical",
+                at(2026, 3, 2, 13, 0),
+            ),
+        );
         let (_, detail) = desk
             .app
             .get(&desk.app.viewer, &format!("/api/v1/cases/{r}"))
@@ -432,6 +499,80 @@ async fn publishing_discloses_and_stops_the_disclosure_clocks_as_met() {
             (c["status"].clone(), c["stopped_at"].clone()),
             (json!("met"), json!(iso(at(2026, 4, 2, 10, 0)))),
             "{c}"
+        );
+        same_clock(
+            &c,
+            &simulated(
+                "coordinated-disclosure",
+                "2026-03-02T09:00Z reported\n2026-03-02T09:00Z reporter_deadline 2026-05-31T00:00Z\n\
+                 2026-03-02T10:00Z acknowledge\n2026-03-03T10:00Z start_triage\n\
+                 2026-03-04T10:00Z accept\n2026-04-01T10:00Z fix_available\n2026-04-02T10:00Z published\n",
+                "reporter-deadline",
+                at(2026, 6, 30, 0, 0),
+            ),
+        );
+        desk.app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn a_scope_rule_is_a_filter_a_person_can_override_with_a_reason() {
+    for db in TestDatabase::all().await {
+        // 000 (Segura): "our definition serves as a broader filter for
+        // reporting new vulnerabilities, rather than being the final word."
+        let desk = Desk::start(db, "segura", at(2026, 3, 2, 9, 0)).await;
+        let r = desk
+            .report(
+                at(2026, 3, 2, 9, 0),
+                json!({"title": "Admin console behind a self-signed digital certificate",
+                       "report": {"summary": "s", "description": "The certificate is self-signed and the private key ships in the image."}}),
+            )
+            .await;
+        let aid_path = format!("/api/v1/cases/{r}/triage");
+        let suggested = desk.app.get(&desk.app.viewer, &aid_path).await.1;
+        assert_eq!(
+            suggested["scope_rules"][0]["rule"], "self-signed-certificate",
+            "{suggested}"
+        );
+        assert!(suggested["scope_rules"][0]["overridden"].is_null());
+        desk.set(at(2026, 3, 2, 10, 0));
+        let path = format!("/api/v1/cases/{r}/transitions");
+        for (bad, field) in [
+            (
+                json!({"action": "override_scope_rule", "rule": "self-signed-certificate", "reason": " "}),
+                "reason",
+            ),
+            (
+                json!({"action": "override_scope_rule", "rule": "no-such-rule", "reason": "r"}),
+                "no scope rule",
+            ),
+        ] {
+            let (status, body) = desk.app.post(&desk.app.responder, &path, &bad).await;
+            assert_eq!(status, 422, "{body}");
+            assert!(body.to_string().contains(field), "{body}");
+        }
+        desk.act(
+            &r,
+            at(2026, 3, 2, 10, 0),
+            json!({"action": "override_scope_rule", "rule": "self-signed-certificate",
+                   "reason": "The private key is shared by every installation: anyone can impersonate the console."}),
+        )
+        .await;
+        let after = desk.app.get(&desk.app.viewer, &aid_path).await.1;
+        assert!(
+            after["scope_rules"][0]["overridden"]
+                .as_str()
+                .unwrap()
+                .contains("private key is shared"),
+            "{after}"
+        );
+        let history = desk.history_kinds(&r).await;
+        assert!(
+            history
+                .iter()
+                .any(|e| e["kind"] == "scope_rule_overridden"
+                    && e["rule"] == "self-signed-certificate"),
+            "{history:?}"
         );
         desk.app.stop().await;
     }

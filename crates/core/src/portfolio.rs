@@ -382,6 +382,66 @@ pub struct Matched {
     /// When the advisory was published, the best date embargo has for the
     /// patch when a fix is listed from the start.
     pub published: Option<Instant>,
+    /// When the advisory was last modified: at the latest, when a fix
+    /// added since the finding opened was published.
+    pub modified: Option<Instant>,
+}
+
+/// Where a finding's patch date comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PatchSource {
+    /// The advisory listed the fix from its publication: its `published` date.
+    AdvisoryPublished,
+    /// The fix was added to the advisory later: its `modified` date.
+    AdvisoryModified,
+    /// The feed gave no date: when embargo first saw the fix.
+    FirstSeen,
+}
+
+impl PatchSource {
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PatchSource::AdvisoryPublished => "advisory_published",
+            PatchSource::AdvisoryModified => "advisory_modified",
+            PatchSource::FirstSeen => "first_seen",
+        }
+    }
+}
+
+impl std::str::FromStr for PatchSource {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        [
+            PatchSource::AdvisoryPublished,
+            PatchSource::AdvisoryModified,
+            PatchSource::FirstSeen,
+        ]
+        .into_iter()
+        .find(|p| p.as_str() == s)
+        .ok_or_else(|| format!("unknown patch source `{s}`"))
+    }
+}
+
+impl Matched {
+    /// The date a patch became available, and where that date comes from:
+    /// for a fix listed when the finding opens (`at_open`), the advisory's
+    /// publication; for a fix that appeared since, its last modification;
+    /// else `now`, when embargo first saw it. Never later than `now`.
+    #[must_use]
+    pub fn patch_date(&self, at_open: bool, now: Instant) -> (Instant, PatchSource) {
+        let (date, source) = if at_open {
+            (self.published, PatchSource::AdvisoryPublished)
+        } else {
+            (self.modified, PatchSource::AdvisoryModified)
+        };
+        match date {
+            Some(d) => (d.min(now), source),
+            None => (now, PatchSource::FirstSeen),
+        }
+    }
 }
 
 /// A finding as stored and shown.
@@ -398,6 +458,9 @@ pub struct Finding {
     pub epss: Option<f32>,
     pub fixed: Vec<String>,
     pub patch_available_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Where `patch_available_at` comes from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub patch_source: Option<PatchSource>,
     #[schema(value_type = Object)]
     pub analysis: Analysis,
     pub first_seen: chrono::DateTime<chrono::Utc>,
@@ -638,6 +701,40 @@ mod tests {
                 patch
             )
             .is_none()
+        );
+    }
+
+    #[test]
+    fn a_patch_date_says_where_it_comes_from() {
+        let now = at("2026-03-06T17:00:00Z");
+        let m = |published: Option<&str>, modified: Option<&str>| Matched {
+            component: "pkg:npm/a@1.0.0".into(),
+            advisory: "GHSA-1".into(),
+            severity: None,
+            known_exploited: false,
+            epss: None,
+            fixed: vec!["1.0.1".into()],
+            published: published.map(at),
+            modified: modified.map(at),
+        };
+        let both = m(Some("2026-01-01T00:00:00Z"), Some("2026-02-01T00:00:00Z"));
+        assert_eq!(
+            both.patch_date(true, now),
+            (at("2026-01-01T00:00:00Z"), PatchSource::AdvisoryPublished)
+        );
+        assert_eq!(
+            both.patch_date(false, now),
+            (at("2026-02-01T00:00:00Z"), PatchSource::AdvisoryModified)
+        );
+        assert_eq!(
+            m(None, None).patch_date(true, now),
+            (now, PatchSource::FirstSeen)
+        );
+        // A date in the future (a clock skewed feed) is never later than now.
+        let future = m(Some("2027-01-01T00:00:00Z"), None);
+        assert_eq!(
+            future.patch_date(true, now),
+            (now, PatchSource::AdvisoryPublished)
         );
     }
 
@@ -1301,6 +1398,7 @@ mod rule_tests {
             due: None,
             deadline: None,
             deadline_clock: None,
+            patch_source: None,
             product_exposure: ProductExposure::Internal,
         }
     }

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use embargo_core::portfolio::{
     self, Analysis, Component, Customer, Deployment, Finding, FindingKey, Impacted, Matched,
-    Product, ProductExposure, Rule,
+    PatchSource, Product, ProductExposure, Rule,
 };
 use embargo_core::{CaseRef, DomainError, Instant, Severity};
 use sqlx::Row;
@@ -27,7 +27,7 @@ fn at(ms: i64) -> Instant {
 }
 
 const FINDING_COLUMNS: &str = "f.id, r.product_id, r.version, f.component, f.advisory, f.severity, \
-     f.known_exploited, f.epss, f.fixed, f.patch_available_at, f.analysis, f.first_seen, f.updated_at";
+     f.known_exploited, f.epss, f.fixed, f.patch_available_at, f.patch_source, f.analysis, f.first_seen, f.updated_at";
 
 /// Rows per multi-row insert of components (six parameters each: well
 /// under SQLite's and PostgreSQL's limits on parameters per statement).
@@ -571,6 +571,9 @@ fn finding_from_row(r: &sqlx::any::AnyRow) -> Result<Finding> {
         epss: epss.map(|e| e as f32),
         fixed: parse(&r.try_get::<String, _>("fixed")?)?,
         patch_available_at: patch,
+        patch_source: r
+            .try_get::<Option<String>, _>("patch_source")?
+            .and_then(|p| p.parse().ok()),
         analysis,
         first_seen: at(r.try_get("first_seen")?),
         updated_at: at(r.try_get("updated_at")?),
@@ -746,14 +749,14 @@ impl Findings<'_, '_> {
         &mut self,
         release: i64,
         m: &Matched,
-        patch_available_at: Option<Instant>,
+        patch: Option<(Instant, PatchSource)>,
         actor: &str,
         now: Instant,
     ) -> Result<i64> {
         let id: i64 = sqlx::query(
             "INSERT INTO findings (release_id, component, advisory, severity, known_exploited, epss, fixed, \
-             patch_available_at, analysis, first_seen, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id",
+             patch_available_at, analysis, first_seen, updated_at, patch_source) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11) RETURNING id",
         )
         .bind(release)
         .bind(&m.component)
@@ -762,9 +765,10 @@ impl Findings<'_, '_> {
         .bind(i64::from(m.known_exploited))
         .bind(m.epss.map(f64::from))
         .bind(json(&m.fixed)?)
-        .bind(patch_available_at.map(|p| p.timestamp_millis()))
+        .bind(patch.map(|(p, _)| p.timestamp_millis()))
         .bind(json(&Analysis::InTriage)?)
         .bind(now.timestamp_millis())
+        .bind(patch.map(|(_, source)| source.as_str()))
         .fetch_one(&mut *self.work.tx)
         .await?
         .try_get("id")?;
@@ -835,11 +839,19 @@ impl Findings<'_, '_> {
 
     /// Records that a fix (`fixed` versions) appeared for a finding: its
     /// patch is available from `now`.
-    pub async fn patch_appeared(&mut self, id: i64, fixed: &[String], now: Instant) -> Result<()> {
+    pub async fn patch_appeared(
+        &mut self,
+        id: i64,
+        fixed: &[String],
+        (patch, source): (Instant, PatchSource),
+        now: Instant,
+    ) -> Result<()> {
         sqlx::query(
-            "UPDATE findings SET fixed = $1, patch_available_at = $2, updated_at = $2 WHERE id = $3",
+            "UPDATE findings SET fixed = $1, patch_available_at = $2, patch_source = $3, updated_at = $4 WHERE id = $5",
         )
         .bind(json(&fixed)?)
+        .bind(patch.timestamp_millis())
+        .bind(source.as_str())
         .bind(now.timestamp_millis())
         .bind(id)
         .execute(&mut *self.work.tx)
@@ -849,7 +861,7 @@ impl Findings<'_, '_> {
             id,
             now,
             "matcher",
-            &serde_json::json!({"patch_available": fixed}),
+            &serde_json::json!({"patch_available": fixed, "patch_available_at": patch, "patch_date_from": source.as_str()}),
         )
         .await
     }

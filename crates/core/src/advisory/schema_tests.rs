@@ -266,6 +266,7 @@ fn release_findings(now: crate::Instant) -> Vec<crate::portfolio::Finding> {
             due: None,
             deadline: None,
             deadline_clock: None,
+            patch_source: None,
             product_exposure: ProductExposure::Internal,
         };
     vec![

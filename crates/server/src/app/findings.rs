@@ -51,7 +51,7 @@ pub async fn apply_matches(
         };
         // A fix listed from the start: the advisory's publication is the
         // best date known for the patch.
-        let patch = (!m.fixed.is_empty()).then(|| m.published.unwrap_or(now).min(now));
+        let patch = (!m.fixed.is_empty()).then(|| m.patch_date(true, now));
         work.findings()
             .open(release, m, patch, "matcher", now)
             .await?;
@@ -90,7 +90,7 @@ pub async fn apply_matches(
             && !m.fixed.is_empty()
         {
             work.findings()
-                .patch_appeared(finding.id, &m.fixed, now)
+                .patch_appeared(finding.id, &m.fixed, m.patch_date(false, now), now)
                 .await?;
         }
     }

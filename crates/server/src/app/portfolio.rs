@@ -173,6 +173,7 @@ pub(crate) fn match_components(
                         epss: m.advisory.epss,
                         fixed: m.fixed.to_vec(),
                         published: published(m.advisory.published.as_deref()),
+                        modified: published(Some(m.advisory.modified.as_str())),
                     }),
             ),
             Err(e) => problems.push(format!("{} {}: {e}", component.name, component.version)),
@@ -569,6 +570,7 @@ pub async fn import_sarif(
             epss: None,
             fixed: Vec::new(),
             published: None,
+            modified: None,
         })
         .collect();
     rechecked.extend(matched.iter().map(|m| m.advisory.clone()));
@@ -670,6 +672,7 @@ pub async fn check_scans(
                 epss: None,
                 fixed: Vec::new(),
                 published: None,
+                modified: None,
             })
             .collect();
         let key = (product, version);

@@ -223,6 +223,10 @@ async fn sbom_uploads_open_findings_once_with_policy_003_deadlines() {
         // The patch is dated by the advisory's publication: due 30 days later,
         // already breached at the test clock (6 March 2026 17:00).
         assert_eq!(crit["patch_available_at"], "2026-02-01T00:00:00Z");
+        assert_eq!(
+            crit["patch_source"], "advisory_published",
+            "says which date"
+        );
         assert_eq!(crit["due"], "2026-03-03T00:00:00Z");
         assert_eq!(crit["deadline"], "breached");
         let med = findings

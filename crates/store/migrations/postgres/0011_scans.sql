@@ -8,3 +8,7 @@ CREATE TABLE scans (
     at         BIGINT NOT NULL
 );
 CREATE INDEX scans_product ON scans (product_id, kind, at);
+
+-- Where a finding's patch date comes from: the advisory's publication, its
+-- last modification (a fix added later), or when embargo first saw the fix.
+ALTER TABLE findings ADD COLUMN patch_source TEXT;

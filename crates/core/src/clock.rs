@@ -292,7 +292,11 @@ impl Facts {
                         last.1 = Some(e.at);
                     }
                 }
-                EventKind::MessageToReporter { .. } if answers("message_reporter") => {
+                // A person's message answers the report; embargo's own
+                // (asking for the fields the policy requires) does not.
+                EventKind::MessageToReporter { .. }
+                    if answers("message_reporter") && e.actor != "system" =>
+                {
                     f.acknowledged.push(e.at);
                 }
                 EventKind::PatchAvailabilityRecorded { available_at, .. } => {

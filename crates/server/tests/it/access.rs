@@ -510,6 +510,13 @@ fn table() -> Vec<Route> {
             Who::Viewer,
         ),
         r(
+            "get",
+            "/api/v1/portfolio/scans",
+            "/api/v1/portfolio/scans",
+            None,
+            Who::Viewer,
+        ),
+        r(
             "post",
             "/api/v1/findings/escalate",
             "/api/v1/findings/escalate",

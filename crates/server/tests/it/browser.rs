@@ -166,7 +166,8 @@ async fn the_team_works_a_case_from_report_to_advisory_in_chromium() {
         // What the browser did is what the store holds.
         let reference = report["reference"].as_str().unwrap();
         let (_, case) = app.get(&app.viewer, &format!("/api/v1/cases/{reference}")).await;
-        assert_eq!(case["state"], "fix_available");
+        // Publishing the advisory disclosed the case.
+        assert_eq!(case["state"], "disclosed");
         assert_eq!(case["severity"], "critical");
         let advisory = report["advisory"].as_str().unwrap();
         let r = app.http.get(app.url(&format!("/advisories/{advisory}/csaf.json"))).send().await.unwrap();

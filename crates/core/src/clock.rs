@@ -242,6 +242,8 @@ struct Facts {
     severities: Vec<(Instant, crate::Severity)>,
     /// Exposure changes, in order.
     exposures: Vec<(Instant, Exposure)>,
+    /// The policy's severity level as chosen, in order.
+    levels: Vec<(Instant, String)>,
     /// Outcomes already recorded: (clock, run start) → the run as recorded.
     recorded: Vec<(String, ClockRun)>,
 }
@@ -307,6 +309,7 @@ impl Facts {
                 EventKind::AdvisoryPublished { .. } => f.disclosed.push(e.at),
                 EventKind::SeverityChanged { to, .. } => f.severities.push((e.at, *to)),
                 EventKind::ExposureChanged { to, .. } => f.exposures.push((e.at, *to)),
+                EventKind::LevelAssessed { to, .. } => f.levels.push((e.at, to.clone())),
                 EventKind::CustomersNotified { .. } => f.customers_notified.push(e.at),
                 EventKind::ClockEnded {
                     clock,
@@ -363,7 +366,13 @@ impl Facts {
         match trigger {
             Trigger::Reported => self.reported,
             Trigger::PatchAvailable => self.patch_available,
-            Trigger::SeverityAssessed => self.severities.first().map(|(t, _)| *t),
+            Trigger::SeverityAssessed => self
+                .severities
+                .first()
+                .map(|(t, _)| *t)
+                .into_iter()
+                .chain(self.levels.first().map(|(t, _)| *t))
+                .min(),
             Trigger::Acknowledged => self.acknowledged.first().copied(),
             Trigger::Triaged => self.triaged.first().copied(),
             Trigger::CustomersNotified => self.customers_notified.first().copied(),
@@ -388,49 +397,80 @@ impl Facts {
         if when.reporter_deadline && case.reporter_deadline.is_none() {
             return Vec::new();
         }
-        let holds = |severity: Option<crate::Severity>, exposure: Option<Exposure>| {
-            (when.severity.is_empty() || severity.is_some_and(|s| when.severity.contains(&s)))
+        // What the condition looks at, as it stood at an instant.
+        #[derive(Clone)]
+        struct State {
+            severity: Option<crate::Severity>,
+            exposure: Option<Exposure>,
+            level: Option<String>,
+        }
+        let holds = |st: &State| {
+            (when.severity.is_empty() || st.severity.is_some_and(|s| when.severity.contains(&s)))
                 // An exposure never assessed counts as normal ("by default", policy 003).
                 && when
                     .exposure
-                    .is_none_or(|e| exposure.unwrap_or(Exposure::Normal) == e)
+                    .is_none_or(|e| st.exposure.unwrap_or(Exposure::Normal) == e)
+                && (when.level.is_empty()
+                    || st.level.as_ref().is_some_and(|l| when.level.contains(l)))
         };
-        // Every instant the condition may change, in order.
-        let mut changes: Vec<(Instant, Option<crate::Severity>, Option<Exposure>)> = Vec::new();
-        let (mut severity, mut exposure) = (settings.default_severity, None);
-        changes.push((reported, severity, exposure));
-        let mut s = self.severities.iter().peekable();
-        let mut x = self.exposures.iter().peekable();
-        loop {
-            let next_s = s.peek().map(|(t, _)| *t);
-            let next_x = x.peek().map(|(t, _)| *t);
-            let at = match (next_s, next_x) {
-                (None, None) => break,
-                (Some(a), Some(b)) => a.min(b),
-                (Some(a), None) => a,
-                (None, Some(b)) => b,
-            };
-            while let Some((_, v)) = s.next_if(|(t, _)| *t == at) {
-                severity = Some(*v);
+        // Every instant the condition may change, in order (a stable sort
+        // keeps the history's order among changes at one instant).
+        enum Change<'a> {
+            Severity(crate::Severity),
+            Exposure(Exposure),
+            Level(&'a str),
+        }
+        let mut events: Vec<(Instant, Change<'_>)> = self
+            .severities
+            .iter()
+            .map(|(t, v)| (*t, Change::Severity(*v)))
+            .chain(
+                self.exposures
+                    .iter()
+                    .map(|(t, v)| (*t, Change::Exposure(*v))),
+            )
+            .chain(
+                self.levels
+                    .iter()
+                    .map(|(t, v)| (*t, Change::Level(v.as_str()))),
+            )
+            .collect();
+        events.sort_by_key(|(t, _)| *t);
+        let mut state = State {
+            severity: settings.default_severity,
+            exposure: None,
+            level: None,
+        };
+        let mut changes: Vec<(Instant, State)> = vec![(reported, state.clone())];
+        let mut i = 0;
+        while i < events.len() {
+            let at = events[i].0;
+            while i < events.len() && events[i].0 == at {
+                match &events[i].1 {
+                    Change::Severity(v) => state.severity = Some(*v),
+                    Change::Exposure(v) => state.exposure = Some(*v),
+                    Change::Level(v) => state.level = Some((*v).to_owned()),
+                }
+                i += 1;
             }
-            while let Some((_, v)) = x.next_if(|(t, _)| *t == at) {
-                exposure = Some(*v);
-            }
-            changes.push((at, severity, exposure));
+            changes.push((at, state.clone()));
         }
         let mut intervals: Vec<(Instant, Option<(Instant, String)>)> = Vec::new();
         let mut open: Option<Instant> = None;
-        for (at, sev, exp) in changes {
-            match (open, holds(sev, exp)) {
+        for (at, st) in changes {
+            match (open, holds(&st)) {
                 (None, true) => open = Some(at),
                 (Some(since), false) => {
-                    let why = match (sev, exp) {
-                        (Some(s), _)
+                    let why = match (st.severity, st.exposure, &st.level) {
+                        (Some(s), _, _)
                             if !when.severity.is_empty() && !when.severity.contains(&s) =>
                         {
                             format!("the severity changed to {}", s.as_str())
                         }
-                        (_, Some(e)) => format!("the exposure changed to {}", e.as_str()),
+                        (_, _, Some(l)) if !when.level.is_empty() && !when.level.contains(l) => {
+                            format!("the severity level changed to {l}")
+                        }
+                        (_, Some(e), _) => format!("the exposure changed to {}", e.as_str()),
                         _ => "its condition no longer held".to_owned(),
                     };
                     intervals.push((since, Some((at, why))));
@@ -569,7 +609,9 @@ fn runs_of(
         // Each time the severity enters the clock's set, a run starts.
         runs.extend(intervals.into_iter().filter(|(a, _)| {
             // A default severity is assumed, not assessed: it starts nothing.
-            facts.severities.iter().any(|(t, _)| t == a) || settings.default_severity.is_some()
+            facts.severities.iter().any(|(t, _)| t == a)
+                || facts.levels.iter().any(|(t, _)| t == a)
+                || settings.default_severity.is_some()
         }));
     } else if let Some(t) = facts.start_of(rule.start) {
         // The first stretch of the condition that reaches past the start
@@ -1025,14 +1067,14 @@ mod tests {
             .run(at(2026, 3, 9, 9, 0), Command::StartTriage {})
             .run(
                 at(2026, 3, 9, 10, 0),
-                Command::SetSeverity {
-                    severity: Severity::Medium,
+                Command::SetLevel {
+                    level: "medium".into(),
                 },
             )
             .run(
                 at(2026, 3, 9, 11, 0),
-                Command::SetSeverity {
-                    severity: Severity::High,
+                Command::SetLevel {
+                    level: "high".into(),
                 },
             );
         let c = s.clock("customer-notice", at(2026, 3, 10, 0, 0));
@@ -1058,8 +1100,8 @@ mod tests {
     fn truvera_medium_has_no_customer_clock_and_90_days_triggers_discussion() {
         let s = Story::new("truvera", at(2026, 1, 5, 9, 0), None).run(
             at(2026, 1, 5, 10, 0),
-            Command::SetSeverity {
-                severity: Severity::Medium,
+            Command::SetLevel {
+                level: "medium".into(),
             },
         );
         assert_eq!(
@@ -1289,8 +1331,8 @@ mod tests {
             .run(at(2026, 3, 2, 10, 0), Command::StartTriage {})
             .run(
                 at(2026, 3, 2, 10, 0),
-                Command::SetSeverity {
-                    severity: Severity::High,
+                Command::SetLevel {
+                    level: "high".into(),
                 },
             )
             .run(
@@ -1363,15 +1405,15 @@ mod tests {
 
     #[test]
     fn a_severity_that_returns_restarts_its_clock() {
-        let high = Command::SetSeverity {
-            severity: Severity::High,
+        let high = Command::SetLevel {
+            level: "high".into(),
         };
         let s = Story::new("truvera", at(2026, 3, 2, 9, 0), None)
             .run(at(2026, 3, 2, 10, 0), high.clone())
             .run(
                 at(2026, 3, 3, 10, 0),
-                Command::SetSeverity {
-                    severity: Severity::Medium,
+                Command::SetLevel {
+                    level: "medium".into(),
                 },
             )
             .run(at(2026, 3, 10, 10, 0), high);
@@ -1389,7 +1431,7 @@ mod tests {
         assert_eq!(c.earlier_runs[0].status, ClockStatus::Cancelled);
         assert_eq!(
             c.earlier_runs[0].cause.as_deref(),
-            Some("the severity changed to medium")
+            Some("the severity level changed to medium")
         );
         // A policy may keep the first start.
         let text = format!(

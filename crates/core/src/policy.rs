@@ -173,6 +173,9 @@ pub struct Condition {
     /// The reporter gave a disclosure deadline.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub reporter_deadline: bool,
+    /// The policy's own severity level (a `[[severity]]` id) is one of these.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub level: Vec<String>,
 }
 
 /// A clock as the policy file states it.
@@ -341,6 +344,9 @@ pub struct SeverityLevel {
     pub name: String,
     pub description: String,
     /// The embargo severities (CVSS qualitative ratings) this level covers.
+    /// Optional: a level defined by its criteria alone is chosen by a
+    /// person (`set_level`), and clocks name it in `when.level`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub covers: Vec<Severity>,
 }
 
@@ -780,12 +786,32 @@ impl Policy {
                     "a clock cannot stop on the event that starts it".into(),
                 ));
             }
-            if c.start == Trigger::SeverityAssessed && c.when.severity.is_empty() {
+            if c.start == Trigger::SeverityAssessed
+                && c.when.severity.is_empty()
+                && c.when.level.is_empty()
+            {
                 return Err(err(
                     c.id.span(),
                     &format!("{key}.when.severity"),
-                    "a clock started by the severity assessment must say which severities".into(),
+                    "a clock started by the severity assessment must say which severities (or levels)".into(),
                 ));
+            }
+            for level in &c.when.level {
+                if !file.severity.iter().any(|l| l.id == *level) {
+                    let known: Vec<&str> = file.severity.iter().map(|l| l.id.as_str()).collect();
+                    return Err(PolicyError {
+                        line: line_with(text, level).or_else(|| line_of(text, c.id.span().start)),
+                        key: format!("{key}.when.level"),
+                        message: format!(
+                            "`{level}` is not a severity level of this policy; its levels: {}",
+                            if known.is_empty() {
+                                "none".to_owned()
+                            } else {
+                                known.join(", ")
+                            }
+                        ),
+                    });
+                }
             }
             if target == Target::ReporterDeadline && !c.when.reporter_deadline {
                 return Err(err(c.target.span(), &format!("{key}.when.reporter_deadline"), "a clock on the reporter's deadline applies only when there is one: set when.reporter_deadline = true".into()));
@@ -1182,6 +1208,20 @@ impl Policy {
                         .join(" or ")
                 ));
             }
+            if !c.when.level.is_empty() {
+                let names: Vec<&str> = c
+                    .when
+                    .level
+                    .iter()
+                    .map(|id| {
+                        self.severity
+                            .iter()
+                            .find(|l| l.id == *id)
+                            .map_or(id.as_str(), |l| l.name.as_str())
+                    })
+                    .collect();
+                conditions.push(format!("the severity level is {}", names.join(" or ")));
+            }
             if let Some(e) = c.when.exposure {
                 conditions.push(format!("exposure is {}", e.as_str()));
             }
@@ -1198,15 +1238,21 @@ impl Policy {
         if !self.severity.is_empty() {
             out.push_str("\nSeverity levels:\n");
             for s in &self.severity {
+                let mapping = if s.covers.is_empty() {
+                    "chosen by a person from these criteria".to_owned()
+                } else {
+                    format!(
+                        "covers CVSS {}",
+                        s.covers
+                            .iter()
+                            .map(|v| v.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                };
                 out.push_str(&format!(
-                    "  {}: {} (covers {})\n",
-                    s.name,
-                    s.description,
-                    s.covers
-                        .iter()
-                        .map(|v| v.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    "  {} [{}]: {} ({mapping})\n",
+                    s.name, s.id, s.description
                 ));
             }
         }

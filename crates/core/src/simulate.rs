@@ -17,7 +17,7 @@
 //! An instant is `YYYY-MM-DDTHH:MM[:SS]` followed by an offset (`Z`,
 //! `+02:00`) or, after a space, an IANA time zone or `UTC`; with neither it
 //! is read in the policy's time zone. The events are the case commands
-//! (`acknowledge`, `set_severity high`, `close`, …) and these names for
+//! (`acknowledge`, `set_severity high`, `set_level high`, `close`, …) and these names for
 //! facts: `reported` (first, once), `waiting_on_reporter` and
 //! `reporter_answered`, `customers_notified`, `patch_available [SINCE]`
 //! (the patch's date, by default the line's own), `reporter_deadline WHEN`,
@@ -154,7 +154,8 @@ pub fn simulate(
             });
             events
         } else {
-            let command = command(name, &args, when, zone).map_err(err)?;
+            let levels: Vec<String> = policy.severity.iter().map(|l| l.id.clone()).collect();
+            let command = command(name, &args, when, zone, &levels).map_err(err)?;
             decide(current, &command, when).map_err(|e| err(e.to_string()))?
         };
         for kind in events {
@@ -230,7 +231,13 @@ fn naive(text: &str) -> Result<NaiveDateTime, String> {
 }
 
 /// The case command an event line names.
-fn command(name: &str, args: &[&str], when: Instant, zone: Tz) -> Result<Command, String> {
+fn command(
+    name: &str,
+    args: &[&str],
+    when: Instant,
+    zone: Tz,
+    policy_levels: &[String],
+) -> Result<Command, String> {
     let one = |what: &str| -> Result<&str, String> {
         match args {
             [a] => Ok(a),
@@ -291,6 +298,18 @@ fn command(name: &str, args: &[&str], when: Instant, zone: Tz) -> Result<Command
             severity: Severity::from_str(one("a severity: critical, high, medium, low, none")?)
                 .map_err(|e| e.to_string())?,
         },
+        "set_level" => {
+            let level = one("one of the policy's severity levels")?;
+            if !policy_levels.iter().any(|l| l == level) {
+                return Err(format!(
+                    "`{level}` is not a severity level of this policy; its levels: {}",
+                    policy_levels.join(", ")
+                ));
+            }
+            Command::SetLevel {
+                level: level.to_owned(),
+            }
+        }
         "set_exposure" => Command::SetExposure {
             exposure: match one("high or normal")? {
                 "high" => Exposure::High,
@@ -319,7 +338,7 @@ fn command(name: &str, args: &[&str], when: Instant, zone: Tz) -> Result<Command
         },
         other => {
             return Err(format!(
-                "unknown event `{other}`; use reported, acknowledge, start_triage, waiting_on_reporter, reporter_answered, accept, start_fix, fix_available, patch_available, release, disclose, published, close, not_a_vulnerability, out_of_scope, duplicate, spam, reopen, set_severity, set_exposure, message_reporter, customers_notified, reporter_deadline"
+                "unknown event `{other}`; use reported, acknowledge, start_triage, waiting_on_reporter, reporter_answered, accept, start_fix, fix_available, patch_available, release, disclose, published, close, not_a_vulnerability, out_of_scope, duplicate, spam, reopen, set_severity, set_level, set_exposure, message_reporter, customers_notified, reporter_deadline"
             ));
         }
     })

@@ -415,6 +415,11 @@ pub enum Command {
     SetSeverity {
         severity: Severity,
     },
+    /// Choose the policy's own severity level (`[[severity]]` id), by its
+    /// criteria: a person's judgement, with or without a CVSS mapping.
+    SetLevel {
+        level: String,
+    },
     AddNote {
         text: String,
     },
@@ -481,6 +486,7 @@ impl Command {
             Command::Spam { .. } => "spam",
             Command::Reopen { .. } => "reopen",
             Command::SetSeverity { .. } => "set_severity",
+            Command::SetLevel { .. } => "set_level",
             Command::AddNote { .. } => "add_note",
             Command::MessageReporter { .. } => "message_reporter",
             Command::SetExposure { .. } => "set_exposure",
@@ -525,6 +531,9 @@ impl Command {
             Command::SetSeverity {
                 severity: Severity::None,
             },
+            Command::SetLevel {
+                level: String::new(),
+            },
             Command::AddNote {
                 text: String::new(),
             },
@@ -567,6 +576,7 @@ pub fn next_state(
     );
     match command {
         Command::SetSeverity { .. }
+        | Command::SetLevel { .. }
         | Command::AddNote { .. }
         | Command::MessageReporter { .. }
         | Command::SetExposure { .. }
@@ -669,6 +679,12 @@ pub enum EventKind {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         from: Option<Severity>,
         to: Severity,
+    },
+    /// The policy's severity level was chosen (or changed).
+    LevelAssessed {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from: Option<String>,
+        to: String,
     },
     NoteAdded {
         text: String,
@@ -777,6 +793,7 @@ impl EventKind {
             EventKind::CaseCreated { .. } => "case_created",
             EventKind::StateChanged { .. } => "state_changed",
             EventKind::SeverityChanged { .. } => "severity_changed",
+            EventKind::LevelAssessed { .. } => "level_assessed",
             EventKind::NoteAdded { .. } => "note_added",
             EventKind::MessageToReporter { .. } => "message_to_reporter",
             EventKind::MessageFromReporter { .. } => "message_from_reporter",
@@ -819,6 +836,9 @@ pub struct Case {
     pub state: CaseState,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub severity: Option<Severity>,
+    /// The policy's own severity level, chosen by a person.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<String>,
     pub reporter: Reporter,
     pub report: ReportContent,
     pub created_at: DateTime<Utc>,
@@ -902,6 +922,7 @@ impl Case {
             product: product.clone(),
             state: CaseState::Received,
             severity: None,
+            level: None,
             reporter: reporter.clone(),
             report: report.clone(),
             created_at: at,
@@ -961,6 +982,7 @@ impl Case {
                 self.state = *to;
             }
             EventKind::SeverityChanged { to, .. } => self.severity = Some(*to),
+            EventKind::LevelAssessed { to, .. } => self.level = Some(to.clone()),
             EventKind::ExposureChanged { to, .. } => self.exposure = Some(*to),
             EventKind::ReporterDeadlineSet { deadline } => self.reporter_deadline = *deadline,
             EventKind::AttachmentAdded { attachment } => {
@@ -1040,6 +1062,16 @@ pub fn decide(case: &Case, command: &Command, now: Instant) -> Result<Vec<EventK
             EventKind::SeverityChanged {
                 from: case.severity,
                 to: *severity,
+            }
+        }
+        Command::SetLevel { level } => {
+            let level = text::single_line("level", level, 64)?;
+            if case.level.as_deref() == Some(level.as_str()) {
+                return Ok(Vec::new());
+            }
+            EventKind::LevelAssessed {
+                from: case.level.clone(),
+                to: level,
             }
         }
         Command::AddNote { text } => EventKind::NoteAdded {

@@ -32,7 +32,7 @@ fn every_preset_checks_and_explains() {
         "{explained}"
     );
     assert!(
-        explained.contains("Applies when severity is critical or high."),
+        explained.contains("Applies when the severity level is High."),
         "{explained}"
     );
 }

@@ -266,6 +266,26 @@ pub async fn move_case(
     if let Command::OverrideScopeRule { rule, .. } = &command {
         known_scope_rule(state, raw, rule).await?;
     }
+    if let Command::SetLevel { level } = &command {
+        let case = state.store.case(reference(raw)?).await?;
+        let policy = state.settings.policies.for_product(&case.product);
+        if !policy.severity.iter().any(|l| l.id == level.trim()) {
+            let known: Vec<&str> = policy.severity.iter().map(|l| l.id.as_str()).collect();
+            return Err(invalid(
+                "level",
+                format!(
+                    "policy `{}` has no severity level `{}`; its levels: {}",
+                    policy.id,
+                    level.trim(),
+                    if known.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        known.join(", ")
+                    }
+                ),
+            ));
+        }
+    }
     check_assignee(state, &command).await?;
     Ok(state
         .recording()

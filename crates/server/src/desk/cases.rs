@@ -338,6 +338,7 @@ fn describe(event: &Event) -> TimelineItem {
             (t, reason.clone())
         }
         EventKind::SeverityChanged { to, .. } => (format!("Severity set to {}", to.as_str()), None),
+        EventKind::LevelAssessed { to, .. } => (format!("Severity level set to {to}"), None),
         EventKind::NoteAdded { text } => ("Internal note".to_owned(), Some(text.clone())),
         EventKind::MessageToReporter { text } => {
             ("Message to the reporter".to_owned(), Some(text.clone()))
@@ -671,6 +672,7 @@ pub(crate) async fn render_case(
     ctx.insert("metrics", Value::from_serialize(&metrics));
     ctx.insert("cwes", Value::from_serialize(&cwes));
     ctx.insert("rules", Value::from_serialize(&rules));
+    ctx.insert("levels", Value::from_serialize(&policy.severity));
     ctx.insert(
         "severities",
         Value::from_serialize(Severity::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>()),
@@ -790,6 +792,7 @@ fn command_from(form: &DeskForm) -> Result<Command, ApiError> {
         "duplicate" => put(&mut body, "of", form.text("of")),
         "reopen" => put(&mut body, "reason", form.text("reason")),
         "set_severity" => put(&mut body, "severity", form.text("severity")),
+        "set_level" => body["level"] = json!(form.text("level").unwrap_or_default()),
         "add_note" | "message_reporter" => {
             body["text"] = json!(form.values.get("text").cloned().unwrap_or_default());
         }

@@ -119,6 +119,15 @@ async fn impacted_customers_are_told_once_in_the_policys_language() {
             )
             .await;
         assert_eq!(status, 200);
+        // Truvera's levels are chosen by their criteria: a breach is High.
+        let (status, _) = app
+            .post(
+                &app.responder,
+                &format!("{base}/transitions"),
+                &json!({"action": "set_level", "level": "high"}),
+            )
+            .await;
+        assert_eq!(status, 200);
         let draft = json!({"id": "TRU-2026-01", "title": "Injection SQL dans la recherche",
             "summary": "s", "affected": [{"vendor": "Truvera", "product": "Dock Certs",
             "ranges": [{"introduced": "2.0", "fixed": "2.4.1"}]}]});

@@ -220,10 +220,11 @@ async fn a_breach_survives_closing_and_the_months_metrics_count_it() {
         let r = desk.report(at(2026, 3, 2, 9, 0), json!({})).await;
         desk.act(&r, at(2026, 3, 2, 10, 0), json!({"action": "start_triage"}))
             .await;
+        // 002's levels are chosen by their criteria: a breach is High.
         desk.act(
             &r,
             at(2026, 3, 2, 10, 0),
-            json!({"action": "set_severity", "severity": "high"}),
+            json!({"action": "set_level", "level": "high"}),
         )
         .await;
         let c = desk
@@ -297,18 +298,26 @@ async fn a_severity_that_returns_restarts_the_customer_clock() {
         // 72 hours count from the second High, not born breached.
         let desk = Desk::start(db, "truvera", at(2026, 3, 2, 9, 0)).await;
         let r = desk.report(at(2026, 3, 2, 9, 0), json!({})).await;
-        for (t, severity) in [
+        for (t, level) in [
             (at(2026, 3, 2, 10, 0), "high"),
             (at(2026, 3, 3, 10, 0), "medium"),
             (at(2026, 3, 10, 10, 0), "high"),
         ] {
-            desk.act(
-                &r,
-                t,
-                json!({"action": "set_severity", "severity": severity}),
+            desk.act(&r, t, json!({"action": "set_level", "level": level}))
+                .await;
+        }
+        // A level the policy does not define is refused, naming the levels.
+        desk.set(at(2026, 3, 10, 11, 0));
+        let (status, body) = desk
+            .app
+            .post(
+                &desk.app.responder,
+                &format!("/api/v1/cases/{r}/transitions"),
+                &json!({"action": "set_level", "level": "critical"}),
             )
             .await;
-        }
+        assert_eq!(status, 422, "{body}");
+        assert!(body.to_string().contains("high, medium, low"), "{body}");
         let c = desk
             .clock(&r, "customer-notice", at(2026, 3, 11, 0, 0))
             .await;
@@ -317,12 +326,12 @@ async fn a_severity_that_returns_restarts_the_customer_clock() {
         assert_eq!(c["earlier_runs"][0]["status"], "cancelled");
         assert_eq!(
             c["earlier_runs"][0]["cause"],
-            "the severity changed to medium"
+            "the severity level changed to medium"
         );
         let sim = simulated(
             "truvera",
-            "2026-03-02T09:00Z reported\n2026-03-02T10:00Z set_severity high\n\
-             2026-03-03T10:00Z set_severity medium\n2026-03-10T10:00Z set_severity high\n",
+            "2026-03-02T09:00Z reported\n2026-03-02T10:00Z set_level high\n\
+             2026-03-03T10:00Z set_level medium\n2026-03-10T10:00Z set_level high\n",
             "customer-notice",
             at(2026, 3, 11, 0, 0),
         );

@@ -123,7 +123,7 @@ pub async fn dashboard(State(state): State<AppState>, desk: Desk) -> PageResult 
         }
         // Severity-bound clocks (remediation, customer notices) cannot run
         // for a case nobody has assessed, unless the policy assumes one.
-        if case.severity.is_none() && case.state != CaseState::Received {
+        if case.severity.is_none() && case.level.is_none() && case.state != CaseState::Received {
             unassessed_count += 1;
             if unassessed.len() < 20 {
                 let mut r = row(case, &clocks, now);

@@ -740,8 +740,12 @@ mod tests {
 
     #[test]
     fn a_policy_sets_the_findings_deadlines() {
-        // 14 business days from the finding itself, in Paris, for everything.
+        // 2 business days from the finding itself, in Paris, for everything
+        // (instead of the preset's own finding clocks).
         let text = crate::policy::presets::get("opensecops")
+            .unwrap()
+            .split("\n# Findings (vulnerable components")
+            .next()
             .unwrap()
             .replace("time_zone = \"UTC\"", "time_zone = \"Europe/Paris\"")
             + "\n[[finding_clock]]\nid = \"any\"\nname = \"Any\"\npromise = \"p\"\nstart = \"finding_opened\"\ntarget = \"2 business days\"\nwarn_percent = 50\n\n[clock_settings]\ndefault_severity = \"medium\"\n";
@@ -759,7 +763,12 @@ mod tests {
         assert_eq!(d.due, at("2026-03-10T16:00:00Z"));
         assert_eq!(d.warn, at("2026-03-09T16:00:00Z"));
         // A policy without finding clocks gives no deadline.
-        let none = Policy::parse(crate::policy::presets::get("truvera").unwrap()).unwrap();
+        let truvera = crate::policy::presets::get("truvera").unwrap();
+        let without = truvera
+            .split("\n# Findings (vulnerable components")
+            .next()
+            .unwrap();
+        let none = Policy::parse(without).unwrap();
         assert!(
             finding_deadline(
                 &none,

@@ -113,18 +113,33 @@ mod tests {
 
     #[test]
     fn scores_fall_in_the_policys_own_levels() {
-        let (_, text) = embargo_core::policy::presets::ALL
-            .iter()
-            .find(|(name, _)| *name == "truvera")
-            .expect("the truvera preset (policy 002)");
-        let policy = Policy::parse(text).expect("the preset parses");
+        let preset = |name: &str| {
+            let (_, text) = embargo_core::policy::presets::ALL
+                .iter()
+                .find(|(n, _)| *n == name)
+                .expect("the preset");
+            Policy::parse(text).expect("the preset parses")
+        };
+        // Zeenea (003) maps the NVD's ratings onto its two levels.
+        let zeenea = preset("zeenea");
         let critical = cvss::assess("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H").expect("valid");
-        let level = assessment(&policy, critical).policy_level.expect("a level");
-        assert_eq!((level.id.as_str(), level.name.as_str()), ("high", "High"));
+        let level = assessment(&zeenea, critical.clone())
+            .policy_level
+            .expect("a level");
+        assert_eq!(
+            (level.id.as_str(), level.name.as_str()),
+            ("critical", "CRITICAL")
+        );
         let low = cvss::assess("CVSS:3.1/AV:P/AC:H/PR:H/UI:R/S:U/C:L/I:N/A:N").expect("valid");
         assert_eq!(
-            assessment(&policy, low).policy_level.expect("a level").name,
-            "Low"
+            assessment(&zeenea, low).policy_level.expect("a level").name,
+            "Lower"
+        );
+        // Truvera's (002) levels are criteria a person applies: no score picks one.
+        assert!(
+            assessment(&preset("truvera"), critical)
+                .policy_level
+                .is_none()
         );
     }
 }

@@ -34,17 +34,6 @@ pub enum ClockStatus {
     Cancelled,
 }
 
-impl ClockStatus {
-    /// Whether the status can still change.
-    #[must_use]
-    pub fn is_running(self) -> bool {
-        matches!(
-            self,
-            ClockStatus::Running | ClockStatus::Warning | ClockStatus::Paused
-        )
-    }
-}
-
 /// A status in words for a terminal or a page.
 #[must_use]
 pub fn status_label(s: ClockStatus) -> &'static str {
@@ -146,25 +135,48 @@ impl ClockReport {
     #[must_use]
     pub fn runs(&self) -> Vec<ClockRun> {
         let mut runs = self.earlier_runs.clone();
-        if let Some(started_at) = self.started_at {
-            runs.push(ClockRun {
-                status: self.status,
-                started_at,
-                due_at: self.due_at,
-                stopped_at: self.stopped_at,
-                overdue_seconds: self.overdue_seconds,
-                cause: self.cause.clone(),
-                recorded: self.recorded,
-            });
-        }
+        runs.extend(self.latest_run());
         runs
     }
 
-    /// Whether the latest run has ended for good (and should be recorded).
-    #[must_use]
-    pub fn is_final(&self) -> bool {
-        is_final(self.status, self.stopped_at)
+    /// The latest run, once the clock has started.
+    fn latest_run(&self) -> Option<ClockRun> {
+        Some(ClockRun {
+            status: self.status,
+            started_at: self.started_at?,
+            due_at: self.due_at,
+            stopped_at: self.stopped_at,
+            overdue_seconds: self.overdue_seconds,
+            cause: self.cause.clone(),
+            recorded: self.recorded,
+        })
     }
+
+    /// `rule`'s clock before it starts.
+    fn not_started(rule: &ClockRule) -> ClockReport {
+        ClockReport {
+            id: rule.id.clone(),
+            name: rule.name.clone(),
+            promise: rule.promise.clone(),
+            public: rule.public,
+            status: ClockStatus::NotStarted,
+            started_at: None,
+            warn_at: None,
+            due_at: None,
+            stopped_at: None,
+            elapsed_seconds: None,
+            overdue_seconds: None,
+            cause: None,
+            recorded: false,
+            measure: if rule.target.is_business() {
+                "business"
+            } else {
+                "elapsed"
+            },
+            earlier_runs: Vec::new(),
+        }
+    }
+
 }
 
 fn is_final(status: ClockStatus, stopped_at: Option<Instant>) -> bool {
@@ -537,6 +549,22 @@ fn running_segments(
     segments
 }
 
+/// The time a run from `start` counted by `until` (its end, or now), in the
+/// clock's measure, without the pauses.
+fn counted(
+    policy: &Policy,
+    target: Target,
+    start: Instant,
+    end: Option<Instant>,
+    until: Instant,
+    pauses: &[(Instant, Option<Instant>)],
+) -> TimeDelta {
+    running_segments(start, end, pauses)
+        .iter()
+        .map(|(a, b)| measure(policy, target, *a, b.unwrap_or(until).min(until)))
+        .sum()
+}
+
 /// The instant at which `amount` of the clock's measure has been consumed
 /// over the running segments; `None` while paused with some left over.
 fn consume(
@@ -645,41 +673,13 @@ fn evaluate_rule(
     facts: &Facts,
     now: Instant,
 ) -> ClockReport {
-    let mut report = ClockReport {
-        id: rule.id.clone(),
-        name: rule.name.clone(),
-        promise: rule.promise.clone(),
-        public: rule.public,
-        status: ClockStatus::NotStarted,
-        started_at: None,
-        warn_at: None,
-        due_at: None,
-        stopped_at: None,
-        elapsed_seconds: None,
-        overdue_seconds: None,
-        cause: None,
-        recorded: false,
-        measure: if rule.target.is_business() {
-            "business"
-        } else {
-            "elapsed"
-        },
-        earlier_runs: Vec::new(),
-    };
+    let mut report = ClockReport::not_started(rule);
     let runs = runs_of(rule, &policy.clock_settings, case, facts, now);
     let count = runs.len();
     for (i, (start, condition_end)) in runs.into_iter().enumerate() {
         let run = evaluate_run(policy, rule, case, facts, start, condition_end, now);
         if i + 1 < count {
-            report.earlier_runs.push(ClockRun {
-                status: run.status,
-                started_at: start,
-                due_at: run.due_at,
-                stopped_at: run.stopped_at,
-                overdue_seconds: run.overdue_seconds,
-                cause: run.cause,
-                recorded: run.recorded,
-            });
+            report.earlier_runs.extend(run.latest_run());
         } else {
             let earlier = std::mem::take(&mut report.earlier_runs);
             report = ClockReport {
@@ -702,25 +702,9 @@ fn evaluate_run(
     now: Instant,
 ) -> ClockReport {
     let mut report = ClockReport {
-        id: rule.id.clone(),
-        name: rule.name.clone(),
-        promise: rule.promise.clone(),
-        public: rule.public,
         status: ClockStatus::Running,
         started_at: Some(start),
-        warn_at: None,
-        due_at: None,
-        stopped_at: None,
-        elapsed_seconds: None,
-        overdue_seconds: None,
-        cause: None,
-        recorded: false,
-        measure: if rule.target.is_business() {
-            "business"
-        } else {
-            "elapsed"
-        },
-        earlier_runs: Vec::new(),
+        ..ClockReport::not_started(rule)
     };
     let pauses: &[(Instant, Option<Instant>)] = if rule.pause_while_waiting_on_reporter {
         &facts.waiting
@@ -728,22 +712,19 @@ fn evaluate_run(
         &[]
     };
     let all_running = running_segments(start, None, pauses);
-    let due = match length(policy, rule.target, start, case.reporter_deadline) {
-        None => None,
+    let total = length(policy, rule.target, start, case.reporter_deadline);
+    // The reporter's deadline is a date, not time consumed: pauses do not move it.
+    let due = match total {
         Some(_) if rule.target == Target::ReporterDeadline => case.reporter_deadline,
-        Some(total) => {
-            let warn_amount = total * i32::try_from(rule.warn_percent).unwrap_or(75) / 100;
-            report.warn_at = consume(policy, rule.target, &all_running, warn_amount);
-            consume(policy, rule.target, &all_running, total)
-        }
+        Some(total) => consume(policy, rule.target, &all_running, total),
+        None => None,
     };
-    if rule.target == Target::ReporterDeadline
-        && let Some(total) = due.map(|d| d - start)
-    {
-        let warn_amount = total * i32::try_from(rule.warn_percent).unwrap_or(75) / 100;
-        report.warn_at = consume(policy, rule.target, &all_running, warn_amount);
-    }
-    report.warn_at = report.warn_at.filter(|w| due.is_none_or(|d| *w <= d));
+    report.warn_at = total
+        .and_then(|total| {
+            let warn_amount = total * i32::try_from(rule.warn_percent).unwrap_or(75) / 100;
+            consume(policy, rule.target, &all_running, warn_amount)
+        })
+        .filter(|w| due.is_none_or(|d| *w <= d));
     report.due_at = due;
 
     // A recorded outcome is final: read back, never recomputed.
@@ -759,13 +740,9 @@ fn evaluate_run(
         report.overdue_seconds = recorded.overdue_seconds;
         report.cause.clone_from(&recorded.cause);
         report.recorded = true;
-        report.elapsed_seconds = recorded.stopped_at.map(|s| {
-            running_segments(start, Some(s), pauses)
-                .iter()
-                .map(|(a, b)| measure(policy, rule.target, *a, b.unwrap_or(s)))
-                .sum::<TimeDelta>()
-                .num_seconds()
-        });
+        report.elapsed_seconds = recorded
+            .stopped_at
+            .map(|s| counted(policy, rule.target, start, Some(s), s, pauses).num_seconds());
         return report;
     }
 
@@ -791,11 +768,7 @@ fn evaluate_run(
     } else {
         ending.as_ref().map(|(e, _)| *e)
     };
-    let until = end.unwrap_or(now);
-    let elapsed: TimeDelta = running_segments(start, end, pauses)
-        .iter()
-        .map(|(a, b)| measure(policy, rule.target, *a, b.unwrap_or(until).min(until)))
-        .sum();
+    let elapsed = counted(policy, rule.target, start, end, end.unwrap_or(now), pauses);
     report.elapsed_seconds = Some(elapsed.num_seconds());
     if stopped_first && let Some(stopped) = stop {
         report.stopped_at = Some(stopped);

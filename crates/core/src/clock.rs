@@ -176,7 +176,6 @@ impl ClockReport {
             earlier_runs: Vec::new(),
         }
     }
-
 }
 
 fn is_final(status: ClockStatus, stopped_at: Option<Instant>) -> bool {

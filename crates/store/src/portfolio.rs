@@ -304,6 +304,20 @@ impl Store {
             .collect()
     }
 
+    /// The findings of one component id across every release (e.g. the
+    /// scan gaps, `policy:scanning`), without reading the others.
+    pub async fn findings_of_component(&self, component: &str) -> Result<Vec<Finding>> {
+        let sql = format!(
+            "SELECT {FINDING_COLUMNS}, p.exposure FROM findings f JOIN releases r ON r.id = f.release_id \
+             JOIN products p ON p.id = r.product_id WHERE f.component = $1 ORDER BY f.id"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(component)
+            .fetch_all(&self.reader)
+            .await?;
+        rows.iter().map(finding_from_row).collect()
+    }
+
     /// Findings, optionally of one product (their deadlines come from the
     /// product's policy: `Finding::apply_policy`).
     pub async fn findings(&self, product: Option<&str>) -> Result<Vec<Finding>> {

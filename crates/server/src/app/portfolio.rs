@@ -644,17 +644,25 @@ pub async fn check_scans(
     now: Instant,
 ) -> Result<Vec<ScanGap>, StoreError> {
     let gaps = scan_gaps(store, policies, now).await?;
+    // Releases holding an open gap finding: a fresh scan or a newer release resolves it.
+    let mut with_open_gaps: BTreeSet<(String, String)> = BTreeSet::new();
+    for f in store
+        .findings_of_component(portfolio::SCANNING_COMPONENT)
+        .await?
+    {
+        if f.analysis.open_at(now) {
+            with_open_gaps.insert((f.product, f.release));
+        }
+    }
+    // Nothing to open or resolve (no policy asks for scans): the scheduler's
+    // pass reads no release.
+    if gaps.is_empty() && with_open_gaps.is_empty() {
+        return Ok(gaps);
+    }
     // The newest release of each product (listed newest first per product).
     let mut newest: BTreeMap<String, String> = BTreeMap::new();
     for (product, version, _, _) in store.releases().await? {
         newest.entry(product).or_insert(version);
-    }
-    // Releases holding an open gap finding: a fresh scan or a newer release resolves it.
-    let mut with_open_gaps: BTreeSet<(String, String)> = BTreeSet::new();
-    for f in store.findings(None).await? {
-        if f.component == portfolio::SCANNING_COMPONENT && f.analysis.open_at(now) {
-            with_open_gaps.insert((f.product, f.release));
-        }
     }
     let rechecked: BTreeSet<String> = [ScanKind::Sbom, ScanKind::Sarif]
         .iter()

@@ -797,21 +797,11 @@ impl Policy {
                 ));
             }
             for level in &c.when.level {
-                if !file.severity.iter().any(|l| l.id == *level) {
-                    let known: Vec<&str> = file.severity.iter().map(|l| l.id.as_str()).collect();
-                    return Err(PolicyError {
-                        line: line_with(text, level).or_else(|| line_of(text, c.id.span().start)),
-                        key: format!("{key}.when.level"),
-                        message: format!(
-                            "`{level}` is not a severity level of this policy; its levels: {}",
-                            if known.is_empty() {
-                                "none".to_owned()
-                            } else {
-                                known.join(", ")
-                            }
-                        ),
-                    });
-                }
+                find_level(&file.severity, level).map_err(|message| PolicyError {
+                    line: line_with(text, level).or_else(|| line_of(text, c.id.span().start)),
+                    key: format!("{key}.when.level"),
+                    message,
+                })?;
             }
             if target == Target::ReporterDeadline && !c.when.reporter_deadline {
                 return Err(err(c.target.span(), &format!("{key}.when.reporter_deadline"), "a clock on the reporter's deadline applies only when there is one: set when.reporter_deadline = true".into()));
@@ -1131,6 +1121,11 @@ impl Policy {
             .collect()
     }
 
+    /// The policy's severity level `id`, or why not (naming its levels).
+    pub fn severity_level(&self, id: &str) -> Result<&SeverityLevel, String> {
+        find_level(&self.severity, id)
+    }
+
     #[must_use]
     pub fn scope_rule(&self, id: &str) -> Option<&ScopeRule> {
         self.scope_rules.iter().find(|r| r.id == id)
@@ -1427,6 +1422,21 @@ fn stop_problem(start: Trigger, stop: Trigger) -> Option<String> {
         )),
         _ => None,
     }
+}
+
+/// The level `id` among `levels`, or why not, naming the levels there are.
+fn find_level<'a>(levels: &'a [SeverityLevel], id: &str) -> Result<&'a SeverityLevel, String> {
+    levels.iter().find(|l| l.id == id).ok_or_else(|| {
+        let known: Vec<&str> = levels.iter().map(|l| l.id.as_str()).collect();
+        format!(
+            "`{id}` is not a severity level of this policy; its levels: {}",
+            if known.is_empty() {
+                "none".to_owned()
+            } else {
+                known.join(", ")
+            }
+        )
+    })
 }
 
 /// A language tag as RFC 5646 shapes it in practice: an ISO 639 language

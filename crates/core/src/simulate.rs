@@ -154,8 +154,7 @@ pub fn simulate(
             });
             events
         } else {
-            let levels: Vec<String> = policy.severity.iter().map(|l| l.id.clone()).collect();
-            let command = command(name, &args, when, zone, &levels).map_err(err)?;
+            let command = command(name, &args, when, zone, policy).map_err(err)?;
             decide(current, &command, when).map_err(|e| err(e.to_string()))?
         };
         for kind in events {
@@ -236,7 +235,7 @@ fn command(
     args: &[&str],
     when: Instant,
     zone: Tz,
-    policy_levels: &[String],
+    policy: &Policy,
 ) -> Result<Command, String> {
     let one = |what: &str| -> Result<&str, String> {
         match args {
@@ -298,18 +297,12 @@ fn command(
             severity: Severity::from_str(one("a severity: critical, high, medium, low, none")?)
                 .map_err(|e| e.to_string())?,
         },
-        "set_level" => {
-            let level = one("one of the policy's severity levels")?;
-            if !policy_levels.iter().any(|l| l == level) {
-                return Err(format!(
-                    "`{level}` is not a severity level of this policy; its levels: {}",
-                    policy_levels.join(", ")
-                ));
-            }
-            Command::SetLevel {
-                level: level.to_owned(),
-            }
-        }
+        "set_level" => Command::SetLevel {
+            level: policy
+                .severity_level(one("one of the policy's severity levels")?)?
+                .id
+                .clone(),
+        },
         "set_exposure" => Command::SetExposure {
             exposure: match one("high or normal")? {
                 "high" => Exposure::High,

@@ -269,22 +269,9 @@ pub async fn move_case(
     if let Command::SetLevel { level } = &command {
         let case = state.store.case(reference(raw)?).await?;
         let policy = state.settings.policies.for_product(&case.product);
-        if !policy.severity.iter().any(|l| l.id == level.trim()) {
-            let known: Vec<&str> = policy.severity.iter().map(|l| l.id.as_str()).collect();
-            return Err(invalid(
-                "level",
-                format!(
-                    "policy `{}` has no severity level `{}`; its levels: {}",
-                    policy.id,
-                    level.trim(),
-                    if known.is_empty() {
-                        "none".to_owned()
-                    } else {
-                        known.join(", ")
-                    }
-                ),
-            ));
-        }
+        policy
+            .severity_level(level.trim())
+            .map_err(|m| invalid("level", format!("policy `{}`: {m}", policy.id)))?;
     }
     check_assignee(state, &command).await?;
     Ok(state

@@ -64,17 +64,21 @@ impl Desk {
         case["reference"].as_str().unwrap().to_owned()
     }
 
-    /// Runs a command on `reference` at `t`.
-    async fn act(&self, reference: &str, t: DateTime<Utc>, command: Value) {
+    /// Sends a command for `reference` at `t`; returns the answer.
+    async fn attempt(&self, reference: &str, t: DateTime<Utc>, command: &Value) -> (u16, Value) {
         self.set(t);
-        let (status, body) = self
-            .app
+        self.app
             .post(
                 &self.app.responder,
                 &format!("/api/v1/cases/{reference}/transitions"),
-                &command,
+                command,
             )
-            .await;
+            .await
+    }
+
+    /// Runs a command on `reference` at `t`.
+    async fn act(&self, reference: &str, t: DateTime<Utc>, command: Value) {
+        let (status, body) = self.attempt(reference, t, &command).await;
         assert_eq!(status, 200, "{command}: {body}");
     }
 
@@ -307,12 +311,10 @@ async fn a_severity_that_returns_restarts_the_customer_clock() {
                 .await;
         }
         // A level the policy does not define is refused, naming the levels.
-        desk.set(at(2026, 3, 10, 11, 0));
         let (status, body) = desk
-            .app
-            .post(
-                &desk.app.responder,
-                &format!("/api/v1/cases/{r}/transitions"),
+            .attempt(
+                &r,
+                at(2026, 3, 10, 11, 0),
                 &json!({"action": "set_level", "level": "critical"}),
             )
             .await;
@@ -349,14 +351,8 @@ async fn a_patch_recorded_before_the_report_starts_the_remediation_clock() {
         let desk = Desk::start(db, "zeenea", at(2026, 3, 2, 9, 0)).await;
         let r = desk.report(at(2026, 3, 2, 9, 0), json!({})).await;
         // Not before triage: a patch is a fact about a triaged vulnerability.
-        desk.set(at(2026, 3, 2, 9, 30));
         let (status, body) = desk
-            .app
-            .post(
-                &desk.app.responder,
-                &format!("/api/v1/cases/{r}/transitions"),
-                &json!({"action": "record_patch", "available_at": iso(at(2026, 2, 1, 0, 0)), "source": "upstream 4.2.1"}),
-            )
+            .attempt(&r, at(2026, 3, 2, 9, 30), &json!({"action": "record_patch", "available_at": iso(at(2026, 2, 1, 0, 0)), "source": "upstream 4.2.1"}))
             .await;
         assert_eq!(status, 409, "{body}");
         for (t, command) in [
@@ -381,14 +377,8 @@ async fn a_patch_recorded_before_the_report_starts_the_remediation_clock() {
         assert_eq!(c["status"], "warning");
 
         // A correction needs a reason, and moves the clock.
-        desk.set(at(2026, 3, 2, 13, 0));
         let (status, body) = desk
-            .app
-            .post(
-                &desk.app.responder,
-                &format!("/api/v1/cases/{r}/transitions"),
-                &json!({"action": "record_patch", "available_at": iso(at(2026, 2, 10, 0, 0)), "source": "upstream 4.2.2"}),
-            )
+            .attempt(&r, at(2026, 3, 2, 13, 0), &json!({"action": "record_patch", "available_at": iso(at(2026, 2, 10, 0, 0)), "source": "upstream 4.2.2"}))
             .await;
         assert_eq!(status, 422, "{body}");
         assert!(body.to_string().contains("reason"), "{body}");
@@ -544,8 +534,6 @@ async fn a_scope_rule_is_a_filter_a_person_can_override_with_a_reason() {
             "{suggested}"
         );
         assert!(suggested["scope_rules"][0]["overridden"].is_null());
-        desk.set(at(2026, 3, 2, 10, 0));
-        let path = format!("/api/v1/cases/{r}/transitions");
         for (bad, field) in [
             (
                 json!({"action": "override_scope_rule", "rule": "self-signed-certificate", "reason": " "}),
@@ -556,7 +544,7 @@ async fn a_scope_rule_is_a_filter_a_person_can_override_with_a_reason() {
                 "no scope rule",
             ),
         ] {
-            let (status, body) = desk.app.post(&desk.app.responder, &path, &bad).await;
+            let (status, body) = desk.attempt(&r, at(2026, 3, 2, 10, 0), &bad).await;
             assert_eq!(status, 422, "{body}");
             assert!(body.to_string().contains(field), "{body}");
         }

@@ -57,6 +57,21 @@ const LOCK: &str = r#"{"lockfileVersion": 3, "packages": {"": {"name": "shop"},
     "node_modules/@scope/util": {"version": "2.0.0"},
     "node_modules/safe": {"version": "1.0.0"}}}"#;
 
+/// Uploads [`LOCK`] as release `version` of `product`; returns the status.
+async fn upload_lock(app: &TestApp, product: &str, version: &str) -> u16 {
+    app.http
+        .post(app.url(&format!(
+            "/api/v1/products/{product}/releases/{version}/sbom?filename=package-lock.json"
+        )))
+        .bearer_auth(&app.responder)
+        .body(LOCK)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
 /// A server matching against [`vulndb`] (written in `dir`), with the
 /// product `shop` added by the admin.
 async fn shop(db: TestDatabase, dir: &std::path::Path) -> TestApp {
@@ -125,15 +140,7 @@ async fn a_findings_deadline_follows_its_products_policy() {
             app.post(&app.admin, "/api/v1/products", &product).await.0,
             201
         );
-        let r = app
-            .http
-            .post(app.url("/api/v1/products/shop/releases/1.0.0/sbom?filename=package-lock.json"))
-            .bearer_auth(&app.responder)
-            .body(LOCK)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status().as_u16(), 200);
+        assert_eq!(upload_lock(&app, "shop", "1.0.0").await, 200);
         let (_, list) = app.get(&app.viewer, "/api/v1/findings?product=shop").await;
         let crit = list["findings"]
             .as_array()
@@ -551,15 +558,7 @@ async fn sbom_uploads_open_findings_once_with_policy_003_deadlines() {
             "and queues no notice"
         );
 
-        let r = app
-            .http
-            .post(app.url("/api/v1/products/nope/releases/1/sbom?filename=package-lock.json"))
-            .bearer_auth(&app.responder)
-            .body(LOCK)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status().as_u16(), 404);
+        assert_eq!(upload_lock(&app, "nope", "1").await, 404);
         app.stop().await;
     }
 }
@@ -592,15 +591,7 @@ async fn a_product_without_a_recent_scan_gets_a_finding_until_it_is_scanned() {
         let (status, gaps) = app.get(&app.viewer, "/api/v1/portfolio/scans").await;
         assert_eq!(status, 200);
         assert_eq!(gaps["gaps"].as_array().unwrap().len(), 2, "{gaps}");
-        let r = app
-            .http
-            .post(app.url("/api/v1/products/api/releases/2.0/sbom?filename=package-lock.json"))
-            .bearer_auth(&app.responder)
-            .body(LOCK)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status().as_u16(), 200);
+        assert_eq!(upload_lock(&app, "api", "2.0").await, 200);
         let (_, gaps) = app.get(&app.viewer, "/api/v1/portfolio/scans").await;
         let kinds: Vec<&str> = gaps["gaps"]
             .as_array()
@@ -681,15 +672,7 @@ async fn sarif_imports_deduplicate_and_resolve_what_is_gone() {
             )
             .await;
         assert_eq!(status, 201);
-        let r = app
-            .http
-            .post(app.url("/api/v1/products/api/releases/2.0/sbom?filename=package-lock.json"))
-            .bearer_auth(&app.responder)
-            .body(LOCK)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status().as_u16(), 200);
+        assert_eq!(upload_lock(&app, "api", "2.0").await, 200);
         let sarif = |results: Value| {
             json!({"version": "2.1.0", "runs": [{
                 "tool": {"driver": {"name": "semgrep", "rules": [
@@ -800,15 +783,7 @@ async fn rules_metrics_and_escalation_to_a_case() {
         assert_eq!(out["applied"], 0);
         let rule_id = out["rule"]["id"].as_i64().unwrap();
 
-        let r = app
-            .http
-            .post(app.url("/api/v1/products/shop/releases/1.0.0/sbom?filename=package-lock.json"))
-            .bearer_auth(&app.responder)
-            .body(LOCK)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status().as_u16(), 200);
+        assert_eq!(upload_lock(&app, "shop", "1.0.0").await, 200);
         let (_, list) = app.get(&app.viewer, "/api/v1/findings").await;
         let findings = list["findings"].as_array().unwrap().clone();
         let by = |advisory: &str| {

@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 
 use crate::Instant;
 use crate::case::{Case, CaseState, ClockOutcome, Event, EventKind, Exposure};
+use crate::cra::CraStage;
 use crate::policy::{ClockRule, ClockSettings, Policy, Target, Trigger};
 
 /// Where a clock stands.
@@ -257,6 +258,15 @@ struct Facts {
     levels: Vec<(Instant, String)>,
     /// Outcomes already recorded: (clock, run start) → the run as recorded.
     recorded: Vec<(String, ClockRun)>,
+    /// Article 14: when the team became aware (the latest correction wins).
+    aware: Option<Instant>,
+    /// Article 14: the first corrective or mitigating measure's availability.
+    measure: Option<Instant>,
+    /// Article 14: what the case is, as it changed: `Some` from a
+    /// confirmation or an incident's declaration, `None` from a rejection.
+    cra: Vec<(Instant, Option<crate::cra::CraSubject>)>,
+    /// Article 14 stages sent, with when.
+    submitted: Vec<(crate::cra::CraStage, Instant)>,
 }
 
 impl Facts {
@@ -322,6 +332,25 @@ impl Facts {
                 EventKind::ExposureChanged { to, .. } => f.exposures.push((e.at, *to)),
                 EventKind::LevelAssessed { to, .. } => f.levels.push((e.at, to.clone())),
                 EventKind::CustomersNotified { .. } => f.customers_notified.push(e.at),
+                EventKind::ExploitationConfirmed { aware_at, .. } => {
+                    f.aware = Some(*aware_at);
+                    f.cra
+                        .push((e.at, Some(crate::cra::CraSubject::Vulnerability)));
+                }
+                EventKind::IncidentDeclared { aware_at, .. } => {
+                    f.aware = Some(*aware_at);
+                    f.cra.push((e.at, Some(crate::cra::CraSubject::Incident)));
+                }
+                EventKind::ExploitationRejected { .. } => f.cra.push((e.at, None)),
+                EventKind::AwarenessCorrected { aware_at, .. } => f.aware = Some(*aware_at),
+                EventKind::CorrectiveMeasureRecorded { available_at, .. } => {
+                    f.measure = Some(f.measure.map_or(*available_at, |m| m.min(*available_at)));
+                }
+                EventKind::CraReportSubmitted {
+                    stage,
+                    submitted_at,
+                    ..
+                } => f.submitted.push((*stage, *submitted_at)),
                 EventKind::ClockEnded {
                     clock,
                     outcome,
@@ -369,7 +398,34 @@ impl Facts {
             Trigger::Released => after(&self.released),
             Trigger::Disclosed => after(&self.disclosed),
             Trigger::Resolved => self.resolved.iter().map(|r| r.at).find(|t| *t >= from),
+            Trigger::Aware => self.aware.filter(|t| *t >= from),
+            Trigger::MeasureAvailable => self.measure_after_awareness().filter(|t| *t >= from),
+            Trigger::EarlyWarningSubmitted => self.sent(CraStage::EarlyWarning, from),
+            Trigger::NotificationSubmitted => self.sent(CraStage::Notification, from),
+            Trigger::FinalReportSubmitted => self.sent(CraStage::FinalReport, from),
         }
+    }
+
+    /// The first submission at or after `from` of `stage` or of a later
+    /// stage that carries it.
+    fn sent(&self, stage: CraStage, from: Instant) -> Option<Instant> {
+        self.submitted
+            .iter()
+            .filter(|(s, at)| s.covers(stage) && *at >= from)
+            .map(|(_, at)| *at)
+            .min()
+    }
+
+    /// When Article 14's final report starts counting: a corrective
+    /// measure (or a patch) available, but never before the team knew of
+    /// the exploitation (a patch from before then is available at awareness).
+    fn measure_after_awareness(&self) -> Option<Instant> {
+        let aware = self.aware?;
+        let measure = match (self.measure, self.patch_available) {
+            (Some(a), Some(b)) => a.min(b),
+            (a, b) => a.or(b)?,
+        };
+        Some(measure.max(aware))
     }
 
     /// When a start trigger (other than the severity assessment) happened.
@@ -390,6 +446,11 @@ impl Facts {
             Trigger::Released => self.released.first().copied(),
             Trigger::Disclosed => self.disclosed.first().copied(),
             Trigger::Resolved => self.resolved.first().map(|r| r.at),
+            Trigger::Aware => self.aware,
+            Trigger::MeasureAvailable => self.measure_after_awareness(),
+            Trigger::EarlyWarningSubmitted => self.sent(CraStage::EarlyWarning, Instant::MIN_UTC),
+            Trigger::NotificationSubmitted => self.sent(CraStage::Notification, Instant::MIN_UTC),
+            Trigger::FinalReportSubmitted => self.sent(CraStage::FinalReport, Instant::MIN_UTC),
         }
     }
 
@@ -414,6 +475,7 @@ impl Facts {
             severity: Option<crate::Severity>,
             exposure: Option<Exposure>,
             level: Option<String>,
+            cra: Option<crate::cra::CraSubject>,
         }
         let holds = |st: &State| {
             (when.severity.is_empty() || st.severity.is_some_and(|s| when.severity.contains(&s)))
@@ -423,6 +485,7 @@ impl Facts {
                     .is_none_or(|e| st.exposure.unwrap_or(Exposure::Normal) == e)
                 && (when.level.is_empty()
                     || st.level.as_ref().is_some_and(|l| when.level.contains(l)))
+                && (when.cra.is_empty() || st.cra.is_some_and(|c| when.cra.contains(&c)))
         };
         // Every instant the condition may change, in order (a stable sort
         // keeps the history's order among changes at one instant).
@@ -430,6 +493,7 @@ impl Facts {
             Severity(crate::Severity),
             Exposure(Exposure),
             Level(&'a str),
+            Cra(Option<crate::cra::CraSubject>),
         }
         let mut events: Vec<(Instant, Change<'_>)> = self
             .severities
@@ -445,12 +509,14 @@ impl Facts {
                     .iter()
                     .map(|(t, v)| (*t, Change::Level(v.as_str()))),
             )
+            .chain(self.cra.iter().map(|(t, v)| (*t, Change::Cra(*v))))
             .collect();
         events.sort_by_key(|(t, _)| *t);
         let mut state = State {
             severity: settings.default_severity,
             exposure: None,
             level: None,
+            cra: None,
         };
         let mut changes: Vec<(Instant, State)> = vec![(reported, state.clone())];
         let mut i = 0;
@@ -461,6 +527,7 @@ impl Facts {
                     Change::Severity(v) => state.severity = Some(*v),
                     Change::Exposure(v) => state.exposure = Some(*v),
                     Change::Level(v) => state.level = Some((*v).to_owned()),
+                    Change::Cra(v) => state.cra = *v,
                 }
                 i += 1;
             }
@@ -473,6 +540,11 @@ impl Facts {
                 (None, true) => open = Some(at),
                 (Some(since), false) => {
                     let why = match (st.severity, st.exposure, &st.level) {
+                        _ if !when.cra.is_empty()
+                            && st.cra.is_none_or(|c| !when.cra.contains(&c)) =>
+                        {
+                            "active exploitation was rejected".to_owned()
+                        }
                         (Some(s), _, _)
                             if !when.severity.is_empty() && !when.severity.contains(&s) =>
                         {
@@ -1477,6 +1549,318 @@ mod tests {
         assert_eq!(
             s.clock("no-response", at(2026, 3, 20, 0, 0)).status,
             ClockStatus::Met
+        );
+    }
+
+    // ---- The Cyber Resilience Act, Article 14: wall-clock hours from awareness.
+
+    const PARIS: Tz = chrono_tz::Europe::Paris;
+
+    fn paris(y: i32, m: u32, d: u32, h: u32, min: u32) -> Instant {
+        at_local(PARIS, y, m, d, h, min).unwrap()
+    }
+
+    fn exploited(aware_at: Option<Instant>) -> Command {
+        Command::MarkExploited {
+            source: crate::cra::ExploitationSource::ThreatIntelligence,
+            evidence: "seen in the wild".into(),
+            link: None,
+            aware_at,
+        }
+    }
+
+    /// A stage's pack drafted from the story's case, filled where the Act
+    /// asks, and submitted at `at`.
+    fn submit(s: Story, stage: crate::cra::CraStage, at: Instant) -> Story {
+        let cra = s.policy.cra.clone().unwrap();
+        let mut pack = crate::cra::CraPack::draft(stage, &s.case, &s.history, &cra);
+        for field in pack.missing() {
+            match field {
+                "nature" => pack.nature = "remote code execution".into(),
+                "vulnerability" => pack.vulnerability = "injection".into(),
+                "corrective_measures_taken" => pack.corrective_measures_taken = "WAF rule".into(),
+                "user_measures" => pack.user_measures = "upgrade".into(),
+                "description" => pack.description = "d".into(),
+                "severity" => pack.severity = Some(Severity::Critical),
+                "impact" => pack.impact = "i".into(),
+                "security_update" => pack.security_update = "2.4.1".into(),
+                "root_cause" => pack.root_cause = "stolen key".into(),
+                "suspected_malicious" => pack.suspected_malicious = Some(true),
+                "notes" => pack.notes = "n".into(),
+                other => panic!("unexpected missing field {other}"),
+            }
+        }
+        s.run(
+            at,
+            Command::SubmitCraReport {
+                stage,
+                submitted_at: None,
+                platform_reference: Some("SRP-1".into()),
+                report: Some(pack),
+            },
+        )
+    }
+
+    #[test]
+    fn cra_early_warning_is_24_hours_from_a_saturday_night_with_no_business_days() {
+        let reported = paris(2026, 10, 14, 10, 0);
+        let saturday = paris(2026, 10, 17, 23, 0);
+        let s = Story::new("eu-cra", reported, None).run(saturday, exploited(None));
+        let warning = s.clock("cra_early_warning", saturday);
+        assert_eq!(warning.started_at, Some(saturday));
+        assert_eq!(
+            warning.due_at,
+            Some(paris(2026, 10, 18, 23, 0)),
+            "Sunday 23:00"
+        );
+        assert_eq!(
+            warning.warn_at,
+            Some(paris(2026, 10, 18, 11, 0)),
+            "half way"
+        );
+        let notification = s.clock("cra_notification", saturday);
+        assert_eq!(notification.due_at, Some(paris(2026, 10, 20, 23, 0)));
+        // No corrective measure yet: the final report's clock has not started.
+        assert_eq!(
+            s.clock("cra_final_report", saturday).status,
+            ClockStatus::NotStarted
+        );
+    }
+
+    #[test]
+    fn cra_hours_are_elapsed_hours_across_the_october_dst_change() {
+        // Summer time ends on Sunday 25 October 2026 at 03:00 in Paris: the
+        // night is an hour longer, and 24 elapsed hours after Saturday 23:00
+        // CEST end on Sunday at 22:00 CET. Counting to 23:00 would give an
+        // hour the Act does not, and a report sent then would be late.
+        let saturday = paris(2026, 10, 24, 23, 0);
+        let s =
+            Story::new("eu-cra", paris(2026, 10, 20, 9, 0), None).run(saturday, exploited(None));
+        let warning = s.clock("cra_early_warning", saturday);
+        assert_eq!(warning.due_at, Some(saturday + TimeDelta::hours(24)));
+        assert_eq!(warning.due_at, Some(paris(2026, 10, 25, 22, 0)));
+        assert_eq!(
+            s.clock("cra_notification", saturday).due_at,
+            Some(paris(2026, 10, 27, 22, 0)),
+            "72 elapsed hours"
+        );
+    }
+
+    #[test]
+    fn cra_final_report_is_due_14_days_after_the_corrective_measure() {
+        let day = |n: u32| paris(2026, 9, 1 + n, 10, 0);
+        let s = Story::new("eu-cra", day(0), None)
+            .run(day(0), exploited(None))
+            .run(
+                day(5),
+                Command::RecordCorrectiveMeasure {
+                    available_at: day(5),
+                    description: "configuration change disabling the endpoint".into(),
+                    link: None,
+                },
+            );
+        let final_report = s.clock("cra_final_report", day(6));
+        assert_eq!(final_report.started_at, Some(day(5)));
+        assert_eq!(final_report.due_at, Some(day(19)));
+        // Early warning in time, the notification 8 hours late, the final report in time.
+        let s = submit(
+            s,
+            crate::cra::CraStage::EarlyWarning,
+            day(0) + TimeDelta::hours(20),
+        );
+        let s = submit(
+            s,
+            crate::cra::CraStage::Notification,
+            day(0) + TimeDelta::hours(80),
+        );
+        let s = submit(s, crate::cra::CraStage::FinalReport, day(18));
+        let outcomes: Vec<_> = s
+            .outcomes()
+            .into_iter()
+            .map(|(c, o, _)| (c, o))
+            .filter(|(c, _)| c.starts_with("cra_") && c != "cra_users_informed")
+            .collect();
+        assert_eq!(
+            outcomes,
+            vec![
+                ("cra_early_warning".to_owned(), ClockOutcome::Met),
+                ("cra_notification".to_owned(), ClockOutcome::MetLate),
+                ("cra_final_report".to_owned(), ClockOutcome::Met),
+            ]
+        );
+        assert_eq!(
+            s.clock("cra_notification", day(25)).overdue_seconds,
+            Some(8 * 3600)
+        );
+    }
+
+    #[test]
+    fn a_patch_from_before_awareness_starts_the_final_report_at_awareness() {
+        let s = Story::new("eu-cra", paris(2026, 9, 1, 10, 0), None)
+            .run(paris(2026, 9, 2, 10, 0), Command::StartTriage {})
+            .run(
+                paris(2026, 9, 3, 10, 0),
+                Command::RecordPatch {
+                    available_at: paris(2026, 9, 3, 10, 0),
+                    source: "our release 2.4.1".into(),
+                    link: None,
+                    reason: None,
+                },
+            )
+            .run(paris(2026, 9, 10, 8, 0), exploited(None));
+        let c = s.clock("cra_final_report", paris(2026, 9, 10, 9, 0));
+        assert_eq!(c.started_at, Some(paris(2026, 9, 10, 8, 0)));
+        assert_eq!(c.due_at, Some(paris(2026, 9, 24, 8, 0)));
+    }
+
+    #[test]
+    fn an_incident_final_report_is_due_one_month_after_its_notification() {
+        let aware = paris(2026, 1, 30, 9, 0);
+        let s = Story::new("eu-cra", aware, None).run(
+            aware,
+            Command::DeclareIncident {
+                description: "a signing key was stolen".into(),
+                aware_at: None,
+            },
+        );
+        assert_eq!(
+            s.clock("cra_incident_final_report", aware).status,
+            ClockStatus::NotStarted
+        );
+        assert_eq!(
+            s.clock("cra_final_report", aware).status,
+            ClockStatus::NotStarted
+        );
+        let s = submit(
+            s,
+            crate::cra::CraStage::EarlyWarning,
+            paris(2026, 1, 30, 20, 0),
+        );
+        let s = submit(
+            s,
+            crate::cra::CraStage::Notification,
+            paris(2026, 1, 31, 9, 0),
+        );
+        let c = s.clock("cra_incident_final_report", paris(2026, 2, 1, 0, 0));
+        assert_eq!(c.started_at, Some(paris(2026, 1, 31, 9, 0)));
+        // One month after 31 January is the last day of February.
+        assert_eq!(c.due_at, Some(paris(2026, 2, 28, 9, 0)));
+    }
+
+    #[test]
+    fn a_missed_stage_stays_breached_through_closing_and_reopening() {
+        let aware = paris(2026, 3, 2, 9, 0);
+        let s = Story::new("eu-cra", aware, None)
+            .run(aware, Command::StartTriage {})
+            .run(aware, exploited(None));
+        assert_eq!(
+            s.clock("cra_early_warning", paris(2026, 3, 3, 10, 0))
+                .status,
+            ClockStatus::Breached
+        );
+        let s = s
+            .run(
+                paris(2026, 3, 4, 9, 0),
+                Command::OutOfScope {
+                    reason: "r".into(),
+                    rule: None,
+                },
+            )
+            .run(paris(2026, 3, 5, 9, 0), Command::Reopen { reason: None });
+        let ended: Vec<_> = s
+            .outcomes()
+            .into_iter()
+            .filter(|(c, _, _)| c == "cra_early_warning")
+            .collect();
+        assert_eq!(ended.len(), 1, "{ended:?}");
+        assert_eq!(ended[0].1, ClockOutcome::Breached);
+        let later = s.clock("cra_early_warning", paris(2026, 4, 1, 0, 0));
+        assert_eq!(later.status, ClockStatus::Breached);
+    }
+
+    #[test]
+    fn a_rejected_claim_cancels_the_clocks_before_their_deadline() {
+        let t = paris(2026, 3, 2, 9, 0);
+        let s = Story::new("eu-cra", t, None).run(t, exploited(None)).run(
+            t + TimeDelta::hours(3),
+            Command::RejectExploitation {
+                reason: "the exploit targets another product".into(),
+            },
+        );
+        let outcomes = s.outcomes();
+        let early = outcomes
+            .iter()
+            .find(|(c, _, _)| c == "cra_early_warning")
+            .unwrap();
+        assert_eq!(early.1, ClockOutcome::Cancelled);
+        assert_eq!(early.2.as_deref(), Some("active exploitation was rejected"));
+    }
+
+    #[test]
+    fn awareness_defaults_to_the_first_claim_and_a_correction_moves_the_clocks() {
+        let claimed = paris(2026, 5, 4, 8, 0);
+        let s = Story::new("eu-cra", paris(2026, 5, 1, 8, 0), None)
+            .run(
+                claimed,
+                Command::ClaimExploited {
+                    evidence: "we see it used against our servers".into(),
+                },
+            )
+            .run(paris(2026, 5, 4, 15, 0), exploited(None));
+        assert_eq!(s.case.cra.as_ref().unwrap().aware_at, Some(claimed));
+        assert_eq!(
+            s.clock("cra_early_warning", claimed).due_at,
+            Some(paris(2026, 5, 5, 8, 0))
+        );
+        let s = s.run(
+            paris(2026, 5, 4, 16, 0),
+            Command::CorrectAwareness {
+                aware_at: paris(2026, 5, 4, 6, 0),
+                reason: "the first alert came from our monitoring at 06:00".into(),
+            },
+        );
+        assert_eq!(
+            s.clock("cra_early_warning", claimed).due_at,
+            Some(paris(2026, 5, 5, 6, 0))
+        );
+        // Informing users stops on the customer notice.
+        let s = s.run(
+            paris(2026, 5, 5, 9, 0),
+            Command::RecordCustomerNotice { note: None },
+        );
+        assert_eq!(
+            s.clock("cra_users_informed", paris(2026, 5, 6, 0, 0))
+                .status,
+            ClockStatus::Met
+        );
+    }
+
+    #[test]
+    fn a_submission_needs_the_fields_the_act_names() {
+        let t = paris(2026, 3, 2, 9, 0);
+        let s = Story::new("eu-cra", t, None).run(t, exploited(None));
+        let cra = s.policy.cra.clone().unwrap();
+        let pack = crate::cra::CraPack::draft(
+            crate::cra::CraStage::Notification,
+            &s.case,
+            &s.history,
+            &cra,
+        );
+        let err = decide(
+            &s.case,
+            &Command::SubmitCraReport {
+                stage: crate::cra::CraStage::Notification,
+                submitted_at: None,
+                platform_reference: None,
+                report: Some(pack),
+            },
+            t,
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("report.corrective_measures_taken: "),
+            "{err}"
         );
     }
 }

@@ -12,6 +12,7 @@ pub mod calendar;
 pub mod case;
 pub mod chain;
 pub mod clock;
+pub mod cra;
 pub mod crypto;
 pub mod cvss;
 pub mod html;

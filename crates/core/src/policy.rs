@@ -65,6 +65,18 @@ pub enum Trigger {
     Disclosed,
     /// The case was closed, or rejected.
     Resolved,
+    /// The team became aware of active exploitation, or of a severe
+    /// incident (Cyber Resilience Act, Article 14).
+    Aware,
+    /// A corrective or mitigating measure (or a patch) is available, once
+    /// the team is aware: Article 14's final report counts from here.
+    MeasureAvailable,
+    /// The Article 14 early warning was sent (or a later stage that carries it).
+    EarlyWarningSubmitted,
+    /// The Article 14 notification was sent (or the final report with it).
+    NotificationSubmitted,
+    /// The Article 14 final report was sent.
+    FinalReportSubmitted,
 }
 
 impl Trigger {
@@ -80,6 +92,11 @@ impl Trigger {
             Trigger::Released => "the fix is released",
             Trigger::Disclosed => "the vulnerability is disclosed",
             Trigger::Resolved => "the case is closed",
+            Trigger::Aware => "the team becomes aware of active exploitation or a severe incident",
+            Trigger::MeasureAvailable => "a corrective or mitigating measure is available",
+            Trigger::EarlyWarningSubmitted => "the CRA early warning is submitted",
+            Trigger::NotificationSubmitted => "the CRA notification is submitted",
+            Trigger::FinalReportSubmitted => "the CRA final report is submitted",
         }
     }
 }
@@ -176,6 +193,10 @@ pub struct Condition {
     /// The policy's own severity level (a `[[severity]]` id) is one of these.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub level: Vec<String>,
+    /// The case is a confirmed actively exploited vulnerability, or a
+    /// severe incident (Article 14 of the Cyber Resilience Act).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cra: Vec<crate::cra::CraSubject>,
 }
 
 /// A clock as the policy file states it.
@@ -552,6 +573,8 @@ struct PolicyFile {
     credit: Option<Credit>,
     #[serde(default)]
     security_txt_expires_days: Option<Spanned<u32>>,
+    #[serde(default)]
+    cra: Option<Spanned<crate::cra::CraSection>>,
 }
 
 /// A validated policy.
@@ -586,6 +609,10 @@ pub struct Policy {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub credit: Option<Credit>,
     pub security_txt_expires_days: u32,
+    /// The Cyber Resilience Act's reporting duties, when the policy takes
+    /// them on: its Article 14 clocks are among `clocks`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cra: Option<crate::cra::CraSection>,
 }
 
 /// The line of the first occurrence of a quoted value, for errors about values
@@ -820,6 +847,25 @@ impl Policy {
                 on_breach: c.on_breach,
             });
         }
+        let cra = match file.cra {
+            None => None,
+            Some(section) => {
+                let span = section.span();
+                let section = section.into_inner();
+                section
+                    .validate()
+                    .map_err(|(key, message)| err(span.clone(), &key, message))?;
+                for clock in section.clocks() {
+                    if ids.contains(&clock.id) {
+                        // The policy's own clock of that id wins: a team may
+                        // keep a stricter target than the Act's.
+                        continue;
+                    }
+                    clocks.push(clock);
+                }
+                Some(section)
+            }
+        };
         let mut finding_ids = BTreeSet::new();
         let mut finding_clocks = Vec::new();
         for c in file.finding_clock {
@@ -951,6 +997,7 @@ impl Policy {
             disclosure: file.disclosure,
             credit: file.credit,
             security_txt_expires_days: expires,
+            cra,
         })
     }
 
@@ -1393,7 +1440,13 @@ fn workflow_rank(t: Trigger) -> Option<u8> {
         Trigger::Released => Some(4),
         Trigger::Disclosed => Some(5),
         Trigger::Resolved => Some(6),
-        Trigger::SeverityAssessed | Trigger::CustomersNotified => None,
+        Trigger::SeverityAssessed
+        | Trigger::CustomersNotified
+        | Trigger::Aware
+        | Trigger::MeasureAvailable
+        | Trigger::EarlyWarningSubmitted
+        | Trigger::NotificationSubmitted
+        | Trigger::FinalReportSubmitted => None,
     }
 }
 
@@ -1575,6 +1628,7 @@ pub mod presets {
         ("truvera", include_str!("../presets/truvera.toml")),
         ("zeenea", include_str!("../presets/zeenea.toml")),
         ("opensecops", include_str!("../presets/opensecops.toml")),
+        ("eu-cra", include_str!("../presets/eu-cra.toml")),
     ];
 
     /// A preset's text by name.

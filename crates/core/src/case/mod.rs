@@ -15,7 +15,7 @@ use utoipa::ToSchema;
 use crate::Instant;
 use crate::reference::CaseRef;
 
-mod text;
+pub(crate) mod text;
 
 /// Where a case stands in the coordinated-disclosure workflow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
@@ -463,6 +463,61 @@ pub enum Command {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         to: Option<String>,
     },
+    /// Someone says the vulnerability is actively exploited (the reporter,
+    /// a feed, a colleague); the team confirms or rejects the claim.
+    ClaimExploited {
+        evidence: String,
+    },
+    /// The team holds reliable evidence that the vulnerability is actively
+    /// exploited: Article 14's clocks start at `aware_at` (by default the
+    /// first claim's time, else now).
+    MarkExploited {
+        source: crate::cra::ExploitationSource,
+        evidence: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        link: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        aware_at: Option<DateTime<Utc>>,
+    },
+    /// The team does not hold the claim (or withdraws its confirmation).
+    RejectExploitation {
+        reason: String,
+    },
+    /// The case is a severe incident having an impact on the product's
+    /// security (Article 14(3)): its clocks start at `aware_at` (default now).
+    DeclareIncident {
+        description: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        aware_at: Option<DateTime<Utc>>,
+    },
+    /// Correct the instant of awareness, saying why.
+    CorrectAwareness {
+        aware_at: DateTime<Utc>,
+        reason: String,
+    },
+    /// A corrective or mitigating measure is available (a patch counts too):
+    /// the final report is due 14 days later.
+    RecordCorrectiveMeasure {
+        available_at: DateTime<Utc>,
+        description: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        link: Option<String>,
+    },
+    /// Save the team's edit of a stage's report pack.
+    SaveCraReport {
+        report: crate::cra::CraPack,
+    },
+    /// The stage was sent through the single reporting platform: its clock
+    /// stops. `report` is the pack as sent (by default the saved draft).
+    SubmitCraReport {
+        stage: crate::cra::CraStage,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        submitted_at: Option<DateTime<Utc>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        platform_reference: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        report: Option<crate::cra::CraPack>,
+    },
 }
 
 impl Command {
@@ -495,6 +550,14 @@ impl Command {
             Command::RecordPatch { .. } => "record_patch",
             Command::OverrideScopeRule { .. } => "override_scope_rule",
             Command::Assign { .. } => "assign",
+            Command::ClaimExploited { .. } => "claim_exploited",
+            Command::MarkExploited { .. } => "mark_exploited",
+            Command::RejectExploitation { .. } => "reject_exploitation",
+            Command::DeclareIncident { .. } => "declare_incident",
+            Command::CorrectAwareness { .. } => "correct_awareness",
+            Command::RecordCorrectiveMeasure { .. } => "record_corrective_measure",
+            Command::SaveCraReport { .. } => "save_cra_report",
+            Command::SubmitCraReport { .. } => "submit_cra_report",
         }
     }
 
@@ -556,6 +619,37 @@ impl Command {
                 reason: String::new(),
             },
             Command::Assign { to: None },
+            Command::ClaimExploited {
+                evidence: String::new(),
+            },
+            Command::MarkExploited {
+                source: crate::cra::ExploitationSource::Reporter,
+                evidence: String::new(),
+                link: None,
+                aware_at: None,
+            },
+            Command::RejectExploitation {
+                reason: String::new(),
+            },
+            Command::DeclareIncident {
+                description: String::new(),
+                aware_at: None,
+            },
+            Command::CorrectAwareness {
+                aware_at: DateTime::<Utc>::UNIX_EPOCH,
+                reason: String::new(),
+            },
+            Command::RecordCorrectiveMeasure {
+                available_at: DateTime::<Utc>::UNIX_EPOCH,
+                description: String::new(),
+                link: None,
+            },
+            Command::SubmitCraReport {
+                stage: crate::cra::CraStage::EarlyWarning,
+                submitted_at: None,
+                platform_reference: None,
+                report: None,
+            },
         ]
     }
 }
@@ -583,6 +677,16 @@ pub fn next_state(
         | Command::SetReporterDeadline { .. }
         | Command::RecordCustomerNotice { .. }
         | Command::Assign { .. } => Some(state),
+        // Exploitation is a fact about the vulnerability, whatever the state:
+        // a closed case exploited later is still the manufacturer's to report.
+        Command::ClaimExploited { .. }
+        | Command::MarkExploited { .. }
+        | Command::RejectExploitation { .. }
+        | Command::DeclareIncident { .. }
+        | Command::CorrectAwareness { .. }
+        | Command::RecordCorrectiveMeasure { .. }
+        | Command::SaveCraReport { .. }
+        | Command::SubmitCraReport { .. } => Some(state),
         Command::OverrideScopeRule { .. } => (!state.is_final()).then_some(state),
         // A patch is a fact about the vulnerability, known once it is triaged.
         Command::RecordPatch { .. } => (!matches!(state, S::Received | S::Acknowledged)
@@ -783,6 +887,57 @@ pub enum EventKind {
         advisory: String,
         revision: u32,
     },
+    /// Someone says the vulnerability is actively exploited (`text`: their evidence).
+    ExploitationClaimed {
+        text: String,
+    },
+    /// The team confirmed active exploitation; Article 14 counts from `aware_at`.
+    ExploitationConfirmed {
+        source: crate::cra::ExploitationSource,
+        /// The evidence, in words.
+        text: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        link: Option<String>,
+        aware_at: DateTime<Utc>,
+    },
+    /// The team does not hold the claim, or withdrew its confirmation.
+    ExploitationRejected {
+        reason: String,
+    },
+    /// The case is a severe incident; Article 14 counts from `aware_at`.
+    IncidentDeclared {
+        /// What happened, in words.
+        text: String,
+        aware_at: DateTime<Utc>,
+    },
+    /// The instant of awareness was corrected.
+    AwarenessCorrected {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from: Option<DateTime<Utc>>,
+        aware_at: DateTime<Utc>,
+        reason: String,
+    },
+    /// A corrective or mitigating measure became available at `available_at`.
+    CorrectiveMeasureRecorded {
+        available_at: DateTime<Utc>,
+        text: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        link: Option<String>,
+    },
+    /// The team saved its edit of a stage's report pack (sealed: `report`).
+    CraReportSaved {
+        stage: crate::cra::CraStage,
+        report: crate::cra::CraPack,
+    },
+    /// A stage was sent through the single reporting platform; `report` is
+    /// the pack as sent (sealed).
+    CraReportSubmitted {
+        stage: crate::cra::CraStage,
+        submitted_at: DateTime<Utc>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        platform_reference: Option<String>,
+        report: crate::cra::CraPack,
+    },
 }
 
 impl EventKind {
@@ -810,6 +965,14 @@ impl EventKind {
             EventKind::ScopeRuleOverridden { .. } => "scope_rule_overridden",
             EventKind::AdvisoryDrafted { .. } => "advisory_drafted",
             EventKind::AdvisoryPublished { .. } => "advisory_published",
+            EventKind::ExploitationClaimed { .. } => "exploitation_claimed",
+            EventKind::ExploitationConfirmed { .. } => "exploitation_confirmed",
+            EventKind::ExploitationRejected { .. } => "exploitation_rejected",
+            EventKind::IncidentDeclared { .. } => "incident_declared",
+            EventKind::AwarenessCorrected { .. } => "awareness_corrected",
+            EventKind::CorrectiveMeasureRecorded { .. } => "corrective_measure_recorded",
+            EventKind::CraReportSaved { .. } => "cra_report_saved",
+            EventKind::CraReportSubmitted { .. } => "cra_report_submitted",
         }
     }
 
@@ -867,6 +1030,10 @@ pub struct Case {
     /// Files attached to the case, oldest first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attachments: Vec<crate::attachment::Attachment>,
+    /// What Article 14 of the Cyber Resilience Act asks of this case: set
+    /// once exploitation is claimed or confirmed, or an incident declared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cra: Option<crate::cra::CraStatus>,
     /// How many events the case has had; it grows by one with each.
     pub revision: u32,
 }
@@ -936,6 +1103,7 @@ impl Case {
             reporter_deadline: *reporter_deadline,
             assignee: None,
             attachments: Vec::new(),
+            cra: None,
             revision: 1,
         })
     }
@@ -1004,7 +1172,15 @@ impl Case {
             | EventKind::ClockEnded { .. }
             | EventKind::ScopeRuleOverridden { .. }
             | EventKind::AdvisoryDrafted { .. }
-            | EventKind::AdvisoryPublished { .. } => {}
+            | EventKind::AdvisoryPublished { .. }
+            | EventKind::CraReportSaved { .. } => {}
+            EventKind::ExploitationClaimed { .. }
+            | EventKind::ExploitationConfirmed { .. }
+            | EventKind::ExploitationRejected { .. }
+            | EventKind::IncidentDeclared { .. }
+            | EventKind::AwarenessCorrected { .. }
+            | EventKind::CorrectiveMeasureRecorded { .. }
+            | EventKind::CraReportSubmitted { .. } => crate::cra::apply(self, event, at),
         }
         self.updated_at = at;
         self.revision += 1;
@@ -1211,6 +1387,14 @@ pub fn decide(case: &Case, command: &Command, now: Instant) -> Result<Vec<EventK
             }
             event
         }
+        Command::ClaimExploited { .. }
+        | Command::MarkExploited { .. }
+        | Command::RejectExploitation { .. }
+        | Command::DeclareIncident { .. }
+        | Command::CorrectAwareness { .. }
+        | Command::RecordCorrectiveMeasure { .. }
+        | Command::SaveCraReport { .. }
+        | Command::SubmitCraReport { .. } => return crate::cra::decide(case, command, now),
         _ => state_change(None),
     };
     Ok(vec![event])

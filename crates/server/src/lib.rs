@@ -98,8 +98,8 @@ impl Modify for SecuritySchemes {
 /// come from this one list, so neither can miss a route the other has.
 fn routes() -> OpenApiRouter<AppState> {
     use api::{
-        advisories, attachments, cases, notices, notifications, policy, portfolio, reporter, rules,
-        session, severity, system, tokens, users,
+        advisories, attachments, cases, cra, notices, notifications, policy, portfolio, reporter,
+        rules, session, severity, system, tokens, users,
     };
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(system::healthz))
@@ -134,6 +134,8 @@ fn routes() -> OpenApiRouter<AppState> {
             notifications::set_my_notifications
         ))
         .routes(routes!(cases::triage_aid))
+        .routes(routes!(cra::get_pack))
+        .routes(routes!(cra::pack_schema))
         .routes(routes!(pages::report::form, pages::report::submit))
         .routes(routes!(pages::portal::view))
         .routes(routes!(pages::portal::reply))

@@ -3,6 +3,7 @@
 pub mod advisories;
 pub mod attachments;
 pub mod cases;
+pub mod cra;
 pub mod notices;
 pub mod notifications;
 pub mod policy;

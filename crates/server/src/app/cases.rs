@@ -263,6 +263,7 @@ pub async fn move_case(
     command: Command,
 ) -> ApiResult<(Case, Vec<embargo_core::Event>)> {
     let command = cite_scope_rule(state, raw, command).await?;
+    let command = crate::app::cra::fill_submission(state, raw, command).await?;
     if let Command::OverrideScopeRule { rule, .. } = &command {
         known_scope_rule(state, raw, rule).await?;
     }

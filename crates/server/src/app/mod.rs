@@ -21,6 +21,7 @@
 pub mod accounts;
 pub mod advisories;
 pub mod cases;
+pub mod cra;
 pub mod findings;
 pub mod intake;
 pub mod notices;

@@ -424,6 +424,69 @@ fn describe(event: &Event) -> TimelineItem {
             format!("Advisory {advisory} published (revision {revision})"),
             None,
         ),
+        EventKind::ExploitationClaimed { text } => {
+            ("Active exploitation claimed".to_owned(), Some(text.clone()))
+        }
+        EventKind::ExploitationConfirmed {
+            source,
+            text,
+            link,
+            aware_at,
+        } => {
+            let mut t = format!(
+                "Actively exploited, confirmed from {}; aware since {}",
+                source.describe(),
+                when(*aware_at)
+            );
+            if let Some(l) = link {
+                t.push_str(&format!(" ({l})"));
+            }
+            (t, Some(text.clone()))
+        }
+        EventKind::ExploitationRejected { reason } => (
+            "Active exploitation rejected".to_owned(),
+            Some(reason.clone()),
+        ),
+        EventKind::IncidentDeclared { text, aware_at } => (
+            format!("Severe incident declared; aware since {}", when(*aware_at)),
+            Some(text.clone()),
+        ),
+        EventKind::AwarenessCorrected {
+            aware_at, reason, ..
+        } => (
+            format!("Awareness corrected to {}", when(*aware_at)),
+            Some(reason.clone()),
+        ),
+        EventKind::CorrectiveMeasureRecorded {
+            available_at,
+            text,
+            link,
+        } => {
+            let mut t = format!("Corrective measure available since {}", when(*available_at));
+            if let Some(l) = link {
+                t.push_str(&format!(" ({l})"));
+            }
+            (t, Some(text.clone()))
+        }
+        EventKind::CraReportSaved { stage, .. } => {
+            (format!("CRA {} edited", stage.title().to_lowercase()), None)
+        }
+        EventKind::CraReportSubmitted {
+            stage,
+            submitted_at,
+            platform_reference,
+            ..
+        } => {
+            let mut t = format!(
+                "CRA {} submitted at {}",
+                stage.title().to_lowercase(),
+                when(*submitted_at)
+            );
+            if let Some(r) = platform_reference {
+                t.push_str(&format!(" (platform reference {r})"));
+            }
+            (t, None)
+        }
     };
     TimelineItem {
         at: when(event.at),

@@ -12,6 +12,7 @@ mod attachments;
 mod attacks;
 mod browser;
 mod cases;
+mod cra;
 mod desk;
 mod errors;
 mod intake;

@@ -14,18 +14,18 @@ use serde_json::{Value, json};
 
 use crate::TestApp;
 
-fn at(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
+pub(crate) fn at(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(y, m, d, h, min, 0).single().unwrap()
 }
 
 /// A server whose clock the test moves.
-struct Desk {
-    app: TestApp,
+pub(crate) struct Desk {
+    pub(crate) app: TestApp,
     now: Arc<AtomicI64>,
 }
 
 impl Desk {
-    async fn start(db: TestDatabase, preset: &str, start: DateTime<Utc>) -> Desk {
+    pub(crate) async fn start(db: TestDatabase, preset: &str, start: DateTime<Utc>) -> Desk {
         let now = Arc::new(AtomicI64::new(start.timestamp_millis()));
         let read = now.clone();
         let settings = ServerSettings {
@@ -45,12 +45,12 @@ impl Desk {
         Desk { app, now }
     }
 
-    fn set(&self, t: DateTime<Utc>) {
+    pub(crate) fn set(&self, t: DateTime<Utc>) {
         self.now.store(t.timestamp_millis(), Ordering::SeqCst);
     }
 
     /// Opens a case at `t`; returns its reference.
-    async fn report(&self, t: DateTime<Utc>, extra: Value) -> String {
+    pub(crate) async fn report(&self, t: DateTime<Utc>, extra: Value) -> String {
         self.set(t);
         let mut body = crate::new_case("a promise kept");
         if let (Value::Object(b), Value::Object(e)) = (&mut body, extra) {
@@ -65,7 +65,12 @@ impl Desk {
     }
 
     /// Sends a command for `reference` at `t`; returns the answer.
-    async fn attempt(&self, reference: &str, t: DateTime<Utc>, command: &Value) -> (u16, Value) {
+    pub(crate) async fn attempt(
+        &self,
+        reference: &str,
+        t: DateTime<Utc>,
+        command: &Value,
+    ) -> (u16, Value) {
         self.set(t);
         self.app
             .post(
@@ -77,13 +82,13 @@ impl Desk {
     }
 
     /// Runs a command on `reference` at `t`.
-    async fn act(&self, reference: &str, t: DateTime<Utc>, command: Value) {
+    pub(crate) async fn act(&self, reference: &str, t: DateTime<Utc>, command: Value) {
         let (status, body) = self.attempt(reference, t, &command).await;
         assert_eq!(status, 200, "{command}: {body}");
     }
 
     /// The clock `id` of `reference` as the API reports it at `t`.
-    async fn clock(&self, reference: &str, id: &str, t: DateTime<Utc>) -> Value {
+    pub(crate) async fn clock(&self, reference: &str, id: &str, t: DateTime<Utc>) -> Value {
         self.set(t);
         let (status, detail) = self
             .app
@@ -99,7 +104,7 @@ impl Desk {
             .clone()
     }
 
-    async fn history_kinds(&self, reference: &str) -> Vec<Value> {
+    pub(crate) async fn history_kinds(&self, reference: &str) -> Vec<Value> {
         let (_, detail) = self
             .app
             .get(&self.app.viewer, &format!("/api/v1/cases/{reference}"))
@@ -132,11 +137,11 @@ fn same_clock(api: &Value, sim: &Value) {
     }
 }
 
-fn iso(t: DateTime<Utc>) -> String {
+pub(crate) fn iso(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
-fn due(c: &Value) -> DateTime<Utc> {
+pub(crate) fn due(c: &Value) -> DateTime<Utc> {
     c["due_at"].as_str().unwrap().parse().unwrap()
 }
 

@@ -1,0 +1,73 @@
+//! The Cyber Resilience Act's report packs (Article 14), read as JSON or
+//! Markdown; they are edited and submitted through the case's transitions
+//! (`save_cra_report`, `submit_cra_report`).
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use embargo_core::auth::Role;
+use embargo_core::cra::{CraStage, PACK_JSON_SCHEMA};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::app::cases::reference;
+pub use crate::app::cra::{PackView, Submitted};
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::ApiQuery;
+use crate::state::AppState;
+
+/// How a pack is read.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct PackQuery {
+    /// `json` (default) or `markdown`.
+    pub format: Option<String>,
+}
+
+/// A stage of `reference`'s notification under the Cyber Resilience Act:
+/// the pack (as sent, as last saved, or drafted from the case), what it
+/// still lacks, and the stage's clock.
+#[utoipa::path(get, path = "/api/v1/cases/{reference}/cra/{stage}", tag = "cra",
+    params(("reference" = String, Path, description = "The case reference"),
+           ("stage" = String, Path, description = "early_warning, notification, intermediate or final_report"),
+           PackQuery),
+    responses((status = 200, body = PackView, description = "The pack (JSON), or its Markdown with format=markdown"),
+              (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn get_pack(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((raw, stage)): Path<(String, String)>,
+    ApiQuery(query): ApiQuery<PackQuery>,
+) -> ApiResult<Response> {
+    caller.require(Role::Viewer)?;
+    let stage: CraStage = stage.parse().map_err(ApiError::not_found)?;
+    let r = reference(&raw)?;
+    let case = state.store.case(r).await?;
+    let history = state.store.history(r).await?;
+    let view = crate::app::cra::pack_view(&state, &case, &history, stage, state.now())?;
+    match query.format.as_deref() {
+        None | Some("json") => Ok(Json(view).into_response()),
+        Some("markdown") => Ok((
+            [(header::CONTENT_TYPE, "text/markdown; charset=utf-8")],
+            view.pack.to_markdown(),
+        )
+            .into_response()),
+        Some(other) => Err(ApiError::invalid(
+            "format",
+            format!("format: `{other}` is not json or markdown"),
+        )),
+    }
+}
+
+/// The JSON schema of a CRA report pack (`embargo-cra-report/1`).
+#[utoipa::path(get, path = "/api/v1/schemas/cra-report.json", tag = "cra",
+    responses((status = 200, description = "JSON Schema (draft 2020-12)")))]
+pub async fn pack_schema() -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/schema+json")],
+        PACK_JSON_SCHEMA,
+    )
+        .into_response()
+}

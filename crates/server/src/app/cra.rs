@@ -1,0 +1,148 @@
+//! The Cyber Resilience Act's reports (Article 14): each stage's pack as it
+//! stands (the team's last saved edit, else a draft from the case), and a
+//! submission that sends the saved pack when the request gives none.
+
+use embargo_core::clock::{self, ClockReport};
+use embargo_core::cra::{CraPack, CraSection, CraStage, CraSubject};
+use embargo_core::{Case, Command, Event, EventKind, Instant};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::app::cases::{invalid, reference};
+use crate::error::ApiResult;
+use crate::state::AppState;
+
+/// A stage as it was sent.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Submitted {
+    pub submitted_at: chrono::DateTime<chrono::Utc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub platform_reference: Option<String>,
+    /// Who marked it submitted.
+    pub by: String,
+}
+
+/// One stage's report pack and where it stands.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PackView {
+    /// The pack: as sent once submitted, else the last saved edit, else a draft.
+    pub pack: CraPack,
+    /// When the team last saved an edit (none: a fresh draft from the case).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub saved_at: Option<chrono::DateTime<chrono::Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub submitted: Option<Submitted>,
+    /// What the Act asks of this stage that the pack does not say yet.
+    pub missing: Vec<&'static str>,
+    /// The stage's clock (none for an intermediate report).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clock: Option<ClockReport>,
+}
+
+/// The policy's `[cra]` section for the case's product, or why there is none.
+pub(crate) fn section<'a>(state: &'a AppState, case: &Case) -> ApiResult<&'a CraSection> {
+    let policy = state.settings.policies.for_product(&case.product);
+    policy.cra.as_ref().ok_or_else(|| {
+        invalid(
+            "stage",
+            format!(
+                "policy `{}` has no [cra] section: add one (see the eu-cra preset) to report under the Cyber Resilience Act",
+                policy.id
+            ),
+        )
+    })
+}
+
+/// The clock that `stage` stops for this case.
+fn stage_clock(stage: CraStage, case: &Case) -> Option<&'static str> {
+    let incident = case
+        .cra
+        .as_ref()
+        .is_some_and(|s| s.subject == CraSubject::Incident);
+    match stage {
+        CraStage::EarlyWarning => Some(embargo_core::cra::EARLY_WARNING_CLOCK),
+        CraStage::Notification => Some(embargo_core::cra::NOTIFICATION_CLOCK),
+        CraStage::Intermediate => None,
+        CraStage::FinalReport if incident => Some(embargo_core::cra::INCIDENT_FINAL_REPORT_CLOCK),
+        CraStage::FinalReport => Some(embargo_core::cra::FINAL_REPORT_CLOCK),
+    }
+}
+
+/// `stage`'s pack for `case`, as it stands at `now`.
+pub fn pack_view(
+    state: &AppState,
+    case: &Case,
+    history: &[Event],
+    stage: CraStage,
+    now: Instant,
+) -> ApiResult<PackView> {
+    let section = section(state, case)?;
+    let submitted = history.iter().rev().find_map(|e| match &e.kind {
+        EventKind::CraReportSubmitted {
+            stage: s,
+            submitted_at,
+            platform_reference,
+            report,
+        } if *s == stage => Some((
+            report.clone(),
+            Submitted {
+                submitted_at: *submitted_at,
+                platform_reference: platform_reference.clone(),
+                by: e.actor.clone(),
+            },
+        )),
+        _ => None,
+    });
+    let saved = history.iter().rev().find_map(|e| match &e.kind {
+        EventKind::CraReportSaved { stage: s, report } if *s == stage => {
+            Some((report.clone(), e.at))
+        }
+        _ => None,
+    });
+    let (pack, saved_at, submitted) = match (submitted, saved) {
+        (Some((pack, sub)), saved) => (pack, saved.map(|(_, at)| at), Some(sub)),
+        (None, Some((pack, at))) => (pack, Some(at), None),
+        (None, None) => (CraPack::draft(stage, case, history, section), None, None),
+    };
+    let policy = state.settings.policies.for_product(&case.product);
+    let clock = stage_clock(stage, case).and_then(|id| {
+        clock::evaluate(policy, case, history, now)
+            .into_iter()
+            .find(|c| c.id == id)
+    });
+    Ok(PackView {
+        missing: pack.missing(),
+        pack,
+        saved_at,
+        submitted,
+        clock,
+    })
+}
+
+/// A submission without a pack sends the stage's pack as it stands (the
+/// saved edit, else the draft); other commands pass through.
+pub(crate) async fn fill_submission(
+    state: &AppState,
+    raw: &str,
+    command: Command,
+) -> ApiResult<Command> {
+    let Command::SubmitCraReport {
+        stage,
+        submitted_at,
+        platform_reference,
+        report: None,
+    } = command
+    else {
+        return Ok(command);
+    };
+    let r = reference(raw)?;
+    let case = state.store.case(r).await?;
+    let history = state.store.history(r).await?;
+    let view = pack_view(state, &case, &history, stage, state.now())?;
+    Ok(Command::SubmitCraReport {
+        stage,
+        submitted_at,
+        platform_reference,
+        report: Some(view.pack),
+    })
+}

@@ -1,0 +1,164 @@
+//! Issue 21: the Cyber Resilience Act's Article 14 through the API, at fixed
+//! instants, on SQLite and PostgreSQL: exploitation confirmed on a Saturday
+//! night across the October DST change, the early warning's pack read,
+//! edited, checked against the schema in the repository and submitted, a
+//! missed notification breached.
+
+use embargo_store::testing::TestDatabase;
+use serde_json::json;
+
+use crate::promises::{Desk, at, due, iso};
+
+fn pack_schema() -> String {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../schemas/cra-report.schema.json")
+        .canonicalize()
+        .unwrap()
+        .display()
+        .to_string()
+}
+
+#[tokio::test]
+async fn an_exploited_vulnerability_is_reported_on_the_wall_clock() {
+    for db in TestDatabase::all().await {
+        let desk = Desk::start(db, "eu-cra", at(2026, 10, 19, 7, 0)).await;
+        let case = desk
+            .report(
+                at(2026, 10, 19, 7, 0),
+                json!({"product": "example-product", "report": {
+                    "summary": "s", "description": "SQL injection in the export endpoint",
+                    "affected_versions": "2.3.0, 2.3.1"}}),
+            )
+            .await;
+        // No [cra] duty yet: no pack to read.
+        desk.set(at(2026, 10, 19, 8, 0));
+        let (status, body) = desk
+            .app
+            .get(
+                &desk.app.viewer,
+                &format!("/api/v1/cases/{case}/cra/early_warning"),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        let (status, body) = desk
+            .attempt(
+                &case,
+                at(2026, 10, 19, 8, 0),
+                &json!({"action": "submit_cra_report", "stage": "early_warning"}),
+            )
+            .await;
+        assert_eq!(status, 422, "{body}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("confirmed"),
+            "{body}"
+        );
+
+        // Saturday 24 October, 23:00 in Paris (21:00 UTC): the team confirms it.
+        let saturday = at(2026, 10, 24, 21, 0);
+        desk.act(
+            &case,
+            saturday,
+            json!({"action": "mark_exploited", "source": "threat_intelligence",
+                   "evidence": "CERT-FR bulletin: exploited against public instances",
+                   "link": "https://cert.example/bulletin/1"}),
+        )
+        .await;
+        let early = desk.clock(&case, "cra_early_warning", saturday).await;
+        assert_eq!(early["started_at"], iso(saturday), "{early}");
+        // 24 elapsed hours: Sunday 22:00 CET, the night being an hour longer.
+        assert_eq!(due(&early), at(2026, 10, 25, 21, 0), "{early}");
+        let notification = desk.clock(&case, "cra_notification", saturday).await;
+        assert_eq!(due(&notification), at(2026, 10, 27, 21, 0));
+
+        // The pack, drafted from the case, valid against the published schema.
+        let path = format!("/api/v1/cases/{case}/cra/early_warning");
+        let (status, view) = desk.app.get(&desk.app.viewer, &path).await;
+        assert_eq!(status, 200, "{view}");
+        let mut pack = view["pack"].clone();
+        assert_eq!(pack["product"], "example-product");
+        assert_eq!(pack["versions"], json!(["2.3.0", "2.3.1"]));
+        assert_eq!(pack["member_states"], json!(["FR", "DE", "BE"]));
+        assert_eq!(pack["aware_at"], iso(saturday));
+        assert_eq!(view["clock"]["id"], "cra_early_warning");
+        crate::advisories::schema_valid(&pack, &[&pack_schema()]);
+
+        // The team edits it, a viewer may not, and the edit is what is sent.
+        pack["member_states"] = json!(["FR", "DE", "BE", "NL"]);
+        pack["sensitivity"] = json!("restricted");
+        let save = json!({"action": "save_cra_report", "report": pack});
+        desk.set(at(2026, 10, 25, 8, 0));
+        let (status, _) = desk
+            .app
+            .post(
+                &desk.app.viewer,
+                &format!("/api/v1/cases/{case}/transitions"),
+                &save,
+            )
+            .await;
+        assert_eq!(status, 403);
+        desk.act(&case, at(2026, 10, 25, 8, 0), save).await;
+        let (status, markdown) = markdown(&desk, &path).await;
+        assert_eq!(status, 200);
+        assert!(markdown.starts_with("# Early warning"), "{markdown}");
+        assert!(markdown.contains("FR, DE, BE, NL"), "{markdown}");
+
+        desk.act(
+            &case,
+            at(2026, 10, 25, 9, 30),
+            json!({"action": "submit_cra_report", "stage": "early_warning",
+                   "platform_reference": "SRP-2026-0042"}),
+        )
+        .await;
+        let (_, view) = desk.app.get(&desk.app.viewer, &path).await;
+        assert_eq!(view["submitted"]["platform_reference"], "SRP-2026-0042");
+        assert_eq!(view["submitted"]["by"], "user:rita", "{view}");
+        assert_eq!(view["pack"]["sensitivity"], "restricted");
+        let early = desk
+            .clock(&case, "cra_early_warning", at(2026, 10, 26, 0, 0))
+            .await;
+        assert_eq!(early["status"], "met", "{early}");
+        assert_eq!(early["recorded"], true);
+
+        // The notification lacks what the Act asks: refused, naming the field.
+        let (status, body) = desk
+            .attempt(
+                &case,
+                at(2026, 10, 26, 10, 0),
+                &json!({"action": "submit_cra_report", "stage": "notification"}),
+            )
+            .await;
+        assert_eq!(status, 422, "{body}");
+        assert_eq!(
+            body["error"]["field"], "report.corrective_measures_taken",
+            "{body}"
+        );
+        // Never sent: breached, and closing the case keeps it so.
+        let late = desk
+            .clock(&case, "cra_notification", at(2026, 10, 28, 0, 0))
+            .await;
+        assert_eq!(late["status"], "breached", "{late}");
+        let history = desk.history_kinds(&case).await;
+        let kinds: Vec<&str> = history.iter().filter_map(|e| e["kind"].as_str()).collect();
+        for kind in [
+            "exploitation_confirmed",
+            "cra_report_saved",
+            "cra_report_submitted",
+        ] {
+            assert!(kinds.contains(&kind), "{kind} in {kinds:?}");
+        }
+        desk.app.stop().await;
+    }
+}
+
+async fn markdown(desk: &Desk, path: &str) -> (u16, String) {
+    let r = reqwest::Client::new()
+        .get(desk.app.url(&format!("{path}?format=markdown")))
+        .bearer_auth(&desk.app.viewer)
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}

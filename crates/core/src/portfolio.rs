@@ -377,6 +377,11 @@ pub struct Matched {
     pub severity: Option<Severity>,
     pub known_exploited: bool,
     pub epss: Option<f32>,
+    /// CISA's KEV entry, when `known_exploited`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kev: Option<KevMark>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epss_percentile: Option<f32>,
     /// The versions that fix it (empty: no patch yet).
     pub fixed: Vec<String>,
     /// When the advisory was published, the best date embargo has for the
@@ -385,6 +390,21 @@ pub struct Matched {
     /// When the advisory was last modified: at the latest, when a fix
     /// added since the finding opened was published.
     pub modified: Option<Instant>,
+}
+
+/// What CISA's Known Exploited Vulnerabilities catalog says of a finding's
+/// advisory.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct KevMark {
+    /// The CVE the catalog lists.
+    pub cve: String,
+    /// When it joined the catalog (a date).
+    pub date_added: String,
+    /// The remediation date CISA sets for US federal agencies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due_date: Option<String>,
+    /// Known to be used in ransomware campaigns.
+    pub ransomware: bool,
 }
 
 /// Where a finding's patch date comes from.
@@ -456,6 +476,12 @@ pub struct Finding {
     pub severity: Option<Severity>,
     pub known_exploited: bool,
     pub epss: Option<f32>,
+    /// CISA's KEV entry: when listed, CISA's due date, ransomware use.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kev: Option<KevMark>,
+    /// The EPSS score's percentile among all scored CVEs (0 to 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epss_percentile: Option<f32>,
     pub fixed: Vec<String>,
     pub patch_available_at: Option<chrono::DateTime<chrono::Utc>>,
     /// Where `patch_available_at` comes from.

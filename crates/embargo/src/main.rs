@@ -152,14 +152,15 @@ enum DbCommand {
         /// CISA's Known Exploited Vulnerabilities catalog (JSON), to mark advisories.
         #[arg(long, value_name = "FILE")]
         kev: Option<PathBuf>,
-        /// FIRST's EPSS scores (CSV: cve,epss,percentile), to attach probabilities.
+        /// FIRST's EPSS scores (CSV: a `#model_version…` comment, then
+        /// cve,epss,percentile; gzipped or not), to attach probabilities.
         #[arg(long, value_name = "FILE")]
         epss: Option<PathBuf>,
     },
     /// Download the OSV feeds and rebuild the database from them.
     ///
-    /// Fetches `<base-url>/<ecosystem>/all.zip` for each ecosystem, with a
-    /// progress bar on a terminal. Feeds are cached in a `feeds` directory
+    /// Fetches `<base-url>/<ecosystem>/all.zip` for each ecosystem, CISA's
+    /// KEV catalog and FIRST's EPSS scores, with a progress bar on a terminal. Feeds are cached in a `feeds` directory
     /// beside the database and asked for again with their ETag and
     /// Last-Modified, so unchanged feeds are not downloaded twice. The
     /// database is replaced only when every feed arrived whole; after a
@@ -174,12 +175,23 @@ enum DbCommand {
         /// Maven NuGet RubyGems Packagist Hex Pub].
         #[arg(long = "ecosystem", value_name = "NAME")]
         ecosystems: Vec<String>,
-        /// CISA's Known Exploited Vulnerabilities catalog (JSON), to mark advisories.
+        /// CISA's Known Exploited Vulnerabilities catalog (JSON) to use
+        /// instead of downloading it (offline installations).
         #[arg(long, value_name = "FILE")]
         kev: Option<PathBuf>,
-        /// FIRST's EPSS scores (CSV: cve,epss,percentile), to attach probabilities.
+        /// FIRST's EPSS scores (CSV, gzipped or not) to use instead of
+        /// downloading them.
         #[arg(long, value_name = "FILE")]
         epss: Option<PathBuf>,
+        /// Where CISA publishes the KEV catalog (asked conditionally, like the feeds).
+        #[arg(long, env = "EMBARGO_KEV_URL", default_value = commands::DEFAULT_KEV_URL)]
+        kev_url: String,
+        /// Where FIRST publishes the day's EPSS scores (gzipped CSV).
+        #[arg(long, env = "EMBARGO_EPSS_URL", default_value = commands::DEFAULT_EPSS_URL)]
+        epss_url: String,
+        /// Sync the OSV feeds only: no KEV catalog, no EPSS scores.
+        #[arg(long)]
+        no_signals: bool,
     },
     /// Say what the database holds.
     Info {

@@ -80,6 +80,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0011_scans.sql"),
         postgres: include_str!("../migrations/postgres/0011_scans.sql"),
     },
+    Migration {
+        version: 12,
+        name: "exploitation",
+        sqlite: include_str!("../migrations/sqlite/0012_exploitation.sql"),
+        postgres: include_str!("../migrations/postgres/0012_exploitation.sql"),
+    },
 ];
 
 /// Any number serves, as long as every embargo instance uses the same one.

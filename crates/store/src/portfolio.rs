@@ -5,8 +5,8 @@
 use std::collections::BTreeSet;
 
 use embargo_core::portfolio::{
-    self, Analysis, Component, Customer, Deployment, Finding, FindingKey, Impacted, Matched,
-    PatchSource, Product, ProductExposure, Rule,
+    self, Analysis, Component, Customer, Deployment, Finding, FindingKey, Impacted, KevMark,
+    Matched, PatchSource, Product, ProductExposure, Rule,
 };
 use embargo_core::{CaseRef, DomainError, Instant, Severity};
 use sqlx::Row;
@@ -27,7 +27,7 @@ fn at(ms: i64) -> Instant {
 }
 
 const FINDING_COLUMNS: &str = "f.id, r.product_id, r.version, f.component, f.advisory, f.severity, \
-     f.known_exploited, f.epss, f.fixed, f.patch_available_at, f.patch_source, f.analysis, f.first_seen, f.updated_at";
+     f.known_exploited, f.epss, f.kev, f.epss_percentile, f.fixed, f.patch_available_at, f.patch_source, f.analysis, f.first_seen, f.updated_at";
 
 /// Rows per multi-row insert of components (six parameters each: well
 /// under SQLite's and PostgreSQL's limits on parameters per statement).
@@ -235,6 +235,20 @@ impl Store {
 
     /// Every release: its product, version, when it was recorded and how
     /// many components it has, by product then newest first.
+    /// The product and version of release `id`.
+    pub async fn release_of(&self, id: i64) -> Result<(String, String)> {
+        let row = sqlx::query("SELECT product_id, version FROM releases WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.reader)
+            .await?
+            .ok_or_else(|| StoreError::NotFound {
+                what: "release",
+                key: id.to_string(),
+            })?;
+        Ok((row.try_get("product_id")?, row.try_get("version")?))
+    }
+
+    /// Every release: product, version, when recorded, how many components.
     pub async fn releases(&self) -> Result<Vec<(String, String, Instant, i64)>> {
         let rows = sqlx::query(
             "SELECT r.product_id, r.version, r.created_at, \
@@ -573,6 +587,8 @@ fn finding_from_row(r: &sqlx::any::AnyRow) -> Result<Finding> {
     let analysis: Analysis = parse(&r.try_get::<String, _>("analysis")?)?;
     let exposure: ProductExposure = parse(&r.try_get::<String, _>("exposure")?)?;
     let epss: Option<f64> = r.try_get("epss")?;
+    let percentile: Option<f64> = r.try_get("epss_percentile")?;
+    let kev: Option<String> = r.try_get("kev")?;
     #[allow(clippy::cast_possible_truncation)]
     Ok(Finding {
         id: r.try_get("id")?,
@@ -583,6 +599,8 @@ fn finding_from_row(r: &sqlx::any::AnyRow) -> Result<Finding> {
         severity,
         known_exploited: r.try_get::<i64, _>("known_exploited")? != 0,
         epss: epss.map(|e| e as f32),
+        kev: kev.as_deref().map(parse).transpose()?,
+        epss_percentile: percentile.map(|e| e as f32),
         fixed: parse(&r.try_get::<String, _>("fixed")?)?,
         patch_available_at: patch,
         patch_source: r
@@ -717,6 +735,10 @@ pub struct StoredFinding {
     pub key: FindingKey,
     pub fixed: Vec<String>,
     pub analysis: Analysis,
+    /// Its exploitation signals as stored: KEV entry, EPSS score and percentile.
+    pub kev: Option<KevMark>,
+    pub epss: Option<f32>,
+    pub epss_percentile: Option<f32>,
 }
 
 /// The portfolio's findings, within a unit of work.
@@ -736,7 +758,7 @@ impl Findings<'_, '_> {
     /// A release's findings as they stand: id, key, fix and analysis.
     pub async fn of_release(&mut self, release: i64) -> Result<Vec<StoredFinding>> {
         let rows = sqlx::query(
-            "SELECT id, component, advisory, fixed, analysis FROM findings WHERE release_id = $1",
+            "SELECT id, component, advisory, fixed, analysis, kev, epss, epss_percentile FROM findings WHERE release_id = $1",
         )
         .bind(release)
         .fetch_all(&mut *self.work.tx)
@@ -752,6 +774,17 @@ impl Findings<'_, '_> {
                     },
                     fixed: parse(&r.try_get::<String, _>("fixed")?)?,
                     analysis: parse(&r.try_get::<String, _>("analysis")?)?,
+                    kev: r
+                        .try_get::<Option<String>, _>("kev")?
+                        .as_deref()
+                        .map(parse)
+                        .transpose()?,
+                    #[allow(clippy::cast_possible_truncation)]
+                    epss: r.try_get::<Option<f64>, _>("epss")?.map(|e| e as f32),
+                    #[allow(clippy::cast_possible_truncation)]
+                    epss_percentile: r
+                        .try_get::<Option<f64>, _>("epss_percentile")?
+                        .map(|e| e as f32),
                 })
             })
             .collect()
@@ -769,8 +802,8 @@ impl Findings<'_, '_> {
     ) -> Result<i64> {
         let id: i64 = sqlx::query(
             "INSERT INTO findings (release_id, component, advisory, severity, known_exploited, epss, fixed, \
-             patch_available_at, analysis, first_seen, updated_at, patch_source) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11) RETURNING id",
+             patch_available_at, analysis, first_seen, updated_at, patch_source, kev, epss_percentile) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12, $13) RETURNING id",
         )
         .bind(release)
         .bind(&m.component)
@@ -783,6 +816,8 @@ impl Findings<'_, '_> {
         .bind(json(&Analysis::InTriage)?)
         .bind(now.timestamp_millis())
         .bind(patch.map(|(_, source)| source.as_str()))
+        .bind(m.kev.as_ref().map(json).transpose()?)
+        .bind(m.epss_percentile.map(f64::from))
         .fetch_one(&mut *self.work.tx)
         .await?
         .try_get("id")?;
@@ -878,6 +913,39 @@ impl Findings<'_, '_> {
             &serde_json::json!({"patch_available": fixed, "patch_available_at": patch, "patch_date_from": source.as_str()}),
         )
         .await
+    }
+
+    /// Updates a finding's exploitation signals from a new match; a KEV
+    /// listing that is new (`newly_listed`) goes into the finding's history.
+    pub async fn set_signals(
+        &mut self,
+        id: i64,
+        m: &Matched,
+        newly_listed: bool,
+        now: Instant,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE findings SET known_exploited = $1, kev = $2, epss = $3, epss_percentile = $4, updated_at = $5 WHERE id = $6",
+        )
+        .bind(i64::from(m.known_exploited))
+        .bind(m.kev.as_ref().map(json).transpose()?)
+        .bind(m.epss.map(f64::from))
+        .bind(m.epss_percentile.map(f64::from))
+        .bind(now.timestamp_millis())
+        .bind(id)
+        .execute(&mut *self.work.tx)
+        .await?;
+        if let Some(kev) = m.kev.as_ref().filter(|_| newly_listed) {
+            event(
+                &mut self.work.tx,
+                id,
+                now,
+                "matcher",
+                &serde_json::json!({"known_exploited": kev}),
+            )
+            .await?;
+        }
+        Ok(())
     }
 
     /// Links findings to the case opened for them. A finding already linked

@@ -44,6 +44,92 @@ pub struct Advisory {
     pub known_exploited: bool,
     /// FIRST's EPSS exploit probability (0 to 1).
     pub epss: Option<f32>,
+    /// The catalog's entry, when `known_exploited`.
+    pub kev: Option<KevListing>,
+    /// The EPSS score's percentile among all scored CVEs (0 to 1).
+    pub epss_percentile: Option<f32>,
+}
+
+/// What CISA's KEV catalog says of an exploited vulnerability.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KevListing {
+    /// The CVE the catalog lists.
+    pub cve: String,
+    /// When it joined the catalog (a date, `2025-08-25`).
+    pub date_added: String,
+    /// The remediation date CISA sets for US federal agencies.
+    pub due_date: Option<String>,
+    /// Known to be used in ransomware campaigns.
+    pub ransomware: bool,
+}
+
+/// What a KEV import did.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct KevImport {
+    /// The catalog's version (`catalogVersion`).
+    pub catalog_version: Option<String>,
+    /// CVEs the catalog lists.
+    pub listed: usize,
+    /// Advisories of the database marked known exploited.
+    pub marked: usize,
+    /// Entries of the catalog that could not be read, with why.
+    pub skipped: Vec<String>,
+}
+
+/// What an EPSS import did.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct EpssImport {
+    /// From the file's comment line (`#model_version:…,score_date:…`).
+    pub model_version: Option<String>,
+    pub score_date: Option<String>,
+    /// Scores read.
+    pub scores: usize,
+    /// Advisories given a score.
+    pub attached: usize,
+    /// Lines skipped, each with its number and why.
+    pub skipped: Vec<(usize, String)>,
+}
+
+/// The largest EPSS file accepted once decompressed (today's is about 10 MB).
+pub const MAX_EPSS_BYTES: u64 = 256 * 1024 * 1024;
+/// The most problems an EPSS import lists one by one (the rest are counted).
+const MAX_LISTED_PROBLEMS: usize = 1_000;
+
+/// Whether `id` is shaped like a CVE id (`CVE-2024-12345`).
+fn is_cve(id: &str) -> bool {
+    let mut parts = id.split('-');
+    matches!(
+        (parts.next(), parts.next(), parts.next(), parts.next()),
+        (Some("CVE"), Some(y), Some(n), None)
+            if y.len() == 4 && y.bytes().all(|b| b.is_ascii_digit())
+                && n.len() >= 4 && n.len() <= 19 && n.bytes().all(|b| b.is_ascii_digit())
+    )
+}
+
+/// The text of an EPSS file as FIRST publishes it, gzipped or not.
+pub fn epss_text(bytes: &[u8]) -> Result<String, String> {
+    use std::io::Read as _;
+    let raw = if bytes.starts_with(&[0x1f, 0x8b]) {
+        let mut out = Vec::new();
+        flate2::read::GzDecoder::new(bytes)
+            .take(MAX_EPSS_BYTES + 1)
+            .read_to_end(&mut out)
+            .map_err(|e| format!("EPSS: the gzip stream is damaged ({e})"))?;
+        if out.len() as u64 > MAX_EPSS_BYTES {
+            return Err(format!(
+                "EPSS: larger than {MAX_EPSS_BYTES} bytes once decompressed"
+            ));
+        }
+        out
+    } else {
+        bytes.to_vec()
+    };
+    String::from_utf8(raw).map_err(|e| {
+        format!(
+            "EPSS: not UTF-8 text at byte {} (neither CSV nor gzipped CSV)",
+            e.utf8_error().valid_up_to()
+        )
+    })
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -490,6 +576,8 @@ impl Builder {
             informational: informational_of(record),
             known_exploited: false,
             epss: None,
+            kev: None,
+            epss_percentile: None,
         };
         match postcard::to_stdvec(&advisory) {
             Ok(encoded) => Pending::Imported {
@@ -582,67 +670,164 @@ impl Database {
         builder.finish()
     }
 
-    /// Marks advisories whose CVE aliases are in CISA's KEV catalog (its JSON).
-    pub fn enrich_kev(&mut self, kev_json: &[u8]) -> Result<usize, String> {
+    /// Marks advisories whose CVE aliases are in CISA's KEV catalog (its
+    /// JSON), with the catalog's dates and ransomware flag. An entry that
+    /// cannot be read is reported and skipped; a file that is no catalog is
+    /// an error.
+    pub fn enrich_kev(&mut self, kev_json: &[u8]) -> Result<KevImport, String> {
         let v: serde_json::Value =
             serde_json::from_slice(kev_json).map_err(|e| format!("KEV catalog: {e}"))?;
-        let cves: std::collections::HashSet<&str> = v
+        let entries = v
             .get("vulnerabilities")
             .and_then(|l| l.as_array())
-            .ok_or("KEV catalog: no `vulnerabilities` list")?
-            .iter()
-            .filter_map(|e| e.get("cveID").and_then(|c| c.as_str()))
-            .collect();
+            .ok_or("KEV catalog: no `vulnerabilities` list")?;
+        let mut import = KevImport {
+            catalog_version: v
+                .get("catalogVersion")
+                .and_then(|c| c.as_str())
+                .map(str::to_owned),
+            ..KevImport::default()
+        };
+        let mut listings: HashMap<String, KevListing> = HashMap::new();
+        for (i, e) in entries.iter().enumerate() {
+            let text = |key: &str| e.get(key).and_then(|c| c.as_str());
+            let Some(cve) = text("cveID").filter(|c| is_cve(c)) else {
+                import
+                    .skipped
+                    .push(format!("entry {i}: no CVE id in `cveID`"));
+                continue;
+            };
+            let Some(added) = text("dateAdded") else {
+                import
+                    .skipped
+                    .push(format!("entry {i} ({cve}): no `dateAdded`"));
+                continue;
+            };
+            listings.insert(
+                cve.to_owned(),
+                KevListing {
+                    cve: cve.to_owned(),
+                    date_added: added.to_owned(),
+                    due_date: text("dueDate").map(str::to_owned),
+                    ransomware: text("knownRansomwareCampaignUse")
+                        .is_some_and(|k| k.eq_ignore_ascii_case("known")),
+                },
+            );
+        }
+        import.listed = listings.len();
         let (mut advisories, packages) = self.decode_all()?;
-        let mut marked = 0;
         for a in &mut advisories {
             let hit = std::iter::once(&a.id)
                 .chain(&a.aliases)
-                .any(|id| cves.contains(id.as_str()));
-            if hit && !a.known_exploited {
-                a.known_exploited = true;
-                marked += 1;
+                .find_map(|id| listings.get(id.as_str()));
+            a.known_exploited = hit.is_some();
+            a.kev = hit.cloned();
+            if hit.is_some() {
+                import.marked += 1;
             }
         }
         *self = Database::assemble(advisories, packages)?;
-        Ok(marked)
+        Ok(import)
     }
 
-    /// Attaches EPSS probabilities from FIRST's CSV (`cve,epss,percentile`,
-    /// `#` comment lines allowed).
-    pub fn enrich_epss(&mut self, csv: &str) -> Result<usize, String> {
-        let mut scores: HashMap<&str, f32> = HashMap::new();
-        for (n, line) in csv.lines().enumerate() {
+    /// Attaches EPSS scores from FIRST's CSV (a `#model_version:…,score_date:…`
+    /// comment, a `cve,epss,percentile` header, then one CVE a line),
+    /// gzipped or not. A malformed line, an id that is no CVE and a score
+    /// outside 0..1 are each reported with their line and skipped; the rest
+    /// imports.
+    pub fn enrich_epss(&mut self, bytes: &[u8]) -> Result<EpssImport, String> {
+        let text = epss_text(bytes)?;
+        let mut import = EpssImport::default();
+        let mut problems = 0usize;
+        let mut problem = |import: &mut EpssImport, line: usize, why: String| {
+            problems += 1;
+            if import.skipped.len() < MAX_LISTED_PROBLEMS {
+                import.skipped.push((line, why));
+            }
+        };
+        let mut scores: HashMap<&str, (f32, Option<f32>)> = HashMap::new();
+        for (n, line) in text.lines().enumerate() {
+            let number = n + 1;
             let line = line.trim();
-            if line.is_empty() || line.starts_with('#') || line.starts_with("cve,") {
+            if let Some(comment) = line.strip_prefix('#') {
+                for pair in comment.split(',') {
+                    match pair.split_once(':') {
+                        Some(("model_version", v)) => {
+                            import.model_version = Some(v.trim().to_owned())
+                        }
+                        Some(("score_date", v)) => import.score_date = Some(v.trim().to_owned()),
+                        _ => {}
+                    }
+                }
                 continue;
             }
-            let mut cols = line.split(',');
-            let (Some(cve), Some(p)) = (cols.next(), cols.next()) else {
-                return Err(format!("EPSS line {}: expected `cve,epss,…`", n + 1));
-            };
-            let p: f32 = p
-                .trim()
-                .parse()
-                .map_err(|_| format!("EPSS line {}: `{p}` is not a probability", n + 1))?;
-            if !(0.0..=1.0).contains(&p) {
-                return Err(format!("EPSS line {}: {p} is not between 0 and 1", n + 1));
+            if line.is_empty() || line.starts_with("cve,") {
+                continue;
             }
-            scores.insert(cve.trim(), p);
+            let cols: Vec<&str> = line.split(',').map(str::trim).collect();
+            let [cve, score, rest @ ..] = cols.as_slice() else {
+                problem(&mut import, number, "expected `cve,epss,percentile`".into());
+                continue;
+            };
+            if rest.len() > 1 {
+                problem(
+                    &mut import,
+                    number,
+                    format!("{} columns, expected 3", cols.len()),
+                );
+                continue;
+            }
+            if !is_cve(cve) {
+                problem(&mut import, number, format!("`{cve}` is not a CVE id"));
+                continue;
+            }
+            let probability = |v: &str, what: &str| -> Result<f32, String> {
+                let p: f32 = v
+                    .parse()
+                    .map_err(|_| format!("{what} `{v}` is not a number"))?;
+                if (0.0..=1.0).contains(&p) {
+                    Ok(p)
+                } else {
+                    Err(format!("{what} {v} is not between 0 and 1"))
+                }
+            };
+            let score = match probability(score, "score") {
+                Ok(p) => p,
+                Err(why) => {
+                    problem(&mut import, number, why);
+                    continue;
+                }
+            };
+            let percentile = match rest.first().map(|v| probability(v, "percentile")) {
+                None => None,
+                Some(Ok(p)) => Some(p),
+                Some(Err(why)) => {
+                    problem(&mut import, number, why);
+                    continue;
+                }
+            };
+            scores.insert(cve, (score, percentile));
         }
+        if problems > import.skipped.len() {
+            let more = problems - import.skipped.len();
+            import
+                .skipped
+                .push((0, format!("and {more} more lines like these")));
+        }
+        import.scores = scores.len();
         let (mut advisories, packages) = self.decode_all()?;
-        let mut attached = 0;
         for a in &mut advisories {
-            if let Some(p) = std::iter::once(&a.id)
+            let hit = std::iter::once(&a.id)
                 .chain(&a.aliases)
-                .find_map(|id| scores.get(id.as_str()))
-            {
-                a.epss = Some(*p);
-                attached += 1;
+                .find_map(|id| scores.get(id.as_str()));
+            a.epss = hit.map(|(p, _)| *p);
+            a.epss_percentile = hit.and_then(|(_, q)| *q);
+            if hit.is_some() {
+                import.attached += 1;
             }
         }
         *self = Database::assemble(advisories, packages)?;
-        Ok(attached)
+        Ok(import)
     }
 
     /// The advisories affecting `version` of a package, or why the version
@@ -806,11 +991,22 @@ impl Database {
     /// removed), and the packages (ecosystem, normalized name) any of them
     /// names in either database — what a portfolio must re-match.
     pub fn changes_since(&self, older: &Database) -> Result<FeedChanges, String> {
+        // An advisory changed when its record did, or when its exploitation
+        // signals did (a KEV listing, a new EPSS score): findings show them.
         let ids = |db: &Database| -> Result<Vec<(String, String)>, String> {
             Ok(db
                 .advisories()?
                 .into_iter()
-                .map(|a| (a.id, a.modified))
+                .map(|a| {
+                    let signals = format!(
+                        "{}|{:?}|{:?}|{:?}",
+                        a.modified,
+                        a.kev,
+                        a.epss.map(f32::to_bits),
+                        a.epss_percentile.map(f32::to_bits)
+                    );
+                    (a.id, signals)
+                })
                 .collect())
         };
         let (now_ids, before_ids) = (ids(self)?, ids(older)?);

@@ -179,23 +179,125 @@ fn the_compact_form_round_trips_and_refuses_garbage() {
 #[test]
 fn kev_and_epss_attach_through_cve_aliases() {
     let (mut db, _) = fixture_db();
-    let kev = br#"{"vulnerabilities": [{"cveID": "CVE-2026-0001"}, {"cveID": "CVE-1999-0001"}]}"#;
-    assert_eq!(db.enrich_kev(kev), Ok(1));
+    let kev = br#"{"catalogVersion": "2026.01.02", "vulnerabilities": [
+        {"cveID": "CVE-2026-0001", "dateAdded": "2026-01-02", "dueDate": "2026-01-23",
+         "knownRansomwareCampaignUse": "Known"},
+        {"cveID": "CVE-1999-0001", "dateAdded": "2020-01-01"},
+        {"cveID": "not a cve"}]}"#;
+    let import = db.enrich_kev(kev).unwrap();
     assert_eq!(
-        db.enrich_epss("#model\ncve,epss,percentile\nCVE-2026-0001,0.42,0.9\n"),
-        Ok(1)
+        (
+            import.catalog_version.as_deref(),
+            import.listed,
+            import.marked
+        ),
+        (Some("2026.01.02"), 2, 1)
     );
+    assert_eq!(import.skipped, vec!["entry 2: no CVE id in `cveID`"]);
+    let epss = db
+        .enrich_epss(b"#model_version:v2025.03.14,score_date:2026-01-02T12:55:00Z\ncve,epss,percentile\nCVE-2026-0001,0.42,0.9\n")
+        .unwrap();
+    assert_eq!(epss.model_version.as_deref(), Some("v2025.03.14"));
+    assert_eq!(epss.attached, 1);
     let m = db
         .matches(Ecosystem::CratesIo, "smallthing", "1.0.0")
         .unwrap();
     assert!(m[0].advisory.known_exploited);
+    let listing = m[0].advisory.kev.clone().unwrap();
+    assert_eq!(listing.date_added, "2026-01-02");
+    assert_eq!(listing.due_date.as_deref(), Some("2026-01-23"));
+    assert!(listing.ransomware);
     assert_eq!(m[0].advisory.epss, Some(0.42));
-    assert!(
-        db.enrich_epss("CVE-1,2.5,0\n")
-            .unwrap_err()
-            .contains("between 0 and 1")
-    );
+    assert_eq!(m[0].advisory.epss_percentile, Some(0.9));
     assert!(db.enrich_kev(b"{}").is_err());
+}
+
+/// FIRST publishes EPSS as gzipped CSV behind a comment line: it imports as
+/// published, and each bad line is named and skipped without aborting.
+#[test]
+fn epss_in_firsts_format_imports_gzipped_and_skips_bad_lines_by_number() {
+    use std::io::Write;
+    let (mut db, _) = fixture_db();
+    let csv = "#model_version:v2025.03.14,score_date:2026-12-01T12:55:00Z\n\
+               cve,epss,percentile\n\
+               CVE-2026-0001,0.97,0.999\n\
+               CVE-2026-0002;0.1\n\
+               GHSA-xxxx-yyyy,0.5,0.5\n\
+               CVE-2026-0003,1.5,0.2\n\
+               CVE-2026-0004,0.01,0.3\n";
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(csv.as_bytes()).unwrap();
+    let gzipped = gz.finish().unwrap();
+    let import = db.enrich_epss(&gzipped).unwrap();
+    assert_eq!(import.score_date.as_deref(), Some("2026-12-01T12:55:00Z"));
+    assert_eq!(import.scores, 2);
+    assert_eq!(
+        import.skipped,
+        vec![
+            (4, "expected `cve,epss,percentile`".to_owned()),
+            (5, "`GHSA-xxxx-yyyy` is not a CVE id".to_owned()),
+            (6, "score 1.5 is not between 0 and 1".to_owned()),
+        ]
+    );
+    let m = db
+        .matches(Ecosystem::CratesIo, "smallthing", "1.0.0")
+        .unwrap();
+    assert_eq!(m[0].advisory.epss, Some(0.97));
+    // Damaged gzip and binary junk are errors that say so, not panics.
+    assert!(
+        db.enrich_epss(&gzipped[..gzipped.len() / 2])
+            .unwrap_err()
+            .contains("gzip")
+    );
+    assert!(
+        db.enrich_epss(&[0xff, 0xfe, 0x00])
+            .unwrap_err()
+            .contains("UTF-8")
+    );
+}
+
+/// CISA's real catalog (`../shared/data/kev`) marks an advisory whose CVE
+/// alias it lists, with its dates.
+#[test]
+fn the_real_kev_catalog_marks_advisories_through_aliases() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data/kev/known_exploited_vulnerabilities.json");
+    let Ok(bytes) = std::fs::read(&path) else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{} is present in CI",
+            path.display()
+        );
+        eprintln!("skipped: {} absent", path.display());
+        return;
+    };
+    let record = |id: &str, alias: &str| {
+        serde_json::json!({
+            "id": id, "modified": "2025-08-01T00:00:00Z", "aliases": [alias],
+            "summary": "s",
+            "affected": [{"package": {"ecosystem": "crates.io", "name": "gitlike"},
+                          "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": "2.0.0"}]}]}]
+        })
+    };
+    let records = [
+        record("RUSTSEC-2025-9001", "CVE-2025-48384"),
+        record("RUSTSEC-2025-9002", "CVE-2099-0001"),
+    ]
+    .into_iter()
+    .map(|v| Ok(serde_json::from_value(v).unwrap()));
+    let (mut db, _) = embargo_vulndb::db::Database::build(records);
+    let import = db.enrich_kev(&bytes).unwrap();
+    assert!(import.listed > 1000, "{import:?}");
+    assert_eq!(import.marked, 1);
+    assert!(import.skipped.is_empty(), "{:?}", import.skipped);
+    let m = db.matches(Ecosystem::CratesIo, "gitlike", "1.0.0").unwrap();
+    let marked: Vec<_> = m.iter().filter(|m| m.advisory.known_exploited).collect();
+    assert_eq!(marked.len(), 1);
+    assert_eq!(marked[0].advisory.id, "RUSTSEC-2025-9001");
+    assert_eq!(
+        marked[0].advisory.kev.as_ref().unwrap().date_added,
+        "2025-08-25"
+    );
 }
 
 fn shared(path: &str) -> Option<PathBuf> {

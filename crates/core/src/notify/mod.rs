@@ -61,10 +61,13 @@ pub enum NoticeKind {
     /// A finding is past its remediation deadline.
     #[serde(rename = "finding.deadline_breached")]
     FindingDeadlineBreached,
+    /// A finding's advisory was newly listed in CISA's KEV catalog.
+    #[serde(rename = "finding.known_exploited")]
+    FindingKnownExploited,
 }
 
 impl NoticeKind {
-    pub const ALL: [NoticeKind; 9] = [
+    pub const ALL: [NoticeKind; 10] = [
         NoticeKind::CaseCreated,
         NoticeKind::StateChanged,
         NoticeKind::ClockWarning,
@@ -74,6 +77,7 @@ impl NoticeKind {
         NoticeKind::AdvisoryPublished,
         NoticeKind::FindingDeadlineWarning,
         NoticeKind::FindingDeadlineBreached,
+        NoticeKind::FindingKnownExploited,
     ];
 
     #[must_use]
@@ -88,6 +92,7 @@ impl NoticeKind {
             NoticeKind::AdvisoryPublished => "advisory.published",
             NoticeKind::FindingDeadlineWarning => "finding.deadline_warning",
             NoticeKind::FindingDeadlineBreached => "finding.deadline_breached",
+            NoticeKind::FindingKnownExploited => "finding.known_exploited",
         }
     }
 
@@ -222,6 +227,23 @@ impl Notice {
         }
     }
 
+    /// The team's notice that finding `finding` of `product` was newly
+    /// listed in CISA's KEV catalog: once per finding.
+    #[must_use]
+    pub fn finding_known_exploited(
+        finding: FindingRef,
+        product: &str,
+        severity: Option<Severity>,
+        at: DateTime<Utc>,
+    ) -> Notice {
+        Notice {
+            kind: NoticeKind::FindingKnownExploited,
+            clock: None,
+            due_at: None,
+            ..Notice::finding_deadline(finding, product, severity, at, false, at)
+        }
+    }
+
     /// The part of every delivery's idempotency key that names the notice.
     #[must_use]
     pub fn key(&self) -> String {
@@ -349,7 +371,9 @@ impl Notice {
                 "{} {}: {} in {}",
                 self.product, f.release, f.advisory, f.component
             );
-            return if self.kind == NoticeKind::FindingDeadlineBreached {
+            return if self.kind == NoticeKind::FindingKnownExploited {
+                format!("{what} is actively exploited: newly listed in CISA's KEV catalog")
+            } else if self.kind == NoticeKind::FindingDeadlineBreached {
                 format!("{what} is past its remediation deadline ({due})")
             } else {
                 format!("{what} must be fixed by {due}")
@@ -383,6 +407,7 @@ impl Notice {
             NoticeKind::FindingDeadlineWarning | NoticeKind::FindingDeadlineBreached => {
                 format!("{case}: remediation deadline")
             }
+            NoticeKind::FindingKnownExploited => format!("{case}: actively exploited"),
         }
     }
 }

@@ -50,6 +50,17 @@ pub(crate) fn db(cmd: DbCommand) -> crate::commands::Result<ExitCode> {
     })
 }
 
+/// A file's bytes, refused when larger than `limit`.
+fn read_bounded(path: &std::path::Path, limit: u64) -> Result<Vec<u8>, String> {
+    let size = std::fs::metadata(path)
+        .map_err(|e| format!("{}: {e}", path.display()))?
+        .len();
+    if size > limit {
+        return Err(format!("{}: larger than {limit} bytes", path.display()));
+    }
+    std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
 pub(crate) fn import(
     sources: &[PathBuf],
     path: &std::path::Path,
@@ -73,20 +84,44 @@ pub(crate) fn import(
     }
     let (mut database, report) = builder.finish();
     if let Some(kev) = kev {
-        match std::fs::read(&kev)
-            .map_err(|e| format!("{}: {e}", kev.display()))
-            .and_then(|b| database.enrich_kev(&b))
-        {
-            Ok(n) => eprintln!("{n} advisories are known exploited (KEV)"),
+        match read_bounded(&kev, 64 * 1024 * 1024).and_then(|b| database.enrich_kev(&b)) {
+            Ok(import) => {
+                for why in &import.skipped {
+                    eprintln!("KEV {}: skipped {why}", kev.display());
+                }
+                eprintln!(
+                    "{} advisories are known exploited (KEV catalog {}, {} CVEs)",
+                    import.marked,
+                    import
+                        .catalog_version
+                        .as_deref()
+                        .unwrap_or("of unknown version"),
+                    import.listed
+                );
+            }
             Err(e) => return fail(e),
         }
     }
     if let Some(epss) = epss {
-        match std::fs::read_to_string(&epss)
-            .map_err(|e| format!("{}: {e}", epss.display()))
-            .and_then(|t| database.enrich_epss(&t))
+        match read_bounded(&epss, embargo_vulndb::db::MAX_EPSS_BYTES)
+            .and_then(|b| database.enrich_epss(&b))
         {
-            Ok(n) => eprintln!("{n} advisories have an EPSS score"),
+            Ok(import) => {
+                for (line, why) in &import.skipped {
+                    if *line == 0 {
+                        eprintln!("EPSS {}: {why}", epss.display());
+                    } else {
+                        eprintln!("EPSS {}:{line}: skipped: {why}", epss.display());
+                    }
+                }
+                eprintln!(
+                    "{} advisories have an EPSS score ({} scores, model {}, scored {})",
+                    import.attached,
+                    import.scores,
+                    import.model_version.as_deref().unwrap_or("unknown"),
+                    import.score_date.as_deref().unwrap_or("on an unknown date")
+                );
+            }
             Err(e) => return fail(e),
         }
     }

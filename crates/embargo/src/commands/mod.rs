@@ -19,7 +19,7 @@ pub(crate) use policy::load_policies;
 use policy::policy;
 use restore::restore;
 use serve::serve;
-pub(crate) use sync::DEFAULT_BASE_URL;
+pub(crate) use sync::{DEFAULT_BASE_URL, DEFAULT_EPSS_URL, DEFAULT_KEV_URL};
 use users::{token, user};
 
 use std::io::Write;
@@ -88,6 +88,9 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             ecosystems,
             kev,
             epss,
+            kev_url,
+            epss_url,
+            no_signals,
         }) => {
             let ecosystems = if ecosystems.is_empty() {
                 sync::DEFAULT_ECOSYSTEMS
@@ -103,6 +106,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 db: db::db_path(&db),
                 kev,
                 epss,
+                kev_url: (!no_signals).then_some(kev_url),
+                epss_url: (!no_signals).then_some(epss_url),
             })
             .await)
         }

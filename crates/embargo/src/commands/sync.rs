@@ -17,6 +17,11 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 /// The public OSV bucket.
 pub const DEFAULT_BASE_URL: &str = "https://osv-vulnerabilities.storage.googleapis.com";
+/// CISA's Known Exploited Vulnerabilities catalog.
+pub const DEFAULT_KEV_URL: &str =
+    "https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json";
+/// FIRST's EPSS scores of the day (gzipped CSV).
+pub const DEFAULT_EPSS_URL: &str = "https://epss.empiricalsecurity.com/epss_scores-current.csv.gz";
 
 /// The ecosystems synced by default: those whose versions embargo orders.
 pub const DEFAULT_ECOSYSTEMS: &[&str] = &[
@@ -54,8 +59,12 @@ pub struct SyncOptions {
     pub base_url: String,
     pub ecosystems: Vec<String>,
     pub db: PathBuf,
+    /// Local files to use instead of downloading the KEV catalog and EPSS scores.
     pub kev: Option<PathBuf>,
     pub epss: Option<PathBuf>,
+    /// Where to download them from; `None` skips the download.
+    pub kev_url: Option<String>,
+    pub epss_url: Option<String>,
 }
 
 pub async fn sync(options: SyncOptions) -> ExitCode {
@@ -90,7 +99,7 @@ pub(crate) async fn run(options: &SyncOptions) -> Result<ExitCode, String> {
         }
         let url = format!("{base}/{ecosystem}/all.zip");
         let zip = feeds_dir.join(format!("{ecosystem}.zip"));
-        match fetch(&client, &url, &zip).await? {
+        match fetch(&client, &url, &zip, &check_osv).await? {
             Fetched::Unchanged => eprintln!("{ecosystem}: unchanged"),
             Fetched::Downloaded(bytes) => {
                 changed = true;
@@ -99,23 +108,79 @@ pub(crate) async fn run(options: &SyncOptions) -> Result<ExitCode, String> {
         }
         zips.push(zip);
     }
+    // The exploitation signals: a local file given wins over a download.
+    let mut signals = Vec::new();
+    let mut signal = async |local: &Option<PathBuf>,
+                            url: &Option<String>,
+                            name: &str,
+                            check: &dyn Fn(&Path) -> Result<(), String>|
+           -> Result<Option<PathBuf>, String> {
+        if local.is_some() {
+            return Ok(local.clone());
+        }
+        let Some(url) = url else { return Ok(None) };
+        let path = feeds_dir.join(name);
+        match fetch(&client, url, &path, check).await? {
+            Fetched::Unchanged => eprintln!("{name}: unchanged"),
+            Fetched::Downloaded(bytes) => {
+                changed = true;
+                eprintln!("{name}: downloaded {:.1} MB", bytes as f64 / 1e6);
+            }
+        }
+        signals.push(path.clone());
+        Ok(Some(path))
+    };
+    let kev = signal(&options.kev, &options.kev_url, "kev.json", &check_kev).await?;
+    let epss = signal(&options.epss, &options.epss_url, "epss.csv.gz", &check_epss).await?;
     // A feed newer than the database (downloaded by a sync that then
     // failed on another feed) needs a rebuild even when nothing changed now.
     let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
     let db_time = modified(&options.db);
     let stale = zips
         .iter()
+        .chain(&signals)
         .any(|z| db_time.is_none_or(|db| modified(z).is_none_or(|t| t > db)));
     if !changed && !stale && options.kev.is_none() && options.epss.is_none() {
         println!("{} is up to date", options.db.display());
         return Ok(ExitCode::SUCCESS);
     }
-    Ok(super::db::import(
-        &zips,
-        &options.db,
-        options.kev.clone(),
-        options.epss.clone(),
-    ))
+    Ok(super::db::import(&zips, &options.db, kev, epss))
+}
+
+/// A downloaded OSV feed must be a readable zip.
+fn check_osv(path: &Path) -> Result<(), String> {
+    embargo_vulndb::db::check_archive(path)
+        .map(|_| ())
+        .map_err(|e| format!("not an OSV feed: {e}"))
+}
+
+/// A downloaded KEV catalog must be JSON with a `vulnerabilities` list.
+fn check_kev(path: &Path) -> Result<(), String> {
+    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+    let v: serde_json::Value =
+        serde_json::from_slice(&bytes).map_err(|e| format!("not a KEV catalog: {e}"))?;
+    if v.get("vulnerabilities")
+        .and_then(|l| l.as_array())
+        .is_none()
+    {
+        return Err("not a KEV catalog: no `vulnerabilities` list".into());
+    }
+    Ok(())
+}
+
+/// A downloaded EPSS file must be (gzipped) text that starts as FIRST's does.
+fn check_epss(path: &Path) -> Result<(), String> {
+    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+    let text = embargo_vulndb::db::epss_text(&bytes)?;
+    let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    if first.starts_with('#') || first.starts_with("cve,") {
+        Ok(())
+    } else {
+        Err(
+            "not EPSS scores: expected a `#model_version…` or `cve,epss,percentile` first line"
+                .into(),
+        )
+    }
 }
 
 pub(crate) fn meta_path(zip: &Path) -> PathBuf {
@@ -128,6 +193,7 @@ pub(crate) async fn fetch(
     client: &reqwest::Client,
     url: &str,
     zip: &Path,
+    check: &dyn Fn(&Path) -> Result<(), String>,
 ) -> Result<Fetched, String> {
     let meta = meta_path(zip);
     let validators: Validators = if zip.exists() {
@@ -211,11 +277,11 @@ pub(crate) async fn fetch(
         let _ = std::fs::remove_file(&part);
         return Err(e);
     }
-    // A feed that is not a readable zip is refused before it replaces the
-    // cached copy.
-    if let Err(e) = embargo_vulndb::db::check_archive(&part) {
+    // A download that is not what it should be (a readable zip, a KEV
+    // catalog, EPSS scores) is refused before it replaces the cached copy.
+    if let Err(e) = check(&part) {
         let _ = std::fs::remove_file(&part);
-        return Err(format!("{url}: not an OSV feed: {e}"));
+        return Err(format!("{url}: {e}"));
     }
     std::fs::rename(&part, zip).map_err(|e| format!("{}: {e}", zip.display()))?;
     let meta_text = serde_json::to_string(&fresh).map_err(|e| e.to_string())?;

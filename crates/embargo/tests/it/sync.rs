@@ -138,6 +138,7 @@ fn sync_downloads_once_skips_unchanged_and_never_half_updates() {
             "PyPI",
             "--ecosystem",
             "Go",
+            "--no-signals",
         ];
         args.extend_from_slice(extra);
         embargo_in(d, &args)
@@ -245,6 +246,7 @@ fn sync_downloads_once_skips_unchanged_and_never_half_updates() {
             &base,
             "--ecosystem",
             "crates.io",
+            "--no-signals",
         ],
     );
     assert!(out.status.success(), "{}", stderr(&out));
@@ -264,4 +266,119 @@ fn sync_downloads_once_skips_unchanged_and_never_half_updates() {
     let out = sync(&["--ecosystem", "Nope"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("Nope/all.zip"), "{}", stderr(&out));
+}
+
+/// KEV and EPSS come with the feeds: CISA's catalog (the real one from
+/// `../shared/data/kev`) and FIRST's gzipped CSV, served locally, asked for
+/// conditionally; a truncated EPSS download leaves the database as it was;
+/// bad EPSS lines are named and skipped.
+#[test]
+fn sync_fetches_kev_and_epss_conditionally_and_keeps_the_data_on_a_broken_download() {
+    use std::io::Write as _;
+    let Some(osv) = feeds() else { return };
+    let kev = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data/kev/known_exploited_vulnerabilities.json");
+    if !kev.exists() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{} is present in CI",
+            kev.display()
+        );
+        eprintln!("skipped: {} absent", kev.display());
+        return;
+    }
+    let signals = tempfile::tempdir().unwrap();
+    std::fs::copy(&kev, signals.path().join("kev.json")).unwrap();
+    let csv = "#model_version:v2025.03.14,score_date:2026-12-01T12:55:00Z\n\
+               cve,epss,percentile\n\
+               CVE-2025-48384,0.31,0.96\n\
+               CVE-2026-bad,0.5,0.5\n\
+               CVE-2024-0001,7,0.5\n";
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(csv.as_bytes()).unwrap();
+    std::fs::write(signals.path().join("epss.csv.gz"), gz.finish().unwrap()).unwrap();
+    let osv_state = Arc::new(Mutex::new(ServerState::default()));
+    let base = serve(osv, osv_state);
+    let state = Arc::new(Mutex::new(ServerState::default()));
+    let signal_base = serve(signals.path().to_owned(), state.clone());
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let kev_url = format!("{signal_base}/kev.json");
+    let epss_url = format!("{signal_base}/epss.csv.gz");
+    let sync = || {
+        embargo_in(
+            d,
+            &[
+                "db",
+                "sync",
+                "--db",
+                "cache/osv.db",
+                "--base-url",
+                &base,
+                "--ecosystem",
+                "crates.io",
+                "--kev-url",
+                &kev_url,
+                "--epss-url",
+                &epss_url,
+            ],
+        )
+    };
+    let out = sync();
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("kev.json: downloaded"), "{err}");
+    assert!(err.contains("epss.csv.gz: downloaded"), "{err}");
+    assert!(err.contains("KEV catalog 2025.08.25"), "{err}");
+    assert!(
+        err.contains("epss.csv.gz:4: skipped: `CVE-2026-bad` is not a CVE id"),
+        "{err}"
+    );
+    assert!(
+        err.contains("epss.csv.gz:5: skipped: score 7 is not between 0 and 1"),
+        "{err}"
+    );
+    assert!(err.contains("model v2025.03.14"), "{err}");
+    let db = d.join("cache/osv.db");
+    let first = std::fs::read(&db).unwrap();
+
+    // Unchanged: both answered 304, nothing rebuilt.
+    let out = sync();
+    assert!(
+        stdout(&out).contains("is up to date"),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    {
+        let s = state.lock().unwrap();
+        let asked: Vec<_> = s.requests[2..].to_vec();
+        assert_eq!(
+            asked,
+            vec![
+                ("/kev.json".to_owned(), Some("\"kev.json-0\"".to_owned())),
+                (
+                    "/epss.csv.gz".to_owned(),
+                    Some("\"epss.csv.gz-0\"".to_owned())
+                ),
+            ]
+        );
+    }
+
+    // New scores, cut off halfway: an error, and the database and the
+    // cached scores are as they were.
+    let cached = std::fs::read(d.join("cache/feeds/epss.csv.gz")).unwrap();
+    {
+        let mut s = state.lock().unwrap();
+        s.generation = 1;
+        s.modes.insert("epss.csv.gz".into(), Mode::Truncated);
+    }
+    let out = sync();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("left as it was"), "{}", stderr(&out));
+    assert_eq!(std::fs::read(&db).unwrap(), first);
+    assert_eq!(
+        std::fs::read(d.join("cache/feeds/epss.csv.gz")).unwrap(),
+        cached
+    );
 }

@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use embargo_core::Instant;
+use embargo_core::notify::{FindingRef, Notice};
 use embargo_core::policy::PolicySet;
 use embargo_core::portfolio::{
     self, Analysis, Finding, FindingKey, MatchChanges, Matched, RuleAction,
@@ -82,6 +83,44 @@ pub async fn apply_matches(
                 )
                 .await?;
         }
+    }
+    // Exploitation signals that changed (a KEV listing, a new EPSS score)
+    // are kept; a finding newly listed in KEV tells the team, once.
+    let mut listed = Vec::new();
+    for m in matched {
+        if let Some(finding) = stored.get(&key_of(m))
+            && (finding.kev != m.kev
+                || finding.epss != m.epss
+                || finding.epss_percentile != m.epss_percentile)
+        {
+            let newly = finding.kev.is_none() && m.kev.is_some();
+            work.findings()
+                .set_signals(finding.id, m, newly, now)
+                .await?;
+            if newly {
+                listed.push((finding.id, m));
+            }
+        }
+    }
+    if !listed.is_empty() {
+        let (product, version) = store.release_of(release).await?;
+        let notices: Vec<Notice> = listed
+            .into_iter()
+            .map(|(id, m)| {
+                Notice::finding_known_exploited(
+                    FindingRef {
+                        id,
+                        release: version.clone(),
+                        component: m.component.clone(),
+                        advisory: m.advisory.clone(),
+                    },
+                    &product,
+                    m.severity,
+                    now,
+                )
+            })
+            .collect();
+        work.outbox().queue_notices(&notices, None, now).await?;
     }
     // A patch that appeared after the finding opened starts its clock now.
     for m in matched {

@@ -161,21 +161,32 @@ pub(crate) fn match_components(
     let mut matched = Vec::new();
     for ((_, component), result) in parsed.iter().zip(db.matches_all(&queries)) {
         match result {
-            Ok(found) => matched.extend(
-                found
-                    .into_iter()
-                    .filter(|m| only.is_none_or(|ids| ids.contains(&m.advisory.id)))
-                    .map(|m| Matched {
-                        component: component.purl.clone(),
-                        advisory: m.advisory.id.clone(),
-                        severity: severity_of(m.advisory.severity),
-                        known_exploited: m.advisory.known_exploited,
-                        epss: m.advisory.epss,
-                        fixed: m.fixed.to_vec(),
-                        published: published(m.advisory.published.as_deref()),
-                        modified: published(Some(m.advisory.modified.as_str())),
-                    }),
-            ),
+            Ok(found) => {
+                matched.extend(
+                    found
+                        .into_iter()
+                        .filter(|m| only.is_none_or(|ids| ids.contains(&m.advisory.id)))
+                        .map(|m| Matched {
+                            component: component.purl.clone(),
+                            advisory: m.advisory.id.clone(),
+                            severity: severity_of(m.advisory.severity),
+                            known_exploited: m.advisory.known_exploited,
+                            epss: m.advisory.epss,
+                            kev: m.advisory.kev.as_ref().map(|k| {
+                                embargo_core::portfolio::KevMark {
+                                    cve: k.cve.clone(),
+                                    date_added: k.date_added.clone(),
+                                    due_date: k.due_date.clone(),
+                                    ransomware: k.ransomware,
+                                }
+                            }),
+                            epss_percentile: m.advisory.epss_percentile,
+                            fixed: m.fixed.to_vec(),
+                            published: published(m.advisory.published.as_deref()),
+                            modified: published(Some(m.advisory.modified.as_str())),
+                        }),
+                )
+            }
             Err(e) => problems.push(format!("{} {}: {e}", component.name, component.version)),
         }
     }
@@ -568,6 +579,8 @@ pub async fn import_sarif(
             }),
             known_exploited: false,
             epss: None,
+            kev: None,
+            epss_percentile: None,
             fixed: Vec::new(),
             published: None,
             modified: None,
@@ -678,6 +691,8 @@ pub async fn check_scans(
                 severity: Some(Severity::Medium),
                 known_exploited: false,
                 epss: None,
+                kev: None,
+                epss_percentile: None,
                 fixed: Vec::new(),
                 published: None,
                 modified: None,

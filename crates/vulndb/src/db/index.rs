@@ -22,7 +22,7 @@ use super::{Advisory, StoredEntry};
 
 const MAGIC: &[u8; 8] = b"EMBOSV\0\0";
 /// The layout's version; a different one is refused with a message.
-pub(super) const FORMAT: u32 = 2;
+pub(super) const FORMAT: u32 = 3;
 const HEADER: usize = 8 + 4 * 3;
 const ROW: usize = 12;
 

@@ -15,6 +15,7 @@ pub mod clock;
 pub mod cra;
 pub mod crypto;
 pub mod cvss;
+pub mod evidence;
 pub mod html;
 pub mod messages;
 pub mod notify;

@@ -82,6 +82,23 @@ impl SigningKey {
     }
 }
 
+/// Checks a detached, armored signature over `data` against an armored
+/// public key; returns the key's fingerprint (uppercase hex).
+pub fn verify_detached(
+    public_armored: &str,
+    signature: &str,
+    data: &[u8],
+) -> Result<String, String> {
+    let (public, _) = pgp::composed::SignedPublicKey::from_armor_single(public_armored.as_bytes())
+        .map_err(|e| format!("the public key cannot be read: {e}"))?;
+    let (signature, _) = DetachedSignature::from_armor_single(signature.as_bytes())
+        .map_err(|e| format!("the signature cannot be read: {e}"))?;
+    signature
+        .verify(&public, data)
+        .map_err(|e| format!("the signature does not verify: {e}"))?;
+    Ok(format!("{:X}", public.fingerprint()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -55,6 +55,10 @@ enum Command {
     /// Check the tamper-evident history.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// The EU Cyber Resilience Act's evidence: export a case's signed bundle,
+    /// or check one offline.
+    #[command(subcommand)]
+    Cra(CraCommand),
     /// Write a consistent copy of a SQLite database to FILE while it runs.
     ///
     /// The copy holds only ciphertext; keep the key file too, separately.
@@ -376,6 +380,28 @@ enum TokenCommand {
     List,
     /// Revoke a token by its id.
     Revoke { id: i64 },
+}
+
+#[derive(Debug, Subcommand)]
+enum CraCommand {
+    /// Write a case's evidence bundle: its events with their chain hashes,
+    /// each Article 14 stage as it was sent, the advisory's documents and
+    /// the evidence files, signed with the organization's OpenPGP key.
+    Export {
+        /// The case reference, such as EMB-2026-0001.
+        reference: String,
+        /// Where to write the bundle (must not exist) [default: REFERENCE-evidence.zip].
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Check a bundle offline: the signature over its manifest, every file's
+    /// SHA-256, every event's chain hash. Exits 1 naming what does not fit.
+    /// Compare the printed key fingerprint with the one the organization
+    /// publishes.
+    Verify {
+        /// The bundle written by `embargo cra export`.
+        bundle: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

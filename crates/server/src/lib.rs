@@ -134,6 +134,7 @@ fn routes() -> OpenApiRouter<AppState> {
             notifications::set_my_notifications
         ))
         .routes(routes!(cases::triage_aid))
+        .routes(routes!(cra::bundle))
         .routes(routes!(cra::get_pack))
         .routes(routes!(cra::pack_schema))
         .routes(routes!(pages::report::form, pages::report::submit))

@@ -41,6 +41,38 @@ impl Store {
         rows.iter().map(|r| self.event_from_row(r)).collect()
     }
 
+    /// A case's events with the fields the hash chain covers, for an
+    /// evidence bundle that recomputes each event's hash offline.
+    pub async fn case_chain(
+        &self,
+        reference: CaseRef,
+    ) -> Result<Vec<embargo_core::evidence::ChainedEvent>> {
+        let rows = sqlx::query(
+            "SELECT seq, case_ref, at, actor, kind, payload, sealed_key, sealed, prev_hash, hash \
+             FROM events WHERE case_ref = $1 ORDER BY seq",
+        )
+        .bind(reference.to_string())
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let blob: Option<Vec<u8>> = r.try_get("sealed")?;
+                Ok(embargo_core::evidence::ChainedEvent {
+                    seq: r.try_get("seq")?,
+                    case_ref: r.try_get("case_ref")?,
+                    at_millis: r.try_get("at")?,
+                    actor: r.try_get("actor")?,
+                    kind: r.try_get("kind")?,
+                    payload: r.try_get("payload")?,
+                    has_sealed: blob.is_some(),
+                    prev_hash: r.try_get("prev_hash")?,
+                    hash: r.try_get("hash")?,
+                    event: self.event_from_row(r)?,
+                })
+            })
+            .collect()
+    }
+
     /// Cases matching `filter`, newest first, `limit` at a time from `cursor`.
     pub async fn list_cases(
         &self,

@@ -258,6 +258,8 @@ fn release_findings(now: crate::Instant) -> Vec<crate::portfolio::Finding> {
             severity: Some(crate::Severity::High),
             known_exploited: false,
             epss: None,
+            kev: None,
+            epss_percentile: None,
             fixed: fixed.iter().map(|f| (*f).to_owned()).collect(),
             patch_available_at: None,
             analysis,

@@ -129,6 +129,67 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::User(cmd) => with_store(&config_path, |store| user(store, cmd)).await,
         Command::Token(cmd) => with_store(&config_path, |store| token(store, cmd)).await,
+        Command::Cra(crate::CraCommand::Verify { bundle }) => {
+            let bytes = std::fs::metadata(&bundle)
+                .map_err(|e| message(format!("{}: {e}", bundle.display())))
+                .and_then(|m| {
+                    if m.len() > embargo_core::evidence::MAX_BUNDLE_BYTES {
+                        Err(message(format!(
+                            "{}: too large for a bundle",
+                            bundle.display()
+                        )))
+                    } else {
+                        std::fs::read(&bundle)
+                            .map_err(|e| message(format!("{}: {e}", bundle.display())))
+                    }
+                })?;
+            match embargo_core::evidence::verify(&bytes) {
+                Ok(v) => {
+                    println!(
+                        "cra verify: ok: {} for {}, exported {}; {} files and {} events check; signed by key {}",
+                        bundle.display(),
+                        v.manifest.case,
+                        v.manifest.exported_at,
+                        v.manifest.files.len(),
+                        v.events,
+                        v.manifest.signing_key
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    eprintln!("cra verify: FAILED: {}: {e}", bundle.display());
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
+        Command::Cra(crate::CraCommand::Export { reference, out }) => {
+            let r: embargo_core::CaseRef = reference
+                .parse()
+                .map_err(|e: embargo_core::reference::ParseCaseRefError| message(e.to_string()))?;
+            let out = out.unwrap_or_else(|| std::path::PathBuf::from(format!("{r}-evidence.zip")));
+            if out.exists() {
+                return Err(message(format!(
+                    "{} exists; choose another --out",
+                    out.display()
+                )));
+            }
+            let (config, keyring) = load(&config_path)?;
+            let policies = std::sync::Arc::new(policy::load_policies(&config)?);
+            let store = Store::connect(&config.database_url, keyring).await?;
+            let settings = embargo_server::ServerSettings {
+                public_url: config.public_url.clone(),
+                policies,
+                ..embargo_server::ServerSettings::default()
+            };
+            let state =
+                embargo_server::state(store.clone(), settings, embargo_server::system_clock());
+            let result = embargo_server::app::evidence::export(&state, r).await;
+            store.close().await;
+            let bytes = result.map_err(|e| message(e.message))?;
+            std::fs::write(&out, &bytes).map_err(|e| message(format!("{}: {e}", out.display())))?;
+            println!("wrote {} ({} bytes)", out.display(), bytes.len());
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Audit(AuditCommand::Verify) => {
             let (config, keyring) = load(&config_path)?;
             let store = Store::connect(&config.database_url, keyring).await?;

@@ -172,6 +172,67 @@ async fn audit_verify_passes_then_names_the_edited_event() {
     }
 }
 
+/// `embargo cra export` writes a case's signed evidence bundle, `cra
+/// verify` checks it offline and names what one changed byte touches.
+#[tokio::test]
+async fn cra_export_then_verify_and_a_changed_byte_is_named() {
+    for inst in installations().await {
+        let (mut child, url) = inst.serve();
+        let http = reqwest::Client::new();
+        let case: Value = http
+            .post(format!("{url}/api/v1/cases"))
+            .bearer_auth(&inst.token)
+            .json(&case_body("exploited in the wild"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let reference = case["reference"].as_str().unwrap().to_owned();
+        let r = http
+            .post(format!("{url}/api/v1/cases/{reference}/transitions"))
+            .bearer_auth(&inst.token)
+            .json(
+                &json!({"action": "mark_exploited", "source": "own_telemetry",
+                          "evidence": "our honeypot logged the exploit: unique-marker-7f3a"}),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+        stop(&mut child);
+
+        let out = inst.embargo(&["cra", "export", &reference, "--out", "bundle.zip"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let out = inst.embargo(&["cra", "verify", "bundle.zip"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(stdout(&out).contains("ok"), "{}", stdout(&out));
+        assert!(stdout(&out).contains(&reference), "{}", stdout(&out));
+        // Exporting over an existing file is refused.
+        let out = inst.embargo(&["cra", "export", &reference, "--out", "bundle.zip"]);
+        assert!(!out.status.success());
+        assert!(stderr(&out).contains("exists"), "{}", stderr(&out));
+
+        let path = inst.dir.path().join("bundle.zip");
+        let mut bytes = std::fs::read(&path).unwrap();
+        let marker = b"unique-marker-7f3a";
+        let at = bytes
+            .windows(marker.len())
+            .position(|w| w == marker)
+            .unwrap();
+        bytes[at] ^= 0x20;
+        std::fs::write(&path, &bytes).unwrap();
+        let out = inst.embargo(&["cra", "verify", "bundle.zip"]);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(
+            stderr(&out).contains("events.json changed"),
+            "{}",
+            stderr(&out)
+        );
+    }
+}
+
 /// Key rotation and pruning, then a backup and its restore: every case,
 /// event, file and key reference comes back as it was, readable, and the
 /// audit verifies.

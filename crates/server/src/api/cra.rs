@@ -71,3 +71,31 @@ pub async fn pack_schema() -> Response {
     )
         .into_response()
 }
+
+/// The case's evidence bundle: its events with their chain hashes, each
+/// stage as sent, the advisory's documents and the evidence files, signed
+/// with the organization's OpenPGP key (`embargo cra verify` checks it).
+#[utoipa::path(get, path = "/api/v1/cases/{reference}/cra/bundle.zip", tag = "cra",
+    params(("reference" = String, Path, description = "The case reference")),
+    responses((status = 200, description = "The bundle (zip)", content_type = "application/zip"),
+              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn bundle(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(raw): Path<String>,
+) -> ApiResult<Response> {
+    caller.require(Role::Responder)?;
+    let r = reference(&raw)?;
+    let bytes = crate::app::evidence::export(&state, r).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/zip".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{r}-evidence.zip\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}

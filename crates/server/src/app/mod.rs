@@ -22,6 +22,7 @@ pub mod accounts;
 pub mod advisories;
 pub mod cases;
 pub mod cra;
+pub mod evidence;
 pub mod findings;
 pub mod intake;
 pub mod notices;

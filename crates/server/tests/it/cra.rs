@@ -149,8 +149,57 @@ async fn an_exploited_vulnerability_is_reported_on_the_wall_clock() {
         ] {
             assert!(kinds.contains(&kind), "{kind} in {kinds:?}");
         }
+
+        // The evidence bundle: a viewer may not take it; it verifies; one
+        // byte changed anywhere is named.
+        let bundle_path = format!("/api/v1/cases/{case}/cra/bundle.zip");
+        assert_eq!(raw(&desk, &desk.app.viewer, &bundle_path).await.0, 403);
+        let (status, bundle) = raw(&desk, &desk.app.responder, &bundle_path).await;
+        assert_eq!(status, 200);
+        let verified = embargo_core::evidence::verify(&bundle).unwrap();
+        assert_eq!(verified.manifest.case, case);
+        assert_eq!(verified.events, history.len());
+        let names: Vec<&str> = verified
+            .manifest
+            .files
+            .iter()
+            .map(|f| f.path.as_str())
+            .collect();
+        assert!(names.contains(&"events.json"), "{names:?}");
+        assert!(
+            names
+                .iter()
+                .any(|n| n.starts_with("packs/") && n.ends_with("-early_warning.json")),
+            "{names:?}"
+        );
+        for (marker, named) in [
+            ("SRP-2026-0042", "case.json"),
+            ("\"prev_hash\"", "events.json"),
+            ("**Sensitivity:** restricted", "-early_warning.md"),
+            ("\"exported_at\"", "manifest.json"),
+        ] {
+            let mut tampered = bundle.clone();
+            let at = find(&tampered, marker.as_bytes()).unwrap_or_else(|| panic!("{marker}"));
+            tampered[at + marker.len() - 2] ^= 0x01;
+            let err = embargo_core::evidence::verify(&tampered).unwrap_err();
+            assert!(err.contains(named), "{marker}: {err}");
+        }
         desk.app.stop().await;
     }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+async fn raw(desk: &Desk, token: &str, path: &str) -> (u16, Vec<u8>) {
+    let r = reqwest::Client::new()
+        .get(desk.app.url(path))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.bytes().await.unwrap().to_vec())
 }
 
 async fn markdown(desk: &Desk, path: &str) -> (u16, String) {

@@ -117,6 +117,17 @@ pub fn document(a: &Advisory, publisher: &Publisher, generated: Instant) -> Valu
     if a.description.trim().is_empty() {
         vulnerability["notes"][0]["text"] = json!(a.summary);
     }
+    if let Some(x) = &a.exploited {
+        vulnerability["threats"] = json!([{
+            "category": "exploit_status",
+            "details": format!(
+                "Actively exploited: the publisher holds reliable evidence of exploitation (source: {}).",
+                x.source.replace('_', " ")
+            ),
+            "date": timestamp(x.since),
+            "product_ids": known_affected,
+        }]);
+    }
     if !fixed.is_empty() {
         vulnerability["product_status"]["fixed"] = json!(fixed);
     }

@@ -166,6 +166,20 @@ pub struct Advisory {
     pub revisions: Vec<Revision>,
     /// When it was first published; `None` for a draft.
     pub published: Option<Instant>,
+    /// The vulnerability is actively exploited (its case's confirmation,
+    /// copied at publication): CSAF `threats` with category
+    /// `exploit_status`, OSV `database_specific.exploitation`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exploited: Option<Exploited>,
+}
+
+/// What an advisory says of active exploitation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Exploited {
+    /// Since when the publisher knows of it.
+    pub since: Instant,
+    /// The kind of signal (`kev`, `reporter`, `threat_intelligence`, `own_telemetry`).
+    pub source: String,
 }
 
 /// The bounds of an advisory's fields, so that no input is unbounded.
@@ -474,6 +488,7 @@ pub(crate) mod tests {
                 language: "en".into(),
                 revisions: vec![],
                 published: None,
+                exploited: None,
             },
             Publisher {
                 name: "Example Corp".into(),

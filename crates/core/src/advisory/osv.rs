@@ -78,6 +78,13 @@ pub fn record(a: &Advisory, publisher: &Publisher) -> Option<Value> {
     if let Some(n) = a.cwe.as_deref().and_then(cwe::parse) {
         record["database_specific"]["cwe_ids"] = json!([format!("CWE-{n}")]);
     }
+    if let Some(x) = &a.exploited {
+        record["database_specific"]["exploitation"] = json!({
+            "status": "actively_exploited",
+            "known_since": timestamp(x.since),
+            "source": x.source,
+        });
+    }
     if !a.credits.is_empty() {
         record["credits"] = Value::Array(
             a.credits

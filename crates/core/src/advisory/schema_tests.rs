@@ -104,9 +104,29 @@ fn every_export_validates_against_its_official_schema() {
     let mut v4 = a.clone();
     v4.cvss = Some("CVSS:4.0/AV:N/AC:L/AT:N/PR:L/UI:N/VC:N/VI:H/VA:N/SC:N/SI:N/SA:N".into());
     v4.cwe = Some("CWE-4242".into());
+    // Actively exploited (CRA Article 14(8)): CSAF `exploit_status`.
+    let mut exploited = a.clone();
+    exploited.exploited = Some(super::Exploited {
+        since: at("2026-11-20T08:00:00Z"),
+        source: "threat_intelligence".into(),
+    });
+    let doc = csaf::document(&exploited, &publisher, now);
+    assert_eq!(
+        doc["vulnerabilities"][0]["threats"][0]["category"],
+        "exploit_status"
+    );
+    assert_eq!(
+        osv::record(&exploited, &publisher).unwrap()["database_specific"]["exploitation"]["status"],
+        "actively_exploited"
+    );
     let uuid = "7f0b7d6e-3c4e-4e1a-9f51-0c2d6a1b2c3d";
     let mut documents: Vec<(&str, Value, &[&str])> = vec![("CSAF draft", draft, CSAF)];
-    for (label, adv) in [("published", &a), ("bare", &bare), ("CVSS 4.0", &v4)] {
+    for (label, adv) in [
+        ("published", &a),
+        ("bare", &bare),
+        ("CVSS 4.0", &v4),
+        ("actively exploited", &exploited),
+    ] {
         let doc = csaf::document(adv, &publisher, now);
         assert_eq!(
             csaf::check(&doc),

@@ -908,6 +908,7 @@ mod tests {
                     ..ReportContent::default()
                 },
                 reporter_deadline: deadline,
+                exploited_evidence: None,
             };
             let (case, created) = Case::open(CaseRef::new(2026, 1), request, reported).unwrap();
             let history = vec![Event {

@@ -1853,6 +1853,97 @@ target = "24 hours"
         assert_eq!(PolicySet::default().primary().id, "default");
     }
 
+    /// The `[cra]` section of the eu-cra preset, as a team would paste it.
+    fn cra_section() -> &'static str {
+        let text = presets::get("eu-cra").unwrap();
+        &text[text.find("\n[cra]\n").unwrap() + 1..]
+    }
+
+    #[test]
+    fn the_cra_section_adds_the_article_14_clocks_to_any_preset() {
+        for (name, text) in presets::ALL {
+            let text = if text.contains("[cra]") {
+                (*text).to_owned()
+            } else {
+                format!("{text}\n{}", cra_section())
+            };
+            let p = Policy::parse(&text).unwrap_or_else(|e| panic!("{name} + [cra]: {e}"));
+            assert!(
+                p.warnings(&text).is_empty(),
+                "{name}: {:?}",
+                p.warnings(&text)
+            );
+            for id in [
+                crate::cra::EARLY_WARNING_CLOCK,
+                crate::cra::NOTIFICATION_CLOCK,
+                crate::cra::FINAL_REPORT_CLOCK,
+                crate::cra::INCIDENT_FINAL_REPORT_CLOCK,
+                crate::cra::USERS_INFORMED_CLOCK,
+            ] {
+                let c = p.clock(id).unwrap_or_else(|| panic!("{name}: no {id}"));
+                assert!(!c.target.is_business(), "{name}: {id} on the wall clock");
+            }
+            assert_eq!(p.cra.as_ref().unwrap().main_establishment, "FR");
+        }
+        // A team's own, stricter clock of the same id wins.
+        let stricter = format!(
+            "{}\n[[clock]]\nid = \"cra_early_warning\"\nname = \"Early warning\"\npromise = \"Within 12 hours.\"\nstart = \"aware\"\nstop = \"early_warning_submitted\"\ntarget = \"12 hours\"\n",
+            presets::get("eu-cra")
+                .unwrap()
+                .split("\n[cra]\n")
+                .next()
+                .unwrap()
+        ) + "\n"
+            + cra_section();
+        let p = Policy::parse(&stricter).unwrap();
+        assert_eq!(
+            p.clock("cra_early_warning").unwrap().target,
+            Target::Hours(12)
+        );
+        assert_eq!(
+            p.clocks
+                .iter()
+                .filter(|c| c.id == "cra_early_warning")
+                .count(),
+            1
+        );
+    }
+
+    #[test]
+    fn cra_section_errors_name_the_key() {
+        let base = presets::get("eu-cra").unwrap();
+        for (from, to, key) in [
+            (
+                "main_establishment = \"FR\"",
+                "main_establishment = \"US\"",
+                "cra.main_establishment",
+            ),
+            (
+                "member_states = [\"FR\", \"DE\", \"BE\"]",
+                "member_states = [\"FR\", \"XX\"]",
+                "cra.products[0].member_states",
+            ),
+            (
+                "users_informed_within = \"72 hours\"",
+                "users_informed_within = \"3 business days\"",
+                "cra.users_informed_within",
+            ),
+            (
+                "name = \"CERT-FR (ANSSI)\"",
+                "name = \" \"",
+                "cra.coordinator.name",
+            ),
+        ] {
+            assert!(base.contains(from), "{from}");
+            let e = Policy::parse(&base.replace(from, to)).unwrap_err();
+            assert_eq!(e.key, key, "{e}");
+            assert!(e.line.is_some(), "{e}");
+        }
+        let e =
+            Policy::parse(&base.replace("main_establishment", "main_establishmnt")).unwrap_err();
+        assert!(e.to_string().contains("main_establishmnt"), "{e}");
+    }
+
     #[test]
     fn every_preset_is_valid() {
         for (name, text) in presets::ALL {

@@ -72,6 +72,7 @@ mod tests {
                 ..crate::case::ReportContent::default()
             },
             reporter_deadline: None,
+            exploited_evidence: None,
         };
         let at = chrono::DateTime::from_timestamp(1_780_000_000, 0).unwrap();
         let (case, created) = Case::open(crate::CaseRef::new(2026, number), request, at).unwrap();

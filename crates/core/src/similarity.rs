@@ -131,6 +131,7 @@ mod tests {
                 ..ReportContent::default()
             },
             reporter_deadline: None,
+            exploited_evidence: None,
         };
         Case::open(CaseRef::new(2026, n), request, at)
             .map(|(c, _)| c)

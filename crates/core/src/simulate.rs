@@ -121,6 +121,7 @@ pub fn simulate(
                     ..ReportContent::default()
                 },
                 reporter_deadline: None,
+                exploited_evidence: None,
             };
             let year = u16::try_from(chrono::Datelike::year(&when)).unwrap_or(2026);
             let (opened, created) =

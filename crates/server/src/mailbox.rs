@@ -509,6 +509,7 @@ pub async fn ingest(
             }
         },
         reporter_deadline: None,
+        exploited_evidence: None,
     };
     let submission = intake::Submission {
         channel: intake::Channel::Mail,

@@ -352,6 +352,10 @@ pub struct NewCase {
     /// The reporter's own disclosure deadline, if they set one (policy 001, 2.1.3).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reporter_deadline: Option<DateTime<Utc>>,
+    /// The reporter's evidence that the vulnerability is actively exploited:
+    /// recorded as a claim, which the team confirms or rejects.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exploited_evidence: Option<String>,
 }
 
 impl NewCase {
@@ -363,6 +367,11 @@ impl NewCase {
             reporter: self.reporter.validated()?,
             report: self.report.validated()?,
             reporter_deadline: self.reporter_deadline.map(crate::to_millis),
+            exploited_evidence: text::optional(
+                "exploited_evidence",
+                self.exploited_evidence.as_deref(),
+                20_000,
+            )?,
         })
     }
 }
@@ -1457,6 +1466,7 @@ mod tests {
                 ..ReportContent::default()
             },
             reporter_deadline: None,
+            exploited_evidence: None,
         }
     }
 

@@ -128,8 +128,23 @@ async fn open_for_reporter(
     let now = embargo_core::to_millis(now);
     let token = embargo_core::auth::generate_token(REPORTER_PREFIX);
     let mut work = state.store.begin().await?;
+    let claim = request.exploited_evidence.clone();
     let (mut handle, opened) = work.cases().open(request, "reporter", now).await?;
     let mut events = vec![opened];
+    // The reporter says it is exploited in the wild: a claim the team
+    // confirms (Article 14's clocks start) or rejects, with its reason.
+    if let Some(text) = claim {
+        let stored = work
+            .cases()
+            .append(
+                &mut handle,
+                vec![embargo_core::EventKind::ExploitationClaimed { text }],
+                "reporter",
+                now,
+            )
+            .await?;
+        events.extend(stored);
+    }
     let attached = work.attachments().store(&handle, files, now).await?;
     if !attached.is_empty() {
         let stored = work

@@ -488,6 +488,7 @@ pub async fn escalate_findings(
             ..ReportContent::default()
         },
         reporter_deadline: None,
+        exploited_evidence: None,
     };
     // The case, its severity and the findings' links: one unit, so a case
     // is never left without the findings it was opened for.

@@ -85,6 +85,12 @@ const FIELDS: &[(&str, &str, bool, Option<IntakeField>)] = &[
         false,
         None,
     ),
+    (
+        "exploited_evidence",
+        "Is it being exploited in the wild? If you know it is, your evidence (optional)",
+        true,
+        None,
+    ),
 ];
 
 fn required(policy: &Policy, field: Option<IntakeField>, name: &str) -> bool {
@@ -252,6 +258,7 @@ pub async fn submit(
             affected_versions: text("affected_versions"),
         },
         reporter_deadline: deadline,
+        exploited_evidence: text("exploited_evidence"),
     };
     if !errors.is_empty() {
         // The form's own problems (files, dates) come with the report's.

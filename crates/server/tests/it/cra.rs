@@ -211,3 +211,78 @@ async fn markdown(desk: &Desk, path: &str) -> (u16, String) {
         .unwrap();
     (r.status().as_u16(), r.text().await.unwrap())
 }
+
+/// The reporter's report can claim exploitation; the team confirms it (the
+/// awareness defaults to the claim's arrival) or rejects it with a reason;
+/// each is an event.
+#[tokio::test]
+async fn a_reporters_claim_is_confirmed_from_its_arrival_or_rejected() {
+    for db in TestDatabase::all().await {
+        let desk = Desk::start(db, "eu-cra", at(2026, 6, 1, 8, 0)).await;
+        let claim = |title: &str| {
+            json!({"title": title, "product": "example-product",
+                   "reporter": {"contact": "r@example.org"},
+                   "report": {"summary": "s", "description": "d"},
+                   "exploited_evidence": "I see it used against my own server since last night"})
+        };
+        desk.set(at(2026, 6, 1, 8, 0));
+        let (status, receipt) = desk
+            .app
+            .post("", "/api/v1/reports", &claim("claimed one"))
+            .await;
+        assert_eq!(status, 201, "{receipt}");
+        let first = receipt["reference"].as_str().unwrap().to_owned();
+        desk.set(at(2026, 6, 1, 9, 0));
+        let (status, receipt) = desk
+            .app
+            .post("", "/api/v1/reports", &claim("claimed two"))
+            .await;
+        assert_eq!(status, 201, "{receipt}");
+        let second = receipt["reference"].as_str().unwrap().to_owned();
+
+        let (_, detail) = desk
+            .app
+            .get(&desk.app.viewer, &format!("/api/v1/cases/{first}"))
+            .await;
+        assert_eq!(detail["cra"]["exploitation"], "claimed", "{detail}");
+        assert_eq!(
+            detail["history"][1]["kind"], "exploitation_claimed",
+            "{detail}"
+        );
+        // Confirmed at 14:00: the team's awareness counts from the claim, 08:00.
+        desk.act(
+            &first,
+            at(2026, 6, 1, 14, 0),
+            json!({"action": "mark_exploited", "source": "reporter",
+                   "evidence": "reproduced the reporter's exploit against 2.3.1"}),
+        )
+        .await;
+        let early = desk
+            .clock(&first, "cra_early_warning", at(2026, 6, 1, 15, 0))
+            .await;
+        assert_eq!(due(&early), at(2026, 6, 2, 8, 0), "{early}");
+
+        // The second claim is rejected, with a reason; no clock runs.
+        let (status, body) = desk
+            .attempt(
+                &second,
+                at(2026, 6, 1, 15, 0),
+                &json!({"action": "reject_exploitation", "reason": ""}),
+            )
+            .await;
+        assert_eq!(status, 422, "{body}");
+        assert_eq!(body["error"]["field"], "reason");
+        desk.act(
+            &second,
+            at(2026, 6, 1, 15, 0),
+            json!({"action": "reject_exploitation",
+                   "reason": "the traffic the reporter saw targets another product"}),
+        )
+        .await;
+        let early = desk
+            .clock(&second, "cra_early_warning", at(2026, 6, 3, 0, 0))
+            .await;
+        assert_eq!(early["status"], "not_started", "{early}");
+        desk.app.stop().await;
+    }
+}

@@ -78,6 +78,7 @@ pub fn report(title: &str) -> NewCase {
             ..ReportContent::default()
         },
         reporter_deadline: None,
+        exploited_evidence: None,
     }
 }
 

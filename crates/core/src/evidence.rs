@@ -318,7 +318,9 @@ mod tests {
 
     #[test]
     fn a_bundle_verifies_and_a_forged_file_missing_file_or_added_file_is_named() {
-        let now = chrono::Utc::now();
+        let now = chrono::DateTime::parse_from_rfc3339("2026-12-01T09:00:00Z")
+            .unwrap()
+            .to_utc();
         let files = vec![
             ("events.json".to_owned(), b"[]".to_vec()),
             (

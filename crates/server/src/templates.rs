@@ -37,6 +37,7 @@ fn environment() -> &'static Environment<'static> {
             ),
             ("cases.html", include_str!("../templates/cases.html")),
             ("case.html", include_str!("../templates/case.html")),
+            ("cra_pack.html", include_str!("../templates/cra_pack.html")),
             ("findings.html", include_str!("../templates/findings.html")),
             ("products.html", include_str!("../templates/products.html")),
             ("charts.html", include_str!("../templates/charts.html")),

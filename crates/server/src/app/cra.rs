@@ -54,7 +54,7 @@ pub(crate) fn section<'a>(state: &'a AppState, case: &Case) -> ApiResult<&'a Cra
 }
 
 /// The clock that `stage` stops for this case.
-fn stage_clock(stage: CraStage, case: &Case) -> Option<&'static str> {
+pub(crate) fn stage_clock(stage: CraStage, case: &Case) -> Option<&'static str> {
     let incident = case
         .cra
         .as_ref()
@@ -145,4 +145,79 @@ pub(crate) async fn fill_submission(
         platform_reference,
         report: Some(view.pack),
     })
+}
+
+/// One stage of a case's notification as the desk shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct StageRow {
+    pub stage: &'static str,
+    pub title: &'static str,
+    /// `running`, `warning`, `breached`, `met`, `met_late`, `not_started`, …
+    pub status: String,
+    pub due: Option<Instant>,
+    /// Hours and minutes left (or late), e.g. `21 h 05 min left`.
+    pub left: Option<String>,
+    pub submitted_at: Option<Instant>,
+}
+
+/// Hours and minutes, however many days: Article 14's clocks are counted in hours.
+#[must_use]
+pub fn hours_minutes(seconds: i64) -> String {
+    let s = seconds.abs();
+    format!("{} h {:02} min", s / 3600, s % 3600 / 60)
+}
+
+/// The early warning, notification and final report of `case` (and any
+/// intermediate report sent), with their clocks at `now`.
+#[must_use]
+pub fn stage_rows(case: &Case, clocks: &[ClockReport], now: Instant) -> Vec<StageRow> {
+    let submitted = |stage: CraStage| {
+        case.cra.as_ref().and_then(|c| {
+            c.submissions
+                .iter()
+                .filter(|s| s.stage == stage)
+                .map(|s| s.submitted_at)
+                .max()
+        })
+    };
+    let mut stages = vec![
+        CraStage::EarlyWarning,
+        CraStage::Notification,
+        CraStage::FinalReport,
+    ];
+    if submitted(CraStage::Intermediate).is_some() {
+        stages.insert(2, CraStage::Intermediate);
+    }
+    stages
+        .into_iter()
+        .map(|stage| {
+            let clock = stage_clock(stage, case).and_then(|id| clocks.iter().find(|c| c.id == id));
+            let status = clock.map_or("not_started".to_owned(), |c| {
+                serde_json::to_value(c.status)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default()
+            });
+            let left = clock.and_then(|c| {
+                let due = c.due_at?;
+                match c.status {
+                    clock::ClockStatus::Running | clock::ClockStatus::Warning => {
+                        Some(format!("{} left", hours_minutes((due - now).num_seconds())))
+                    }
+                    clock::ClockStatus::Breached | clock::ClockStatus::MetLate => c
+                        .overdue_seconds
+                        .map(|o| format!("{} late", hours_minutes(o))),
+                    _ => None,
+                }
+            });
+            StageRow {
+                stage: stage.as_str(),
+                title: stage.title(),
+                status,
+                due: clock.and_then(|c| c.due_at),
+                left,
+                submitted_at: submitted(stage),
+            }
+        })
+        .collect()
 }

@@ -607,6 +607,12 @@ pub async fn case_page(
             "set_exposure" => "Exposure set",
             "set_reporter_deadline" => "Disclosure date recorded",
             "record_customer_notice" => "Customer notice recorded",
+            "mark_exploited" => "Active exploitation confirmed; Article 14's clocks run",
+            "claim_exploited" => "Claim of exploitation recorded",
+            "reject_exploitation" => "Claim of exploitation rejected",
+            "declare_incident" => "Severe incident declared; Article 14's clocks run",
+            "correct_awareness" => "Awareness corrected",
+            "record_corrective_measure" => "Corrective measure recorded",
             "notices" => "Notices queued for the impacted customers",
             "no_notices" => {
                 "Every impacted customer had their notice already; nothing new was sent"
@@ -740,6 +746,40 @@ pub(crate) async fn render_case(
         "severities",
         Value::from_serialize(Severity::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>()),
     );
+    let raw_clocks = clock::evaluate(policy, &case, &history, now);
+    let stages: Vec<Value> = if policy.cra.is_some()
+        && case
+            .cra
+            .as_ref()
+            .is_some_and(|c| c.exploitation == embargo_core::cra::ExploitationStatus::Confirmed)
+    {
+        crate::app::cra::stage_rows(&case, &raw_clocks, now)
+            .into_iter()
+            .map(|s| {
+                Value::from_serialize(json!({
+                    "stage": s.stage, "title": s.title, "status": s.status,
+                    "due": s.due.map(when), "left": s.left,
+                    "submitted": s.submitted_at.map(when),
+                }))
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    ctx.insert("cra_stages", Value::from(stages));
+    ctx.insert(
+        "cra_aware",
+        Value::from(case.cra.as_ref().and_then(|c| c.aware_at).map(when)),
+    );
+    ctx.insert(
+        "cra_measure",
+        Value::from(
+            case.cra
+                .as_ref()
+                .and_then(|c| c.measure_available_at)
+                .map(when),
+        ),
+    );
     ctx.insert("notice", Value::from(flash.notice));
     ctx.insert("error", Value::from(flash.error));
     Ok(desk.page(flash.status, "case.html", ctx))
@@ -828,6 +868,22 @@ async fn back_to_case(
     }
 }
 
+/// A `datetime-local` field (`YYYY-MM-DDTHH:MM`, UTC) as RFC 3339; `None` when blank.
+fn moment_field(form: &DeskForm, name: &str) -> Result<Option<String>, ApiError> {
+    match form.text(name) {
+        None => Ok(None),
+        Some(v) => chrono::NaiveDateTime::parse_from_str(&v, "%Y-%m-%dT%H:%M")
+            .or_else(|_| chrono::NaiveDateTime::parse_from_str(&v, "%Y-%m-%dT%H:%M:%S"))
+            .map(|t| Some(t.and_utc().to_rfc3339()))
+            .map_err(|_| {
+                ApiError::invalid(
+                    name,
+                    format!("{name}: `{v}` is not a date and time such as 2026-10-24T21:00 (UTC)"),
+                )
+            }),
+    }
+}
+
 fn date_field(form: &DeskForm, name: &str) -> Result<Option<String>, ApiError> {
     Ok(crate::desk::day_field(form, name)?.map(|t| t.to_rfc3339()))
 }
@@ -873,6 +929,31 @@ fn command_from(form: &DeskForm) -> Result<Command, ApiError> {
             body["reason"] = json!(form.text("reason").unwrap_or_default());
         }
         "assign" => put(&mut body, "to", form.text("to")),
+        "mark_exploited" => {
+            put(&mut body, "source", form.text("source"));
+            body["evidence"] = json!(form.text("evidence").unwrap_or_default());
+            put(&mut body, "link", form.text("link"));
+            put(&mut body, "aware_at", moment_field(form, "aware_at")?);
+        }
+        "claim_exploited" => body["evidence"] = json!(form.text("evidence").unwrap_or_default()),
+        "reject_exploitation" => body["reason"] = json!(form.text("reason").unwrap_or_default()),
+        "declare_incident" => {
+            body["description"] = json!(form.text("description").unwrap_or_default());
+            put(&mut body, "aware_at", moment_field(form, "aware_at")?);
+        }
+        "correct_awareness" => {
+            put(&mut body, "aware_at", moment_field(form, "aware_at")?);
+            body["reason"] = json!(form.text("reason").unwrap_or_default());
+        }
+        "record_corrective_measure" => {
+            put(
+                &mut body,
+                "available_at",
+                moment_field(form, "available_at")?,
+            );
+            body["description"] = json!(form.text("description").unwrap_or_default());
+            put(&mut body, "link", form.text("link"));
+        }
         _ => {}
     }
     serde_json::from_value(body).map_err(|e| {

@@ -33,6 +33,26 @@ pub(crate) async fn cases(state: &AppState, open_only: bool) -> Result<Vec<Case>
     Ok(out)
 }
 
+/// A case in the "Actively exploited" lane: Article 14's stages.
+#[derive(Debug, Serialize)]
+struct ExploitedRow {
+    reference: String,
+    title: String,
+    subject: &'static str,
+    aware: Option<String>,
+    stages: Vec<StageItem>,
+}
+
+#[derive(Debug, Serialize)]
+struct StageItem {
+    stage: &'static str,
+    title: &'static str,
+    status: String,
+    due: Option<String>,
+    left: Option<String>,
+    submitted: Option<String>,
+}
+
 #[derive(Debug, Serialize)]
 struct ClockItem {
     reference: String,
@@ -90,8 +110,37 @@ pub async fn dashboard(State(state): State<AppState>, desk: Desk) -> PageResult 
     let mut unassigned_count = 0;
     let mut unassessed: Vec<CaseRow> = Vec::new();
     let mut unassessed_count = 0;
+    let mut exploited: Vec<ExploitedRow> = Vec::new();
     for case in &open {
         let clocks = clocks_of(&state, case).await?;
+        if let Some(cra) = case
+            .cra
+            .as_ref()
+            .filter(|c| c.exploitation == embargo_core::cra::ExploitationStatus::Confirmed)
+        {
+            exploited.push(ExploitedRow {
+                reference: case.reference.to_string(),
+                title: case.title.clone(),
+                subject: match cra.subject {
+                    embargo_core::cra::CraSubject::Vulnerability => {
+                        "actively exploited vulnerability"
+                    }
+                    embargo_core::cra::CraSubject::Incident => "severe incident",
+                },
+                aware: cra.aware_at.map(when),
+                stages: crate::app::cra::stage_rows(case, &clocks, now)
+                    .into_iter()
+                    .map(|s| StageItem {
+                        stage: s.stage,
+                        title: s.title,
+                        status: s.status,
+                        due: s.due.map(when),
+                        left: s.left,
+                        submitted: s.submitted_at.map(when),
+                    })
+                    .collect(),
+            });
+        }
         let policy = state.settings.policies.for_product(&case.product);
         for c in clocks.iter().filter(|c| running(c)) {
             let Some(due_at) = c.due_at else { continue };
@@ -188,6 +237,7 @@ pub async fn dashboard(State(state): State<AppState>, desk: Desk) -> PageResult 
     ctx.insert("unassessed", Value::from_serialize(&unassessed));
     ctx.insert("unassessed_count", Value::from(unassessed_count));
     ctx.insert("findings", Value::from_serialize(&findings));
+    ctx.insert("exploited", Value::from_serialize(&exploited));
     ctx.insert("open_count", Value::from(open.len()));
     ctx.insert("now", Value::from(when(now)));
     Ok(desk.page(StatusCode::OK, "dashboard.html", ctx))

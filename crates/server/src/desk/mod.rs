@@ -7,6 +7,7 @@
 pub mod account;
 pub mod cases;
 pub mod charts;
+pub mod cra;
 pub mod dashboard;
 pub mod deliveries;
 pub mod portfolio;

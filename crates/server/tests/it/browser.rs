@@ -12,6 +12,8 @@
 use serde_json::{Value, json};
 
 use crate::each_backend;
+use crate::promises::{Desk, at};
+use embargo_store::testing::TestDatabase;
 
 fn browser_available() -> bool {
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
@@ -177,4 +179,47 @@ async fn the_team_works_a_case_from_report_to_advisory_in_chromium() {
         }
     })
     .await;
+}
+
+/// The CRA desk in Chromium (`tests/browser/cra_pages.cjs`): mark a case
+/// actively exploited, see it in the dashboard's lane with its clocks in
+/// hours and minutes, open the early warning's pack and submit it. axe-core
+/// on every page, no CSP report; the store then holds the submission.
+#[tokio::test]
+async fn the_team_reports_an_exploited_vulnerability_in_chromium() {
+    if !browser_available() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "Chromium, node, playwright-core and axe-core are installed by .ci/run"
+        );
+        eprintln!("skipped: Chromium or playwright-core/axe-core (NODE_PATH) is missing");
+        return;
+    }
+    let Some(db) = TestDatabase::all().await.into_iter().next() else {
+        panic!("no test database");
+    };
+    let desk = Desk::start(db, "eu-cra", at(2026, 10, 24, 21, 0)).await;
+    let reference = desk
+        .report(at(2026, 10, 24, 21, 0), json!({"product": "example-product"}))
+        .await;
+    let report = run_script(
+        "cra_pages.cjs",
+        vec![
+            desk.app.url(""),
+            "rita".into(),
+            crate::PASSWORD.into(),
+            reference.clone(),
+        ],
+    )
+    .await;
+    assert_clean(&report, 4);
+    let c = desk.clock(&reference, "cra_early_warning", at(2026, 10, 25, 0, 0)).await;
+    assert_eq!(c["status"], "met", "{c}");
+    let (_, view) = desk
+        .app
+        .get(&desk.app.viewer, &format!("/api/v1/cases/{reference}/cra/early_warning"))
+        .await;
+    assert_eq!(view["submitted"]["platform_reference"], "SRP-2026-0007", "{view}");
+    assert_eq!(view["pack"]["member_states"], json!(["FR", "DE"]));
+    desk.app.stop().await;
 }

@@ -275,6 +275,7 @@ pub async fn move_case(
             .map_err(|m| invalid("level", format!("policy `{}`: {m}", policy.id)))?;
     }
     check_assignee(state, &command).await?;
+    reports_owed_before_closing(state, raw, &command).await?;
     Ok(state
         .recording()
         .execute(
@@ -285,6 +286,54 @@ pub async fn move_case(
             state.now(),
         )
         .await?)
+}
+
+/// A case whose Article 14 reports are still owed is not closed: the duty
+/// to the CSIRT does not end with the team's work on the case (and a closed
+/// case would leave the dashboard's lane and the escalations). The team
+/// sends the reports and marks them submitted, or rejects the exploitation.
+async fn reports_owed_before_closing(
+    state: &AppState,
+    raw: &str,
+    command: &Command,
+) -> ApiResult<()> {
+    let r = reference(raw)?;
+    let case = state.store.case(r).await?;
+    let closes = embargo_core::case::next_state(case.state, case.waiting_from, command)
+        .is_some_and(|to| to.is_final() && !case.state.is_final());
+    let confirmed = case
+        .cra
+        .as_ref()
+        .is_some_and(|c| c.exploitation == embargo_core::cra::ExploitationStatus::Confirmed);
+    if !closes || !confirmed {
+        return Ok(());
+    }
+    let policy = state.settings.policies.for_product(&case.product);
+    let Some(section) = &policy.cra else {
+        return Ok(());
+    };
+    let ids: Vec<String> = section.clocks().into_iter().map(|c| c.id).collect();
+    let history = state.store.history(r).await?;
+    let owed: Vec<String> = embargo_core::clock::evaluate(policy, &case, &history, state.now())
+        .into_iter()
+        .filter(|c| ids.contains(&c.id))
+        .filter(|c| {
+            use embargo_core::clock::ClockStatus as S;
+            matches!(c.status, S::Running | S::Warning | S::Breached)
+        })
+        .map(|c| c.name)
+        .collect();
+    if owed.is_empty() {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        axum::http::StatusCode::CONFLICT,
+        "reports_owed",
+        format!(
+            "the Cyber Resilience Act's reports are still owed ({}): send them and mark them submitted, or reject the exploitation, before closing the case",
+            owed.join(", ")
+        ),
+    ))
 }
 
 /// Attaches the team's (or the mailbox's) files to a case, one event each.

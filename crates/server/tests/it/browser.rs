@@ -200,7 +200,10 @@ async fn the_team_reports_an_exploited_vulnerability_in_chromium() {
     };
     let desk = Desk::start(db, "eu-cra", at(2026, 10, 24, 21, 0)).await;
     let reference = desk
-        .report(at(2026, 10, 24, 21, 0), json!({"product": "example-product"}))
+        .report(
+            at(2026, 10, 24, 21, 0),
+            json!({"product": "example-product"}),
+        )
         .await;
     let report = run_script(
         "cra_pages.cjs",
@@ -213,13 +216,21 @@ async fn the_team_reports_an_exploited_vulnerability_in_chromium() {
     )
     .await;
     assert_clean(&report, 4);
-    let c = desk.clock(&reference, "cra_early_warning", at(2026, 10, 25, 0, 0)).await;
+    let c = desk
+        .clock(&reference, "cra_early_warning", at(2026, 10, 25, 0, 0))
+        .await;
     assert_eq!(c["status"], "met", "{c}");
     let (_, view) = desk
         .app
-        .get(&desk.app.viewer, &format!("/api/v1/cases/{reference}/cra/early_warning"))
+        .get(
+            &desk.app.viewer,
+            &format!("/api/v1/cases/{reference}/cra/early_warning"),
+        )
         .await;
-    assert_eq!(view["submitted"]["platform_reference"], "SRP-2026-0007", "{view}");
+    assert_eq!(
+        view["submitted"]["platform_reference"], "SRP-2026-0007",
+        "{view}"
+    );
     assert_eq!(view["pack"]["member_states"], json!(["FR", "DE"]));
     desk.app.stop().await;
 }

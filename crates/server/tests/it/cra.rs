@@ -135,7 +135,24 @@ async fn an_exploited_vulnerability_is_reported_on_the_wall_clock() {
             body["error"]["field"], "report.corrective_measures_taken",
             "{body}"
         );
-        // Never sent: breached, and closing the case keeps it so.
+        // Closing while reports are owed is refused, naming them.
+        let (status, body) = desk
+            .attempt(
+                &case,
+                at(2026, 10, 26, 11, 0),
+                &json!({"action": "out_of_scope", "reason": "r"}),
+            )
+            .await;
+        assert_eq!(status, 409, "{body}");
+        assert_eq!(body["error"]["code"], "reports_owed", "{body}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("CRA notification"),
+            "{body}"
+        );
+        // Never sent: breached.
         let late = desk
             .clock(&case, "cra_notification", at(2026, 10, 28, 0, 0))
             .await;

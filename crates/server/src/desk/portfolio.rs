@@ -26,6 +26,9 @@ pub struct FindingsQuery {
     pub product: Option<String>,
     /// `all` to include those that need no fixing (default: open only).
     pub show: Option<String>,
+    /// `deadline` (default: most urgent deadline first) or `exploitation`
+    /// (known exploited first, then by EPSS score).
+    pub sort: Option<String>,
     /// The finding just changed (shown as a confirmation).
     pub done: Option<i64>,
 }
@@ -39,6 +42,8 @@ struct FindingRow {
     advisory: String,
     severity: Option<&'static str>,
     kev: bool,
+    /// CISA's listing, in words: when added, its due date, ransomware use.
+    kev_detail: Option<String>,
     epss: Option<String>,
     fixed: String,
     analysis: String,
@@ -91,7 +96,24 @@ pub async fn findings(
         Some(DeadlineStatus::NotStarted) | None => 3,
         Some(DeadlineStatus::Stopped) => 4,
     };
-    all.sort_by_key(|f| (rank(f.deadline), std::cmp::Reverse(f.severity), f.due));
+    if q.sort.as_deref() == Some("exploitation") {
+        // Known exploited first (the most recently listed first), then the
+        // most probable exploitation (EPSS), then the deadline.
+        all.sort_by(|a, b| {
+            b.known_exploited
+                .cmp(&a.known_exploited)
+                .then_with(|| {
+                    let added = |f: &embargo_core::portfolio::Finding| {
+                        f.kev.as_ref().map(|k| k.date_added.clone())
+                    };
+                    added(b).cmp(&added(a))
+                })
+                .then_with(|| b.epss.unwrap_or(-1.0).total_cmp(&a.epss.unwrap_or(-1.0)))
+                .then_with(|| rank(a.deadline).cmp(&rank(b.deadline)))
+        });
+    } else {
+        all.sort_by_key(|f| (rank(f.deadline), std::cmp::Reverse(f.severity), f.due));
+    }
     let total = all.len();
     let rows: Vec<FindingRow> = all
         .into_iter()
@@ -100,7 +122,20 @@ pub async fn findings(
             id: f.id,
             severity: f.severity.map(Severity::as_str),
             kev: f.known_exploited,
-            epss: f.epss.map(|e| format!("{:.1}%", e * 100.0)),
+            kev_detail: f.kev.as_ref().map(|k| {
+                let mut t = format!("in CISA's KEV since {}", k.date_added);
+                if let Some(due) = &k.due_date {
+                    t.push_str(&format!(", CISA due date {due}"));
+                }
+                if k.ransomware {
+                    t.push_str(", used in ransomware campaigns");
+                }
+                t
+            }),
+            epss: f.epss.map(|e| match f.epss_percentile {
+                Some(p) => format!("{:.1}% (percentile {:.0})", e * 100.0, p * 100.0),
+                None => format!("{:.1}%", e * 100.0),
+            }),
             fixed: f.fixed.join(", "),
             analysis: analysis_name(&f.analysis),
             due: f.due.map(when),

@@ -303,3 +303,111 @@ async fn a_reporters_claim_is_confirmed_from_its_arrival_or_rejected() {
         desk.app.stop().await;
     }
 }
+
+/// KEV through CVE aliases to findings: a feed update that only adds a KEV
+/// listing (the record itself unchanged) re-matches, marks the finding with
+/// CISA's dates and EPSS, tells the team once, and the API shows them.
+#[tokio::test]
+async fn a_finding_newly_listed_in_kev_is_marked_and_told_once() {
+    for db in TestDatabase::all().await {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("osv.db");
+        let record = serde_json::from_value(json!({
+            "id": "GHSA-kev1", "modified": "2026-01-01T00:00:00Z", "aliases": ["CVE-2026-1111"],
+            "affected": [{"package": {"ecosystem": "npm", "name": "left-pad"},
+                "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": "1.3.0"}]}]}]
+        }))
+        .unwrap();
+        let (vulndb, _) = embargo_vulndb::db::Database::build([Ok(record)]);
+        vulndb.save(&path).unwrap();
+        let settings = embargo_server::ServerSettings {
+            vulndb: Some(path.clone()),
+            ..embargo_server::ServerSettings::default()
+        };
+        let app = crate::TestApp::start_with(db, settings).await;
+        let product = json!({"id": "shop", "name": "Web shop", "owner": "team-web",
+            "deployment": "saas", "exposure": "internet_facing"});
+        assert_eq!(
+            app.post(&app.admin, "/api/v1/products", &product).await.0,
+            201
+        );
+        let (status, hook) = app
+            .post(
+                &app.admin,
+                "/api/v1/webhooks",
+                &json!({"name": "siem", "url": "https://siem.example/hook",
+                        "kinds": ["finding.known_exploited"]}),
+            )
+            .await;
+        assert_eq!(status, 201, "{hook}");
+        let lock = r#"{"lockfileVersion": 3, "packages": {"": {"name": "shop"},
+            "node_modules/left-pad": {"version": "1.1.0"}}}"#;
+        let r = app
+            .http
+            .post(app.url("/api/v1/products/shop/releases/1.0/sbom?filename=package-lock.json"))
+            .bearer_auth(&app.responder)
+            .body(lock)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+        let empty = json!({});
+        let rematch = || app.post(&app.admin, "/api/v1/portfolio/rematch", &empty);
+        assert_eq!(rematch().await.1["kind"], "full");
+
+        // The sync adds KEV and EPSS to the same records.
+        let mut listed = embargo_vulndb::db::Database::load(&path).unwrap();
+        listed
+            .enrich_kev(
+                br#"{"catalogVersion": "2026.12.01", "vulnerabilities": [{"cveID": "CVE-2026-1111",
+                    "dateAdded": "2026-12-01", "dueDate": "2026-12-22", "knownRansomwareCampaignUse": "Known"}]}"#,
+            )
+            .unwrap();
+        listed
+            .enrich_epss(b"#model_version:v2025.03.14,score_date:2026-12-01T00:00:00Z\ncve,epss,percentile\nCVE-2026-1111,0.91,0.99\n")
+            .unwrap();
+        let fresh = path.with_extension("new");
+        listed.save(&fresh).unwrap();
+        std::fs::rename(&fresh, &path).unwrap();
+        let (_, out) = rematch().await;
+        assert_eq!(out["kind"], "incremental", "{out}");
+        assert_eq!(out["changed_advisories"], 1, "{out}");
+
+        let (_, list) = app.get(&app.viewer, "/api/v1/findings?product=shop").await;
+        let f = &list["findings"][0];
+        assert_eq!(f["known_exploited"], true, "{f}");
+        assert_eq!(f["kev"]["date_added"], "2026-12-01", "{f}");
+        assert_eq!(f["kev"]["due_date"], "2026-12-22");
+        assert_eq!(f["kev"]["ransomware"], true);
+        assert!((f["epss"].as_f64().unwrap() - 0.91).abs() < 1e-6, "{f}");
+        assert!((f["epss_percentile"].as_f64().unwrap() - 0.99).abs() < 1e-6);
+
+        // Told once: the same database again changes nothing.
+        let told = || async {
+            app.store
+                .deliveries(None, None, 100)
+                .await
+                .unwrap()
+                .into_iter()
+                .filter(|d| d.kind == "finding.known_exploited")
+                .count()
+        };
+        assert_eq!(told().await, 1);
+        let again = embargo_vulndb::db::Database::load(&path).unwrap();
+        let fresh = path.with_extension("new");
+        again.save(&fresh).unwrap();
+        std::fs::rename(&fresh, &path).unwrap();
+        rematch().await;
+        assert_eq!(told().await, 1);
+        let id = f["id"].as_i64().unwrap();
+        let history = app.store.finding_history(id).await.unwrap();
+        assert_eq!(
+            history
+                .iter()
+                .filter(|(_, _, change)| change.get("known_exploited").is_some())
+                .count(),
+            1
+        );
+        app.stop().await;
+    }
+}

@@ -135,6 +135,7 @@ fn routes() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(cases::triage_aid))
         .routes(routes!(cra::bundle))
+        .routes(routes!(cra::open_incident))
         .routes(routes!(cra::get_pack))
         .routes(routes!(cra::pack_schema))
         .routes(routes!(pages::report::form, pages::report::submit))

@@ -4,12 +4,13 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use embargo_core::auth::Role;
 use embargo_core::cra::{CraStage, PACK_JSON_SCHEMA};
 use serde::Deserialize;
-use utoipa::IntoParams;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::app::cases::reference;
 pub use crate::app::cra::{PackView, Submitted};
@@ -98,4 +99,55 @@ pub async fn bundle(
         bytes,
     )
         .into_response())
+}
+
+/// A severe incident having an impact on a product's security, as the team
+/// declares it.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewIncident {
+    pub title: String,
+    pub product: String,
+    /// What happened, as far as it is known.
+    pub description: String,
+    /// When the team became aware (RFC 3339; default: now).
+    #[serde(default)]
+    pub aware_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Open a case for a severe incident (Cyber Resilience Act, Article 14(3)):
+/// not tied to a report; its early warning, notification and final report
+/// clocks run from the instant of awareness.
+#[utoipa::path(post, path = "/api/v1/incidents", tag = "cra", request_body = NewIncident,
+    responses((status = 201, body = crate::api::cases::CaseView),
+              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn open_incident(
+    State(state): State<AppState>,
+    caller: Caller,
+    crate::extract::ApiJson(body): crate::extract::ApiJson<NewIncident>,
+) -> ApiResult<(StatusCode, axum::Json<crate::api::cases::CaseView>)> {
+    caller.require(Role::Responder)?;
+    let request = embargo_core::NewCase {
+        title: body.title,
+        product: body.product,
+        reporter: embargo_core::Reporter::default(),
+        report: embargo_core::ReportContent {
+            summary: "A severe incident having an impact on the product's security".into(),
+            description: body.description,
+            ..embargo_core::ReportContent::default()
+        },
+        reporter_deadline: None,
+        exploited_evidence: None,
+    };
+    let case = state
+        .recording()
+        .open_incident(
+            &state.store,
+            request,
+            body.aware_at,
+            &caller.actor(),
+            state.now(),
+        )
+        .await?;
+    Ok((StatusCode::CREATED, axum::Json(case.into())))
 }

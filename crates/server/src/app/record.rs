@@ -199,6 +199,48 @@ impl Recording<'_> {
         Ok(handle.case)
     }
 
+    /// Opens a case for a severe incident (Article 14(3) of the Cyber
+    /// Resilience Act): no reporter, no report but the team's description,
+    /// declared as an incident in the same unit, so its clocks run from
+    /// `aware_at` (default: now).
+    pub async fn open_incident(
+        &self,
+        store: &Store,
+        request: NewCase,
+        aware_at: Option<Instant>,
+        actor: &str,
+        now: Instant,
+    ) -> Result<Case, StoreError> {
+        let now = embargo_core::to_millis(now);
+        let description = request.report.description.clone();
+        let mut work = store.begin().await?;
+        let (mut handle, opened) = work.cases().open(request, actor, now).await?;
+        let declared = embargo_core::case::decide(
+            &handle.case,
+            &embargo_core::Command::DeclareIncident {
+                description,
+                aware_at,
+            },
+            now,
+        )?;
+        let mut events = vec![opened];
+        events.extend(
+            work.cases()
+                .append(&mut handle, declared, actor, now)
+                .await?,
+        );
+        self.carry_out(
+            &mut work,
+            &handle.case,
+            &events,
+            &NoticeExtras::default(),
+            now,
+        )
+        .await?;
+        work.commit().await?;
+        Ok(handle.case)
+    }
+
     /// Appends a clock's warning or breach to a case unless it already has
     /// one for that clock, and queues its notices, in one unit. The chain
     /// lock makes the check and the append atomic, so with several servers

@@ -297,6 +297,13 @@ fn table() -> Vec<Route> {
             Who::Responder,
         ),
         r(
+            "post",
+            "/api/v1/incidents",
+            "/api/v1/incidents",
+            Some(json!({"title": "t", "product": "p", "description": "d"})),
+            Who::Responder,
+        ),
+        r(
             "get",
             "/api/v1/schemas/cra-report.json",
             "/api/v1/schemas/cra-report.json",

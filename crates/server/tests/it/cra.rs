@@ -411,3 +411,41 @@ async fn a_finding_newly_listed_in_kev_is_marked_and_told_once() {
         app.stop().await;
     }
 }
+
+/// A severe incident is a case of its own, not tied to a report: opened by
+/// the team, its clocks run from the awareness given.
+#[tokio::test]
+async fn a_severe_incident_opens_a_case_whose_clocks_run_from_awareness() {
+    for db in TestDatabase::all().await {
+        let desk = Desk::start(db, "eu-cra", at(2026, 3, 2, 12, 0)).await;
+        desk.set(at(2026, 3, 2, 12, 0));
+        let (status, case) = desk
+            .app
+            .post(
+                &desk.app.responder,
+                "/api/v1/incidents",
+                &json!({"title": "Signing key stolen", "product": "example-product",
+                        "description": "Our build signing key was exfiltrated.",
+                        "aware_at": "2026-03-02T09:30:00Z"}),
+            )
+            .await;
+        assert_eq!(status, 201, "{case}");
+        assert_eq!(case["cra"]["subject"], "incident", "{case}");
+        assert!(case["reporter"]["contact"].is_null(), "{case}");
+        let reference = case["reference"].as_str().unwrap().to_owned();
+        let early = desk
+            .clock(&reference, "cra_early_warning", at(2026, 3, 2, 12, 0))
+            .await;
+        assert_eq!(due(&early), at(2026, 3, 3, 9, 30), "{early}");
+        let (status, body) = desk
+            .app
+            .post(
+                &desk.app.viewer,
+                "/api/v1/incidents",
+                &json!({"title": "t", "product": "p", "description": "d"}),
+            )
+            .await;
+        assert_eq!(status, 403, "{body}");
+        desk.app.stop().await;
+    }
+}

@@ -37,6 +37,10 @@ pub struct Texts {
     pub notice_exceptional: &'static str,
     pub notice_saas: &'static str,
     pub notice_more: &'static str,
+    /// For an actively exploited vulnerability (Cyber Resilience Act, Article 14(8)).
+    pub notice_exploited: &'static str,
+    /// Where the machine-readable documents are.
+    pub notice_documents: &'static str,
     /// To a reporter whose mailed report lacks fields the policy requires.
     pub missing_fields: &'static str,
     /// The case states as a reporter reads them, in [`CaseState::ALL`] order.
@@ -81,6 +85,8 @@ const EN: Texts = Texts {
     notice_exceptional: "This is an exceptional security delivery: you run {product} yourselves, so the update must be installed on your side.",
     notice_saas: "We operate {product} for you; no action is needed on your side unless the advisory says otherwise.",
     notice_more: "The advisory {advisory}: {url}",
+    notice_exploited: "This vulnerability is actively exploited: apply the fix or the mitigation without delay.",
+    notice_documents: "Machine-readable: the advisory as CSAF 2.0 ({csaf}) and as VEX ({vex}).",
     missing_fields: "Our security policy asks every report for the following, which we did not find in your message:\n{fields}\n\nPlease reply to this email with them; your reply joins your report.",
     states: [
         "Received; not yet acknowledged",
@@ -127,6 +133,8 @@ const FR: Texts = Texts {
     notice_exceptional: "Il s'agit d'une livraison de sécurité exceptionnelle : vous exploitez {product} vous-mêmes, la mise à jour doit donc être installée de votre côté.",
     notice_saas: "Nous exploitons {product} pour vous ; aucune action n'est nécessaire de votre côté sauf indication contraire de l'avis.",
     notice_more: "L'avis {advisory} : {url}",
+    notice_exploited: "Cette vulnérabilité est activement exploitée : appliquez le correctif ou la mesure d'atténuation sans délai.",
+    notice_documents: "Lisibles par machine : l'avis au format CSAF 2.0 ({csaf}) et au format VEX ({vex}).",
     missing_fields: "Notre politique de sécurité demande pour chaque signalement les éléments suivants, que nous n'avons pas trouvés dans votre message :\n{fields}\n\nMerci de répondre à ce courriel en les indiquant ; votre réponse sera jointe à votre signalement.",
     states: [
         "Reçu ; pas encore accusé de réception",
@@ -173,6 +181,8 @@ const DE: Texts = Texts {
     notice_exceptional: "Dies ist eine außerordentliche Sicherheitslieferung: Sie betreiben {product} selbst, daher muss das Update auf Ihrer Seite installiert werden.",
     notice_saas: "Wir betreiben {product} für Sie; auf Ihrer Seite ist nichts zu tun, sofern das Advisory nichts anderes sagt.",
     notice_more: "Das Advisory {advisory}: {url}",
+    notice_exploited: "Diese Schwachstelle wird aktiv ausgenutzt: Spielen Sie die Korrektur oder die Abhilfe unverzüglich ein.",
+    notice_documents: "Maschinenlesbar: das Advisory als CSAF 2.0 ({csaf}) und als VEX ({vex}).",
     missing_fields: "Unsere Sicherheitsrichtlinie verlangt für jede Meldung folgende Angaben, die wir in Ihrer Nachricht nicht gefunden haben:\n{fields}\n\nBitte antworten Sie auf diese E-Mail mit diesen Angaben; Ihre Antwort wird Ihrer Meldung zugeordnet.",
     states: [
         "Eingegangen; noch nicht bestätigt",
@@ -219,6 +229,8 @@ const ES: Texts = Texts {
     notice_exceptional: "Es una entrega de seguridad excepcional: usted opera {product} por su cuenta, así que la actualización debe instalarse de su lado.",
     notice_saas: "Operamos {product} por usted; no necesita hacer nada salvo que el aviso indique lo contrario.",
     notice_more: "El aviso {advisory}: {url}",
+    notice_exploited: "Esta vulnerabilidad se está explotando activamente: aplique la corrección o la mitigación sin demora.",
+    notice_documents: "Legibles por máquina: el aviso en CSAF 2.0 ({csaf}) y en VEX ({vex}).",
     missing_fields: "Nuestra política de seguridad pide para cada informe lo siguiente, que no encontramos en su mensaje:\n{fields}\n\nResponda a este correo con esa información; su respuesta se añadirá a su informe.",
     states: [
         "Recibido; aún sin acuse de recibo",

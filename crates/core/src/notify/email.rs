@@ -217,6 +217,11 @@ pub struct CustomerNotice {
     pub customer_deployed: bool,
     pub advisory: String,
     pub url: String,
+    /// The vulnerability is actively exploited: said first.
+    pub exploited: bool,
+    /// The advisory as CSAF 2.0 and as OpenVEX, public URLs for the
+    /// customer's tools (Article 14(8): machine-readable).
+    pub documents: Option<(String, String)>,
 }
 
 /// The email telling a customer that an advisory concerns a release they run.
@@ -250,6 +255,12 @@ pub fn customer_notice_email(n: &CustomerNotice) -> Delivery {
         t.notice_more,
         &[("advisory", &n.advisory), ("url", &n.url)],
     ));
+    if let Some((csaf, vex)) = &n.documents {
+        paragraphs.push(fill(t.notice_documents, &[("csaf", csaf), ("vex", vex)]));
+    }
+    if n.exploited {
+        paragraphs.insert(1, t.notice_exploited.to_owned());
+    }
     let subject = if n.customer_deployed {
         fill(t.notice_exceptional_subject, &title)
     } else {

@@ -534,6 +534,46 @@ impl fmt::Display for NoticeKind {
 mod tests {
     use super::*;
     use crate::chain::hex;
+
+    #[test]
+    fn an_exploited_vulnerabilitys_customer_notice_says_so_first_with_its_documents() {
+        let n = CustomerNotice {
+            to: "ops@customer.example".into(),
+            language: "en".into(),
+            organization: "Example Corp".into(),
+            title: "Path traversal".into(),
+            product: "Widget".into(),
+            releases: vec!["2.3.1".into()],
+            fixed: Some("2.3.2".into()),
+            customer_deployed: true,
+            advisory: "EMB-2026-0001".into(),
+            url: "https://security.example.org/advisories/EMB-2026-0001".into(),
+            exploited: true,
+            documents: Some((
+                "https://security.example.org/advisories/EMB-2026-0001/csaf.json".into(),
+                "https://security.example.org/advisories/EMB-2026-0001/openvex.json".into(),
+            )),
+        };
+        let Delivery::Email { text, .. } = customer_notice_email(&n) else {
+            panic!("an email");
+        };
+        let exploited = text.find("actively exploited").expect("said");
+        assert!(
+            exploited < text.find("2.3.2").unwrap(),
+            "said first: {text}"
+        );
+        assert!(text.contains("EMB-2026-0001/csaf.json"), "{text}");
+        assert!(text.contains("EMB-2026-0001/openvex.json"), "{text}");
+        let quiet = customer_notice_email(&CustomerNotice {
+            exploited: false,
+            documents: None,
+            ..n
+        });
+        let Delivery::Email { text, .. } = quiet else {
+            panic!("an email");
+        };
+        assert!(!text.contains("actively exploited"), "{text}");
+    }
     use chrono::TimeZone;
     use hmac::{Hmac, Mac};
     use sha2::Sha256;

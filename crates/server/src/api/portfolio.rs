@@ -514,6 +514,9 @@ pub async fn notify_impacted(
             customer_deployed: impacted.exceptional_delivery,
             advisory: q.advisory.clone(),
             url: format!("https://osv.dev/vulnerability/{}", q.advisory),
+            // In CISA's KEV catalog: the customer reads it first.
+            exploited: findings.iter().any(|f| f.known_exploited),
+            documents: None,
         });
         deliveries.push((
             notice_key(&q.advisory, &impacted.customer),

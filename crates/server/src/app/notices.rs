@@ -119,6 +119,8 @@ pub async fn send(state: &AppState, caller: &Caller, r: CaseRef) -> ApiResult<Cu
                     customer_deployed: i.customer_deployed,
                     advisory: advisory.id.clone(),
                     url: url.clone(),
+                    exploited: advisory.exploited.is_some(),
+                    documents: Some((format!("{url}/csaf.json"), format!("{url}/openvex.json"))),
                 }),
             })
         })

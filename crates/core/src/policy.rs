@@ -196,7 +196,7 @@ pub struct Condition {
     /// The case is a confirmed actively exploited vulnerability, or a
     /// severe incident (Article 14 of the Cyber Resilience Act).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub cra: Vec<crate::cra::CraSubject>,
+    pub cra: Vec<crate::case::cra::CraSubject>,
 }
 
 /// A clock as the policy file states it.
@@ -574,7 +574,7 @@ struct PolicyFile {
     #[serde(default)]
     security_txt_expires_days: Option<Spanned<u32>>,
     #[serde(default)]
-    cra: Option<Spanned<crate::cra::CraSection>>,
+    cra: Option<Spanned<CraSection>>,
 }
 
 /// A validated policy.
@@ -612,7 +612,210 @@ pub struct Policy {
     /// The Cyber Resilience Act's reporting duties, when the policy takes
     /// them on: its Article 14 clocks are among `clocks`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub cra: Option<crate::cra::CraSection>,
+    pub cra: Option<CraSection>,
+}
+
+// ------------------------------------------------------------ the Cyber Resilience Act
+
+/// A product in the scope of the Act.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CraProduct {
+    /// The product as cases name it.
+    pub product: String,
+    /// The end of its support period (Article 13(8)), a date.
+    pub support_until: chrono::NaiveDate,
+    /// Where the product is made available (ISO codes); the early warning names them.
+    #[serde(default)]
+    pub member_states: Vec<String>,
+}
+
+/// The policy's `[cra]` section.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CraSection {
+    pub manufacturer: crate::case::cra::Manufacturer,
+    /// The Member State of the main establishment in the Union (ISO code):
+    /// its CSIRT coordinates.
+    pub main_establishment: String,
+    pub coordinator: crate::case::cra::Csirt,
+    /// How soon impacted users are informed once the team is aware (Article
+    /// 14(8) says "without undue delay"; this is the team's own reading).
+    #[serde(default = "default_users_informed")]
+    pub users_informed_within: String,
+    #[serde(default)]
+    pub products: Vec<CraProduct>,
+}
+
+fn default_users_informed() -> String {
+    "72 hours".to_owned()
+}
+
+/// The ids of the clocks a `[cra]` section adds.
+pub const EARLY_WARNING_CLOCK: &str = "cra_early_warning";
+pub const NOTIFICATION_CLOCK: &str = "cra_notification";
+pub const FINAL_REPORT_CLOCK: &str = "cra_final_report";
+pub const INCIDENT_FINAL_REPORT_CLOCK: &str = "cra_incident_final_report";
+pub const USERS_INFORMED_CLOCK: &str = "cra_users_informed";
+
+impl CraSection {
+    /// Checks the section; an error names the key.
+    pub fn validate(&self) -> Result<(), (String, String)> {
+        let member = |code: &str| crate::case::cra::MEMBER_STATES.contains(&code);
+        if self.manufacturer.name.trim().is_empty() {
+            return Err(("cra.manufacturer.name".into(), "must not be empty".into()));
+        }
+        if self.manufacturer.contact.trim().is_empty() {
+            return Err((
+                "cra.manufacturer.contact".into(),
+                "must say how the CSIRT reaches you".into(),
+            ));
+        }
+        if !member(&self.main_establishment) {
+            return Err((
+                "cra.main_establishment".into(),
+                format!(
+                    "`{}` is not the ISO code of an EU Member State (AT, BE, …, SE)",
+                    self.main_establishment
+                ),
+            ));
+        }
+        if self.coordinator.name.trim().is_empty() {
+            return Err((
+                "cra.coordinator.name".into(),
+                "name the CSIRT designated as coordinator".into(),
+            ));
+        }
+        self.users_informed_within
+            .parse::<Target>()
+            .map_err(|m| ("cra.users_informed_within".to_owned(), m))
+            .and_then(|t| {
+                if t.is_business() || t == Target::ReporterDeadline {
+                    Err((
+                        "cra.users_informed_within".to_owned(),
+                        "Article 14 runs on the wall clock: give hours or days".to_owned(),
+                    ))
+                } else {
+                    Ok(())
+                }
+            })?;
+        let mut seen = BTreeSet::new();
+        for (i, p) in self.products.iter().enumerate() {
+            if !seen.insert(p.product.as_str()) {
+                return Err((
+                    format!("cra.products[{i}].product"),
+                    format!("`{}` is listed twice", p.product),
+                ));
+            }
+            if let Some(bad) = p.member_states.iter().find(|m| !member(m)) {
+                return Err((
+                    format!("cra.products[{i}].member_states"),
+                    format!("`{bad}` is not the ISO code of an EU Member State"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The product's entry, if the product is in scope.
+    #[must_use]
+    pub fn product(&self, name: &str) -> Option<&CraProduct> {
+        self.products
+            .iter()
+            .find(|p| p.product.eq_ignore_ascii_case(name))
+    }
+
+    /// The Article 14 clocks: wall-clock hours from awareness, 14 days from
+    /// the corrective measure, one month from an incident's notification.
+    #[must_use]
+    pub fn clocks(&self) -> Vec<ClockRule> {
+        const BOTH: &[crate::case::cra::CraSubject] = &[
+            crate::case::cra::CraSubject::Vulnerability,
+            crate::case::cra::CraSubject::Incident,
+        ];
+        let users: Target = self
+            .users_informed_within
+            .parse()
+            .unwrap_or(Target::Hours(72));
+        let rule = |id: &str,
+                    name: &str,
+                    promise: &str,
+                    start: Trigger,
+                    stop: Trigger,
+                    target: Target,
+                    subjects: &[crate::case::cra::CraSubject]| ClockRule {
+            id: id.to_owned(),
+            name: name.to_owned(),
+            promise: promise.to_owned(),
+            start,
+            stop,
+            target,
+            warn_percent: 50,
+            pause_while_waiting_on_reporter: false,
+            public: false,
+            when: Condition {
+                cra: subjects.to_vec(),
+                ..Condition::default()
+            },
+            on_breach: Some(format!(
+                "send it now through the single reporting platform to {} and ENISA, and record the submission",
+                self.coordinator.name
+            )),
+        };
+        vec![
+            rule(
+                EARLY_WARNING_CLOCK,
+                "CRA early warning",
+                "An early warning within 24 hours of becoming aware (Article 14(2)(a), 14(4)(a)).",
+                Trigger::Aware,
+                Trigger::EarlyWarningSubmitted,
+                Target::Hours(24),
+                BOTH,
+            ),
+            rule(
+                NOTIFICATION_CLOCK,
+                "CRA notification",
+                "The vulnerability or incident notification within 72 hours of becoming aware (Article 14(2)(b), 14(4)(b)).",
+                Trigger::Aware,
+                Trigger::NotificationSubmitted,
+                Target::Hours(72),
+                BOTH,
+            ),
+            rule(
+                FINAL_REPORT_CLOCK,
+                "CRA final report",
+                "A final report within 14 days after a corrective or mitigating measure is available (Article 14(2)(c)).",
+                Trigger::MeasureAvailable,
+                Trigger::FinalReportSubmitted,
+                Target::Days(14),
+                &[crate::case::cra::CraSubject::Vulnerability],
+            ),
+            rule(
+                INCIDENT_FINAL_REPORT_CLOCK,
+                "CRA incident final report",
+                "A final report within one month after the incident notification (Article 14(4)(c)).",
+                Trigger::NotificationSubmitted,
+                Trigger::FinalReportSubmitted,
+                Target::Months(1),
+                &[crate::case::cra::CraSubject::Incident],
+            ),
+            ClockRule {
+                on_breach: Some(
+                    "inform the impacted users, with the advisory as CSAF and the release's VEX"
+                        .into(),
+                ),
+                ..rule(
+                    USERS_INFORMED_CLOCK,
+                    "CRA users informed",
+                    "Impacted users informed without undue delay, in a machine-readable form where appropriate (Article 14(8)).",
+                    Trigger::Aware,
+                    Trigger::CustomersNotified,
+                    users,
+                    BOTH,
+                )
+            },
+        ]
+    }
 }
 
 /// The line of the first occurrence of a quoted value, for errors about values

@@ -15,6 +15,7 @@ use utoipa::ToSchema;
 use crate::Instant;
 use crate::reference::CaseRef;
 
+pub mod cra;
 pub(crate) mod text;
 
 /// Where a case stands in the coordinated-disclosure workflow.
@@ -481,7 +482,7 @@ pub enum Command {
     /// exploited: Article 14's clocks start at `aware_at` (by default the
     /// first claim's time, else now).
     MarkExploited {
-        source: crate::cra::ExploitationSource,
+        source: cra::ExploitationSource,
         evidence: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         link: Option<String>,
@@ -514,18 +515,18 @@ pub enum Command {
     },
     /// Save the team's edit of a stage's report pack.
     SaveCraReport {
-        report: crate::cra::CraPack,
+        report: cra::CraPack,
     },
     /// The stage was sent through the single reporting platform: its clock
     /// stops. `report` is the pack as sent (by default the saved draft).
     SubmitCraReport {
-        stage: crate::cra::CraStage,
+        stage: cra::CraStage,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         submitted_at: Option<DateTime<Utc>>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         platform_reference: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        report: Option<crate::cra::CraPack>,
+        report: Option<cra::CraPack>,
     },
 }
 
@@ -632,7 +633,7 @@ impl Command {
                 evidence: String::new(),
             },
             Command::MarkExploited {
-                source: crate::cra::ExploitationSource::Reporter,
+                source: cra::ExploitationSource::Reporter,
                 evidence: String::new(),
                 link: None,
                 aware_at: None,
@@ -654,7 +655,7 @@ impl Command {
                 link: None,
             },
             Command::SubmitCraReport {
-                stage: crate::cra::CraStage::EarlyWarning,
+                stage: cra::CraStage::EarlyWarning,
                 submitted_at: None,
                 platform_reference: None,
                 report: None,
@@ -902,7 +903,7 @@ pub enum EventKind {
     },
     /// The team confirmed active exploitation; Article 14 counts from `aware_at`.
     ExploitationConfirmed {
-        source: crate::cra::ExploitationSource,
+        source: cra::ExploitationSource,
         /// The evidence, in words.
         text: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -935,17 +936,17 @@ pub enum EventKind {
     },
     /// The team saved its edit of a stage's report pack (sealed: `report`).
     CraReportSaved {
-        stage: crate::cra::CraStage,
-        report: crate::cra::CraPack,
+        stage: cra::CraStage,
+        report: cra::CraPack,
     },
     /// A stage was sent through the single reporting platform; `report` is
     /// the pack as sent (sealed).
     CraReportSubmitted {
-        stage: crate::cra::CraStage,
+        stage: cra::CraStage,
         submitted_at: DateTime<Utc>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         platform_reference: Option<String>,
-        report: crate::cra::CraPack,
+        report: cra::CraPack,
     },
 }
 
@@ -1042,7 +1043,7 @@ pub struct Case {
     /// What Article 14 of the Cyber Resilience Act asks of this case: set
     /// once exploitation is claimed or confirmed, or an incident declared.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cra: Option<crate::cra::CraStatus>,
+    pub cra: Option<cra::CraStatus>,
     /// How many events the case has had; it grows by one with each.
     pub revision: u32,
 }
@@ -1189,7 +1190,7 @@ impl Case {
             | EventKind::IncidentDeclared { .. }
             | EventKind::AwarenessCorrected { .. }
             | EventKind::CorrectiveMeasureRecorded { .. }
-            | EventKind::CraReportSubmitted { .. } => crate::cra::apply(self, event, at),
+            | EventKind::CraReportSubmitted { .. } => cra::apply(self, event, at),
         }
         self.updated_at = at;
         self.revision += 1;
@@ -1403,7 +1404,7 @@ pub fn decide(case: &Case, command: &Command, now: Instant) -> Result<Vec<EventK
         | Command::CorrectAwareness { .. }
         | Command::RecordCorrectiveMeasure { .. }
         | Command::SaveCraReport { .. }
-        | Command::SubmitCraReport { .. } => return crate::cra::decide(case, command, now),
+        | Command::SubmitCraReport { .. } => return cra::decide(case, command, now),
         _ => state_change(None),
     };
     Ok(vec![event])

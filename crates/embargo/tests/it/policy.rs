@@ -11,7 +11,7 @@ fn every_preset_checks_and_explains() {
         .lines()
         .map(|l| l.split_whitespace().next().unwrap().to_owned())
         .collect();
-    assert_eq!(names.len(), 6, "{}", stdout(&out));
+    assert_eq!(names.len(), 7, "{}", stdout(&out));
     for name in &names {
         let source = format!("preset:{name}");
         let out = embargo_in(dir.path(), &["policy", "check", &source]);

@@ -2,7 +2,6 @@
 //! Markdown; they are edited and submitted through the case's transitions
 //! (`save_cra_report`, `submit_cra_report`).
 
-use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::http::header;
@@ -10,56 +9,40 @@ use axum::response::{IntoResponse, Response};
 use embargo_core::auth::Role;
 use embargo_core::cra::{CraStage, PACK_JSON_SCHEMA};
 use serde::Deserialize;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
 use crate::app::cases::reference;
 pub use crate::app::cra::{PackView, Submitted};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::ApiQuery;
 use crate::state::AppState;
-
-/// How a pack is read.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-pub struct PackQuery {
-    /// `json` (default) or `markdown`.
-    pub format: Option<String>,
-}
 
 /// A stage of `reference`'s notification under the Cyber Resilience Act:
 /// the pack (as sent, as last saved, or drafted from the case), what it
-/// still lacks, and the stage's clock.
+/// still lacks, and the stage's clock. (Its Markdown and printable page are
+/// the desk's: `/desk/cases/{reference}/cra/{stage}`.)
 #[utoipa::path(get, path = "/api/v1/cases/{reference}/cra/{stage}", tag = "cra",
     params(("reference" = String, Path, description = "The case reference"),
-           ("stage" = String, Path, description = "early_warning, notification, intermediate or final_report"),
-           PackQuery),
-    responses((status = 200, body = PackView, description = "The pack (JSON), or its Markdown with format=markdown"),
+           ("stage" = String, Path, description = "early_warning, notification, intermediate or final_report")),
+    responses((status = 200, body = PackView),
               (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn get_pack(
     State(state): State<AppState>,
     caller: Caller,
     Path((raw, stage)): Path<(String, String)>,
-    ApiQuery(query): ApiQuery<PackQuery>,
-) -> ApiResult<Response> {
+) -> ApiResult<axum::Json<PackView>> {
     caller.require(Role::Viewer)?;
     let stage: CraStage = stage.parse().map_err(ApiError::not_found)?;
     let r = reference(&raw)?;
     let case = state.store.case(r).await?;
     let history = state.store.history(r).await?;
-    let view = crate::app::cra::pack_view(&state, &case, &history, stage, state.now())?;
-    match query.format.as_deref() {
-        None | Some("json") => Ok(Json(view).into_response()),
-        Some("markdown") => Ok((
-            [(header::CONTENT_TYPE, "text/markdown; charset=utf-8")],
-            view.pack.to_markdown(),
-        )
-            .into_response()),
-        Some(other) => Err(ApiError::invalid(
-            "format",
-            format!("format: `{other}` is not json or markdown"),
-        )),
-    }
+    Ok(axum::Json(crate::app::cra::pack_view(
+        &state,
+        &case,
+        &history,
+        stage,
+        state.now(),
+    )?))
 }
 
 /// The JSON schema of a CRA report pack (`embargo-cra-report/1`).

@@ -8,8 +8,7 @@ use embargo_core::{Case, Command, Event, EventKind, Instant};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::app::cases::{invalid, reference};
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
 /// A stage as it was sent.
@@ -43,13 +42,13 @@ pub struct PackView {
 pub(crate) fn section<'a>(state: &'a AppState, case: &Case) -> ApiResult<&'a CraSection> {
     let policy = state.settings.policies.for_product(&case.product);
     policy.cra.as_ref().ok_or_else(|| {
-        invalid(
+        ApiError::from(embargo_core::DomainError::invalid(
             "stage",
             format!(
                 "policy `{}` has no [cra] section: add one (see the eu-cra preset) to report under the Cyber Resilience Act",
                 policy.id
             ),
-        )
+        ))
     })
 }
 
@@ -135,7 +134,11 @@ pub(crate) async fn fill_submission(
     else {
         return Ok(command);
     };
-    let r = reference(raw)?;
+    let r: embargo_core::CaseRef =
+        raw.parse()
+            .map_err(|e: embargo_core::reference::ParseCaseRefError| {
+                ApiError::not_found(e.to_string())
+            })?;
     let case = state.store.case(r).await?;
     let history = state.store.history(r).await?;
     let view = pack_view(state, &case, &history, stage, state.now())?;

@@ -100,7 +100,8 @@ async fn an_exploited_vulnerability_is_reported_on_the_wall_clock() {
             .await;
         assert_eq!(status, 403);
         desk.act(&case, at(2026, 10, 25, 8, 0), save).await;
-        let (status, markdown) = markdown(&desk, &path).await;
+        let (status, markdown) =
+            markdown(&desk, &format!("/desk/cases/{case}/cra/early_warning")).await;
         assert_eq!(status, 200);
         assert!(markdown.starts_with("# Early warning"), "{markdown}");
         assert!(markdown.contains("FR, DE, BE, NL"), "{markdown}");

@@ -154,6 +154,23 @@ pub fn simulate(
                 revision: 1,
             });
             events
+        } else if let Some(stage) = submitted_stage(name) {
+            // The stage is sent as drafted, with what the Act asks filled in.
+            let Some(section) = policy.cra.as_ref() else {
+                return Err(err(format!(
+                    "`{name}`: policy `{}` has no [cra] section",
+                    policy.id
+                )));
+            };
+            let mut pack = crate::cra::CraPack::draft(stage, current, &history, section);
+            fill_for_simulation(&mut pack);
+            let command = Command::SubmitCraReport {
+                stage,
+                submitted_at: None,
+                platform_reference: None,
+                report: Some(pack),
+            };
+            decide(current, &command, when).map_err(|e| err(e.to_string()))?
         } else {
             let command = command(name, &args, when, zone, policy).map_err(err)?;
             decide(current, &command, when).map_err(|e| err(e.to_string()))?
@@ -228,6 +245,39 @@ fn naive(text: &str) -> Result<NaiveDateTime, String> {
         .map_err(|_| {
             format!("`{text}` is not an instant such as 2026-03-06T17:30, 2026-03-06T17:30Z or 2026-03-06T17:30+01:00")
         })
+}
+
+/// The Article 14 stage an event line sends, if it sends one.
+fn submitted_stage(name: &str) -> Option<crate::cra::CraStage> {
+    use crate::cra::CraStage;
+    match name {
+        "early_warning_submitted" => Some(CraStage::EarlyWarning),
+        "notification_submitted" => Some(CraStage::Notification),
+        "intermediate_submitted" => Some(CraStage::Intermediate),
+        "final_report_submitted" => Some(CraStage::FinalReport),
+        _ => None,
+    }
+}
+
+/// Fills every field the Act asks of a pack's stage with a placeholder.
+fn fill_for_simulation(pack: &mut crate::cra::CraPack) {
+    for field in pack.missing() {
+        let text = "simulation".to_owned();
+        match field {
+            "nature" => pack.nature = text,
+            "vulnerability" => pack.vulnerability = text,
+            "corrective_measures_taken" => pack.corrective_measures_taken = text,
+            "user_measures" => pack.user_measures = text,
+            "description" => pack.description = text,
+            "impact" => pack.impact = text,
+            "security_update" => pack.security_update = text,
+            "root_cause" => pack.root_cause = text,
+            "notes" => pack.notes = text,
+            "severity" => pack.severity = Some(Severity::High),
+            "suspected_malicious" => pack.suspected_malicious = Some(true),
+            _ => {}
+        }
+    }
 }
 
 /// The case command an event line names.
@@ -327,12 +377,45 @@ fn command(
             link: None,
             reason: Some("simulation".into()),
         },
+        "exploited" | "mark_exploited" => Command::MarkExploited {
+            source: crate::cra::ExploitationSource::ThreatIntelligence,
+            evidence: "simulation".into(),
+            link: None,
+            aware_at: match args {
+                [] => None,
+                [since] => Some(later_instant(since)?),
+                _ => return Err("`exploited` takes at most the instant of awareness".into()),
+            },
+        },
+        "exploitation_claimed" => Command::ClaimExploited {
+            evidence: "simulation".into(),
+        },
+        "exploitation_rejected" => Command::RejectExploitation {
+            reason: "simulation".into(),
+        },
+        "incident" => Command::DeclareIncident {
+            description: "simulation".into(),
+            aware_at: match args {
+                [] => None,
+                [since] => Some(later_instant(since)?),
+                _ => return Err("`incident` takes at most the instant of awareness".into()),
+            },
+        },
+        "corrective_measure" => Command::RecordCorrectiveMeasure {
+            available_at: match args {
+                [] => when,
+                [since] => later_instant(since)?,
+                _ => return Err("`corrective_measure` takes at most its date".into()),
+            },
+            description: "simulation".into(),
+            link: None,
+        },
         "reporter_deadline" => Command::SetReporterDeadline {
             deadline: Some(later_instant(one("the reporter's disclosure date")?)?),
         },
         other => {
             return Err(format!(
-                "unknown event `{other}`; use reported, acknowledge, start_triage, waiting_on_reporter, reporter_answered, accept, start_fix, fix_available, patch_available, release, disclose, published, close, not_a_vulnerability, out_of_scope, duplicate, spam, reopen, set_severity, set_level, set_exposure, message_reporter, customers_notified, reporter_deadline"
+                "unknown event `{other}`; use reported, acknowledge, start_triage, waiting_on_reporter, reporter_answered, accept, start_fix, fix_available, patch_available, release, disclose, published, close, not_a_vulnerability, out_of_scope, duplicate, spam, reopen, set_severity, set_level, set_exposure, message_reporter, customers_notified, reporter_deadline, exploited, exploitation_claimed, exploitation_rejected, incident, corrective_measure, early_warning_submitted, notification_submitted, intermediate_submitted, final_report_submitted"
             ));
         }
     })
@@ -371,6 +454,36 @@ mod tests {
             clock(&s, "preliminary-assessment").due_at,
             Some("2026-04-01T15:00:00Z".parse().unwrap())
         );
+    }
+
+    #[test]
+    fn the_article_14_clocks_simulate_from_awareness_to_the_final_report() {
+        let p = preset("eu-cra");
+        let s = simulate(
+            &p,
+            "2026-09-01T10:00 reported\n\
+             2026-09-01T10:00 exploited\n\
+             2026-09-02T06:00 early_warning_submitted\n\
+             2026-09-06T10:00 corrective_measure\n\
+             2026-09-07T10:00 notification_submitted\n",
+            Some("2026-09-08T00:00:00Z".parse().unwrap()),
+        )
+        .unwrap();
+        assert_eq!(clock(&s, "cra_early_warning").status, ClockStatus::Met);
+        assert_eq!(clock(&s, "cra_notification").status, ClockStatus::MetLate);
+        // 14 days after the measure, at the same time in Paris (10:00 CEST).
+        assert_eq!(
+            clock(&s, "cra_final_report").due_at,
+            Some("2026-09-20T08:00:00Z".parse().unwrap())
+        );
+        let e = simulate(
+            &preset("default"),
+            "2026-09-01T10:00 reported\n2026-09-01T10:00 exploited\n2026-09-01T11:00 early_warning_submitted\n",
+            None,
+        )
+        .unwrap_err();
+        assert_eq!(e.line, 3);
+        assert!(e.message.contains("no [cra] section"), "{e}");
     }
 
     #[test]

@@ -295,7 +295,11 @@ enum PolicyCommand {
     /// out_of_scope, not_a_vulnerability, duplicate, reopen, set_severity
     /// SEV, set_exposure high|normal, message_reporter), and
     /// waiting_on_reporter, reporter_answered, customers_notified,
-    /// patch_available [SINCE], reporter_deadline WHEN, published. Moves
+    /// patch_available [SINCE], reporter_deadline WHEN, published; and the
+    /// Cyber Resilience Act's: exploited [AWARE], exploitation_claimed,
+    /// exploitation_rejected, incident [AWARE], corrective_measure [SINCE],
+    /// early_warning_submitted, notification_submitted,
+    /// intermediate_submitted, final_report_submitted. Moves
     /// the workflow refuses are errors naming the line. Exit status: 0, or
     /// 1 for an error.
     #[command(verbatim_doc_comment)]

@@ -346,6 +346,20 @@ impl Store {
         rows.iter().map(finding_from_row).collect()
     }
 
+    /// The findings linked to a case (escalated into it), with their
+    /// exploitation signals.
+    pub async fn linked_findings(&self, case: CaseRef) -> Result<Vec<Finding>> {
+        let sql = format!(
+            "SELECT {FINDING_COLUMNS}, p.exposure FROM findings f JOIN releases r ON r.id = f.release_id \
+             JOIN products p ON p.id = r.product_id WHERE f.case_ref = $1 ORDER BY f.id"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(case.to_string())
+            .fetch_all(&self.reader)
+            .await?;
+        rows.iter().map(finding_from_row).collect()
+    }
+
     /// Sets a finding's analysis (a person's or a rule's decision), as an event.
     pub async fn set_analysis(
         &self,

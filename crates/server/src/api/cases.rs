@@ -46,6 +46,9 @@ pub struct CaseDetail {
     /// The policy's clocks for this case, as they stand now.
     pub clocks: Vec<ClockReport>,
     pub history: Vec<Event>,
+    /// The exploitation signals of the findings linked to the case: CISA's
+    /// KEV listing and FIRST's EPSS score, through the advisories' CVE aliases.
+    pub signals: Vec<crate::app::cra::Signal>,
 }
 
 /// The outcome of a command: the case as it now stands and what was recorded.
@@ -164,9 +167,11 @@ pub async fn get_case(
     let history = state.store.history(r).await?;
     let policy = state.settings.policies.for_product(&case.product);
     let clocks = clock::evaluate(policy, &case, &history, state.now());
+    let signals = crate::app::cra::signals(&state, r).await?;
     Ok(Json(CaseDetail {
         policy: policy.id.clone(),
         clocks,
+        signals,
         case: case.into(),
         history,
     }))

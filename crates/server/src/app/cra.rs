@@ -224,3 +224,38 @@ pub fn stage_rows(case: &Case, clocks: &[ClockReport], now: Instant) -> Vec<Stag
         })
         .collect()
 }
+
+/// What the catalogs say of a finding linked to a case.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Signal {
+    pub finding: i64,
+    pub advisory: String,
+    pub component: String,
+    pub known_exploited: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kev: Option<embargo_core::portfolio::KevMark>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub epss: Option<f32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub epss_percentile: Option<f32>,
+}
+
+/// The exploitation signals of the findings linked to case `r` (those with one).
+pub async fn signals(state: &AppState, r: embargo_core::CaseRef) -> ApiResult<Vec<Signal>> {
+    Ok(state
+        .store
+        .linked_findings(r)
+        .await?
+        .into_iter()
+        .filter(|f| f.known_exploited || f.epss.is_some())
+        .map(|f| Signal {
+            finding: f.id,
+            advisory: f.advisory,
+            component: f.component,
+            known_exploited: f.known_exploited,
+            kev: f.kev,
+            epss: f.epss,
+            epss_percentile: f.epss_percentile,
+        })
+        .collect())
+}

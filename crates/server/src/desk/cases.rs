@@ -767,6 +767,33 @@ pub(crate) async fn render_case(
         Vec::new()
     };
     ctx.insert("cra_stages", Value::from(stages));
+    let signals: Vec<Value> = crate::app::cra::signals(state, r)
+        .await?
+        .into_iter()
+        .map(|s| {
+            let mut words = Vec::new();
+            if let Some(k) = &s.kev {
+                let mut w = format!("in CISA's KEV since {}", k.date_added);
+                if k.ransomware {
+                    w.push_str(", used in ransomware campaigns");
+                }
+                words.push(w);
+            } else if s.known_exploited {
+                words.push("known exploited".to_owned());
+            }
+            if let Some(e) = s.epss {
+                words.push(match s.epss_percentile {
+                    Some(p) => format!("EPSS {:.1}% (percentile {:.0})", e * 100.0, p * 100.0),
+                    None => format!("EPSS {:.1}%", e * 100.0),
+                });
+            }
+            Value::from_serialize(json!({
+                "advisory": s.advisory, "component": s.component,
+                "kev": s.known_exploited, "words": words.join("; "),
+            }))
+        })
+        .collect();
+    ctx.insert("signals", Value::from(signals));
     ctx.insert(
         "cra_aware",
         Value::from(case.cra.as_ref().and_then(|c| c.aware_at).map(when)),

@@ -84,6 +84,18 @@ async fn an_exploited_vulnerability_is_reported_on_the_wall_clock() {
         assert_eq!(pack["aware_at"], iso(saturday));
         assert_eq!(view["clock"]["id"], "cra_early_warning");
         crate::advisories::schema_valid(&pack, &[&pack_schema()]);
+        for stage in ["notification", "intermediate", "final_report"] {
+            let (status, other) = desk
+                .app
+                .get(
+                    &desk.app.viewer,
+                    &format!("/api/v1/cases/{case}/cra/{stage}"),
+                )
+                .await;
+            assert_eq!(status, 200, "{other}");
+            assert_eq!(other["pack"]["stage"], stage);
+            crate::advisories::schema_valid(&other["pack"], &[&pack_schema()]);
+        }
 
         // The team edits it, a viewer may not, and the edit is what is sent.
         pack["member_states"] = json!(["FR", "DE", "BE", "NL"]);
@@ -305,16 +317,17 @@ async fn a_reporters_claim_is_confirmed_from_its_arrival_or_rejected() {
     }
 }
 
-/// KEV through CVE aliases to findings: a feed update that only adds a KEV
-/// listing (the record itself unchanged) re-matches, marks the finding with
-/// CISA's dates and EPSS, tells the team once, and the API shows them.
+/// KEV through CVE aliases to findings: a sync that only adds CISA's real
+/// catalog (`../shared/data/kev`) and EPSS to the same records re-matches,
+/// marks the finding with CISA's dates and EPSS, tells the team once, and
+/// the API shows them, on the finding and on the case it is escalated into.
 #[tokio::test]
 async fn a_finding_newly_listed_in_kev_is_marked_and_told_once() {
     for db in TestDatabase::all().await {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("osv.db");
         let record = serde_json::from_value(json!({
-            "id": "GHSA-kev1", "modified": "2026-01-01T00:00:00Z", "aliases": ["CVE-2026-1111"],
+            "id": "GHSA-kev1", "modified": "2026-01-01T00:00:00Z", "aliases": ["CVE-2025-48384"],
             "affected": [{"package": {"ecosystem": "npm", "name": "left-pad"},
                 "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": "1.3.0"}]}]}]
         }))
@@ -358,14 +371,21 @@ async fn a_finding_newly_listed_in_kev_is_marked_and_told_once() {
 
         // The sync adds KEV and EPSS to the same records.
         let mut listed = embargo_vulndb::db::Database::load(&path).unwrap();
+        let catalog = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../../shared/data/kev/known_exploited_vulnerabilities.json");
+        let Ok(catalog) = std::fs::read(&catalog) else {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "{} is present in CI",
+                catalog.display()
+            );
+            eprintln!("skipped: {} absent", catalog.display());
+            return;
+        };
+        let import = listed.enrich_kev(&catalog).unwrap();
+        assert_eq!(import.marked, 1, "{import:?}");
         listed
-            .enrich_kev(
-                br#"{"catalogVersion": "2026.12.01", "vulnerabilities": [{"cveID": "CVE-2026-1111",
-                    "dateAdded": "2026-12-01", "dueDate": "2026-12-22", "knownRansomwareCampaignUse": "Known"}]}"#,
-            )
-            .unwrap();
-        listed
-            .enrich_epss(b"#model_version:v2025.03.14,score_date:2026-12-01T00:00:00Z\ncve,epss,percentile\nCVE-2026-1111,0.91,0.99\n")
+            .enrich_epss(b"#model_version:v2025.03.14,score_date:2026-12-01T00:00:00Z\ncve,epss,percentile\nCVE-2025-48384,0.91,0.99\n")
             .unwrap();
         let fresh = path.with_extension("new");
         listed.save(&fresh).unwrap();
@@ -377,9 +397,10 @@ async fn a_finding_newly_listed_in_kev_is_marked_and_told_once() {
         let (_, list) = app.get(&app.viewer, "/api/v1/findings?product=shop").await;
         let f = &list["findings"][0];
         assert_eq!(f["known_exploited"], true, "{f}");
-        assert_eq!(f["kev"]["date_added"], "2026-12-01", "{f}");
-        assert_eq!(f["kev"]["due_date"], "2026-12-22");
-        assert_eq!(f["kev"]["ransomware"], true);
+        assert_eq!(f["kev"]["cve"], "CVE-2025-48384", "{f}");
+        assert_eq!(f["kev"]["date_added"], "2025-08-25", "{f}");
+        assert_eq!(f["kev"]["due_date"], "2025-09-15");
+        assert_eq!(f["kev"]["ransomware"], false);
         assert!((f["epss"].as_f64().unwrap() - 0.91).abs() < 1e-6, "{f}");
         assert!((f["epss_percentile"].as_f64().unwrap() - 0.99).abs() < 1e-6);
 
@@ -409,6 +430,24 @@ async fn a_finding_newly_listed_in_kev_is_marked_and_told_once() {
                 .count(),
             1
         );
+        // Escalated into a case, the case shows the finding's signals.
+        let (status, escalated) = app
+            .post(
+                &app.responder,
+                "/api/v1/findings/escalate",
+                &json!({"findings": [id]}),
+            )
+            .await;
+        assert_eq!(status, 201, "{escalated}");
+        let reference = escalated["case"].as_str().unwrap();
+        let (_, detail) = app
+            .get(&app.viewer, &format!("/api/v1/cases/{reference}"))
+            .await;
+        assert_eq!(
+            detail["signals"][0]["kev"]["date_added"], "2025-08-25",
+            "{detail}"
+        );
+        assert_eq!(detail["signals"][0]["advisory"], "GHSA-kev1");
         app.stop().await;
     }
 }

@@ -264,6 +264,36 @@ pub async fn move_case(
 ) -> ApiResult<(Case, Vec<embargo_core::Event>)> {
     let command = cite_scope_rule(state, raw, command).await?;
     let command = crate::app::cra::fill_submission(state, raw, command).await?;
+    // Confirmed from KEV: the team knew from the first signal, the listing
+    // of a finding escalated into the case (or an earlier claim).
+    let command = match command {
+        Command::MarkExploited {
+            source: embargo_core::cra::ExploitationSource::Kev,
+            evidence,
+            link,
+            aware_at: None,
+        } => {
+            let r = reference(raw)?;
+            let claimed = state
+                .store
+                .case(r)
+                .await?
+                .cra
+                .and_then(|c| c.claimed_at);
+            let listed = crate::app::cra::first_kev_signal(state, r).await?;
+            let aware_at = match (claimed, listed) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            Command::MarkExploited {
+                source: embargo_core::cra::ExploitationSource::Kev,
+                evidence,
+                link,
+                aware_at,
+            }
+        }
+        other => other,
+    };
     if let Command::OverrideScopeRule { rule, .. } = &command {
         known_scope_rule(state, raw, rule).await?;
     }

@@ -259,3 +259,27 @@ pub async fn signals(state: &AppState, r: embargo_core::CaseRef) -> ApiResult<Ve
         })
         .collect())
 }
+
+/// When embargo first knew that a finding linked to case `r` is in CISA's
+/// KEV catalog: the listing's arrival in the finding's history, or the
+/// finding's opening when it opened listed. `None` without such a finding.
+pub(crate) async fn first_kev_signal(
+    state: &AppState,
+    r: embargo_core::CaseRef,
+) -> ApiResult<Option<Instant>> {
+    let mut first: Option<Instant> = None;
+    for f in state.store.linked_findings(r).await? {
+        if !f.known_exploited {
+            continue;
+        }
+        let listed = state
+            .store
+            .finding_history(f.id)
+            .await?
+            .into_iter()
+            .find(|(_, _, change)| change.get("known_exploited").is_some())
+            .map_or(f.first_seen, |(at, _, _)| at);
+        first = Some(first.map_or(listed, |t| t.min(listed)));
+    }
+    Ok(first)
+}

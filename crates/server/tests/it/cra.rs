@@ -448,6 +448,24 @@ async fn a_finding_newly_listed_in_kev_is_marked_and_told_once() {
             "{detail}"
         );
         assert_eq!(detail["signals"][0]["advisory"], "GHSA-kev1");
+        // Confirmed from KEV later: the awareness is the listing's arrival.
+        let listed_at = history
+            .iter()
+            .find(|(_, _, change)| change.get("known_exploited").is_some())
+            .unwrap()
+            .0;
+        let (status, body) = app
+            .post(
+                &app.responder,
+                &format!("/api/v1/cases/{reference}/transitions"),
+                &json!({"action": "mark_exploited", "source": "kev",
+                        "evidence": "listed in CISA's KEV catalog"}),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        let aware: chrono::DateTime<chrono::Utc> =
+            body["case"]["cra"]["aware_at"].as_str().unwrap().parse().unwrap();
+        assert_eq!(aware, listed_at, "{body}");
         app.stop().await;
     }
 }

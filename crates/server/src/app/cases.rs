@@ -274,12 +274,7 @@ pub async fn move_case(
             aware_at: None,
         } => {
             let r = reference(raw)?;
-            let claimed = state
-                .store
-                .case(r)
-                .await?
-                .cra
-                .and_then(|c| c.claimed_at);
+            let claimed = state.store.case(r).await?.cra.and_then(|c| c.claimed_at);
             let listed = crate::app::cra::first_kev_signal(state, r).await?;
             let aware_at = match (claimed, listed) {
                 (Some(a), Some(b)) => Some(a.min(b)),

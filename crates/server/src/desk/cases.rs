@@ -767,6 +767,7 @@ pub(crate) async fn render_case(
         Vec::new()
     };
     ctx.insert("cra_stages", Value::from(stages));
+    ctx.insert("zone", Value::from(policy.time_zone.clone()));
     let signals: Vec<Value> = crate::app::cra::signals(state, r)
         .await?
         .into_iter()
@@ -895,17 +896,22 @@ async fn back_to_case(
     }
 }
 
-/// A `datetime-local` field (`YYYY-MM-DDTHH:MM`, UTC) as RFC 3339; `None` when blank.
-fn moment_field(form: &DeskForm, name: &str) -> Result<Option<String>, ApiError> {
+/// A `datetime-local` field (`YYYY-MM-DDTHH:MM`) read in the calendar's
+/// time zone, as RFC 3339; `None` when blank.
+fn moment_field(
+    form: &DeskForm,
+    name: &str,
+    calendar: &embargo_core::calendar::BusinessCalendar,
+) -> Result<Option<String>, ApiError> {
     match form.text(name) {
         None => Ok(None),
         Some(v) => chrono::NaiveDateTime::parse_from_str(&v, "%Y-%m-%dT%H:%M")
             .or_else(|_| chrono::NaiveDateTime::parse_from_str(&v, "%Y-%m-%dT%H:%M:%S"))
-            .map(|t| Some(t.and_utc().to_rfc3339()))
+            .map(|t| Some(calendar.instant(t).to_rfc3339()))
             .map_err(|_| {
                 ApiError::invalid(
                     name,
-                    format!("{name}: `{v}` is not a date and time such as 2026-10-24T21:00 (UTC)"),
+                    format!("{name}: `{v}` is not a date and time such as 2026-10-24T23:00"),
                 )
             }),
     }
@@ -916,7 +922,10 @@ fn date_field(form: &DeskForm, name: &str) -> Result<Option<String>, ApiError> {
 }
 
 /// The command a posted action form asks for; errors name the field.
-fn command_from(form: &DeskForm) -> Result<Command, ApiError> {
+fn command_from(
+    form: &DeskForm,
+    calendar: &embargo_core::calendar::BusinessCalendar,
+) -> Result<Command, ApiError> {
     let action = form.text("action").unwrap_or_default();
     let mut body = json!({ "action": action });
     let put = |body: &mut serde_json::Value, k: &str, v: Option<String>| {
@@ -960,23 +969,35 @@ fn command_from(form: &DeskForm) -> Result<Command, ApiError> {
             put(&mut body, "source", form.text("source"));
             body["evidence"] = json!(form.text("evidence").unwrap_or_default());
             put(&mut body, "link", form.text("link"));
-            put(&mut body, "aware_at", moment_field(form, "aware_at")?);
+            put(
+                &mut body,
+                "aware_at",
+                moment_field(form, "aware_at", calendar)?,
+            );
         }
         "claim_exploited" => body["evidence"] = json!(form.text("evidence").unwrap_or_default()),
         "reject_exploitation" => body["reason"] = json!(form.text("reason").unwrap_or_default()),
         "declare_incident" => {
             body["description"] = json!(form.text("description").unwrap_or_default());
-            put(&mut body, "aware_at", moment_field(form, "aware_at")?);
+            put(
+                &mut body,
+                "aware_at",
+                moment_field(form, "aware_at", calendar)?,
+            );
         }
         "correct_awareness" => {
-            put(&mut body, "aware_at", moment_field(form, "aware_at")?);
+            put(
+                &mut body,
+                "aware_at",
+                moment_field(form, "aware_at", calendar)?,
+            );
             body["reason"] = json!(form.text("reason").unwrap_or_default());
         }
         "record_corrective_measure" => {
             put(
                 &mut body,
                 "available_at",
-                moment_field(form, "available_at")?,
+                moment_field(form, "available_at", calendar)?,
             );
             body["description"] = json!(form.text("description").unwrap_or_default());
             put(&mut body, "link", form.text("link"));
@@ -1011,7 +1032,10 @@ pub async fn act(
     form.desk.require(Role::Responder)?;
     let _r = reference(&raw)?;
     let outcome = async {
-        let command = command_from(&form)?;
+        // Date-times on the case's forms are in its policy's time zone.
+        let case = state.store.case(reference(&raw)?).await?;
+        let calendar = &state.settings.policies.for_product(&case.product).calendar;
+        let command = command_from(&form, calendar)?;
         let action = command.action();
         move_case(&state, &form.desk.caller, &raw, command).await?;
         Ok::<&'static str, ApiError>(action)

@@ -66,6 +66,34 @@ async fn an_exploited_vulnerability_is_reported_on_the_wall_clock() {
                    "link": "https://cert.example/bulletin/1"}),
         )
         .await;
+        // The desk's date-time fields are in the policy's zone: 22:30 in
+        // Paris that Saturday is 20:30 UTC. (Then back to 23:00.)
+        desk.set(at(2026, 10, 24, 21, 30));
+        for (local, utc) in [
+            ("2026-10-24T22:30", at(2026, 10, 24, 20, 30)),
+            ("2026-10-24T23:00", saturday),
+        ] {
+            let r = reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap()
+                .post(desk.app.url(&format!("/desk/cases/{case}/act")))
+                .bearer_auth(&desk.app.responder)
+                .form(&[
+                    ("action", "correct_awareness"),
+                    ("aware_at", local),
+                    ("reason", "the first alert's time, read again"),
+                ])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status().as_u16(), 303, "{}", r.text().await.unwrap());
+            let (_, detail) = desk
+                .app
+                .get(&desk.app.viewer, &format!("/api/v1/cases/{case}"))
+                .await;
+            assert_eq!(detail["cra"]["aware_at"], iso(utc), "{detail}");
+        }
         let early = desk.clock(&case, "cra_early_warning", saturday).await;
         assert_eq!(early["started_at"], iso(saturday), "{early}");
         // 24 elapsed hours: Sunday 22:00 CET, the night being an hour longer.
@@ -463,8 +491,11 @@ async fn a_finding_newly_listed_in_kev_is_marked_and_told_once() {
             )
             .await;
         assert_eq!(status, 200, "{body}");
-        let aware: chrono::DateTime<chrono::Utc> =
-            body["case"]["cra"]["aware_at"].as_str().unwrap().parse().unwrap();
+        let aware: chrono::DateTime<chrono::Utc> = body["case"]["cra"]["aware_at"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
         assert_eq!(aware, listed_at, "{body}");
         app.stop().await;
     }

@@ -1566,6 +1566,7 @@ mod tests {
             source: crate::cra::ExploitationSource::ThreatIntelligence,
             evidence: "seen in the wild".into(),
             link: None,
+            evidence_file: None,
             aware_at,
         }
     }
@@ -1863,5 +1864,19 @@ mod tests {
                 .starts_with("report.corrective_measures_taken: "),
             "{err}"
         );
+        // The evidence file must be one of the case's.
+        let err = decide(
+            &Story::new("eu-cra", t, None).case,
+            &Command::MarkExploited {
+                source: crate::cra::ExploitationSource::OwnTelemetry,
+                evidence: "honeypot".into(),
+                link: None,
+                evidence_file: Some("0123abcd".into()),
+                aware_at: None,
+            },
+            t,
+        )
+        .unwrap_err();
+        assert!(err.to_string().starts_with("evidence_file: "), "{err}");
     }
 }

@@ -381,6 +381,7 @@ fn command(
             source: crate::cra::ExploitationSource::ThreatIntelligence,
             evidence: "simulation".into(),
             link: None,
+            evidence_file: None,
             aware_at: match args {
                 [] => None,
                 [since] => Some(later_instant(since)?),

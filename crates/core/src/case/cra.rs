@@ -332,8 +332,17 @@ pub(crate) fn decide(
             source,
             evidence,
             link,
+            evidence_file,
             aware_at,
         } => {
+            if let Some(id) = evidence_file
+                && !case.attachments.iter().any(|a| a.id == *id)
+            {
+                return Err(DomainError::invalid(
+                    "evidence_file",
+                    format!("`{id}` is not a file of this case: attach it first"),
+                ));
+            }
             if status.is_some_and(|s| s.subject == CraSubject::Incident) {
                 return Err(DomainError::invalid(
                     "source",
@@ -355,6 +364,7 @@ pub(crate) fn decide(
                 source: *source,
                 text: text::required("evidence", evidence, 20_000)?,
                 link: link_of(link)?,
+                evidence_file: evidence_file.clone(),
                 aware_at,
             }
         }

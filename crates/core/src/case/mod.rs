@@ -486,6 +486,9 @@ pub enum Command {
         evidence: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         link: Option<String>,
+        /// A file already on the case that is the evidence (its id).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        evidence_file: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         aware_at: Option<DateTime<Utc>>,
     },
@@ -636,6 +639,7 @@ impl Command {
                 source: cra::ExploitationSource::Reporter,
                 evidence: String::new(),
                 link: None,
+                evidence_file: None,
                 aware_at: None,
             },
             Command::RejectExploitation {
@@ -908,6 +912,9 @@ pub enum EventKind {
         text: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         link: Option<String>,
+        /// The case's file that is the evidence (an attachment id).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        evidence_file: Option<String>,
         aware_at: DateTime<Utc>,
     },
     /// The team does not hold the claim, or withdrew its confirmation.

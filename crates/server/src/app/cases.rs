@@ -271,6 +271,7 @@ pub async fn move_case(
             source: embargo_core::cra::ExploitationSource::Kev,
             evidence,
             link,
+            evidence_file,
             aware_at: None,
         } => {
             let r = reference(raw)?;
@@ -284,6 +285,7 @@ pub async fn move_case(
                 source: embargo_core::cra::ExploitationSource::Kev,
                 evidence,
                 link,
+                evidence_file,
                 aware_at,
             }
         }

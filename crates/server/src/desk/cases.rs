@@ -432,6 +432,7 @@ fn describe(event: &Event) -> TimelineItem {
             text,
             link,
             aware_at,
+            evidence_file,
         } => {
             let mut t = format!(
                 "Actively exploited, confirmed from {}; aware since {}",
@@ -440,6 +441,9 @@ fn describe(event: &Event) -> TimelineItem {
             );
             if let Some(l) = link {
                 t.push_str(&format!(" ({l})"));
+            }
+            if let Some(f) = evidence_file {
+                t.push_str(&format!("; evidence file {f}"));
             }
             (t, Some(text.clone()))
         }

@@ -2,21 +2,7 @@
 //! fixes a security vulnerability.
 
 use super::Advisory;
-
-/// Escapes Markdown's active characters in text from people.
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if matches!(
-            c,
-            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' | '|' | '!'
-        ) {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
-}
+use crate::html::escape_markdown as escape;
 
 /// The section for a release's notes.
 #[must_use]

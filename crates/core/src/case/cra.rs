@@ -695,7 +695,10 @@ impl CraPack {
         let mut out = String::new();
         let line = |out: &mut String, label: &str, value: &str| {
             if !value.trim().is_empty() {
-                out.push_str(&format!("**{label}:** {}\n\n", md_escape(value)));
+                out.push_str(&format!(
+                    "**{label}:** {}\n\n",
+                    crate::html::escape_markdown(value)
+                ));
             }
         };
         out.push_str(&format!(
@@ -755,29 +758,5 @@ impl CraPack {
         }
         line(&mut out, "Notes", &self.notes);
         out
-    }
-}
-
-/// Escapes what Markdown would read as markup in a value the team or a
-/// reporter wrote (a pasted `<script>` stays text in any renderer).
-fn md_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if matches!(
-            c,
-            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' | '|' | '!'
-        ) {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn markdown_keeps_markup_as_text() {
-        assert_eq!(super::md_escape("<script>*x*"), "\\<script\\>\\*x\\*");
     }
 }

@@ -574,6 +574,24 @@ impl Command {
         }
     }
 
+    /// Whether the command records what the Cyber Resilience Act's Article 14
+    /// is about (exploitation, incidents, awareness, measures, reports): see
+    /// [`cra::decide`].
+    #[must_use]
+    pub fn concerns_article_14(&self) -> bool {
+        matches!(
+            self,
+            Command::ClaimExploited { .. }
+                | Command::MarkExploited { .. }
+                | Command::RejectExploitation { .. }
+                | Command::DeclareIncident { .. }
+                | Command::CorrectAwareness { .. }
+                | Command::RecordCorrectiveMeasure { .. }
+                | Command::SaveCraReport { .. }
+                | Command::SubmitCraReport { .. }
+        )
+    }
+
     /// One command of each kind, with placeholder arguments: used to list the
     /// moves a state allows.
     #[must_use]
@@ -693,6 +711,7 @@ pub fn next_state(
         | Command::Assign { .. } => Some(state),
         // Exploitation is a fact about the vulnerability, whatever the state:
         // a closed case exploited later is still the manufacturer's to report.
+        // (Listed one by one so that a new command must be placed here.)
         Command::ClaimExploited { .. }
         | Command::MarkExploited { .. }
         | Command::RejectExploitation { .. }
@@ -1404,14 +1423,7 @@ pub fn decide(case: &Case, command: &Command, now: Instant) -> Result<Vec<EventK
             }
             event
         }
-        Command::ClaimExploited { .. }
-        | Command::MarkExploited { .. }
-        | Command::RejectExploitation { .. }
-        | Command::DeclareIncident { .. }
-        | Command::CorrectAwareness { .. }
-        | Command::RecordCorrectiveMeasure { .. }
-        | Command::SaveCraReport { .. }
-        | Command::SubmitCraReport { .. } => return cra::decide(case, command, now),
+        c if c.concerns_article_14() => return cra::decide(case, command, now),
         _ => state_change(None),
     };
     Ok(vec![event])

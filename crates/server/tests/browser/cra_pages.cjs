@@ -10,43 +10,20 @@
 //
 // Prints one JSON object: {pages, violations, csp, errors}.
 const { chromium } = require("playwright-core");
-const fs = require("fs");
-const path = require("path");
+const { harness } = require("./support.cjs");
 
 const [base, username, password, reference, shots] = process.argv.slice(2);
-const axeSource = fs.readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
 
 (async () => {
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
     args: ["--no-sandbox"],
   });
-  const csp = [];
-  const errors = [];
-  const pages = [];
-  const violations = [];
+  const h = harness(shots, "cra-");
+  const { errors } = h.report;
   const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
-  page.on("console", (m) => {
-    const text = m.text();
-    if (/Content Security Policy/i.test(text)) csp.push(text);
-    else if (m.type() === "error" && !/Failed to load resource/.test(text)) errors.push(text);
-  });
-  page.on("pageerror", (e) => errors.push(`script error: ${e.message}`));
-  async function check(name) {
-    await page.evaluate(axeSource);
-    const result = await page.evaluate(async () =>
-      // eslint-disable-next-line no-undef
-      axe.run(document, { resultTypes: ["violations"] })
-    );
-    for (const v of result.violations) {
-      if (v.impact === "serious" || v.impact === "critical") {
-        violations.push({ page: name, id: v.id, impact: v.impact, help: v.help,
-          nodes: v.nodes.map((n) => n.html).slice(0, 3) });
-      }
-    }
-    await page.screenshot({ path: path.join(shots, `cra-${name}.png`), fullPage: true });
-    pages.push(name);
-  }
+  h.watch(page);
+  const check = (name) => h.check(page, name);
   async function submit(selector) {
     await Promise.all([page.waitForNavigation(), page.click(selector)]);
     const alert = await page.$("[role=alert]");
@@ -91,5 +68,5 @@ const axeSource = fs.readFileSync(require.resolve("axe-core/axe.min.js"), "utf8"
     errors.push(`${e.message}`);
   }
   await browser.close();
-  console.log(JSON.stringify({ pages, violations, csp, errors }));
+  console.log(JSON.stringify(h.report));
 })();

@@ -9,11 +9,9 @@
 //
 // Prints one JSON object: {pages, violations, csp, errors}.
 const { chromium } = require("playwright-core");
-const fs = require("fs");
-const path = require("path");
+const { harness } = require("./support.cjs");
 
 const [base, advisoryId, shots] = process.argv.slice(2);
-const axeSource = fs.readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
 
 (async () => {
   const browser = await chromium.launch({
@@ -21,31 +19,10 @@ const axeSource = fs.readFileSync(require.resolve("axe-core/axe.min.js"), "utf8"
     args: ["--no-sandbox"],
   });
   const page = await browser.newPage({ viewport: { width: 1024, height: 800 } });
-  const csp = [];
-  const errors = [];
-  page.on("console", (m) => {
-    const text = m.text();
-    if (/Content Security Policy/i.test(text)) csp.push(text);
-    else if (m.type() === "error" && !/Failed to load resource/.test(text)) errors.push(text);
-  });
-  const pages = [];
-  const violations = [];
-  async function check(name) {
-    // axe runs through the DevTools protocol, which the page's CSP does not govern.
-    await page.evaluate(axeSource);
-    const result = await page.evaluate(async () =>
-      // eslint-disable-next-line no-undef
-      axe.run(document, { resultTypes: ["violations"] })
-    );
-    for (const v of result.violations) {
-      if (v.impact === "serious" || v.impact === "critical") {
-        violations.push({ page: name, id: v.id, impact: v.impact, help: v.help,
-          nodes: v.nodes.map((n) => n.html).slice(0, 3) });
-      }
-    }
-    await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
-    pages.push(name);
-  }
+  const h = harness(shots, "");
+  const { errors } = h.report;
+  h.watch(page);
+  const check = (name) => h.check(page, name);
 
   // The public report form, filled and sent as a person would.
   await page.goto(`${base}/report`);
@@ -94,7 +71,7 @@ const axeSource = fs.readFileSync(require.resolve("axe-core/axe.min.js"), "utf8"
   await check("cvss-scored");
 
   await browser.close();
-  process.stdout.write(JSON.stringify({ pages, violations, csp, errors }));
+  process.stdout.write(JSON.stringify(h.report));
 })().catch((e) => {
   process.stdout.write(JSON.stringify({ pages: [], violations: [], csp: [], errors: [String(e && e.stack || e)] }));
   process.exit(0);

@@ -14,45 +14,18 @@
 //
 // Prints one JSON object: {pages, violations, csp, errors, reference, advisory}.
 const { chromium } = require("playwright-core");
-const fs = require("fs");
-const path = require("path");
+const { harness } = require("./support.cjs");
 
 const [base, username, password, shots] = process.argv.slice(2);
-const axeSource = fs.readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
 
 (async () => {
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
     args: ["--no-sandbox"],
   });
-  const csp = [];
-  const errors = [];
-  const pages = [];
-  const violations = [];
-  function watch(page) {
-    page.on("console", (m) => {
-      const text = m.text();
-      if (/Content Security Policy/i.test(text)) csp.push(text);
-      else if (m.type() === "error" && !/Failed to load resource/.test(text)) errors.push(text);
-    });
-    page.on("pageerror", (e) => errors.push(`script error: ${e.message}`));
-    page.on("dialog", (d) => d.accept());
-  }
-  async function check(page, name) {
-    await page.evaluate(axeSource);
-    const result = await page.evaluate(async () =>
-      // eslint-disable-next-line no-undef
-      axe.run(document, { resultTypes: ["violations"] })
-    );
-    for (const v of result.violations) {
-      if (v.impact === "serious" || v.impact === "critical") {
-        violations.push({ page: name, id: v.id, impact: v.impact, help: v.help,
-          nodes: v.nodes.map((n) => n.html).slice(0, 3) });
-      }
-    }
-    await page.screenshot({ path: path.join(shots, `team-${name}.png`), fullPage: true });
-    pages.push(name);
-  }
+  const h = harness(shots, "team-");
+  const { errors, pages } = h.report;
+  const { watch, check } = h;
   async function submit(page, selector) {
     await Promise.all([page.waitForNavigation(), page.click(selector)]);
   }
@@ -208,7 +181,7 @@ const axeSource = fs.readFileSync(require.resolve("axe-core/axe.min.js"), "utf8"
   }
 
   await browser.close();
-  process.stdout.write(JSON.stringify({ pages, violations, csp, errors, reference, advisory }));
+  process.stdout.write(JSON.stringify({ ...h.report, reference, advisory }));
 })().catch((e) => {
   process.stdout.write(JSON.stringify({ pages: [], violations: [], csp: [], errors: [String(e && e.stack || e)] }));
   process.exit(0);

@@ -24,6 +24,20 @@ fn browser_available() -> bool {
     std::path::Path::new(&chromium).exists() && node
 }
 
+/// Whether the browser tests can run; outside CI a missing browser skips
+/// them with a message, under `CI=true` it fails (`.ci/run` installs it).
+fn browser_or_skip() -> bool {
+    if browser_available() {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "Chromium, node, playwright-core and axe-core are installed by .ci/run"
+    );
+    eprintln!("skipped: Chromium or playwright-core/axe-core (NODE_PATH) is missing");
+    false
+}
+
 /// Where the browser tests leave their screenshots.
 fn screenshots() -> std::path::PathBuf {
     let shots = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
@@ -77,12 +91,7 @@ fn assert_clean(report: &Value, pages: usize) {
 
 #[tokio::test]
 async fn the_public_pages_work_in_chromium_and_pass_axe() {
-    if !browser_available() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "Chromium, node, playwright-core and axe-core are installed by .ci/run"
-        );
-        eprintln!("skipped: Chromium or playwright-core/axe-core (NODE_PATH) is missing");
+    if !browser_or_skip() {
         return;
     }
     each_backend(|app| async move {
@@ -130,12 +139,7 @@ async fn the_public_pages_work_in_chromium_and_pass_axe() {
 /// than 360 px, and screenshots under `target/screenshots/`.
 #[tokio::test]
 async fn the_team_works_a_case_from_report_to_advisory_in_chromium() {
-    if !browser_available() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "Chromium, node, playwright-core and axe-core are installed by .ci/run"
-        );
-        eprintln!("skipped: Chromium or playwright-core/axe-core (NODE_PATH) is missing");
+    if !browser_or_skip() {
         return;
     }
     each_backend(|app| async move {
@@ -187,12 +191,7 @@ async fn the_team_works_a_case_from_report_to_advisory_in_chromium() {
 /// on every page, no CSP report; the store then holds the submission.
 #[tokio::test]
 async fn the_team_reports_an_exploited_vulnerability_in_chromium() {
-    if !browser_available() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "Chromium, node, playwright-core and axe-core are installed by .ci/run"
-        );
-        eprintln!("skipped: Chromium or playwright-core/axe-core (NODE_PATH) is missing");
+    if !browser_or_skip() {
         return;
     }
     let Some(db) = TestDatabase::all().await.into_iter().next() else {

@@ -201,13 +201,7 @@ impl Deliverer {
             Delivery::DigestItem { .. } => {
                 Err("digest lines go out in the daily digest, not alone".into())
             }
-            Delivery::Email {
-                to,
-                subject,
-                text,
-                html,
-                encrypted,
-            } => {
+            Delivery::Email { to, subject, .. } => {
                 let Some((transport, from)) = &self.smtp else {
                     return Err("no SMTP server is configured".into());
                 };
@@ -218,11 +212,7 @@ impl Deliverer {
                     .subject(subject)
                     // The same on every attempt: receivers drop repeats by it.
                     .message_id(Some(message_id(&claimed.idempotency_key)))
-                    .multipart(if *encrypted {
-                        pgp_mime(text)
-                    } else {
-                        MultiPart::alternative_plain_html(text.clone(), html.clone())
-                    })
+                    .multipart(email_body(&claimed.delivery)?)
                     .map_err(|e| format!("email: {e}"))?;
                 transport
                     .send(message)
@@ -232,6 +222,39 @@ impl Deliverer {
             }
         }
     }
+}
+
+/// An email's body: PGP/MIME when encrypted; else text and HTML
+/// alternatives, inside a `multipart/mixed` with the attached documents
+/// when there are any.
+fn email_body(delivery: &Delivery) -> Result<MultiPart, String> {
+    let Delivery::Email {
+        text,
+        html,
+        encrypted,
+        attachments,
+        ..
+    } = delivery
+    else {
+        return Err("not an email".into());
+    };
+    if *encrypted {
+        return Ok(pgp_mime(text));
+    }
+    let body = MultiPart::alternative_plain_html(text.clone(), html.clone());
+    if attachments.is_empty() {
+        return Ok(body);
+    }
+    let mut mixed = MultiPart::mixed().multipart(body);
+    for a in attachments {
+        let content_type = ContentType::parse(&a.media_type)
+            .map_err(|e| format!("attachment {}: {e}", a.filename))?;
+        mixed = mixed.singlepart(
+            lettre::message::Attachment::new(a.filename.clone())
+                .body(a.content.clone(), content_type),
+        );
+    }
+    Ok(mixed)
 }
 
 /// A PGP/MIME body (RFC 3156): the version part and the armored message.
@@ -457,4 +480,50 @@ pub fn spawn(
             }
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use embargo_core::notify::EmailAttachment;
+
+    fn email(encrypted: bool, attachments: Vec<EmailAttachment>) -> Delivery {
+        Delivery::Email {
+            to: "ops@customer.example".into(),
+            subject: "s".into(),
+            text: "the text".into(),
+            html: "<p>the text</p>".into(),
+            encrypted,
+            attachments,
+        }
+    }
+
+    #[test]
+    fn documents_go_as_attachments_beside_the_text_and_html() {
+        let csaf = EmailAttachment {
+            filename: "EMB-2026-0001.csaf.json".into(),
+            media_type: "application/json".into(),
+            content: "{\"document\": {}}".into(),
+        };
+        let body = String::from_utf8(
+            email_body(&email(false, vec![csaf.clone()]))
+                .unwrap()
+                .formatted(),
+        )
+        .unwrap();
+        assert!(body.contains("multipart/mixed"), "{body}");
+        assert!(body.contains("multipart/alternative"), "{body}");
+        assert!(
+            body.contains("attachment; filename=\"EMB-2026-0001.csaf.json\""),
+            "{body}"
+        );
+        assert!(body.contains("{\"document\": {}}"), "{body}");
+        // Without documents: the alternatives alone; encrypted: no document.
+        let plain =
+            String::from_utf8(email_body(&email(false, vec![])).unwrap().formatted()).unwrap();
+        assert!(!plain.contains("multipart/mixed"), "{plain}");
+        let sealed =
+            String::from_utf8(email_body(&email(true, vec![csaf])).unwrap().formatted()).unwrap();
+        assert!(!sealed.contains("csaf.json\""), "{sealed}");
+    }
 }

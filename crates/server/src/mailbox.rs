@@ -280,6 +280,7 @@ fn refusal(state: &AppState, to: &str, subject: &str, reason: &str) -> Delivery 
         text,
         html,
         encrypted: false,
+        attachments: Vec::new(),
     }
 }
 

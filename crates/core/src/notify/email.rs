@@ -26,6 +26,7 @@ pub fn encrypt_if_keyed(delivery: Delivery, key: Option<&str>) -> Delivery {
                 text: armored,
                 html: String::new(),
                 encrypted: true,
+                attachments: Vec::new(),
             },
             Err(e) => {
                 let text = format!(
@@ -38,6 +39,7 @@ pub fn encrypt_if_keyed(delivery: Delivery, key: Option<&str>) -> Delivery {
                     subject,
                     text,
                     encrypted: false,
+                    attachments: Vec::new(),
                 }
             }
         },
@@ -125,6 +127,7 @@ pub(super) fn reporter_email_with_link(
         text: text.trim_end().to_owned() + "\n",
         html,
         encrypted: false,
+        attachments: Vec::new(),
     }
 }
 
@@ -222,6 +225,10 @@ pub struct CustomerNotice {
     /// The advisory as CSAF 2.0 and as OpenVEX, public URLs for the
     /// customer's tools (Article 14(8): machine-readable).
     pub documents: Option<(String, String)>,
+    /// Documents sent with the notice: for an actively exploited
+    /// vulnerability, the advisory as CSAF 2.0 and the VEX of each release
+    /// the customer runs.
+    pub attachments: Vec<super::EmailAttachment>,
 }
 
 /// The email telling a customer that an advisory concerns a release they run.
@@ -266,7 +273,11 @@ pub fn customer_notice_email(n: &CustomerNotice) -> Delivery {
     } else {
         fill(t.notice_subject, &title)
     };
-    reporter_email(&n.to, subject, &paragraphs, None)
+    let mut delivery = reporter_email(&n.to, subject, &paragraphs, None);
+    if let Delivery::Email { attachments, .. } = &mut delivery {
+        attachments.clone_from(&n.attachments);
+    }
+    delivery
 }
 
 pub(super) fn team_email(notice: &Notice, to: &str) -> Delivery {
@@ -294,6 +305,7 @@ pub(super) fn team_email(notice: &Notice, to: &str) -> Delivery {
             text,
             html,
             encrypted: false,
+            attachments: Vec::new(),
         };
     }
     let subject = format!("[{}] {}", notice.case_ref, headline);
@@ -317,6 +329,7 @@ pub(super) fn team_email(notice: &Notice, to: &str) -> Delivery {
         text,
         html,
         encrypted: false,
+        attachments: Vec::new(),
     }
 }
 
@@ -341,5 +354,6 @@ pub fn digest_email(to: &str, day: &str, lines: &[String]) -> Delivery {
         text,
         html,
         encrypted: false,
+        attachments: Vec::new(),
     }
 }

@@ -35,6 +35,14 @@ pub use webhook::{
 use crate::case::{Case, CaseState, EventKind, Severity};
 pub use crate::openpgp::{check_public_key, encrypt_to};
 
+/// A document attached to an email: machine-readable text (JSON).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmailAttachment {
+    pub filename: String,
+    pub media_type: String,
+    pub content: String,
+}
+
 /// What a notification is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 pub enum NoticeKind {
@@ -425,6 +433,9 @@ pub enum Delivery {
         /// and `html` is empty.
         #[serde(default)]
         encrypted: bool,
+        /// Documents sent with the message (never with an encrypted one).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        attachments: Vec<EmailAttachment>,
     },
     Webhook {
         webhook_id: i64,
@@ -553,10 +564,19 @@ mod tests {
                 "https://security.example.org/advisories/EMB-2026-0001/csaf.json".into(),
                 "https://security.example.org/advisories/EMB-2026-0001/openvex.json".into(),
             )),
+            attachments: vec![EmailAttachment {
+                filename: "EMB-2026-0001.csaf.json".into(),
+                media_type: "application/json".into(),
+                content: "{}".into(),
+            }],
         };
-        let Delivery::Email { text, .. } = customer_notice_email(&n) else {
+        let Delivery::Email {
+            text, attachments, ..
+        } = customer_notice_email(&n)
+        else {
             panic!("an email");
         };
+        assert_eq!(attachments.len(), 1);
         let exploited = text.find("actively exploited").expect("said");
         assert!(
             exploited < text.find("2.3.2").unwrap(),
@@ -567,6 +587,7 @@ mod tests {
         let quiet = customer_notice_email(&CustomerNotice {
             exploited: false,
             documents: None,
+            attachments: Vec::new(),
             ..n
         });
         let Delivery::Email { text, .. } = quiet else {

@@ -517,6 +517,7 @@ pub async fn notify_impacted(
             // In CISA's KEV catalog: the customer reads it first.
             exploited: findings.iter().any(|f| f.known_exploited),
             documents: None,
+            attachments: Vec::new(),
         });
         deliveries.push((
             notice_key(&q.advisory, &impacted.customer),

@@ -38,6 +38,18 @@ pub struct CustomerNotices {
     pub notices: Vec<CustomerNoticeView>,
 }
 
+/// A JSON document attached to an email.
+fn json_attachment(
+    filename: &str,
+    document: &serde_json::Value,
+) -> embargo_core::notify::EmailAttachment {
+    embargo_core::notify::EmailAttachment {
+        filename: filename.to_owned(),
+        media_type: "application/json".to_owned(),
+        content: serde_json::to_string_pretty(document).unwrap_or_default(),
+    }
+}
+
 /// The email address of a `mailto:` contact.
 pub fn email_of(contact: &str) -> Option<String> {
     let address = contact.strip_prefix("mailto:")?;
@@ -96,35 +108,83 @@ pub async fn send(state: &AppState, caller: &Caller, r: CaseRef) -> ApiResult<Cu
         .iter()
         .flat_map(|a| a.ranges.iter())
         .find_map(|r| r.fixed.clone());
-    let messages: Vec<CustomerMessage> = list
-        .iter()
-        .filter_map(|i| {
-            let to = email_of(&i.contact)?;
-            Some(CustomerMessage {
-                customer: i.customer.clone(),
-                idempotency_key: format!(
-                    "customer:{r}:{}:r{}:{}",
-                    advisory.id,
-                    advisory.revisions.len(),
-                    i.customer
-                ),
-                delivery: customer_notice_email(&CustomerNotice {
-                    to,
-                    language: language.clone(),
-                    organization: policy.organization.name.clone(),
-                    title: advisory.title.clone(),
-                    product: i.product.clone(),
-                    releases: i.releases.clone(),
-                    fixed: fixed.clone(),
-                    customer_deployed: i.customer_deployed,
-                    advisory: advisory.id.clone(),
-                    url: url.clone(),
-                    exploited: advisory.exploited.is_some(),
-                    documents: Some((format!("{url}/csaf.json"), format!("{url}/openvex.json"))),
-                }),
-            })
-        })
-        .collect();
+    // An actively exploited vulnerability: customers are told so first and
+    // get the advisory as CSAF 2.0 and their releases' VEX (CRA Article 14(8)).
+    let exploited = case.cra.as_ref().is_some_and(|c| {
+        c.subject == embargo_core::cra::CraSubject::Vulnerability
+            && c.exploitation == embargo_core::cra::ExploitationStatus::Confirmed
+    });
+    let now = state.now();
+    let publisher = crate::app::advisories::publisher(state);
+    let products = state.store.products().await?;
+    let mut messages: Vec<CustomerMessage> = Vec::new();
+    for i in &list {
+        let Some(to) = email_of(&i.contact) else {
+            continue;
+        };
+        let mut attachments = Vec::new();
+        if exploited {
+            let csaf = embargo_core::advisory::csaf::document(&advisory, &publisher, now);
+            attachments.push(json_attachment(
+                &format!("{}.csaf.json", advisory.id),
+                &csaf,
+            ));
+            let product_id = products
+                .iter()
+                .find(|p| p.name == i.product || p.id == i.product)
+                .map(|p| p.id.clone());
+            if let Some(product_id) = product_id {
+                let findings = state.findings(Some(&product_id), now).await?;
+                for version in &i.releases {
+                    let of_release: Vec<_> = findings
+                        .iter()
+                        .filter(|f| f.release == *version)
+                        .cloned()
+                        .collect();
+                    let vex = embargo_core::advisory::csaf::release_vex(
+                        &product_id,
+                        version,
+                        &of_release,
+                        &publisher,
+                        now,
+                    );
+                    attachments.push(json_attachment(
+                        &embargo_core::evidence::safe_name(&format!(
+                            "{product_id}-{version}.vex.csaf.json"
+                        )),
+                        &vex,
+                    ));
+                }
+            }
+        }
+        messages.push(CustomerMessage {
+            customer: i.customer.clone(),
+            idempotency_key: format!(
+                "customer:{r}:{}:r{}:{}",
+                advisory.id,
+                advisory.revisions.len(),
+                i.customer
+            ),
+            delivery: customer_notice_email(&CustomerNotice {
+                to,
+                language: language.clone(),
+                organization: policy.organization.name.clone(),
+                title: advisory.title.clone(),
+                product: i.product.clone(),
+                releases: i.releases.clone(),
+                fixed: fixed.clone(),
+                customer_deployed: i.customer_deployed,
+                advisory: advisory.id.clone(),
+                url: url.clone(),
+                exploited,
+                // Links to the public documents once they are published.
+                documents: advisory
+                    .published
+                    .map(|_| (format!("{url}/csaf.json"), format!("{url}/openvex.json"))),
+                attachments,
+            }),
+        });
+    }
     let queued = queue_customer_notices(state, &caller.actor(), r, &messages).await?;
     Ok(CustomerNotices {
         advisory: advisory.id,

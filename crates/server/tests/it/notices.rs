@@ -391,3 +391,76 @@ async fn the_reporter_and_webhooks_hear_of_the_published_advisory() {
         app.stop().await;
     }
 }
+
+/// An actively exploited vulnerability's customer notice (CRA Article
+/// 14(8)): said first, with the advisory as CSAF 2.0 and the VEX of the
+/// release the customer runs attached, machine-readable.
+#[tokio::test]
+async fn an_exploited_vulnerabilitys_notice_carries_the_csaf_and_the_releases_vex() {
+    for db in TestDatabase::all().await {
+        let app = TestApp::start_with(db, settings("en")).await;
+        portfolio(&app).await;
+        let (_, case) = app
+            .post(
+                &app.responder,
+                "/api/v1/cases",
+                &crate::new_case("SQL injection"),
+            )
+            .await;
+        let r = case["reference"].as_str().unwrap().to_owned();
+        let base = format!("/api/v1/cases/{r}");
+        let (status, body) = app
+            .post(
+                &app.responder,
+                &format!("{base}/transitions"),
+                &json!({"action": "mark_exploited", "source": "own_telemetry",
+                        "evidence": "seen against our own instance"}),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        let draft = json!({"id": "TRU-2026-02", "title": "SQL injection in the search",
+            "summary": "s", "affected": [{"vendor": "Truvera", "product": "Dock Certs",
+            "ranges": [{"introduced": "2.0", "fixed": "2.4.1"}]}]});
+        let put = app
+            .http
+            .put(app.url(&format!("{base}/advisory")))
+            .bearer_auth(&app.responder)
+            .json(&draft)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(put.status().as_u16(), 200);
+        claim_all(&app).await;
+        let (status, sent) = app
+            .post(
+                &app.responder,
+                &format!("{base}/customer-notices"),
+                &json!(null),
+            )
+            .await;
+        assert_eq!(status, 200, "{sent}");
+        let deliveries = claim_all(&app).await;
+        let (_, email) = deliveries
+            .iter()
+            .find(|(_, d)| matches!(d, Delivery::Email { to, .. } if to == "ops@old.example"))
+            .expect("the customer's email");
+        let Delivery::Email {
+            text, attachments, ..
+        } = email
+        else {
+            unreachable!()
+        };
+        assert!(text.contains("actively exploited"), "{text}");
+        let names: Vec<&str> = attachments.iter().map(|a| a.filename.as_str()).collect();
+        assert_eq!(
+            names,
+            ["TRU-2026-02.csaf.json", "dock-2.3.0.vex.csaf.json"],
+            "{names:?}"
+        );
+        let csaf: Value = serde_json::from_str(&attachments[0].content).unwrap();
+        assert_eq!(csaf["document"]["category"], "csaf_security_advisory");
+        let vex: Value = serde_json::from_str(&attachments[1].content).unwrap();
+        assert_eq!(vex["document"]["category"], "csaf_vex", "{vex}");
+        app.stop().await;
+    }
+}

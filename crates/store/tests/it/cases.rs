@@ -226,6 +226,7 @@ async fn a_unit_of_work_dropped_uncommitted_leaves_nothing() {
                 text: "t".into(),
                 html: String::new(),
                 encrypted: false,
+                attachments: Vec::new(),
             };
             let queued = work
                 .outbox()

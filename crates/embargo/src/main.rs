@@ -43,7 +43,14 @@ enum Command {
     /// Create a configuration, a key file, the database and the first admin.
     Init(InitArgs),
     /// Run the server (initializing on first run if there is no configuration).
-    Serve,
+    Serve {
+        /// The address and port to listen on, such as 127.0.0.1:8081
+        /// [default: `listen` in embargo.toml, or EMBARGO_LISTEN, or
+        /// 127.0.0.1:8080]. Where `public_url` only repeats the configured
+        /// address, it follows this one.
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<String>,
+    },
     /// Apply pending database migrations and exit.
     Migrate,
     /// Manage team members.

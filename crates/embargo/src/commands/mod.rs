@@ -81,7 +81,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             print_init_report(&report);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Serve => serve(&config_path).await,
+        Command::Serve { listen } => serve(&config_path, listen).await,
         Command::Db(crate::DbCommand::Sync {
             db,
             base_url,

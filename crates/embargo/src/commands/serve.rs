@@ -8,8 +8,24 @@ use embargo_store::{Store, redact_url};
 
 use super::*;
 
-pub(crate) async fn serve(config_path: &Path) -> Result<ExitCode> {
+/// How to choose another address, said whenever one cannot be used.
+const CHOOSE_ADDRESS: &str = "choose another with `embargo serve --listen 127.0.0.1:8081`, \
+     EMBARGO_LISTEN, or `listen` in embargo.toml";
+
+pub(crate) async fn serve(config_path: &Path, listen: Option<String>) -> Result<ExitCode> {
     if !config_path.exists() {
+        // Before anything is created: a first run on a taken port would
+        // otherwise set up an installation (and print its password) for
+        // a server that cannot start.
+        let address = listen
+            .clone()
+            .or_else(|| std::env::var("EMBARGO_LISTEN").ok())
+            .unwrap_or_else(|| "127.0.0.1:8080".to_owned());
+        if let Err(e) = std::net::TcpListener::bind(&address) {
+            return Err(message(format!(
+                "cannot listen on {address}: {e}; {CHOOSE_ADDRESS}"
+            )));
+        }
         println!(
             "embargo: no configuration at {}; setting up a new installation on SQLite",
             config_path.display()
@@ -18,12 +34,25 @@ pub(crate) async fn serve(config_path: &Path) -> Result<ExitCode> {
             data_dir: "embargo-data".into(),
             database_url: None,
             admin: "admin".into(),
-            listen: None,
+            listen: listen.clone(),
         };
         let report = initialize(config_path, &args).await?;
         print_init_report(&report);
     }
-    let (config, keyring) = load(config_path)?;
+    let (mut config, keyring) = load(config_path)?;
+    if let Some(listen) = listen {
+        // A public_url that only repeats the configured address (as `init`
+        // writes it) follows the new one; a public_url set on purpose stays.
+        if config.public_url.trim_end_matches('/') == format!("http://{}", config.listen) {
+            config.public_url = format!("http://{listen}");
+        }
+        if listen.parse::<std::net::SocketAddr>().is_err() {
+            return Err(message(format!(
+                "--listen: `{listen}` is not an address and port such as 127.0.0.1:8081"
+            )));
+        }
+        config.listen = listen;
+    }
     let policies = std::sync::Arc::new(load_policies(&config)?);
     init_logging(config.log_format);
     let store = Store::connect(&config.database_url, keyring).await?;
@@ -55,10 +84,16 @@ pub(crate) async fn serve(config_path: &Path) -> Result<ExitCode> {
     let app = embargo_server::router(state.clone());
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
-        .map_err(|e| message(format!("cannot listen on {}: {e}", config.listen)))?;
+        .map_err(|e| {
+            message(format!(
+                "cannot listen on {}: {e}; {CHOOSE_ADDRESS}",
+                config.listen
+            ))
+        })?;
     let addr = listener
         .local_addr()
         .map_err(|e| message(format!("cannot read the listening address: {e}")))?;
+    warn_if_public_url_elsewhere(&config.public_url, addr);
     // Names this server in leases and delivery attempts.
     let owner = format!("{}-{}", addr, std::process::id());
     let delivery_settings = embargo_server::delivery::DeliverySettings {
@@ -254,11 +289,36 @@ pub(crate) async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
+/// Says so when `public_url` (in security.txt, the CSAF documents, the
+/// feeds) names a plain-HTTP address other than the one the server answers
+/// on: those links would lead nowhere. An https:// URL is a proxy's, and
+/// left alone.
+fn warn_if_public_url_elsewhere(public_url: &str, bound: std::net::SocketAddr) {
+    let Some(rest) = public_url.strip_prefix("http://") else {
+        return;
+    };
+    let authority = rest.split('/').next().unwrap_or_default();
+    let local = authority.starts_with("127.") || authority.starts_with("localhost");
+    if local && authority != bound.to_string() {
+        let line = format!(
+            "public_url is {public_url} but this server answers on http://{bound}: the links it \
+             publishes (security.txt, CSAF documents, feeds) lead elsewhere; set public_url \
+             (or EMBARGO_PUBLIC_URL) to where people reach it"
+        );
+        println!("embargo: warning: {line}");
+        tracing::warn!(public_url, %bound, "public_url names another address");
+    }
+}
+
 pub(crate) fn init_logging(format: LogFormat) {
+    use std::io::IsTerminal;
     let filter = tracing_subscriber::EnvFilter::try_from_env("EMBARGO_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // Colour only for a person at a terminal: a file or a log collector
+    // gets plain text.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     let _ = match format {
         LogFormat::Json => builder.json().try_init(),

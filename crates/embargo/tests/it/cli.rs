@@ -443,3 +443,89 @@ fn configuration_errors_name_the_key() {
     let out = embargo_in(dir.path(), &["--help"]);
     assert!(stdout(&out).contains("serve") && stdout(&out).contains("audit"));
 }
+
+/// A taken port is named with how to choose another, before a first run
+/// sets anything up; on an installation too.
+#[test]
+fn a_taken_port_says_how_to_choose_another_before_anything_is_set_up() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = taken.local_addr().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let out = embargo_in(dir.path(), &["serve", "--listen", &address]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!("cannot listen on {address}")),
+        "{err}"
+    );
+    assert!(
+        err.contains("--listen") && err.contains("EMBARGO_LISTEN"),
+        "{err}"
+    );
+    assert!(
+        !dir.path().join("embargo.toml").exists(),
+        "nothing set up for a server that cannot start"
+    );
+    assert!(!stdout(&out).contains("password"), "{}", stdout(&out));
+    let inst = install(None);
+    let out = inst.embargo(&["serve", "--listen", &address]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("--listen"), "{}", stderr(&out));
+    let out = inst.embargo(&["serve", "--listen", "not-an-address"]);
+    assert!(
+        stderr(&out).contains("--listen: `not-an-address`"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// `serve --listen` on a first run: the configuration's public_url follows
+/// the address; the log written to a pipe has no colour codes.
+#[test]
+fn serve_listen_moves_public_url_and_logs_are_plain_off_a_terminal() {
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = free.local_addr().unwrap().to_string();
+    drop(free);
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(BIN)
+        .args(["serve", "--listen", &address])
+        .current_dir(dir.path())
+        .env_remove("EMBARGO_CONFIG")
+        .env_remove("EMBARGO_LISTEN")
+        .env("EMBARGO_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The log as it arrives, line by line, so the test can wait for a line.
+    let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let err_pipe = child.stderr.take().unwrap();
+    let writer = log.clone();
+    let reader = std::thread::spawn(move || {
+        for line in std::io::BufRead::lines(std::io::BufReader::new(err_pipe)).map_while(Result::ok)
+        {
+            writer.lock().unwrap().push_str(&format!("{line}\n"));
+        }
+    });
+    let url = read_listening_url(&mut child);
+    assert_eq!(url, format!("http://{address}"));
+    for _ in 0..100 {
+        if log.lock().unwrap().contains("listening") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    stop(&mut child);
+    reader.join().unwrap();
+    let config = std::fs::read_to_string(dir.path().join("embargo.toml")).unwrap();
+    assert!(
+        config.contains(&format!("public_url = \"http://{address}\"")),
+        "{config}"
+    );
+    let log = log.lock().unwrap().clone();
+    assert!(log.contains("listening"), "log: {log:?}");
+    assert!(
+        !log.contains('\u{1b}'),
+        "colour codes in a piped log: {log:?}"
+    );
+}

@@ -111,7 +111,8 @@ impl NewAttachment {
     }
 }
 
-/// The last path component of `raw`, without control characters, quotes or
+/// The last path component of `raw`, without control or bidirectional
+/// characters (a right-to-left override disguises `…lmth.pdf`), quotes or
 /// characters that mean something to shells and headers, at most
 /// [`MAX_FILENAME_CHARS`] characters; `attachment` when nothing is left.
 #[must_use]
@@ -119,7 +120,7 @@ pub fn clean_filename(raw: &str) -> String {
     let last = raw.rsplit(['/', '\\']).next().unwrap_or(raw);
     let cleaned: String = last
         .chars()
-        .filter(|c| !c.is_control())
+        .filter(|c| !c.is_control() && !crate::html::is_bidi_control(*c))
         .map(|c| match c {
             '"' | '\'' | '<' | '>' | '|' | ':' | '*' | '?' | ';' | '`' | '$' => '_',
             other => other,
@@ -242,6 +243,7 @@ mod tests {
         assert_eq!(clean_filename("C:\\Users\\me\\poc.py"), "poc.py");
         assert_eq!(clean_filename("a\"b;c\r\n.txt"), "a_b_c.txt");
         assert_eq!(clean_filename(".htaccess"), "htaccess");
+        assert_eq!(clean_filename("invoice\u{202e}fdp.html"), "invoicefdp.html");
         assert_eq!(clean_filename("   "), "attachment");
         assert_eq!(clean_filename("dir/"), "attachment");
         assert_eq!(

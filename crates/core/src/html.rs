@@ -2,6 +2,33 @@
 //! or an email's HTML part; and Markdown escaping, for the documents embargo
 //! writes in Markdown (release notes, report packs).
 
+/// Whether `c` reorders the text around it: the bidirectional embeddings,
+/// overrides and isolates (U+202A–U+202E, U+2066–U+2069) and the
+/// left-to-right and right-to-left marks (U+200E, U+200F). In a file name
+/// or a title they make `invoice\u{202e}fdp.html` read as `invoicelmth.pdf`.
+#[must_use]
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}')
+}
+
+/// Untrusted text with every bidirectional control made visible
+/// (`[U+202E]`), so that what a person reads is what the text holds.
+#[must_use]
+pub fn neutralise_bidi(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(is_bidi_control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if is_bidi_control(c) {
+            out.push_str(&format!("[U+{:04X}]", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// Escapes Markdown's active characters in text from people, so that a
 /// pasted `<script>` or `[link](…)` stays text in any renderer.
 #[must_use]
@@ -39,6 +66,23 @@ pub fn escape_html(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bidirectional_controls_are_made_visible() {
+        assert_eq!(
+            neutralise_bidi("invoice\u{202e}fdp.html"),
+            "invoice[U+202E]fdp.html"
+        );
+        assert_eq!(neutralise_bidi("a\u{2066}b\u{200f}"), "a[U+2066]b[U+200F]");
+        assert_eq!(neutralise_bidi("plain"), "plain");
+        for c in [
+            '\u{202a}', '\u{202b}', '\u{202c}', '\u{202d}', '\u{2067}', '\u{2068}', '\u{2069}',
+            '\u{200e}',
+        ] {
+            assert!(is_bidi_control(c), "{c:?}");
+        }
+        assert!(!is_bidi_control('\u{2010}'));
+    }
 
     #[test]
     fn markup_stays_text() {

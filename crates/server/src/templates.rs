@@ -18,9 +18,13 @@ fn environment() -> &'static Environment<'static> {
         // written rather than with `/` turned into `&#x2f;`, which is not
         // needed inside text or a quoted attribute. Everything else (safe
         // strings, numbers, none) is formatted as minijinja does.
+        // Bidirectional controls in untrusted text are made visible first
+        // (`[U+202E]`): a title or a file name reads as what it holds.
         env.set_formatter(|out, state, value| match value.as_str() {
             Some(text) if state.auto_escape() == AutoEscape::Html && !value.is_safe() => out
-                .write_str(&embargo_core::publish::escape_html(text))
+                .write_str(&embargo_core::publish::escape_html(
+                    &embargo_core::html::neutralise_bidi(text),
+                ))
                 .map_err(|_| {
                     minijinja::Error::new(minijinja::ErrorKind::WriteFailure, "writing a page")
                 }),

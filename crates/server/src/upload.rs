@@ -222,8 +222,14 @@ pub fn describe(
 /// A file as a download: never rendered by the browser, whatever it holds
 /// (the security headers add a sandboxing Content-Security-Policy).
 pub fn download(attachment: &Attachment, content: Vec<u8>) -> Response {
-    let ascii: String = attachment
+    // No bidirectional control reaches the saved file's name (files stored
+    // before names were cleaned of them may still hold one).
+    let name: String = attachment
         .filename
+        .chars()
+        .filter(|c| !embargo_core::html::is_bidi_control(*c))
+        .collect();
+    let ascii: String = name
         .chars()
         .map(|c| {
             if c.is_ascii_graphic() || c == ' ' {
@@ -235,7 +241,7 @@ pub fn download(attachment: &Attachment, content: Vec<u8>) -> Response {
         .collect();
     let disposition = format!(
         "attachment; filename=\"{ascii}\"; filename*=UTF-8''{}",
-        percent_encode(&attachment.filename)
+        percent_encode(&name)
     );
     let mut response = (StatusCode::OK, content).into_response();
     let h = response.headers_mut();

@@ -484,3 +484,62 @@ async fn the_portal_takes_files_with_a_reply_and_the_credit_preference() {
     );
     app.stop().await;
 }
+
+/// A right-to-left override cannot disguise a file or a title: the stored
+/// name loses it, the download's name never holds it, and the desk shows a
+/// title's override as `[U+202E]` instead of obeying it.
+#[tokio::test]
+async fn a_right_to_left_override_is_shown_and_never_obeyed() {
+    crate::each_backend(|app| async move {
+        let mut body = crate::new_case("Invoice \u{202e}fdp.exe bug");
+        body["report"]["description"] = json!("see invoice\u{202e}fdp.html");
+        let (status, case) = app.post(&app.responder, "/api/v1/cases", &body).await;
+        assert_eq!(status, 201, "{case}");
+        let reference = case["reference"].as_str().unwrap().to_owned();
+        let (status, file) = upload(
+            &app,
+            &app.responder,
+            &format!("/api/v1/cases/{reference}/attachments?filename=invoice%E2%80%AEfdp.html"),
+            b"<html>".to_vec(),
+        )
+        .await;
+        assert_eq!(status, 201, "{file}");
+        assert_eq!(file["filename"], "invoicefdp.html");
+        let r = app
+            .http
+            .get(app.url(&format!(
+                "/api/v1/cases/{reference}/attachments/{}",
+                file["id"].as_str().unwrap()
+            )))
+            .bearer_auth(&app.responder)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+        let disposition = r.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(!disposition.contains("%E2%80%AE"), "{disposition}");
+        let page = app
+            .http
+            .get(app.url(&format!("/desk/cases/{reference}")))
+            .bearer_auth(&app.viewer)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            page.contains("Invoice [U+202E]fdp.exe bug"),
+            "the title made visible"
+        );
+        assert!(
+            page.contains("see invoice[U+202E]fdp.html"),
+            "the report made visible"
+        );
+        assert!(!page.contains('\u{202e}'), "no override reaches the page");
+    })
+    .await;
+}

@@ -78,6 +78,21 @@ pub struct Config {
     /// through the form and the API.
     #[serde(default)]
     pub mailbox: Option<MailboxConfig>,
+    /// When set, `/metrics` answers only `Authorization: Bearer <token>`
+    /// (better set through EMBARGO_METRICS_TOKEN than written here).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metrics_token: Option<Secret>,
+}
+
+/// A secret from the configuration: never shown by `Debug`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("\"(secret)\"")
+    }
 }
 
 /// `[mailbox]`: the security mailbox (for example security@), read over IMAP.
@@ -257,6 +272,7 @@ const OVERRIDES: &[(&str, &str)] = &[
     ("EMBARGO_ATTACHMENT_MAX_COUNT", "attachment_max_count"),
     ("EMBARGO_SMTP_PASSWORD", "smtp.password"),
     ("EMBARGO_MAILBOX_PASSWORD", "mailbox.password"),
+    ("EMBARGO_METRICS_TOKEN", "metrics_token"),
 ];
 
 /// Other `EMBARGO_*` variables embargo reads; anything else is a typo.
@@ -302,6 +318,7 @@ impl Config {
             vulndb: None,
             smtp: None,
             mailbox: None,
+            metrics_token: None,
         }
     }
 

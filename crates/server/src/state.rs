@@ -36,6 +36,19 @@ pub struct ServerSettings {
     /// The vulnerability database (`embargo db sync` writes it) that
     /// uploaded SBOMs are matched against; re-read when the file changes.
     pub vulndb: Option<std::path::PathBuf>,
+    /// When set, `/metrics` answers only `Authorization: Bearer <token>`
+    /// (its counts say when reports arrive); the SHA-256 of the token is
+    /// kept, compared in constant time.
+    pub metrics_token_digest: Option<[u8; 32]>,
+}
+
+impl ServerSettings {
+    /// The digest kept for a `/metrics` token.
+    #[must_use]
+    pub fn metrics_token_digest_of(token: &str) -> [u8; 32] {
+        use sha2::Digest;
+        sha2::Sha256::digest(token.trim().as_bytes()).into()
+    }
 }
 
 impl Default for ServerSettings {
@@ -51,6 +64,7 @@ impl Default for ServerSettings {
             behind_proxy: false,
             attachments: AttachmentLimits::default(),
             vulndb: None,
+            metrics_token_digest: None,
         }
     }
 }

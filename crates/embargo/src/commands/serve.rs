@@ -79,6 +79,10 @@ pub(crate) async fn serve(config_path: &Path, listen: Option<String>) -> Result<
                 .clone()
                 .unwrap_or_else(|| super::db_path(&crate::DbPath { path: None })),
         ),
+        metrics_token_digest: config
+            .metrics_token
+            .as_ref()
+            .map(|t| ServerSettings::metrics_token_digest_of(&t.0)),
     };
     let state = embargo_server::state(store.clone(), settings, embargo_server::system_clock());
     let app = embargo_server::router(state.clone());

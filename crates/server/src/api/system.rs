@@ -63,10 +63,38 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, String) {
     (status, lines.join("\n") + "\n")
 }
 
-/// Prometheus metrics: request counts and latencies per route.
+/// Prometheus metrics: request counts and latencies per route. With
+/// `metrics_token` configured, only for `Authorization: Bearer <token>`.
 #[utoipa::path(get, path = "/metrics", tag = "system",
-    responses((status = 200, description = "Prometheus text format", body = String, content_type = "text/plain")))]
-pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    responses((status = 200, description = "Prometheus text format", body = String, content_type = "text/plain"),
+              (status = 401, description = "A metrics token is configured and was not given")))]
+pub async fn metrics(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
+    if let Some(expected) = &state.settings.metrics_token_digest {
+        use sha2::Digest;
+        let given = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(|t| sha2::Sha256::digest(t.trim().as_bytes()));
+        let ok = given.is_some_and(|g| {
+            // Constant time: every byte compared whatever the first mismatch.
+            g.iter()
+                .zip(expected)
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0
+        });
+        if !ok {
+            return (
+                StatusCode::UNAUTHORIZED,
+                [(header::WWW_AUTHENTICATE, "Bearer")],
+                "the metrics token is required\n",
+            )
+                .into_response();
+        }
+    }
     (
         [(
             header::CONTENT_TYPE,
@@ -74,6 +102,7 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         )],
         state.metrics.render() + &state.jobs.render(),
     )
+        .into_response()
 }
 
 /// This API's OpenAPI 3.1 description.

@@ -964,3 +964,30 @@ async fn every_route_admits_exactly_the_roles_in_the_table() {
     })
     .await;
 }
+
+/// `/metrics` says when reports arrive: with a metrics token configured it
+/// answers only that token, not a stranger and not a team member's token.
+#[tokio::test]
+async fn metrics_answer_only_their_token_when_one_is_configured() {
+    for db in embargo_store::testing::TestDatabase::all().await {
+        let settings = embargo_server::ServerSettings {
+            metrics_token_digest: Some(embargo_server::ServerSettings::metrics_token_digest_of(
+                "scrape-token-for-prometheus",
+            )),
+            ..embargo_server::ServerSettings::default()
+        };
+        let app = crate::TestApp::start_with(db, settings).await;
+        let get = |token: Option<&str>| {
+            let mut r = app.http.get(app.url("/metrics"));
+            if let Some(t) = token {
+                r = r.bearer_auth(t);
+            }
+            async move { r.send().await.unwrap().status().as_u16() }
+        };
+        assert_eq!(get(None).await, 401);
+        assert_eq!(get(Some(&app.admin)).await, 401);
+        assert_eq!(get(Some("scrape-token-for-prometheus-not")).await, 401);
+        assert_eq!(get(Some("scrape-token-for-prometheus")).await, 200);
+        app.stop().await;
+    }
+}

@@ -94,6 +94,23 @@ pub struct ClockRun {
     pub recorded: bool,
 }
 
+impl ClockStatus {
+    /// The status's name on the wire (as serialized), also a CSS class.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClockStatus::NotStarted => "not_started",
+            ClockStatus::Running => "running",
+            ClockStatus::Warning => "warning",
+            ClockStatus::Paused => "paused",
+            ClockStatus::Met => "met",
+            ClockStatus::MetLate => "met_late",
+            ClockStatus::Breached => "breached",
+            ClockStatus::Cancelled => "cancelled",
+        }
+    }
+}
+
 /// One clock of one case: its latest run, and the runs before it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct ClockReport {

@@ -253,8 +253,9 @@ pub fn verify(bundle: &[u8]) -> Result<Verified, String> {
     })
 }
 
-/// A file name safe inside the bundle: no directories, no control or
-/// bidirectional characters.
+/// A file name safe inside the bundle: letters, digits, `.`, `-` and `_`
+/// only (a directory separator, a control or bidirectional character
+/// becomes `_`).
 #[must_use]
 pub fn safe_name(name: &str) -> String {
     let cleaned: String = name
@@ -266,7 +267,6 @@ pub fn safe_name(name: &str) -> String {
                 '_'
             }
         })
-        .filter(|c| !matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}'))
         .take(100)
         .collect();
     let trimmed = cleaned.trim_start_matches('.');

@@ -262,17 +262,11 @@ fn submitted_stage(name: &str) -> Option<crate::cra::CraStage> {
 /// Fills every field the Act asks of a pack's stage with a placeholder.
 fn fill_for_simulation(pack: &mut crate::cra::CraPack) {
     for field in pack.missing() {
-        let text = "simulation".to_owned();
+        if let Some(text) = pack.text_mut(field) {
+            "simulation".clone_into(text);
+            continue;
+        }
         match field {
-            "nature" => pack.nature = text,
-            "vulnerability" => pack.vulnerability = text,
-            "corrective_measures_taken" => pack.corrective_measures_taken = text,
-            "user_measures" => pack.user_measures = text,
-            "description" => pack.description = text,
-            "impact" => pack.impact = text,
-            "security_update" => pack.security_update = text,
-            "root_cause" => pack.root_cause = text,
-            "notes" => pack.notes = text,
             "severity" => pack.severity = Some(Severity::High),
             "suspected_malicious" => pack.suspected_malicious = Some(true),
             _ => {}

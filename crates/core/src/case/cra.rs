@@ -187,6 +187,21 @@ pub struct CraStatus {
     pub submissions: Vec<CraSubmission>,
 }
 
+impl CraStatus {
+    /// Article 14's duty runs: exploitation confirmed, or an incident declared.
+    #[must_use]
+    pub fn is_confirmed(&self) -> bool {
+        self.exploitation == ExploitationStatus::Confirmed
+    }
+
+    /// A confirmed actively exploited vulnerability (not an incident): what
+    /// advisories and customer notices say.
+    #[must_use]
+    pub fn is_exploited_vulnerability(&self) -> bool {
+        self.subject == CraSubject::Vulnerability && self.is_confirmed()
+    }
+}
+
 /// The Member States of the European Union, by their ISO 3166-1 alpha-2
 /// codes (Greece also as `EL`, the code the EU's own institutions use).
 pub const MEMBER_STATES: [&str; 28] = [
@@ -318,7 +333,7 @@ pub(crate) fn decide(
     let aware = status.and_then(|s| s.aware_at);
     let event = match command {
         Command::ClaimExploited { evidence } => {
-            if status.is_some_and(|s| s.exploitation == ExploitationStatus::Confirmed) {
+            if status.is_some_and(CraStatus::is_confirmed) {
                 return Err(DomainError::invalid(
                     "evidence",
                     "exploitation is already confirmed; add the evidence as a note",
@@ -349,7 +364,7 @@ pub(crate) fn decide(
                     "this case is a severe incident; its clocks already run",
                 ));
             }
-            if status.is_some_and(|s| s.exploitation == ExploitationStatus::Confirmed) {
+            if status.is_some_and(CraStatus::is_confirmed) {
                 return Err(DomainError::invalid(
                     "source",
                     "exploitation is already confirmed; correct the awareness instead",
@@ -385,7 +400,7 @@ pub(crate) fn decide(
             description,
             aware_at,
         } => {
-            if status.is_some_and(|s| s.exploitation == ExploitationStatus::Confirmed) {
+            if status.is_some_and(CraStatus::is_confirmed) {
                 return Err(DomainError::invalid(
                     "description",
                     "Article 14 clocks already run for this case",
@@ -590,6 +605,55 @@ pub const PACK_SCHEMA: &str = "embargo-cra-report/1";
 const SENSITIVITIES: [&str; 4] = ["low", "medium", "high", "restricted"];
 
 impl CraPack {
+    /// The pack's free-text fields, by name, in the order a form shows them.
+    pub const TEXT_FIELDS: [&'static str; 10] = [
+        "nature",
+        "vulnerability",
+        "corrective_measures_taken",
+        "user_measures",
+        "description",
+        "impact",
+        "malicious_actor",
+        "security_update",
+        "root_cause",
+        "notes",
+    ];
+
+    /// The free-text field `name` (one of [`CraPack::TEXT_FIELDS`]).
+    #[must_use]
+    pub fn text(&self, name: &str) -> Option<&String> {
+        Some(match name {
+            "nature" => &self.nature,
+            "vulnerability" => &self.vulnerability,
+            "corrective_measures_taken" => &self.corrective_measures_taken,
+            "user_measures" => &self.user_measures,
+            "description" => &self.description,
+            "impact" => &self.impact,
+            "malicious_actor" => &self.malicious_actor,
+            "security_update" => &self.security_update,
+            "root_cause" => &self.root_cause,
+            "notes" => &self.notes,
+            _ => return None,
+        })
+    }
+
+    /// The free-text field `name`, to edit.
+    pub fn text_mut(&mut self, name: &str) -> Option<&mut String> {
+        Some(match name {
+            "nature" => &mut self.nature,
+            "vulnerability" => &mut self.vulnerability,
+            "corrective_measures_taken" => &mut self.corrective_measures_taken,
+            "user_measures" => &mut self.user_measures,
+            "description" => &mut self.description,
+            "impact" => &mut self.impact,
+            "malicious_actor" => &mut self.malicious_actor,
+            "security_update" => &mut self.security_update,
+            "root_cause" => &mut self.root_cause,
+            "notes" => &mut self.notes,
+            _ => return None,
+        })
+    }
+
     /// Checks a pack the team edited: bounded text, the stage's own fields.
     pub fn validate(&self) -> Result<(), crate::DomainError> {
         use crate::DomainError as E;
@@ -605,19 +669,8 @@ impl CraPack {
                 "one of low, medium, high, restricted",
             ));
         }
-        for (field, text) in [
-            ("nature", &self.nature),
-            ("vulnerability", &self.vulnerability),
-            ("corrective_measures_taken", &self.corrective_measures_taken),
-            ("user_measures", &self.user_measures),
-            ("description", &self.description),
-            ("impact", &self.impact),
-            ("malicious_actor", &self.malicious_actor),
-            ("security_update", &self.security_update),
-            ("root_cause", &self.root_cause),
-            ("notes", &self.notes),
-        ] {
-            if text.len() > 50_000 {
+        for field in CraPack::TEXT_FIELDS {
+            if self.text(field).is_some_and(|t| t.len() > 50_000) {
                 return Err(E::TooLarge {
                     field: field.into(),
                     limit: 50_000,

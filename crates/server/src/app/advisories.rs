@@ -302,12 +302,10 @@ pub async fn publish(
     // An actively exploited vulnerability says so in every format (CRA
     // Article 14(8): users informed in a machine-readable form).
     advisory.exploited = case.cra.as_ref().and_then(|c| {
-        (c.subject == embargo_core::cra::CraSubject::Vulnerability
-            && c.exploitation == embargo_core::cra::ExploitationStatus::Confirmed)
-            .then(|| advisory::Exploited {
-                since: c.aware_at.unwrap_or(now),
-                source: c.source.map_or("reporter", |s| s.as_str()).to_owned(),
-            })
+        c.is_exploited_vulnerability().then(|| advisory::Exploited {
+            since: c.aware_at.unwrap_or(now),
+            source: c.source.map_or("reporter", |s| s.as_str()).to_owned(),
+        })
     });
     advisory.publish(case.is_fixed(), case.reporter_deadline, now, summary)?;
     work.advisories().publish(&handle, &advisory, now).await?;

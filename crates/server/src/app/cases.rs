@@ -324,6 +324,18 @@ async fn reports_owed_before_closing(
     raw: &str,
     command: &Command,
 ) -> ApiResult<()> {
+    // Only these moves reach a final state (`next_state` says when): any
+    // other command costs no read here.
+    if !matches!(
+        command,
+        Command::Close { .. }
+            | Command::NotAVulnerability { .. }
+            | Command::OutOfScope { .. }
+            | Command::Duplicate { .. }
+            | Command::Spam { .. }
+    ) {
+        return Ok(());
+    }
     let r = reference(raw)?;
     let case = state.store.case(r).await?;
     let closes = embargo_core::case::next_state(case.state, case.waiting_from, command)
@@ -331,7 +343,7 @@ async fn reports_owed_before_closing(
     let confirmed = case
         .cra
         .as_ref()
-        .is_some_and(|c| c.exploitation == embargo_core::cra::ExploitationStatus::Confirmed);
+        .is_some_and(embargo_core::cra::CraStatus::is_confirmed);
     if !closes || !confirmed {
         return Ok(());
     }

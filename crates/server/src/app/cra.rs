@@ -156,7 +156,7 @@ pub struct StageRow {
     pub stage: &'static str,
     pub title: &'static str,
     /// `running`, `warning`, `breached`, `met`, `met_late`, `not_started`, …
-    pub status: String,
+    pub status: &'static str,
     pub due: Option<Instant>,
     /// Hours and minutes left (or late), e.g. `21 h 05 min left`.
     pub left: Option<String>,
@@ -195,12 +195,7 @@ pub fn stage_rows(case: &Case, clocks: &[ClockReport], now: Instant) -> Vec<Stag
         .into_iter()
         .map(|stage| {
             let clock = stage_clock(stage, case).and_then(|id| clocks.iter().find(|c| c.id == id));
-            let status = clock.map_or("not_started".to_owned(), |c| {
-                serde_json::to_value(c.status)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default()
-            });
+            let status = clock.map_or("not_started", |c| c.status.as_str());
             let left = clock.and_then(|c| {
                 let due = c.due_at?;
                 match c.status {

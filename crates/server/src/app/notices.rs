@@ -110,10 +110,10 @@ pub async fn send(state: &AppState, caller: &Caller, r: CaseRef) -> ApiResult<Cu
         .find_map(|r| r.fixed.clone());
     // An actively exploited vulnerability: customers are told so first and
     // get the advisory as CSAF 2.0 and their releases' VEX (CRA Article 14(8)).
-    let exploited = case.cra.as_ref().is_some_and(|c| {
-        c.subject == embargo_core::cra::CraSubject::Vulnerability
-            && c.exploitation == embargo_core::cra::ExploitationStatus::Confirmed
-    });
+    let exploited = case
+        .cra
+        .as_ref()
+        .is_some_and(embargo_core::cra::CraStatus::is_exploited_vulnerability);
     let now = state.now();
     let publisher = crate::app::advisories::publisher(state);
     let products = state.store.products().await?;

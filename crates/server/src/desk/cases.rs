@@ -86,16 +86,7 @@ pub(crate) struct CaseRow {
 }
 
 pub(crate) fn status_name(s: ClockStatus) -> &'static str {
-    match s {
-        ClockStatus::NotStarted => "not_started",
-        ClockStatus::Running => "running",
-        ClockStatus::Warning => "warning",
-        ClockStatus::Paused => "paused",
-        ClockStatus::Met => "met",
-        ClockStatus::MetLate => "met_late",
-        ClockStatus::Breached => "breached",
-        ClockStatus::Cancelled => "cancelled",
-    }
+    s.as_str()
 }
 
 /// The clocks of a case as they stand at the server's now.
@@ -642,8 +633,10 @@ pub(crate) async fn render_case(
     let history = state.store.history(r).await?;
     let now = state.now();
     let policy = state.settings.policies.for_product(&case.product);
-    let clocks: Vec<ClockRow> = clock::evaluate(policy, &case, &history, now)
-        .into_iter()
+    let reports = clock::evaluate(policy, &case, &history, now);
+    let clocks: Vec<ClockRow> = reports
+        .iter()
+        .cloned()
         .map(|c| {
             let left = c.due_at.and_then(|d| match c.status {
                 ClockStatus::Running | ClockStatus::Warning => {
@@ -750,14 +743,13 @@ pub(crate) async fn render_case(
         "severities",
         Value::from_serialize(Severity::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>()),
     );
-    let raw_clocks = clock::evaluate(policy, &case, &history, now);
     let stages: Vec<Value> = if policy.cra.is_some()
         && case
             .cra
             .as_ref()
-            .is_some_and(|c| c.exploitation == embargo_core::cra::ExploitationStatus::Confirmed)
+            .is_some_and(embargo_core::cra::CraStatus::is_confirmed)
     {
-        crate::app::cra::stage_rows(&case, &raw_clocks, now)
+        crate::app::cra::stage_rows(&case, &reports, now)
             .into_iter()
             .map(|s| {
                 Value::from_serialize(json!({

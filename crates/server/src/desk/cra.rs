@@ -58,22 +58,6 @@ const FIELDS: [(&str, &str); 10] = [
     ),
 ];
 
-fn field_mut<'p>(pack: &'p mut CraPack, name: &str) -> Option<&'p mut String> {
-    Some(match name {
-        "nature" => &mut pack.nature,
-        "vulnerability" => &mut pack.vulnerability,
-        "corrective_measures_taken" => &mut pack.corrective_measures_taken,
-        "user_measures" => &mut pack.user_measures,
-        "description" => &mut pack.description,
-        "impact" => &mut pack.impact,
-        "malicious_actor" => &mut pack.malicious_actor,
-        "security_update" => &mut pack.security_update,
-        "root_cause" => &mut pack.root_cause,
-        "notes" => &mut pack.notes,
-        _ => return None,
-    })
-}
-
 /// What the pack page says besides the pack: a notice, or an error with
 /// the team's edit kept.
 struct Outcome {
@@ -101,13 +85,10 @@ async fn render(
     let history = state.store.history(r).await?;
     let view = crate::app::cra::pack_view(state, &case, &history, stage, state.now())?;
     let pack = edited.unwrap_or_else(|| view.pack.clone());
-    let mut pack_clone = pack.clone();
     let fields: Vec<Value> = FIELDS
         .iter()
         .map(|(name, label)| {
-            let value = field_mut(&mut pack_clone, name)
-                .cloned()
-                .unwrap_or_default();
+            let value = pack.text(name).cloned().unwrap_or_default();
             Value::from_serialize(serde_json::json!({
                 "name": name, "label": label, "value": value,
                 "missing": view.missing.contains(name),
@@ -129,7 +110,7 @@ async fn render(
         "clock",
         Value::from_serialize(view.clock.as_ref().map(|c| {
             serde_json::json!({
-                "status": serde_json::to_value(c.status).unwrap_or_default(),
+                "status": c.status.as_str(),
                 "due": c.due_at.map(when),
                 "left": c.due_at.map(|d| crate::app::cra::hours_minutes((d - state.now()).num_seconds())),
             })
@@ -258,7 +239,7 @@ pub async fn save_pack(
     let history = state.store.history(r).await?;
     let mut pack = crate::app::cra::pack_view(&state, &case, &history, stage, state.now())?.pack;
     for (name, _) in FIELDS {
-        if let Some(slot) = field_mut(&mut pack, name) {
+        if let Some(slot) = pack.text_mut(name) {
             *slot = form
                 .values
                 .get(name)

@@ -47,7 +47,7 @@ struct ExploitedRow {
 struct StageItem {
     stage: &'static str,
     title: &'static str,
-    status: String,
+    status: &'static str,
     due: Option<String>,
     left: Option<String>,
     submitted: Option<String>,
@@ -113,11 +113,7 @@ pub async fn dashboard(State(state): State<AppState>, desk: Desk) -> PageResult 
     let mut exploited: Vec<ExploitedRow> = Vec::new();
     for case in &open {
         let clocks = clocks_of(&state, case).await?;
-        if let Some(cra) = case
-            .cra
-            .as_ref()
-            .filter(|c| c.exploitation == embargo_core::cra::ExploitationStatus::Confirmed)
-        {
+        if let Some(cra) = case.cra.as_ref().filter(|c| c.is_confirmed()) {
             exploited.push(ExploitedRow {
                 reference: case.reference.to_string(),
                 title: case.title.clone(),

@@ -335,12 +335,19 @@ impl Store {
     /// Findings, optionally of one product (their deadlines come from the
     /// product's policy: `Finding::apply_policy`).
     pub async fn findings(&self, product: Option<&str>) -> Result<Vec<Finding>> {
+        self.findings_where("$1 = '' OR r.product_id = $1", product.unwrap_or(""))
+            .await
+    }
+
+    /// The findings, with their product's exposure, matching `condition`
+    /// on the one parameter `value`, in id order.
+    async fn findings_where(&self, condition: &str, value: &str) -> Result<Vec<Finding>> {
         let sql = format!(
             "SELECT {FINDING_COLUMNS}, p.exposure FROM findings f JOIN releases r ON r.id = f.release_id \
-             JOIN products p ON p.id = r.product_id WHERE ($1 = '' OR r.product_id = $1) ORDER BY f.id"
+             JOIN products p ON p.id = r.product_id WHERE ({condition}) ORDER BY f.id"
         );
         let rows = sqlx::query(&sql)
-            .bind(product.unwrap_or(""))
+            .bind(value)
             .fetch_all(&self.reader)
             .await?;
         rows.iter().map(finding_from_row).collect()
@@ -349,15 +356,8 @@ impl Store {
     /// The findings linked to a case (escalated into it), with their
     /// exploitation signals.
     pub async fn linked_findings(&self, case: CaseRef) -> Result<Vec<Finding>> {
-        let sql = format!(
-            "SELECT {FINDING_COLUMNS}, p.exposure FROM findings f JOIN releases r ON r.id = f.release_id \
-             JOIN products p ON p.id = r.product_id WHERE f.case_ref = $1 ORDER BY f.id"
-        );
-        let rows = sqlx::query(&sql)
-            .bind(case.to_string())
-            .fetch_all(&self.reader)
-            .await?;
-        rows.iter().map(finding_from_row).collect()
+        self.findings_where("f.case_ref = $1", &case.to_string())
+            .await
     }
 
     /// Sets a finding's analysis (a person's or a rule's decision), as an event.

@@ -50,6 +50,13 @@ pub struct Advisory {
     pub epss_percentile: Option<f32>,
 }
 
+impl Advisory {
+    /// Its id, then its aliases: how catalogs keyed by CVE find it.
+    pub fn ids(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.id.as_str()).chain(self.aliases.iter().map(String::as_str))
+    }
+}
+
 /// What CISA's KEV catalog says of an exploited vulnerability.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KevListing {
@@ -670,6 +677,18 @@ impl Database {
         builder.finish()
     }
 
+    /// Rewrites every advisory with `mark` (through its id and aliases, for
+    /// the catalogs keyed by CVE); returns how many it said it marked.
+    fn annotate(&mut self, mut mark: impl FnMut(&mut Advisory) -> bool) -> Result<usize, String> {
+        let (mut advisories, packages) = self.decode_all()?;
+        let mut marked = 0;
+        for a in &mut advisories {
+            marked += usize::from(mark(a));
+        }
+        *self = Database::assemble(advisories, packages)?;
+        Ok(marked)
+    }
+
     /// Marks advisories whose CVE aliases are in CISA's KEV catalog (its
     /// JSON), with the catalog's dates and ransomware flag. An entry that
     /// cannot be read is reported and skipped; a file that is no catalog is
@@ -715,18 +734,12 @@ impl Database {
             );
         }
         import.listed = listings.len();
-        let (mut advisories, packages) = self.decode_all()?;
-        for a in &mut advisories {
-            let hit = std::iter::once(&a.id)
-                .chain(&a.aliases)
-                .find_map(|id| listings.get(id.as_str()));
+        import.marked = self.annotate(|a| {
+            let hit = a.ids().find_map(|id| listings.get(id));
             a.known_exploited = hit.is_some();
             a.kev = hit.cloned();
-            if hit.is_some() {
-                import.marked += 1;
-            }
-        }
-        *self = Database::assemble(advisories, packages)?;
+            hit.is_some()
+        })?;
         Ok(import)
     }
 
@@ -815,18 +828,12 @@ impl Database {
                 .push((0, format!("and {more} more lines like these")));
         }
         import.scores = scores.len();
-        let (mut advisories, packages) = self.decode_all()?;
-        for a in &mut advisories {
-            let hit = std::iter::once(&a.id)
-                .chain(&a.aliases)
-                .find_map(|id| scores.get(id.as_str()));
-            a.epss = hit.map(|(p, _)| *p);
-            a.epss_percentile = hit.and_then(|(_, q)| *q);
-            if hit.is_some() {
-                import.attached += 1;
-            }
-        }
-        *self = Database::assemble(advisories, packages)?;
+        import.attached = self.annotate(|a| {
+            let hit = a.ids().find_map(|id| scores.get(id)).copied();
+            a.epss = hit.map(|(p, _)| p);
+            a.epss_percentile = hit.and_then(|(_, q)| q);
+            hit.is_some()
+        })?;
         Ok(import)
     }
 

@@ -1647,14 +1647,45 @@ mod tests {
     }
 
     #[test]
-    fn cra_hours_are_elapsed_hours_across_the_october_dst_change() {
-        // Summer time ends on Sunday 25 October 2026 at 03:00 in Paris: the
-        // night is an hour longer, and 24 elapsed hours after Saturday 23:00
-        // CEST end on Sunday at 22:00 CET. Counting to 23:00 would give an
-        // hour the Act does not, and a report sent then would be late.
+    fn cra_early_warning_is_due_at_the_same_wall_clock_time_across_the_october_dst_change() {
+        // Summer time ends on Sunday 25 October 2026 at 03:00 in Paris. By
+        // default the Act's 24 and 72 hours are read on the local wall
+        // clock: Saturday 23:00 gives Sunday 23:00 (25 elapsed hours).
         let saturday = paris(2026, 10, 24, 23, 0);
         let s =
             Story::new("eu-cra", paris(2026, 10, 20, 9, 0), None).run(saturday, exploited(None));
+        let warning = s.clock("cra_early_warning", saturday);
+        assert_eq!(
+            warning.due_at,
+            Some(paris(2026, 10, 25, 23, 0)),
+            "Sunday 23:00"
+        );
+        assert_eq!(warning.due_at, Some(saturday + TimeDelta::hours(25)));
+        assert_eq!(
+            s.clock("cra_notification", saturday).due_at,
+            Some(paris(2026, 10, 27, 23, 0)),
+            "Tuesday 23:00"
+        );
+        // In March the night is an hour shorter, and the wall clock says so.
+        let march = paris(2026, 3, 28, 23, 0);
+        let s = Story::new("eu-cra", paris(2026, 3, 20, 9, 0), None).run(march, exploited(None));
+        let warning = s.clock("cra_early_warning", march);
+        assert_eq!(warning.due_at, Some(paris(2026, 3, 29, 23, 0)));
+        assert_eq!(warning.due_at, Some(march + TimeDelta::hours(23)));
+    }
+
+    #[test]
+    fn cra_hours_can_be_counted_as_elapsed_time() {
+        // `hours = "elapsed"`: 24 elapsed hours after Saturday 23:00 CEST
+        // end on Sunday at 22:00 CET, the night being an hour longer.
+        let text = presets::get("eu-cra")
+            .unwrap()
+            .replace("hours = \"wall_clock\"", "hours = \"elapsed\"");
+        assert!(text.contains("hours = \"elapsed\""));
+        let saturday = paris(2026, 10, 24, 23, 0);
+        let s = Story::new("eu-cra", paris(2026, 10, 20, 9, 0), None)
+            .with_policy(&text)
+            .run(saturday, exploited(None));
         let warning = s.clock("cra_early_warning", saturday);
         assert_eq!(warning.due_at, Some(saturday + TimeDelta::hours(24)));
         assert_eq!(warning.due_at, Some(paris(2026, 10, 25, 22, 0)));
@@ -1662,6 +1693,15 @@ mod tests {
             s.clock("cra_notification", saturday).due_at,
             Some(paris(2026, 10, 27, 22, 0)),
             "72 elapsed hours"
+        );
+        // A team's own "without undue delay" in hours follows the same reading.
+        let users = s.clock("cra_users_informed", saturday);
+        assert_eq!(users.due_at, Some(paris(2026, 10, 27, 22, 0)));
+        let s =
+            Story::new("eu-cra", paris(2026, 10, 20, 9, 0), None).run(saturday, exploited(None));
+        assert_eq!(
+            s.clock("cra_users_informed", saturday).due_at,
+            Some(paris(2026, 10, 27, 23, 0))
         );
     }
 

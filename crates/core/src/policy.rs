@@ -643,8 +643,40 @@ pub struct CraSection {
     /// 14(8) says "without undue delay"; this is the team's own reading).
     #[serde(default = "default_users_informed")]
     pub users_informed_within: String,
+    /// How the Act's periods in hours are counted where a change of summer
+    /// time falls inside them.
+    #[serde(default)]
+    pub hours: CraHours,
     #[serde(default)]
     pub products: Vec<CraProduct>,
+}
+
+/// How the `[cra]` clocks count the Act's 24 and 72 hours.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CraHours {
+    /// Whole days of the local wall clock: 24 hours after Saturday 23:00
+    /// end on Sunday at 23:00, whether or not summer time ended that night
+    /// (the night is then 25 hours long, and in March 23). The reading the
+    /// team and its coordinator share when both look at a local clock.
+    #[default]
+    WallClock,
+    /// Elapsed time: 24 hours after Saturday 23:00 CEST end on Sunday at
+    /// 22:00 CET when summer time ends that night. Never later than the
+    /// strictest reading in October (a team whose counsel reads the Act so).
+    Elapsed,
+}
+
+impl CraHours {
+    /// The clock target for a period of `hours`: whole days on the local
+    /// wall clock when counted so and the period is a number of days.
+    #[must_use]
+    pub fn target(self, hours: u32) -> Target {
+        match self {
+            CraHours::WallClock if hours.is_multiple_of(24) => Target::Days(hours / 24),
+            _ => Target::Hours(hours),
+        }
+    }
 }
 
 fn default_users_informed() -> String {
@@ -725,7 +757,7 @@ impl CraSection {
             .find(|p| p.product.eq_ignore_ascii_case(name))
     }
 
-    /// The Article 14 clocks: wall-clock hours from awareness, 14 days from
+    /// The Article 14 clocks: hours from awareness (counted as `hours` says), 14 days from
     /// the corrective measure, one month from an incident's notification.
     #[must_use]
     pub fn clocks(&self) -> Vec<ClockRule> {
@@ -733,10 +765,11 @@ impl CraSection {
             crate::case::cra::CraSubject::Vulnerability,
             crate::case::cra::CraSubject::Incident,
         ];
-        let users: Target = self
-            .users_informed_within
-            .parse()
-            .unwrap_or(Target::Hours(72));
+        let users = match self.users_informed_within.parse() {
+            Ok(Target::Hours(n)) => self.hours.target(n),
+            Ok(other) => other,
+            Err(_) => self.hours.target(72),
+        };
         let rule = |id: &str,
                     name: &str,
                     promise: &str,
@@ -769,7 +802,7 @@ impl CraSection {
                 "An early warning within 24 hours of becoming aware (Article 14(2)(a), 14(4)(a)).",
                 Trigger::Aware,
                 Trigger::EarlyWarningSubmitted,
-                Target::Hours(24),
+                self.hours.target(24),
                 BOTH,
             ),
             rule(
@@ -778,7 +811,7 @@ impl CraSection {
                 "The vulnerability or incident notification within 72 hours of becoming aware (Article 14(2)(b), 14(4)(b)).",
                 Trigger::Aware,
                 Trigger::NotificationSubmitted,
-                Target::Hours(72),
+                self.hours.target(72),
                 BOTH,
             ),
             rule(

@@ -96,10 +96,11 @@ async fn an_exploited_vulnerability_is_reported_on_the_wall_clock() {
         }
         let early = desk.clock(&case, "cra_early_warning", saturday).await;
         assert_eq!(early["started_at"], iso(saturday), "{early}");
-        // 24 elapsed hours: Sunday 22:00 CET, the night being an hour longer.
-        assert_eq!(due(&early), at(2026, 10, 25, 21, 0), "{early}");
+        // The preset reads the hours on the local wall clock: Sunday 23:00
+        // CET (22:00 UTC), though the night was an hour longer.
+        assert_eq!(due(&early), at(2026, 10, 25, 22, 0), "{early}");
         let notification = desk.clock(&case, "cra_notification", saturday).await;
-        assert_eq!(due(&notification), at(2026, 10, 27, 21, 0));
+        assert_eq!(due(&notification), at(2026, 10, 27, 22, 0));
 
         // The pack, drafted from the case, valid against the published schema.
         let path = format!("/api/v1/cases/{case}/cra/early_warning");

@@ -117,6 +117,9 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(tokens::revoke_token))
         .routes(routes!(users::list_users, users::create_user))
         .routes(routes!(users::update_user))
+        .routes(routes!(users::reset_password))
+        .routes(routes!(users::reset_second_factor))
+        .routes(routes!(users::sign_ins))
         .routes(routes!(crate::pages::policy::security_txt))
         .routes(routes!(crate::pages::policy::policy_page))
         .routes(routes!(policy::list_policies))
@@ -218,6 +221,8 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(desk::charts::charts))
         .routes(routes!(desk::deliveries::deliveries))
         .routes(routes!(desk::deliveries::retry))
+        .routes(routes!(desk::team::team, desk::team::add_member))
+        .routes(routes!(desk::team::member_action))
 }
 
 /// The OpenAPI 3.1 document of this server.
@@ -251,7 +256,6 @@ pub fn state(store: Store, settings: ServerSettings, clock: Clock) -> AppState {
         settings: Arc::new(settings),
         clock,
         metrics: Arc::default(),
-        throttle: Arc::default(),
         openapi_json: Arc::new(openapi_json),
         vulndb: Arc::default(),
         jobs: Arc::default(),

@@ -8,7 +8,6 @@ use embargo_core::attachment::AttachmentLimits;
 use embargo_core::policy::PolicySet;
 use embargo_store::Store;
 
-use crate::limits::LoginThrottle;
 use crate::metrics::Metrics;
 
 /// Settings the server needs (the CLI builds them from the configuration file).
@@ -78,7 +77,6 @@ pub struct AppState {
     pub settings: Arc<ServerSettings>,
     pub clock: Clock,
     pub metrics: Arc<Metrics>,
-    pub throttle: Arc<LoginThrottle>,
     pub intake_per_address: Arc<crate::limits::RateLimiter>,
     pub intake_per_contact: Arc<crate::limits::RateLimiter>,
     pub(crate) openapi_json: Arc<String>,

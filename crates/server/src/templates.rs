@@ -50,6 +50,7 @@ fn environment() -> &'static Environment<'static> {
                 "deliveries.html",
                 include_str!("../templates/deliveries.html"),
             ),
+            ("team.html", include_str!("../templates/team.html")),
             (
                 "delivery_table.html",
                 include_str!("../templates/delivery_table.html"),

@@ -136,6 +136,15 @@ impl Store {
 
     // ---------------------------------------------------------------- sessions
 
+    /// Ends every session of a user.
+    pub async fn end_sessions(&self, user_id: i64) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
     /// Records a login session under the digest of its secret id.
     pub async fn create_session(
         &self,

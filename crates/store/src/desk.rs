@@ -108,6 +108,16 @@ impl Store {
         Ok(done == 1)
     }
 
+    /// The ids of the members with a confirmed second factor.
+    pub async fn members_with_second_factor(&self) -> Result<Vec<i64>> {
+        let rows = sqlx::query("SELECT user_id FROM totp_secrets WHERE confirmed_at IS NOT NULL")
+            .fetch_all(&self.reader)
+            .await?;
+        rows.iter()
+            .map(|r| r.try_get::<i64, _>("user_id").map_err(Into::into))
+            .collect()
+    }
+
     /// Removes the member's second factor.
     pub async fn disable_totp(&self, user_id: i64) -> Result<()> {
         sqlx::query("DELETE FROM totp_secrets WHERE user_id = $1")

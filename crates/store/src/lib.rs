@@ -62,6 +62,7 @@ mod portfolio;
 mod rekey;
 mod reporter;
 mod seal;
+mod sign_ins;
 pub mod testing;
 mod work;
 
@@ -84,6 +85,7 @@ pub use mailbox::Mailbox;
 pub use outbox::{Claimed, DeliveryRecord, Outbox, OutboxState};
 pub use portfolio::{Findings, StoredFinding};
 pub use reporter::Reporters;
+pub use sign_ins::{LoginAttempt, RecentFailures};
 pub use work::Work;
 
 type Result<T, E = StoreError> = std::result::Result<T, E>;

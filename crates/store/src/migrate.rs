@@ -86,6 +86,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0012_exploitation.sql"),
         postgres: include_str!("../migrations/postgres/0012_exploitation.sql"),
     },
+    Migration {
+        version: 13,
+        name: "login_attempts",
+        sqlite: include_str!("../migrations/sqlite/0013_login_attempts.sql"),
+        postgres: include_str!("../migrations/postgres/0013_login_attempts.sql"),
+    },
 ];
 
 /// Any number serves, as long as every embargo instance uses the same one.

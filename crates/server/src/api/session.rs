@@ -1,7 +1,9 @@
 //! Signing in and out, and the signed-in user's own account.
 
 use axum::Json;
-use axum::extract::State;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use embargo_core::auth::{User, token_digest};
@@ -58,9 +60,19 @@ pub struct PasswordChange {
     ))]
 pub async fn login(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> ApiResult<Response> {
-    let signed_in = start_session(&state, &req.username, req.password, req.code.as_deref()).await?;
+    let address = crate::extract::client_address(&state, peer, &headers);
+    let signed_in = start_session(
+        &state,
+        &req.username,
+        req.password,
+        req.code.as_deref(),
+        &address,
+    )
+    .await?;
     let mut response = Json(SessionResponse {
         user: signed_in.user,
         csrf_token: csrf_token(&signed_in.secret),

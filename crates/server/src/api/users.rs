@@ -5,7 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use embargo_core::auth::{Role, User};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Caller;
 use crate::error::{ApiResult, ErrorBody};
@@ -107,4 +107,83 @@ pub async fn update_user(
     Ok(Json(
         crate::app::accounts::set_member_disabled(&state, &caller, &username, req.disabled).await?,
     ))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PasswordReset {
+    pub user: String,
+    /// The new generated password. Shown this once; hand it over privately.
+    pub password: String,
+}
+
+/// Give a member a new generated password; every session of theirs ends.
+#[utoipa::path(post, path = "/api/v1/users/{username}/password", tag = "users",
+    params(("username" = String, Path, description = "The username")),
+    responses(
+        (status = 200, body = PasswordReset),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "Your own password is changed with the current one", body = ErrorBody),
+    ))]
+pub async fn reset_password(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(username): Path<String>,
+) -> ApiResult<Json<PasswordReset>> {
+    caller.require(Role::Admin)?;
+    let password = crate::app::accounts::reset_member_password(&state, &caller, &username).await?;
+    Ok(Json(PasswordReset {
+        user: username,
+        password,
+    }))
+}
+
+/// Remove a member's second factor (a lost phone); their sessions end and
+/// they set one up again after signing in.
+#[utoipa::path(delete, path = "/api/v1/users/{username}/totp", tag = "users",
+    params(("username" = String, Path, description = "The username")),
+    responses(
+        (status = 200, body = User),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+    ))]
+pub async fn reset_second_factor(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(username): Path<String>,
+) -> ApiResult<Json<User>> {
+    caller.require(Role::Admin)?;
+    Ok(Json(
+        crate::app::accounts::reset_member_second_factor(&state, &caller, &username).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SignInsQuery {
+    /// How many, newest first (1–1000, default 200).
+    pub limit: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SignInList {
+    pub attempts: Vec<embargo_store::LoginAttempt>,
+}
+
+/// Recent sign-in attempts, newest first: where they came from, the account
+/// named (when the username named one) and whether they succeeded. Kept 30
+/// days.
+#[utoipa::path(get, path = "/api/v1/sign-ins", tag = "users", params(SignInsQuery),
+    responses((status = 200, body = SignInList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn sign_ins(
+    State(state): State<AppState>,
+    caller: Caller,
+    crate::extract::ApiQuery(q): crate::extract::ApiQuery<SignInsQuery>,
+) -> ApiResult<Json<SignInList>> {
+    caller.require(Role::Admin)?;
+    Ok(Json(SignInList {
+        attempts: state.store.login_attempts(q.limit.unwrap_or(200)).await?,
+    }))
 }

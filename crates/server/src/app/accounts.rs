@@ -24,20 +24,50 @@ pub(crate) struct SignedIn {
 
 /// Checks a username, password and (when the account has a second factor)
 /// authenticator code, with the login throttle, and opens a session. Shared
-/// by the API and the sign-in form so that both refuse alike.
+/// by the API and the sign-in form so that both refuse alike. `address` is
+/// where the attempt came from: the throttle slows an address that keeps
+/// failing, never the account for everyone.
 pub(crate) async fn start_session(
     state: &AppState,
     username: &str,
     password: String,
     code: Option<&str>,
+    address: &str,
 ) -> ApiResult<SignedIn> {
+    use crate::limits::login_throttle;
     let now = state.now();
     let username = username.trim().to_owned();
     if username.len() > 64 || password.len() > 1024 {
         return Err(ApiError::unauthorized());
     }
-    state.throttle.check(&username, now)?;
     let found = state.store.user_credentials(&username).await?;
+    let account = found.as_ref().map(|(user, _)| user.id);
+    let recent = state
+        .store
+        .recent_login_failures(address, account, now - login_throttle::WINDOW)
+        .await?;
+    if let Err(e) = login_throttle::check(&recent, now) {
+        tracing::warn!(target: "embargo::auth", %address, "sign-in refused: too many failures from this address");
+        return Err(e);
+    }
+    let failed = |what: &'static str| async move {
+        tracing::warn!(
+            target: "embargo::auth",
+            %address,
+            account = account.is_some(),
+            "{what}"
+        );
+        state
+            .store
+            .record_login_attempt(
+                now,
+                address,
+                account,
+                false,
+                now - login_throttle::RETENTION,
+            )
+            .await
+    };
     // Unknown users cost the same Argon2 work as known ones.
     let (user, hash) = match found {
         Some((user, hash)) => (Some(user), hash),
@@ -47,8 +77,7 @@ pub(crate) async fn start_session(
     let user = match user {
         Some(user) if ok && !user.disabled => user,
         _ => {
-            state.throttle.failed(&username, now);
-            tracing::warn!(target: "embargo::auth", "failed login");
+            failed("failed sign-in").await?;
             return Err(wrong_credentials());
         }
     };
@@ -69,8 +98,7 @@ pub(crate) async fn start_session(
             None => false,
         };
         if !accepted {
-            state.throttle.failed(&username, now);
-            tracing::warn!(target: "embargo::auth", "failed second factor");
+            failed("failed second factor").await?;
             return Err(ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 "unauthorized",
@@ -79,7 +107,16 @@ pub(crate) async fn start_session(
             .with_field("code"));
         }
     }
-    state.throttle.succeeded(&username);
+    state
+        .store
+        .record_login_attempt(
+            now,
+            address,
+            Some(user.id),
+            true,
+            now - login_throttle::RETENTION,
+        )
+        .await?;
     let secret = auth::generate_token(SESSION_PREFIX);
     let ttl = chrono::Duration::from_std(state.settings.session_ttl)
         .unwrap_or(chrono::Duration::hours(12));
@@ -236,4 +273,44 @@ pub async fn set_member_disabled(
         ));
     }
     Ok(state.store.set_user_disabled(username, disabled).await?)
+}
+
+/// Gives a member a new generated password (returned, to be shown once) and
+/// ends every session of theirs: for a member who forgot theirs. An admin
+/// changes their own through the account page, knowing the current one.
+pub async fn reset_member_password(
+    state: &AppState,
+    caller: &Caller,
+    username: &str,
+) -> ApiResult<String> {
+    if username == caller.user.username {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "conflict",
+            "change your own password on your account page (it asks for the current one)",
+        ));
+    }
+    let user = state.store.user(username).await?;
+    let password = auth::generate_password();
+    let hashed = password.clone();
+    let hash = tokio::task::spawn_blocking(move || auth::hash_password(&hashed))
+        .await
+        .map_err(|e| ApiError::internal("hashing task failed", &e))??;
+    state.store.set_password(user.id, &hash, None).await?;
+    tracing::info!(target: "embargo::auth", member = %user.username, by = %caller.user.username, "password reset");
+    Ok(password)
+}
+
+/// Removes a member's second factor (a lost phone): they sign in with their
+/// password and set one up again. Their sessions end.
+pub async fn reset_member_second_factor(
+    state: &AppState,
+    caller: &Caller,
+    username: &str,
+) -> ApiResult<User> {
+    let user = state.store.user(username).await?;
+    state.store.disable_totp(user.id).await?;
+    state.store.end_sessions(user.id).await?;
+    tracing::info!(target: "embargo::auth", member = %user.username, by = %caller.user.username, "second factor reset");
+    Ok(user)
 }

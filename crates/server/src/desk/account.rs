@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use embargo_core::auth::token_digest;
@@ -97,6 +97,7 @@ pub async fn login_form(headers: HeaderMap, Query(q): Query<LoginQuery>) -> Resp
     ))]
 pub async fn login(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
@@ -114,7 +115,16 @@ pub async fn login(
         );
     }
     let code = values.get("code").map(String::as_str);
-    match start_session(&state, &field("username"), field("password"), code).await {
+    let address = crate::extract::client_address(&state, peer, &headers);
+    match start_session(
+        &state,
+        &field("username"),
+        field("password"),
+        code,
+        &address,
+    )
+    .await
+    {
         Ok(signed_in) => {
             let mut response = redirect(&next);
             response

@@ -11,6 +11,7 @@ pub mod cra;
 pub mod dashboard;
 pub mod deliveries;
 pub mod portfolio;
+pub mod team;
 
 use std::collections::HashMap;
 

@@ -779,6 +779,124 @@ async fn the_dashboard_and_charts_show_what_needs_action() {
     }
 }
 
+/// The team page: an admin adds a member (the generated password signs
+/// in), gives them a new password, removes their second factor, disables
+/// and enables them; a responder cannot reach it; an admin cannot disable
+/// themselves.
+#[tokio::test]
+async fn admins_run_the_team_from_its_page() {
+    for db in TestDatabase::all().await {
+        let app = TestApp::start(db).await;
+        let admin = sign_in(&app, "admin").await;
+        let rita = sign_in(&app, "rita").await;
+        assert_eq!(get(&app, &rita, "/desk/team").await.0, 403);
+        let (status, _, _) = post(
+            &app,
+            &rita,
+            "/desk/team",
+            &[("username", "mallory"), ("role", "admin")],
+        )
+        .await;
+        assert_eq!(status, 403, "a responder adds nobody");
+
+        let (status, html) = get(&app, &admin, "/desk/team").await;
+        assert_eq!(status, 200);
+        assert!(html.contains(">Team</a>"), "in the admin's menu");
+        assert!(html.contains("<td>rita</td>\n<td>responder</td>"), "{html}");
+
+        let (status, _, html) = post(
+            &app,
+            &admin,
+            "/desk/team",
+            &[("username", "nora"), ("role", "responder")],
+        )
+        .await;
+        assert_eq!(status, 201, "{html}");
+        let password = {
+            let at = html.find("<code id=\"new-password\">").unwrap() + 24;
+            html[at..at + html[at..].find('<').unwrap()].to_owned()
+        };
+        assert!(password.len() >= 12);
+        let signed_in = |password: String| {
+            let app = &app;
+            async move {
+                let r = app
+                    .http
+                    .post(app.url("/api/v1/session"))
+                    .json(&json!({"username": "nora", "password": password}))
+                    .send()
+                    .await
+                    .unwrap();
+                r.status().as_u16()
+            }
+        };
+        assert_eq!(signed_in(password.clone()).await, 200, "the password works");
+        let (status, _, html) = post(
+            &app,
+            &admin,
+            "/desk/team",
+            &[("username", "nora"), ("role", "viewer")],
+        )
+        .await;
+        assert_eq!(status, 409, "taken");
+        assert!(html.contains("role=\"alert\""), "{html}");
+        let (status, _, html) = post(
+            &app,
+            &admin,
+            "/desk/team",
+            &[("username", "otto"), ("role", "")],
+        )
+        .await;
+        assert_eq!(status, 422, "a role is chosen, never defaulted: {html}");
+
+        let (status, _, html) = post(&app, &admin, "/desk/team/nora/password", &[]).await;
+        assert_eq!(status, 200, "{html}");
+        let at = html.find("<code id=\"new-password\">").unwrap() + 24;
+        let new_password = html[at..at + html[at..].find('<').unwrap()].to_owned();
+        assert_ne!(new_password, password);
+        assert_eq!(signed_in(password).await, 401, "the old one is gone");
+        assert_eq!(signed_in(new_password.clone()).await, 200);
+
+        let user = app.store.user("nora").await.unwrap();
+        app.store
+            .begin_totp(user.id, b"0123456789abcdef0123")
+            .await
+            .unwrap();
+        app.store
+            .use_totp_step(user.id, 1, crate::t0())
+            .await
+            .unwrap();
+        let (_, html) = get(&app, &admin, "/desk/team").await;
+        assert!(html.contains("Remove the second factor of nora"), "{html}");
+        let (status, location, _) = post(&app, &admin, "/desk/team/nora/second-factor", &[]).await;
+        assert_eq!(
+            (status, location.as_str()),
+            (303, "/desk/team?done=second-factor&member=nora")
+        );
+        assert!(app.store.totp(user.id).await.unwrap().is_none());
+        let (_, html) = get(&app, &admin, &location).await;
+        assert!(
+            html.contains("nora&#39;s second factor is removed"),
+            "{html}"
+        );
+
+        let (status, _, _) = post(&app, &admin, "/desk/team/nora/disable", &[]).await;
+        assert_eq!(status, 303);
+        assert_eq!(signed_in(new_password.clone()).await, 401, "disabled");
+        post(&app, &admin, "/desk/team/nora/enable", &[]).await;
+        assert_eq!(signed_in(new_password).await, 200, "enabled again");
+
+        let (status, _, html) = post(&app, &admin, "/desk/team/admin/disable", &[]).await;
+        assert_eq!(status, 409, "{html}");
+        assert!(html.contains("you cannot disable your own account"));
+        let (status, _, _) = post(&app, &admin, "/desk/team/nobody/password", &[]).await;
+        assert_eq!(status, 404);
+        let (status, _, _) = post(&app, &admin, "/desk/team/nora/promote", &[]).await;
+        assert_eq!(status, 404);
+        app.stop().await;
+    }
+}
+
 /// CSRF on every state-changing route, read from the OpenAPI document: a
 /// signed-in browser's cookie without the form's (or header's) token changes
 /// nothing, on every page form and every cookie-authenticated API call.

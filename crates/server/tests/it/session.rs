@@ -1,5 +1,10 @@
 //! Signing in with cookies and CSRF, throttling, tokens, and the system routes.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use chrono::DateTime;
+use embargo_server::ServerSettings;
 use serde_json::{Value, json};
 
 use crate::{PASSWORD, TestApp, each_backend, new_case};
@@ -101,7 +106,7 @@ async fn cookie_sessions_need_the_csrf_token_to_change_anything() {
 }
 
 #[tokio::test]
-async fn wrong_passwords_are_refused_then_throttled() {
+async fn wrong_passwords_are_refused_then_slowed_for_that_address_only() {
     each_backend(|app| async move {
         let (status, cookie, body) = login(&app, "rita", "not the password").await;
         assert_eq!((status, cookie), (401, None), "{body}");
@@ -120,14 +125,134 @@ async fn wrong_passwords_are_refused_then_throttled() {
         assert_eq!(
             r.status().as_u16(),
             429,
-            "locked even with the right password ({})",
+            "this address waits, even with the right password ({})",
             app.backend
         );
         assert!(r.headers().get("retry-after").is_some());
         let (status, _, _) = login(&app, "vic", PASSWORD).await;
-        assert_eq!(status, 200, "other users are unaffected");
+        assert_eq!(status, 200, "other accounts from here are unaffected");
     })
     .await;
+}
+
+/// A stranger guessing the admin's password from their own address cannot
+/// lock the admin out: the admin, from theirs, signs in (API and form), and
+/// sees the attempts on the team page and the API.
+#[tokio::test]
+async fn a_strangers_fifty_wrong_passwords_do_not_stop_the_member_signing_in() {
+    for db in embargo_store::testing::TestDatabase::all().await {
+        let now = Arc::new(AtomicI64::new(crate::t0().timestamp_millis()));
+        let read = now.clone();
+        let settings = ServerSettings {
+            behind_proxy: true,
+            ..ServerSettings::default()
+        };
+        let app = TestApp::start_with_clock(
+            db,
+            settings,
+            Arc::new(move || DateTime::from_timestamp_millis(read.load(Ordering::SeqCst)).unwrap()),
+        )
+        .await;
+        let from = |address: &'static str, username: &'static str, password: &'static str| {
+            app.http
+                .post(app.url("/api/v1/session"))
+                .header("x-forwarded-for", address)
+                .json(&json!({"username": username, "password": password}))
+                .send()
+        };
+        const STRANGER: &str = "203.0.113.9";
+        const MEMBER: &str = "198.51.100.7";
+        let mut statuses = Vec::new();
+        for i in 0..50 {
+            let r = from(STRANGER, "admin", "guess guess guess").await.unwrap();
+            statuses.push(r.status().as_u16());
+            if i >= 5 {
+                assert!(r.headers().get("retry-after").is_some());
+            }
+        }
+        assert_eq!(statuses[..5], [401; 5], "{}", app.backend);
+        assert!(
+            statuses[5..].iter().all(|s| *s == 429),
+            "then the stranger's address waits: {statuses:?}"
+        );
+        let r = from(STRANGER, "admin", PASSWORD).await.unwrap();
+        assert_eq!(r.status().as_u16(), 429, "even a right guess waits");
+
+        let r = from(MEMBER, "admin", PASSWORD).await.unwrap();
+        assert_eq!(
+            r.status().as_u16(),
+            200,
+            "the member signs in from their own address ({})",
+            app.backend
+        );
+        // The sign-in form too, from the member's address.
+        let (cookie, csrf) = crate::form_cookie(&app.http, &app.url("/login")).await;
+        let r = app
+            .http
+            .post(app.url("/login"))
+            .header("cookie", &cookie)
+            .header("x-forwarded-for", MEMBER)
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("username", "admin"),
+                ("password", PASSWORD),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 303, "{}", r.text().await.unwrap());
+
+        // The wait grows: 15 s after the fifth failure, one more failure
+        // gives 30 s.
+        now.fetch_add(16_000, Ordering::SeqCst);
+        let r = from(STRANGER, "admin", "guess again").await.unwrap();
+        assert_eq!(r.status().as_u16(), 401, "the first wait is over");
+        let r = from(STRANGER, "admin", "guess again").await.unwrap();
+        assert_eq!(r.status().as_u16(), 429);
+        assert_eq!(r.headers()["retry-after"], "30");
+
+        // Admins see the attempts; nobody else does.
+        let (status, list) = app.get(&app.admin, "/api/v1/sign-ins?limit=10").await;
+        assert_eq!(status, 200, "{list}");
+        let attempts = list["attempts"].as_array().unwrap();
+        assert_eq!(attempts[0]["address"], STRANGER);
+        assert_eq!(attempts[0]["username"], "admin");
+        assert_eq!(attempts[0]["succeeded"], false);
+        assert!(
+            attempts
+                .iter()
+                .any(|a| a["address"] == MEMBER && a["succeeded"] == true),
+            "{list}"
+        );
+        let failures = app
+            .store
+            .login_attempts(1000)
+            .await
+            .unwrap()
+            .iter()
+            .filter(|a| !a.succeeded)
+            .count();
+        assert_eq!(failures, 6, "refused attempts are not counted as guesses");
+        assert_eq!(app.get(&app.responder, "/api/v1/sign-ins").await.0, 403);
+        let html = app
+            .http
+            .get(app.url("/desk/team"))
+            .bearer_auth(&app.admin)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(html.contains("<code>203.0.113.9</code>"), "{html}");
+        // A username that names nobody is not kept (people type passwords there).
+        from("192.0.2.1", "my secret password", "x").await.unwrap();
+        let (_, list) = app.get(&app.admin, "/api/v1/sign-ins?limit=1").await;
+        assert_eq!(list["attempts"][0]["address"], "192.0.2.1");
+        assert_eq!(list["attempts"][0]["username"], Value::Null);
+        assert!(!list.to_string().contains("my secret password"));
+        app.stop().await;
+    }
 }
 
 #[tokio::test]

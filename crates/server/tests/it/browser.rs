@@ -185,6 +185,38 @@ async fn the_team_works_a_case_from_report_to_advisory_in_chromium() {
     .await;
 }
 
+/// The admin's screens in Chromium (`tests/browser/admin_pages.cjs`): the
+/// team page at 1280 and 390 px, adding a member (a role chosen, never
+/// defaulted), the password shown once signing them in from another
+/// browser, a new password, disabling and enabling, the sign-in attempts,
+/// and the delivery log; axe-core on each, no CSP report.
+#[tokio::test]
+async fn an_admin_runs_the_team_in_chromium() {
+    if !browser_or_skip() {
+        return;
+    }
+    let Some(db) = TestDatabase::all().await.into_iter().next() else {
+        panic!("no test database");
+    };
+    let app = crate::TestApp::start(db).await;
+    let report = run_script(
+        "admin_pages.cjs",
+        vec![app.url(""), "admin".into(), crate::PASSWORD.into()],
+    )
+    .await;
+    assert_clean(&report, 7);
+    let nora = app.store.user("nora").await.unwrap();
+    assert_eq!(nora.role.as_str(), "responder");
+    assert!(!nora.disabled);
+    let attempts = app.store.login_attempts(100).await.unwrap();
+    assert!(
+        attempts
+            .iter()
+            .any(|a| a.username.as_deref() == Some("nora") && !a.succeeded)
+    );
+    app.stop().await;
+}
+
 /// The CRA desk in Chromium (`tests/browser/cra_pages.cjs`): mark a case
 /// actively exploited, see it in the dashboard's lane with its clocks in
 /// hours and minutes, open the early warning's pack and submit it. axe-core

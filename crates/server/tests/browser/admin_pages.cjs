@@ -1,0 +1,101 @@
+// Drives Debian's Chromium (playwright-core) through the admin's screens:
+// the admin signs in through the form, opens the team page from the menu,
+// adds a member with the form (a role must be chosen), reads the generated
+// password shown once, signs that member in from a second browser with it,
+// gives the member a new password, disables and enables them, and reads the
+// sign-in attempts (the failed one included). The delivery log too. Every
+// page runs axe-core and is checked at 1280 and 390 px (no sideways
+// scrolling at 390); Content-Security-Policy reports are collected.
+//
+//   node admin_pages.cjs BASE_URL ADMIN PASSWORD SCREENSHOT_DIR
+//
+// Prints one JSON object: {pages, violations, csp, errors, member}.
+const { chromium } = require("playwright-core");
+const { harness } = require("./support.cjs");
+
+const [base, username, password, shots] = process.argv.slice(2);
+
+(async () => {
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    args: ["--no-sandbox"],
+  });
+  const h = harness(shots, "admin-");
+  const { errors } = h.report;
+  const { watch, check } = h;
+  async function submit(page, selector) {
+    await Promise.all([page.waitForNavigation(), page.click(selector)]);
+  }
+  async function signIn(page, user, pass) {
+    await page.goto(`${base}/login?next=/desk`);
+    await page.fill("#username", user);
+    await page.fill("#password", pass);
+    await submit(page, "form button[type=submit]");
+    return page.url();
+  }
+  async function both(page, name) {
+    for (const width of [1280, 390]) {
+      await page.setViewportSize({ width, height: 900 });
+      const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+      if (width === 390 && wide > 392) errors.push(`${name} is ${wide}px wide at 390`);
+      await check(page, `${name}-${width}`);
+    }
+    await page.setViewportSize({ width: 1280, height: 900 });
+  }
+
+  const admin = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const desk = await admin.newPage();
+  watch(desk);
+  if (!(await signIn(desk, username, password)).endsWith("/desk")) errors.push(`admin sign-in: ${desk.url()}`);
+  await submit(desk, "nav a[href='/desk/team']");
+  await both(desk, "team");
+
+  // Adding a member needs a chosen role; the browser's own check stops an empty one.
+  await desk.fill("#member-username", "nora");
+  const roleRequired = await desk.$eval("#member-role", (s) => s.required && s.value === "");
+  if (!roleRequired) errors.push("the role select has a value before one is chosen");
+  await desk.selectOption("#member-role", "responder");
+  await submit(desk, "form[action='/desk/team'] button[type=submit]");
+  const first = ((await desk.textContent("#new-password")) || "").trim();
+  if (first.length < 12) errors.push(`no generated password shown: ${first}`);
+  await both(desk, "team-added");
+
+  // The member signs in elsewhere with it; one wrong try first, which the admin will see.
+  const other = await browser.newContext({ viewport: { width: 390, height: 800 } });
+  const member = await other.newPage();
+  watch(member);
+  await signIn(member, "nora", "not the password at all");
+  if (!(await member.$("[role=alert]"))) errors.push("a wrong password shows no error");
+  if (!(await signIn(member, "nora", first)).endsWith("/desk")) errors.push(`member sign-in: ${member.url()}`);
+
+  // A new password: shown once, the old one stops working.
+  await submit(desk, "button[aria-label='New password for nora']");
+  const second = ((await desk.textContent("#new-password")) || "").trim();
+  if (!second || second === first) errors.push("no new password");
+  await member.context().clearCookies();
+  await signIn(member, "nora", first);
+  if (member.url().endsWith("/desk")) errors.push("the old password still works");
+
+  // Disable, then enable.
+  await submit(desk, "button[aria-label='Disable nora']");
+  if (!((await desk.textContent("[role=status]")) || "").includes("nora is disabled")) errors.push("no notice after disabling");
+  await check(desk, "team-disabled");
+  if ((await signIn(member, "nora", second)).endsWith("/desk")) errors.push("a disabled member signed in");
+  await submit(desk, "button[aria-label='Enable nora']");
+  if (!(await signIn(member, "nora", second)).endsWith("/desk")) errors.push("the enabled member cannot sign in");
+
+  // The attempts, the failed ones marked.
+  await desk.goto(`${base}/desk/team#sign-ins`);
+  const attempts = await desk.$$eval("#sign-ins ~ div table tbody tr", (rows) => rows.map((r) => r.textContent));
+  if (!attempts.some((t) => t.includes("nora") && t.includes("failed"))) errors.push(`attempts: ${attempts.join(" | ")}`);
+  if (!attempts.some((t) => t.includes("nora") && t.includes("signed in"))) errors.push("no successful attempt listed");
+
+  await submit(desk, "nav a[href='/desk/deliveries']");
+  await both(desk, "deliveries");
+
+  await browser.close();
+  h.report.member = "nora";
+  console.log(JSON.stringify(h.report));
+})().catch((e) => {
+  console.log(JSON.stringify({ pages: [], violations: [], csp: [], errors: [String(e && e.stack || e)] }));
+});

@@ -24,6 +24,16 @@ pub struct ErrorDetail {
     /// The offending field, as a dotted path (`report.description`), when one is to blame.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// Every field found wrong, when more than one is (`field` is the first).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<FieldError>,
+}
+
+/// One field found wrong.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
 }
 
 /// An error on its way to becoming a response.
@@ -34,6 +44,8 @@ pub struct ApiError {
     pub message: String,
     pub field: Option<String>,
     pub retry_after: Option<u64>,
+    /// Every field found wrong, when a request had several.
+    pub problems: Vec<FieldError>,
 }
 
 impl ApiError {
@@ -44,6 +56,7 @@ impl ApiError {
             message: message.into(),
             field: None,
             retry_after: None,
+            problems: Vec::new(),
         }
     }
 
@@ -97,6 +110,7 @@ impl IntoResponse for ApiError {
                 code: self.code,
                 message: self.message,
                 field: self.field,
+                problems: self.problems,
             },
         };
         let mut response = (self.status, Json(body)).into_response();

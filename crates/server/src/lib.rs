@@ -142,6 +142,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(cra::get_pack))
         .routes(routes!(cra::pack_schema))
         .routes(routes!(pages::report::form, pages::report::submit))
+        .routes(routes!(pages::report::receipt))
         .routes(routes!(pages::portal::view))
         .routes(routes!(pages::portal::reply))
         .routes(routes!(reporter::submit_report))

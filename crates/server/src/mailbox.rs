@@ -518,6 +518,7 @@ pub async fn ingest(
         files,
         address: None,
         mail_key: Some(key.clone()),
+        idempotency_key: None,
     };
     match intake::submit_report(state, submission, now).await {
         Ok(submitted) => {
@@ -532,7 +533,7 @@ pub async fn ingest(
             );
             refuse(state, &key, &sender, &shown_subject, reason).await
         }
-        Err(refused @ intake::Refused::Invalid(_)) => {
+        Err(refused @ (intake::Refused::Invalid(_) | intake::Refused::KeyReused)) => {
             let e = ApiError::from(refused);
             refuse(state, &key, &sender, &shown_subject, e.message).await
         }

@@ -39,6 +39,9 @@ pub struct ServerSettings {
     /// (its counts say when reports arrive); the SHA-256 of the token is
     /// kept, compared in constant time.
     pub metrics_token_digest: Option<[u8; 32]>,
+    /// An SMTP server is configured: reporters who give an email address
+    /// get a confirmation, and the receipt says so (or says why not).
+    pub sends_email: bool,
 }
 
 impl ServerSettings {
@@ -64,6 +67,7 @@ impl Default for ServerSettings {
             attachments: AttachmentLimits::default(),
             vulndb: None,
             metrics_token_digest: None,
+            sends_email: false,
         }
     }
 }

@@ -92,6 +92,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0013_login_attempts.sql"),
         postgres: include_str!("../migrations/postgres/0013_login_attempts.sql"),
     },
+    Migration {
+        version: 14,
+        name: "intake_requests",
+        sqlite: include_str!("../migrations/sqlite/0014_intake_requests.sql"),
+        postgres: include_str!("../migrations/postgres/0014_intake_requests.sql"),
+    },
 ];
 
 /// Any number serves, as long as every embargo instance uses the same one.

@@ -1,5 +1,5 @@
 //! Values sealed one per row (attachment contents, outbox messages, webhook
-//! secrets, advisory drafts, signing keys), each bound to a context made from its row, and re-sealed under
+//! secrets, advisory drafts, signing keys, the reporter tokens kept for a retried report), each bound to a context made from its row, and re-sealed under
 //! the active key by `keys rotate`. One list, so that rotation and
 //! `keys_in_use` cannot forget a table.
 
@@ -19,7 +19,7 @@ pub(crate) struct SealedRows {
     batch: u32,
 }
 
-pub(crate) const SEALED_ROWS: [SealedRows; 6] = [
+pub(crate) const SEALED_ROWS: [SealedRows; 7] = [
     SealedRows {
         table: "totp_secrets",
         id: "user_id",
@@ -67,6 +67,14 @@ pub(crate) const SEALED_ROWS: [SealedRows; 6] = [
         bound_to: "purpose",
         context: crate::advisories::signing_context,
         batch: 10,
+    },
+    SealedRows {
+        table: "intake_requests",
+        id: "key_digest",
+        id_type: "TEXT",
+        bound_to: "key_digest",
+        context: crate::intake_keys::context,
+        batch: 500,
     },
 ];
 

@@ -259,41 +259,68 @@ impl Reporter {
         self.contact.is_none()
     }
 
-    fn validated(self) -> Result<Self, DomainError> {
-        let contact = text::optional("reporter.contact", self.contact.as_deref(), 320)?;
+    fn validated(self, problems: &mut Problems) -> Self {
+        let contact = problems.take(text::optional(
+            "reporter.contact",
+            self.contact.as_deref(),
+            320,
+        ));
         if let Some(c) = &contact {
             if c.contains(char::is_whitespace) {
-                return Err(DomainError::invalid(
+                problems.push(DomainError::invalid(
                     "reporter.contact",
                     "must be an email address or a URL without spaces",
                 ));
-            }
-            if let Some((local, domain)) = c.split_once('@')
+            } else if let Some((local, domain)) = c.split_once('@')
                 && (local.is_empty() || !domain.contains('.') || domain.contains('@'))
             {
-                return Err(DomainError::invalid(
+                problems.push(DomainError::invalid(
                     "reporter.contact",
                     "is not a valid email address",
                 ));
             }
         }
-        let name = text::optional("reporter.name", self.name.as_deref(), 100)?;
+        let name = problems.take(text::optional("reporter.name", self.name.as_deref(), 100));
         if name.as_deref().is_some_and(|n| n.contains(['\n', '\r'])) {
-            return Err(DomainError::invalid(
+            problems.push(DomainError::invalid(
                 "reporter.name",
                 "must be a single line",
             ));
         }
-        let pgp_key = text::optional("reporter.pgp_key", self.pgp_key.as_deref(), 64 * 1024)?;
-        if let Some(key) = &pgp_key {
-            crate::openpgp::check_public_key(key)
-                .map_err(|e| DomainError::invalid("reporter.pgp_key", e))?;
+        let pgp_key = problems.take(text::optional(
+            "reporter.pgp_key",
+            self.pgp_key.as_deref(),
+            64 * 1024,
+        ));
+        if let Some(key) = &pgp_key
+            && let Err(e) = crate::openpgp::check_public_key(key)
+        {
+            problems.push(DomainError::invalid("reporter.pgp_key", e));
         }
-        Ok(Self {
+        Self {
             contact,
             name,
             pgp_key,
+        }
+    }
+}
+
+/// The problems found while checking a request, every one of them (a form
+/// shows each beside its field at once).
+#[derive(Debug, Default)]
+pub struct Problems(Vec<DomainError>);
+
+impl Problems {
+    /// The value, or its default with the problem kept.
+    fn take<T: Default>(&mut self, checked: Result<T, DomainError>) -> T {
+        checked.unwrap_or_else(|e| {
+            self.0.push(e);
+            T::default()
         })
+    }
+
+    fn push(&mut self, e: DomainError) {
+        self.0.push(e);
     }
 }
 
@@ -316,27 +343,35 @@ pub struct ReportContent {
 }
 
 impl ReportContent {
-    fn validated(self) -> Result<Self, DomainError> {
-        Ok(Self {
-            summary: text::required("report.summary", &self.summary, 2_000)?,
-            description: text::required("report.description", &self.description, 100_000)?,
-            steps_to_reproduce: text::optional(
+    fn validated(self, problems: &mut Problems) -> Self {
+        Self {
+            summary: problems.take(text::required("report.summary", &self.summary, 2_000)),
+            description: problems.take(text::required(
+                "report.description",
+                &self.description,
+                100_000,
+            )),
+            steps_to_reproduce: problems.take(text::optional(
                 "report.steps_to_reproduce",
                 self.steps_to_reproduce.as_deref(),
                 100_000,
-            )?,
-            impact: text::optional("report.impact", self.impact.as_deref(), 20_000)?,
-            suggested_mitigation: text::optional(
+            )),
+            impact: problems.take(text::optional(
+                "report.impact",
+                self.impact.as_deref(),
+                20_000,
+            )),
+            suggested_mitigation: problems.take(text::optional(
                 "report.suggested_mitigation",
                 self.suggested_mitigation.as_deref(),
                 20_000,
-            )?,
-            affected_versions: text::optional(
+            )),
+            affected_versions: problems.take(text::optional(
                 "report.affected_versions",
                 self.affected_versions.as_deref(),
                 2_000,
-            )?,
-        })
+            )),
+        }
     }
 }
 
@@ -362,18 +397,30 @@ pub struct NewCase {
 impl NewCase {
     /// Checks every field and normalizes whitespace; the error names the first bad field.
     pub fn validate(self) -> Result<Self, DomainError> {
-        Ok(Self {
-            title: text::single_line("title", &self.title, 200)?,
-            product: text::single_line("product", &self.product, 100)?,
-            reporter: self.reporter.validated()?,
-            report: self.report.validated()?,
+        self.checked().map_err(|mut all| all.swap_remove(0))
+    }
+
+    /// Checks every field and normalizes whitespace; the errors name every
+    /// bad field, in the order of the form.
+    pub fn checked(self) -> Result<Self, Vec<DomainError>> {
+        let mut problems = Problems::default();
+        let checked = Self {
+            title: problems.take(text::single_line("title", &self.title, 200)),
+            product: problems.take(text::single_line("product", &self.product, 100)),
+            report: self.report.validated(&mut problems),
+            reporter: self.reporter.validated(&mut problems),
             reporter_deadline: self.reporter_deadline.map(crate::to_millis),
-            exploited_evidence: text::optional(
+            exploited_evidence: problems.take(text::optional(
                 "exploited_evidence",
                 self.exploited_evidence.as_deref(),
                 20_000,
-            )?,
-        })
+            )),
+        };
+        if problems.0.is_empty() {
+            Ok(checked)
+        } else {
+            Err(problems.0)
+        }
     }
 }
 

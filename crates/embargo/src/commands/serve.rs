@@ -83,6 +83,7 @@ pub(crate) async fn serve(config_path: &Path, listen: Option<String>) -> Result<
             .metrics_token
             .as_ref()
             .map(|t| ServerSettings::metrics_token_digest_of(&t.0)),
+        sends_email: config.smtp.is_some(),
     };
     let state = embargo_server::state(store.clone(), settings, embargo_server::system_clock());
     let app = embargo_server::router(state.clone());

@@ -38,15 +38,21 @@ pub struct Receipt {
     /// The reporter's private page (the token is part of it: keep it secret).
     pub private_url: String,
     pub message: String,
+    /// Whether a confirmation email goes to the reporter's address.
+    pub confirmation_email: bool,
 }
 
-/// Submit a vulnerability report (no account needed).
+/// Submit a vulnerability report (no account needed). Send an
+/// `Idempotency-Key` header to retry safely: the same report sent again
+/// with the same key within a day gets the first receipt (with
+/// `Idempotent-Replayed: true`) and opens no second case.
 #[utoipa::path(post, path = "/api/v1/reports", tag = "reporter", request_body = NewCase, security(()),
+    params(("Idempotency-Key" = Option<String>, Header, description = "1 to 255 visible ASCII characters, new for each report")),
     responses(
-        (status = 201, description = "Received and durably stored", body = Receipt),
+        (status = 201, description = "Received and durably stored (or, for a retried key, the first receipt)", body = Receipt),
         (status = 413, body = ErrorBody),
         (status = 415, body = ErrorBody),
-        (status = 422, description = "A missing, unknown or invalid field, or one the policy requires", body = ErrorBody),
+        (status = 422, description = "A missing, unknown or invalid field, or one the policy requires (every one in `problems`), or an Idempotency-Key used for another report", body = ErrorBody),
         (status = 429, description = "Too many reports from this address or reporter; see Retry-After", body = ErrorBody),
     ))]
 pub async fn submit_report(
@@ -54,8 +60,17 @@ pub async fn submit_report(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     ApiJson(request): ApiJson<NewCase>,
-) -> ApiResult<(StatusCode, Json<Receipt>)> {
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
     let now = state.now();
+    let idempotency_key = match headers.get("idempotency-key") {
+        None => None,
+        Some(v) => {
+            let key = v.to_str().unwrap_or_default();
+            intake::check_idempotency_key(key)?;
+            Some(key.to_owned())
+        }
+    };
     let submitted = intake::submit_report(
         &state,
         intake::Submission {
@@ -64,22 +79,45 @@ pub async fn submit_report(
             files: Vec::new(),
             address: Some(client_address(&state, peer, &headers)),
             mail_key: None,
+            idempotency_key,
         },
         now,
     )
     .await?;
-    Ok((
+    let confirmation = intake::confirmation(&state, &submitted.case);
+    let mut response = (
         StatusCode::CREATED,
         Json(Receipt {
             message: format!(
-                "Thank you. Your report is {}. Keep the token: it opens your report and its private thread.",
-                submitted.case.reference
+                "Thank you. Your report is {}. Keep the token: it opens your report and its private thread. {}.",
+                submitted.case.reference,
+                match &confirmation {
+                    Ok(to) => format!("A confirmation email goes to {to}"),
+                    Err(why) => capitalised(why),
+                }
             ),
             reference: submitted.case.reference,
             private_url: submitted.private_url,
             token: submitted.token,
+            confirmation_email: confirmation.is_ok(),
         }),
-    ))
+    )
+        .into_response();
+    if submitted.replayed {
+        response.headers_mut().insert(
+            "idempotent-replayed",
+            axum::http::HeaderValue::from_static("true"),
+        );
+    }
+    Ok(response)
+}
+
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 /// One message of the private thread.

@@ -42,6 +42,39 @@ pub struct Submission {
     /// The mailbox message it came in (its key), recorded with the case so
     /// the message is taken once.
     pub mail_key: Option<String>,
+    /// The client's key for this report (the API's `Idempotency-Key`, the
+    /// form's submission id): sent again within a day, the same report gets
+    /// the first receipt and no second case.
+    pub idempotency_key: Option<String>,
+}
+
+/// How long a report's idempotency key is remembered.
+pub const IDEMPOTENCY_WINDOW: chrono::TimeDelta = chrono::TimeDelta::hours(24);
+
+/// What the receipt says about a confirmation email: the address it goes
+/// to, or why none will come.
+pub fn confirmation(state: &AppState, case: &Case) -> Result<String, &'static str> {
+    match case.reporter.contact.as_deref() {
+        None => Err("you gave no email address, so no confirmation email will come"),
+        Some(c) if !c.contains('@') => {
+            Err("your contact is not an email address, so no confirmation email will come")
+        }
+        Some(_) if !state.settings.sends_email => {
+            Err("this server sends no email yet, so no confirmation email will come")
+        }
+        Some(c) => Ok(c.to_owned()),
+    }
+}
+
+/// Checks an `Idempotency-Key`: 1 to 255 visible ASCII characters.
+pub fn check_idempotency_key(key: &str) -> Result<(), ApiError> {
+    if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(ApiError::invalid(
+            "Idempotency-Key",
+            "Idempotency-Key: use 1 to 255 visible ASCII characters (a UUID, say)",
+        ));
+    }
+    Ok(())
 }
 
 /// One problem with a field of the report.
@@ -61,6 +94,8 @@ pub struct Submitted {
     /// Fields the policy requires that a mailed report lacked; the reporter
     /// was asked for them in the case's thread.
     pub asked_for: Vec<IntakeField>,
+    /// The request was a retry: this is the first one's receipt.
+    pub replayed: bool,
 }
 
 /// Why a report was not taken.
@@ -70,6 +105,8 @@ pub enum Refused {
     Invalid(Vec<FieldProblem>),
     /// Too many reports from this address or reporter; try again later.
     TooMany(ApiError),
+    /// The idempotency key was used for a different report.
+    KeyReused,
     /// The store could not take it.
     Store(StoreError),
 }
@@ -99,9 +136,25 @@ impl From<Refused> for ApiError {
                     .first()
                     .map(|p| p.field.clone())
                     .unwrap_or_default();
-                ApiError::invalid(field, text.join("; "))
+                let mut e = ApiError::invalid(field, text.join("; "));
+                if problems.len() > 1 {
+                    e.problems = problems
+                        .into_iter()
+                        .map(|p| crate::error::FieldError {
+                            field: p.field,
+                            message: p.message,
+                        })
+                        .collect();
+                }
+                e
             }
             Refused::TooMany(e) => e,
+            Refused::KeyReused => ApiError::new(
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency_key_reused",
+                "this Idempotency-Key was used for a different report: send a new key with a new report",
+            )
+            .with_field("Idempotency-Key"),
             Refused::Store(e) => ApiError::from(e),
         }
     }
@@ -123,6 +176,7 @@ async fn open_for_reporter(
     request: NewCase,
     files: Vec<AttachmentFile>,
     mail_key: Option<&str>,
+    keep: Option<(&str, &str)>,
     now: embargo_core::Instant,
 ) -> Result<(Case, String), StoreError> {
     let now = embargo_core::to_millis(now);
@@ -169,6 +223,15 @@ async fn open_for_reporter(
             .mark_taken(key, Some(handle.case.reference), "opened", now)
             .await?;
     }
+    if let Some((key_digest, request_digest)) = keep {
+        let receipt = embargo_store::KeptReceipt {
+            case_ref: handle.case.reference.to_string(),
+            token: token.clone(),
+            request_digest: request_digest.to_owned(),
+        };
+        work.keep_receipt(key_digest, &receipt, now, now - IDEMPOTENCY_WINDOW)
+            .await?;
+    }
     work.commit().await?;
     Ok((handle.case, token))
 }
@@ -177,19 +240,32 @@ async fn open_for_reporter(
 /// its own validity first, then each field the policy requires and it lacks.
 #[must_use]
 pub fn problems(state: &AppState, request: &NewCase) -> Vec<FieldProblem> {
-    let invalid = match request.clone().validate() {
-        Err(DomainError::Invalid { field, message }) => Some(FieldProblem { field, message }),
-        _ => None,
+    let invalid = match request.clone().checked() {
+        Err(all) => field_problems(all),
+        Ok(_) => Vec::new(),
     };
     combined(invalid, &missing(state, request))
 }
 
-/// A validity problem, then each missing field not already named by it.
+fn field_problems(errors: Vec<DomainError>) -> Vec<FieldProblem> {
+    errors
+        .into_iter()
+        .map(|e| match e {
+            DomainError::Invalid { field, message } => FieldProblem { field, message },
+            other => FieldProblem {
+                field: String::new(),
+                message: other.to_string(),
+            },
+        })
+        .collect()
+}
+
+/// The validity problems, then each missing field not already named by one.
 fn combined(
-    invalid: Option<FieldProblem>,
+    invalid: Vec<FieldProblem>,
     missing: &[(&'static str, IntakeField)],
 ) -> Vec<FieldProblem> {
-    let mut out: Vec<FieldProblem> = invalid.into_iter().collect();
+    let mut out = invalid;
     for (field, f) in missing {
         if !out.iter().any(|p| p.field == *field) {
             out.push(FieldProblem {
@@ -221,22 +297,30 @@ pub async fn submit_report(
         files,
         address,
         mail_key,
+        idempotency_key,
     } = submission;
+    // A retry of a report already taken gets its receipt, before any limit.
+    let keyed = idempotency_key.map(|key| {
+        let key_digest = embargo_core::auth::token_digest(&format!("{channel:?}:{key}"));
+        let body = serde_json::to_string(&request).unwrap_or_default();
+        (key_digest, embargo_core::auth::token_digest(&body))
+    });
+    if let Some((key_digest, request_digest)) = &keyed
+        && let Some(kept) = replay(state, key_digest, request_digest, now).await?
+    {
+        return Ok(kept);
+    }
     let lacking = missing(state, &request);
-    let request = match request.validate() {
+    let request = match request.checked() {
         Ok(request) => request,
-        Err(DomainError::Invalid { field, message }) => {
-            let invalid = FieldProblem { field, message };
-            return Err(Refused::Invalid(combined(Some(invalid), &lacking)));
-        }
-        Err(e) => return Err(StoreError::Domain(e).into()),
+        Err(all) => return Err(Refused::Invalid(combined(field_problems(all), &lacking))),
     };
     let asked_for: Vec<IntakeField> = if channel == Channel::Mail {
         // A mailed report is refused only for what makes it unreadable; a
         // missing required field is asked for instead.
         lacking.iter().map(|(_, f)| *f).collect()
     } else if !lacking.is_empty() {
-        return Err(Refused::Invalid(combined(None, &lacking)));
+        return Err(Refused::Invalid(combined(Vec::new(), &lacking)));
     } else {
         Vec::new()
     };
@@ -252,7 +336,20 @@ pub async fn submit_report(
             .hit(&contact.trim().to_lowercase(), now, "reporter")
             .map_err(Refused::TooMany)?;
     }
-    let (case, token) = open_for_reporter(state, request, files, mail_key.as_deref(), now).await?;
+    let keep = keyed.as_ref().map(|(k, r)| (k.as_str(), r.as_str()));
+    let (case, token) =
+        match open_for_reporter(state, request, files, mail_key.as_deref(), keep, now).await {
+            Ok(opened) => opened,
+            Err(e) => {
+                // The same key, sent twice at once: the other request won.
+                if let Some((key_digest, request_digest)) = &keyed
+                    && let Some(kept) = replay(state, key_digest, request_digest, now).await?
+                {
+                    return Ok(kept);
+                }
+                return Err(e.into());
+            }
+        };
     if !asked_for.is_empty() {
         let policy = state.settings.policies.for_product(&case.product);
         let texts = embargo_core::messages::texts(policy.language());
@@ -278,5 +375,43 @@ pub async fn submit_report(
         case,
         token,
         asked_for,
+        replayed: false,
     })
+}
+
+/// The first receipt for a key already used, or `KeyReused` when the key
+/// came with a different report.
+async fn replay(
+    state: &AppState,
+    key_digest: &str,
+    request_digest: &str,
+    now: embargo_core::Instant,
+) -> Result<Option<Submitted>, Refused> {
+    let Some(kept) = state
+        .store
+        .kept_receipt(key_digest, now - IDEMPOTENCY_WINDOW)
+        .await?
+    else {
+        return Ok(None);
+    };
+    if kept.request_digest != request_digest {
+        return Err(Refused::KeyReused);
+    }
+    let reference =
+        kept.case_ref
+            .parse()
+            .map_err(|e: embargo_core::reference::ParseCaseRefError| {
+                Refused::Store(StoreError::Domain(DomainError::invalid(
+                    "case_ref",
+                    e.to_string(),
+                )))
+            })?;
+    let case = state.store.case(reference).await?;
+    Ok(Some(Submitted {
+        private_url: private_url(state, &kept.token),
+        case,
+        token: kept.token,
+        asked_for: Vec::new(),
+        replayed: true,
+    }))
 }

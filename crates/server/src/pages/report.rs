@@ -98,13 +98,44 @@ fn required(policy: &Policy, field: Option<IntakeField>, name: &str) -> bool {
         || field.is_some_and(|f| policy.intake.required.contains(&f))
 }
 
+/// Why the form is shown again with what was typed, above the fields.
+struct Banner {
+    text: String,
+    /// Also list the policy's other ways to report (when embargo itself
+    /// refused for now).
+    other_channels: bool,
+}
+
 fn render_form(
     policy: &Policy,
     attachment_limits: AttachmentLimits,
     values: &HashMap<String, String>,
     errors: &HashMap<String, String>,
     csrf: &str,
+    banner: Option<Banner>,
 ) -> String {
+    // One id per filled form: sent twice (a reload, a double click, the back
+    // button) it opens one case.
+    let submission = values
+        .get("submission")
+        .filter(|v| v.len() <= 100 && v.starts_with("sub_"))
+        .cloned()
+        .unwrap_or_else(|| embargo_core::auth::generate_token("sub_"));
+    let mut channels: Vec<String> = Vec::new();
+    if banner.as_ref().is_some_and(|b| b.other_channels) {
+        for c in policy
+            .organization
+            .contacts
+            .iter()
+            .chain(&policy.intake.channels)
+        {
+            let shown = c.strip_prefix("mailto:").unwrap_or(c).to_owned();
+            if !channels.contains(&shown) {
+                channels.push(shown);
+            }
+        }
+    }
+    let banner = banner.map(|b| b.text);
     let fields: Vec<Value> = FIELDS
         .iter()
         .map(|(name, label, area, field)| {
@@ -127,6 +158,9 @@ fn render_form(
             guidance => &policy.intake.guidance,
             has_errors => !errors.is_empty(),
             csrf,
+            submission,
+            banner,
+            channels,
             fields,
             files => context! {
                 max_count => attachment_limits.max_count,
@@ -155,6 +189,7 @@ pub async fn form(State(state): State<AppState>, headers: HeaderMap) -> Response
             &HashMap::new(),
             &HashMap::new(),
             &csrf,
+            None,
         ),
         Some(&csrf),
     )
@@ -184,24 +219,37 @@ pub async fn submit(
             Err(e) => return error_page(e),
         };
     let values = upload.fields;
+    let policy = state.settings.policies.primary();
     if !crate::forms::csrf_matches(&headers, FORM_COOKIE, &values) {
-        return pages::notice(
+        // Nothing is taken, but nothing typed is lost: the form again, filled
+        // in, with a fresh token (and its cookie) to send it with.
+        let csrf = embargo_core::auth::generate_token("frm_");
+        let banner = Banner {
+            text: "The form had expired, so your report was not sent yet. Your text is kept below: check it and send it again. Files have to be chosen again.".into(),
+            other_channels: false,
+        };
+        return html_response(
             StatusCode::FORBIDDEN,
-            "The form expired",
-            "Please open the form again and resend your report.",
-            Some(("/report", "Open the form again")),
+            render_form(
+                policy,
+                limits,
+                &values,
+                &HashMap::new(),
+                &csrf,
+                Some(banner),
+            ),
+            Some(&csrf),
         );
     }
     // Re-rendered forms keep the token the cookie already holds.
     let csrf = values.get("csrf").cloned().unwrap_or_default();
-    let policy = state.settings.policies.primary();
     let now = state.now();
     // A filled honeypot is a bot: thank it and keep nothing.
     if values.get("website").is_some_and(|v| !v.is_empty()) {
         tracing::info!(target: "embargo::intake", "honeypot filled; report dropped");
         return html_response(
             StatusCode::CREATED,
-            receipt_page(policy, "EMB-0000-0000", None),
+            receipt_page(policy, "EMB-0000-0000", None, None),
             None,
         );
     }
@@ -269,7 +317,7 @@ pub async fn submit(
         }
         return html_response(
             status,
-            render_form(policy, limits, &values, &errors, &csrf),
+            render_form(policy, limits, &values, &errors, &csrf, None),
             None,
         );
     }
@@ -279,17 +327,14 @@ pub async fn submit(
         files,
         address: Some(client_address(&state, peer, &headers)),
         mail_key: None,
+        idempotency_key: values
+            .get("submission")
+            .filter(|v| v.len() <= 100 && v.starts_with("sub_"))
+            .cloned(),
     };
     match intake::submit_report(&state, submission, now).await {
-        Ok(submitted) => html_response(
-            StatusCode::CREATED,
-            receipt_page(
-                policy,
-                &submitted.case.reference.to_string(),
-                Some(&submitted.token),
-            ),
-            None,
-        ),
+        // Submit, redirect, receipt: reloading the receipt sends nothing.
+        Ok(submitted) => receipt_redirect(&state, &submitted.token),
         Err(intake::Refused::Invalid(problems)) => {
             // Every problem at once, each beside its field.
             for problem in problems {
@@ -299,12 +344,105 @@ pub async fn submit(
             }
             html_response(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                render_form(policy, limits, &values, &errors, &csrf),
+                render_form(policy, limits, &values, &errors, &csrf, None),
                 None,
             )
         }
+        Err(intake::Refused::TooMany(e)) => {
+            let minutes = e.retry_after.unwrap_or(3600).div_ceil(60);
+            let banner = Banner {
+                text: format!(
+                    "Too many reports came from your address or your email address in the last hour, so this one was not sent yet. Your text is kept below: send it again in {minutes} minutes, or use another way to reach the team."
+                ),
+                other_channels: true,
+            };
+            let mut response = html_response(
+                StatusCode::TOO_MANY_REQUESTS,
+                render_form(
+                    policy,
+                    limits,
+                    &values,
+                    &HashMap::new(),
+                    &csrf,
+                    Some(banner),
+                ),
+                None,
+            );
+            if let Some(r) = e.retry_after
+                && let Ok(v) = HeaderValue::from_str(&r.to_string())
+            {
+                response.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            response
+        }
         Err(refused) => error_page(ApiError::from(refused)),
     }
+}
+
+const RECEIPT_COOKIE: &str = "embargo_receipt";
+const RECEIPT_PATH: &str = "/report/receipt";
+
+/// A 303 to the receipt page, the reporter's token in a cookie only that
+/// page reads (for a day): the token is never in a URL the browser keeps.
+fn receipt_redirect(state: &AppState, token: &str) -> Response {
+    let mut response = crate::desk::redirect(RECEIPT_PATH);
+    let cookie = format!(
+        "{RECEIPT_COOKIE}={token}; Path={RECEIPT_PATH}; HttpOnly; SameSite=Strict; Max-Age=86400{}",
+        if state.settings.secure_cookies {
+            "; Secure"
+        } else {
+            ""
+        }
+    );
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    response
+}
+
+/// The receipt of the report this browser just sent: its reference, the
+/// private link, what happens next and whether a confirmation email comes.
+/// Reloading it shows it again and sends nothing.
+#[utoipa::path(get, path = "/report/receipt", tag = "reporter", security(()),
+    responses(
+        (status = 200, description = "The receipt page", body = String, content_type = "text/html"),
+        (status = 404, description = "No receipt in this browser (it is kept a day)", body = String, content_type = "text/html"),
+    ))]
+pub async fn receipt(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let missing = || {
+        pages::notice(
+            StatusCode::NOT_FOUND,
+            "No receipt here",
+            "A report's receipt is shown in the browser that sent it, for a day. Your report's private link opens the report itself.",
+            Some(("/report", "Report a vulnerability")),
+        )
+    };
+    let Some(token) = crate::auth::cookie_value(&headers, RECEIPT_COOKIE)
+        .filter(|t| t.len() <= 200 && t.starts_with(intake::REPORTER_PREFIX))
+    else {
+        return missing();
+    };
+    let digest = embargo_core::auth::token_digest(&token);
+    let case = match state.store.reporter_case(&digest).await {
+        Ok(Some(reference)) => match state.store.case(reference).await {
+            Ok(case) => case,
+            Err(e) => return error_page(ApiError::from(e)),
+        },
+        Ok(None) => return missing(),
+        Err(e) => return error_page(ApiError::from(e)),
+    };
+    let policy = state.settings.policies.for_product(&case.product);
+    let confirmation = intake::confirmation(&state, &case);
+    html_response(
+        StatusCode::OK,
+        receipt_page(
+            policy,
+            &case.reference.to_string(),
+            Some(&token),
+            Some(confirmation),
+        ),
+        None,
+    )
 }
 
 /// The form's name for a report field (`report.impact` is `impact`).
@@ -312,7 +450,17 @@ fn form_field(path: &str) -> String {
     path.rsplit('.').next().unwrap_or(path).to_owned()
 }
 
-fn receipt_page(policy: &Policy, reference: &str, token: Option<&str>) -> String {
+fn receipt_page(
+    policy: &Policy,
+    reference: &str,
+    token: Option<&str>,
+    confirmation: Option<Result<String, &'static str>>,
+) -> String {
+    let (confirmation_to, no_confirmation) = match confirmation {
+        Some(Ok(to)) => (Some(to), None),
+        Some(Err(why)) => (None, Some(why)),
+        None => (None, None),
+    };
     let promises: Vec<&str> = policy
         .clocks
         .iter()
@@ -327,6 +475,8 @@ fn receipt_page(policy: &Policy, reference: &str, token: Option<&str>) -> String
             reference,
             token,
             promises,
+            confirmation_to,
+            no_confirmation,
         },
     )
 }

@@ -349,6 +349,13 @@ fn table() -> Vec<Route> {
         r("post", "/report", "/report", None, Who::Anonymous),
         r(
             "get",
+            "/report/receipt",
+            "/report/receipt",
+            None,
+            Who::Anonymous,
+        ),
+        r(
+            "get",
             "/portal/{token}",
             "/portal/rep_not_a_real_token",
             None,

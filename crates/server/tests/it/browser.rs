@@ -185,6 +185,41 @@ async fn the_team_works_a_case_from_report_to_advisory_in_chromium() {
     .await;
 }
 
+/// The report form in Chromium (`tests/browser/report_kept.cjs`) at 1280
+/// and 390 px: an expired form and the hourly limit keep the text (the
+/// limit with the policy's other channels); reloading the receipt opens no
+/// second case.
+#[tokio::test]
+async fn the_report_form_keeps_the_text_in_chromium() {
+    if !browser_or_skip() {
+        return;
+    }
+    let Some(db) = TestDatabase::all().await.into_iter().next() else {
+        panic!("no test database");
+    };
+    let settings = embargo_server::ServerSettings {
+        intake_per_address_per_hour: 2,
+        ..crate::reporter::opensecops()
+    };
+    let app = crate::TestApp::start_with(db, settings).await;
+    let report = run_script("report_kept.cjs", vec![app.url("")]).await;
+    assert_clean(&report, 5);
+    let (_, list) = app.get(&app.viewer, "/api/v1/cases").await;
+    let titles: Vec<&str> = list["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        titles.len(),
+        2,
+        "one case per width, none for the reloads: {titles:?}"
+    );
+    assert!(!titles.contains(&"One too many"));
+    app.stop().await;
+}
+
 /// The admin's screens in Chromium (`tests/browser/admin_pages.cjs`): the
 /// team page at 1280 and 390 px, adding a member (a role chosen, never
 /// defaulted), the password shown once signing them in from another

@@ -145,9 +145,23 @@ impl Doors {
             .await
             .unwrap();
         let status = resp.status().as_u16();
-        let html = resp.text().await.unwrap();
+        let html = if status == 303 {
+            // Submit, redirect, receipt: the receipt's cookie opens it.
+            let cookie = resp.headers()["set-cookie"].to_str().unwrap().to_owned();
+            let page = self
+                .http
+                .get(format!("{}/report/receipt", self.base))
+                .header("cookie", cookie.split(';').next().unwrap())
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(page.status().as_u16(), 200);
+            page.text().await.unwrap()
+        } else {
+            resp.text().await.unwrap()
+        };
         match status {
-            201 => {
+            303 => {
                 let reference = html
                     .split("<strong>")
                     .nth(1)

@@ -197,3 +197,27 @@ pub(crate) fn recording() -> app::record::Recording<'static> {
         public_url: "",
     }
 }
+
+/// The receipt page a successful report form leads to: `r` is the form's
+/// answer (a 303 carrying the receipt's cookie); returns the page.
+pub async fn receipt_page(app: &TestApp, r: reqwest::Response) -> String {
+    assert_eq!(r.status().as_u16(), 303, "submit, then redirect");
+    assert_eq!(r.headers()["location"], "/report/receipt");
+    let cookie = r.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert!(cookie.starts_with("embargo_receipt=rep_"), "{cookie}");
+    let page = app
+        .http
+        .get(app.url("/report/receipt"))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status().as_u16(), 200);
+    page.text().await.unwrap()
+}

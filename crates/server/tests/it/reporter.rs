@@ -417,8 +417,7 @@ async fn the_report_form_validates_escapes_and_refuses_forgeries() {
         ("website", ""),
     ]);
     let r = post(complete, Some(cookie.clone())).await.unwrap();
-    assert_eq!(r.status().as_u16(), 201);
-    let receipt = r.text().await.unwrap();
+    let receipt = crate::receipt_page(&app, r).await;
     assert!(
         receipt.contains("EMB-2026-0001") && receipt.contains("rep_"),
         "{receipt}"
@@ -608,6 +607,303 @@ async fn behind_a_proxy_limits_count_the_forwarded_address() {
         429,
         "the API used this address's report"
     );
-    assert_eq!(form("203.0.113.3").await.unwrap().status().as_u16(), 201);
+    assert_eq!(form("203.0.113.3").await.unwrap().status().as_u16(), 303);
     app.stop().await;
+}
+
+/// The value of the hidden field `name` in a page.
+fn hidden_value(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let at = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name}: {html}"))
+        + marker.len();
+    html[at..at + html[at..].find('"').unwrap()].to_owned()
+}
+
+fn set_cookie(r: &reqwest::Response) -> String {
+    r.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+/// Nothing a reporter types is lost: every error at once; an expired form
+/// and a 429 show the filled form again (the 429 with the policy's other
+/// channels), with a token that works; submit → redirect → receipt, whose
+/// reload (or a resent form) opens no second case; the receipt says whether
+/// a confirmation email comes.
+#[tokio::test]
+async fn the_report_form_never_loses_what_the_reporter_typed() {
+    for db in TestDatabase::all().await {
+        let settings = ServerSettings {
+            intake_per_address_per_hour: 2,
+            ..opensecops()
+        };
+        let app = TestApp::start_with(db, settings).await;
+        let r = app.http.get(app.url("/report")).send().await.unwrap();
+        let cookie = set_cookie(&r);
+        let html = r.text().await.unwrap();
+        let csrf = hidden_value(&html, "csrf");
+        let submission = hidden_value(&html, "submission");
+        assert!(submission.starts_with("sub_"), "{submission}");
+        let post = |body: String, cookie: String| {
+            app.http
+                .post(app.url("/report"))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("cookie", cookie)
+                .body(body)
+                .send()
+        };
+
+        // An empty form: every field it needs, at once.
+        let r = post(form_body(&[("csrf", &csrf)]), cookie.clone())
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 422);
+        let html = r.text().await.unwrap();
+        for field in [
+            "title",
+            "product",
+            "summary",
+            "description",
+            "steps_to_reproduce",
+            "impact",
+        ] {
+            assert!(
+                html.contains(&format!("id=\"{field}-error\"")),
+                "{field} is flagged with the rest: {html}"
+            );
+        }
+
+        // The form expired (its cookie is gone): the text comes back, with a
+        // new token and cookie that work.
+        let long_text = "Step one: open the export.\nStep two: read another tenant's tokens.";
+        let fields = |csrf: &str, submission: &str, title: &str| {
+            form_body(&[
+                ("csrf", csrf),
+                ("submission", submission),
+                ("title", title),
+                ("product", "Dock Certs"),
+                ("summary", "Tokens leak across tenants"),
+                ("description", long_text),
+                ("steps_to_reproduce", "1. export"),
+                ("impact", "takeover"),
+                ("contact", "finder@example.org"),
+            ])
+        };
+        let r = post(
+            fields(&csrf, &submission, "Cross-tenant export"),
+            "embargo_form=frm_gone".into(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.status().as_u16(), 403);
+        let fresh_cookie = set_cookie(&r);
+        let html = r.text().await.unwrap();
+        assert!(html.contains("The form had expired"), "{html}");
+        assert!(
+            html.contains(
+                "Step one: open the export.\nStep two: read another tenant&#39;s tokens."
+            ),
+            "the description is kept: {html}"
+        );
+        assert!(html.contains("value=\"Cross-tenant export\""));
+        let fresh = hidden_value(&html, "csrf");
+        assert_ne!(fresh, csrf);
+        assert_eq!(fresh_cookie, format!("embargo_form={fresh}"));
+        assert_eq!(
+            hidden_value(&html, "submission"),
+            submission,
+            "the same report"
+        );
+
+        // Sent again with the new token: submit, redirect, receipt.
+        let r = post(
+            fields(&fresh, &submission, "Cross-tenant export"),
+            fresh_cookie.clone(),
+        )
+        .await
+        .unwrap();
+        let receipt = crate::receipt_page(&app, r).await;
+        assert!(
+            receipt.contains("<strong>EMB-2026-0001</strong>"),
+            "{receipt}"
+        );
+        assert!(
+            receipt.contains("this server sends no email yet, so no confirmation email will come"),
+            "{receipt}"
+        );
+        // The same form sent again (a double click, the back button): the
+        // same case, the same receipt.
+        let r = post(
+            fields(&fresh, &submission, "Cross-tenant export"),
+            fresh_cookie.clone(),
+        )
+        .await
+        .unwrap();
+        let again = crate::receipt_page(&app, r).await;
+        assert!(again.contains("<strong>EMB-2026-0001</strong>"), "{again}");
+        assert_eq!(
+            hidden_token(&again),
+            hidden_token(&receipt),
+            "the first receipt's private link"
+        );
+        let (_, list) = app.get(&app.viewer, "/api/v1/cases").await;
+        assert_eq!(list["cases"].as_array().unwrap().len(), 1, "one case");
+        // No receipt cookie: nothing to show, nothing sent.
+        let r = app
+            .http
+            .get(app.url("/report/receipt"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 404);
+        let r = app
+            .http
+            .get(app.url("/report/receipt"))
+            .header("cookie", "embargo_receipt=rep_forged")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 404);
+
+        // Over the hourly limit: the form again with the text, when to retry
+        // and the other ways to report.
+        let second = post(
+            fields(&fresh, "sub_second", "Second report"),
+            fresh_cookie.clone(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(second.status().as_u16(), 303);
+        let r = post(
+            fields(&fresh, "sub_third", "Third report"),
+            fresh_cookie.clone(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.status().as_u16(), 429);
+        assert!(r.headers().get("retry-after").is_some());
+        let html = r.text().await.unwrap();
+        assert!(html.contains("value=\"Third report\""), "{html}");
+        assert!(html.contains("read another tenant&#39;s tokens"));
+        assert!(html.contains("send it again in 60 minutes"), "{html}");
+        assert!(html.contains("<li>security@opensecops.org</li>"), "{html}");
+        let (_, list) = app.get(&app.viewer, "/api/v1/cases").await;
+        assert_eq!(list["cases"].as_array().unwrap().len(), 2);
+        app.stop().await;
+    }
+}
+
+fn hidden_token(receipt: &str) -> String {
+    receipt
+        .split("<code>")
+        .nth(1)
+        .and_then(|s| s.split("</code>").next())
+        .unwrap()
+        .to_owned()
+}
+
+/// The API: every problem at once in `problems`; an `Idempotency-Key` sent
+/// again with the same report gets the first receipt (one case), with
+/// another report a 422; the receipt says whether a confirmation comes.
+#[tokio::test]
+async fn a_retried_api_report_opens_one_case() {
+    for db in TestDatabase::all().await {
+        let settings = ServerSettings {
+            sends_email: true,
+            ..opensecops()
+        };
+        let app = TestApp::start_with(db, settings).await;
+        let (status, body) = submit(
+            &app,
+            &json!({"title": "", "product": "", "report": {"summary": "", "description": ""}}),
+        )
+        .await;
+        assert_eq!(status, 422, "{body}");
+        let fields: Vec<&str> = body["error"]["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["field"].as_str().unwrap())
+            .collect();
+        for field in [
+            "title",
+            "product",
+            "report.summary",
+            "report.description",
+            "report.steps_to_reproduce",
+            "report.impact",
+        ] {
+            assert!(fields.contains(&field), "{field}: {body}");
+        }
+        assert_eq!(body["error"]["field"], "title");
+
+        let keyed = |key: &'static str, body: Value| {
+            app.http
+                .post(app.url("/api/v1/reports"))
+                .header("idempotency-key", key)
+                .json(&body)
+                .send()
+        };
+        let report = complete_report("Retried over a flaky network");
+        let first = keyed("7f1c2d9e-retry", report.clone()).await.unwrap();
+        assert_eq!(first.status().as_u16(), 201);
+        assert!(first.headers().get("idempotent-replayed").is_none());
+        let first: Value = first.json().await.unwrap();
+        assert_eq!(first["confirmation_email"], true, "{first}");
+        assert!(
+            first["message"]
+                .as_str()
+                .unwrap()
+                .contains("A confirmation email goes to r@example.org"),
+            "{first}"
+        );
+        let again = keyed("7f1c2d9e-retry", report.clone()).await.unwrap();
+        assert_eq!(again.status().as_u16(), 201);
+        assert_eq!(again.headers()["idempotent-replayed"], "true");
+        let again: Value = again.json().await.unwrap();
+        assert_eq!(again["reference"], first["reference"]);
+        assert_eq!(again["token"], first["token"], "the first receipt, whole");
+        let (_, list) = app.get(&app.viewer, "/api/v1/cases").await;
+        assert_eq!(list["cases"].as_array().unwrap().len(), 1);
+
+        let other = keyed("7f1c2d9e-retry", complete_report("Another report"))
+            .await
+            .unwrap();
+        assert_eq!(other.status().as_u16(), 422);
+        let other: Value = other.json().await.unwrap();
+        assert_eq!(other["error"]["code"], "idempotency_key_reused", "{other}");
+        for bad in ["", "naïve", &"k".repeat(256)] {
+            let r = app
+                .http
+                .post(app.url("/api/v1/reports"))
+                .header("idempotency-key", bad)
+                .json(&report)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status().as_u16(), 422, "{bad:?}");
+            let body: Value = r.json().await.unwrap();
+            assert_eq!(body["error"]["field"], "Idempotency-Key");
+        }
+        // Without a contact: said so.
+        let mut anonymous = complete_report("Anonymous");
+        anonymous["reporter"] = json!({});
+        let (status, body) = submit(&app, &anonymous).await;
+        assert_eq!(status, 201);
+        assert_eq!(body["confirmation_email"], false);
+        assert!(
+            body["message"]
+                .as_str()
+                .unwrap()
+                .contains("You gave no email address"),
+            "{body}"
+        );
+        app.stop().await;
+    }
 }

@@ -209,6 +209,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(desk::cases::delete_view))
         .routes(routes!(desk::cases::case_page))
         .routes(routes!(desk::cases::act))
+        .routes(routes!(desk::cases::bulk))
         .routes(routes!(desk::cra::pack_page, desk::cra::save_pack))
         .routes(routes!(desk::cases::set_cvss))
         .routes(routes!(desk::cases::save_advisory))

@@ -52,6 +52,10 @@ fn environment() -> &'static Environment<'static> {
             ),
             ("team.html", include_str!("../templates/team.html")),
             (
+                "bulk_result.html",
+                include_str!("../templates/bulk_result.html"),
+            ),
+            (
                 "delivery_table.html",
                 include_str!("../templates/delivery_table.html"),
             ),

@@ -40,11 +40,39 @@ pub struct QueueQuery {
     pub assignee: Option<String>,
     /// `all` to include closed and rejected cases (default: open only).
     pub show: Option<String>,
-    /// Words the title must contain.
+    /// Words to find: in the reference, title, product, reporter, or the
+    /// report's own text (decrypted in memory for the search, never stored
+    /// in plain text).
     pub q: Option<String>,
-    /// From the "older cases" link.
-    pub cursor: Option<String>,
+    /// `needs_reply` (the reporter wrote last), `mine`, `waiting` (on the
+    /// reporter), `breached` or `due_soon` (a clock past its warning).
+    pub view: Option<String>,
+    /// `due` (next due clock first, the default), `severity`, `age`
+    /// (oldest first) or `activity` (latest first).
+    pub sort: Option<String>,
+    /// The page, from 1.
+    pub page: Option<String>,
+    /// How many cases a bulk action just changed (shown once).
+    pub done: Option<String>,
 }
+
+/// The views the queue offers beside its filters.
+const VIEWS: &[(&str, &str)] = &[
+    ("needs_reply", "Needs our reply"),
+    ("mine", "Mine"),
+    ("waiting", "Waiting on the reporter"),
+    ("breached", "Breached"),
+    ("due_soon", "Due soon"),
+];
+const SORTS: &[(&str, &str)] = &[
+    ("due", "Next due"),
+    ("severity", "Severity"),
+    ("age", "Oldest first"),
+    ("activity", "Latest activity"),
+];
+/// How many open cases (or, with closed ones shown, cases) the queue reads
+/// per request, newest first: filters, search and sorting run over them.
+pub(crate) const QUEUE_WINDOW: usize = 5000;
 
 impl QueueQuery {
     fn blank(v: &Option<String>) -> Option<&str> {
@@ -61,6 +89,8 @@ impl QueueQuery {
             ("assignee", &self.assignee),
             ("show", &self.show),
             ("q", &self.q),
+            ("view", &self.view),
+            ("sort", &self.sort),
         ] {
             if let Some(v) = Self::blank(v) {
                 q.append_pair(k, v);
@@ -83,6 +113,10 @@ pub(crate) struct CaseRow {
     pub age: String,
     /// The next due clock: its name, when, and its status.
     pub next_clock: Option<(String, String, &'static str)>,
+    /// How long ago the last event was.
+    pub activity: String,
+    /// The reporter wrote last: the team owes an answer.
+    pub needs_reply: bool,
 }
 
 pub(crate) fn status_name(s: ClockStatus) -> &'static str {
@@ -127,7 +161,50 @@ pub(crate) fn row(case: &Case, clocks: &[ClockReport], now: embargo_core::Instan
             c.due_at
                 .map(|d| (c.name.clone(), when(d), status_name(c.status)))
         }),
+        activity: span((now - case.updated_at).num_seconds()),
+        needs_reply: false,
     }
+}
+
+/// Whether the reporter's last message came after the team's last one
+/// (and the case is still open): the reporter is waiting on us.
+pub(crate) fn needs_reply(case: &Case, history: &[Event]) -> bool {
+    if case.state.is_final() {
+        return false;
+    }
+    history
+        .iter()
+        .rev()
+        .find_map(|e| match e.kind {
+            EventKind::MessageFromReporter { .. } => Some(true),
+            EventKind::MessageToReporter { .. } => Some(false),
+            _ => None,
+        })
+        .unwrap_or(false)
+}
+
+/// Everything a report says, lowercased, for the queue's search: the
+/// reference, title, product, reporter and the report's text.
+fn haystack(case: &Case) -> String {
+    let r = &case.report;
+    [
+        Some(case.reference.to_string()),
+        Some(case.title.clone()),
+        Some(case.product.clone()),
+        case.reporter.contact.clone(),
+        case.reporter.name.clone(),
+        Some(r.summary.clone()),
+        Some(r.description.clone()),
+        r.steps_to_reproduce.clone(),
+        r.impact.clone(),
+        r.suggested_mitigation.clone(),
+        r.affected_versions.clone(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join("\n")
+    .to_lowercase()
 }
 
 /// The cases, filtered; views saved by name.
@@ -166,50 +243,166 @@ pub async fn queue(
                 })
         })
         .transpose()?;
+    let view = QueueQuery::blank(&q.view)
+        .map(|v| {
+            VIEWS
+                .iter()
+                .find(|(id, _)| *id == v)
+                .map(|(id, _)| *id)
+                .ok_or_else(|| {
+                    PageError(ApiError::invalid(
+                        "view",
+                        format!(
+                            "view: no view `{v}` (needs_reply, mine, waiting, breached, due_soon)"
+                        ),
+                    ))
+                })
+        })
+        .transpose()?;
+    let sort = match QueueQuery::blank(&q.sort) {
+        None => "due",
+        Some(s) => SORTS
+            .iter()
+            .find(|(id, _)| *id == s)
+            .map(|(id, _)| *id)
+            .ok_or_else(|| {
+                PageError(ApiError::invalid(
+                    "sort",
+                    format!("sort: no order `{s}` (due, severity, age, activity)"),
+                ))
+            })?,
+    };
+    let page_number: usize = match QueueQuery::blank(&q.page) {
+        None => 1,
+        Some(p) => p.parse().ok().filter(|n| *n >= 1).ok_or_else(|| {
+            PageError(ApiError::invalid(
+                "page",
+                format!("page: `{p}` is not a page number"),
+            ))
+        })?,
+    };
     let filter = CaseFilter {
         open_only: QueueQuery::blank(&q.show) != Some("all") && parse_state.is_none(),
         state: parse_state,
         product: QueueQuery::blank(&q.product).map(str::to_owned),
         severity,
     };
-    let page = state
-        .store
-        .list_cases(&filter, PAGE, QueueQuery::blank(&q.cursor))
-        .await?;
+    let mut candidates = crate::app::cases::recent_cases(&state, &filter, QUEUE_WINDOW).await?;
+    let window_full = candidates.len() >= QUEUE_WINDOW;
+    candidates.truncate(QUEUE_WINDOW);
     let me = desk.caller.user.username.clone();
-    let wanted_assignee =
-        QueueQuery::blank(&q.assignee).map(|a| if a == "me" { me.as_str() } else { a });
+    let wanted_assignee = match (QueueQuery::blank(&q.assignee), view) {
+        (_, Some("mine")) | (Some("me"), _) => Some(me.as_str()),
+        (a, _) => a,
+    };
     let words: Vec<String> = QueueQuery::blank(&q.q)
         .map(|w| {
             w.to_lowercase()
                 .split_whitespace()
+                .take(20)
                 .map(str::to_owned)
                 .collect()
         })
         .unwrap_or_default();
-    let mut rows = Vec::new();
-    for case in &page.cases {
+    // What each remaining case needs for views and sorting: its clocks and
+    // whether the reporter waits on us.
+    struct Listed {
+        row: CaseRow,
+        next_due: Option<embargo_core::Instant>,
+        severity: Option<Severity>,
+        created: embargo_core::Instant,
+        updated: embargo_core::Instant,
+    }
+    let mut listed = Vec::new();
+    for case in &candidates {
         let assignee_ok = match wanted_assignee {
             None => true,
             Some("nobody") => case.assignee.is_none(),
             Some(name) => case.assignee.as_deref() == Some(name),
         };
-        let title = case.title.to_lowercase();
-        if !assignee_ok || !words.iter().all(|w| title.contains(w.as_str())) {
+        if !assignee_ok {
             continue;
         }
-        let clocks = clocks_of(&state, case).await?;
-        rows.push(row(case, &clocks, now));
+        if !words.is_empty() {
+            let text = haystack(case);
+            if !words.iter().all(|w| text.contains(w.as_str())) {
+                continue;
+            }
+        }
+        let history = state.store.history(case.reference).await?;
+        let policy = state.settings.policies.for_product(&case.product);
+        let clocks = clock::evaluate(policy, case, &history, now);
+        let reply_owed = needs_reply(case, &history);
+        let keep = match view {
+            Some("needs_reply") => reply_owed,
+            Some("waiting") => case.state == CaseState::WaitingOnReporter,
+            Some("breached") => clocks
+                .iter()
+                .any(|c| c.status == ClockStatus::Breached && c.stopped_at.is_none()),
+            Some("due_soon") => clocks
+                .iter()
+                .any(|c| c.status == ClockStatus::Warning && c.stopped_at.is_none()),
+            _ => true,
+        };
+        if !keep {
+            continue;
+        }
+        let mut r = row(case, &clocks, now);
+        r.needs_reply = reply_owed;
+        listed.push(Listed {
+            next_due: next_due(&clocks).and_then(|c| c.due_at),
+            severity: case.severity,
+            created: case.created_at,
+            updated: case.updated_at,
+            row: r,
+        });
     }
+    match sort {
+        "severity" => listed.sort_by(|a, b| {
+            b.severity
+                .cmp(&a.severity)
+                .then(a.next_due.is_none().cmp(&b.next_due.is_none()))
+                .then(a.next_due.cmp(&b.next_due))
+        }),
+        "age" => listed.sort_by_key(|l| l.created),
+        "activity" => listed.sort_by_key(|l| std::cmp::Reverse(l.updated)),
+        // Cases with a clock first, soonest due (breached ones are the
+        // soonest); then the rest, newest first as read.
+        _ => listed.sort_by(|a, b| {
+            a.next_due
+                .is_none()
+                .cmp(&b.next_due.is_none())
+                .then(a.next_due.cmp(&b.next_due))
+        }),
+    }
+    let total = listed.len();
+    let pages = total.div_ceil(PAGE as usize).max(1);
+    let page_number = page_number.min(pages);
+    let first = (page_number - 1) * PAGE as usize;
+    let rows: Vec<CaseRow> = listed
+        .into_iter()
+        .skip(first)
+        .take(PAGE as usize)
+        .map(|l| l.row)
+        .collect();
     let base = q.to_query();
-    let older = page.next_cursor.map(|c| {
+    let link = |n: usize| {
         let mut s = base.clone();
         if !s.is_empty() {
             s.push('&');
         }
-        s.push_str("cursor=");
-        s.push_str(&c);
-        format!("/desk/cases?{s}")
+        format!("/desk/cases?{s}page={n}")
+    };
+    let paging = serde_json::json!({
+        "total": total,
+        "from": if total == 0 { 0 } else { first + 1 },
+        "to": first + rows.len(),
+        "page": page_number,
+        "pages": pages,
+        "previous": (page_number > 1).then(|| link(page_number - 1)),
+        "next": (page_number < pages).then(|| link(page_number + 1)),
+        "window_full": window_full,
+        "window": QUEUE_WINDOW,
     });
     let users: Vec<String> = state
         .store
@@ -224,7 +417,31 @@ pub async fn queue(
     ctx.insert("rows", Value::from_serialize(&rows));
     ctx.insert("filter", Value::from_serialize(&q));
     ctx.insert("query", Value::from(base));
-    ctx.insert("older", Value::from(older));
+    ctx.insert("paging", Value::from_serialize(&paging));
+    ctx.insert("views_offered", Value::from_serialize(VIEWS));
+    ctx.insert("sorts", Value::from_serialize(SORTS));
+    ctx.insert("sort", Value::from(sort));
+    ctx.insert(
+        "scope_rules",
+        Value::from_serialize(
+            state
+                .settings
+                .policies
+                .primary()
+                .scope_rules
+                .iter()
+                .map(|r| (r.id.as_str(), r.title.as_str()))
+                .collect::<Vec<_>>(),
+        ),
+    );
+    ctx.insert(
+        "notice",
+        Value::from(
+            QueueQuery::blank(&q.done)
+                .and_then(|n| n.parse::<usize>().ok())
+                .map(|n| format!("Done for {n} case{}.", if n == 1 { "" } else { "s" })),
+        ),
+    );
     ctx.insert(
         "states",
         Value::from_serialize(
@@ -252,11 +469,7 @@ pub async fn save_view(State(state): State<AppState>, form: DeskForm) -> PageRes
     let query = form.text("query").unwrap_or_default();
     // Only the queue's own parameters are kept.
     let parsed: QueueQuery = serde_urlencoded::from_str(&query).unwrap_or_default();
-    let query = QueueQuery {
-        cursor: None,
-        ..parsed
-    }
-    .to_query();
+    let query = parsed.to_query();
     state
         .store
         .save_view(
@@ -1194,4 +1407,115 @@ pub async fn notify_customers(
             format!("done={done}#customers")
         });
     back_to_case(&state, &form.desk, &raw, outcome).await
+}
+
+/// At most this many cases in one bulk action.
+const BULK_MAX: usize = 500;
+
+/// One action on every case ticked in the queue: acknowledge, assign, or
+/// close as spam, a duplicate, or out of scope (citing a scope rule). Each
+/// case gets its own event, as if acted on alone; a case the workflow does
+/// not allow it for is named, and the others still change.
+#[utoipa::path(post, path = "/desk/cases/bulk", tag = "desk",
+    request_body(content = String, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 303, description = "Done for every case; back to the queue"),
+        (status = 403, description = "Not allowed (role or CSRF)", body = String, content_type = "text/html"),
+        (status = 409, description = "Done for some; the page names the others and why", body = String, content_type = "text/html"),
+        (status = 422, description = "No case ticked, an unknown action, or a field it needs is missing", body = String, content_type = "text/html")))]
+pub async fn bulk(State(state): State<AppState>, form: DeskForm) -> PageResult {
+    form.desk.require(Role::Responder)?;
+    let mut chosen: Vec<String> = form
+        .values
+        .iter()
+        .filter(|(_, v)| v.as_str() == "on")
+        .filter_map(|(k, _)| k.strip_prefix("case-"))
+        .map(str::to_owned)
+        .collect();
+    chosen.sort();
+    if chosen.is_empty() {
+        return Err(PageError(ApiError::invalid(
+            "case",
+            "Tick at least one case for the action.",
+        )));
+    }
+    if chosen.len() > BULK_MAX {
+        return Err(PageError(ApiError::invalid(
+            "case",
+            format!("At most {BULK_MAX} cases at once."),
+        )));
+    }
+    let action = form.text("action").unwrap_or_default();
+    let command = match action.as_str() {
+        "acknowledge" => Command::Acknowledge {},
+        "assign" => Command::Assign {
+            to: form.text("assignee").filter(|a| a != "nobody"),
+        },
+        "spam" => Command::Spam {},
+        "duplicate" => {
+            let of = form.text("duplicate_of").ok_or_else(|| {
+                PageError(ApiError::invalid(
+                    "duplicate_of",
+                    "duplicate_of: name the case they duplicate (EMB-YYYY-NNNN)",
+                ))
+            })?;
+            Command::Duplicate {
+                of: reference(&of)?,
+            }
+        }
+        "out_of_scope" => {
+            let rule = form.text("rule");
+            if rule.is_none() {
+                return Err(PageError(ApiError::invalid(
+                    "rule",
+                    "rule: choose the scope rule the reporters will read",
+                )));
+            }
+            Command::OutOfScope {
+                reason: form.text("reason").unwrap_or_default(),
+                rule,
+            }
+        }
+        other => {
+            return Err(PageError(ApiError::invalid(
+                "action",
+                format!(
+                    "action: `{other}` is not acknowledge, assign, spam, duplicate or out_of_scope"
+                ),
+            )));
+        }
+    };
+    let mut done = 0;
+    let mut refused = Vec::new();
+    for raw in &chosen {
+        match move_case(&state, &form.desk.caller, raw, command.clone()).await {
+            Ok(_) => done += 1,
+            Err(e) => refused.push(format!("{raw}: {}", e.message)),
+        }
+    }
+    let query = form.text("query").unwrap_or_default();
+    let parsed: QueueQuery = serde_urlencoded::from_str(&query).unwrap_or_default();
+    let mut back = parsed.to_query();
+    if !back.is_empty() {
+        back.push('&');
+    }
+    if refused.is_empty() {
+        return Ok(redirect(&format!("/desk/cases?{back}done={done}")));
+    }
+    let mut ctx = form.desk.context("Bulk action", "cases");
+    ctx.insert(
+        "heading",
+        Value::from(format!("Done for {done} of {} cases", chosen.len())),
+    );
+    ctx.insert(
+        "error",
+        Value::from("The workflow did not allow it for these cases:".to_owned()),
+    );
+    ctx.insert("items", Value::from_serialize(&refused));
+    ctx.insert(
+        "back",
+        Value::from(format!("/desk/cases?{back}done={done}")),
+    );
+    Ok(form
+        .desk
+        .page(StatusCode::CONFLICT, "bulk_result.html", ctx))
 }

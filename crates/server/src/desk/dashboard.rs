@@ -19,8 +19,9 @@ use crate::state::AppState;
 
 /// How many open cases the dashboard and the charts look at (newest first).
 pub(crate) const CASE_WINDOW: usize = 2000;
-/// How soon a running clock counts as "due soon" even before its warning.
-const DUE_SOON_HOURS: i64 = 24;
+/// How many rows each of the dashboard's lists shows; the full list is a
+/// link away.
+const LIST_CAP: usize = 10;
 
 /// The open cases, newest first, up to [`CASE_WINDOW`].
 pub(crate) async fn cases(state: &AppState, open_only: bool) -> Result<Vec<Case>, PageError> {
@@ -76,6 +77,16 @@ struct FindingItem {
     due: String,
     left: String,
     status: &'static str,
+}
+
+/// Each list's whole length (the page shows at most [`LIST_CAP`] rows).
+#[derive(Debug, Clone, Copy, Serialize)]
+struct Totals {
+    breached: usize,
+    due_soon: usize,
+    notices: usize,
+    new_reports: usize,
+    findings: usize,
 }
 
 fn running(c: &ClockReport) -> bool {
@@ -157,9 +168,10 @@ pub async fn dashboard(State(state): State<AppState>, desk: Desk) -> PageResult 
                 notices.push(item);
             } else if c.status == ClockStatus::Breached {
                 breached.push(item);
-            } else if c.status == ClockStatus::Warning
-                || (due_at - now).num_hours() <= DUE_SOON_HOURS
-            {
+            } else if c.status == ClockStatus::Warning {
+                // Past the clock's own warning point (the policy's
+                // `warn_percent` of its target): a 24-hour acknowledgement is
+                // not "due soon" the moment a report arrives.
                 due_soon.push(item);
             }
         }
@@ -194,6 +206,19 @@ pub async fn dashboard(State(state): State<AppState>, desk: Desk) -> PageResult 
     for list in [&mut breached, &mut due_soon, &mut notices] {
         list.sort_by_key(|i| i.due_at);
     }
+    let totals = Totals {
+        breached: breached.len(),
+        due_soon: due_soon.len(),
+        notices: notices.len(),
+        new_reports: new_reports.len(),
+        findings: 0,
+    };
+    for list in [&mut breached, &mut due_soon, &mut notices] {
+        list.truncate(LIST_CAP);
+    }
+    // The oldest reports first: they have waited longest.
+    new_reports.reverse();
+    new_reports.truncate(LIST_CAP);
     let mut findings: Vec<FindingItem> = state
         .findings(None, now)
         .await?
@@ -223,7 +248,14 @@ pub async fn dashboard(State(state): State<AppState>, desk: Desk) -> PageResult 
         })
         .collect();
     findings.sort_by(|a, b| a.due.cmp(&b.due));
+    let totals = Totals {
+        findings: findings.len(),
+        ..totals
+    };
+    findings.truncate(LIST_CAP);
     let mut ctx = desk.context("Dashboard", "dashboard");
+    ctx.insert("totals", Value::from_serialize(totals));
+    ctx.insert("cap", Value::from(LIST_CAP));
     ctx.insert("breached", Value::from_serialize(&breached));
     ctx.insert("due_soon", Value::from_serialize(&due_soon));
     ctx.insert("notices", Value::from_serialize(&notices));

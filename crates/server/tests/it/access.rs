@@ -759,6 +759,13 @@ fn table() -> Vec<Route> {
         r("get", "/desk/team", "/desk/team", None, Who::Admin),
         r(
             "post",
+            "/desk/cases/bulk",
+            "/desk/cases/bulk",
+            Some(json!({"action": "acknowledge"})),
+            Who::Responder,
+        ),
+        r(
+            "post",
             "/desk/team",
             "/desk/team",
             Some(json!({"username": "", "role": "viewer"})),

@@ -469,7 +469,7 @@ async fn the_queue_filters_and_saves_views() {
         let (_, html) = get(&app, &rita, "/desk/cases?assignee=me").await;
         assert!(html.contains(&mine) && !html.contains(&other));
         let (_, html) = get(&app, &rita, "/desk/cases?assignee=nobody").await;
-        assert!(html.contains(&other) && !html.contains(&mine));
+        assert!(html.contains(&other) && !html.contains(&mine), "{html}");
         let (_, html) = get(&app, &rita, "/desk/cases?q=redirect").await;
         assert!(html.contains(&other) && !html.contains(&mine));
         let (status, html) = get(&app, &rita, "/desk/cases?state=nonsense").await;
@@ -480,7 +480,10 @@ async fn the_queue_filters_and_saves_views() {
             &app,
             &rita,
             "/desk/views",
-            &[("name", "Mine"), ("query", "assignee=me&cursor=99&evil=1")],
+            &[
+                ("name", "My queue"),
+                ("query", "assignee=me&page=99&evil=1"),
+            ],
         )
         .await;
         assert_eq!(
@@ -488,11 +491,11 @@ async fn the_queue_filters_and_saves_views() {
             (303, "/desk/cases?assignee=me")
         );
         let (_, html) = get(&app, &rita, "/desk/cases").await;
-        assert!(html.contains("href=\"/desk/cases?assignee=me\">Mine</a>"));
+        assert!(html.contains("href=\"/desk/cases?assignee=me\">My queue</a>"));
         // Another member does not see it, and cannot delete it.
         let vic = sign_in(&app, "vic").await;
         let (_, html) = get(&app, &vic, "/desk/cases").await;
-        assert!(!html.contains(">Mine</a>"));
+        assert!(!html.contains(">My queue</a>"));
         let views = app
             .store
             .saved_views(app.store.user("rita").await.unwrap().id)
@@ -700,6 +703,15 @@ async fn the_dashboard_and_charts_show_what_needs_action() {
             )
             .await
             .unwrap();
+        let warned = crate::recording()
+            .create_case(
+                &app.store,
+                request("Warned one"),
+                "user:rita",
+                later - Duration::hours(23),
+            )
+            .await
+            .unwrap();
         let done = crate::recording()
             .create_case(&app.store, request("Triaged one"), "user:rita", t0())
             .await
@@ -732,8 +744,12 @@ async fn the_dashboard_and_charts_show_what_needs_action() {
         assert!(!breached.contains(&fresh.reference.to_string()));
         let due = section("due-soon");
         assert!(
-            due.contains(&fresh.reference.to_string()),
-            "due within a day: {due}"
+            due.contains(&warned.reference.to_string()),
+            "past the clock's warning point: {due}"
+        );
+        assert!(
+            !due.contains(&fresh.reference.to_string()),
+            "a 24-hour acknowledgement two hours in is not due soon: {due}"
         );
         let new = section("new");
         assert!(
@@ -1043,4 +1059,183 @@ async fn signing_in_always_issues_a_fresh_session() {
         assert_eq!(r.status().as_u16(), 401);
     })
     .await;
+}
+
+/// The queue at volume: 60 new reports, sorted by their next due clock by
+/// default, paged 50 at a time with totals both ways; found by a word only
+/// in one report's (encrypted) description; the views ("needs our reply",
+/// "mine", "waiting on the reporter", "breached", "due soon"); and a bulk
+/// acknowledgement of 55 of them, one event each, naming the case the
+/// workflow refused.
+#[tokio::test]
+async fn the_queue_sorts_searches_pages_and_acts_in_bulk() {
+    for db in TestDatabase::all().await {
+        let now: DateTime<Utc> = t0() + Duration::days(3);
+        let app =
+            TestApp::start_with_clock(db, ServerSettings::default(), Arc::new(move || now)).await;
+        let mut refs = Vec::new();
+        for i in 0..60i64 {
+            let mut body = new_case(&format!("Report number {i}"));
+            if i == 7 {
+                body["report"]["description"] = json!("The quokka endpoint leaks tokens.");
+            }
+            let request: NewCase = serde_json::from_value(body).unwrap();
+            // Report 0 is the oldest: 59 hours before now; report 59 arrived now.
+            let at = now - Duration::hours(59 - i);
+            let case = crate::recording()
+                .create_case(&app.store, request, "user:rita", at)
+                .await
+                .unwrap();
+            refs.push(case.reference.to_string());
+        }
+        let rita = sign_in(&app, "rita").await;
+        let (status, html) = get(&app, &rita, "/desk/cases").await;
+        assert_eq!(status, 200);
+        assert!(html.contains("Cases 1–50 of 60"), "{html}");
+        assert!(html.contains("Page 1 of 2"));
+        // Next due first: the oldest report's acknowledgement is most late.
+        let first = html.find(&format!(">{}</a>", refs[0])).unwrap();
+        let later = html.find(&format!(">{}</a>", refs[40])).unwrap();
+        assert!(first < later, "soonest due first");
+        assert!(!html.contains(&format!(">{}</a>", refs[59])), "on page 2");
+        let (_, page2) = get(&app, &rita, "/desk/cases?page=2").await;
+        assert!(page2.contains("Cases 51–60 of 60"), "{page2}");
+        assert!(page2.contains(&format!(">{}</a>", refs[59])));
+        assert!(page2.contains("rel=\"prev\""));
+        let (_, oldest) = get(&app, &rita, "/desk/cases?sort=activity").await;
+        assert!(
+            oldest.find(&format!(">{}</a>", refs[59])).unwrap()
+                < oldest.find(&format!(">{}</a>", refs[30])).unwrap(),
+            "latest activity first"
+        );
+        assert_eq!(get(&app, &rita, "/desk/cases?sort=sideways").await.0, 422);
+        assert_eq!(get(&app, &rita, "/desk/cases?view=everything").await.0, 422);
+        assert_eq!(get(&app, &rita, "/desk/cases?page=0").await.0, 422);
+
+        // A word only in one report's encrypted description finds it.
+        let (_, found) = get(&app, &rita, "/desk/cases?q=quokka").await;
+        assert!(found.contains("Cases 1–1 of 1"), "{found}");
+        assert!(found.contains(&format!(">{}</a>", refs[7])));
+
+        // Views: breached (acknowledgement past 24 hours), due soon (past
+        // the clock's warning point, not breached), mine, waiting, needs reply.
+        let (_, breached) = get(&app, &rita, "/desk/cases?view=breached").await;
+        assert!(breached.contains(&format!(">{}</a>", refs[0])));
+        assert!(!breached.contains(&format!(">{}</a>", refs[59])));
+        let (_, soon) = get(&app, &rita, "/desk/cases?view=due_soon").await;
+        assert!(soon.contains(&format!(">{}</a>", refs[38])), "{soon}");
+        assert!(!soon.contains(&format!(">{}</a>", refs[0])));
+        assert!(!soon.contains(&format!(">{}</a>", refs[59])));
+
+        let (status, _, _) = post(
+            &app,
+            &rita,
+            &format!("/desk/cases/{}/act", refs[3]),
+            &[("action", "assign"), ("to", "rita")],
+        )
+        .await;
+        assert_eq!(status, 303);
+        let (_, mine) = get(&app, &rita, "/desk/cases?view=mine").await;
+        assert!(mine.contains("Cases 1–1 of 1"), "{mine}");
+
+        // Bulk: acknowledge 55 ticked cases; one was already acknowledged.
+        let (status, _, _) = post(
+            &app,
+            &rita,
+            &format!("/desk/cases/{}/act", refs[5]),
+            &[("action", "acknowledge")],
+        )
+        .await;
+        assert_eq!(status, 303);
+        let ticks: Vec<String> = refs[..55].iter().map(|r| format!("case-{r}")).collect();
+        let mut fields: Vec<(&str, &str)> = ticks.iter().map(|t| (t.as_str(), "on")).collect();
+        fields.push(("action", "acknowledge"));
+        fields.push(("query", "sort=age"));
+        let (status, _, html) = post(&app, &rita, "/desk/cases/bulk", &fields).await;
+        assert_eq!(status, 409, "{html}");
+        assert!(html.contains("Done for 54 of 55 cases"), "{html}");
+        assert!(html.contains(&refs[5]), "the refused one is named");
+        for (i, r) in refs.iter().enumerate() {
+            let history = app.store.history(r.parse().unwrap()).await.unwrap();
+            let acks = history
+                .iter()
+                .filter(|e| e.kind.name() == "state_changed" || e.kind.name() == "acknowledged")
+                .count();
+            let (_, case) = app.get(&app.viewer, &format!("/api/v1/cases/{r}")).await;
+            let expected = if i < 55 { "acknowledged" } else { "received" };
+            assert_eq!(case["state"], expected, "{r}");
+            if i < 55 {
+                assert!(acks >= 1, "{r}: one event each");
+            }
+        }
+        // Nothing ticked, an unknown action, out of scope without a rule.
+        let (status, _, _) = post(&app, &rita, "/desk/cases/bulk", &[("action", "spam")]).await;
+        assert_eq!(status, 422);
+        let tick = format!("case-{}", refs[59]);
+        let (status, _, _) = post(
+            &app,
+            &rita,
+            "/desk/cases/bulk",
+            &[(&tick, "on"), ("action", "explode")],
+        )
+        .await;
+        assert_eq!(status, 422);
+        let (status, _, _) = post(
+            &app,
+            &rita,
+            "/desk/cases/bulk",
+            &[(&tick, "on"), ("action", "out_of_scope")],
+        )
+        .await;
+        assert_eq!(status, 422);
+        let (status, location, _) = post(
+            &app,
+            &rita,
+            "/desk/cases/bulk",
+            &[(&tick, "on"), ("action", "spam"), ("query", "view=mine")],
+        )
+        .await;
+        assert_eq!(
+            (status, location.as_str()),
+            (303, "/desk/cases?view=mine&done=1")
+        );
+        // Waiting on the reporter; the reporter wrote last.
+        let (status, _, _) = post(
+            &app,
+            &rita,
+            &format!("/desk/cases/{}/act", refs[10]),
+            &[("action", "request_information")],
+        )
+        .await;
+        assert_eq!(status, 303);
+        let (_, waiting) = get(&app, &rita, "/desk/cases?view=waiting").await;
+        assert!(waiting.contains("Cases 1–1 of 1"), "{waiting}");
+        assert!(waiting.contains(&format!(">{}</a>", refs[10])));
+        let (status, receipt) = app.post("", "/api/v1/reports", &new_case("From outside")).await;
+        assert_eq!(status, 201, "{receipt}");
+        let r = app
+            .http
+            .post(app.url("/api/v1/reporter/messages"))
+            .bearer_auth(receipt["token"].as_str().unwrap())
+            .json(&json!({"text": "Any news?"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 201);
+        let (_, owed) = get(&app, &rita, "/desk/cases?view=needs_reply").await;
+        assert!(owed.contains("Cases 1–1 of 1"), "{owed}");
+        assert!(owed.contains(receipt["reference"].as_str().unwrap()));
+        assert!(owed.contains("reporter waiting"));
+        // A viewer acts on nothing.
+        let vic = sign_in(&app, "vic").await;
+        let (status, _, _) = post(
+            &app,
+            &vic,
+            "/desk/cases/bulk",
+            &[(&tick, "on"), ("action", "acknowledge")],
+        )
+        .await;
+        assert_eq!(status, 403);
+        app.stop().await;
+    }
 }

@@ -77,7 +77,58 @@
     }
   }
 
+  // The queue's keyboard shortcuts: j and k move between cases (Enter
+  // opens one), / goes to the search, ? shows the list. Never while typing.
+  function queueShortcuts() {
+    var table = document.querySelector("table.queue");
+    var help = document.getElementById("shortcuts");
+    if (!table) {
+      return;
+    }
+    var links = table.querySelectorAll("tbody tr td a[href^='/desk/cases/']");
+    var current = -1;
+    function move(to) {
+      if (!links.length) {
+        return;
+      }
+      if (current >= 0) {
+        links[current].closest("tr").classList.remove("current");
+      }
+      current = Math.max(0, Math.min(links.length - 1, to));
+      links[current].closest("tr").classList.add("current");
+      links[current].focus();
+    }
+    document.addEventListener("keydown", function (e) {
+      var t = e.target;
+      if (e.ctrlKey || e.metaKey || e.altKey) {
+        return;
+      }
+      if (t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName))) {
+        return;
+      }
+      if (e.key === "j") {
+        move(current + 1);
+        e.preventDefault();
+      } else if (e.key === "k") {
+        move(current - 1);
+        e.preventDefault();
+      } else if (e.key === "/") {
+        var search = document.getElementById("f-q");
+        if (search) {
+          search.focus();
+          e.preventDefault();
+        }
+      } else if (e.key === "?" && help) {
+        help.hidden = !help.hidden;
+        e.preventDefault();
+      } else if (e.key === "Escape" && help && !help.hidden) {
+        help.hidden = true;
+      }
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    queueShortcuts();
     var calculators = document.querySelectorAll("form[data-cvss]");
     for (var i = 0; i < calculators.length; i++) {
       liveCalculator(calculators[i]);

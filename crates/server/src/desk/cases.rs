@@ -933,6 +933,13 @@ pub(crate) async fn render_case(
     ctx.insert("state_text", Value::from(case.state.describe()));
     ctx.insert("created", Value::from(when(case.created_at)));
     ctx.insert(
+        "next_clock",
+        Value::from_serialize(next_due(&reports).and_then(|c| {
+            c.due_at
+                .map(|d| (c.name.clone(), when(d), status_name(c.status)))
+        })),
+    );
+    ctx.insert(
         "patch_since",
         Value::from(case.patch_available_at.map(when)),
     );
@@ -1173,7 +1180,7 @@ fn command_from(
             body["rule"] = json!(form.text("rule").unwrap_or_default());
             body["reason"] = json!(form.text("reason").unwrap_or_default());
         }
-        "assign" => put(&mut body, "to", form.text("to")),
+        "assign" => put(&mut body, "to", form.text("to").filter(|to| to != "nobody")),
         "mark_exploited" => {
             put(&mut body, "source", form.text("source"));
             body["evidence"] = json!(form.text("evidence").unwrap_or_default());

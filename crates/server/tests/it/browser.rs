@@ -220,6 +220,52 @@ async fn the_report_form_keeps_the_text_in_chromium() {
     app.stop().await;
 }
 
+/// The queue in Chromium (`tests/browser/queue_keys.cjs`): keyboard-only
+/// triage (`?`, `/` and a word only in one report's encrypted description,
+/// `j`, Enter, then Tab and Enter on Acknowledge) and a bulk acknowledgement
+/// of 50 new reports; the queue and the case page at 1280 and 390 px.
+#[tokio::test]
+async fn the_queue_is_worked_by_keyboard_and_in_bulk_in_chromium() {
+    if !browser_or_skip() {
+        return;
+    }
+    let Some(db) = TestDatabase::all().await.into_iter().next() else {
+        panic!("no test database");
+    };
+    let app = crate::TestApp::start(db).await;
+    let mut needle = String::new();
+    for i in 0..56 {
+        let mut body = crate::new_case(&format!("Queued report {i}"));
+        if i == 20 {
+            body["report"]["description"] = json!("The wombat export leaks tokens.");
+        }
+        let (status, case) = app.post(&app.responder, "/api/v1/cases", &body).await;
+        assert_eq!(status, 201, "{case}");
+        if i == 20 {
+            needle = case["reference"].as_str().unwrap().to_owned();
+        }
+    }
+    let report = run_script(
+        "queue_keys.cjs",
+        vec![app.url(""), "rita".into(), crate::PASSWORD.into()],
+    )
+    .await;
+    assert_clean(&report, 5);
+    assert_eq!(report["opened"], needle.as_str(), "{report:#}");
+    let (_, case) = app
+        .get(&app.viewer, &format!("/api/v1/cases/{needle}"))
+        .await;
+    assert_eq!(case["state"], "acknowledged");
+    assert_eq!(report["bulk"], "Done for 50 cases.", "{report:#}");
+    let (_, list) = app.get(&app.viewer, "/api/v1/cases?state=received").await;
+    assert_eq!(
+        list["cases"].as_array().unwrap().len(),
+        5,
+        "56 − 1 − 50 left"
+    );
+    app.stop().await;
+}
+
 /// The admin's screens in Chromium (`tests/browser/admin_pages.cjs`): the
 /// team page at 1280 and 390 px, adding a member (a role chosen, never
 /// defaulted), the password shown once signing them in from another

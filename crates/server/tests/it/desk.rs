@@ -1211,7 +1211,9 @@ async fn the_queue_sorts_searches_pages_and_acts_in_bulk() {
         let (_, waiting) = get(&app, &rita, "/desk/cases?view=waiting").await;
         assert!(waiting.contains("Cases 1–1 of 1"), "{waiting}");
         assert!(waiting.contains(&format!(">{}</a>", refs[10])));
-        let (status, receipt) = app.post("", "/api/v1/reports", &new_case("From outside")).await;
+        let (status, receipt) = app
+            .post("", "/api/v1/reports", &new_case("From outside"))
+            .await;
         assert_eq!(status, 201, "{receipt}");
         let r = app
             .http

@@ -225,6 +225,8 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(desk::deliveries::retry))
         .routes(routes!(desk::team::team, desk::team::add_member))
         .routes(routes!(desk::team::member_action))
+        .routes(routes!(desk::dashboard::send_test_email))
+        .routes(routes!(desk::dashboard::confirm_backups))
 }
 
 /// The OpenAPI 3.1 document of this server.

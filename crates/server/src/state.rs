@@ -42,6 +42,9 @@ pub struct ServerSettings {
     /// An SMTP server is configured: reporters who give an email address
     /// get a confirmation, and the receipt says so (or says why not).
     pub sends_email: bool,
+    /// Said at start and on the dashboard: `public_url` names this machine
+    /// at another address than the one the server answers on.
+    pub public_url_warning: Option<String>,
 }
 
 impl ServerSettings {
@@ -68,6 +71,7 @@ impl Default for ServerSettings {
             vulndb: None,
             metrics_token_digest: None,
             sends_email: false,
+            public_url_warning: None,
         }
     }
 }

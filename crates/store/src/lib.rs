@@ -84,6 +84,7 @@ pub use desk::{MAX_SAVED_VIEWS, SavedView, TotpSecret};
 pub use error::StoreError;
 pub use intake_keys::KeptReceipt;
 pub use mailbox::Mailbox;
+pub use maintenance::{BACKUPS_CONFIRMED, LAST_BACKUP};
 pub use outbox::{Claimed, DeliveryRecord, Outbox, OutboxState};
 pub use portfolio::{Findings, StoredFinding};
 pub use reporter::Reporters;

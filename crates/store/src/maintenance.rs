@@ -1,11 +1,16 @@
 //! Looking after the database as a whole: verifying the audit chain,
 //! re-encrypting under a new key, and online backups.
 
-use embargo_core::Case;
 use embargo_core::chain::{self, Link, Verifier};
+use embargo_core::{Case, Instant};
 use sqlx::Row;
 
 use crate::cases::CASE_COLUMNS;
+
+/// The fact `embargo backup` records: the file it wrote.
+pub const LAST_BACKUP: &str = "last_backup";
+/// The fact an admin records: backups are taken another way (who said so).
+pub const BACKUPS_CONFIRMED: &str = "backups_confirmed";
 use crate::{AuditReport, Backend, Result, Store, StoreError, rekey, seal};
 
 impl Store {
@@ -193,10 +198,42 @@ impl Store {
         Ok(ids)
     }
 
+    // ---------------------------------------------------------------- facts
+
+    /// Records a fact about the installation (replacing the last one).
+    pub async fn set_fact(&self, name: &str, value: &str, at: Instant) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO installation_facts (name, value, at) VALUES ($1, $2, $3) \
+             ON CONFLICT (name) DO UPDATE SET value = excluded.value, at = excluded.at",
+        )
+        .bind(name)
+        .bind(value)
+        .bind(at.timestamp_millis())
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    /// A fact and when it was recorded.
+    pub async fn fact(&self, name: &str) -> Result<Option<(String, Instant)>> {
+        let Some(row) = sqlx::query("SELECT value, at FROM installation_facts WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.reader)
+            .await?
+        else {
+            return Ok(None);
+        };
+        Ok(Some((
+            row.try_get("value")?,
+            crate::millis(row.try_get("at")?)?,
+        )))
+    }
+
     // ---------------------------------------------------------------- backup
 
     /// A consistent copy of a SQLite database at `path`, taken online.
-    pub async fn backup(&self, path: &std::path::Path) -> Result<()> {
+    /// Records it as the last backup (the setup checklist reads it).
+    pub async fn backup(&self, path: &std::path::Path, now: Instant) -> Result<()> {
         match self.backend {
             Backend::Sqlite => {
                 if path.exists() {
@@ -213,7 +250,7 @@ impl Store {
                     .bind(target.to_owned())
                     .execute(&self.reader)
                     .await?;
-                Ok(())
+                self.set_fact(LAST_BACKUP, target, now).await
             }
             Backend::Postgres => Err(StoreError::Unsupported(
                 "backups of a PostgreSQL store are taken with pg_dump \

@@ -98,6 +98,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0014_intake_requests.sql"),
         postgres: include_str!("../migrations/postgres/0014_intake_requests.sql"),
     },
+    Migration {
+        version: 15,
+        name: "installation_facts",
+        sqlite: include_str!("../migrations/sqlite/0015_installation_facts.sql"),
+        postgres: include_str!("../migrations/postgres/0015_installation_facts.sql"),
+    },
 ];
 
 /// Any number serves, as long as every embargo instance uses the same one.

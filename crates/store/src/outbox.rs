@@ -389,6 +389,17 @@ impl Store {
         rows.iter().map(|r| self.record_from_row(r)).collect()
     }
 
+    /// The newest delivery of `kind` (a setup test email, say), if any.
+    pub async fn last_delivery_of_kind(&self, kind: &str) -> Result<Option<DeliveryRecord>> {
+        let row = sqlx::query(&format!(
+            "SELECT {RECORD_COLUMNS} FROM outbox WHERE kind = $1 ORDER BY id DESC LIMIT 1"
+        ))
+        .bind(kind)
+        .fetch_optional(&self.reader)
+        .await?;
+        row.as_ref().map(|r| self.record_from_row(r)).transpose()
+    }
+
     /// The delivery queued under `idempotency_key`, if any.
     pub async fn delivery_by_key(&self, idempotency_key: &str) -> Result<Option<DeliveryRecord>> {
         let row = sqlx::query(&format!(

@@ -214,7 +214,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Backup { file } => {
             with_store(&config_path, |store| async move {
-                store.backup(&file).await?;
+                store.backup(&file, now()).await?;
                 println!(
                     "backup written to {}; it is encrypted: keep a copy of the key file too",
                     file.display()

@@ -60,6 +60,18 @@ pub(crate) async fn serve(config_path: &Path, listen: Option<String>) -> Result<
     if !applied.is_empty() {
         tracing::info!(migrations = %applied.join(", "), "applied database migrations");
     }
+    let listener = tokio::net::TcpListener::bind(&config.listen)
+        .await
+        .map_err(|e| {
+            message(format!(
+                "cannot listen on {}: {e}; {CHOOSE_ADDRESS}",
+                config.listen
+            ))
+        })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| message(format!("cannot read the listening address: {e}")))?;
+    let public_url_warning = warn_if_public_url_elsewhere(&config.public_url, addr);
     let settings = ServerSettings {
         max_body_bytes: config.max_body_bytes,
         secure_cookies: config.public_url.starts_with("https://"),
@@ -84,21 +96,10 @@ pub(crate) async fn serve(config_path: &Path, listen: Option<String>) -> Result<
             .as_ref()
             .map(|t| ServerSettings::metrics_token_digest_of(&t.0)),
         sends_email: config.smtp.is_some(),
+        public_url_warning,
     };
     let state = embargo_server::state(store.clone(), settings, embargo_server::system_clock());
     let app = embargo_server::router(state.clone());
-    let listener = tokio::net::TcpListener::bind(&config.listen)
-        .await
-        .map_err(|e| {
-            message(format!(
-                "cannot listen on {}: {e}; {CHOOSE_ADDRESS}",
-                config.listen
-            ))
-        })?;
-    let addr = listener
-        .local_addr()
-        .map_err(|e| message(format!("cannot read the listening address: {e}")))?;
-    warn_if_public_url_elsewhere(&config.public_url, addr);
     // Names this server in leases and delivery attempts.
     let owner = format!("{}-{}", addr, std::process::id());
     let delivery_settings = embargo_server::delivery::DeliverySettings {
@@ -298,10 +299,10 @@ pub(crate) async fn shutdown_signal() {
 /// feeds) names a plain-HTTP address other than the one the server answers
 /// on: those links would lead nowhere. An https:// URL is a proxy's, and
 /// left alone.
-fn warn_if_public_url_elsewhere(public_url: &str, bound: std::net::SocketAddr) {
-    let Some(rest) = public_url.strip_prefix("http://") else {
-        return;
-    };
+/// Warns (and returns the warning, for the dashboard) when `public_url`
+/// names this machine at another address than the one it answers on.
+fn warn_if_public_url_elsewhere(public_url: &str, bound: std::net::SocketAddr) -> Option<String> {
+    let rest = public_url.strip_prefix("http://")?;
     let authority = rest.split('/').next().unwrap_or_default();
     let local = authority.starts_with("127.") || authority.starts_with("localhost");
     if local && authority != bound.to_string() {
@@ -312,7 +313,9 @@ fn warn_if_public_url_elsewhere(public_url: &str, bound: std::net::SocketAddr) {
         );
         println!("embargo: warning: {line}");
         tracing::warn!(public_url, %bound, "public_url names another address");
+        return Some(line);
     }
+    None
 }
 
 pub(crate) fn init_logging(format: LogFormat) {

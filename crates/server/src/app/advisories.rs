@@ -278,6 +278,7 @@ pub async fn publish(
     summary: &str,
     credit_reporter: bool,
 ) -> ApiResult<advisory::Advisory> {
+    crate::app::setup::check_publishable(&state.settings.public_url)?;
     let now = embargo_core::to_millis(state.now());
     let mut work = state.store.begin().await?;
     let handle = work.cases().lock(r).await?;

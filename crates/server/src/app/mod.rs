@@ -29,4 +29,5 @@ pub mod notices;
 pub mod portfolio;
 pub mod record;
 pub mod reporter;
+pub mod setup;
 pub mod severity;

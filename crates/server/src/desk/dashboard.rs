@@ -105,11 +105,22 @@ fn left(due: Instant, now: Instant) -> String {
     }
 }
 
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DashboardQuery {
+    /// What the setup checklist just did (`test_sent`, `backups`).
+    pub setup: Option<String>,
+}
+
 /// What needs action now.
-#[utoipa::path(get, path = "/desk", tag = "desk",
+#[utoipa::path(get, path = "/desk", tag = "desk", params(DashboardQuery),
     responses((status = 200, description = "The dashboard", body = String, content_type = "text/html"),
         (status = 303, description = "Not signed in: to the sign-in form")))]
-pub async fn dashboard(State(state): State<AppState>, desk: Desk) -> PageResult {
+pub async fn dashboard(
+    State(state): State<AppState>,
+    desk: Desk,
+    axum::extract::Query(q): axum::extract::Query<DashboardQuery>,
+) -> PageResult {
     desk.require(Role::Viewer)?;
     let now = state.now();
     let open = cases(&state, true).await?;
@@ -255,6 +266,34 @@ pub async fn dashboard(State(state): State<AppState>, desk: Desk) -> PageResult 
     findings.truncate(LIST_CAP);
     let mut ctx = desk.context("Dashboard", "dashboard");
     ctx.insert("totals", Value::from_serialize(totals));
+    ctx.insert(
+        "notice",
+        Value::from(match q.setup.as_deref() {
+            Some("test_sent") => {
+                Some("The test email is queued; the checklist shows when it arrives.")
+            }
+            Some("backups") => Some("Recorded: backups are taken outside embargo."),
+            _ => None,
+        }),
+    );
+    if desk.caller.user.role >= Role::Admin {
+        let setup = crate::app::setup::checklist(&state, now).await?;
+        ctx.insert(
+            "setup_open",
+            Value::from(setup.iter().filter(|i| !i.done).count()),
+        );
+        ctx.insert("setup", Value::from_serialize(&setup));
+        ctx.insert(
+            "public_url_warning",
+            Value::from(state.settings.public_url_warning.clone()),
+        );
+        ctx.insert("admin_email", Value::from(desk.caller.user.email.clone()));
+        ctx.insert("sends_email", Value::from(state.settings.sends_email));
+        ctx.insert(
+            "postgres",
+            Value::from(state.store.backend() == embargo_store::Backend::Postgres),
+        );
+    }
     ctx.insert("cap", Value::from(LIST_CAP));
     ctx.insert("breached", Value::from_serialize(&breached));
     ctx.insert("due_soon", Value::from_serialize(&due_soon));
@@ -269,4 +308,42 @@ pub async fn dashboard(State(state): State<AppState>, desk: Desk) -> PageResult 
     ctx.insert("open_count", Value::from(open.len()));
     ctx.insert("now", Value::from(when(now)));
     Ok(desk.page(StatusCode::OK, "dashboard.html", ctx))
+}
+
+/// Send a test email from the setup checklist.
+#[utoipa::path(post, path = "/desk/setup/test-email", tag = "desk",
+    request_body(content = String, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 303, description = "Queued; back to the dashboard's checklist"),
+        (status = 403, description = "Not an admin", body = String, content_type = "text/html"),
+        (status = 409, description = "No SMTP server is configured", body = String, content_type = "text/html"),
+        (status = 422, description = "Not an email address", body = String, content_type = "text/html")))]
+pub async fn send_test_email(
+    State(state): State<AppState>,
+    form: crate::desk::DeskForm,
+) -> PageResult {
+    form.desk.require(Role::Admin)?;
+    let to = form.text("to").unwrap_or_default();
+    crate::app::setup::send_test_email(&state, &form.desk.caller, &to, state.now()).await?;
+    Ok(crate::desk::redirect("/desk?setup=test_sent#setup"))
+}
+
+/// Record that backups are taken outside embargo (pg_dump, a volume snapshot).
+#[utoipa::path(post, path = "/desk/setup/backups", tag = "desk",
+    request_body(content = String, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 303, description = "Recorded; back to the dashboard's checklist"),
+        (status = 403, description = "Not an admin", body = String, content_type = "text/html")))]
+pub async fn confirm_backups(
+    State(state): State<AppState>,
+    form: crate::desk::DeskForm,
+) -> PageResult {
+    form.desk.require(Role::Admin)?;
+    state
+        .store
+        .set_fact(
+            embargo_store::BACKUPS_CONFIRMED,
+            &form.desk.caller.user.username,
+            state.now(),
+        )
+        .await?;
+    Ok(crate::desk::redirect("/desk?setup=backups#setup"))
 }

@@ -759,6 +759,20 @@ fn table() -> Vec<Route> {
         r("get", "/desk/team", "/desk/team", None, Who::Admin),
         r(
             "post",
+            "/desk/setup/test-email",
+            "/desk/setup/test-email",
+            Some(json!({"to": "nobody"})),
+            Who::Admin,
+        ),
+        r(
+            "post",
+            "/desk/setup/backups",
+            "/desk/setup/backups",
+            Some(json!({})),
+            Who::Admin,
+        ),
+        r(
+            "post",
             "/desk/cases/bulk",
             "/desk/cases/bulk",
             Some(json!({"action": "acknowledge"})),

@@ -890,3 +890,140 @@ async fn email_to_a_keyed_recipient_is_encrypted_and_gnupg_decrypts_it() {
     );
     s.close().await;
 }
+
+/// The setup checklist on a new installation: every item still to do,
+/// each with where it is fixed; the "send a test email" button queues a
+/// message that reaches a real SMTP server, and the checklist then says so;
+/// a backup confirmed by an admin ticks its item. Admins only.
+#[tokio::test]
+async fn the_setup_checklist_sends_a_test_email_that_arrives() {
+    let port = free_port();
+    let inbox = tempfile::tempdir().unwrap();
+    let Some(mut server) = start_smtp(port, inbox.path()) else {
+        assert!(
+            std::env::var("CI").is_err(),
+            "aiosmtpd must be installed in CI"
+        );
+        eprintln!("skipped: the Python package aiosmtpd is not installed");
+        return;
+    };
+    for db in TestDatabase::all().await {
+        let backend = db.backend();
+        let app = crate::TestApp::start_with(
+            db,
+            embargo_server::ServerSettings {
+                sends_email: true,
+                ..embargo_server::ServerSettings::default()
+            },
+        )
+        .await;
+        let page = |token: &str| {
+            let token = token.to_owned();
+            let app = &app;
+            async move {
+                let r = app
+                    .http
+                    .get(app.url("/desk"))
+                    .bearer_auth(token)
+                    .send()
+                    .await
+                    .unwrap();
+                (r.status().as_u16(), r.text().await.unwrap())
+            }
+        };
+        let (status, html) = page(&app.admin).await;
+        assert_eq!(status, 200);
+        assert!(
+            html.contains("Setup: 6 of 6 still to do"),
+            "{backend}: {html}"
+        );
+        for fix in [
+            "/desk/products",
+            "/desk/account#second-factor",
+            "#setup-email",
+        ] {
+            assert!(
+                html.contains(&format!("<a href=\"{fix}\">Fix it</a>")),
+                "{fix}"
+            );
+        }
+        assert!(html.contains("Without one: admin."));
+        let (_, html) = page(&app.responder).await;
+        assert!(!html.contains("Setup:"), "the checklist is the admins'");
+
+        let post = |path: &str, token: &str, form: &[(&str, &str)]| {
+            app.http
+                .post(app.url(path))
+                .bearer_auth(token)
+                .form(form)
+                .send()
+        };
+        let r = post(
+            "/desk/setup/test-email",
+            &app.responder,
+            &[("to", "a@example.org")],
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.status().as_u16(), 403);
+        let r = post(
+            "/desk/setup/test-email",
+            &app.admin,
+            &[("to", "not an address")],
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.status().as_u16(), 422);
+        let r = post(
+            "/desk/setup/test-email",
+            &app.admin,
+            &[("to", "admin@example.net")],
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.status().as_u16(), 303);
+        let (_, html) = page(&app.admin).await;
+        assert!(html.contains("A test email is on its way"), "{html}");
+
+        let mut cfg = settings("setup");
+        cfg.smtp = Some(SmtpSettings {
+            host: "127.0.0.1".into(),
+            port,
+            security: SmtpSecurity::None,
+            username: None,
+            password: None,
+            from: "embargo <security@example.org>".into(),
+        });
+        let d = Deliverer::new(&cfg).unwrap();
+        let (clock, _) = manual_clock();
+        assert_eq!(deliver_once(&app.store, &d, &cfg, &clock).await.unwrap(), 1);
+        let (_, html) = page(&app.admin).await;
+        assert!(html.contains("A test email was delivered"), "{html}");
+        assert!(html.contains("Setup: 5 of 6 still to do"), "{html}");
+
+        let r = post("/desk/setup/backups", &app.admin, &[]).await.unwrap();
+        assert_eq!(r.status().as_u16(), 303);
+        let (_, html) = page(&app.admin).await;
+        assert!(
+            html.contains("admin confirmed backups are taken outside embargo"),
+            "{html}"
+        );
+        assert!(html.contains("Setup: 4 of 6 still to do"), "{html}");
+        app.stop().await;
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let _ = server.kill();
+    let _ = server.wait();
+    let mails: Vec<String> = std::fs::read_dir(inbox.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| std::fs::read_to_string(e.path()).unwrap())
+        .filter(|m| m.contains("embargo: test email"))
+        .collect();
+    assert!(!mails.is_empty(), "the test email reached the SMTP server");
+    assert!(
+        mails
+            .iter()
+            .all(|m| m.contains("X-Envelope-To: admin@example.net"))
+    );
+}

@@ -210,8 +210,19 @@ async fn sqlite_backup_is_a_complete_verifiable_copy() {
     std::fs::create_dir_all(&dir).unwrap();
     let target = dir.join("copy.db");
     let _ = std::fs::remove_file(&target);
-    store.backup(&target).await.unwrap();
-    assert!(store.backup(&target).await.is_err(), "never overwrites");
+    store.backup(&target, t(6, 9, 0)).await.unwrap();
+    assert!(
+        store
+            .fact(embargo_store::LAST_BACKUP)
+            .await
+            .unwrap()
+            .is_some(),
+        "recorded for the setup checklist"
+    );
+    assert!(
+        store.backup(&target, t(6, 9, 0)).await.is_err(),
+        "never overwrites"
+    );
     let copy = Store::connect(&format!("sqlite://{}", target.display()), keyring)
         .await
         .unwrap();

@@ -216,6 +216,25 @@ fn markdown_link(uri: &str) -> String {
 #[must_use]
 pub fn policy_html(policy: &Policy, public_url: &str) -> String {
     let e = escape_html;
+    let body = policy_body_html(policy, public_url);
+    format!(
+        "<!doctype html>\n<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>Security policy: {title}</title>\n</head>\n<body>\n<main>\n{body}</main>\n</body>\n</html>\n",
+        lang = e(policy
+            .organization
+            .languages
+            .first()
+            .map_or("en", String::as_str)),
+        title = e(&policy.organization.name),
+    )
+}
+
+/// The policy's text as HTML elements (every value escaped), for a page
+/// that wraps it: the server's styled `/policy`, the standalone export.
+#[must_use]
+pub fn policy_body_html(policy: &Policy, public_url: &str) -> String {
+    let e = escape_html;
     let mut body = String::new();
     body.push_str(&format!(
         "<h1>Security policy: {}</h1>\n",
@@ -293,17 +312,7 @@ pub fn policy_html(policy: &Policy, public_url: &str) -> String {
     if let Some(c) = &policy.credit {
         body.push_str(&format!("<h2>Credit</h2>\n<p>{}</p>\n", e(&c.text)));
     }
-    format!(
-        "<!doctype html>\n<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>Security policy: {title}</title>\n</head>\n<body>\n<main>\n{body}</main>\n</body>\n</html>\n",
-        lang = e(policy
-            .organization
-            .languages
-            .first()
-            .map_or("en", String::as_str)),
-        title = e(&policy.organization.name),
-    )
+    body
 }
 
 #[cfg(test)]

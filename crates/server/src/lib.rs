@@ -275,6 +275,7 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(state.clone(), track))
         .layer(DefaultBodyLimit::max(max_body))
+        .layer(middleware::from_fn(html_errors))
         .layer(middleware::from_fn(security_headers))
         .with_state(state)
 }
@@ -289,6 +290,57 @@ async fn method_not_allowed() -> ApiError {
         "method_not_allowed",
         "this route does not take that method; see /api/openapi.json",
     )
+}
+
+/// A browser (it asks for `text/html`) that meets an error outside the
+/// JSON API gets a page saying what went wrong, not the JSON an API client
+/// reads; the API always answers JSON.
+async fn html_errors(request: Request, next: Next) -> Response {
+    let wants_html = !request.uri().path().starts_with("/api/")
+        && request
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|a| a.contains("text/html"));
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|c| c.starts_with("application/json"));
+    if !wants_html || !is_json || status.as_u16() < 400 {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, 64 * 1024)
+        .await
+        .unwrap_or_default();
+    let message = serde_json::from_slice::<serde_json::Value>(&bytes)
+        .ok()
+        .and_then(|v| v["error"]["message"].as_str().map(str::to_owned))
+        .filter(|m| !m.starts_with("no such route"))
+        .unwrap_or_else(|| match status.as_u16() {
+            404 => "There is no page at this address.".to_owned(),
+            _ => status.canonical_reason().unwrap_or("Error").to_owned(),
+        });
+    let title = match status.as_u16() {
+        401 => "Sign in first",
+        403 => "Not allowed",
+        404 => "Not found",
+        405 => "Not here",
+        413 => "Too large",
+        429 => "Too many requests",
+        s if s >= 500 => "Something went wrong",
+        _ => "That did not work",
+    };
+    let mut page = pages::notice(status, title, &message, Some(("/", "The security page")));
+    for name in [header::RETRY_AFTER, header::WWW_AUTHENTICATE, header::ALLOW] {
+        if let Some(v) = parts.headers.get(&name) {
+            page.headers_mut().insert(name, v.clone());
+        }
+    }
+    page
 }
 
 /// Headers every response carries: nothing is framed, sniffed, cached or

@@ -51,6 +51,7 @@ fn environment() -> &'static Environment<'static> {
                 include_str!("../templates/deliveries.html"),
             ),
             ("team.html", include_str!("../templates/team.html")),
+            ("policy.html", include_str!("../templates/policy.html")),
             (
                 "bulk_result.html",
                 include_str!("../templates/bulk_result.html"),

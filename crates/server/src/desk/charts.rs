@@ -19,10 +19,27 @@ use crate::desk::dashboard::cases;
 use crate::desk::{Desk, PageResult};
 use crate::state::AppState;
 
-/// Colours with at least 3:1 contrast against white (WCAG 1.4.11).
+/// Colours with at least 3:1 contrast against white (WCAG 1.4.11), for
+/// series that are not severities. None of them is a severity's colour.
 const PALETTE: [&str; 8] = [
-    "#0b4f8a", "#a4161a", "#7a4b00", "#1b5e20", "#5b2a86", "#00616f", "#8a3b00", "#444444",
+    "#0b4f8a", "#5b2a86", "#00616f", "#444444", "#6b4e16", "#1f3a93", "#7a2e5a", "#2f5d50",
 ];
+
+/// A series' colour: a severity keeps its own everywhere (the badges use
+/// the same: critical red, high orange, medium amber, low green, none
+/// grey); any other series takes the palette's next.
+fn colour(series: &Series, index: usize) -> &'static str {
+    match series.name.to_ascii_lowercase().as_str() {
+        "critical" => "#a4161a",
+        "high" => "#b5400a",
+        "medium" => "#7a5a00",
+        "low" => "#1b5e20",
+        "none" | "unknown" | "not set" => "#595959",
+        "met" => "#1b5e20",
+        "breached" => "#a4161a",
+        _ => PALETTE[index % PALETTE.len()],
+    }
+}
 
 /// One named series of values, one per category.
 #[derive(Debug, Clone, Serialize)]
@@ -130,7 +147,7 @@ fn axes(out: &mut String, y_max: f64, categories: &[String], unit: &str) {
 fn legend(out: &mut String, series: &[Series]) {
     let mut x = LEFT;
     for (i, s) in series.iter().enumerate() {
-        let colour = PALETTE[i % PALETTE.len()];
+        let colour = colour(s, i);
         let _ = write!(
             out,
             "<rect x=\"{x:.1}\" y=\"{:.1}\" width=\"10\" height=\"10\" fill=\"{colour}\"/>\
@@ -182,7 +199,7 @@ pub fn stacked_bars(
                 "<rect x=\"{:.1}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"{h:.1}\" fill=\"{}\"><title>{}: {} {}</title></rect>",
                 LEFT + band * i as f64 + band * 0.15,
                 band * 0.7,
-                PALETTE[k % PALETTE.len()],
+                colour(s, k),
                 escape_html(category),
                 fmt_num(v),
                 escape_html(&s.name)
@@ -221,7 +238,7 @@ pub fn lines(
     let plot_h = HEIGHT - TOP - BOTTOM;
     let band = (WIDTH - LEFT - RIGHT) / categories.len().max(1) as f64;
     for (k, s) in series.iter().enumerate() {
-        let colour = PALETTE[k % PALETTE.len()];
+        let colour = colour(s, k);
         let points: Vec<(f64, f64, f64)> = s
             .values
             .iter()
@@ -528,6 +545,26 @@ pub async fn charts(State(state): State<AppState>, desk: Desk) -> PageResult {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_severity_has_its_own_colour_in_every_chart() {
+        let named = |n: &str| Series {
+            name: n.into(),
+            values: Vec::new(),
+        };
+        // Whatever its position, critical is red and low is green.
+        for i in 0..10 {
+            assert_eq!(colour(&named("critical"), i), "#a4161a");
+            assert_eq!(colour(&named("low"), i), "#1b5e20");
+        }
+        assert_ne!(colour(&named("critical"), 0), colour(&named("high"), 0));
+        let severities =
+            ["critical", "high", "medium", "low", "none"].map(|s| colour(&named(s), 0));
+        for c in PALETTE {
+            assert!(!severities.contains(&c), "{c} is a severity's colour");
+        }
+        assert_eq!(colour(&named("Dock Certs"), 0), PALETTE[0]);
+    }
 
     #[test]
     fn nice_axis_bounds() {

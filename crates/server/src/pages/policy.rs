@@ -37,6 +37,16 @@ pub async fn policy_page(State(state): State<AppState>) -> impl IntoResponse {
     let policy = state.settings.policies.primary();
     (
         [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-        publish::policy_html(policy, &state.settings.public_url),
+        crate::templates::page(
+            "policy.html",
+            minijinja::context! {
+                title => format!("Security policy: {}", policy.organization.name),
+                lang => policy.language(),
+                // Built by `publish::policy_body_html`, every value escaped.
+                body => minijinja::Value::from_safe_string(
+                    publish::policy_body_html(policy, &state.settings.public_url),
+                ),
+            },
+        ),
     )
 }

@@ -5,6 +5,9 @@
 // On every page it runs axe-core and collects Content-Security-Policy
 // violations the browser reports; it saves a screenshot of each page.
 //
+// It does the same in dark mode, follows the policy page to the form, and
+// checks the HTML 404 page.
+//
 //   node public_pages.cjs BASE_URL ADVISORY_ID SCREENSHOT_DIR
 //
 // Prints one JSON object: {pages, violations, csp, errors}.
@@ -69,6 +72,24 @@ const [base, advisoryId, shots] = process.argv.slice(2);
   const scored = await page.textContent("[role=status]");
   if (!/9\.8/.test(scored || "")) errors.push(`the calculator said: ${scored}`);
   await check("cvss-scored");
+
+  // Dark mode, as the system asks for it: the same pages, axe-clean.
+  await page.emulateMedia({ colorScheme: "dark" });
+  for (const [path, name] of [["/policy", "dark-policy"], ["/report", "dark-report-form"], [`/advisories/${advisoryId}`, "dark-advisory"]]) {
+    await page.goto(`${base}${path}`);
+    const background = await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
+    if (background !== "rgb(21, 24, 28)") errors.push(`${name}: background ${background} in dark mode`);
+    await check(name);
+  }
+  await page.emulateMedia({ colorScheme: "light" });
+  // The policy page leads to the form.
+  await page.goto(`${base}/policy`);
+  await Promise.all([page.waitForNavigation(), page.click("a[href='/report']")]);
+  if (!page.url().endsWith("/report")) errors.push(`the policy's link led to ${page.url()}`);
+  // A browser meets a missing page as a page.
+  const missing = await page.goto(`${base}/no/such/page`);
+  if (missing.status() !== 404) errors.push(`missing page: ${missing.status()}`);
+  await check("not-found");
 
   await browser.close();
   process.stdout.write(JSON.stringify(h.report));

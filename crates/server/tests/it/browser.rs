@@ -123,9 +123,10 @@ async fn the_public_pages_work_in_chromium_and_pass_axe() {
         assert_eq!(status, 200);
 
         let report = run_script("public_pages.cjs", vec![app.url(""), "EMB-2026-0100".into()]).await;
-        assert_clean(&report, 9);
+        assert_clean(&report, 13);
         let shots = screenshots();
         assert!(shots.join("report-form.png").exists());
+        assert!(shots.join("dark-policy.png").exists(), "the dark mode screenshot");
     })
     .await;
 }

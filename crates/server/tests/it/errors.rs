@@ -185,3 +185,62 @@ async fn a_bad_command_names_its_field() {
     })
     .await;
 }
+
+/// A browser gets an HTML page for an error outside the API (with the
+/// message, a way back, and headers such as `Allow` kept); an API client,
+/// and anyone under `/api/`, gets JSON.
+#[tokio::test]
+async fn browsers_get_error_pages_and_api_clients_json() {
+    let app = crate::TestApp::start(embargo_store::testing::TestDatabase::sqlite().unwrap()).await;
+    let browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+    let get = |path: &'static str, accept: &'static str| {
+        app.http.get(app.url(path)).header("accept", accept).send()
+    };
+    let r = get("/no/such/page", browser).await.unwrap();
+    assert_eq!(r.status().as_u16(), 404);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let html = r.text().await.unwrap();
+    assert!(html.contains("<h1>Not found</h1>"), "{html}");
+    assert!(html.contains("There is no page at this address."));
+    assert!(html.contains("href=\"/\""));
+    assert!(html.contains("/static/embargo.css"), "styled");
+
+    let r = get("/advisories/EMB-2026-9999", browser).await.unwrap();
+    assert_eq!(r.status().as_u16(), 404);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+
+    let r = get("/no/such/page", "application/json").await.unwrap();
+    assert_eq!(r.status().as_u16(), 404);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "not_found");
+    let r = get("/api/v1/cases", browser).await.unwrap();
+    assert_eq!(r.status().as_u16(), 401);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/json"),
+        "the API is JSON"
+    );
+
+    let r = app
+        .http
+        .delete(app.url("/report"))
+        .header("accept", browser)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 405);
+    assert!(r.text().await.unwrap().contains("<h1>Not here</h1>"));
+    app.stop().await;
+}

@@ -154,6 +154,15 @@ async fn security_txt_and_the_policy_page_are_served_and_valid() {
         .unwrap();
     assert!(page.contains("Acknowledge receipt of your report within 24 hours"));
     assert!(!page.contains("<script"));
+    assert!(
+        page.contains("<link rel=\"stylesheet\" href=\"/static/embargo.css\">"),
+        "styled like the other public pages"
+    );
+    assert!(
+        page.contains("<a class=\"button\" href=\"/report\">Report a vulnerability privately</a>"),
+        "leads to the form"
+    );
+    assert_eq!(page.matches("<h1>").count(), 1, "{page}");
     app.stop().await;
 }
 

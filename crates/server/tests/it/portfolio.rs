@@ -141,6 +141,21 @@ async fn a_findings_deadline_follows_its_products_policy() {
             201
         );
         assert_eq!(upload_lock(&app, "shop", "1.0.0").await, 200);
+        // The desk links each finding's advisory to where it is described.
+        let page = app
+            .http
+            .get(app.url("/desk/findings?product=shop"))
+            .bearer_auth(&app.viewer)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            page.contains("<a href=\"https://osv.dev/vulnerability/GHSA-crit\" rel=\"noreferrer\">GHSA-crit</a>"),
+            "{page}"
+        );
         let (_, list) = app.get(&app.viewer, "/api/v1/findings?product=shop").await;
         let crit = list["findings"]
             .as_array()

@@ -147,6 +147,36 @@ pub fn dummy_password_hash() -> &'static str {
     "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2Qw0gGzEE1pPfA/0z6LzSP5lO8n9VFBtEMbVHeIUkOM"
 }
 
+/// How many recovery codes a second factor comes with.
+pub const RECOVERY_CODES: usize = 10;
+
+/// A one-time recovery code: 80 random bits as four groups of four base32
+/// characters (`ABCD-EFGH-JKLM-NPQR`), easy to write down.
+#[must_use]
+pub fn generate_recovery_code() -> String {
+    let mut bytes = [0u8; 10];
+    OsRng.fill_bytes(&mut bytes);
+    let text = crate::totp::base32(&bytes);
+    text.as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+/// The digest a recovery code is kept and looked up as: case, spaces and
+/// dashes do not matter. `None` when it cannot be one (a six-digit code).
+#[must_use]
+pub fn recovery_code_digest(code: &str) -> Option<String> {
+    let normal: String = code
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    (normal.len() == 16 && normal.chars().all(|c| c.is_ascii_alphanumeric()))
+        .then(|| token_digest(&format!("recovery:{normal}")))
+}
+
 /// A new random secret: `prefix` followed by 64 hex digits (256 bits).
 #[must_use]
 pub fn generate_token(prefix: &str) -> String {
@@ -182,6 +212,27 @@ pub fn token_digest(token: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn recovery_codes_are_random_readable_and_forgiving_to_type() {
+        let a = generate_recovery_code();
+        let b = generate_recovery_code();
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 19, "{a}");
+        assert_eq!(a.matches('-').count(), 3);
+        let digest = recovery_code_digest(&a).unwrap();
+        assert_eq!(
+            recovery_code_digest(&a.to_lowercase()),
+            Some(digest.clone())
+        );
+        assert_eq!(recovery_code_digest(&a.replace('-', " ")), Some(digest));
+        assert_eq!(
+            recovery_code_digest("123456"),
+            None,
+            "a TOTP code is not one"
+        );
+        assert_eq!(recovery_code_digest("ABCD-EFGH-JKLM-NP!Q"), None);
+    }
 
     #[test]
     fn password_hash_verifies_only_the_right_password() {

@@ -18,6 +18,7 @@ pub mod limits;
 pub mod mailbox;
 pub mod metrics;
 pub mod pages;
+pub mod qr;
 pub mod state;
 pub mod templates;
 pub mod upload;
@@ -202,6 +203,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(desk::account::revoke_token))
         .routes(routes!(desk::account::begin_totp))
         .routes(routes!(desk::account::confirm_totp))
+        .routes(routes!(desk::account::renew_recovery_codes))
         .routes(routes!(desk::account::disable_totp))
         .routes(routes!(desk::dashboard::dashboard))
         .routes(routes!(desk::cases::queue))

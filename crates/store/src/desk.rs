@@ -118,13 +118,68 @@ impl Store {
             .collect()
     }
 
-    /// Removes the member's second factor.
+    /// Removes the member's second factor and its recovery codes.
     pub async fn disable_totp(&self, user_id: i64) -> Result<()> {
+        let mut tx = self.writer.begin().await?;
+        sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
         sqlx::query("DELETE FROM totp_secrets WHERE user_id = $1")
             .bind(user_id)
-            .execute(&self.writer)
+            .execute(&mut *tx)
             .await?;
+        tx.commit().await?;
         Ok(())
+    }
+
+    /// Replaces the member's recovery codes with these (their digests).
+    pub async fn replace_recovery_codes(&self, user_id: i64, digests: &[String]) -> Result<()> {
+        let mut tx = self.writer.begin().await?;
+        sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        for d in digests {
+            sqlx::query("INSERT INTO recovery_codes (user_id, digest) VALUES ($1, $2)")
+                .bind(user_id)
+                .bind(d)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Uses one recovery code: `true` when it was the member's and unused
+    /// (two requests racing with one code, one wins).
+    pub async fn use_recovery_code(
+        &self,
+        user_id: i64,
+        digest: &str,
+        now: Instant,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE recovery_codes SET used_at = $1 WHERE user_id = $2 AND digest = $3 AND used_at IS NULL",
+        )
+        .bind(now.timestamp_millis())
+        .bind(user_id)
+        .bind(digest)
+        .execute(&self.writer)
+        .await?
+        .rows_affected();
+        Ok(done == 1)
+    }
+
+    /// How many unused recovery codes the member has.
+    pub async fn recovery_codes_left(&self, user_id: i64) -> Result<i64> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL",
+        )
+        .bind(user_id)
+        .fetch_one(&self.reader)
+        .await?;
+        Ok(row.try_get("n")?)
     }
 
     /// Saves (or replaces, by name) a case view.

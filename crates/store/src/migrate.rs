@@ -104,6 +104,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0015_installation_facts.sql"),
         postgres: include_str!("../migrations/postgres/0015_installation_facts.sql"),
     },
+    Migration {
+        version: 16,
+        name: "recovery_codes",
+        sqlite: include_str!("../migrations/sqlite/0016_recovery_codes.sql"),
+        postgres: include_str!("../migrations/postgres/0016_recovery_codes.sql"),
+    },
 ];
 
 /// Any number serves, as long as every embargo instance uses the same one.

@@ -93,10 +93,18 @@ pub(crate) async fn start_session(
             .with_field("code"));
         };
         let step = embargo_core::totp::verify(&factor.secret, code, now, factor.last_step);
-        let accepted = match step {
+        let mut accepted = match step {
             Some(step) => state.store.use_totp_step(user.id, step, now).await?,
             None => false,
         };
+        // A lost phone: one of the recovery codes, good once.
+        if !accepted && let Some(digest) = auth::recovery_code_digest(code) {
+            accepted = state.store.use_recovery_code(user.id, &digest, now).await?;
+            if accepted {
+                let left = state.store.recovery_codes_left(user.id).await?;
+                tracing::warn!(target: "embargo::auth", member = %user.username, left, "signed in with a recovery code");
+            }
+        }
         if !accepted {
             failed("failed second factor").await?;
             return Err(ApiError::new(

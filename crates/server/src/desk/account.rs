@@ -181,9 +181,24 @@ struct TokenRow {
 #[derive(Debug, Default)]
 struct AccountExtras {
     new_token: Option<String>,
+    /// The pending secret (base32) and its `otpauth://` link.
     totp_setup: Option<(String, String)>,
+    /// New recovery codes, shown once.
+    recovery_codes: Option<Vec<String>>,
     notice: Option<String>,
     error: Option<String>,
+}
+
+/// The setup of a pending secret: its base32 text and `otpauth://` link.
+fn setup_of(state: &AppState, username: &str, secret: &[u8]) -> (String, String) {
+    let issuer = format!(
+        "{} embargo",
+        state.settings.policies.primary().organization.name
+    );
+    (
+        totp::base32(secret),
+        totp::provisioning_uri(&issuer, username, secret),
+    )
 }
 
 async fn account_page(
@@ -215,11 +230,24 @@ async fn account_page(
     ctx.insert("new_token", Value::from(extras.new_token));
     ctx.insert(
         "totp_setup",
-        Value::from_serialize(
-            extras
-                .totp_setup
-                .map(|(s, u)| HashMap::from([("secret", s), ("uri", u)])),
-        ),
+        Value::from_serialize(extras.totp_setup.map(|(s, u)| {
+            let qr = crate::qr::svg(&u, "QR code of the setup link, for your authenticator app")
+                .unwrap_or_default();
+            HashMap::from([("secret", s), ("uri", u), ("qr", qr)])
+        })),
+    );
+    ctx.insert(
+        "recovery_codes",
+        Value::from_serialize(extras.recovery_codes),
+    );
+    let confirmed = factor.as_ref().is_some_and(|f| f.confirmed);
+    ctx.insert(
+        "recovery_left",
+        Value::from(if confirmed {
+            state.store.recovery_codes_left(desk.caller.user.id).await?
+        } else {
+            0
+        }),
     );
     ctx.insert("notice", Value::from(extras.notice));
     ctx.insert("error", Value::from(extras.error));
@@ -360,17 +388,12 @@ pub async fn begin_totp(State(state): State<AppState>, form: DeskForm) -> PageRe
         .store
         .begin_totp(form.desk.caller.user.id, &secret)
         .await?;
-    let issuer = format!(
-        "{} embargo",
-        state.settings.policies.primary().organization.name
-    );
-    let uri = totp::provisioning_uri(&issuer, &form.desk.caller.user.username, &secret);
     account_page(
         &state,
         &form.desk,
         StatusCode::OK,
         AccountExtras {
-            totp_setup: Some((totp::base32(&secret), uri)),
+            totp_setup: Some(setup_of(&state, &form.desk.caller.user.username, &secret)),
             ..AccountExtras::default()
         },
     )
@@ -387,31 +410,99 @@ pub async fn confirm_totp(State(state): State<AppState>, form: DeskForm) -> Page
     let now = state.now();
     let user = form.desk.caller.user.id;
     let code = form.text("code").unwrap_or_default();
-    let confirmed = match state.store.totp(user).await? {
-        Some(f) if !f.confirmed => match totp::verify(&f.secret, &code, now, f.last_step) {
+    let pending = state.store.totp(user).await?.filter(|f| !f.confirmed);
+    let confirmed = match &pending {
+        Some(f) => match totp::verify(&f.secret, &code, now, f.last_step) {
             Some(step) => state.store.use_totp_step(user, step, now).await?,
             None => false,
         },
-        _ => false,
+        None => false,
     };
-    let extras = if confirmed {
-        AccountExtras {
-            notice: Some("Your second factor is on: signing in now asks for a code.".into()),
-            ..AccountExtras::default()
-        }
-    } else {
-        AccountExtras {
+    if confirmed {
+        let codes = new_recovery_codes(&state, user).await?;
+        return account_page(
+            &state,
+            &form.desk,
+            StatusCode::OK,
+            AccountExtras {
+                notice: Some("Your second factor is on: signing in now asks for a code.".into()),
+                recovery_codes: Some(codes),
+                ..AccountExtras::default()
+            },
+        )
+        .await;
+    }
+    // A typo keeps the pending secret: the same QR code, try again.
+    let extras = match pending {
+        Some(f) => AccountExtras {
             error: Some(
-                "That code does not match. Start the setup again and enter the code the app shows."
+                "That code does not match. Check the app's clock and enter the code it shows now."
                     .into(),
             ),
+            totp_setup: Some(setup_of(&state, &form.desk.caller.user.username, &f.secret)),
             ..AccountExtras::default()
-        }
+        },
+        None => AccountExtras {
+            error: Some("No setup is waiting for a code: start the setup first.".into()),
+            ..AccountExtras::default()
+        },
     };
-    let status = if confirmed {
-        StatusCode::OK
+    account_page(&state, &form.desk, StatusCode::UNPROCESSABLE_ENTITY, extras).await
+}
+
+/// Ten new recovery codes for `user` (the old ones stop working); the
+/// codes, to be shown once.
+async fn new_recovery_codes(state: &AppState, user: i64) -> Result<Vec<String>, PageError> {
+    let codes: Vec<String> = (0..embargo_core::auth::RECOVERY_CODES)
+        .map(|_| embargo_core::auth::generate_recovery_code())
+        .collect();
+    let digests: Vec<String> = codes
+        .iter()
+        .filter_map(|c| embargo_core::auth::recovery_code_digest(c))
+        .collect();
+    state.store.replace_recovery_codes(user, &digests).await?;
+    Ok(codes)
+}
+
+/// New recovery codes (the old ones stop working); it takes your password.
+#[utoipa::path(post, path = "/desk/account/recovery-codes", tag = "desk",
+    request_body(content = String, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 200, description = "The new codes, shown once", body = String, content_type = "text/html"),
+        (status = 409, description = "No second factor is on", body = String, content_type = "text/html"),
+        (status = 422, description = "Wrong password", body = String, content_type = "text/html")))]
+pub async fn renew_recovery_codes(State(state): State<AppState>, form: DeskForm) -> PageResult {
+    let user = form.desk.caller.user.id;
+    let password = form.values.get("password").cloned().unwrap_or_default();
+    let ok = crate::app::accounts::password_is(&state, &form.desk.caller.user.username, password)
+        .await?;
+    let on = state.store.totp(user).await?.is_some_and(|f| f.confirmed);
+    let (status, extras) = if !ok {
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            AccountExtras {
+                error: Some(
+                    "That is not your password; your recovery codes stay as they were.".into(),
+                ),
+                ..AccountExtras::default()
+            },
+        )
+    } else if !on {
+        (
+            StatusCode::CONFLICT,
+            AccountExtras {
+                error: Some("Recovery codes come with a second factor: set one up first.".into()),
+                ..AccountExtras::default()
+            },
+        )
     } else {
-        StatusCode::UNPROCESSABLE_ENTITY
+        (
+            StatusCode::OK,
+            AccountExtras {
+                notice: Some("New recovery codes; the old ones no longer work.".into()),
+                recovery_codes: Some(new_recovery_codes(&state, user).await?),
+                ..AccountExtras::default()
+            },
+        )
     };
     account_page(&state, &form.desk, status, extras).await
 }

@@ -3,17 +3,37 @@
 // adds a member with the form (a role must be chosen), reads the generated
 // password shown once, signs that member in from a second browser with it,
 // gives the member a new password, disables and enables them, and reads the
-// sign-in attempts (the failed one included). The delivery log too. Every
+// sign-in attempts (the failed one included). The member then sets up a
+// second factor (QR code, a typo, recovery codes) and signs in with a
+// recovery code. The delivery log too. Every
 // page runs axe-core and is checked at 1280 and 390 px (no sideways
 // scrolling at 390); Content-Security-Policy reports are collected.
 //
-//   node admin_pages.cjs BASE_URL ADMIN PASSWORD SCREENSHOT_DIR
+//   node admin_pages.cjs BASE_URL ADMIN PASSWORD SERVER_NOW_UNIX SCREENSHOT_DIR
 //
 // Prints one JSON object: {pages, violations, csp, errors, member}.
+const crypto = require("crypto");
 const { chromium } = require("playwright-core");
+
+// RFC 6238 with SHA-1, 30-second steps, 6 digits: what an authenticator
+// app computes from the secret it scanned.
+function totp(base32, unixSeconds) {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  let bits = "";
+  for (const c of base32.replace(/=+$/, "")) bits += alphabet.indexOf(c).toString(2).padStart(5, "0");
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(unixSeconds / 30)));
+  const mac = crypto.createHmac("sha1", key).update(counter).digest();
+  const offset = mac[mac.length - 1] & 15;
+  const n = (mac.readUInt32BE(offset) & 0x7fffffff) % 1000000;
+  return String(n).padStart(6, "0");
+}
 const { harness } = require("./support.cjs");
 
-const [base, username, password, shots] = process.argv.slice(2);
+const [base, username, password, nowArg, shots] = process.argv.slice(2);
+// The server's clock in the test (seconds since 1970), for the TOTP code.
+const serverNow = Number(nowArg);
 
 (async () => {
   const browser = await chromium.launch({
@@ -83,6 +103,29 @@ const [base, username, password, shots] = process.argv.slice(2);
   if ((await signIn(member, "nora", second)).endsWith("/desk")) errors.push("a disabled member signed in");
   await submit(desk, "button[aria-label='Enable nora']");
   if (!(await signIn(member, "nora", second)).endsWith("/desk")) errors.push("the enabled member cannot sign in");
+
+  // The member sets up a second factor: a QR code drawn by the server, a
+  // typo that keeps the secret, ten recovery codes; one of them signs in.
+  await member.goto(`${base}/desk/account#second-factor`);
+  await Promise.all([member.waitForNavigation(), member.click("form[action='/desk/account/totp'] button")]);
+  if (!(await member.$("figure.qr svg"))) errors.push("no QR code");
+  await check(member, "totp-setup-390");
+  const secret = ((await member.textContent("#totp-secret")) || "").trim();
+  await member.fill("#totp-code", "000000");
+  await Promise.all([member.waitForNavigation(), member.click("form[action='/desk/account/totp/confirm'] button")]);
+  if (((await member.textContent("#totp-secret")) || "").trim() !== secret) errors.push("a typo lost the secret");
+  await member.fill("#totp-code", totp(secret, serverNow));
+  await Promise.all([member.waitForNavigation(), member.click("form[action='/desk/account/totp/confirm'] button")]);
+  const codes = await member.$$eval("#recovery-codes code", (cs) => cs.map((c) => c.textContent));
+  if (codes.length !== 10) errors.push(`recovery codes: ${codes.length}`);
+  await check(member, "recovery-codes-390");
+  await member.context().clearCookies();
+  await member.goto(`${base}/login?next=/desk`);
+  await member.fill("#username", "nora");
+  await member.fill("#password", second);
+  await member.fill("#code", codes[0] || "");
+  await Promise.all([member.waitForNavigation(), member.click("form button[type=submit]")]);
+  if (!member.url().endsWith("/desk")) errors.push(`sign-in with a recovery code: ${member.url()}`);
 
   // The attempts, the failed ones marked.
   await desk.goto(`${base}/desk/team#sign-ins`);

@@ -824,6 +824,13 @@ fn table() -> Vec<Route> {
         ),
         r(
             "post",
+            "/desk/account/recovery-codes",
+            "/desk/account/recovery-codes",
+            Some(json!({"password": "wrong wrong wrong"})),
+            Who::Viewer,
+        ),
+        r(
+            "post",
             "/desk/account/totp/confirm",
             "/desk/account/totp/confirm",
             Some(json!({"code": "000000"})),

@@ -283,13 +283,23 @@ async fn an_admin_runs_the_team_in_chromium() {
     let app = crate::TestApp::start(db).await;
     let report = run_script(
         "admin_pages.cjs",
-        vec![app.url(""), "admin".into(), crate::PASSWORD.into()],
+        vec![
+            app.url(""),
+            "admin".into(),
+            crate::PASSWORD.into(),
+            crate::t0().timestamp().to_string(),
+        ],
     )
     .await;
-    assert_clean(&report, 7);
+    assert_clean(&report, 9);
     let nora = app.store.user("nora").await.unwrap();
     assert_eq!(nora.role.as_str(), "responder");
     assert!(!nora.disabled);
+    assert_eq!(
+        app.store.recovery_codes_left(nora.id).await.unwrap(),
+        9,
+        "one recovery code was used to sign in"
+    );
     let attempts = app.store.login_attempts(100).await.unwrap();
     assert!(
         attempts

@@ -551,7 +551,11 @@ async fn a_second_factor_guards_the_sign_in() {
 
         // Until confirmed, signing in needs no code.
         sign_in(&app, "vic").await;
-        let (status, _, _) = post(
+        assert!(
+            html.contains("<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"qr\""),
+            "a QR code drawn on the server"
+        );
+        let (status, _, html) = post(
             &app,
             &vic,
             "/desk/account/totp/confirm",
@@ -559,12 +563,28 @@ async fn a_second_factor_guards_the_sign_in() {
         )
         .await;
         assert_eq!(status, 422);
+        assert!(
+            html.contains(&totp::base32(&secret)) && html.contains("class=\"qr\""),
+            "a typo keeps the pending secret and its QR code"
+        );
+        assert_eq!(app.store.totp(id).await.unwrap().unwrap().secret, secret);
         let now = t0();
         let code = totp::code_at(&secret, now);
         let (status, _, html) =
             post(&app, &vic, "/desk/account/totp/confirm", &[("code", &code)]).await;
         assert_eq!(status, 200, "{html}");
         assert!(html.contains("Your second factor is on"));
+        // Ten recovery codes, shown once.
+        let codes: Vec<String> = html
+            .split("<li><code>")
+            .skip(1)
+            .map(|c| c[..c.find("</code>").unwrap()].to_owned())
+            .collect();
+        assert_eq!(codes.len(), 10, "{html}");
+        assert_eq!(app.store.recovery_codes_left(id).await.unwrap(), 10);
+        let (_, page) = get(&app, &vic, "/desk/account").await;
+        assert!(page.contains("10 recovery codes left"));
+        assert!(!page.contains(&codes[0]), "never shown again");
 
         // Now a password alone is not enough, on the form or the API.
         let r = post_login(&app, &[("username", "vic"), ("password", PASSWORD)]).await;
@@ -606,6 +626,31 @@ async fn a_second_factor_guards_the_sign_in() {
             "the next step's code, within the skew"
         );
         assert_eq!(api(Some(next)).await, 401, "a code is good once");
+        // A lost phone: a recovery code signs in once, typed any way.
+        let typed = codes[3].to_lowercase().replace('-', " ");
+        assert_eq!(api(Some(typed.clone())).await, 200, "{typed}");
+        assert_eq!(api(Some(typed)).await, 401, "good once");
+        assert_eq!(app.store.recovery_codes_left(id).await.unwrap(), 9);
+        // New codes take the password; the old ones stop working.
+        let (status, _, _) = post(
+            &app,
+            &vic,
+            "/desk/account/recovery-codes",
+            &[("password", "wrong password here")],
+        )
+        .await;
+        assert_eq!(status, 422);
+        let (status, _, html) = post(
+            &app,
+            &vic,
+            "/desk/account/recovery-codes",
+            &[("password", PASSWORD)],
+        )
+        .await;
+        assert_eq!(status, 200);
+        assert!(html.contains("id=\"recovery-codes\""));
+        assert_eq!(api(Some(codes[5].clone())).await, 401, "replaced");
+        assert_eq!(app.store.recovery_codes_left(id).await.unwrap(), 10);
 
         // Turning it off takes the password.
         let (status, _, _) = post(

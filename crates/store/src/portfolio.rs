@@ -339,6 +339,40 @@ impl Store {
             .await
     }
 
+    /// One page of findings (optionally of one product) in id order, after
+    /// the finding `after`; with the number of all of them.
+    pub async fn findings_page(
+        &self,
+        product: Option<&str>,
+        after: i64,
+        limit: u32,
+    ) -> Result<(Vec<Finding>, i64)> {
+        let product = product.unwrap_or("");
+        let sql = format!(
+            "SELECT {FINDING_COLUMNS}, p.exposure FROM findings f JOIN releases r ON r.id = f.release_id \
+             JOIN products p ON p.id = r.product_id WHERE ($1 = '' OR r.product_id = $1) AND f.id > $2 \
+             ORDER BY f.id LIMIT $3"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(product)
+            .bind(after)
+            .bind(i64::from(limit))
+            .fetch_all(&self.reader)
+            .await?;
+        let total: i64 = sqlx::query(
+            "SELECT COUNT(*) AS n FROM findings f JOIN releases r ON r.id = f.release_id \
+             WHERE ($1 = '' OR r.product_id = $1)",
+        )
+        .bind(product)
+        .fetch_one(&self.reader)
+        .await?
+        .try_get("n")?;
+        Ok((
+            rows.iter().map(finding_from_row).collect::<Result<_>>()?,
+            total,
+        ))
+    }
+
     /// The findings, with their product's exposure, matching `condition`
     /// on the one parameter `value`, in id order.
     async fn findings_where(&self, condition: &str, value: &str) -> Result<Vec<Finding>> {

@@ -258,24 +258,69 @@ pub async fn rematch(
 pub struct FindingQuery {
     /// Only findings of this product.
     pub product: Option<String>,
+    /// How many (1–5000, default 1000).
+    pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct FindingList {
     pub findings: Vec<Finding>,
+    /// How many findings there are in all (this filter, every page).
+    pub total: i64,
+    /// Pass as `cursor` for the next page; absent on the last.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
 }
 
-/// Findings, with their analysis and deadline status now.
+/// The largest page of findings the API gives.
+const FINDINGS_MAX_PAGE: u32 = 5000;
+
+/// Findings, with their analysis and deadline status now, a page at a time
+/// in id order (`limit`, then `cursor` from the answer), with the total.
 #[utoipa::path(get, path = "/api/v1/findings", tag = "portfolio", params(FindingQuery),
-    responses((status = 200, body = FindingList), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = FindingList), (status = 401, body = ErrorBody),
+        (status = 422, description = "A bad limit or cursor", body = ErrorBody)))]
 pub async fn list_findings(
     State(state): State<AppState>,
     caller: Caller,
     ApiQuery(q): ApiQuery<FindingQuery>,
 ) -> ApiResult<Json<FindingList>> {
     caller.require(Role::Viewer)?;
+    let limit = q.limit.unwrap_or(1000);
+    if !(1..=FINDINGS_MAX_PAGE).contains(&limit) {
+        return Err(crate::error::ApiError::invalid(
+            "limit",
+            format!("limit: between 1 and {FINDINGS_MAX_PAGE}"),
+        ));
+    }
+    let after = match q.cursor.as_deref().filter(|c| !c.is_empty()) {
+        None => 0,
+        Some(c) => c.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
+            crate::error::ApiError::invalid("cursor", "cursor: pass the next_cursor of a page")
+        })?,
+    };
+    let product = q.product.as_deref().filter(|p| !p.is_empty());
+    // One more than asked: whether another page follows.
+    let (mut findings, total) = crate::app::findings::dated_page(
+        &state.store,
+        &state.settings.policies,
+        product,
+        after,
+        limit + 1,
+        state.now(),
+    )
+    .await?;
+    let more = findings.len() > limit as usize;
+    findings.truncate(limit as usize);
+    let next_cursor = more
+        .then(|| findings.last().map(|f| f.id.to_string()))
+        .flatten();
     Ok(Json(FindingList {
-        findings: state.findings(q.product.as_deref(), state.now()).await?,
+        findings,
+        total,
+        next_cursor,
     }))
 }
 

@@ -211,6 +211,30 @@ pub async fn dated(
     Ok(findings)
 }
 
+/// A page of findings under their policies, and the number of all.
+pub async fn dated_page(
+    store: &Store,
+    policies: &PolicySet,
+    product: Option<&str>,
+    after: i64,
+    limit: u32,
+    now: Instant,
+) -> Result<(Vec<Finding>, i64), StoreError> {
+    let names: BTreeMap<String, String> = store
+        .products()
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p.name))
+        .collect();
+    let (mut findings, total) = store.findings_page(product, after, limit).await?;
+    for f in &mut findings {
+        let policy =
+            policies.for_inventory_product(&f.product, names.get(&f.product).map(String::as_str));
+        f.apply_policy(policy, now);
+    }
+    Ok((findings, total))
+}
+
 impl AppState {
     /// [`dated`] under this server's policies.
     pub async fn findings(

@@ -227,6 +227,11 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(desk::deliveries::retry))
         .routes(routes!(desk::team::team, desk::team::add_member))
         .routes(routes!(desk::team::member_action))
+        .routes(routes!(
+            desk::webhooks::webhooks,
+            desk::webhooks::add_webhook
+        ))
+        .routes(routes!(desk::webhooks::webhook_action))
         .routes(routes!(desk::dashboard::send_test_email))
         .routes(routes!(desk::dashboard::confirm_backups))
 }

@@ -12,6 +12,7 @@ pub mod dashboard;
 pub mod deliveries;
 pub mod portfolio;
 pub mod team;
+pub mod webhooks;
 
 use std::collections::HashMap;
 

@@ -136,6 +136,17 @@ const serverNow = Number(nowArg);
   await submit(desk, "nav a[href='/desk/deliveries']");
   await both(desk, "deliveries");
 
+  // Webhooks: subscribe one, send it a test message.
+  await submit(desk, "nav a[href='/desk/webhooks']");
+  await desk.fill("#wh-name", "Team chat");
+  await desk.fill("#wh-url", "https://hooks.example.org/embargo");
+  await desk.selectOption("#wh-format", "slack");
+  await submit(desk, "form[action='/desk/webhooks'] button[type=submit]");
+  if (!((await desk.textContent("#webhook-secret")) || "").startsWith("whsec_")) errors.push("no webhook secret shown");
+  await submit(desk, "button[aria-label='Send test to Team chat']");
+  if (!(await desk.content()).includes("webhook.test")) errors.push("the test message is not listed");
+  await both(desk, "webhooks");
+
   await browser.close();
   h.report.member = "nora";
   console.log(JSON.stringify(h.report));

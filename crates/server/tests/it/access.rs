@@ -757,6 +757,21 @@ fn table() -> Vec<Route> {
             Who::Admin,
         ),
         r("get", "/desk/team", "/desk/team", None, Who::Admin),
+        r("get", "/desk/webhooks", "/desk/webhooks", None, Who::Admin),
+        r(
+            "post",
+            "/desk/webhooks",
+            "/desk/webhooks",
+            Some(json!({"name": "", "url": "x"})),
+            Who::Admin,
+        ),
+        r(
+            "post",
+            "/desk/webhooks/{id}/{action}",
+            "/desk/webhooks/999999/test",
+            Some(json!({})),
+            Who::Admin,
+        ),
         r(
             "post",
             "/desk/setup/test-email",

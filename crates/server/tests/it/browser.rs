@@ -291,7 +291,7 @@ async fn an_admin_runs_the_team_in_chromium() {
         ],
     )
     .await;
-    assert_clean(&report, 9);
+    assert_clean(&report, 11);
     let nora = app.store.user("nora").await.unwrap();
     assert_eq!(nora.role.as_str(), "responder");
     assert!(!nora.disabled);

@@ -1286,3 +1286,84 @@ async fn the_queue_sorts_searches_pages_and_acts_in_bulk() {
         app.stop().await;
     }
 }
+
+/// The webhooks page: an admin subscribes one (the secret shown once),
+/// sends it a test message through the queue, turns it off; others cannot.
+#[tokio::test]
+async fn admins_manage_webhooks_from_their_page() {
+    for db in TestDatabase::all().await {
+        let app = TestApp::start(db).await;
+        let admin = sign_in(&app, "admin").await;
+        let rita = sign_in(&app, "rita").await;
+        assert_eq!(get(&app, &rita, "/desk/webhooks").await.0, 403);
+        let (status, html) = get(&app, &admin, "/desk/webhooks").await;
+        assert_eq!(status, 200);
+        assert!(html.contains("No webhook yet."));
+        let (status, _, html) = post(
+            &app,
+            &admin,
+            "/desk/webhooks",
+            &[("name", "Chat"), ("url", "ftp://nope"), ("format", "slack")],
+        )
+        .await;
+        assert_eq!(status, 422, "{html}");
+        assert!(html.contains("url: must be an http:// or https:// URL"));
+        let (status, _, html) = post(
+            &app,
+            &admin,
+            "/desk/webhooks",
+            &[
+                ("name", "Chat"),
+                ("url", "https://hooks.example.org/x"),
+                ("format", "slack"),
+                ("products", "Dock Certs, Web"),
+                ("min_severity", "high"),
+            ],
+        )
+        .await;
+        assert_eq!(status, 201, "{html}");
+        assert!(
+            html.contains("<code id=\"webhook-secret\">whsec_"),
+            "{html}"
+        );
+        let hooks = app.store.list_webhooks().await.unwrap();
+        assert_eq!(hooks.len(), 1);
+        assert_eq!(
+            hooks[0].products,
+            vec!["Dock Certs".to_owned(), "Web".to_owned()]
+        );
+        let id = hooks[0].id;
+        let (status, location, _) =
+            post(&app, &admin, &format!("/desk/webhooks/{id}/test"), &[]).await;
+        assert_eq!(
+            (status, location.as_str()),
+            (303, "/desk/webhooks?done=test")
+        );
+        let queued = app
+            .store
+            .last_delivery_of_kind("webhook.test")
+            .await
+            .unwrap()
+            .expect("a test message queued");
+        assert_eq!(queued.channel, "webhook");
+        let (_, html) = get(&app, &admin, &location).await;
+        assert!(html.contains("A test message is queued"));
+        assert!(html.contains("webhook.test"), "the delivery is listed");
+        let (status, _, _) = post(&app, &admin, &format!("/desk/webhooks/{id}/disable"), &[]).await;
+        assert_eq!(status, 303);
+        assert!(app.store.list_webhooks().await.unwrap()[0].disabled);
+        assert_eq!(
+            post(&app, &admin, &format!("/desk/webhooks/{id}/explode"), &[])
+                .await
+                .0,
+            404
+        );
+        assert_eq!(
+            post(&app, &rita, &format!("/desk/webhooks/{id}/test"), &[])
+                .await
+                .0,
+            403
+        );
+        app.stop().await;
+    }
+}

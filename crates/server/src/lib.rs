@@ -232,6 +232,7 @@ fn routes() -> OpenApiRouter<AppState> {
             desk::webhooks::add_webhook
         ))
         .routes(routes!(desk::webhooks::webhook_action))
+        .routes(routes!(desk::policy::policies))
         .routes(routes!(desk::dashboard::send_test_email))
         .routes(routes!(desk::dashboard::confirm_backups))
 }

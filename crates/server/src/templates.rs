@@ -53,6 +53,7 @@ fn environment() -> &'static Environment<'static> {
             ("team.html", include_str!("../templates/team.html")),
             ("policy.html", include_str!("../templates/policy.html")),
             ("webhooks.html", include_str!("../templates/webhooks.html")),
+            ("policies.html", include_str!("../templates/policies.html")),
             (
                 "bulk_result.html",
                 include_str!("../templates/bulk_result.html"),

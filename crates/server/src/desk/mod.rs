@@ -10,6 +10,7 @@ pub mod charts;
 pub mod cra;
 pub mod dashboard;
 pub mod deliveries;
+pub mod policy;
 pub mod portfolio;
 pub mod team;
 pub mod webhooks;

@@ -757,6 +757,7 @@ fn table() -> Vec<Route> {
             Who::Admin,
         ),
         r("get", "/desk/team", "/desk/team", None, Who::Admin),
+        r("get", "/desk/policy", "/desk/policy", None, Who::Viewer),
         r("get", "/desk/webhooks", "/desk/webhooks", None, Who::Admin),
         r(
             "post",

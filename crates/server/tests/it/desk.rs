@@ -1367,3 +1367,39 @@ async fn admins_manage_webhooks_from_their_page() {
         app.stop().await;
     }
 }
+
+/// The policies in force, read-only, for every member: clocks with when they
+/// run and for which cases, scope rules, the CRA section, and the check's
+/// warnings (a clock that can never stop is named).
+#[tokio::test]
+async fn the_policies_in_force_are_shown_with_their_check() {
+    use embargo_core::policy::{Policy, PolicySet, presets};
+    let broken = presets::get("opensecops").unwrap().replacen(
+        "id = \"opensecops\"",
+        "id = \"loose\"",
+        1,
+    ) + "\n[applies_to]\nproducts = [\"Loose\"]\n\n[[clock]]\nid = \"forever\"\nname = \"Never stops\"\npromise = \"p\"\nstart = \"released\"\nstop = \"acknowledged\"\ntarget = \"1 day\"\n";
+    let policies = vec![
+        Policy::parse(presets::get("eu-cra").unwrap()).unwrap(),
+        Policy::parse(&broken).unwrap(),
+    ];
+    let settings = ServerSettings {
+        policies: Arc::new(PolicySet::new(policies).unwrap()),
+        ..ServerSettings::default()
+    };
+    let app = TestApp::start_with(TestDatabase::sqlite().unwrap(), settings).await;
+    let vic = sign_in(&app, "vic").await;
+    let (status, html) = get(&app, &vic, "/desk/policy").await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("CRA early warning"), "{html}");
+    assert!(html.contains("an actively exploited vulnerability or severe incident"));
+    assert!(html.contains("Cyber Resilience Act"));
+    assert!(html.contains("No warnings"), "the eu-cra preset is clean");
+    assert!(html.contains(">Policy</a>"), "in everyone's menu");
+    let loose = &html[html.find("id=\"policy-loose\"").unwrap()..];
+    assert!(
+        loose.contains("clock `forever`.stop"),
+        "the check's warning: {loose}"
+    );
+    app.stop().await;
+}

@@ -123,16 +123,6 @@ pub(crate) fn status_name(s: ClockStatus) -> &'static str {
     s.as_str()
 }
 
-/// The clocks of a case as they stand at the server's now.
-pub(crate) async fn clocks_of(
-    state: &AppState,
-    case: &Case,
-) -> Result<Vec<ClockReport>, PageError> {
-    let history = state.store.history(case.reference).await?;
-    let policy = state.settings.policies.for_product(&case.product);
-    Ok(clock::evaluate(policy, case, &history, state.now()))
-}
-
 /// The running clock due soonest.
 pub(crate) fn next_due(clocks: &[ClockReport]) -> Option<&ClockReport> {
     clocks
@@ -313,23 +303,27 @@ pub async fn queue(
         created: embargo_core::Instant,
         updated: embargo_core::Instant,
     }
-    let mut listed = Vec::new();
-    for case in &candidates {
-        let assignee_ok = match wanted_assignee {
+    // The cheap filters first; then the histories of what is left, read
+    // together.
+    let matching: Vec<&Case> = candidates
+        .iter()
+        .filter(|case| match wanted_assignee {
             None => true,
             Some("nobody") => case.assignee.is_none(),
             Some(name) => case.assignee.as_deref() == Some(name),
-        };
-        if !assignee_ok {
-            continue;
-        }
-        if !words.is_empty() {
-            let text = haystack(case);
-            if !words.iter().all(|w| text.contains(w.as_str())) {
-                continue;
+        })
+        .filter(|case| {
+            words.is_empty() || {
+                let text = haystack(case);
+                words.iter().all(|w| text.contains(w.as_str()))
             }
-        }
-        let history = state.store.history(case.reference).await?;
+        })
+        .collect();
+    let refs: Vec<embargo_core::CaseRef> = matching.iter().map(|c| c.reference).collect();
+    let mut histories = state.store.histories(&refs).await?;
+    let mut listed = Vec::new();
+    for case in matching {
+        let history = histories.remove(&case.reference).unwrap_or_default();
         let policy = state.settings.policies.for_product(&case.product);
         let clocks = clock::evaluate(policy, case, &history, now);
         let reply_owed = needs_reply(case, &history);

@@ -13,7 +13,7 @@ use embargo_store::CaseFilter;
 use minijinja::Value;
 use serde::Serialize;
 
-use crate::desk::cases::{CaseRow, clocks_of, row};
+use crate::desk::cases::{CaseRow, row};
 use crate::desk::{Desk, PageError, PageResult, span, when};
 use crate::state::AppState;
 
@@ -133,8 +133,16 @@ pub async fn dashboard(
     let mut unassessed: Vec<CaseRow> = Vec::new();
     let mut unassessed_count = 0;
     let mut exploited: Vec<ExploitedRow> = Vec::new();
+    let refs: Vec<embargo_core::CaseRef> = open.iter().map(|c| c.reference).collect();
+    let mut histories = state.store.histories(&refs).await?;
     for case in &open {
-        let clocks = clocks_of(&state, case).await?;
+        let history = histories.remove(&case.reference).unwrap_or_default();
+        let clocks = embargo_core::clock::evaluate(
+            state.settings.policies.for_product(&case.product),
+            case,
+            &history,
+            now,
+        );
         if let Some(cra) = case.cra.as_ref().filter(|c| c.is_confirmed()) {
             exploited.push(ExploitedRow {
                 reference: case.reference.to_string(),

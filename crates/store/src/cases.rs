@@ -63,11 +63,11 @@ impl Store {
             let rows = query.fetch_all(&self.reader).await?;
             for row in &rows {
                 let reference: String = row.try_get("case_ref")?;
-                let reference: CaseRef = reference
-                    .parse()
-                    .map_err(|e: embargo_core::reference::ParseCaseRefError| {
+                let reference: CaseRef = reference.parse().map_err(
+                    |e: embargo_core::reference::ParseCaseRefError| {
                         StoreError::Corrupt(e.to_string())
-                    })?;
+                    },
+                )?;
                 out.entry(reference)
                     .or_default()
                     .push(self.event_from_row(row)?);

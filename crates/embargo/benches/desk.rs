@@ -1,0 +1,203 @@
+//! The desk at volume (issue 19): a queue of many cases with their
+//! histories, read as a team reads it. Cases are opened through the API
+//! (a third acknowledged, a tenth with a reporter's question answered), then
+//! each page is read `EMBARGO_BENCH_DESK_READS` times, one request at a
+//! time, and its p50 and p99 are printed: the dashboard, the queue (default
+//! order; sorted by severity and filtered by state; a search for a word only
+//! in one report's encrypted description; the "breached" view), a case page,
+//! the findings page and the public advisory index. On SQLite, and on
+//! PostgreSQL when `EMBARGO_TEST_POSTGRES_URL` is set.
+//!
+//! ```sh
+//! cargo bench -p embargo --bench desk                              # 10,000 cases
+//! EMBARGO_BENCH_DESK_CASES=300 cargo bench -p embargo --bench desk # smaller
+//! ```
+//! Figures, not assertions: nothing fails on a slow machine.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use embargo_core::auth::{Role, generate_token, hash_password, token_digest};
+use embargo_core::crypto::Keyring;
+use embargo_server::{ServerSettings, app, system_clock};
+use embargo_store::Store;
+use embargo_store::testing::TestDatabase;
+use serde_json::json;
+use tokio::sync::Semaphore;
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+struct Row {
+    page: &'static str,
+    p50: Duration,
+    p99: Duration,
+    bytes: usize,
+}
+
+async fn timed(
+    http: &reqwest::Client,
+    url: &str,
+    token: &str,
+    reads: usize,
+) -> (Duration, Duration, usize) {
+    let mut times = Vec::with_capacity(reads);
+    let mut bytes = 0;
+    for _ in 0..reads {
+        let t = Instant::now();
+        let r = http.get(url).bearer_auth(token).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 200, "{url}");
+        bytes = r.bytes().await.unwrap().len();
+        times.push(t.elapsed());
+    }
+    times.sort_unstable();
+    let pct = |p: f64| times[((times.len() as f64 - 1.0) * p).round() as usize];
+    (pct(0.5), pct(0.99), bytes)
+}
+
+async fn run(db: &TestDatabase, cases: usize, reads: usize) -> Vec<Row> {
+    let store = Store::connect(&db.url, Keyring::generate()).await.unwrap();
+    #[allow(clippy::disallowed_methods)]
+    let now = chrono::Utc::now();
+    store.migrate(now).await.unwrap();
+    let user = store
+        .add_user(
+            "bench",
+            Role::Admin,
+            &hash_password("benchmark password").unwrap(),
+            now,
+        )
+        .await
+        .unwrap();
+    let token = generate_token("emb_");
+    store
+        .create_api_token(user.id, "bench", &token_digest(&token), now)
+        .await
+        .unwrap();
+    let router = app(store.clone(), ServerSettings::default(), system_clock());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let server = tokio::spawn(async move {
+        let _ = embargo_server::serve(listener, router, std::future::pending()).await;
+    });
+    let http = reqwest::Client::new();
+    let limit = Arc::new(Semaphore::new(16));
+    let started = Instant::now();
+    let mut tasks = Vec::with_capacity(cases);
+    for i in 0..cases {
+        let (http, base, token, limit) = (http.clone(), base.clone(), token.clone(), limit.clone());
+        tasks.push(tokio::spawn(async move {
+            let _permit = limit.acquire().await.unwrap();
+            let word = if i == cases / 2 { "quokka" } else { "export" };
+            let area = ["export", "import", "search", "admin"][i % 4];
+            let product = ["Dock Certs", "Web shop", "Mobile app"][i % 3];
+            let body = json!({
+                "title": format!("Report {i}: tokens leak in the {area} endpoint"),
+                "product": product,
+                "reporter": {"contact": format!("finder{}@example.org", i % 97)},
+                "report": {"summary": "Tokens leak", "description": format!("The {word} endpoint returns another tenant's tokens. ").repeat(6)}
+            });
+            let r = http.post(format!("{base}/api/v1/cases")).bearer_auth(&token).json(&body).send().await.unwrap();
+            assert_eq!(r.status().as_u16(), 201);
+            let case: serde_json::Value = r.json().await.unwrap();
+            let reference = case["reference"].as_str().unwrap().to_owned();
+            let act = |action: &'static str| {
+                let (http, base, token, reference) = (http.clone(), base.clone(), token.clone(), reference.clone());
+                async move {
+                    let r = http
+                        .post(format!("{base}/api/v1/cases/{reference}/transitions"))
+                        .bearer_auth(token)
+                        .json(&json!({"action": action}))
+                        .send()
+                        .await
+                        .unwrap();
+                    assert_eq!(r.status().as_u16(), 200, "{action}");
+                }
+            };
+            if i % 3 == 0 {
+                act("acknowledge").await;
+            }
+            if i % 10 == 0 {
+                act("start_triage").await;
+                act("request_information").await;
+                act("information_received").await;
+            }
+            reference
+        }));
+    }
+    let mut references = Vec::with_capacity(cases);
+    for t in tasks {
+        references.push(t.await.unwrap());
+    }
+    let setup = started.elapsed();
+    eprintln!(
+        "{}: {cases} cases with their histories in {:.1} s",
+        db.backend(),
+        setup.as_secs_f64()
+    );
+    let case = &references[references.len() / 3];
+    let pages: Vec<(&'static str, String)> = vec![
+        ("dashboard", "/desk".into()),
+        ("queue (next due)", "/desk/cases".into()),
+        (
+            "queue (acknowledged, by severity)",
+            "/desk/cases?state=acknowledged&sort=severity".into(),
+        ),
+        (
+            "queue (search in report text)",
+            "/desk/cases?q=quokka".into(),
+        ),
+        ("queue (breached view)", "/desk/cases?view=breached".into()),
+        ("case page", format!("/desk/cases/{case}")),
+        ("findings page", "/desk/findings".into()),
+        ("public advisory index", "/advisories".into()),
+    ];
+    let mut rows = Vec::new();
+    for (page, path) in pages {
+        let (p50, p99, bytes) = timed(&http, &format!("{base}{path}"), &token, reads).await;
+        rows.push(Row {
+            page,
+            p50,
+            p99,
+            bytes,
+        });
+    }
+    server.abort();
+    store.close().await;
+    rows
+}
+
+fn main() {
+    let cases = env_usize("EMBARGO_BENCH_DESK_CASES", 10_000);
+    let reads = env_usize("EMBARGO_BENCH_DESK_READS", 20);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        for db in TestDatabase::all().await {
+            let rows = run(&db, cases, reads).await;
+            println!(
+                "\n### {} cases on {} ({reads} reads of each page, one at a time)\n",
+                cases,
+                db.backend()
+            );
+            println!("| Page | p50 | p99 | Size |");
+            println!("|---|---:|---:|---:|");
+            for r in rows {
+                println!(
+                    "| {} | {:.1} ms | {:.1} ms | {} KB |",
+                    r.page,
+                    r.p50.as_secs_f64() * 1000.0,
+                    r.p99.as_secs_f64() * 1000.0,
+                    r.bytes / 1024
+                );
+            }
+        }
+    });
+}

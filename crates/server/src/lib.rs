@@ -233,6 +233,11 @@ fn routes() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(desk::webhooks::webhook_action))
         .routes(routes!(desk::policy::policies))
+        .routes(routes!(
+            desk::customers::customers,
+            desk::customers::add_customer
+        ))
+        .routes(routes!(desk::customers::set_releases))
         .routes(routes!(desk::dashboard::send_test_email))
         .routes(routes!(desk::dashboard::confirm_backups))
 }

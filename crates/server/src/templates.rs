@@ -55,6 +55,10 @@ fn environment() -> &'static Environment<'static> {
             ("webhooks.html", include_str!("../templates/webhooks.html")),
             ("policies.html", include_str!("../templates/policies.html")),
             (
+                "customers.html",
+                include_str!("../templates/customers.html"),
+            ),
+            (
                 "bulk_result.html",
                 include_str!("../templates/bulk_result.html"),
             ),

@@ -8,6 +8,7 @@ pub mod account;
 pub mod cases;
 pub mod charts;
 pub mod cra;
+pub mod customers;
 pub mod dashboard;
 pub mod deliveries;
 pub mod policy;

@@ -758,6 +758,27 @@ fn table() -> Vec<Route> {
         ),
         r("get", "/desk/team", "/desk/team", None, Who::Admin),
         r("get", "/desk/policy", "/desk/policy", None, Who::Viewer),
+        r(
+            "get",
+            "/desk/customers",
+            "/desk/customers",
+            None,
+            Who::Admin,
+        ),
+        r(
+            "post",
+            "/desk/customers",
+            "/desk/customers",
+            Some(json!({"id": "Bad Id"})),
+            Who::Admin,
+        ),
+        r(
+            "post",
+            "/desk/customers/{id}/releases",
+            "/desk/customers/nobody/releases",
+            Some(json!({"releases": ""})),
+            Who::Admin,
+        ),
         r("get", "/desk/webhooks", "/desk/webhooks", None, Who::Admin),
         r(
             "post",

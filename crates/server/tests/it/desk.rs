@@ -1403,3 +1403,118 @@ async fn the_policies_in_force_are_shown_with_their_check() {
     );
     app.stop().await;
 }
+
+/// The customers page: an admin adds a customer, then the releases they
+/// run (a release that does not exist is named); others cannot.
+#[tokio::test]
+async fn admins_keep_the_customers_on_their_page() {
+    for db in TestDatabase::all().await {
+        let app = TestApp::start(db).await;
+        let product = json!({"id": "dock-certs", "name": "Dock Certs", "owner": "Platform",
+            "deployment": "both", "exposure": "internet_facing"});
+        assert_eq!(
+            app.post(&app.admin, "/api/v1/products", &product).await.0,
+            201
+        );
+        let lock = json!({"name": "web", "lockfileVersion": 3, "packages": {
+            "": {"name": "web"}, "node_modules/left-pad": {"version": "1.3.0"}}});
+        let r =
+            app.http
+                .post(app.url(
+                    "/api/v1/products/dock-certs/releases/2.4.0/sbom?filename=package-lock.json",
+                ))
+                .bearer_auth(&app.responder)
+                .body(lock.to_string())
+                .send()
+                .await
+                .unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+        let admin = sign_in(&app, "admin").await;
+        let rita = sign_in(&app, "rita").await;
+        assert_eq!(get(&app, &rita, "/desk/customers").await.0, 403);
+        let (status, location, html) = post(
+            &app,
+            &admin,
+            "/desk/customers",
+            &[
+                ("id", "acme"),
+                ("name", "ACME Corp"),
+                ("contact", "mailto:security@acme.example"),
+                ("releases", "dock-certs@2.4.0"),
+            ],
+        )
+        .await;
+        assert_eq!(
+            (status, location.as_str()),
+            (303, "/desk/customers?saved=acme"),
+            "{html}"
+        );
+        let (_, html) = get(&app, &admin, &location).await;
+        assert!(
+            html.contains("ACME Corp") && html.contains("dock-certs@2.4.0"),
+            "{html}"
+        );
+        let (status, _, html) = post(
+            &app,
+            &admin,
+            "/desk/customers",
+            &[
+                ("id", "acme"),
+                ("name", "Again"),
+                ("contact", "mailto:a@b.example"),
+            ],
+        )
+        .await;
+        assert_eq!(status, 422, "{html}");
+        assert!(html.contains("the customer `acme` exists already"));
+        let (status, _, _) = post(
+            &app,
+            &admin,
+            "/desk/customers",
+            &[
+                ("id", "Bad Id"),
+                ("name", "x"),
+                ("contact", "mailto:a@b.example"),
+            ],
+        )
+        .await;
+        assert_eq!(status, 422);
+        let (status, _, html) = post(
+            &app,
+            &admin,
+            "/desk/customers/acme/releases",
+            &[("releases", "dock-certs@2.4.0\nnope@1.0")],
+        )
+        .await;
+        assert_eq!(status, 422, "{html}");
+        assert!(
+            html.contains("nope@1.0"),
+            "the unknown release is named: {html}"
+        );
+        let (status, _, _) = post(
+            &app,
+            &admin,
+            "/desk/customers/nobody/releases",
+            &[("releases", "")],
+        )
+        .await;
+        assert_eq!(status, 404);
+        let (_, list) = app.get(&app.viewer, "/api/v1/customers").await;
+        assert_eq!(
+            list["customers"][0]["releases"],
+            json!(["dock-certs@2.4.0"])
+        );
+        assert_eq!(
+            post(
+                &app,
+                &rita,
+                "/desk/customers/acme/releases",
+                &[("releases", "")]
+            )
+            .await
+            .0,
+            403
+        );
+        app.stop().await;
+    }
+}

@@ -238,6 +238,8 @@ fn routes() -> OpenApiRouter<AppState> {
             desk::customers::add_customer
         ))
         .routes(routes!(desk::customers::set_releases))
+        .routes(routes!(desk::rules::rules, desk::rules::add_rule))
+        .routes(routes!(desk::rules::rule_action))
         .routes(routes!(desk::dashboard::send_test_email))
         .routes(routes!(desk::dashboard::confirm_backups))
 }

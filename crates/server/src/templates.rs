@@ -58,6 +58,7 @@ fn environment() -> &'static Environment<'static> {
                 "customers.html",
                 include_str!("../templates/customers.html"),
             ),
+            ("rules.html", include_str!("../templates/rules.html")),
             (
                 "bulk_result.html",
                 include_str!("../templates/bulk_result.html"),

@@ -13,6 +13,7 @@ pub mod dashboard;
 pub mod deliveries;
 pub mod policy;
 pub mod portfolio;
+pub mod rules;
 pub mod team;
 pub mod webhooks;
 

@@ -758,6 +758,21 @@ fn table() -> Vec<Route> {
         ),
         r("get", "/desk/team", "/desk/team", None, Who::Admin),
         r("get", "/desk/policy", "/desk/policy", None, Who::Viewer),
+        r("get", "/desk/rules", "/desk/rules", None, Who::Admin),
+        r(
+            "post",
+            "/desk/rules",
+            "/desk/rules",
+            Some(json!({"name": "x", "action": "nothing"})),
+            Who::Admin,
+        ),
+        r(
+            "post",
+            "/desk/rules/{id}/{action}",
+            "/desk/rules/999999/disable",
+            Some(json!({})),
+            Who::Admin,
+        ),
         r(
             "get",
             "/desk/customers",

@@ -1518,3 +1518,69 @@ async fn admins_keep_the_customers_on_their_page() {
         app.stop().await;
     }
 }
+
+/// The rules page: an admin adds a rule from the form (it applies at once),
+/// turns it off; a bad action or a missing date is named; others cannot.
+#[tokio::test]
+async fn admins_keep_the_vulnerability_rules_on_their_page() {
+    for db in TestDatabase::all().await {
+        let app = TestApp::start(db).await;
+        let admin = sign_in(&app, "admin").await;
+        let rita = sign_in(&app, "rita").await;
+        assert_eq!(get(&app, &rita, "/desk/rules").await.0, 403);
+        let (status, _, html) = post(
+            &app,
+            &admin,
+            "/desk/rules",
+            &[
+                ("name", "Accept left-pad"),
+                ("package", "pkg:npm/left-pad"),
+                ("action", "risk_accepted"),
+            ],
+        )
+        .await;
+        assert_eq!(status, 422, "{html}");
+        assert!(html.contains("until: the date the acceptance ends"));
+        let (status, _, html) = post(
+            &app,
+            &admin,
+            "/desk/rules",
+            &[("name", "Everything"), ("action", "false_positive")],
+        )
+        .await;
+        assert_eq!(status, 422, "a rule needs a condition: {html}");
+        let (status, location, html) = post(
+            &app,
+            &admin,
+            "/desk/rules",
+            &[
+                ("name", "Accept left-pad"),
+                ("package", "pkg:npm/left-pad"),
+                ("action", "risk_accepted"),
+                ("until", "2026-06-30"),
+            ],
+        )
+        .await;
+        assert_eq!(
+            (status, location.as_str()),
+            (303, "/desk/rules?applied=0"),
+            "{html}"
+        );
+        let (_, html) = get(&app, &admin, &location).await;
+        assert!(html.contains("package pkg:npm/left-pad"), "{html}");
+        assert!(html.contains("risk accepted until 2026-06-30 00:00 UTC"));
+        let (_, list) = app.get(&app.viewer, "/api/v1/rules").await;
+        let id = list["rules"][0]["id"].as_i64().unwrap();
+        let (status, _, _) = post(&app, &admin, &format!("/desk/rules/{id}/disable"), &[]).await;
+        assert_eq!(status, 303);
+        let (_, list) = app.get(&app.viewer, "/api/v1/rules").await;
+        assert_eq!(list["rules"][0]["disabled"], true);
+        assert_eq!(
+            post(&app, &rita, &format!("/desk/rules/{id}/enable"), &[])
+                .await
+                .0,
+            403
+        );
+        app.stop().await;
+    }
+}

@@ -227,6 +227,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(desk::deliveries::retry))
         .routes(routes!(desk::team::team, desk::team::add_member))
         .routes(routes!(desk::team::member_action))
+        .routes(routes!(desk::team::revoke_token))
         .routes(routes!(
             desk::webhooks::webhooks,
             desk::webhooks::add_webhook

@@ -112,6 +112,32 @@ impl Store {
         self.user(username).await
     }
 
+    /// Gives a user another role. Refused (a conflict) when it would leave
+    /// no enabled admin.
+    pub async fn set_user_role(&self, username: &str, role: Role) -> Result<User> {
+        let mut tx = self.writer.begin().await?;
+        let done = sqlx::query("UPDATE users SET role = $1 WHERE username = $2")
+            .bind(role.as_str())
+            .bind(username)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::not_found("user", username));
+        }
+        let admins: i64 =
+            sqlx::query("SELECT COUNT(*) AS n FROM users WHERE role = 'admin' AND disabled = 0")
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get("n")?;
+        if admins == 0 {
+            return Err(StoreError::Conflict(
+                "that would leave no admin: make another member an admin first".into(),
+            ));
+        }
+        tx.commit().await?;
+        self.user(username).await
+    }
+
     /// Replaces a user's password hash and ends their other sessions.
     pub async fn set_password(
         &self,

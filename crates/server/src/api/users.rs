@@ -38,7 +38,11 @@ pub struct UserList {
 #[serde(deny_unknown_fields)]
 pub struct UserUpdate {
     /// Disable (true) or re-enable (false). Disabling ends the user's sessions.
-    pub disabled: bool,
+    #[serde(default)]
+    pub disabled: Option<bool>,
+    /// Another role (refused when it would leave no enabled admin).
+    #[serde(default)]
+    pub role: Option<Role>,
 }
 
 /// All team members.
@@ -86,7 +90,7 @@ pub async fn create_user(
     ))
 }
 
-/// Disable or re-enable a team member.
+/// Disable or re-enable a team member, or give them another role.
 #[utoipa::path(patch, path = "/api/v1/users/{username}", tag = "users",
     params(("username" = String, Path, description = "The username")),
     request_body = UserUpdate,
@@ -95,7 +99,8 @@ pub async fn create_user(
         (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody),
-        (status = 409, description = "An admin cannot disable themselves", body = ErrorBody),
+        (status = 409, description = "An admin cannot disable themselves; no change may leave no admin", body = ErrorBody),
+        (status = 422, description = "Neither `disabled` nor `role` given", body = ErrorBody),
     ))]
 pub async fn update_user(
     State(state): State<AppState>,
@@ -104,9 +109,21 @@ pub async fn update_user(
     ApiJson(req): ApiJson<UserUpdate>,
 ) -> ApiResult<Json<User>> {
     caller.require(Role::Admin)?;
-    Ok(Json(
-        crate::app::accounts::set_member_disabled(&state, &caller, &username, req.disabled).await?,
-    ))
+    if req.disabled.is_none() && req.role.is_none() {
+        return Err(crate::error::ApiError::invalid(
+            "disabled",
+            "send `disabled`, `role`, or both",
+        ));
+    }
+    let mut user = state.store.user(&username).await?;
+    if let Some(role) = req.role {
+        user = state.store.set_user_role(&username, role).await?;
+    }
+    if let Some(disabled) = req.disabled {
+        user =
+            crate::app::accounts::set_member_disabled(&state, &caller, &username, disabled).await?;
+    }
+    Ok(Json(user))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

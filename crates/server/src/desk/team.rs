@@ -25,6 +25,16 @@ struct MemberRow {
 }
 
 #[derive(Debug, Serialize)]
+struct TokenRow {
+    id: i64,
+    name: String,
+    owner: String,
+    created: String,
+    last_used: Option<String>,
+    revoked: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
 struct AttemptRow {
     at: String,
     address: String,
@@ -76,7 +86,22 @@ async fn team_page(
             succeeded: a.succeeded,
         })
         .collect();
+    let tokens: Vec<TokenRow> = state
+        .store
+        .list_api_tokens(None)
+        .await?
+        .into_iter()
+        .map(|t| TokenRow {
+            id: t.id,
+            name: t.name,
+            owner: t.username,
+            created: when(t.created_at),
+            last_used: t.last_used_at.map(when),
+            revoked: t.revoked_at.map(when),
+        })
+        .collect();
     let mut ctx = desk.context("Team", "team");
+    ctx.insert("tokens", Value::from_serialize(&tokens));
     ctx.insert("members", Value::from_serialize(&members));
     ctx.insert("attempts", Value::from_serialize(&attempts));
     ctx.insert("notice", Value::from(extras.notice));
@@ -101,6 +126,7 @@ pub async fn team(
     let notice = match (q.done.as_deref(), q.member.as_deref()) {
         (Some("disable"), Some(m)) => Some(format!("{m} is disabled; their sessions ended.")),
         (Some("enable"), Some(m)) => Some(format!("{m} can sign in again.")),
+        (Some("role"), Some(m)) => Some(format!("{m}'s role is changed.")),
         (Some("second-factor"), Some(m)) => Some(format!(
             "{m}'s second factor is removed; they set one up again after signing in."
         )),
@@ -183,17 +209,19 @@ pub async fn add_member(State(state): State<AppState>, form: DeskForm) -> PageRe
     }
 }
 
-/// One action on a member: `disable`, `enable`, `password` (a new generated
-/// password, shown once) or `second-factor` (remove it).
+/// One action on a member: `disable`, `enable`, `role` (the form's `role`),
+/// `password` (a new generated password, shown once) or `second-factor`
+/// (remove it).
 #[utoipa::path(post, path = "/desk/team/{username}/{action}", tag = "desk",
     params(("username" = String, Path, description = "The member"),
-        ("action" = String, Path, description = "`disable`, `enable`, `password` or `second-factor`")),
+        ("action" = String, Path, description = "`disable`, `enable`, `role`, `password` or `second-factor`")),
     request_body(content = String, content_type = "application/x-www-form-urlencoded"),
     responses((status = 200, description = "The team page with the new password", body = String, content_type = "text/html"),
         (status = 303, description = "Done; back to the team page"),
         (status = 403, description = "Not an admin", body = String, content_type = "text/html"),
         (status = 404, description = "No such member or action", body = String, content_type = "text/html"),
-        (status = 409, description = "Not on your own account", body = String, content_type = "text/html")))]
+        (status = 409, description = "Not on your own account; never leaving no admin", body = String, content_type = "text/html"),
+        (status = 422, description = "No such role", body = String, content_type = "text/html")))]
 pub async fn member_action(
     State(state): State<AppState>,
     Path((username, action)): Path<(String, String)>,
@@ -230,6 +258,22 @@ pub async fn member_action(
                 Err(e) => Err(e),
             }
         }
+        "role" => {
+            let role: Result<Role, ApiError> = form
+                .text("role")
+                .unwrap_or_default()
+                .parse()
+                .map_err(|e: embargo_core::DomainError| ApiError::from(e));
+            match role {
+                Ok(role) => state
+                    .store
+                    .set_user_role(&username, role)
+                    .await
+                    .map(drop)
+                    .map_err(ApiError::from),
+                Err(e) => Err(e),
+            }
+        }
         "second-factor" => {
             crate::app::accounts::reset_member_second_factor(&state, caller, &username)
                 .await
@@ -237,7 +281,7 @@ pub async fn member_action(
         }
         other => {
             return Err(PageError(ApiError::not_found(format!(
-                "No action `{other}` on a member: disable, enable, password or second-factor."
+                "No action `{other}` on a member: disable, enable, role, password or second-factor."
             ))));
         }
     };
@@ -260,4 +304,25 @@ pub async fn member_action(
             .await
         }
     }
+}
+
+/// Revoke any member's API token (a leaked CI secret, a member who left).
+#[utoipa::path(post, path = "/desk/team/tokens/{id}/revoke", tag = "desk",
+    params(("id" = i64, Path, description = "The token's id")),
+    request_body(content = String, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 303, description = "Revoked; back to the team page"),
+        (status = 403, description = "Not an admin", body = String, content_type = "text/html"),
+        (status = 404, description = "No such token", body = String, content_type = "text/html")))]
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    form: DeskForm,
+) -> PageResult {
+    form.desk.require(Role::Admin)?;
+    let missing = || PageError(ApiError::not_found(format!("No token `{id}`.")));
+    let number: i64 = id.parse().map_err(|_| missing())?;
+    crate::app::accounts::revoke_token(&state, &form.desk.caller, number)
+        .await
+        .map_err(|_| missing())?;
+    Ok(redirect("/desk/team#tokens"))
 }

@@ -761,6 +761,13 @@ fn table() -> Vec<Route> {
         r("get", "/desk/rules", "/desk/rules", None, Who::Admin),
         r(
             "post",
+            "/desk/team/tokens/{id}/revoke",
+            "/desk/team/tokens/999999/revoke",
+            Some(json!({})),
+            Who::Admin,
+        ),
+        r(
+            "post",
             "/desk/rules",
             "/desk/rules",
             Some(json!({"name": "x", "action": "nothing"})),

@@ -954,6 +954,69 @@ async fn admins_run_the_team_from_its_page() {
         assert_eq!(status, 404);
         let (status, _, _) = post(&app, &admin, "/desk/team/nora/promote", &[]).await;
         assert_eq!(status, 404);
+
+        // Roles: nora becomes a viewer; the last admin cannot stop being one.
+        let (status, location, _) =
+            post(&app, &admin, "/desk/team/nora/role", &[("role", "viewer")]).await;
+        assert_eq!(
+            (status, location.as_str()),
+            (303, "/desk/team?done=role&member=nora")
+        );
+        assert_eq!(
+            app.store.user("nora").await.unwrap().role.as_str(),
+            "viewer"
+        );
+        let (status, _, html) =
+            post(&app, &admin, "/desk/team/admin/role", &[("role", "viewer")]).await;
+        assert_eq!(status, 409, "{html}");
+        assert!(html.contains("that would leave no admin"));
+        assert_eq!(
+            app.store.user("admin").await.unwrap().role.as_str(),
+            "admin"
+        );
+        let (status, _, _) = post(&app, &admin, "/desk/team/nora/role", &[("role", "root")]).await;
+        assert_eq!(status, 422);
+        let (status, body) = app.post(&app.admin, "/api/v1/users/nora", &json!({})).await;
+        assert_eq!(status, 405, "PATCH, not POST: {body}");
+        let r = app
+            .http
+            .patch(app.url("/api/v1/users/nora"))
+            .bearer_auth(&app.admin)
+            .json(&json!({"role": "responder"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+        assert_eq!(
+            app.store.user("nora").await.unwrap().role.as_str(),
+            "responder"
+        );
+
+        // Every member's API tokens, and an admin revokes one.
+        let (_, html) = get(&app, &admin, "/desk/team#tokens").await;
+        assert!(html.contains("Revoke the token tests of rita"), "{html}");
+        let rita_token = app
+            .store
+            .list_api_tokens(None)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|t| t.username == "rita")
+            .unwrap();
+        assert_eq!(app.get(&app.responder, "/api/v1/me").await.0, 200);
+        let (status, _, _) = post(
+            &app,
+            &admin,
+            &format!("/desk/team/tokens/{}/revoke", rita_token.id),
+            &[],
+        )
+        .await;
+        assert_eq!(status, 303);
+        assert_eq!(
+            app.get(&app.responder, "/api/v1/me").await.0,
+            401,
+            "revoked"
+        );
         app.stop().await;
     }
 }

@@ -116,29 +116,8 @@ impl Store {
         cursor: Option<&str>,
     ) -> Result<CasePage> {
         let limit = limit.clamp(1, 500);
-        let mut sql = format!("SELECT {CASE_COLUMNS} FROM cases WHERE 1 = 1");
-        let mut args: Vec<String> = Vec::new();
-        let mut push = |sql: &mut String, clause: &str, value: String| {
-            args.push(value);
-            sql.push_str(&format!(" AND {clause} ${}", args.len()));
-        };
-        if let Some(state) = filter.state {
-            push(&mut sql, "state =", state.as_str().to_owned());
-        }
-        if let Some(product) = &filter.product {
-            push(&mut sql, "product =", product.clone());
-        }
-        if let Some(severity) = filter.severity {
-            push(&mut sql, "severity =", severity.as_str().to_owned());
-        }
-        if filter.open_only {
-            let finals: Vec<String> = CaseState::ALL
-                .iter()
-                .filter(|s| s.is_final())
-                .map(|s| format!("'{}'", s.as_str()))
-                .collect();
-            sql.push_str(&format!(" AND state NOT IN ({})", finals.join(", ")));
-        }
+        let (conditions, args) = case_conditions(filter);
+        let mut sql = format!("SELECT {CASE_COLUMNS} FROM cases WHERE 1 = 1{conditions}");
         let before: Option<i64> = match cursor {
             Some(c) => Some(c.parse().map_err(|_| {
                 StoreError::Domain(embargo_core::DomainError::invalid(
@@ -176,6 +155,17 @@ impl Store {
                 None
             },
         })
+    }
+
+    /// How many cases `filter` selects (every page of [`Store::list_cases`]).
+    pub async fn count_cases(&self, filter: &CaseFilter) -> Result<i64> {
+        let (conditions, args) = case_conditions(filter);
+        let sql = format!("SELECT COUNT(*) AS n FROM cases WHERE 1 = 1{conditions}");
+        let mut query = sqlx::query(&sql);
+        for a in args {
+            query = query.bind(a);
+        }
+        Ok(query.fetch_one(&self.reader).await?.try_get("n")?)
     }
 
     pub(crate) fn case_from_row(&self, row: &AnyRow) -> Result<Case> {
@@ -507,4 +497,32 @@ pub(crate) async fn case_row(
     .await?
     .ok_or_else(|| StoreError::not_found("case", reference))?;
     Ok((row.try_get("id")?, row))
+}
+
+/// The `AND …` conditions of a case filter, numbered `$1…`, and their values.
+fn case_conditions(filter: &CaseFilter) -> (String, Vec<String>) {
+    let mut sql = String::new();
+    let mut args: Vec<String> = Vec::new();
+    let mut push = |sql: &mut String, clause: &str, value: String| {
+        args.push(value);
+        sql.push_str(&format!(" AND {clause} ${}", args.len()));
+    };
+    if let Some(state) = filter.state {
+        push(&mut sql, "state =", state.as_str().to_owned());
+    }
+    if let Some(product) = &filter.product {
+        push(&mut sql, "product =", product.clone());
+    }
+    if let Some(severity) = filter.severity {
+        push(&mut sql, "severity =", severity.as_str().to_owned());
+    }
+    if filter.open_only {
+        let finals: Vec<String> = CaseState::ALL
+            .iter()
+            .filter(|s| s.is_final())
+            .map(|s| format!("'{}'", s.as_str()))
+            .collect();
+        sql.push_str(&format!(" AND state NOT IN ({})", finals.join(", ")));
+    }
+    (sql, args)
 }

@@ -389,6 +389,38 @@ impl Store {
         rows.iter().map(|r| self.record_from_row(r)).collect()
     }
 
+    /// A page of the delivery log, newest first, older than the delivery
+    /// `before` (when given), in `state` (when given); with how many there
+    /// are in all in that state.
+    pub async fn deliveries_page(
+        &self,
+        state: Option<OutboxState>,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<(Vec<DeliveryRecord>, i64)> {
+        let state_name = state.map(OutboxState::as_str).unwrap_or("");
+        let rows = sqlx::query(&format!(
+            "SELECT {RECORD_COLUMNS} FROM outbox WHERE ($1 = '' OR state = $1) AND id < $2 \
+             ORDER BY id DESC LIMIT $3"
+        ))
+        .bind(state_name)
+        .bind(before.unwrap_or(i64::MAX))
+        .bind(i64::from(limit.clamp(1, 10_001)))
+        .fetch_all(&self.reader)
+        .await?;
+        let total: i64 =
+            sqlx::query("SELECT COUNT(*) AS n FROM outbox WHERE ($1 = '' OR state = $1)")
+                .bind(state_name)
+                .fetch_one(&self.reader)
+                .await?
+                .try_get("n")?;
+        let records = rows
+            .iter()
+            .map(|r| self.record_from_row(r))
+            .collect::<Result<_>>()?;
+        Ok((records, total))
+    }
+
     /// The newest delivery of `kind` (a setup test email, say), if any.
     pub async fn last_delivery_of_kind(&self, kind: &str) -> Result<Option<DeliveryRecord>> {
         let row = sqlx::query(&format!(

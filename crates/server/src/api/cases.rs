@@ -62,6 +62,8 @@ pub struct CommandOutcome {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CaseList {
     pub cases: Vec<CaseView>,
+    /// How many cases the filter selects, on every page.
+    pub total: i64,
     /// Pass as `cursor` for the next page; absent on the last page.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
@@ -122,8 +124,10 @@ pub async fn list_cases(
         .store
         .list_cases(&filter, limit, q.cursor.as_deref())
         .await?;
+    let total = state.store.count_cases(&filter).await?;
     Ok(Json(CaseList {
         cases: page.cases.into_iter().map(CaseView::from).collect(),
+        total,
         next_cursor: page.next_cursor,
     }))
 }

@@ -95,6 +95,8 @@ pub struct DeliveryQuery {
     pub state: Option<DeliveryStateParam>,
     /// At most this many, newest first (default 100, at most 1000).
     pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
@@ -109,6 +111,11 @@ pub enum DeliveryStateParam {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DeliveryList {
     pub deliveries: Vec<DeliveryRecord>,
+    /// How many deliveries there are in all (in the state asked for).
+    pub total: i64,
+    /// Pass as `cursor` for the next (older) page; absent on the last.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
 }
 
 /// The delivery log; `?state=dead` lists what failed and why.
@@ -127,8 +134,26 @@ pub async fn list_deliveries(
         DeliveryStateParam::Dead => OutboxState::Dead,
     });
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    let before = match q.cursor.as_deref().filter(|c| !c.is_empty()) {
+        None => None,
+        Some(c) => Some(c.parse::<i64>().map_err(|_| {
+            ApiError::invalid("cursor", "cursor: pass the next_cursor of a page")
+                .with_status(axum::http::StatusCode::BAD_REQUEST)
+        })?),
+    };
+    let (mut deliveries, total) = state
+        .store
+        .deliveries_page(wanted, before, limit + 1)
+        .await?;
+    let more = deliveries.len() > limit as usize;
+    deliveries.truncate(limit as usize);
+    let next_cursor = more
+        .then(|| deliveries.last().map(|d| d.id.to_string()))
+        .flatten();
     Ok(Json(DeliveryList {
-        deliveries: state.store.deliveries(None, wanted, limit).await?,
+        deliveries,
+        total,
+        next_cursor,
     }))
 }
 
@@ -160,11 +185,15 @@ pub async fn case_deliveries(
     caller.require(Role::Viewer)?;
     let reference = super::cases::reference(&raw)?;
     state.store.case(reference).await?;
+    // A case's messages are few: all of them, in one answer.
+    let deliveries = state
+        .store
+        .deliveries(Some(&reference.to_string()), None, 1000)
+        .await?;
     Ok(Json(DeliveryList {
-        deliveries: state
-            .store
-            .deliveries(Some(&reference.to_string()), None, 1000)
-            .await?,
+        total: i64::try_from(deliveries.len()).unwrap_or(i64::MAX),
+        deliveries,
+        next_cursor: None,
     }))
 }
 

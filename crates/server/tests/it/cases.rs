@@ -108,7 +108,10 @@ async fn listing_filters_and_paginates() {
             )
             .await;
         assert_eq!(page2["cases"][0]["title"], "case 2");
+        assert_eq!(page["total"], 5, "the total on every page");
+        assert_eq!(page2["total"], 5);
         let (_, segura) = app.get(&app.viewer, "/api/v1/cases?product=Segura").await;
+        assert_eq!(segura["total"], 2);
         assert_eq!(
             segura["cases"].as_array().unwrap().len(),
             2,

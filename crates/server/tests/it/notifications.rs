@@ -1027,3 +1027,60 @@ async fn the_setup_checklist_sends_a_test_email_that_arrives() {
             .all(|m| m.contains("X-Envelope-To: admin@example.net"))
     );
 }
+
+/// The delivery log pages with a cursor and a total, newest first.
+#[tokio::test]
+async fn the_delivery_log_pages_with_a_cursor_and_a_total() {
+    for db in TestDatabase::all().await {
+        let app = crate::TestApp::start(db).await;
+        let deliveries: Vec<(String, &'static str, embargo_core::notify::Delivery)> = (0..5)
+            .map(|i| {
+                (
+                    format!("page-test-{i}"),
+                    "setup.test_email",
+                    embargo_core::notify::Delivery::Email {
+                        to: format!("r{i}@example.org"),
+                        subject: "s".into(),
+                        text: "t".into(),
+                        html: String::new(),
+                        encrypted: false,
+                        attachments: Vec::new(),
+                    },
+                )
+            })
+            .collect();
+        app.store.queue_deliveries(&deliveries, t0()).await.unwrap();
+        let mut seen = Vec::new();
+        let mut cursor = String::new();
+        loop {
+            let (status, page) = app
+                .get(
+                    &app.admin,
+                    &format!("/api/v1/deliveries?limit=2&cursor={cursor}"),
+                )
+                .await;
+            assert_eq!(status, 200, "{page}");
+            assert_eq!(page["total"], 5);
+            let ids: Vec<i64> = page["deliveries"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|d| d["id"].as_i64().unwrap())
+                .collect();
+            assert!(ids.len() <= 2);
+            seen.extend(ids);
+            match page["next_cursor"].as_str() {
+                Some(next) => cursor = next.to_owned(),
+                None => break,
+            }
+        }
+        assert_eq!(seen.len(), 5);
+        assert!(
+            seen.windows(2).all(|w| w[0] > w[1]),
+            "newest first: {seen:?}"
+        );
+        let (status, _) = app.get(&app.admin, "/api/v1/deliveries?cursor=abc").await;
+        assert_eq!(status, 400);
+        app.stop().await;
+    }
+}

@@ -19,7 +19,12 @@ pub struct IndexQuery {
     pub product: Option<String>,
     /// Only advisories of this severity (none, low, medium, high, critical).
     pub severity: Option<String>,
+    /// The page, from 1 (50 advisories a page).
+    pub page: Option<String>,
 }
+
+/// Advisories on one page of the public index.
+const INDEX_PAGE: usize = 50;
 
 fn severity_of(a: &advisory::Advisory) -> &'static str {
     a.score().map_or("unrated", |s| s.severity.as_str())
@@ -35,10 +40,48 @@ pub async fn index(
     let all = state.store.published_advisories().await?;
     let product = q.product.as_deref().filter(|p| !p.is_empty());
     let severity = q.severity.as_deref().filter(|s| !s.is_empty());
-    let shown: Vec<_> = all
+    let matching: Vec<_> = all
         .iter()
         .filter(|a| product.is_none_or(|p| a.affected.iter().any(|x| x.product == p)))
         .filter(|a| severity.is_none_or(|s| severity_of(a) == s))
+        .collect();
+    let total = matching.len();
+    let pages = total.div_ceil(INDEX_PAGE).max(1);
+    let page = match q.page.as_deref().filter(|p| !p.is_empty()) {
+        None => 1,
+        Some(p) => p
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=pages).contains(n))
+            .ok_or_else(|| {
+                crate::error::ApiError::not_found(format!("There is no page {p} of advisories."))
+            })?,
+    };
+    let first = (page - 1) * INDEX_PAGE;
+    let link = |n: usize| {
+        let mut q = form_urlencoded::Serializer::new(String::new());
+        if let Some(p) = product {
+            q.append_pair("product", p);
+        }
+        if let Some(s) = severity {
+            q.append_pair("severity", s);
+        }
+        q.append_pair("page", &n.to_string());
+        format!("/advisories?{}", q.finish())
+    };
+    let paging = context! {
+        total,
+        from => if total == 0 { 0 } else { first + 1 },
+        to => (first + INDEX_PAGE).min(total),
+        page,
+        pages,
+        previous => (page > 1).then(|| link(page - 1)),
+        next => (page < pages).then(|| link(page + 1)),
+    };
+    let shown: Vec<_> = matching
+        .into_iter()
+        .skip(first)
+        .take(INDEX_PAGE)
         .map(|a| {
             context! {
                 id => a.id,
@@ -66,6 +109,7 @@ pub async fn index(
             severities => ["critical", "high", "medium", "low", "none", "unrated"],
             severity,
             advisories => shown,
+            paging,
         },
     ))
 }

@@ -156,6 +156,10 @@ async fn drafts_stay_private_and_publication_fills_the_security_center() {
         let (status, index) = text("/advisories").await;
         assert_eq!(status, 200);
         assert!(index.contains("EMB-2026-0042") && index.contains("CVE-2026-4242"));
+        assert!(index.contains("Advisories 1–1 of 1, newest first."), "{index}");
+        assert_eq!(text("/advisories?page=1").await.0, 200);
+        assert_eq!(text("/advisories?page=2").await.0, 404, "no second page");
+        assert_eq!(text("/advisories?page=abc").await.0, 404);
         assert!(
             index.contains("&lt;script&gt;") && !index.contains("<script>"),
             "escaped: {index}"

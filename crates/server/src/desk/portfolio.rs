@@ -264,14 +264,12 @@ pub async fn products(
     }
     let mut open: BTreeMap<String, BTreeMap<std::cmp::Reverse<Option<Severity>>, usize>> =
         BTreeMap::new();
-    for f in state.findings(None, now).await? {
-        if f.analysis.open_at(now) {
-            *open
-                .entry(f.product)
-                .or_default()
-                .entry(std::cmp::Reverse(f.severity))
-                .or_default() += 1;
-        }
+    for (product, severity, n) in state.store.open_finding_counts(now).await? {
+        *open
+            .entry(product)
+            .or_default()
+            .entry(std::cmp::Reverse(severity))
+            .or_default() += usize::try_from(n).unwrap_or(0);
     }
     let views: Vec<ProductView> = state
         .store

@@ -156,6 +156,32 @@ async fn a_findings_deadline_follows_its_products_policy() {
             page.contains("<a href=\"https://osv.dev/vulnerability/GHSA-crit\" rel=\"noreferrer\">GHSA-crit</a>"),
             "{page}"
         );
+        // The products page counts the open findings by severity (in the
+        // database), as the findings list has them.
+        let (_, all) = app.get(&app.viewer, "/api/v1/findings?product=shop").await;
+        let critical = all["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["severity"] == "critical")
+            .count();
+        assert!(critical >= 1);
+        let products = app
+            .http
+            .get(app.url("/desk/products"))
+            .bearer_auth(&app.viewer)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            products.contains(&format!(
+                "<span class=\"badge critical\">{critical} critical</span>"
+            )),
+            "{products}"
+        );
         let (_, list) = app.get(&app.viewer, "/api/v1/findings?product=shop").await;
         // Paged with a cursor and a total: one at a time gives the same list.
         let all: Vec<i64> = list["findings"]

@@ -31,6 +31,11 @@ pub struct SetupItem {
     pub fix: &'static str,
 }
 
+/// An instant as the checklist says it (the desk's own format).
+fn when(t: Instant) -> String {
+    t.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
 /// Whether `url` names this machine only (a trial, not a public address).
 fn is_local(url: &str) -> bool {
     let rest = url
@@ -80,7 +85,7 @@ pub async fn checklist(state: &AppState, now: Instant) -> ApiResult<Vec<SetupIte
             "An SMTP server is configured; send a test email to see that mail arrives.".to_owned(),
         ),
         (Some(d), true) => match d.state {
-            OutboxState::Delivered => (true, format!("A test email was delivered ({}).", crate::desk::when(d.delivered_at.unwrap_or(d.created_at)))),
+            OutboxState::Delivered => (true, format!("A test email was delivered ({}).", when(d.delivered_at.unwrap_or(d.created_at)))),
             OutboxState::Dead => (false, format!("The test email failed: {}.", d.last_error.clone().unwrap_or_default())),
             _ => (false, format!("A test email is on its way{}.", d.last_error.as_deref().map(|e| format!(" (last try: {e})")).unwrap_or_default())),
         },
@@ -154,15 +159,15 @@ pub async fn checklist(state: &AppState, now: Instant) -> ApiResult<Vec<SetupIte
     let (done, detail) = match (backup, confirmed) {
         (_, Some((who, at))) => (
             true,
-            format!("{who} confirmed backups are taken outside embargo ({}).", crate::desk::when(at)),
+            format!("{who} confirmed backups are taken outside embargo ({}).", when(at)),
         ),
         (Some((file, at)), None) if (now - at).num_days() < BACKUP_FRESH_DAYS => (
             true,
-            format!("Last `embargo backup`: {} ({file}).", crate::desk::when(at)),
+            format!("Last `embargo backup`: {} ({file}).", when(at)),
         ),
         (Some((_, at)), None) => (
             false,
-            format!("The last `embargo backup` is from {}: more than a week ago.", crate::desk::when(at)),
+            format!("The last `embargo backup` is from {}: more than a week ago.", when(at)),
         ),
         (None, None) => (
             false,
@@ -224,7 +229,7 @@ pub async fn send_test_email(
     let text = format!(
         "This is a test email from embargo, sent by {} at {}.\nIf you read this, email delivery works.\n",
         caller.user.username,
-        crate::desk::when(now)
+        when(now)
     );
     let delivery = Delivery::Email {
         to: to.to_owned(),

@@ -385,7 +385,10 @@ const RECEIPT_PATH: &str = "/report/receipt";
 /// A 303 to the receipt page, the reporter's token in a cookie only that
 /// page reads (for a day): the token is never in a URL the browser keeps.
 fn receipt_redirect(state: &AppState, token: &str) -> Response {
-    let mut response = crate::desk::redirect(RECEIPT_PATH);
+    let mut response = axum::response::IntoResponse::into_response((
+        StatusCode::SEE_OTHER,
+        [(header::LOCATION, HeaderValue::from_static(RECEIPT_PATH))],
+    ));
     let cookie = format!(
         "{RECEIPT_COOKIE}={token}; Path={RECEIPT_PATH}; HttpOnly; SameSite=Strict; Max-Age=86400{}",
         if state.settings.secure_cookies {

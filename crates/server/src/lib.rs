@@ -219,7 +219,10 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(desk::cases::notify_customers))
         .routes(routes!(desk::portfolio::findings))
         .routes(routes!(desk::portfolio::set_analysis))
-        .routes(routes!(desk::portfolio::products))
+        .routes(routes!(
+            desk::portfolio::products,
+            desk::portfolio::add_product
+        ))
         .routes(routes!(desk::portfolio::upload))
         .routes(routes!(desk::portfolio::escalate))
         .routes(routes!(desk::charts::charts))

@@ -242,6 +242,8 @@ struct ProductView {
 pub struct ProductsQuery {
     /// What the last upload did (shown as a confirmation).
     pub uploaded: Option<String>,
+    /// The product just added.
+    pub added: Option<String>,
 }
 
 /// Products, their releases and their open findings.
@@ -252,6 +254,61 @@ pub async fn products(
     State(state): State<AppState>,
     desk: Desk,
     Query(q): Query<ProductsQuery>,
+) -> PageResult {
+    let notice = q.uploaded.map(|u| format!("Uploaded {u}.")).or_else(|| {
+        q.added
+            .map(|p| format!("Product `{p}` is added: upload a release's SBOM next."))
+    });
+    products_page(&state, &desk, StatusCode::OK, notice, None).await
+}
+
+/// Add a product from the products page (admins).
+#[utoipa::path(post, path = "/desk/products", tag = "desk",
+    request_body(content = String, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 303, description = "Added; back to the products"),
+        (status = 403, description = "Not an admin", body = String, content_type = "text/html"),
+        (status = 422, description = "A bad or taken id, a missing name or owner, an unknown deployment or exposure", body = String, content_type = "text/html")))]
+pub async fn add_product(State(state): State<AppState>, form: crate::desk::DeskForm) -> PageResult {
+    form.desk.require(Role::Admin)?;
+    let parsed = serde_json::from_value::<embargo_core::portfolio::Product>(serde_json::json!({
+        "id": form.text("id").unwrap_or_default(),
+        "name": form.text("name").unwrap_or_default(),
+        "owner": form.text("owner").unwrap_or_default(),
+        "repositories": form.text("repositories").map(|r| r.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect::<Vec<_>>()).unwrap_or_default(),
+        "deployment": form.text("deployment").unwrap_or_default(),
+        "exposure": form.text("exposure").unwrap_or_default(),
+    }))
+    .map_err(|e| {
+        let field = if e.to_string().contains("deployment") || form.text("deployment").is_none() {
+            "deployment"
+        } else {
+            "exposure"
+        };
+        crate::error::ApiError::invalid(field, format!("{field}: choose one of the list"))
+    });
+    let added = match parsed {
+        Ok(product) => state
+            .store
+            .add_product(&product, state.now())
+            .await
+            .map_err(crate::error::ApiError::from),
+        Err(e) => Err(e),
+    };
+    match added {
+        Ok(p) => Ok(crate::desk::redirect(&format!(
+            "/desk/products?added={}",
+            form_urlencoded::byte_serialize(p.id.as_bytes()).collect::<String>()
+        ))),
+        Err(e) => products_page(&state, &form.desk, e.status, None, Some(e.message)).await,
+    }
+}
+
+async fn products_page(
+    state: &AppState,
+    desk: &Desk,
+    status: StatusCode,
+    notice: Option<String>,
+    error: Option<String>,
 ) -> PageResult {
     desk.require(Role::Viewer)?;
     let now = state.now();
@@ -299,11 +356,9 @@ pub async fn products(
         .collect();
     let mut ctx = desk.context("Products", "products");
     ctx.insert("products", Value::from_serialize(&views));
-    ctx.insert(
-        "notice",
-        Value::from(q.uploaded.map(|u| format!("Uploaded {u}."))),
-    );
-    Ok(desk.page(StatusCode::OK, "products.html", ctx))
+    ctx.insert("notice", Value::from(notice));
+    ctx.insert("error", Value::from(error));
+    Ok(desk.page(status, "products.html", ctx))
 }
 
 /// Upload a release's SBOM or lockfile from the products page (a multipart

@@ -728,6 +728,13 @@ fn table() -> Vec<Route> {
         r("get", "/desk/products", "/desk/products", None, Who::Viewer),
         r(
             "post",
+            "/desk/products",
+            "/desk/products",
+            Some(json!({"id": "Bad Id"})),
+            Who::Admin,
+        ),
+        r(
+            "post",
             "/desk/products/{product}/upload",
             "/desk/products/none/upload",
             Some(json!({"version": "1.0"})),

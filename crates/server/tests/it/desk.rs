@@ -1647,3 +1647,77 @@ async fn admins_keep_the_vulnerability_rules_on_their_page() {
         app.stop().await;
     }
 }
+
+/// An admin adds a product from the products page; a bad id, a missing
+/// choice and a taken id are named; a responder sees no form and is refused.
+#[tokio::test]
+async fn admins_add_products_from_the_products_page() {
+    for db in TestDatabase::all().await {
+        let app = TestApp::start(db).await;
+        let admin = sign_in(&app, "admin").await;
+        let rita = sign_in(&app, "rita").await;
+        let (_, html) = get(&app, &rita, "/desk/products").await;
+        assert!(
+            !html.contains("action=\"/desk/products\""),
+            "no form for a responder"
+        );
+        let fields = |id: &'static str, deployment: &'static str| {
+            vec![
+                ("id", id),
+                ("name", "Dock Certs"),
+                ("owner", "Platform team"),
+                ("deployment", deployment),
+                ("exposure", "internet_facing"),
+                ("repositories", "https://git.example.org/dock\n"),
+            ]
+        };
+        let (status, _, html) =
+            post(&app, &admin, "/desk/products", &fields("dock-certs", "")).await;
+        assert_eq!(status, 422, "{html}");
+        assert!(
+            html.contains("deployment: choose one of the list"),
+            "{html}"
+        );
+        let (status, _, _) = post(
+            &app,
+            &admin,
+            "/desk/products",
+            &fields("Dock Certs", "both"),
+        )
+        .await;
+        assert_eq!(status, 422);
+        let (status, location, html) = post(
+            &app,
+            &admin,
+            "/desk/products",
+            &fields("dock-certs", "both"),
+        )
+        .await;
+        assert_eq!(
+            (status, location.as_str()),
+            (303, "/desk/products?added=dock-certs"),
+            "{html}"
+        );
+        let (_, html) = get(&app, &admin, &location).await;
+        assert!(html.contains("Product `dock-certs` is added"), "{html}");
+        assert!(html.contains("id=\"p-dock-certs\""));
+        let (status, _, _) = post(
+            &app,
+            &admin,
+            "/desk/products",
+            &fields("dock-certs", "both"),
+        )
+        .await;
+        assert_eq!(status, 422, "taken");
+        assert_eq!(
+            post(&app, &rita, "/desk/products", &fields("other", "saas"))
+                .await
+                .0,
+            403
+        );
+        let (_, list) = app.get(&app.viewer, "/api/v1/products").await;
+        assert_eq!(list["products"].as_array().unwrap().len(), 1);
+        assert_eq!(list["products"][0]["deployment"], "both");
+        app.stop().await;
+    }
+}

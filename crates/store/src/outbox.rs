@@ -421,6 +421,22 @@ impl Store {
         Ok((records, total))
     }
 
+    /// The newest deliveries on `channel` (`email`, `webhook`), newest first.
+    pub async fn deliveries_on_channel(
+        &self,
+        channel: &str,
+        limit: u32,
+    ) -> Result<Vec<DeliveryRecord>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {RECORD_COLUMNS} FROM outbox WHERE channel = $1 ORDER BY id DESC LIMIT $2"
+        ))
+        .bind(channel)
+        .bind(i64::from(limit.clamp(1, 10_000)))
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter().map(|r| self.record_from_row(r)).collect()
+    }
+
     /// The newest delivery of `kind` (a setup test email, say), if any.
     pub async fn last_delivery_of_kind(&self, kind: &str) -> Result<Option<DeliveryRecord>> {
         let row = sqlx::query(&format!(

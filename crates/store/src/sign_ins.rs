@@ -6,7 +6,7 @@ use serde::Serialize;
 use sqlx::Row;
 use utoipa::ToSchema;
 
-use crate::{Result, Store};
+use crate::{Result, Store, millis};
 
 /// One attempt to sign in, as admins see it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -79,7 +79,10 @@ impl Store {
         .await?;
         let mut failures = RecentFailures {
             from_address: row.try_get("n")?,
-            last_from_address: instant(row.try_get("last")?),
+            last_from_address: row
+                .try_get::<Option<i64>, _>("last")?
+                .map(millis)
+                .transpose()?,
             ..RecentFailures::default()
         };
         if let Some(user_id) = user_id {
@@ -95,7 +98,10 @@ impl Store {
             .fetch_one(&self.reader)
             .await?;
             failures.for_account = row.try_get("n")?;
-            failures.last_for_account = instant(row.try_get("last")?);
+            failures.last_for_account = row
+                .try_get::<Option<i64>, _>("last")?
+                .map(millis)
+                .transpose()?;
         }
         Ok(failures)
     }
@@ -112,7 +118,7 @@ impl Store {
         rows.iter()
             .map(|row| {
                 Ok(LoginAttempt {
-                    at: instant(row.try_get("at")?).unwrap_or_default(),
+                    at: millis(row.try_get("at")?)?,
                     address: row.try_get("address")?,
                     username: row.try_get("username")?,
                     succeeded: row.try_get::<i64, _>("succeeded")? != 0,
@@ -120,8 +126,4 @@ impl Store {
             })
             .collect()
     }
-}
-
-fn instant(millis: Option<i64>) -> Option<Instant> {
-    millis.and_then(chrono::DateTime::from_timestamp_millis)
 }

@@ -196,18 +196,8 @@ pub async fn dated(
     product: Option<&str>,
     now: Instant,
 ) -> Result<Vec<Finding>, StoreError> {
-    let names: BTreeMap<String, String> = store
-        .products()
-        .await?
-        .into_iter()
-        .map(|p| (p.id, p.name))
-        .collect();
     let mut findings = store.findings(product).await?;
-    for f in &mut findings {
-        let policy =
-            policies.for_inventory_product(&f.product, names.get(&f.product).map(String::as_str));
-        f.apply_policy(policy, now);
-    }
+    apply_policies(store, policies, &mut findings, now).await?;
     Ok(findings)
 }
 
@@ -220,19 +210,30 @@ pub async fn dated_page(
     limit: u32,
     now: Instant,
 ) -> Result<(Vec<Finding>, i64), StoreError> {
+    let (mut findings, total) = store.findings_page(product, after, limit).await?;
+    apply_policies(store, policies, &mut findings, now).await?;
+    Ok((findings, total))
+}
+
+/// Gives each finding the deadline its product's policy sets at `now`.
+async fn apply_policies(
+    store: &Store,
+    policies: &PolicySet,
+    findings: &mut [Finding],
+    now: Instant,
+) -> Result<(), StoreError> {
     let names: BTreeMap<String, String> = store
         .products()
         .await?
         .into_iter()
         .map(|p| (p.id, p.name))
         .collect();
-    let (mut findings, total) = store.findings_page(product, after, limit).await?;
-    for f in &mut findings {
+    for f in findings {
         let policy =
             policies.for_inventory_product(&f.product, names.get(&f.product).map(String::as_str));
         f.apply_policy(policy, now);
     }
-    Ok((findings, total))
+    Ok(())
 }
 
 impl AppState {

@@ -31,3 +31,9 @@ pub mod record;
 pub mod reporter;
 pub mod setup;
 pub mod severity;
+
+/// An instant as the desk and the setup checklist show it:
+/// `2026-03-06 17:00 UTC`.
+pub(crate) fn when(t: embargo_core::Instant) -> String {
+    t.format("%Y-%m-%d %H:%M UTC").to_string()
+}

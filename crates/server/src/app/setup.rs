@@ -10,6 +10,7 @@ use embargo_core::notify::Delivery;
 use embargo_store::{BACKUPS_CONFIRMED, LAST_BACKUP, OutboxState};
 use serde::Serialize;
 
+use crate::app::when;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -29,11 +30,6 @@ pub struct SetupItem {
     pub detail: String,
     /// Where it is fixed (a desk page, or the README's section).
     pub fix: &'static str,
-}
-
-/// An instant as the checklist says it (the desk's own format).
-fn when(t: Instant) -> String {
-    t.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
 /// Whether `url` names this machine only (a trial, not a public address).

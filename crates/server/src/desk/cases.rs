@@ -296,12 +296,10 @@ pub async fn queue(
         .unwrap_or_default();
     // What each remaining case needs for views and sorting: its clocks and
     // whether the reporter waits on us.
-    struct Listed {
+    struct Listed<'c> {
+        case: &'c Case,
         row: CaseRow,
         next_due: Option<embargo_core::Instant>,
-        severity: Option<Severity>,
-        created: embargo_core::Instant,
-        updated: embargo_core::Instant,
     }
     // The cheap filters first; then the histories of what is left, read
     // together.
@@ -345,21 +343,20 @@ pub async fn queue(
         r.needs_reply = reply_owed;
         listed.push(Listed {
             next_due: next_due(&clocks).and_then(|c| c.due_at),
-            severity: case.severity,
-            created: case.created_at,
-            updated: case.updated_at,
+            case,
             row: r,
         });
     }
     match sort {
         "severity" => listed.sort_by(|a, b| {
-            b.severity
-                .cmp(&a.severity)
+            b.case
+                .severity
+                .cmp(&a.case.severity)
                 .then(a.next_due.is_none().cmp(&b.next_due.is_none()))
                 .then(a.next_due.cmp(&b.next_due))
         }),
-        "age" => listed.sort_by_key(|l| l.created),
-        "activity" => listed.sort_by_key(|l| std::cmp::Reverse(l.updated)),
+        "age" => listed.sort_by_key(|l| l.case.created_at),
+        "activity" => listed.sort_by_key(|l| std::cmp::Reverse(l.case.updated_at)),
         // Cases with a clock first, soonest due (breached ones are the
         // soonest); then the rest, newest first as read.
         _ => listed.sort_by(|a, b| {

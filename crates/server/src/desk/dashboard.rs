@@ -137,12 +137,8 @@ pub async fn dashboard(
     let mut histories = state.store.histories(&refs).await?;
     for case in &open {
         let history = histories.remove(&case.reference).unwrap_or_default();
-        let clocks = embargo_core::clock::evaluate(
-            state.settings.policies.for_product(&case.product),
-            case,
-            &history,
-            now,
-        );
+        let policy = state.settings.policies.for_product(&case.product);
+        let clocks = embargo_core::clock::evaluate(policy, case, &history, now);
         if let Some(cra) = case.cra.as_ref().filter(|c| c.is_confirmed()) {
             exploited.push(ExploitedRow {
                 reference: case.reference.to_string(),
@@ -167,7 +163,6 @@ pub async fn dashboard(
                     .collect(),
             });
         }
-        let policy = state.settings.policies.for_product(&case.product);
         for c in clocks.iter().filter(|c| running(c)) {
             let Some(due_at) = c.due_at else { continue };
             let item = ClockItem {

@@ -38,10 +38,7 @@ pub(crate) fn render(status: StatusCode, template: &str, context: Value) -> Resp
     crate::templates::render(status, template, context)
 }
 
-/// An instant as the desk shows it: `2026-03-06 17:00 UTC`.
-pub(crate) fn when(t: Instant) -> String {
-    t.format("%Y-%m-%d %H:%M UTC").to_string()
-}
+pub(crate) use crate::app::when;
 
 /// A duration in the largest sensible unit: `3 d 4 h`, `5 h 10 min`, `12 min`.
 pub(crate) fn span(seconds: i64) -> String {

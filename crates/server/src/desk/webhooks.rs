@@ -81,14 +81,7 @@ async fn webhooks_page(
             disabled: w.disabled,
         })
         .collect();
-    let recent: Vec<_> = state
-        .store
-        .deliveries(None, None, 500)
-        .await?
-        .into_iter()
-        .filter(|d| d.channel == "webhook")
-        .take(20)
-        .collect();
+    let recent = state.store.deliveries_on_channel("webhook", 20).await?;
     let mut ctx = desk.context("Webhooks", "webhooks");
     ctx.insert("hooks", Value::from_serialize(&hooks));
     ctx.insert("rows", Value::from_serialize(rows(recent)));

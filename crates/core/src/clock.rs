@@ -287,6 +287,31 @@ struct Facts {
 }
 
 impl Facts {
+    /// Every instant the facts hold.
+    fn instants(&self) -> impl Iterator<Item = Instant> + '_ {
+        self.reported
+            .into_iter()
+            .chain(self.acknowledged.iter().copied())
+            .chain(self.triaged.iter().copied())
+            .chain(self.customers_notified.iter().copied())
+            .chain(self.patch_available)
+            .chain(self.released.iter().copied())
+            .chain(self.disclosed.iter().copied())
+            .chain(self.resolved.iter().map(|r| r.at))
+            .chain(
+                self.waiting
+                    .iter()
+                    .flat_map(|(a, b)| std::iter::once(*a).chain(*b)),
+            )
+            .chain(self.severities.iter().map(|(t, _)| *t))
+            .chain(self.exposures.iter().map(|(t, _)| *t))
+            .chain(self.levels.iter().map(|(t, _)| *t))
+            .chain(self.aware)
+            .chain(self.measure)
+            .chain(self.cra.iter().map(|(t, _)| *t))
+            .chain(self.submitted.iter().map(|(_, t)| *t))
+    }
+
     fn of(policy: &Policy, case: &Case, history: &[Event]) -> Facts {
         let acknowledging = &policy.clock_settings.acknowledged_by;
         let answers = |action: &str| acknowledging.iter().any(|a| a == action);
@@ -706,6 +731,52 @@ pub fn evaluate(policy: &Policy, case: &Case, history: &[Event], now: Instant) -
         .collect()
 }
 
+/// A running clock's deadline: past `warn_at` it is due soon, past `due_at`
+/// breached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deadline {
+    pub clock: String,
+    pub warn_at: Option<Instant>,
+    pub due_at: Instant,
+}
+
+/// What a case's clocks will say from `now` on, until its history changes:
+/// the deadlines of the clocks running now, and the first instant after
+/// `now` at which a dated fact already in the history (a patch date or an
+/// awareness given ahead of time) takes effect, after which they must be
+/// worked out again. Until then each clock's status follows from its
+/// deadline and the time alone, which is what lets a store sort and count
+/// cases by due time without evaluating every history.
+#[must_use]
+pub fn deadlines(
+    policy: &Policy,
+    case: &Case,
+    history: &[Event],
+    now: Instant,
+) -> (Vec<Deadline>, Option<Instant>) {
+    let running = evaluate(policy, case, history, now)
+        .into_iter()
+        .filter(|c| {
+            matches!(
+                c.status,
+                ClockStatus::Running | ClockStatus::Warning | ClockStatus::Breached
+            ) && c.stopped_at.is_none()
+        })
+        .filter_map(|c| {
+            c.due_at.map(|due_at| Deadline {
+                clock: c.id,
+                warn_at: c.warn_at,
+                due_at,
+            })
+        })
+        .collect();
+    let changes_at = Facts::of(policy, case, history)
+        .instants()
+        .filter(|t| *t > now)
+        .min();
+    (running, changes_at)
+}
+
 /// A run's start, and what may end it before its stop event: the end of
 /// the condition that let it run.
 type RunWindow = (Instant, Option<(Instant, String)>);
@@ -1045,6 +1116,47 @@ mod tests {
             s.clock("preliminary-assessment", at(2026, 3, 12, 0, 0))
                 .status,
             ClockStatus::Met
+        );
+    }
+
+    #[test]
+    fn deadlines_say_what_the_clocks_will_report_until_the_history_changes() {
+        let reported = at(2026, 3, 6, 17, 0);
+        let s = Story::new("opensecops", reported, None);
+        let (running, changes_at) = deadlines(&s.policy, &s.case, &s.history, reported);
+        assert_eq!(changes_at, None, "nothing dated after now");
+        let assessment = running
+            .iter()
+            .find(|d| d.clock == "preliminary-assessment")
+            .expect("the assessment clock runs from the report");
+        assert_eq!(assessment.due_at, at(2026, 3, 11, 17, 0));
+        // Each clock's status at any later instant follows from its deadline
+        // alone, as long as nothing is written.
+        for hours in [1, 30, 60, 90, 200] {
+            let later = reported + chrono::Duration::hours(hours);
+            for d in &running {
+                let c = s.clock(&d.clock, later);
+                let expected = if later >= d.due_at {
+                    ClockStatus::Breached
+                } else if d.warn_at.is_some_and(|w| later >= w) {
+                    ClockStatus::Warning
+                } else {
+                    ClockStatus::Running
+                };
+                assert_eq!(c.status, expected, "{} at +{hours} h", d.clock);
+            }
+        }
+        // A fact dated after the instant the deadlines are worked out at
+        // (an instance whose clock lags): they hold until then, no longer.
+        let s = s.run(at(2026, 3, 9, 10, 0), Command::StartTriage {});
+        let before = at(2026, 3, 9, 9, 0);
+        let (_, changes_at) = deadlines(&s.policy, &s.case, &s.history, before);
+        assert_eq!(changes_at, Some(at(2026, 3, 9, 10, 0)));
+        let (after, changes_at) = deadlines(&s.policy, &s.case, &s.history, at(2026, 3, 9, 11, 0));
+        assert_eq!(changes_at, None);
+        assert!(
+            after.iter().all(|d| d.clock != "acknowledgement"),
+            "a met clock has no deadline: {after:?}"
         );
     }
 

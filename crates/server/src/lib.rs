@@ -282,6 +282,7 @@ pub fn state(store: Store, settings: ServerSettings, clock: Clock) -> AppState {
         openapi_json: Arc::new(openapi_json),
         vulndb: Arc::default(),
         jobs: Arc::default(),
+        summaries_policy_checked: Arc::default(),
     }
 }
 

@@ -91,6 +91,9 @@ pub struct AppState {
     pub(crate) vulndb: Arc<VulnDb>,
     /// How the background jobs are doing (`/readyz`, `/metrics`).
     pub jobs: Arc<crate::jobs::JobsHealth>,
+    /// Whether this process has checked that the case summaries were made
+    /// under the policies it runs (see `app::summaries`).
+    pub(crate) summaries_policy_checked: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// The loaded vulnerability database, re-read when its file changes (a

@@ -501,20 +501,26 @@ pub(crate) async fn case_row(
 
 /// The `AND …` conditions of a case filter, numbered `$1…`, and their values.
 fn case_conditions(filter: &CaseFilter) -> (String, Vec<String>) {
+    case_conditions_on(filter, "")
+}
+
+/// The SQL conditions of `filter` on the cases table named by `prefix`
+/// (`c.`, or empty), each starting with ` AND`, and their arguments.
+pub(crate) fn case_conditions_on(filter: &CaseFilter, prefix: &str) -> (String, Vec<String>) {
     let mut sql = String::new();
     let mut args: Vec<String> = Vec::new();
-    let mut push = |sql: &mut String, clause: &str, value: String| {
+    let mut push = |sql: &mut String, column: &str, value: String| {
         args.push(value);
-        sql.push_str(&format!(" AND {clause} ${}", args.len()));
+        sql.push_str(&format!(" AND {prefix}{column} = ${}", args.len()));
     };
     if let Some(state) = filter.state {
-        push(&mut sql, "state =", state.as_str().to_owned());
+        push(&mut sql, "state", state.as_str().to_owned());
     }
     if let Some(product) = &filter.product {
-        push(&mut sql, "product =", product.clone());
+        push(&mut sql, "product", product.clone());
     }
     if let Some(severity) = filter.severity {
-        push(&mut sql, "severity =", severity.as_str().to_owned());
+        push(&mut sql, "severity", severity.as_str().to_owned());
     }
     if filter.open_only {
         let finals: Vec<String> = CaseState::ALL
@@ -522,7 +528,10 @@ fn case_conditions(filter: &CaseFilter) -> (String, Vec<String>) {
             .filter(|s| s.is_final())
             .map(|s| format!("'{}'", s.as_str()))
             .collect();
-        sql.push_str(&format!(" AND state NOT IN ({})", finals.join(", ")));
+        sql.push_str(&format!(
+            " AND {prefix}state NOT IN ({})",
+            finals.join(", ")
+        ));
     }
     (sql, args)
 }

@@ -64,6 +64,7 @@ mod rekey;
 mod reporter;
 mod seal;
 mod sign_ins;
+mod summaries;
 pub mod testing;
 mod work;
 
@@ -89,6 +90,7 @@ pub use outbox::{Claimed, DeliveryRecord, Outbox, OutboxState};
 pub use portfolio::{Findings, StoredFinding};
 pub use reporter::Reporters;
 pub use sign_ins::{LoginAttempt, RecentFailures};
+pub use summaries::{AssigneeFilter, CaseSummary, QueueFilter, QueueSort, QueueView, QueuedCase};
 pub use work::Work;
 
 type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -110,6 +110,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0016_recovery_codes.sql"),
         postgres: include_str!("../migrations/postgres/0016_recovery_codes.sql"),
     },
+    Migration {
+        version: 17,
+        name: "case_summaries",
+        sqlite: include_str!("../migrations/sqlite/0017_case_summaries.sql"),
+        postgres: include_str!("../migrations/postgres/0017_case_summaries.sql"),
+    },
 ];
 
 /// Any number serves, as long as every embargo instance uses the same one.

@@ -16,7 +16,8 @@
 //! - [`portfolio`] and [`findings`]: SBOM and SARIF uploads, re-matching,
 //!   rules, analyses, escalating findings to a case;
 //! - [`accounts`]: signing in, passwords, API tokens, members;
-//! - [`record`]: recording events and carrying out their reactions.
+//! - [`record`]: recording events and carrying out their reactions;
+//! - [`summaries`]: what the queue sorts and counts by, kept with each case.
 
 pub mod accounts;
 pub mod advisories;
@@ -31,6 +32,7 @@ pub mod record;
 pub mod reporter;
 pub mod setup;
 pub mod severity;
+pub mod summaries;
 
 /// An instant as the desk and the setup checklist show it:
 /// `2026-03-06 17:00 UTC`.

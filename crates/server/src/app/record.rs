@@ -113,7 +113,13 @@ impl Recording<'_> {
         extras: &NoticeExtras,
         now: Instant,
     ) -> Result<(), StoreError> {
-        let language = self.policies.for_product(&case.product).language();
+        let policy = self.policies.for_product(&case.product);
+        work.cases()
+            .write_summary(case.reference, |case, history| {
+                crate::app::summaries::summarise(policy, case, history, now)
+            })
+            .await?;
+        let language = policy.language();
         let mut notices = Vec::new();
         for reaction in reactions(case, events) {
             match reaction {

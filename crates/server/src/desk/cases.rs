@@ -10,7 +10,7 @@ use embargo_core::auth::Role;
 use embargo_core::case::ClockOutcome;
 use embargo_core::clock::{self, ClockReport, ClockStatus};
 use embargo_core::{Case, CaseState, Command, Event, EventKind, Severity};
-use embargo_store::CaseFilter;
+use embargo_store::{AssigneeFilter, CaseFilter, QueueFilter, QueueSort, QueueView, QueuedCase};
 use minijinja::Value;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -70,8 +70,8 @@ const SORTS: &[(&str, &str)] = &[
     ("age", "Oldest first"),
     ("activity", "Latest activity"),
 ];
-/// How many open cases (or, with closed ones shown, cases) the queue reads
-/// per request, newest first: filters, search and sorting run over them.
+/// How many cases of a filter (in its order) a search reads and decrypts:
+/// report text is encrypted at rest, so it is matched in memory.
 pub(crate) const QUEUE_WINDOW: usize = 5000;
 
 impl QueueQuery {
@@ -154,23 +154,6 @@ pub(crate) fn row(case: &Case, clocks: &[ClockReport], now: embargo_core::Instan
         activity: span((now - case.updated_at).num_seconds()),
         needs_reply: false,
     }
-}
-
-/// Whether the reporter's last message came after the team's last one
-/// (and the case is still open): the reporter is waiting on us.
-pub(crate) fn needs_reply(case: &Case, history: &[Event]) -> bool {
-    if case.state.is_final() {
-        return false;
-    }
-    history
-        .iter()
-        .rev()
-        .find_map(|e| match e.kind {
-            EventKind::MessageFromReporter { .. } => Some(true),
-            EventKind::MessageToReporter { .. } => Some(false),
-            _ => None,
-        })
-        .unwrap_or(false)
 }
 
 /// Everything a report says, lowercased, for the queue's search: the
@@ -271,19 +254,35 @@ pub async fn queue(
             ))
         })?,
     };
-    let filter = CaseFilter {
-        open_only: QueueQuery::blank(&q.show) != Some("all") && parse_state.is_none(),
-        state: parse_state,
-        product: QueueQuery::blank(&q.product).map(str::to_owned),
-        severity,
-    };
-    let mut candidates = crate::app::cases::recent_cases(&state, &filter, QUEUE_WINDOW).await?;
-    let window_full = candidates.len() >= QUEUE_WINDOW;
-    candidates.truncate(QUEUE_WINDOW);
     let me = desk.caller.user.username.clone();
-    let wanted_assignee = match (QueueQuery::blank(&q.assignee), view) {
-        (_, Some("mine")) | (Some("me"), _) => Some(me.as_str()),
-        (a, _) => a,
+    let assignee = match (QueueQuery::blank(&q.assignee), view) {
+        (_, Some("mine")) | (Some("me"), _) => AssigneeFilter::Member(me),
+        (None, _) => AssigneeFilter::Anyone,
+        (Some("nobody"), _) => AssigneeFilter::Nobody,
+        (Some(name), _) => AssigneeFilter::Member(name.to_owned()),
+    };
+    let filter = QueueFilter {
+        cases: CaseFilter {
+            open_only: QueueQuery::blank(&q.show) != Some("all") && parse_state.is_none(),
+            state: parse_state,
+            product: QueueQuery::blank(&q.product).map(str::to_owned),
+            severity,
+        },
+        assignee,
+        view: match view {
+            Some("needs_reply") => Some(QueueView::NeedsReply),
+            Some("waiting") => Some(QueueView::Waiting),
+            Some("breached") => Some(QueueView::Breached),
+            Some("due_soon") => Some(QueueView::DueSoon),
+            _ => None,
+        },
+        sort: match sort {
+            "severity" => QueueSort::Severity,
+            "age" => QueueSort::Age,
+            "activity" => QueueSort::Activity,
+            _ => QueueSort::NextDue,
+        },
+        now,
     };
     let words: Vec<String> = QueueQuery::blank(&q.q)
         .map(|w| {
@@ -294,87 +293,55 @@ pub async fn queue(
                 .collect()
         })
         .unwrap_or_default();
-    // What each remaining case needs for views and sorting: its clocks and
-    // whether the reporter waits on us.
-    struct Listed<'c> {
-        case: &'c Case,
-        row: CaseRow,
-        next_due: Option<embargo_core::Instant>,
-    }
-    // The cheap filters first; then the histories of what is left, read
-    // together.
-    let matching: Vec<&Case> = candidates
-        .iter()
-        .filter(|case| match wanted_assignee {
-            None => true,
-            Some("nobody") => case.assignee.is_none(),
-            Some(name) => case.assignee.as_deref() == Some(name),
-        })
-        .filter(|case| {
-            words.is_empty() || {
-                let text = haystack(case);
+    // The summaries answer filters, views, order and totals in the
+    // database; only a search reads (and decrypts) cases beyond the page.
+    crate::app::summaries::bring_up_to_date(&state, now).await?;
+    let page = PAGE as usize;
+    let (total, page_number, shown, window_full) = if words.is_empty() {
+        let total = usize::try_from(state.store.queue_count(&filter).await?).unwrap_or(0);
+        let page_number = page_number.min(total.div_ceil(page).max(1));
+        let first = (page_number - 1) * page;
+        let shown = state.store.queue_cases(&filter, first as u64, PAGE).await?;
+        (total, page_number, shown, false)
+    } else {
+        // The report text is encrypted at rest: the search reads the first
+        // QUEUE_WINDOW cases of the filter, in its order, and matches their
+        // decrypted text in memory; nothing is written in plaintext.
+        let window = state
+            .store
+            .queue_cases(&filter, 0, QUEUE_WINDOW as u32)
+            .await?;
+        let window_full = window.len() >= QUEUE_WINDOW;
+        let found: Vec<QueuedCase> = window
+            .into_iter()
+            .filter(|queued| {
+                let text = haystack(&queued.case);
                 words.iter().all(|w| text.contains(w.as_str()))
-            }
-        })
-        .collect();
-    let refs: Vec<embargo_core::CaseRef> = matching.iter().map(|c| c.reference).collect();
+            })
+            .collect();
+        let total = found.len();
+        let page_number = page_number.min(total.div_ceil(page).max(1));
+        let first = (page_number - 1) * page;
+        let shown = found.into_iter().skip(first).take(page).collect();
+        (total, page_number, shown, window_full)
+    };
+    let pages = total.div_ceil(page).max(1);
+    let first = (page_number - 1) * page;
+    // The page's rows show each case's next clock by name: its history is
+    // read for these cases only.
+    let refs: Vec<embargo_core::CaseRef> = shown.iter().map(|c| c.case.reference).collect();
     let mut histories = state.store.histories(&refs).await?;
-    let mut listed = Vec::new();
-    for case in matching {
-        let history = histories.remove(&case.reference).unwrap_or_default();
-        let policy = state.settings.policies.for_product(&case.product);
-        let clocks = clock::evaluate(policy, case, &history, now);
-        let reply_owed = needs_reply(case, &history);
-        let keep = match view {
-            Some("needs_reply") => reply_owed,
-            Some("waiting") => case.state == CaseState::WaitingOnReporter,
-            Some("breached") => clocks
-                .iter()
-                .any(|c| c.status == ClockStatus::Breached && c.stopped_at.is_none()),
-            Some("due_soon") => clocks
-                .iter()
-                .any(|c| c.status == ClockStatus::Warning && c.stopped_at.is_none()),
-            _ => true,
-        };
-        if !keep {
-            continue;
-        }
-        let mut r = row(case, &clocks, now);
-        r.needs_reply = reply_owed;
-        listed.push(Listed {
-            next_due: next_due(&clocks).and_then(|c| c.due_at),
-            case,
-            row: r,
-        });
-    }
-    match sort {
-        "severity" => listed.sort_by(|a, b| {
-            b.case
-                .severity
-                .cmp(&a.case.severity)
-                .then(a.next_due.is_none().cmp(&b.next_due.is_none()))
-                .then(a.next_due.cmp(&b.next_due))
-        }),
-        "age" => listed.sort_by_key(|l| l.case.created_at),
-        "activity" => listed.sort_by_key(|l| std::cmp::Reverse(l.case.updated_at)),
-        // Cases with a clock first, soonest due (breached ones are the
-        // soonest); then the rest, newest first as read.
-        _ => listed.sort_by(|a, b| {
-            a.next_due
-                .is_none()
-                .cmp(&b.next_due.is_none())
-                .then(a.next_due.cmp(&b.next_due))
-        }),
-    }
-    let total = listed.len();
-    let pages = total.div_ceil(PAGE as usize).max(1);
-    let page_number = page_number.min(pages);
-    let first = (page_number - 1) * PAGE as usize;
-    let rows: Vec<CaseRow> = listed
-        .into_iter()
-        .skip(first)
-        .take(PAGE as usize)
-        .map(|l| l.row)
+    let rows: Vec<CaseRow> = shown
+        .iter()
+        .map(|queued| {
+            let case = &queued.case;
+            let history = histories.remove(&case.reference).unwrap_or_default();
+            let policy = state.settings.policies.for_product(&case.product);
+            let clocks = clock::evaluate(policy, case, &history, now);
+            let mut r = row(case, &clocks, now);
+            r.needs_reply = queued.reply_owed;
+            r
+        })
         .collect();
     let base = q.to_query();
     let link = |n: usize| {

@@ -26,6 +26,7 @@ mod promises;
 mod reporter;
 mod schemathesis;
 mod session;
+mod summaries;
 
 use std::sync::Arc;
 

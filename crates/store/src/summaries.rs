@@ -1,0 +1,333 @@
+//! Each case's summary: what the queue sorts, filters and counts by
+//! (its running clocks' deadlines, its assignee, whether the reporter waits
+//! on an answer), kept beside the case so the database answers "the 50
+//! soonest due of 10,000" and "how many are breached" without every history
+//! being read, decrypted and evaluated per request.
+//!
+//! The summary is derived from the events under the policy in force, so it
+//! is written by the application layer in the same unit as the events, and
+//! rebuilt whenever it may be out of date: missing, older than its case's
+//! revision, past its `changes_at`, or made under another policy. Nothing
+//! secret is in it: the assignee and the deadlines are as public as the
+//! case's state.
+
+use embargo_core::case::Event;
+use embargo_core::clock::Deadline;
+use embargo_core::{Case, CaseRef, CaseState, Instant, Severity};
+use sqlx::Row;
+
+use crate::cases::CASE_COLUMNS;
+use crate::{CaseFilter, Result, Store, StoreError, millis};
+
+/// What the queue needs of a case beyond its row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseSummary {
+    /// The case revision it was worked out from.
+    pub revision: u32,
+    pub assignee: Option<String>,
+    /// The reporter wrote last and the case is open: the team owes an answer.
+    pub reply_owed: bool,
+    /// The running clocks with a deadline.
+    pub deadlines: Vec<Deadline>,
+    /// When a dated fact of the history takes effect and the summary must
+    /// be worked out again.
+    pub changes_at: Option<Instant>,
+}
+
+impl CaseSummary {
+    /// The soonest deadline of a running clock.
+    #[must_use]
+    pub fn next_due_at(&self) -> Option<Instant> {
+        self.deadlines.iter().map(|d| d.due_at).min()
+    }
+}
+
+/// Whose cases the queue shows.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum AssigneeFilter {
+    #[default]
+    Anyone,
+    Nobody,
+    Member(String),
+}
+
+/// The queue's views: what a case must be waiting for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueueView {
+    /// The reporter wrote last.
+    NeedsReply,
+    /// Waiting on the reporter.
+    Waiting,
+    /// A running clock is past its deadline.
+    Breached,
+    /// A running clock is past its warning point and not yet due.
+    DueSoon,
+}
+
+/// The queue's orders.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum QueueSort {
+    /// Cases with a running deadline first, soonest (so breached) first;
+    /// then the rest, newest first.
+    #[default]
+    NextDue,
+    /// Most severe first; within a severity, soonest due.
+    Severity,
+    /// Oldest first.
+    Age,
+    /// Latest activity first.
+    Activity,
+}
+
+/// A queue: the cases' own filter, and what the summaries answer.
+#[derive(Debug, Clone)]
+pub struct QueueFilter {
+    pub cases: CaseFilter,
+    pub assignee: AssigneeFilter,
+    pub view: Option<QueueView>,
+    pub sort: QueueSort,
+    /// The instant "breached" and "due soon" are judged at.
+    pub now: Instant,
+}
+
+/// A case of the queue, with the summary's facts the page shows.
+#[derive(Debug, Clone)]
+pub struct QueuedCase {
+    pub case: Case,
+    pub reply_owed: bool,
+    pub next_due_at: Option<Instant>,
+}
+
+/// Writes `summary` for the case with row `case_id`, unless a newer one
+/// (a later revision) is there already; returns whether it was written.
+async fn write(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    case_id: i64,
+    summary: &CaseSummary,
+) -> Result<bool> {
+    // The summary row first: its lock (or unique-key wait) orders two
+    // writers of the same case's summary, so the deadlines below always
+    // belong to the summary that won.
+    let written = sqlx::query(
+        "INSERT INTO case_summaries (case_id, revision, assignee, reply_owed, next_due_at, changes_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) \
+         ON CONFLICT (case_id) DO UPDATE SET revision = excluded.revision, \
+         assignee = excluded.assignee, reply_owed = excluded.reply_owed, \
+         next_due_at = excluded.next_due_at, changes_at = excluded.changes_at \
+         WHERE case_summaries.revision <= excluded.revision",
+    )
+    .bind(case_id)
+    .bind(i64::from(summary.revision))
+    .bind(summary.assignee.clone())
+    .bind(i64::from(summary.reply_owed))
+    .bind(summary.next_due_at().map(|t| t.timestamp_millis()))
+    .bind(summary.changes_at.map(|t| t.timestamp_millis()))
+    .execute(&mut **tx)
+    .await?
+    .rows_affected()
+        > 0;
+    if !written {
+        return Ok(false);
+    }
+    sqlx::query("DELETE FROM case_deadlines WHERE case_id = $1")
+        .bind(case_id)
+        .execute(&mut **tx)
+        .await?;
+    for d in &summary.deadlines {
+        sqlx::query(
+            "INSERT INTO case_deadlines (case_id, clock, warn_at, due_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(case_id)
+        .bind(&d.clock)
+        .bind(d.warn_at.map(|t| t.timestamp_millis()))
+        .bind(d.due_at.timestamp_millis())
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(true)
+}
+
+impl crate::Cases<'_, '_> {
+    /// Works out and writes, in the unit, the summary of a case the unit
+    /// has written to: `summarise` gets the case and its whole history as
+    /// the unit sees them.
+    pub async fn write_summary(
+        &mut self,
+        reference: CaseRef,
+        summarise: impl FnOnce(&Case, &[Event]) -> CaseSummary,
+    ) -> Result<()> {
+        let row = sqlx::query(&format!(
+            "SELECT {CASE_COLUMNS} FROM cases WHERE reference = $1"
+        ))
+        .bind(reference.to_string())
+        .fetch_optional(&mut *self.work.tx)
+        .await?
+        .ok_or_else(|| StoreError::not_found("case", reference))?;
+        let case_id: i64 = row.try_get("id")?;
+        let store: &Store = self.work.store;
+        let case = store.case_from_row(&row)?;
+        let events = sqlx::query(
+            "SELECT seq, at, actor, kind, payload, sealed_key, sealed FROM events \
+             WHERE case_id = $1 ORDER BY seq",
+        )
+        .bind(case_id)
+        .fetch_all(&mut *self.work.tx)
+        .await?;
+        let history = events
+            .iter()
+            .map(|r| store.event_from_row(r))
+            .collect::<Result<Vec<_>>>()?;
+        write(&mut self.work.tx, case_id, &summarise(&case, &history)).await?;
+        Ok(())
+    }
+}
+
+impl Store {
+    /// Cases whose summary may be out of date at `now`: missing, older than
+    /// the case, or past its `changes_at`; at most `limit`, oldest first.
+    pub async fn stale_summaries(&self, now: Instant, limit: u32) -> Result<Vec<CaseRef>> {
+        let rows = sqlx::query(&format!(
+            "SELECT c.reference FROM cases c LEFT JOIN case_summaries s ON s.case_id = c.id \
+             WHERE s.case_id IS NULL OR s.revision <> c.revision OR s.changes_at <= $1 \
+             ORDER BY c.id LIMIT {limit}"
+        ))
+        .bind(now.timestamp_millis())
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                r.try_get::<String, _>("reference")?.parse().map_err(
+                    |e: embargo_core::reference::ParseCaseRefError| {
+                        StoreError::Corrupt(e.to_string())
+                    },
+                )
+            })
+            .collect()
+    }
+
+    /// Writes summaries worked out outside a unit (a refresh): each only if
+    /// no newer one was written meanwhile. Returns how many were written.
+    pub async fn write_summaries(&self, summaries: &[(CaseRef, CaseSummary)]) -> Result<usize> {
+        let mut work = self.begin().await?;
+        let mut written = 0;
+        for (reference, summary) in summaries {
+            let Some(row) = sqlx::query("SELECT id FROM cases WHERE reference = $1")
+                .bind(reference.to_string())
+                .fetch_optional(&mut *work.tx)
+                .await?
+            else {
+                continue;
+            };
+            if write(&mut work.tx, row.try_get("id")?, summary).await? {
+                written += 1;
+            }
+        }
+        work.commit().await?;
+        Ok(written)
+    }
+
+    /// Marks every summary out of date (the policy changed): the next
+    /// refresh works each out again.
+    pub async fn forget_summaries(&self) -> Result<()> {
+        sqlx::query("UPDATE case_summaries SET revision = -1")
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    /// How many cases the queue `filter` selects.
+    pub async fn queue_count(&self, filter: &QueueFilter) -> Result<i64> {
+        let (conditions, args) = queue_conditions(filter);
+        let sql = format!(
+            "SELECT COUNT(*) AS n FROM cases c LEFT JOIN case_summaries s ON s.case_id = c.id \
+             WHERE 1 = 1{conditions}"
+        );
+        let mut query = sqlx::query(&sql);
+        for a in args {
+            query = query.bind(a);
+        }
+        Ok(query.fetch_one(&self.reader).await?.try_get("n")?)
+    }
+
+    /// The queue `filter` selects, in its order: `limit` cases from `offset`.
+    pub async fn queue_cases(
+        &self,
+        filter: &QueueFilter,
+        offset: u64,
+        limit: u32,
+    ) -> Result<Vec<QueuedCase>> {
+        let (conditions, args) = queue_conditions(filter);
+        let columns: Vec<String> = CASE_COLUMNS.split(", ").map(|c| format!("c.{c}")).collect();
+        let severity_rank = [
+            Severity::Low,
+            Severity::Medium,
+            Severity::High,
+            Severity::Critical,
+        ]
+        .iter()
+        .enumerate()
+        .map(|(i, s)| format!(" WHEN '{}' THEN {}", s.as_str(), i + 1))
+        .collect::<String>();
+        let due = "(s.next_due_at IS NULL), s.next_due_at";
+        let order = match filter.sort {
+            QueueSort::NextDue => format!("{due}, c.id DESC"),
+            QueueSort::Severity => {
+                format!("(CASE c.severity{severity_rank} ELSE 0 END) DESC, {due}, c.id DESC")
+            }
+            QueueSort::Age => "c.created_at, c.id".to_owned(),
+            QueueSort::Activity => "c.updated_at DESC, c.id DESC".to_owned(),
+        };
+        let sql = format!(
+            "SELECT {}, s.reply_owed, s.next_due_at FROM cases c \
+             LEFT JOIN case_summaries s ON s.case_id = c.id WHERE 1 = 1{conditions} \
+             ORDER BY {order} LIMIT {limit} OFFSET {offset}",
+            columns.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for a in args {
+            query = query.bind(a);
+        }
+        let rows = query.fetch_all(&self.reader).await?;
+        rows.iter()
+            .map(|row| {
+                Ok(QueuedCase {
+                    case: self.case_from_row(row)?,
+                    reply_owed: row.try_get::<Option<i64>, _>("reply_owed")?.unwrap_or(0) != 0,
+                    next_due_at: row
+                        .try_get::<Option<i64>, _>("next_due_at")?
+                        .map(millis)
+                        .transpose()?,
+                })
+            })
+            .collect()
+    }
+}
+
+/// The SQL conditions (each starting with ` AND`) and their text arguments
+/// for `filter`; instants are written as integers.
+fn queue_conditions(filter: &QueueFilter) -> (String, Vec<String>) {
+    let (mut sql, mut args) = crate::cases::case_conditions_on(&filter.cases, "c.");
+    match &filter.assignee {
+        AssigneeFilter::Anyone => {}
+        AssigneeFilter::Nobody => sql.push_str(" AND s.assignee IS NULL"),
+        AssigneeFilter::Member(name) => {
+            args.push(name.clone());
+            sql.push_str(&format!(" AND s.assignee = ${}", args.len()));
+        }
+    }
+    let now = filter.now.timestamp_millis();
+    match filter.view {
+        None => {}
+        Some(QueueView::NeedsReply) => sql.push_str(" AND s.reply_owed = 1"),
+        Some(QueueView::Waiting) => sql.push_str(&format!(
+            " AND c.state = '{}'",
+            CaseState::WaitingOnReporter.as_str()
+        )),
+        Some(QueueView::Breached) => sql.push_str(&format!(" AND s.next_due_at <= {now}")),
+        Some(QueueView::DueSoon) => sql.push_str(&format!(
+            " AND EXISTS (SELECT 1 FROM case_deadlines d WHERE d.case_id = c.id \
+             AND d.warn_at <= {now} AND d.due_at > {now})"
+        )),
+    }
+    (sql, args)
+}

@@ -5,12 +5,14 @@
 //! time, and its p50 and p99 are printed: the dashboard, the queue (default
 //! order; sorted by severity and filtered by state; a search for a word only
 //! in one report's encrypted description; the "breached" view), a case page,
-//! the findings page and the public advisory index. On SQLite, and on
+//! the findings page (most urgent first; one product by exploitation, deep
+//! in its pages) and the public advisory index. The findings are written
+//! through the store after the cases: a mix of severities and deadlines. On SQLite, and on
 //! PostgreSQL when `EMBARGO_TEST_POSTGRES_URL` is set.
 //!
 //! ```sh
-//! cargo bench -p embargo --bench desk                              # 10,000 cases
-//! EMBARGO_BENCH_DESK_CASES=300 cargo bench -p embargo --bench desk # smaller
+//! cargo bench -p embargo --bench desk    # 10,000 cases, 100,000 findings
+//! EMBARGO_BENCH_DESK_CASES=300 EMBARGO_BENCH_DESK_FINDINGS=3000 cargo bench -p embargo --bench desk
 //! ```
 //! Figures, not assertions: nothing fails on a slow machine.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -60,7 +62,103 @@ async fn timed(
     (pct(0.5), pct(0.99), bytes)
 }
 
-async fn run(db: &TestDatabase, cases: usize, reads: usize) -> Vec<Row> {
+/// `count` findings over three products' releases, written through the
+/// store as a re-match writes them: a mix of severities, of patches long
+/// available (breached), recent (due soon or running) and none yet, and a
+/// tenth analysed as not affected.
+async fn seed_findings(store: &Store, count: usize, now: chrono::DateTime<chrono::Utc>) {
+    use embargo_core::Severity;
+    use embargo_core::portfolio::{
+        Analysis, Deployment, Matched, PatchSource, Product, ProductExposure,
+    };
+    const PER_RELEASE: usize = 10_000;
+    let products = ["dock", "shop", "mobile"];
+    for (i, id) in products.iter().enumerate() {
+        store
+            .add_product(
+                &Product {
+                    id: (*id).to_owned(),
+                    name: format!("Product {id}"),
+                    owner: "team".into(),
+                    repositories: Vec::new(),
+                    deployment: Deployment::Saas,
+                    exposure: [
+                        ProductExposure::InternetFacing,
+                        ProductExposure::Internal,
+                        ProductExposure::Offline,
+                    ][i],
+                },
+                now,
+            )
+            .await
+            .unwrap();
+    }
+    let severities = [
+        None,
+        Some(Severity::Low),
+        Some(Severity::Medium),
+        Some(Severity::High),
+        Some(Severity::Critical),
+    ];
+    for release_number in 0..count.div_ceil(PER_RELEASE) {
+        let product = products[release_number % products.len()];
+        let release = store
+            .record_release(product, &format!("1.{release_number}.0"), &[], now)
+            .await
+            .unwrap();
+        let mut work = store.begin().await.unwrap();
+        let first = release_number * PER_RELEASE;
+        for i in first..count.min(first + PER_RELEASE) {
+            let patched = i % 4 != 0;
+            let m = Matched {
+                component: format!("pkg:npm/component-{}@1.{}.0", i % 5000, i % 7),
+                advisory: format!("GHSA-bench-{i:06}"),
+                severity: severities[i % severities.len()],
+                known_exploited: i % 97 == 0,
+                epss: Some((i % 100) as f32 / 100.0),
+                kev: None,
+                epss_percentile: None,
+                fixed: if patched {
+                    vec!["9.9.9".into()]
+                } else {
+                    Vec::new()
+                },
+                published: None,
+                modified: None,
+            };
+            // From three months to a day ago.
+            let patch = patched.then(|| {
+                (
+                    now - chrono::Duration::hours(24 + (i % 90) as i64 * 24),
+                    PatchSource::FirstSeen,
+                )
+            });
+            let id = work
+                .findings()
+                .open(release, &m, patch, "bench", now)
+                .await
+                .unwrap();
+            if i % 10 == 0 {
+                work.findings()
+                    .set_analysis(
+                        id,
+                        &Analysis::NotAffected {
+                            justification: embargo_core::portfolio::Justification::CodeNotPresent,
+                        },
+                        None,
+                        "bench",
+                        &json!({}),
+                        now,
+                    )
+                    .await
+                    .unwrap();
+            }
+        }
+        work.commit().await.unwrap();
+    }
+}
+
+async fn run(db: &TestDatabase, cases: usize, findings: usize, reads: usize) -> Vec<Row> {
     let store = Store::connect(&db.url, Keyring::generate()).await.unwrap();
     #[allow(clippy::disallowed_methods)]
     let now = chrono::Utc::now();
@@ -140,6 +238,29 @@ async fn run(db: &TestDatabase, cases: usize, reads: usize) -> Vec<Row> {
         db.backend(),
         setup.as_secs_f64()
     );
+    let started = Instant::now();
+    seed_findings(&store, findings, now).await;
+    eprintln!(
+        "{}: {findings} findings in {:.1} s",
+        db.backend(),
+        started.elapsed().as_secs_f64()
+    );
+    // The first read after an import works out every new finding's
+    // deadline (kept on its row from then on): said apart, not timed with
+    // the reads below.
+    let first = Instant::now();
+    let r = http
+        .get(format!("{base}/desk"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    eprintln!(
+        "{}: the first dashboard after the import (dating {findings} findings) in {:.1} s",
+        db.backend(),
+        first.elapsed().as_secs_f64()
+    );
     let case = &references[references.len() / 3];
     let pages: Vec<(&'static str, String)> = vec![
         ("dashboard", "/desk".into()),
@@ -154,7 +275,11 @@ async fn run(db: &TestDatabase, cases: usize, reads: usize) -> Vec<Row> {
         ),
         ("queue (breached view)", "/desk/cases?view=breached".into()),
         ("case page", format!("/desk/cases/{case}")),
-        ("findings page", "/desk/findings".into()),
+        ("findings page (most urgent)", "/desk/findings".into()),
+        (
+            "findings page (one product, by exploitation, page 50)",
+            "/desk/findings?product=shop&sort=exploitation&page=50".into(),
+        ),
         ("public advisory index", "/advisories".into()),
     ];
     let mut rows = Vec::new();
@@ -174,6 +299,7 @@ async fn run(db: &TestDatabase, cases: usize, reads: usize) -> Vec<Row> {
 
 fn main() {
     let cases = env_usize("EMBARGO_BENCH_DESK_CASES", 10_000);
+    let findings = env_usize("EMBARGO_BENCH_DESK_FINDINGS", 100_000);
     let reads = env_usize("EMBARGO_BENCH_DESK_READS", 20);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -181,10 +307,9 @@ fn main() {
         .unwrap();
     runtime.block_on(async {
         for db in TestDatabase::all().await {
-            let rows = run(&db, cases, reads).await;
+            let rows = run(&db, cases, findings, reads).await;
             println!(
-                "\n### {} cases on {} ({reads} reads of each page, one at a time)\n",
-                cases,
+                "\n### {cases} cases and {findings} findings on {} ({reads} reads of each page, one at a time)\n",
                 db.backend()
             );
             println!("| Page | p50 | p99 | Size |");

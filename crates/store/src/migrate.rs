@@ -116,6 +116,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0017_case_summaries.sql"),
         postgres: include_str!("../migrations/postgres/0017_case_summaries.sql"),
     },
+    Migration {
+        version: 18,
+        name: "finding_deadlines",
+        sqlite: include_str!("../migrations/sqlite/0018_finding_deadlines.sql"),
+        postgres: include_str!("../migrations/postgres/0018_finding_deadlines.sql"),
+    },
 ];
 
 /// Any number serves, as long as every embargo instance uses the same one.

@@ -26,7 +26,7 @@ fn at(ms: i64) -> Instant {
     chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default()
 }
 
-const FINDING_COLUMNS: &str = "f.id, r.product_id, r.version, f.component, f.advisory, f.severity, \
+pub(crate) const FINDING_COLUMNS: &str = "f.id, r.product_id, r.version, f.component, f.advisory, f.severity, \
      f.known_exploited, f.epss, f.kev, f.epss_percentile, f.fixed, f.patch_available_at, f.patch_source, f.analysis, f.first_seen, f.updated_at";
 
 /// Rows per multi-row insert of components (six parameters each: well
@@ -437,7 +437,7 @@ impl Store {
         now: Instant,
     ) -> Result<Finding> {
         let mut tx = self.writer.begin().await?;
-        let n = sqlx::query("UPDATE findings SET analysis = $1, updated_at = $2 WHERE id = $3")
+        let n = sqlx::query("UPDATE findings SET analysis = $1, version = version + 1, dated = 0, updated_at = $2 WHERE id = $3")
             .bind(json(analysis)?)
             .bind(now.timestamp_millis())
             .bind(id)
@@ -661,7 +661,7 @@ async fn event(
     Ok(())
 }
 
-fn finding_from_row(r: &sqlx::any::AnyRow) -> Result<Finding> {
+pub(crate) fn finding_from_row(r: &sqlx::any::AnyRow) -> Result<Finding> {
     let severity: Option<String> = r.try_get("severity")?;
     let severity: Option<Severity> = severity.and_then(|s| s.parse().ok());
     let patch: Option<i64> = r.try_get("patch_available_at")?;
@@ -792,7 +792,7 @@ async fn resolve_case_findings(
         if !analysis.open_at(now) {
             continue;
         }
-        sqlx::query("UPDATE findings SET analysis = $1, updated_at = $2 WHERE id = $3")
+        sqlx::query("UPDATE findings SET analysis = $1, version = version + 1, dated = 0, updated_at = $2 WHERE id = $3")
             .bind(json(&Analysis::Resolved)?)
             .bind(now.timestamp_millis())
             .bind(id)
@@ -929,13 +929,13 @@ impl Findings<'_, '_> {
     ) -> Result<bool> {
         let changed = match only_from {
             Some(from) => sqlx::query(
-                "UPDATE findings SET analysis = $1, updated_at = $2 WHERE id = $3 AND analysis = $4",
+                "UPDATE findings SET analysis = $1, version = version + 1, dated = 0, updated_at = $2 WHERE id = $3 AND analysis = $4",
             )
             .bind(json(analysis)?)
             .bind(now.timestamp_millis())
             .bind(id)
             .bind(json(from)?),
-            None => sqlx::query("UPDATE findings SET analysis = $1, updated_at = $2 WHERE id = $3")
+            None => sqlx::query("UPDATE findings SET analysis = $1, version = version + 1, dated = 0, updated_at = $2 WHERE id = $3")
                 .bind(json(analysis)?)
                 .bind(now.timestamp_millis())
                 .bind(id),
@@ -959,7 +959,7 @@ impl Findings<'_, '_> {
         why: &serde_json::Value,
         now: Instant,
     ) -> Result<()> {
-        sqlx::query("UPDATE findings SET severity = $1, updated_at = $2 WHERE id = $3")
+        sqlx::query("UPDATE findings SET severity = $1, version = version + 1, dated = 0, updated_at = $2 WHERE id = $3")
             .bind(severity.as_str())
             .bind(now.timestamp_millis())
             .bind(id)
@@ -978,7 +978,7 @@ impl Findings<'_, '_> {
         now: Instant,
     ) -> Result<()> {
         sqlx::query(
-            "UPDATE findings SET fixed = $1, patch_available_at = $2, patch_source = $3, updated_at = $4 WHERE id = $5",
+            "UPDATE findings SET fixed = $1, patch_available_at = $2, patch_source = $3, version = version + 1, dated = 0, updated_at = $4 WHERE id = $5",
         )
         .bind(json(&fixed)?)
         .bind(patch.timestamp_millis())
@@ -1007,7 +1007,7 @@ impl Findings<'_, '_> {
         now: Instant,
     ) -> Result<()> {
         sqlx::query(
-            "UPDATE findings SET known_exploited = $1, kev = $2, epss = $3, epss_percentile = $4, updated_at = $5 WHERE id = $6",
+            "UPDATE findings SET known_exploited = $1, kev = $2, epss = $3, epss_percentile = $4, version = version + 1, dated = 0, updated_at = $5 WHERE id = $6",
         )
         .bind(i64::from(m.known_exploited))
         .bind(m.kev.as_ref().map(json).transpose()?)
@@ -1036,7 +1036,7 @@ impl Findings<'_, '_> {
     pub async fn link_to_case(&mut self, ids: &[i64], case: CaseRef, now: Instant) -> Result<()> {
         for id in ids {
             let linked = sqlx::query(
-                "UPDATE findings SET case_ref = $1, updated_at = $2 WHERE id = $3 AND case_ref IS NULL",
+                "UPDATE findings SET case_ref = $1, version = version + 1, dated = 0, updated_at = $2 WHERE id = $3 AND case_ref IS NULL",
             )
             .bind(case.to_string())
             .bind(now.timestamp_millis())

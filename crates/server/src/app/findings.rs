@@ -10,7 +10,7 @@ use embargo_core::policy::PolicySet;
 use embargo_core::portfolio::{
     self, Analysis, Finding, FindingKey, MatchChanges, Matched, RuleAction,
 };
-use embargo_store::{Store, StoreError, StoredFinding};
+use embargo_store::{FindingDates, FindingFilter, Store, StoreError, StoredFinding};
 
 use crate::state::AppState;
 
@@ -213,6 +213,100 @@ pub async fn dated_page(
     let (mut findings, total) = store.findings_page(product, after, limit).await?;
     apply_policies(store, policies, &mut findings, now).await?;
     Ok((findings, total))
+}
+
+/// Works out the deadline of every finding whose row changed since (or
+/// every one, under a new policy) and keeps it on the row; returns how many
+/// were written. One indexed query when nothing changed, so the findings
+/// page and the dashboard call it before they read.
+pub async fn bring_dates_up_to_date(state: &AppState, now: Instant) -> Result<usize, StoreError> {
+    const BATCH: u32 = 2000;
+    crate::app::summaries::same_policy(state, now).await?;
+    let mut names: Option<BTreeMap<String, String>> = None;
+    let mut written = 0;
+    loop {
+        let undated = state.store.undated_findings(BATCH).await?;
+        if undated.is_empty() {
+            return Ok(written);
+        }
+        if names.is_none() {
+            names = Some(
+                state
+                    .store
+                    .products()
+                    .await?
+                    .into_iter()
+                    .map(|p| (p.id, p.name))
+                    .collect(),
+            );
+        }
+        let names = names.as_ref().map_or_else(BTreeMap::new, Clone::clone);
+        let dates: Vec<FindingDates> = undated
+            .iter()
+            .map(|(f, version)| {
+                let policy = state
+                    .settings
+                    .policies
+                    .for_inventory_product(&f.product, names.get(&f.product).map(String::as_str));
+                let deadline = embargo_core::portfolio::finding_deadline(
+                    policy,
+                    f.severity,
+                    f.product_exposure,
+                    f.first_seen,
+                    f.patch_available_at,
+                );
+                FindingDates::of(f, deadline.as_ref(), *version)
+            })
+            .collect();
+        let batch = state.store.write_finding_dates(&dates).await?;
+        written += batch;
+        if batch == 0 || undated.len() < BATCH as usize {
+            return Ok(written);
+        }
+    }
+}
+
+/// A page of findings: which, of how many.
+#[derive(Debug)]
+pub struct FindingsPage {
+    /// Each dated under its product's policy.
+    pub findings: Vec<Finding>,
+    /// How many the filter selects.
+    pub total: u64,
+    /// This page's number (asked for, or the last one), from 1.
+    pub page: u64,
+    pub pages: u64,
+}
+
+/// Page `page` (from 1; past the end: the last) of the findings `filter`
+/// selects, `per_page` a page.
+pub async fn urgent_page(
+    state: &AppState,
+    filter: &FindingFilter,
+    page: u64,
+    per_page: u32,
+) -> Result<FindingsPage, StoreError> {
+    bring_dates_up_to_date(state, filter.now).await?;
+    let total = u64::try_from(state.store.count_findings_by(filter).await?).unwrap_or(0);
+    let pages = total.div_ceil(u64::from(per_page.max(1))).max(1);
+    let page = page.clamp(1, pages);
+    let mut findings = state
+        .store
+        .findings_by(filter, (page - 1) * u64::from(per_page), per_page)
+        .await?;
+    apply_policies(
+        &state.store,
+        &state.settings.policies,
+        &mut findings,
+        filter.now,
+    )
+    .await?;
+    Ok(FindingsPage {
+        findings,
+        total,
+        page,
+        pages,
+    })
 }
 
 /// Gives each finding the deadline its product's policy sets at `now`.

@@ -14,7 +14,8 @@ use sha2::Digest;
 
 use crate::state::AppState;
 
-/// The installation fact naming the policies the summaries were made under.
+/// The installation fact naming the policies the summaries and the
+/// findings' deadlines were worked out under.
 const SUMMARIES_POLICY: &str = "case_summaries_policy";
 /// How many summaries a refresh works out per batch.
 const REFRESH_BATCH: u32 = 500;
@@ -50,7 +51,8 @@ pub fn summarise(policy: &Policy, case: &Case, history: &[Event], now: Instant) 
     }
 }
 
-/// A fingerprint of the policies: summaries made under others are rebuilt.
+/// A fingerprint of the policies: what was worked out under others is
+/// worked out again.
 fn fingerprint(policies: &PolicySet) -> String {
     // The policies hold no hash maps, so their debug form is stable.
     sha2::Sha256::digest(format!("{policies:?}").as_bytes())
@@ -59,21 +61,31 @@ fn fingerprint(policies: &PolicySet) -> String {
         .collect()
 }
 
+/// Once per process: if the summaries and the findings' deadlines were
+/// worked out under other policies than this server's, marks them all out
+/// of date.
+pub(crate) async fn same_policy(state: &AppState, now: Instant) -> Result<(), StoreError> {
+    if state.summaries_policy_checked.load(Ordering::Acquire) {
+        return Ok(());
+    }
+    let wanted = fingerprint(&state.settings.policies);
+    let made_under = state.store.fact(SUMMARIES_POLICY).await?.map(|(v, _)| v);
+    if made_under.as_deref() != Some(wanted.as_str()) {
+        state.store.forget_summaries().await?;
+        state.store.forget_finding_dates().await?;
+        state.store.set_fact(SUMMARIES_POLICY, &wanted, now).await?;
+    }
+    state
+        .summaries_policy_checked
+        .store(true, Ordering::Release);
+    Ok(())
+}
+
 /// Rebuilds every summary that may be out of date at `now`; returns how
 /// many were written. Cheap when nothing is (one indexed query), so the
 /// queue and the dashboard call it before they read.
 pub async fn bring_up_to_date(state: &AppState, now: Instant) -> Result<usize, StoreError> {
-    if !state.summaries_policy_checked.load(Ordering::Acquire) {
-        let wanted = fingerprint(&state.settings.policies);
-        let made_under = state.store.fact(SUMMARIES_POLICY).await?.map(|(v, _)| v);
-        if made_under.as_deref() != Some(wanted.as_str()) {
-            state.store.forget_summaries().await?;
-            state.store.set_fact(SUMMARIES_POLICY, &wanted, now).await?;
-        }
-        state
-            .summaries_policy_checked
-            .store(true, Ordering::Release);
-    }
+    same_policy(state, now).await?;
     let mut written = 0;
     loop {
         let stale = state.store.stale_summaries(now, REFRESH_BATCH).await?;

@@ -9,7 +9,7 @@ use embargo_core::clock::{ClockReport, ClockStatus};
 use embargo_core::policy::Trigger;
 use embargo_core::portfolio::DeadlineStatus;
 use embargo_core::{Case, CaseState, Instant, Severity};
-use embargo_store::CaseFilter;
+use embargo_store::{CaseFilter, FindingFilter, FindingSort};
 use minijinja::Value;
 use serde::Serialize;
 
@@ -233,16 +233,22 @@ pub async fn dashboard(
     // The oldest reports first: they have waited longest.
     new_reports.reverse();
     new_reports.truncate(LIST_CAP);
-    let mut findings: Vec<FindingItem> = state
-        .findings(None, now)
-        .await?
+    // Findings due soon or breached, soonest first: counted and capped by
+    // the database from each finding's deadline kept on its row.
+    let due_findings = crate::app::findings::urgent_page(
+        &state,
+        &FindingFilter {
+            sort: FindingSort::Due,
+            now,
+            ..FindingFilter::default()
+        },
+        1,
+        LIST_CAP as u32,
+    )
+    .await?;
+    let findings: Vec<FindingItem> = due_findings
+        .findings
         .into_iter()
-        .filter(|f| {
-            matches!(
-                f.deadline,
-                Some(DeadlineStatus::Breached | DeadlineStatus::DueSoon)
-            )
-        })
         .filter_map(|f| {
             let due = f.due?;
             Some(FindingItem {
@@ -261,12 +267,10 @@ pub async fn dashboard(
             })
         })
         .collect();
-    findings.sort_by(|a, b| a.due.cmp(&b.due));
     let totals = Totals {
-        findings: findings.len(),
+        findings: usize::try_from(due_findings.total).unwrap_or(usize::MAX),
         ..totals
     };
-    findings.truncate(LIST_CAP);
     let mut ctx = desk.context("Dashboard", "dashboard");
     ctx.insert("totals", Value::from_serialize(totals));
     ctx.insert(

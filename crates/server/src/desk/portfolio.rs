@@ -8,16 +8,18 @@ use axum::http::StatusCode;
 use embargo_core::Severity;
 use embargo_core::auth::Role;
 use embargo_core::portfolio::{Analysis, DeadlineStatus};
+use embargo_store::{FindingFilter, FindingSort};
 use minijinja::Value;
 use serde::{Deserialize, Serialize};
 use utoipa::IntoParams;
 
 use crate::app::portfolio::{AnalysisRequest, analysis_from};
-use crate::desk::{Desk, DeskForm, PageResult, redirect, when};
+use crate::desk::{Desk, DeskForm, PageError, PageResult, redirect, when};
+use crate::error::ApiError;
 use crate::state::AppState;
 
 /// How many findings a page lists.
-const FINDINGS_PAGE: usize = 500;
+const FINDINGS_PAGE: u32 = 100;
 
 #[derive(Debug, Default, Deserialize, Serialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -31,6 +33,8 @@ pub struct FindingsQuery {
     pub sort: Option<String>,
     /// The finding just changed (shown as a confirmation).
     pub done: Option<i64>,
+    /// The page (from 1).
+    pub page: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -86,38 +90,34 @@ pub async fn findings(
         .map(str::trim)
         .filter(|p| !p.is_empty());
     let show_all = q.show.as_deref() == Some("all");
-    let mut all = state.findings(product, now).await?;
-    all.retain(|f| show_all || f.analysis.open_at(now));
-    // Most urgent first: breached, due soon, running, no patch yet; then severity.
-    let rank = |d: Option<DeadlineStatus>| match d {
-        Some(DeadlineStatus::Breached) => 0,
-        Some(DeadlineStatus::DueSoon) => 1,
-        Some(DeadlineStatus::Running) => 2,
-        Some(DeadlineStatus::NotStarted) | None => 3,
-        Some(DeadlineStatus::Stopped) => 4,
+    let page_number: u64 = match q.page.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+        None => 1,
+        Some(p) => p.parse().ok().filter(|n| *n >= 1).ok_or_else(|| {
+            PageError(ApiError::invalid(
+                "page",
+                format!("page: `{p}` is not a page number"),
+            ))
+        })?,
     };
-    if q.sort.as_deref() == Some("exploitation") {
-        // Known exploited first (the most recently listed first), then the
-        // most probable exploitation (EPSS), then the deadline.
-        all.sort_by(|a, b| {
-            b.known_exploited
-                .cmp(&a.known_exploited)
-                .then_with(|| {
-                    let added = |f: &embargo_core::portfolio::Finding| {
-                        f.kev.as_ref().map(|k| k.date_added.clone())
-                    };
-                    added(b).cmp(&added(a))
-                })
-                .then_with(|| b.epss.unwrap_or(-1.0).total_cmp(&a.epss.unwrap_or(-1.0)))
-                .then_with(|| rank(a.deadline).cmp(&rank(b.deadline)))
-        });
-    } else {
-        all.sort_by_key(|f| (rank(f.deadline), std::cmp::Reverse(f.severity), f.due));
-    }
-    let total = all.len();
-    let rows: Vec<FindingRow> = all
+    // Most urgent first (breached, due soon, running, no patch yet; then
+    // severity), or by exploitation: the database orders, counts and pages,
+    // from each finding's deadline kept on its row.
+    let filter = FindingFilter {
+        product: product.map(str::to_owned),
+        open_only: !show_all,
+        sort: if q.sort.as_deref() == Some("exploitation") {
+            FindingSort::Exploitation
+        } else {
+            FindingSort::Urgency
+        },
+        now,
+    };
+    let listed =
+        crate::app::findings::urgent_page(&state, &filter, page_number, FINDINGS_PAGE).await?;
+    let total = listed.total;
+    let rows: Vec<FindingRow> = listed
+        .findings
         .into_iter()
-        .take(FINDINGS_PAGE)
         .map(|f| FindingRow {
             id: f.id,
             severity: f.severity.map(Severity::as_str),
@@ -168,6 +168,32 @@ pub async fn findings(
     ctx.insert("rows", Value::from_serialize(&rows));
     ctx.insert("total", Value::from(total));
     ctx.insert("shown", Value::from(rows.len()));
+    let link = |n: u64| {
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in [
+            ("product", product),
+            ("show", q.show.as_deref()),
+            ("sort", q.sort.as_deref()),
+        ] {
+            if let Some(v) = v.filter(|v| !v.is_empty()) {
+                query.append_pair(k, v);
+            }
+        }
+        query.append_pair("page", &n.to_string());
+        format!("/desk/findings?{}", query.finish())
+    };
+    let from = (listed.page - 1) * u64::from(FINDINGS_PAGE);
+    ctx.insert(
+        "paging",
+        Value::from_serialize(serde_json::json!({
+            "from": if total == 0 { 0 } else { from + 1 },
+            "to": from + rows.len() as u64,
+            "page": listed.page,
+            "pages": listed.pages,
+            "previous": (listed.page > 1).then(|| link(listed.page - 1)),
+            "next": (listed.page < listed.pages).then(|| link(listed.page + 1)),
+        })),
+    );
     ctx.insert("filter", Value::from_serialize(&q));
     ctx.insert("products", Value::from_serialize(&products));
     ctx.insert(

@@ -91,7 +91,14 @@ pub async fn add_customer(State(state): State<AppState>, form: DeskForm) -> Page
         ))),
         Err(e) => {
             let e = crate::error::ApiError::from(e);
-            customers_page(&state, &form.desk, e.status, None, Some(e.message)).await
+            customers_page(
+                &state,
+                &form.desk_keeping_values(),
+                e.status,
+                None,
+                Some(e.message),
+            )
+            .await
         }
     }
 }

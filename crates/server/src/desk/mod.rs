@@ -60,6 +60,9 @@ pub struct Desk {
     /// The token every form must carry (empty for API-token callers, who
     /// carry no ambient credential and need none).
     pub csrf: String,
+    /// What a refused form held, shown in it again so nothing typed is
+    /// lost (never the CSRF token or a password).
+    pub(crate) posted: HashMap<String, String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -81,6 +84,7 @@ impl Desk {
             }),
         );
         ctx.insert("csrf", Value::from(self.csrf.clone()));
+        ctx.insert("posted", Value::from_serialize(&self.posted));
         ctx.insert("title", Value::from(title.to_owned()));
         ctx.insert("section", Value::from(section.to_owned()));
         ctx.insert(
@@ -139,6 +143,7 @@ impl FromRequestParts<AppState> for Desk {
                 caller,
                 // API-token callers carry no ambient credential: no token.
                 csrf: secret.as_deref().map(csrf_token).unwrap_or_default(),
+                posted: HashMap::new(),
             }),
             Ok(None) => Err(to_login(parts)),
             Err(e) => Err(PageError(e).into_response()),
@@ -156,6 +161,18 @@ pub struct DeskForm {
 }
 
 impl DeskForm {
+    /// The member, with this form's fields to show again in a refused form.
+    pub(crate) fn desk_keeping_values(&self) -> Desk {
+        let mut desk = self.desk.clone();
+        desk.posted = self
+            .values
+            .iter()
+            .filter(|(k, _)| !matches!(k.as_str(), "csrf" | "password" | "secret"))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        desk
+    }
+
     /// A field, trimmed; `None` when absent or blank.
     pub(crate) fn text(&self, name: &str) -> Option<String> {
         self.values

@@ -325,7 +325,16 @@ pub async fn add_product(State(state): State<AppState>, form: crate::desk::DeskF
             "/desk/products?added={}",
             form_urlencoded::byte_serialize(p.id.as_bytes()).collect::<String>()
         ))),
-        Err(e) => products_page(&state, &form.desk, e.status, None, Some(e.message)).await,
+        Err(e) => {
+            products_page(
+                &state,
+                &form.desk_keeping_values(),
+                e.status,
+                None,
+                Some(e.message),
+            )
+            .await
+        }
     }
 }
 

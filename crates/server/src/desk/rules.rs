@@ -187,7 +187,16 @@ pub async fn add_rule(State(state): State<AppState>, form: DeskForm) -> PageResu
     };
     match outcome {
         Ok((_, applied)) => Ok(redirect(&format!("/desk/rules?applied={applied}"))),
-        Err(e) => rules_page(&state, &form.desk, e.status, None, Some(e.message)).await,
+        Err(e) => {
+            rules_page(
+                &state,
+                &form.desk_keeping_values(),
+                e.status,
+                None,
+                Some(e.message),
+            )
+            .await
+        }
     }
 }
 

@@ -197,7 +197,7 @@ pub async fn add_member(State(state): State<AppState>, form: DeskForm) -> PageRe
         Err(e) => {
             team_page(
                 &state,
-                &form.desk,
+                &form.desk_keeping_values(),
                 e.status,
                 TeamExtras {
                     error: Some(e.message),

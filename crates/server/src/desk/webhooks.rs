@@ -191,7 +191,7 @@ pub async fn add_webhook(State(state): State<AppState>, form: DeskForm) -> PageR
             )
             .await
         }
-        Err(e) => webhooks_page(&state, &form.desk, e.status, None, Some(e.message), None).await,
+        Err(e) => webhooks_page(&state, &form.desk_keeping_values(), e.status, None, Some(e.message), None).await,
     }
 }
 

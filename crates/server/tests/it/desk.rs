@@ -909,6 +909,7 @@ async fn admins_run_the_team_from_its_page() {
         )
         .await;
         assert_eq!(status, 422, "a role is chosen, never defaulted: {html}");
+        assert!(html.contains("value=\"otto\""), "kept: {html}");
 
         let (status, _, html) = post(&app, &admin, "/desk/team/nora/password", &[]).await;
         assert_eq!(status, 200, "{html}");
@@ -1371,6 +1372,13 @@ async fn admins_manage_webhooks_from_their_page() {
         .await;
         assert_eq!(status, 422, "{html}");
         assert!(html.contains("url: must be an http:// or https:// URL"));
+        // What was typed is in the form again.
+        assert!(
+            html.contains("name=\"name\" required maxlength=\"100\" value=\"Chat\""),
+            "{html}"
+        );
+        assert!(html.contains("value=\"ftp://nope\""), "{html}");
+        assert!(html.contains("<option value=\"slack\" selected>"), "{html}");
         let (status, _, html) = post(
             &app,
             &admin,
@@ -1530,6 +1538,11 @@ async fn admins_keep_the_customers_on_their_page() {
         .await;
         assert_eq!(status, 422, "{html}");
         assert!(html.contains("the customer `acme` exists already"));
+        assert!(html.contains("value=\"Again\""), "kept: {html}");
+        assert!(
+            html.contains("value=\"mailto:a@b.example\""),
+            "kept: {html}"
+        );
         let (status, _, _) = post(
             &app,
             &admin,
@@ -1612,6 +1625,11 @@ async fn admins_keep_the_vulnerability_rules_on_their_page() {
         )
         .await;
         assert_eq!(status, 422, "a rule needs a condition: {html}");
+        assert!(html.contains("value=\"Everything\""), "kept: {html}");
+        assert!(
+            html.contains("<option value=\"false_positive\" selected>"),
+            "kept: {html}"
+        );
         let (status, location, html) = post(
             &app,
             &admin,
@@ -1677,6 +1695,15 @@ async fn admins_add_products_from_the_products_page() {
         assert!(
             html.contains("deployment: choose one of the list"),
             "{html}"
+        );
+        assert!(html.contains("value=\"dock-certs\""), "kept: {html}");
+        assert!(
+            html.contains("<option value=\"internet_facing\" selected>"),
+            "kept: {html}"
+        );
+        assert!(
+            html.contains(">https://git.example.org/dock\n</textarea>"),
+            "kept: {html}"
         );
         let (status, _, _) = post(
             &app,

@@ -1,7 +1,8 @@
 //! The case summaries the queue sorts and counts by: written with every
 //! change to a case, judged against the time of the request (a clock
 //! breaches without anything being written), and rebuilt where they may be
-//! out of date (a case written by a path that kept none, a new policy).
+//! out of date (a case written by a path that kept none, a new policy);
+//! and the findings' deadlines kept on their rows the same way.
 
 use std::sync::Arc;
 
@@ -122,5 +123,173 @@ async fn the_queue_counts_from_summaries_kept_with_each_case_and_rebuilt_when_st
         assert_eq!(bring_up_to_date(&state, now).await.unwrap(), 4);
         assert_eq!(store.queue_count(&breached(30)).await.unwrap(), 0);
         assert_eq!(store.queue_count(&breached(80)).await.unwrap(), 3);
+    }
+}
+
+/// `count` findings on one release of `product`: the first critical with a
+/// patch 40 days old (breached under the default policy's 30 days), the
+/// second high with a patch 80 days old (past the warning point of 3
+/// months), the rest without a patch; every tenth not affected.
+async fn seed_findings(store: &Store, product: &str, count: usize) -> Vec<i64> {
+    use embargo_core::Severity;
+    use embargo_core::portfolio::{
+        Analysis, Deployment, Justification, Matched, PatchSource, Product, ProductExposure,
+    };
+    store
+        .add_product(
+            &Product {
+                id: product.into(),
+                name: product.into(),
+                owner: "team".into(),
+                repositories: Vec::new(),
+                deployment: Deployment::Saas,
+                exposure: ProductExposure::Internal,
+            },
+            t0(),
+        )
+        .await
+        .unwrap();
+    let release = store
+        .record_release(product, "1.0.0", &[], t0())
+        .await
+        .unwrap();
+    let mut work = store.begin().await.unwrap();
+    let mut ids = Vec::new();
+    for i in 0..count {
+        let (severity, patch) = match i {
+            0 => (Some(Severity::Critical), Some(t0() - Duration::days(40))),
+            1 => (Some(Severity::High), Some(t0() - Duration::days(80))),
+            _ => (Some(Severity::Low), None),
+        };
+        let m = Matched {
+            component: format!("pkg:npm/c{i}@1.0.0"),
+            advisory: format!("GHSA-test-{i:04}"),
+            severity,
+            known_exploited: false,
+            epss: None,
+            kev: None,
+            epss_percentile: None,
+            fixed: if patch.is_some() {
+                vec!["2.0.0".into()]
+            } else {
+                Vec::new()
+            },
+            published: None,
+            modified: None,
+        };
+        let id = work
+            .findings()
+            .open(
+                release,
+                &m,
+                patch.map(|p| (p, PatchSource::FirstSeen)),
+                "test",
+                t0(),
+            )
+            .await
+            .unwrap();
+        if i % 10 == 9 {
+            work.findings()
+                .set_analysis(
+                    id,
+                    &Analysis::NotAffected {
+                        justification: Justification::CodeNotPresent,
+                    },
+                    None,
+                    "test",
+                    &serde_json::json!({}),
+                    t0(),
+                )
+                .await
+                .unwrap();
+        }
+        ids.push(id);
+    }
+    work.commit().await.unwrap();
+    ids
+}
+
+#[tokio::test]
+async fn findings_keep_their_deadline_on_their_row_and_page_in_the_database() {
+    use embargo_server::app::findings::urgent_page;
+    use embargo_store::{FindingFilter, FindingSort};
+    for db in TestDatabase::all().await {
+        let store = Store::connect(&db.url, Keyring::generate()).await.unwrap();
+        store.migrate(t0()).await.unwrap();
+        let ids = seed_findings(&store, "shop", 250).await;
+        let state = embargo_server::state(store.clone(), ServerSettings::default(), Arc::new(t0));
+        let open = FindingFilter {
+            open_only: true,
+            now: t0(),
+            ..FindingFilter::default()
+        };
+        let first = urgent_page(&state, &open, 1, 100).await.unwrap();
+        // 250, of which 25 are not affected.
+        assert_eq!((first.total, first.pages, first.page), (225, 3, 1));
+        assert_eq!(first.findings.len(), 100);
+        assert_eq!(first.findings[0].id, ids[0], "the breached one first");
+        assert_eq!(first.findings[1].id, ids[1], "then the one due soon");
+        assert!(first.findings[0].due.is_some(), "the page is dated");
+        let last = urgent_page(&state, &open, 9, 100).await.unwrap();
+        assert_eq!(
+            (last.page, last.findings.len()),
+            (3, 25),
+            "past the end: the last page"
+        );
+        let all = urgent_page(
+            &state,
+            &FindingFilter {
+                open_only: false,
+                ..open.clone()
+            },
+            3,
+            100,
+        )
+        .await
+        .unwrap();
+        assert_eq!(all.total, 250);
+        let not_open = all.findings.last().unwrap();
+        assert!(!not_open.analysis.open_at(t0()), "no longer open: last");
+        // Due soon or breached, as the dashboard lists them.
+        let due = FindingFilter {
+            sort: FindingSort::Due,
+            ..open.clone()
+        };
+        let listed = urgent_page(&state, &due, 1, 10).await.unwrap();
+        assert_eq!(listed.total, 2);
+        assert_eq!(listed.findings[0].id, ids[0]);
+
+        // A change to a finding's row dates it again: resolved, it leaves.
+        let mut work = store.begin().await.unwrap();
+        work.findings()
+            .set_analysis(
+                ids[0],
+                &embargo_core::portfolio::Analysis::Resolved,
+                None,
+                "test",
+                &serde_json::json!({}),
+                t0(),
+            )
+            .await
+            .unwrap();
+        work.commit().await.unwrap();
+        let listed = urgent_page(&state, &due, 1, 10).await.unwrap();
+        assert_eq!(listed.total, 1);
+        assert_eq!(listed.findings[0].id, ids[1]);
+
+        // Under a policy that gives high findings 6 months, the second is
+        // no longer due soon: every deadline is worked out again.
+        let text = presets::get("default").unwrap().replacen(
+            "target = \"3 months\"",
+            "target = \"6 months\"",
+            1,
+        );
+        let other = ServerSettings {
+            policies: Arc::new(PolicySet::new(vec![Policy::parse(&text).unwrap()]).unwrap()),
+            ..ServerSettings::default()
+        };
+        let state = embargo_server::state(store.clone(), other, Arc::new(t0));
+        let listed = urgent_page(&state, &due, 1, 10).await.unwrap();
+        assert_eq!(listed.total, 0, "{:?}", listed.findings);
     }
 }

@@ -6,8 +6,8 @@
 //! count and page in the database instead of dating every finding per
 //! request.
 
+use embargo_core::Instant;
 use embargo_core::portfolio::{Analysis, Finding, FindingDeadline};
-use embargo_core::{Instant, Severity};
 use sqlx::Row;
 
 use crate::portfolio::{FINDING_COLUMNS, finding_from_row};
@@ -123,11 +123,7 @@ impl Store {
             "SELECT COUNT(*) AS n FROM findings f JOIN releases r ON r.id = f.release_id \
              WHERE 1 = 1{conditions}"
         );
-        let mut query = sqlx::query(&sql);
-        for a in args {
-            query = query.bind(a);
-        }
-        Ok(query.fetch_one(&self.reader).await?.try_get("n")?)
+        crate::count_rows(&self.reader, &sql, args).await
     }
 
     /// The findings `filter` selects, in its order: `limit` from `offset`.
@@ -146,19 +142,8 @@ impl Store {
             "(CASE WHEN NOT {open} THEN 4 WHEN f.due_at IS NULL THEN 3 \
              WHEN f.due_at <= {now} THEN 0 WHEN f.warn_at <= {now} THEN 1 ELSE 2 END)"
         );
-        let severity = [
-            Severity::Low,
-            Severity::Medium,
-            Severity::High,
-            Severity::Critical,
-        ]
-        .iter()
-        .enumerate()
-        .map(|(i, s)| format!(" WHEN '{}' THEN {}", s.as_str(), i + 1))
-        .collect::<String>();
-        let urgency = format!(
-            "{rank}, (CASE f.severity{severity} ELSE 0 END) DESC, (f.due_at IS NOT NULL), f.due_at, f.id"
-        );
+        let severity = crate::severity_rank("f.severity");
+        let urgency = format!("{rank}, {severity} DESC, (f.due_at IS NOT NULL), f.due_at, f.id");
         let listed = match self.backend() {
             Backend::Sqlite => "json_extract(f.kev, '$.date_added')",
             Backend::Postgres => "(f.kev::jsonb ->> 'date_added')",

@@ -286,6 +286,31 @@ impl Store {
     }
 }
 
+/// `COUNT(*)` of `sql` (a query with `$n` text parameters `args`).
+pub(crate) async fn count_rows(pool: &AnyPool, sql: &str, args: Vec<String>) -> Result<i64> {
+    let mut query = sqlx::query(sql);
+    for a in args {
+        query = query.bind(a);
+    }
+    Ok(sqlx::Row::try_get(&query.fetch_one(pool).await?, "n")?)
+}
+
+/// An SQL expression ranking the severity in `column`: 4 for critical down
+/// to 1 for low, 0 for none.
+pub(crate) fn severity_rank(column: &str) -> String {
+    let arms: String = [
+        embargo_core::Severity::Low,
+        embargo_core::Severity::Medium,
+        embargo_core::Severity::High,
+        embargo_core::Severity::Critical,
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, s)| format!(" WHEN '{}' THEN {}", s.as_str(), i + 1))
+    .collect();
+    format!("(CASE {column}{arms} ELSE 0 END)")
+}
+
 pub(crate) fn millis(ms: i64) -> Result<DateTime<Utc>> {
     DateTime::from_timestamp_millis(ms)
         .ok_or_else(|| StoreError::Corrupt(format!("timestamp {ms}")))

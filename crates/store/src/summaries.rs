@@ -13,7 +13,7 @@
 
 use embargo_core::case::Event;
 use embargo_core::clock::Deadline;
-use embargo_core::{Case, CaseRef, CaseState, Instant, Severity};
+use embargo_core::{Case, CaseRef, CaseState, Instant};
 use sqlx::Row;
 
 use crate::cases::CASE_COLUMNS;
@@ -242,11 +242,7 @@ impl Store {
             "SELECT COUNT(*) AS n FROM cases c LEFT JOIN case_summaries s ON s.case_id = c.id \
              WHERE 1 = 1{conditions}"
         );
-        let mut query = sqlx::query(&sql);
-        for a in args {
-            query = query.bind(a);
-        }
-        Ok(query.fetch_one(&self.reader).await?.try_get("n")?)
+        crate::count_rows(&self.reader, &sql, args).await
     }
 
     /// The queue `filter` selects, in its order: `limit` cases from `offset`.
@@ -258,21 +254,12 @@ impl Store {
     ) -> Result<Vec<QueuedCase>> {
         let (conditions, args) = queue_conditions(filter);
         let columns: Vec<String> = CASE_COLUMNS.split(", ").map(|c| format!("c.{c}")).collect();
-        let severity_rank = [
-            Severity::Low,
-            Severity::Medium,
-            Severity::High,
-            Severity::Critical,
-        ]
-        .iter()
-        .enumerate()
-        .map(|(i, s)| format!(" WHEN '{}' THEN {}", s.as_str(), i + 1))
-        .collect::<String>();
+        let severity_rank = crate::severity_rank("c.severity");
         let due = "(s.next_due_at IS NULL), s.next_due_at";
         let order = match filter.sort {
             QueueSort::NextDue => format!("{due}, c.id DESC"),
             QueueSort::Severity => {
-                format!("(CASE c.severity{severity_rank} ELSE 0 END) DESC, {due}, c.id DESC")
+                format!("{severity_rank} DESC, {due}, c.id DESC")
             }
             QueueSort::Age => "c.created_at, c.id".to_owned(),
             QueueSort::Activity => "c.updated_at DESC, c.id DESC".to_owned(),

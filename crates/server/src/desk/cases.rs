@@ -245,15 +245,8 @@ pub async fn queue(
                 ))
             })?,
     };
-    let page_number: usize = match QueueQuery::blank(&q.page) {
-        None => 1,
-        Some(p) => p.parse().ok().filter(|n| *n >= 1).ok_or_else(|| {
-            PageError(ApiError::invalid(
-                "page",
-                format!("page: `{p}` is not a page number"),
-            ))
-        })?,
-    };
+    let page_number =
+        usize::try_from(crate::desk::page_number(q.page.as_deref())?).unwrap_or(usize::MAX);
     let me = desk.caller.user.username.clone();
     let assignee = match (QueueQuery::blank(&q.assignee), view) {
         (_, Some("mine")) | (Some("me"), _) => AssigneeFilter::Member(me),

@@ -160,6 +160,19 @@ pub struct DeskForm {
     pub values: HashMap<String, String>,
 }
 
+/// A list's `page` parameter: from 1, 1 when absent or blank.
+pub(crate) fn page_number(raw: Option<&str>) -> Result<u64, PageError> {
+    match raw.map(str::trim).filter(|p| !p.is_empty()) {
+        None => Ok(1),
+        Some(p) => p.parse().ok().filter(|n| *n >= 1).ok_or_else(|| {
+            PageError(crate::error::ApiError::invalid(
+                "page",
+                format!("page: `{p}` is not a page number"),
+            ))
+        }),
+    }
+}
+
 impl DeskForm {
     /// The member, with this form's fields to show again in a refused form.
     pub(crate) fn desk_keeping_values(&self) -> Desk {

@@ -14,8 +14,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::IntoParams;
 
 use crate::app::portfolio::{AnalysisRequest, analysis_from};
-use crate::desk::{Desk, DeskForm, PageError, PageResult, redirect, when};
-use crate::error::ApiError;
+use crate::desk::{Desk, DeskForm, PageResult, redirect, when};
 use crate::state::AppState;
 
 /// How many findings a page lists.
@@ -90,15 +89,7 @@ pub async fn findings(
         .map(str::trim)
         .filter(|p| !p.is_empty());
     let show_all = q.show.as_deref() == Some("all");
-    let page_number: u64 = match q.page.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
-        None => 1,
-        Some(p) => p.parse().ok().filter(|n| *n >= 1).ok_or_else(|| {
-            PageError(ApiError::invalid(
-                "page",
-                format!("page: `{p}` is not a page number"),
-            ))
-        })?,
-    };
+    let page_number = crate::desk::page_number(q.page.as_deref())?;
     // Most urgent first (breached, due soon, running, no patch yet; then
     // severity), or by exploitation: the database orders, counts and pages,
     // from each finding's deadline kept on its row.

@@ -345,7 +345,7 @@ impl Product {
 }
 
 /// A component a release ships, as its SBOM or lockfile names it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Component {
     /// The OSV ecosystem name (`npm`, `crates.io`, …).
     pub ecosystem: String,

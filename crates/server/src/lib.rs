@@ -185,6 +185,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(portfolio::rematch))
         .routes(routes!(portfolio::import_sarif))
         .routes(routes!(portfolio::release_vex))
+        .routes(routes!(portfolio::list_components))
         .routes(routes!(portfolio::release_csaf_vex))
         .routes(routes!(rules::add_rule, rules::list_rules))
         .routes(routes!(rules::switch_rule))

@@ -280,6 +280,34 @@ impl Store {
         rows.iter().map(component_from_row).collect()
     }
 
+    /// A page of a release's components in purl order, after the purl
+    /// `after` (empty: from the first), with how many the release has.
+    pub async fn release_components_page(
+        &self,
+        release: i64,
+        after: &str,
+        limit: u32,
+    ) -> Result<(Vec<Component>, i64)> {
+        let rows = sqlx::query(
+            "SELECT purl, ecosystem, name, version FROM components \
+             WHERE release_id = $1 AND purl > $2 ORDER BY purl LIMIT $3",
+        )
+        .bind(release)
+        .bind(after)
+        .bind(i64::from(limit))
+        .fetch_all(&self.reader)
+        .await?;
+        let total: i64 = sqlx::query("SELECT COUNT(*) AS n FROM components WHERE release_id = $1")
+            .bind(release)
+            .fetch_one(&self.reader)
+            .await?
+            .try_get("n")?;
+        Ok((
+            rows.iter().map(component_from_row).collect::<Result<_>>()?,
+            total,
+        ))
+    }
+
     /// Records that a release of `product` was scanned (`kind`: `sbom` or
     /// `sarif`) at `now`.
     pub async fn record_scan(

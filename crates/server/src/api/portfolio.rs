@@ -40,18 +40,115 @@ pub async fn add_product(
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ProductList {
     pub products: Vec<Product>,
+    /// How many products there are in all.
+    pub total: usize,
+    /// Pass as `cursor` for the next page; absent on the last.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
 }
 
-/// The inventory's products.
-#[utoipa::path(get, path = "/api/v1/products", tag = "portfolio",
-    responses((status = 200, body = ProductList), (status = 401, body = ErrorBody)))]
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// How many (products: 1–500, default 100; components: 1–5000,
+    /// default 1000).
+    pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+impl PageQuery {
+    /// The limit asked for, checked against `max`.
+    fn limit(&self, default: u32, max: u32) -> ApiResult<u32> {
+        let limit = self.limit.unwrap_or(default);
+        if (1..=max).contains(&limit) {
+            Ok(limit)
+        } else {
+            Err(crate::error::ApiError::invalid(
+                "limit",
+                format!("limit: between 1 and {max}"),
+            ))
+        }
+    }
+
+    fn cursor(&self) -> &str {
+        self.cursor.as_deref().unwrap_or_default()
+    }
+}
+
+/// The inventory's products by id, a page at a time (`limit`, then
+/// `cursor` from the answer), with the total.
+#[utoipa::path(get, path = "/api/v1/products", tag = "portfolio", params(PageQuery),
+    responses((status = 200, body = ProductList), (status = 401, body = ErrorBody),
+        (status = 422, description = "A bad limit", body = ErrorBody)))]
 pub async fn list_products(
     State(state): State<AppState>,
     caller: Caller,
+    ApiQuery(q): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<ProductList>> {
     caller.require(Role::Viewer)?;
+    let limit = q.limit(100, 500)? as usize;
+    let mut all = state.store.products().await?;
+    all.sort_by(|a, b| a.id.cmp(&b.id));
+    let total = all.len();
+    let mut products: Vec<Product> = all
+        .into_iter()
+        .filter(|p| p.id.as_str() > q.cursor())
+        .take(limit + 1)
+        .collect();
+    let more = products.len() > limit;
+    products.truncate(limit);
+    let next_cursor = more
+        .then(|| products.last().map(|p| p.id.clone()))
+        .flatten();
     Ok(Json(ProductList {
-        products: state.store.products().await?,
+        products,
+        total,
+        next_cursor,
+    }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ComponentList {
+    pub components: Vec<embargo_core::portfolio::Component>,
+    /// How many components the release has.
+    pub total: i64,
+    /// Pass as `cursor` for the next page; absent on the last.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+/// A release's components in purl order, a page at a time (`limit`, then
+/// `cursor` from the answer), with the total.
+#[utoipa::path(get, path = "/api/v1/products/{product}/releases/{version}/components", tag = "portfolio",
+    params(("product" = String, Path, description = "The product id"),
+           ("version" = String, Path, description = "The release's version"),
+           PageQuery),
+    responses((status = 200, body = ComponentList), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, description = "A bad limit", body = ErrorBody)))]
+pub async fn list_components(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((product, version)): Path<(String, String)>,
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> ApiResult<Json<ComponentList>> {
+    caller.require(Role::Viewer)?;
+    let limit = q.limit(1000, 5000)?;
+    let release = state.store.release_id(&product, &version).await?;
+    let (mut components, total) = state
+        .store
+        .release_components_page(release, q.cursor(), limit + 1)
+        .await?;
+    let more = components.len() > limit as usize;
+    components.truncate(limit as usize);
+    let next_cursor = more
+        .then(|| components.last().map(|c| c.purl.clone()))
+        .flatten();
+    Ok(Json(ComponentList {
+        components,
+        total,
+        next_cursor,
     }))
 }
 

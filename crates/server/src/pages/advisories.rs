@@ -30,6 +30,28 @@ fn severity_of(a: &advisory::Advisory) -> &'static str {
     a.score().map_or("unrated", |s| s.severity.as_str())
 }
 
+/// Page `raw` (from 1; absent or blank: 1) of `total` items `per_page` a
+/// page, and the number of pages. A page past the end is not found: public
+/// lists are linked to, and a stale link should say so.
+pub(crate) fn public_page(
+    total: usize,
+    per_page: usize,
+    raw: Option<&str>,
+) -> Result<(usize, usize), crate::error::ApiError> {
+    let pages = total.div_ceil(per_page).max(1);
+    let page = match raw.map(str::trim).filter(|p| !p.is_empty()) {
+        None => 1,
+        Some(p) => p
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=pages).contains(n))
+            .ok_or_else(|| {
+                crate::error::ApiError::not_found(format!("There is no page {p} of advisories."))
+            })?,
+    };
+    Ok((page, pages))
+}
+
 /// The public security center: published advisories, newest first.
 #[utoipa::path(get, path = "/advisories", tag = "advisories", params(IndexQuery),
     responses((status = 200, description = "The advisory index", body = String, content_type = "text/html")))]
@@ -46,17 +68,7 @@ pub async fn index(
         .filter(|a| severity.is_none_or(|s| severity_of(a) == s))
         .collect();
     let total = matching.len();
-    let pages = total.div_ceil(INDEX_PAGE).max(1);
-    let page = match q.page.as_deref().filter(|p| !p.is_empty()) {
-        None => 1,
-        Some(p) => p
-            .parse::<usize>()
-            .ok()
-            .filter(|n| (1..=pages).contains(n))
-            .ok_or_else(|| {
-                crate::error::ApiError::not_found(format!("There is no page {p} of advisories."))
-            })?,
-    };
+    let (page, pages) = public_page(total, INDEX_PAGE, q.page.as_deref())?;
     let first = (page - 1) * INDEX_PAGE;
     let link = |n: usize| {
         let mut q = form_urlencoded::Serializer::new(String::new());
@@ -182,4 +194,20 @@ pub async fn advisory_page(
             a,
         },
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::public_page;
+
+    #[test]
+    fn public_pages_count_from_one_and_refuse_past_the_end() {
+        assert_eq!(public_page(0, 50, None).unwrap(), (1, 1));
+        assert_eq!(public_page(120, 50, Some("")).unwrap(), (1, 3));
+        assert_eq!(public_page(120, 50, Some("3")).unwrap(), (3, 3));
+        for bad in ["0", "4", "-1", "two"] {
+            let e = public_page(120, 50, Some(bad)).unwrap_err();
+            assert_eq!(e.status.as_u16(), 404, "{bad}");
+        }
+    }
 }

@@ -61,12 +61,30 @@ pub async fn advisory_file(
     })
 }
 
-/// An Atom feed of the newest published advisories.
-#[utoipa::path(get, path = "/advisories/feed.atom", tag = "advisories",
-    responses((status = 200, description = "Atom 1.0", body = String, content_type = "application/atom+xml")))]
-pub async fn feed(State(state): State<AppState>) -> ApiResult<Response> {
+/// Advisories per page of the Atom feed.
+const FEED_PAGE: usize = 50;
+
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FeedQuery {
+    /// The page, from 1 (50 advisories a page, newest first).
+    pub page: Option<String>,
+}
+
+/// An Atom feed of the published advisories, newest first, paged as RFC
+/// 5005 describes (`first`, `previous`, `next`, `last` links) with the
+/// total in OpenSearch's `totalResults`.
+#[utoipa::path(get, path = "/advisories/feed.atom", tag = "advisories", params(FeedQuery),
+    responses((status = 200, description = "Atom 1.0", body = String, content_type = "application/atom+xml"),
+        (status = 404, description = "No such page", body = ErrorBody)))]
+pub async fn feed(
+    State(state): State<AppState>,
+    axum::extract::Query(q): axum::extract::Query<FeedQuery>,
+) -> ApiResult<Response> {
     let all = state.store.published_advisories().await?;
     let p = publisher(&state);
+    let (page, pages) =
+        crate::pages::advisories::public_page(all.len(), FEED_PAGE, q.page.as_deref())?;
     let updated = all
         .iter()
         .filter_map(advisory::Advisory::modified)
@@ -74,7 +92,8 @@ pub async fn feed(State(state): State<AppState>) -> ApiResult<Response> {
         .map_or_else(|| "1970-01-01T00:00:00Z".to_owned(), advisory::timestamp);
     let entries: Vec<minijinja::Value> = all
         .iter()
-        .take(100)
+        .skip((page - 1) * FEED_PAGE)
+        .take(FEED_PAGE)
         .map(|a| {
             context! {
                 id => a.id,
@@ -86,9 +105,27 @@ pub async fn feed(State(state): State<AppState>) -> ApiResult<Response> {
             }
         })
         .collect();
+    let link = |n: usize| {
+        if n == 1 {
+            format!("{}/advisories/feed.atom", p.base_url)
+        } else {
+            format!("{}/advisories/feed.atom?page={n}", p.base_url)
+        }
+    };
     let xml = crate::templates::page(
         "feed.xml",
-        context! { name => p.name, base_url => p.base_url, updated, entries },
+        context! {
+            name => p.name,
+            base_url => p.base_url,
+            updated,
+            entries,
+            total => all.len(),
+            this => link(page),
+            first => link(1),
+            last => link(pages),
+            previous => (page > 1).then(|| link(page - 1)),
+            next => (page < pages).then(|| link(page + 1)),
+        },
     );
     Ok((
         [(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")],

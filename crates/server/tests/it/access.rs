@@ -544,6 +544,13 @@ fn table() -> Vec<Route> {
         ),
         r(
             "get",
+            "/api/v1/products/{product}/releases/{version}/components",
+            "/api/v1/products/none/releases/1.0/components",
+            None,
+            Who::Viewer,
+        ),
+        r(
+            "get",
             "/api/v1/products/{product}/releases/{version}/vex",
             "/api/v1/products/none/releases/1.0/vex",
             None,

@@ -183,6 +183,15 @@ async fn drafts_stay_private_and_publication_fills_the_security_center() {
         let (_, feed) = text("/advisories/feed.atom").await;
         assert!(feed.contains("<entry>") && feed.contains("/advisories/EMB-2026-0042"));
         assert!(roxmltree_like_well_formed(&feed));
+        // Paged as RFC 5005 says, with the total: one page here.
+        assert!(
+            feed.contains("<opensearch:totalResults>1</opensearch:totalResults>"),
+            "{feed}"
+        );
+        assert!(feed.contains("<link rel=\"first\" href=\"") && feed.contains("<link rel=\"last\""));
+        assert!(!feed.contains("rel=\"next\""), "{feed}");
+        assert_eq!(text("/advisories/feed.atom?page=2").await.0, 404);
+        assert_eq!(text("/advisories/feed.atom?page=1").await.0, 200);
         for file in [
             "csaf.json",
             "osv.json",

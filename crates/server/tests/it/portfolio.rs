@@ -1211,3 +1211,83 @@ async fn the_desk_upload_notice_names_the_unchecked_components() {
         "{notice}"
     );
 }
+
+#[tokio::test]
+async fn products_and_a_releases_components_are_listed_a_page_at_a_time() {
+    for db in TestDatabase::all().await {
+        let dir = tempfile::tempdir().unwrap();
+        let app = shop(db, dir.path()).await;
+        for id in ["alpha", "zulu"] {
+            let product = json!({"id": id, "name": id, "owner": "team",
+                "deployment": "saas", "exposure": "internal"});
+            assert_eq!(
+                app.post(&app.admin, "/api/v1/products", &product).await.0,
+                201
+            );
+        }
+        // Three products by id, two a page.
+        let (status, first) = app.get(&app.viewer, "/api/v1/products?limit=2").await;
+        assert_eq!(status, 200, "{first}");
+        assert_eq!(first["total"], 3);
+        let ids: Vec<&str> = first["products"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, ["alpha", "shop"]);
+        let cursor = first["next_cursor"].as_str().unwrap();
+        let (_, second) = app
+            .get(
+                &app.viewer,
+                &format!("/api/v1/products?limit=2&cursor={cursor}"),
+            )
+            .await;
+        assert_eq!(second["products"][0]["id"], "zulu");
+        assert!(
+            second.get("next_cursor").is_none(),
+            "the last page: {second}"
+        );
+        assert_eq!(
+            app.get(&app.viewer, "/api/v1/products?limit=0").await.0,
+            422
+        );
+
+        // A release's components, walked two at a time: each once, all of them.
+        assert_eq!(upload_lock(&app, "shop", "1.0.0").await, 200);
+        let base = "/api/v1/products/shop/releases/1.0.0/components?limit=2";
+        let mut seen: Vec<String> = Vec::new();
+        let mut path = base.to_owned();
+        let total = loop {
+            let (status, page) = app.get(&app.viewer, &path).await;
+            assert_eq!(status, 200, "{page}");
+            for c in page["components"].as_array().unwrap() {
+                seen.push(c["purl"].as_str().unwrap().to_owned());
+            }
+            match page["next_cursor"].as_str() {
+                Some(next) => {
+                    path = format!(
+                        "{base}&cursor={}",
+                        form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+                    );
+                }
+                None => break page["total"].as_i64().unwrap(),
+            }
+        };
+        assert!(total >= 3, "the lockfile has several components: {total}");
+        assert_eq!(seen.len() as i64, total);
+        let mut unique = seen.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique, seen, "in purl order, none twice");
+        assert_eq!(
+            app.get(
+                &app.viewer,
+                "/api/v1/products/shop/releases/9.9.9/components"
+            )
+            .await
+            .0,
+            404
+        );
+    }
+}

@@ -72,6 +72,7 @@ async fn seed_findings(store: &Store, count: usize, now: chrono::DateTime<chrono
         Analysis, Deployment, Matched, PatchSource, Product, ProductExposure,
     };
     const PER_RELEASE: usize = 10_000;
+    const BIG_SBOM: usize = 36_000;
     let products = ["dock", "shop", "mobile"];
     for (i, id) in products.iter().enumerate() {
         store
@@ -102,8 +103,22 @@ async fn seed_findings(store: &Store, count: usize, now: chrono::DateTime<chrono
     ];
     for release_number in 0..count.div_ceil(PER_RELEASE) {
         let product = products[release_number % products.len()];
+        // The first release ships a 36,000-component SBOM (the size the
+        // issue met), the others none of their own.
+        let components: Vec<embargo_core::portfolio::Component> = if release_number == 0 {
+            (0..BIG_SBOM)
+                .map(|i| embargo_core::portfolio::Component {
+                    ecosystem: "npm".into(),
+                    name: format!("component-{i}"),
+                    version: "1.0.0".into(),
+                    purl: format!("pkg:npm/component-{i}@1.0.0"),
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         let release = store
-            .record_release(product, &format!("1.{release_number}.0"), &[], now)
+            .record_release(product, &format!("1.{release_number}.0"), &components, now)
             .await
             .unwrap();
         let mut work = store.begin().await.unwrap();
@@ -279,6 +294,18 @@ async fn run(db: &TestDatabase, cases: usize, findings: usize, reads: usize) -> 
         (
             "findings page (one product, by exploitation, page 50)",
             "/desk/findings?product=shop&sort=exploitation&page=50".into(),
+        ),
+        (
+            "products page (a release of 36,000 components)",
+            "/desk/products".into(),
+        ),
+        (
+            "API: that release's product's findings, first 1,000",
+            "/api/v1/findings?product=dock&limit=1000".into(),
+        ),
+        (
+            "API: that release's components, first 1,000",
+            "/api/v1/products/dock/releases/1.0.0/components?limit=1000".into(),
         ),
         ("public advisory index", "/advisories".into()),
     ];

@@ -11,6 +11,7 @@ mod cli;
 mod crash;
 mod delivery;
 mod faults;
+mod first_run;
 mod instances;
 mod policy;
 mod receivers;

@@ -67,6 +67,13 @@ fn serve(dir: &Path, address: &str) -> (Child, String, String) {
         .stderr(Stdio::inherit())
         .spawn()
         .unwrap();
+    let (url, printed) = read_until_listening(&mut child);
+    (child, url, printed)
+}
+
+/// The server's stdout up to the line saying where it listens (then drained
+/// in the background), and that address.
+fn read_until_listening(child: &mut Child) -> (String, String) {
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let mut printed = String::new();
     loop {
@@ -77,7 +84,7 @@ fn serve(dir: &Path, address: &str) -> (Child, String, String) {
         if let Some(rest) = line.strip_prefix("embargo: listening on ") {
             let url = rest.split_whitespace().next().unwrap().to_owned();
             std::thread::spawn(move || for _ in lines {});
-            return (child, url, printed);
+            return (url, printed);
         }
         printed.push_str(&line);
         printed.push('\n');

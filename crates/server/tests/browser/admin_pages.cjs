@@ -5,7 +5,8 @@
 // gives the member a new password, disables and enables them, and reads the
 // sign-in attempts (the failed one included). The member then sets up a
 // second factor (QR code, a typo, recovery codes) and signs in with a
-// recovery code. The delivery log too. Every
+// recovery code. The delivery log, webhooks, products, customers, vulnerability
+// rules and the policy in force too. Every
 // page runs axe-core and is checked at 1280 and 390 px (no sideways
 // scrolling at 390); Content-Security-Policy reports are collected.
 //
@@ -146,6 +147,44 @@ const serverNow = Number(nowArg);
   await submit(desk, "button[aria-label='Send test to Team chat']");
   if (!(await desk.content()).includes("webhook.test")) errors.push("the test message is not listed");
   await both(desk, "webhooks");
+
+  // Products: one added from the form (a refused one keeps what was typed).
+  await submit(desk, "nav a[href='/desk/products']");
+  await desk.fill("#p-id", "Not An Id");
+  await desk.fill("#p-name", "Dock Certs");
+  await desk.fill("#p-owner", "team-dock");
+  await desk.selectOption("#p-deployment", "both");
+  await desk.selectOption("#p-exposure", "internal");
+  await desk.evaluate(() => document.querySelector("#p-id").removeAttribute("pattern"));
+  await submit(desk, "form[action='/desk/products'] button[type=submit]");
+  if ((await desk.inputValue("#p-name")) !== "Dock Certs") errors.push("the refused product form lost its name");
+  await desk.fill("#p-id", "dock-certs");
+  await submit(desk, "form[action='/desk/products'] button[type=submit]");
+  if (!(await desk.content()).includes("dock-certs")) errors.push("the product is not listed");
+  await both(desk, "products");
+
+  // Customers: one who runs nothing yet.
+  await submit(desk, "nav a[href='/desk/customers']");
+  await desk.fill("#c-id", "acme");
+  await desk.fill("#c-name", "Acme");
+  await desk.fill("#c-contact", "mailto:security@acme.example");
+  await submit(desk, "form[action='/desk/customers'] button[type=submit]");
+  if (!(await desk.content()).includes("Acme")) errors.push("the customer is not listed");
+  await both(desk, "customers");
+
+  // Rules: accept a package's risk until a date.
+  await submit(desk, "nav a[href='/desk/rules']");
+  await desk.fill("#r-name", "Accept left-pad");
+  await desk.fill("#r-package", "pkg:npm/left-pad");
+  await desk.selectOption("#r-action", "risk_accepted");
+  await desk.fill("#r-until", "2027-06-30");
+  await submit(desk, "form[action='/desk/rules'] button[type=submit]");
+  if (!(await desk.content()).includes("Accept left-pad")) errors.push("the rule is not listed");
+  await both(desk, "rules");
+
+  // The policy in force, read-only.
+  await submit(desk, "nav a[href='/desk/policy']");
+  await both(desk, "policy");
 
   await browser.close();
   h.report.member = "nora";

@@ -92,7 +92,10 @@ pub use outbox::{Claimed, DeliveryRecord, Outbox, OutboxState};
 pub use portfolio::{Findings, StoredFinding};
 pub use reporter::Reporters;
 pub use sign_ins::{LoginAttempt, RecentFailures};
-pub use summaries::{AssigneeFilter, CaseSummary, QueueFilter, QueueSort, QueueView, QueuedCase};
+pub use summaries::{
+    AssigneeFilter, CaseSummary, DeadlineFilter, DeadlineState, QueueFilter, QueueSort, QueueView,
+    QueuedCase,
+};
 pub use work::Work;
 
 type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -27,6 +27,10 @@ pub struct CaseSummary {
     pub assignee: Option<String>,
     /// The reporter wrote last and the case is open: the team owes an answer.
     pub reply_owed: bool,
+    /// A severity or a policy level is set.
+    pub assessed: bool,
+    /// Confirmed actively exploited, or a severe incident (Article 14).
+    pub exploited: bool,
     /// The running clocks with a deadline.
     pub deadlines: Vec<Deadline>,
     /// When a dated fact of the history takes effect and the summary must
@@ -80,11 +84,15 @@ pub enum QueueSort {
 }
 
 /// A queue: the cases' own filter, and what the summaries answer.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct QueueFilter {
     pub cases: CaseFilter,
     pub assignee: AssigneeFilter,
     pub view: Option<QueueView>,
+    /// Only cases past reception with neither a severity nor a level.
+    pub unassessed: bool,
+    /// Only cases confirmed actively exploited (or severe incidents).
+    pub exploited: bool,
     pub sort: QueueSort,
     /// The instant "breached" and "due soon" are judged at.
     pub now: Instant,
@@ -109,11 +117,13 @@ async fn write(
     // writers of the same case's summary, so the deadlines below always
     // belong to the summary that won.
     let written = sqlx::query(
-        "INSERT INTO case_summaries (case_id, revision, assignee, reply_owed, next_due_at, changes_at) \
-         VALUES ($1, $2, $3, $4, $5, $6) \
+        "INSERT INTO case_summaries \
+         (case_id, revision, assignee, reply_owed, next_due_at, changes_at, assessed, exploited) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
          ON CONFLICT (case_id) DO UPDATE SET revision = excluded.revision, \
          assignee = excluded.assignee, reply_owed = excluded.reply_owed, \
-         next_due_at = excluded.next_due_at, changes_at = excluded.changes_at \
+         next_due_at = excluded.next_due_at, changes_at = excluded.changes_at, \
+         assessed = excluded.assessed, exploited = excluded.exploited \
          WHERE case_summaries.revision <= excluded.revision",
     )
     .bind(case_id)
@@ -122,6 +132,8 @@ async fn write(
     .bind(i64::from(summary.reply_owed))
     .bind(summary.next_due_at().map(|t| t.timestamp_millis()))
     .bind(summary.changes_at.map(|t| t.timestamp_millis()))
+    .bind(i64::from(summary.assessed))
+    .bind(i64::from(summary.exploited))
     .execute(&mut **tx)
     .await?
     .rows_affected()
@@ -290,6 +302,118 @@ impl Store {
     }
 }
 
+/// Which running deadlines of open cases the dashboard lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeadlineState {
+    /// Past due.
+    Breached,
+    /// Past the warning point, not yet due.
+    DueSoon,
+    /// Any.
+    Running,
+}
+
+/// Running deadlines of open cases: in `state` at `now`, of the clocks
+/// `only` names (when given) and none that `except` names.
+#[derive(Debug, Clone)]
+pub struct DeadlineFilter<'a> {
+    pub state: DeadlineState,
+    pub now: Instant,
+    pub only: Option<&'a [String]>,
+    pub except: &'a [String],
+}
+
+impl DeadlineFilter<'_> {
+    fn conditions(&self) -> (String, Vec<String>) {
+        let (mut sql, mut args) = crate::cases::case_conditions_on(
+            &CaseFilter {
+                open_only: true,
+                ..CaseFilter::default()
+            },
+            "c.",
+        );
+        let now = self.now.timestamp_millis();
+        match self.state {
+            DeadlineState::Breached => sql.push_str(&format!(" AND d.due_at <= {now}")),
+            DeadlineState::DueSoon => {
+                sql.push_str(&format!(" AND d.warn_at <= {now} AND d.due_at > {now}"))
+            }
+            DeadlineState::Running => {}
+        }
+        let list = |ids: &[String], args: &mut Vec<String>| {
+            ids.iter()
+                .map(|id| {
+                    args.push(id.clone());
+                    format!("${}", args.len())
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        if let Some(only) = self.only {
+            if only.is_empty() {
+                sql.push_str(" AND 1 = 0");
+            } else {
+                let marks = list(only, &mut args);
+                sql.push_str(&format!(" AND d.clock IN ({marks})"));
+            }
+        }
+        if !self.except.is_empty() {
+            let marks = list(self.except, &mut args);
+            sql.push_str(&format!(" AND d.clock NOT IN ({marks})"));
+        }
+        (sql, args)
+    }
+}
+
+impl Store {
+    /// How many deadlines `filter` selects.
+    pub async fn count_deadlines(&self, filter: &DeadlineFilter<'_>) -> Result<i64> {
+        let (conditions, args) = filter.conditions();
+        let sql = format!(
+            "SELECT COUNT(*) AS n FROM case_deadlines d JOIN cases c ON c.id = d.case_id \
+             WHERE 1 = 1{conditions}"
+        );
+        crate::count_rows(&self.reader, &sql, args).await
+    }
+
+    /// The first `limit` deadlines `filter` selects, soonest due first, each
+    /// with its case.
+    pub async fn deadlines(
+        &self,
+        filter: &DeadlineFilter<'_>,
+        limit: u32,
+    ) -> Result<Vec<(Case, Deadline)>> {
+        let (conditions, args) = filter.conditions();
+        let columns: Vec<String> = CASE_COLUMNS.split(", ").map(|c| format!("c.{c}")).collect();
+        let sql = format!(
+            "SELECT {}, d.clock, d.warn_at, d.due_at FROM case_deadlines d \
+             JOIN cases c ON c.id = d.case_id WHERE 1 = 1{conditions} \
+             ORDER BY d.due_at, c.id LIMIT {limit}",
+            columns.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for a in args {
+            query = query.bind(a);
+        }
+        let rows = query.fetch_all(&self.reader).await?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    self.case_from_row(row)?,
+                    Deadline {
+                        clock: row.try_get("clock")?,
+                        warn_at: row
+                            .try_get::<Option<i64>, _>("warn_at")?
+                            .map(millis)
+                            .transpose()?,
+                        due_at: millis(row.try_get("due_at")?)?,
+                    },
+                ))
+            })
+            .collect()
+    }
+}
+
 /// The SQL conditions (each starting with ` AND`) and their text arguments
 /// for `filter`; instants are written as integers.
 fn queue_conditions(filter: &QueueFilter) -> (String, Vec<String>) {
@@ -301,6 +425,15 @@ fn queue_conditions(filter: &QueueFilter) -> (String, Vec<String>) {
             args.push(name.clone());
             sql.push_str(&format!(" AND s.assignee = ${}", args.len()));
         }
+    }
+    if filter.unassessed {
+        sql.push_str(&format!(
+            " AND s.assessed = 0 AND c.state <> '{}'",
+            CaseState::Received.as_str()
+        ));
+    }
+    if filter.exploited {
+        sql.push_str(" AND s.exploited = 1");
     }
     let now = filter.now.timestamp_millis();
     match filter.view {

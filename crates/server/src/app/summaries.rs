@@ -46,6 +46,8 @@ pub fn summarise(policy: &Policy, case: &Case, history: &[Event], now: Instant) 
         revision: case.revision,
         assignee: case.assignee.clone(),
         reply_owed: reply_owed(case, history),
+        assessed: case.severity.is_some() || case.level.is_some(),
+        exploited: case.cra.as_ref().is_some_and(|c| c.is_confirmed()),
         deadlines,
         changes_at,
     }

@@ -276,6 +276,7 @@ pub async fn queue(
             _ => QueueSort::NextDue,
         },
         now,
+        ..QueueFilter::default()
     };
     let words: Vec<String> = QueueQuery::blank(&q.q)
         .map(|w| {

@@ -5,11 +5,14 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use embargo_core::auth::Role;
-use embargo_core::clock::{ClockReport, ClockStatus};
+use embargo_core::clock::ClockReport;
 use embargo_core::policy::Trigger;
 use embargo_core::portfolio::DeadlineStatus;
 use embargo_core::{Case, CaseState, Instant, Severity};
-use embargo_store::{CaseFilter, FindingFilter, FindingSort};
+use embargo_store::{
+    AssigneeFilter, CaseFilter, DeadlineFilter, DeadlineState, FindingFilter, FindingSort,
+    QueueFilter, QueueSort, QueuedCase,
+};
 use minijinja::Value;
 use serde::Serialize;
 
@@ -17,7 +20,7 @@ use crate::desk::cases::{CaseRow, row};
 use crate::desk::{Desk, PageError, PageResult, span, when};
 use crate::state::AppState;
 
-/// How many open cases the dashboard and the charts look at (newest first).
+/// How many cases the charts look at (newest first).
 pub(crate) const CASE_WINDOW: usize = 2000;
 /// How many rows each of the dashboard's lists shows; the full list is a
 /// link away.
@@ -63,8 +66,6 @@ struct ClockItem {
     /// "in 5 h 3 min" or "2 d 1 h late".
     left: String,
     status: &'static str,
-    #[serde(skip)]
-    due_at: Instant,
 }
 
 #[derive(Debug, Serialize)]
@@ -87,13 +88,6 @@ struct Totals {
     notices: usize,
     new_reports: usize,
     findings: usize,
-}
-
-fn running(c: &ClockReport) -> bool {
-    matches!(
-        c.status,
-        ClockStatus::Running | ClockStatus::Warning | ClockStatus::Breached
-    ) && c.stopped_at.is_none()
 }
 
 fn left(due: Instant, now: Instant) -> String {
@@ -123,24 +117,172 @@ pub async fn dashboard(
 ) -> PageResult {
     desk.require(Role::Viewer)?;
     let now = state.now();
-    let open = cases(&state, true).await?;
-    let mut breached = Vec::new();
-    let mut due_soon = Vec::new();
-    let mut notices = Vec::new();
-    let mut new_reports: Vec<CaseRow> = Vec::new();
-    let mut unassigned: Vec<CaseRow> = Vec::new();
-    let mut unassigned_count = 0;
-    let mut unassessed: Vec<CaseRow> = Vec::new();
-    let mut unassessed_count = 0;
-    let mut exploited: Vec<ExploitedRow> = Vec::new();
-    let refs: Vec<embargo_core::CaseRef> = open.iter().map(|c| c.reference).collect();
-    let mut histories = state.store.histories(&refs).await?;
-    for case in &open {
-        let history = histories.remove(&case.reference).unwrap_or_default();
+    // Every list and count comes from the summaries kept with each case,
+    // over all open cases; only the cases shown are read in full.
+    crate::app::summaries::bring_up_to_date(&state, now).await?;
+    let open = CaseFilter {
+        open_only: true,
+        ..CaseFilter::default()
+    };
+    let listing = |f: QueueFilter| QueueFilter {
+        cases: CaseFilter {
+            open_only: f.cases.state.is_none(),
+            ..f.cases
+        },
+        now,
+        ..f
+    };
+    let new_filter = listing(QueueFilter {
+        cases: CaseFilter {
+            state: Some(CaseState::Received),
+            ..CaseFilter::default()
+        },
+        // The oldest reports first: they have waited longest.
+        sort: QueueSort::Age,
+        ..QueueFilter::default()
+    });
+    let unassigned_filter = listing(QueueFilter {
+        assignee: AssigneeFilter::Nobody,
+        ..QueueFilter::default()
+    });
+    let unassessed_filter = listing(QueueFilter {
+        unassessed: true,
+        ..QueueFilter::default()
+    });
+    let exploited_filter = listing(QueueFilter {
+        exploited: true,
+        ..QueueFilter::default()
+    });
+    let store = &state.store;
+    let open_count = store
+        .queue_count(&listing(QueueFilter {
+            cases: open.clone(),
+            ..QueueFilter::default()
+        }))
+        .await?;
+    let new_count = store.queue_count(&new_filter).await?;
+    let new_cases = store.queue_cases(&new_filter, 0, LIST_CAP as u32).await?;
+    let unassigned_count = store.queue_count(&unassigned_filter).await?;
+    let unassigned_cases = store.queue_cases(&unassigned_filter, 0, 20).await?;
+    let unassessed_count = store.queue_count(&unassessed_filter).await?;
+    let unassessed_cases = store.queue_cases(&unassessed_filter, 0, 20).await?;
+    let exploited_cases = store.queue_cases(&exploited_filter, 0, 200).await?;
+
+    // The clocks that stop when customers are told are listed as notices
+    // owed, whatever their state; the others as breached or due soon.
+    let notice_clocks: Vec<String> = state
+        .settings
+        .policies
+        .all()
+        .iter()
+        .flat_map(|p| p.clocks.iter())
+        .filter(|rule| rule.stop == Trigger::CustomersNotified)
+        .map(|rule| rule.id.clone())
+        .collect();
+    let deadlines = |state_wanted: DeadlineState, notices: bool| DeadlineFilter {
+        state: state_wanted,
+        now,
+        only: notices.then_some(notice_clocks.as_slice()),
+        except: if notices {
+            &[]
+        } else {
+            notice_clocks.as_slice()
+        },
+    };
+    let mut lists = Vec::new();
+    let mut counts = Vec::new();
+    for filter in [
+        deadlines(DeadlineState::Breached, false),
+        deadlines(DeadlineState::DueSoon, false),
+        deadlines(DeadlineState::Running, true),
+    ] {
+        counts.push(usize::try_from(store.count_deadlines(&filter).await?).unwrap_or(0));
+        let items: Vec<ClockItem> = store
+            .deadlines(&filter, LIST_CAP as u32)
+            .await?
+            .into_iter()
+            .map(|(case, d)| {
+                let policy = state.settings.policies.for_product(&case.product);
+                ClockItem {
+                    reference: case.reference.to_string(),
+                    title: case.title.clone(),
+                    clock: policy
+                        .clocks
+                        .iter()
+                        .find(|rule| rule.id == d.clock)
+                        .map_or_else(|| d.clock.clone(), |rule| rule.name.clone()),
+                    due: when(d.due_at),
+                    left: left(d.due_at, now),
+                    status: if now >= d.due_at {
+                        "breached"
+                    } else if d.warn_at.is_some_and(|w| now >= w) {
+                        "warning"
+                    } else {
+                        "running"
+                    },
+                }
+            })
+            .collect();
+        lists.push(items);
+    }
+    let notices = lists.pop().unwrap_or_default();
+    let due_soon = lists.pop().unwrap_or_default();
+    let breached = lists.pop().unwrap_or_default();
+
+    // The cases shown as rows, and the exploited lane, with their clocks.
+    let shown: Vec<&Case> = new_cases
+        .iter()
+        .chain(&unassigned_cases)
+        .chain(&unassessed_cases)
+        .chain(&exploited_cases)
+        .map(|q| &q.case)
+        .collect();
+    let mut refs: Vec<embargo_core::CaseRef> = shown.iter().map(|c| c.reference).collect();
+    refs.sort_unstable();
+    refs.dedup();
+    let histories = state.store.histories(&refs).await?;
+    let clocks_of = |case: &Case| -> Vec<ClockReport> {
+        let history = histories
+            .get(&case.reference)
+            .map_or(&[][..], Vec::as_slice);
         let policy = state.settings.policies.for_product(&case.product);
-        let clocks = embargo_core::clock::evaluate(policy, case, &history, now);
-        if let Some(cra) = case.cra.as_ref().filter(|c| c.is_confirmed()) {
-            exploited.push(ExploitedRow {
+        embargo_core::clock::evaluate(policy, case, history, now)
+    };
+    let rows = |cases: &[QueuedCase]| -> Vec<CaseRow> {
+        cases
+            .iter()
+            .map(|q| row(&q.case, &clocks_of(&q.case), now))
+            .collect()
+    };
+    let new_reports = rows(&new_cases);
+    let unassigned = rows(&unassigned_cases);
+    let unassessed: Vec<CaseRow> = unassessed_cases
+        .iter()
+        .map(|q| {
+            let case = &q.case;
+            let mut r = row(case, &clocks_of(case), now);
+            // Severity-bound clocks (remediation, customer notices) cannot
+            // run for a case nobody has assessed, unless the policy assumes one.
+            let policy = state.settings.policies.for_product(&case.product);
+            if let Some(assumed) = policy.clock_settings.default_severity {
+                r.state_text = match assumed.as_str() {
+                    "critical" => "clocks assume critical",
+                    "high" => "clocks assume high",
+                    "medium" => "clocks assume medium",
+                    "low" => "clocks assume low",
+                    _ => "clocks assume none",
+                };
+            }
+            r
+        })
+        .collect();
+    let exploited: Vec<ExploitedRow> = exploited_cases
+        .iter()
+        .filter_map(|q| {
+            let case = &q.case;
+            let cra = case.cra.as_ref().filter(|c| c.is_confirmed())?;
+            let clocks = clocks_of(case);
+            Some(ExploitedRow {
                 reference: case.reference.to_string(),
                 title: case.title.clone(),
                 subject: match cra.subject {
@@ -161,78 +303,16 @@ pub async fn dashboard(
                         submitted: s.submitted_at.map(when),
                     })
                     .collect(),
-            });
-        }
-        for c in clocks.iter().filter(|c| running(c)) {
-            let Some(due_at) = c.due_at else { continue };
-            let item = ClockItem {
-                reference: case.reference.to_string(),
-                title: case.title.clone(),
-                clock: c.name.clone(),
-                due: when(due_at),
-                left: left(due_at, now),
-                status: crate::desk::cases::status_name(c.status),
-                due_at,
-            };
-            let is_notice = policy
-                .clocks
-                .iter()
-                .any(|rule| rule.id == c.id && rule.stop == Trigger::CustomersNotified);
-            if is_notice {
-                notices.push(item);
-            } else if c.status == ClockStatus::Breached {
-                breached.push(item);
-            } else if c.status == ClockStatus::Warning {
-                // Past the clock's own warning point (the policy's
-                // `warn_percent` of its target): a 24-hour acknowledgement is
-                // not "due soon" the moment a report arrives.
-                due_soon.push(item);
-            }
-        }
-        if case.state == CaseState::Received {
-            new_reports.push(row(case, &clocks, now));
-        }
-        // Severity-bound clocks (remediation, customer notices) cannot run
-        // for a case nobody has assessed, unless the policy assumes one.
-        if case.severity.is_none() && case.level.is_none() && case.state != CaseState::Received {
-            unassessed_count += 1;
-            if unassessed.len() < 20 {
-                let mut r = row(case, &clocks, now);
-                if let Some(assumed) = policy.clock_settings.default_severity {
-                    r.state_text = match assumed.as_str() {
-                        "critical" => "clocks assume critical",
-                        "high" => "clocks assume high",
-                        "medium" => "clocks assume medium",
-                        "low" => "clocks assume low",
-                        _ => "clocks assume none",
-                    };
-                }
-                unassessed.push(r);
-            }
-        }
-        if case.assignee.is_none() {
-            unassigned_count += 1;
-            if unassigned.len() < 20 {
-                unassigned.push(row(case, &clocks, now));
-            }
-        }
-    }
-    for list in [&mut breached, &mut due_soon, &mut notices] {
-        list.sort_by_key(|i| i.due_at);
-    }
+            })
+        })
+        .collect();
     let totals = Totals {
-        breached: breached.len(),
-        due_soon: due_soon.len(),
-        notices: notices.len(),
-        new_reports: new_reports.len(),
+        breached: counts[0],
+        due_soon: counts[1],
+        notices: counts[2],
+        new_reports: usize::try_from(new_count).unwrap_or(0),
         findings: 0,
     };
-    for list in [&mut breached, &mut due_soon, &mut notices] {
-        list.truncate(LIST_CAP);
-    }
-    // The oldest reports first: they have waited longest.
-    new_reports.reverse();
-    new_reports.truncate(LIST_CAP);
     // Findings due soon or breached, soonest first: counted and capped by
     // the database from each finding's deadline kept on its row.
     let due_findings = crate::app::findings::urgent_page(
@@ -312,7 +392,7 @@ pub async fn dashboard(
     ctx.insert("unassessed_count", Value::from(unassessed_count));
     ctx.insert("findings", Value::from_serialize(&findings));
     ctx.insert("exploited", Value::from_serialize(&exploited));
-    ctx.insert("open_count", Value::from(open.len()));
+    ctx.insert("open_count", Value::from(open_count));
     ctx.insert("now", Value::from(when(now)));
     Ok(desk.page(StatusCode::OK, "dashboard.html", ctx))
 }

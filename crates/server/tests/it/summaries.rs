@@ -27,6 +27,7 @@ fn queue(view: Option<QueueView>, now: embargo_core::Instant) -> QueueFilter {
         view,
         sort: QueueSort::NextDue,
         now,
+        ..QueueFilter::default()
     }
 }
 

@@ -1,7 +1,8 @@
 -- What the queue sorts and counts by, kept with every write to a case so
 -- the database can order, filter and count without reading and evaluating
 -- every history: the running clocks' warning and due instants, whom the
--- case is assigned to, and whether the reporter waits on an answer.
+-- case is assigned to, whether the reporter waits on an answer, whether it
+-- is assessed and whether it is actively exploited.
 -- Derived data: rebuilt from the events whenever it is missing, older than
 -- its case (revision), past `changes_at` (a dated fact in the history that
 -- takes effect later), or computed under another policy.
@@ -10,6 +11,10 @@ CREATE TABLE case_summaries (
     revision    INTEGER NOT NULL,
     assignee    TEXT,
     reply_owed  INTEGER NOT NULL,
+    -- A severity or a policy level is set.
+    assessed    INTEGER NOT NULL,
+    -- Confirmed actively exploited, or a severe incident (Article 14).
+    exploited   INTEGER NOT NULL,
     next_due_at INTEGER,
     changes_at  INTEGER
 );

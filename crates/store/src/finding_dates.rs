@@ -161,11 +161,7 @@ impl Store {
              JOIN releases r ON r.id = f.release_id JOIN products p ON p.id = r.product_id \
              WHERE 1 = 1{conditions} ORDER BY {order} LIMIT {limit} OFFSET {offset}"
         );
-        let mut query = sqlx::query(&sql);
-        for a in args {
-            query = query.bind(a);
-        }
-        let rows = query.fetch_all(&self.reader).await?;
+        let rows = crate::fetch_rows(&self.reader, &sql, args).await?;
         rows.iter().map(finding_from_row).collect()
     }
 }

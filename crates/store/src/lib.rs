@@ -289,6 +289,19 @@ impl Store {
     }
 }
 
+/// The rows of `sql`, a query with `$n` text parameters `args`.
+pub(crate) async fn fetch_rows(
+    pool: &AnyPool,
+    sql: &str,
+    args: Vec<String>,
+) -> Result<Vec<sqlx::any::AnyRow>> {
+    let mut query = sqlx::query(sql);
+    for a in args {
+        query = query.bind(a);
+    }
+    Ok(query.fetch_all(pool).await?)
+}
+
 /// `COUNT(*)` of `sql` (a query with `$n` text parameters `args`).
 pub(crate) async fn count_rows(pool: &AnyPool, sql: &str, args: Vec<String>) -> Result<i64> {
     let mut query = sqlx::query(sql);

@@ -282,11 +282,7 @@ impl Store {
              ORDER BY {order} LIMIT {limit} OFFSET {offset}",
             columns.join(", ")
         );
-        let mut query = sqlx::query(&sql);
-        for a in args {
-            query = query.bind(a);
-        }
-        let rows = query.fetch_all(&self.reader).await?;
+        let rows = crate::fetch_rows(&self.reader, &sql, args).await?;
         rows.iter()
             .map(|row| {
                 Ok(QueuedCase {
@@ -391,11 +387,7 @@ impl Store {
              ORDER BY d.due_at, c.id LIMIT {limit}",
             columns.join(", ")
         );
-        let mut query = sqlx::query(&sql);
-        for a in args {
-            query = query.bind(a);
-        }
-        let rows = query.fetch_all(&self.reader).await?;
+        let rows = crate::fetch_rows(&self.reader, &sql, args).await?;
         rows.iter()
             .map(|row| {
                 Ok((

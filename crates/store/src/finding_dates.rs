@@ -156,12 +156,26 @@ impl Store {
             ),
             FindingSort::Due => "f.due_at, f.id".to_owned(),
         };
-        let sql = format!(
-            "SELECT {FINDING_COLUMNS}, p.exposure FROM findings f \
-             JOIN releases r ON r.id = f.release_id JOIN products p ON p.id = r.product_id \
-             WHERE 1 = 1{conditions} ORDER BY {order} LIMIT {limit} OFFSET {offset}"
-        );
-        let rows = crate::fetch_rows(&self.reader, &sql, args).await?;
+        // The page's ids on narrow rows first, then the page's findings.
+        let ids = crate::fetch_ids(
+            &self.reader,
+            &format!(
+                "SELECT f.id AS id FROM findings f JOIN releases r ON r.id = f.release_id \
+                 WHERE 1 = 1{conditions} ORDER BY {order} LIMIT {limit} OFFSET {offset}"
+            ),
+            args,
+        )
+        .await?;
+        let rows = crate::rows_in_order(
+            &self.reader,
+            &format!(
+                "{FINDING_COLUMNS}, p.exposure FROM findings f \
+                 JOIN releases r ON r.id = f.release_id JOIN products p ON p.id = r.product_id"
+            ),
+            "f.id",
+            &ids,
+        )
+        .await?;
         rows.iter().map(finding_from_row).collect()
     }
 }

@@ -368,37 +368,34 @@ impl Store {
     }
 
     /// How many findings are still open at `now`, per product and severity,
-    /// counted by the database (a products page with tens of thousands of
-    /// components reads a few rows, not every finding).
+    /// counted by the database from each finding's kept deadline facts (a
+    /// products page with tens of thousands of components reads a few
+    /// rows, not every finding). Findings whose facts are not worked out
+    /// yet (`dated = 0`) are not counted: the caller brings them up to date
+    /// first.
     pub async fn open_finding_counts(
         &self,
         now: Instant,
     ) -> Result<Vec<(String, Option<Severity>, i64)>> {
         let rows = sqlx::query(
-            "SELECT r.product_id, f.severity, f.analysis, COUNT(*) AS n FROM findings f \
-             JOIN releases r ON r.id = f.release_id GROUP BY r.product_id, f.severity, f.analysis",
+            "SELECT r.product_id, f.severity, COUNT(*) AS n FROM findings f \
+             JOIN releases r ON r.id = f.release_id \
+             WHERE f.open_from IS NOT NULL AND f.open_from <= $1 \
+             GROUP BY r.product_id, f.severity",
         )
+        .bind(now.timestamp_millis())
         .fetch_all(&self.reader)
         .await?;
-        let mut out: Vec<(String, Option<Severity>, i64)> = Vec::new();
-        for r in &rows {
-            let analysis: Analysis = parse(&r.try_get::<String, _>("analysis")?)?;
-            if !analysis.open_at(now) {
-                continue;
-            }
-            let product: String = r.try_get("product_id")?;
-            let severity: Option<String> = r.try_get("severity")?;
-            let severity: Option<Severity> = severity.and_then(|s| s.parse().ok());
-            let n: i64 = r.try_get("n")?;
-            match out
-                .iter_mut()
-                .find(|(p, s, _)| *p == product && *s == severity)
-            {
-                Some(entry) => entry.2 += n,
-                None => out.push((product, severity, n)),
-            }
-        }
-        Ok(out)
+        rows.iter()
+            .map(|r| {
+                let severity: Option<String> = r.try_get("severity")?;
+                Ok((
+                    r.try_get("product_id")?,
+                    severity.and_then(|s| s.parse().ok()),
+                    r.try_get("n")?,
+                ))
+            })
+            .collect()
     }
 
     /// One page of findings (optionally of one product) in id order, after

@@ -276,13 +276,26 @@ impl Store {
             QueueSort::Age => "c.created_at, c.id".to_owned(),
             QueueSort::Activity => "c.updated_at DESC, c.id DESC".to_owned(),
         };
-        let sql = format!(
-            "SELECT {}, s.reply_owed, s.next_due_at FROM cases c \
-             LEFT JOIN case_summaries s ON s.case_id = c.id WHERE 1 = 1{conditions} \
-             ORDER BY {order} LIMIT {limit} OFFSET {offset}",
-            columns.join(", ")
-        );
-        let rows = crate::fetch_rows(&self.reader, &sql, args).await?;
+        let ids = crate::fetch_ids(
+            &self.reader,
+            &format!(
+                "SELECT c.id AS id FROM cases c LEFT JOIN case_summaries s ON s.case_id = c.id \
+                 WHERE 1 = 1{conditions} ORDER BY {order} LIMIT {limit} OFFSET {offset}"
+            ),
+            args,
+        )
+        .await?;
+        let rows = crate::rows_in_order(
+            &self.reader,
+            &format!(
+                "{}, s.reply_owed, s.next_due_at FROM cases c \
+                 LEFT JOIN case_summaries s ON s.case_id = c.id",
+                columns.join(", ")
+            ),
+            "c.id",
+            &ids,
+        )
+        .await?;
         rows.iter()
             .map(|row| {
                 Ok(QueuedCase {
@@ -381,17 +394,43 @@ impl Store {
     ) -> Result<Vec<(Case, Deadline)>> {
         let (conditions, args) = filter.conditions();
         let columns: Vec<String> = CASE_COLUMNS.split(", ").map(|c| format!("c.{c}")).collect();
-        let sql = format!(
-            "SELECT {}, d.clock, d.warn_at, d.due_at FROM case_deadlines d \
-             JOIN cases c ON c.id = d.case_id WHERE 1 = 1{conditions} \
-             ORDER BY d.due_at, c.id LIMIT {limit}",
-            columns.join(", ")
-        );
-        let rows = crate::fetch_rows(&self.reader, &sql, args).await?;
-        rows.iter()
+        // The page's deadlines first (narrow rows), then their cases.
+        let page = crate::fetch_rows(
+            &self.reader,
+            &format!(
+                "SELECT c.id AS id, d.clock, d.warn_at, d.due_at FROM case_deadlines d \
+                 JOIN cases c ON c.id = d.case_id WHERE 1 = 1{conditions} \
+                 ORDER BY d.due_at, c.id LIMIT {limit}"
+            ),
+            args,
+        )
+        .await?;
+        let ids: Vec<i64> = page
+            .iter()
+            .map(|r| r.try_get("id"))
+            .collect::<std::result::Result<_, _>>()?;
+        let mut unique = ids.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        let cases: std::collections::HashMap<i64, Case> = crate::rows_in_order(
+            &self.reader,
+            &format!("{} FROM cases c", columns.join(", ")),
+            "c.id",
+            &unique,
+        )
+        .await?
+        .iter()
+        .map(|row| Ok((row.try_get("row_order_id")?, self.case_from_row(row)?)))
+        .collect::<Result<_>>()?;
+        page.iter()
             .map(|row| {
+                let id: i64 = row.try_get("id")?;
+                let case = cases
+                    .get(&id)
+                    .cloned()
+                    .ok_or_else(|| StoreError::Corrupt(format!("case row {id} vanished")))?;
                 Ok((
-                    self.case_from_row(row)?,
+                    case,
                     Deadline {
                         clock: row.try_get("clock")?,
                         warn_at: row

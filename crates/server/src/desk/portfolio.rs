@@ -347,6 +347,7 @@ async fn products_page(
     }
     let mut open: BTreeMap<String, BTreeMap<std::cmp::Reverse<Option<Severity>>, usize>> =
         BTreeMap::new();
+    crate::app::findings::bring_dates_up_to_date(state, now).await?;
     for (product, severity, n) in state.store.open_finding_counts(now).await? {
         *open
             .entry(product)

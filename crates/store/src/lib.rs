@@ -93,8 +93,8 @@ pub use portfolio::{Findings, StoredFinding};
 pub use reporter::Reporters;
 pub use sign_ins::{LoginAttempt, RecentFailures};
 pub use summaries::{
-    AssigneeFilter, CaseSummary, DeadlineFilter, DeadlineState, QueueFilter, QueueSort, QueueView,
-    QueuedCase,
+    AssigneeFilter, CaseSummary, DashboardCounts, DeadlineFilter, DeadlineState, QueueFilter,
+    QueueSort, QueueView, QueuedCase,
 };
 pub use work::Work;
 

@@ -311,6 +311,21 @@ impl Store {
     }
 }
 
+/// What the dashboard counts over every open case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DashboardCounts {
+    pub open: i64,
+    pub new_reports: i64,
+    pub unassigned: i64,
+    pub unassessed: i64,
+    /// Running deadlines past due (customer notices apart).
+    pub breached: i64,
+    /// Running deadlines past their warning point, not yet due.
+    pub due_soon: i64,
+    /// Running deadlines of the clocks that stop when customers are told.
+    pub notices: i64,
+}
+
 /// Which running deadlines of open cases the dashboard lists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeadlineState {
@@ -375,14 +390,71 @@ impl DeadlineFilter<'_> {
 }
 
 impl Store {
-    /// How many deadlines `filter` selects.
-    pub async fn count_deadlines(&self, filter: &DeadlineFilter<'_>) -> Result<i64> {
-        let (conditions, args) = filter.conditions();
-        let sql = format!(
-            "SELECT COUNT(*) AS n FROM case_deadlines d JOIN cases c ON c.id = d.case_id \
-             WHERE 1 = 1{conditions}"
+    /// The dashboard's counts over every open case, in two statements:
+    /// open cases, new reports, unassigned and unassessed ones; running
+    /// deadlines breached or due soon at `now` (of clocks other than
+    /// `notice_clocks`), and deadlines of `notice_clocks` (customer notices
+    /// owed).
+    pub async fn dashboard_counts(
+        &self,
+        now: Instant,
+        notice_clocks: &[String],
+    ) -> Result<DashboardCounts> {
+        let (open, _) = crate::cases::case_conditions_on(
+            &CaseFilter {
+                open_only: true,
+                ..CaseFilter::default()
+            },
+            "c.",
         );
-        crate::count_rows(&self.reader, &sql, args).await
+        let received = CaseState::Received.as_str();
+        let cases = sqlx::query(&format!(
+            "SELECT COUNT(*) AS open, \
+             SUM(CASE WHEN c.state = '{received}' THEN 1 ELSE 0 END) AS new_reports, \
+             SUM(CASE WHEN s.assignee IS NULL THEN 1 ELSE 0 END) AS unassigned, \
+             SUM(CASE WHEN s.assessed = 0 AND c.state <> '{received}' THEN 1 ELSE 0 END) AS unassessed \
+             FROM cases c LEFT JOIN case_summaries s ON s.case_id = c.id WHERE 1 = 1{open}"
+        ))
+        .fetch_one(&self.reader)
+        .await?;
+        let now = now.timestamp_millis();
+        let mut args = Vec::new();
+        let is_notice = if notice_clocks.is_empty() {
+            "1 = 0".to_owned()
+        } else {
+            let marks: Vec<String> = notice_clocks
+                .iter()
+                .map(|id| {
+                    args.push(id.clone());
+                    format!("${}", args.len())
+                })
+                .collect();
+            format!("d.clock IN ({})", marks.join(", "))
+        };
+        let sql = format!(
+            "SELECT \
+             SUM(CASE WHEN NOT ({is_notice}) AND d.due_at <= {now} THEN 1 ELSE 0 END) AS breached, \
+             SUM(CASE WHEN NOT ({is_notice}) AND d.warn_at <= {now} AND d.due_at > {now} \
+                 THEN 1 ELSE 0 END) AS due_soon, \
+             SUM(CASE WHEN {is_notice} THEN 1 ELSE 0 END) AS notices \
+             FROM case_deadlines d JOIN cases c ON c.id = d.case_id WHERE 1 = 1{open}"
+        );
+        let deadlines = crate::fetch_rows(&self.reader, &sql, args).await?;
+        let deadlines = deadlines
+            .first()
+            .ok_or_else(|| StoreError::Corrupt("no row from a count".into()))?;
+        let n = |row: &sqlx::any::AnyRow, column: &str| -> Result<i64> {
+            Ok(row.try_get::<Option<i64>, _>(column)?.unwrap_or(0))
+        };
+        Ok(DashboardCounts {
+            open: n(&cases, "open")?,
+            new_reports: n(&cases, "new_reports")?,
+            unassigned: n(&cases, "unassigned")?,
+            unassessed: n(&cases, "unassessed")?,
+            breached: n(deadlines, "breached")?,
+            due_soon: n(deadlines, "due_soon")?,
+            notices: n(deadlines, "notices")?,
+        })
     }
 
     /// The first `limit` deadlines `filter` selects, soonest due first, each

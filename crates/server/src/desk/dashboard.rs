@@ -120,10 +120,6 @@ pub async fn dashboard(
     // Every list and count comes from the summaries kept with each case,
     // over all open cases; only the cases shown are read in full.
     crate::app::summaries::bring_up_to_date(&state, now).await?;
-    let open = CaseFilter {
-        open_only: true,
-        ..CaseFilter::default()
-    };
     let listing = |f: QueueFilter| QueueFilter {
         cases: CaseFilter {
             open_only: f.cases.state.is_none(),
@@ -154,17 +150,8 @@ pub async fn dashboard(
         ..QueueFilter::default()
     });
     let store = &state.store;
-    let open_count = store
-        .queue_count(&listing(QueueFilter {
-            cases: open.clone(),
-            ..QueueFilter::default()
-        }))
-        .await?;
-    let new_count = store.queue_count(&new_filter).await?;
     let new_cases = store.queue_cases(&new_filter, 0, LIST_CAP as u32).await?;
-    let unassigned_count = store.queue_count(&unassigned_filter).await?;
     let unassigned_cases = store.queue_cases(&unassigned_filter, 0, 20).await?;
-    let unassessed_count = store.queue_count(&unassessed_filter).await?;
     let unassessed_cases = store.queue_cases(&unassessed_filter, 0, 20).await?;
     let exploited_cases = store.queue_cases(&exploited_filter, 0, 200).await?;
 
@@ -189,14 +176,13 @@ pub async fn dashboard(
             notice_clocks.as_slice()
         },
     };
+    let counts = store.dashboard_counts(now, &notice_clocks).await?;
     let mut lists = Vec::new();
-    let mut counts = Vec::new();
     for filter in [
         deadlines(DeadlineState::Breached, false),
         deadlines(DeadlineState::DueSoon, false),
         deadlines(DeadlineState::Running, true),
     ] {
-        counts.push(usize::try_from(store.count_deadlines(&filter).await?).unwrap_or(0));
         let items: Vec<ClockItem> = store
             .deadlines(&filter, LIST_CAP as u32)
             .await?
@@ -306,13 +292,19 @@ pub async fn dashboard(
             })
         })
         .collect();
+    let count = |n: i64| usize::try_from(n).unwrap_or(0);
     let totals = Totals {
-        breached: counts[0],
-        due_soon: counts[1],
-        notices: counts[2],
-        new_reports: usize::try_from(new_count).unwrap_or(0),
+        breached: count(counts.breached),
+        due_soon: count(counts.due_soon),
+        notices: count(counts.notices),
+        new_reports: count(counts.new_reports),
         findings: 0,
     };
+    let (open_count, unassigned_count, unassessed_count) = (
+        count(counts.open),
+        count(counts.unassigned),
+        count(counts.unassessed),
+    );
     // Findings due soon or breached, soonest first: counted and capped by
     // the database from each finding's deadline kept on its row.
     let due_findings = crate::app::findings::urgent_page(

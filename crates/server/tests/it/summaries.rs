@@ -107,6 +107,28 @@ async fn the_queue_counts_from_summaries_kept_with_each_case_and_rebuilt_when_st
             0,
             "nothing stale"
         );
+        // The dashboard's counts, over every open case.
+        let counts = store.dashboard_counts(now, &[]).await.unwrap();
+        assert_eq!(
+            (
+                counts.open,
+                counts.new_reports,
+                counts.unassigned,
+                counts.breached
+            ),
+            (4, 3, 3, 3),
+            "{counts:?}"
+        );
+        assert_eq!((counts.due_soon, counts.notices), (0, 0), "{counts:?}");
+        let counts = store
+            .dashboard_counts(now, &["acknowledgement".to_owned()])
+            .await
+            .unwrap();
+        assert_eq!(
+            (counts.breached, counts.notices),
+            (0, 3),
+            "a clock named as a notice is counted as one: {counts:?}"
+        );
 
         // A server started with another policy (acknowledgement within 72
         // hours) works every summary out again under it.

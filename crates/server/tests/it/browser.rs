@@ -359,3 +359,61 @@ async fn the_team_reports_an_exploited_vulnerability_in_chromium() {
     assert_eq!(view["pack"]["member_states"], json!(["FR", "DE"]));
     desk.app.stop().await;
 }
+
+/// A right-to-left override in a file name and a title, in Chromium
+/// (`tests/browser/rtl_file.cjs`): the case page shows the file's true name
+/// (the control removed, so `.html` shows where the override made it read
+/// `.pdf`) and the title's control made visible, never applied, at 1280
+/// and 390 px (axe-clean, no CSP report); the download is saved under the
+/// safe name.
+#[tokio::test]
+async fn a_right_to_left_override_is_shown_neutralised_and_downloaded_safely_in_chromium() {
+    if !browser_or_skip() {
+        return;
+    }
+    let Some(db) = TestDatabase::all().await.into_iter().next() else {
+        panic!("no test database");
+    };
+    let app = crate::TestApp::start(db).await;
+    let mut request = crate::new_case("Invoice \u{202e}fdp.exe leaks tokens");
+    request["product"] = json!("Dock Certs");
+    let request: embargo_core::NewCase = serde_json::from_value(request).unwrap();
+    let case = crate::recording()
+        .create_case(&app.store, request, "user:rita", crate::t0())
+        .await
+        .unwrap();
+    let reference = case.reference.to_string();
+    let name: String =
+        form_urlencoded::byte_serialize("invoice\u{202e}fdp.html".as_bytes()).collect();
+    let r = app
+        .http
+        .post(app.url(&format!(
+            "/api/v1/cases/{reference}/attachments?filename={name}"
+        )))
+        .bearer_auth(&app.responder)
+        .body("<html><script>alert(1)</script></html>")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    let report = run_script(
+        "rtl_file.cjs",
+        vec![
+            app.url(""),
+            "rita".into(),
+            crate::PASSWORD.into(),
+            reference.clone(),
+        ],
+    )
+    .await;
+    assert_clean(&report, 2);
+    // With the override applied the name would read "invoicelmth.pdf"; the
+    // control is removed from file names, so the true type shows.
+    assert_eq!(report["shown"], "invoicefdp.html", "{report:#}");
+    assert!(
+        report["title"].as_str().unwrap().contains("[U+202E]"),
+        "the title's control made visible: {report:#}"
+    );
+    assert_eq!(report["download"], "invoicefdp.html", "{report:#}");
+    app.stop().await;
+}

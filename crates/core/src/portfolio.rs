@@ -112,10 +112,18 @@ impl Analysis {
     /// Whether the finding still needs fixing at `now` (its deadline counts).
     #[must_use]
     pub fn open_at(&self, now: Instant) -> bool {
+        self.open_from().is_some_and(|from| from <= now)
+    }
+
+    /// From when the finding needs fixing: always (the epoch) while in
+    /// triage or affected, from the end of an accepted risk, never once it
+    /// no longer does. What a store keeps to ask "open at `now`" itself.
+    #[must_use]
+    pub fn open_from(&self) -> Option<Instant> {
         match self {
-            Analysis::InTriage | Analysis::Affected => true,
-            Analysis::RiskAccepted { until } => *until <= now,
-            Analysis::NotAffected { .. } | Analysis::FalsePositive | Analysis::Resolved => false,
+            Analysis::InTriage | Analysis::Affected => Some(Instant::UNIX_EPOCH),
+            Analysis::RiskAccepted { until } => Some(*until),
+            Analysis::NotAffected { .. } | Analysis::FalsePositive | Analysis::Resolved => None,
         }
     }
 }

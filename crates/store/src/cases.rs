@@ -312,11 +312,17 @@ impl Cases<'_, '_> {
     /// The locked case's events, oldest first, decrypted: read inside the
     /// unit, so they include what it has appended so far.
     pub async fn history(&mut self, handle: &CaseHandle) -> Result<Vec<Event>> {
+        self.history_of_row(handle.row_id).await
+    }
+
+    /// The events of the case with row `case_id`, oldest first, decrypted,
+    /// as the unit sees them.
+    pub(crate) async fn history_of_row(&mut self, case_id: i64) -> Result<Vec<Event>> {
         let rows = sqlx::query(
             "SELECT seq, at, actor, kind, payload, sealed_key, sealed FROM events \
              WHERE case_id = $1 ORDER BY seq",
         )
-        .bind(handle.row_id)
+        .bind(case_id)
         .fetch_all(&mut *self.work.tx)
         .await?;
         let store: &Store = self.work.store;

@@ -1,13 +1,14 @@
 //! Each finding's remediation deadline, kept on its row. The deadline comes
 //! from the product's policy, which the store does not know: the
 //! application works it out (`Finding::apply_policy`) for every finding
-//! whose row changed since (each change bumps `version` and clears `dated`)
-//! and writes it back, so the findings page and the dashboard sort, filter,
-//! count and page in the database instead of dating every finding per
-//! request.
+//! whose deadline inputs changed since (each change to a severity, a patch
+//! or an analysis bumps `version` and clears `dated`; exploitation signals
+//! and case links change no deadline) and writes it back, so the findings
+//! page and the dashboard sort, filter, count and page in the database
+//! instead of dating every finding per request.
 
 use embargo_core::Instant;
-use embargo_core::portfolio::{Analysis, Finding, FindingDeadline};
+use embargo_core::portfolio::{Finding, FindingDeadline};
 use sqlx::Row;
 
 use crate::portfolio::{FINDING_COLUMNS, finding_from_row};
@@ -35,11 +36,7 @@ impl FindingDates {
             clock: deadline.map(|d| d.clock.clone()),
             warn_at: deadline.map(|d| d.warn),
             due_at: deadline.map(|d| d.due),
-            open_from: match &finding.analysis {
-                Analysis::InTriage | Analysis::Affected => Some(Instant::UNIX_EPOCH),
-                Analysis::RiskAccepted { until } => Some(*until),
-                Analysis::NotAffected { .. } | Analysis::FalsePositive | Analysis::Resolved => None,
-            },
+            open_from: finding.analysis.open_from(),
         }
     }
 }
@@ -137,7 +134,7 @@ impl Store {
     ) -> Result<Vec<Finding>> {
         let (conditions, args) = finding_conditions(filter);
         let now = filter.now.timestamp_millis();
-        let open = format!("(f.open_from IS NOT NULL AND f.open_from <= {now})");
+        let open = open_at(now);
         let rank = format!(
             "(CASE WHEN NOT {open} THEN 4 WHEN f.due_at IS NULL THEN 3 \
              WHEN f.due_at <= {now} THEN 0 WHEN f.warn_at <= {now} THEN 1 ELSE 2 END)"
@@ -180,6 +177,12 @@ impl Store {
     }
 }
 
+/// The SQL condition "finding `f` needs fixing at `now`", from its kept
+/// `open_from` (see `Analysis::open_from`).
+pub(crate) fn open_at(now: i64) -> String {
+    format!("(f.open_from IS NOT NULL AND f.open_from <= {now})")
+}
+
 fn finding_conditions(filter: &FindingFilter) -> (String, Vec<String>) {
     let mut sql = String::new();
     let mut args = Vec::new();
@@ -189,9 +192,7 @@ fn finding_conditions(filter: &FindingFilter) -> (String, Vec<String>) {
         sql.push_str(&format!(" AND r.product_id = ${}", args.len()));
     }
     if filter.open_only || filter.sort == FindingSort::Due {
-        sql.push_str(&format!(
-            " AND f.open_from IS NOT NULL AND f.open_from <= {now}"
-        ));
+        sql.push_str(&format!(" AND {}", open_at(now)));
     }
     if filter.sort == FindingSort::Due {
         sql.push_str(&format!(" AND f.due_at IS NOT NULL AND f.warn_at <= {now}"));

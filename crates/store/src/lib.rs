@@ -303,7 +303,7 @@ pub(crate) async fn fetch_rows(
 }
 
 /// The rows of `select` (its columns, `FROM` and joins, without `WHERE`)
-/// for the ids `ids` of `table_alias`, in the order of `ids`. Lists sort
+/// whose `id_column` is one of `ids`, in the order of `ids`. Lists sort
 /// and page on narrow rows (ids and sort keys) and read the wide ones
 /// (sealed blobs, JSON) for the page only: sorting every matching row with
 /// its blobs is what made a page slow.

@@ -377,13 +377,12 @@ impl Store {
         &self,
         now: Instant,
     ) -> Result<Vec<(String, Option<Severity>, i64)>> {
-        let rows = sqlx::query(
+        let rows = sqlx::query(&format!(
             "SELECT r.product_id, f.severity, COUNT(*) AS n FROM findings f \
-             JOIN releases r ON r.id = f.release_id \
-             WHERE f.open_from IS NOT NULL AND f.open_from <= $1 \
+             JOIN releases r ON r.id = f.release_id WHERE {} \
              GROUP BY r.product_id, f.severity",
-        )
-        .bind(now.timestamp_millis())
+            crate::finding_dates::open_at(now.timestamp_millis())
+        ))
         .fetch_all(&self.reader)
         .await?;
         rows.iter()
@@ -1032,7 +1031,7 @@ impl Findings<'_, '_> {
         now: Instant,
     ) -> Result<()> {
         sqlx::query(
-            "UPDATE findings SET known_exploited = $1, kev = $2, epss = $3, epss_percentile = $4, version = version + 1, dated = 0, updated_at = $5 WHERE id = $6",
+            "UPDATE findings SET known_exploited = $1, kev = $2, epss = $3, epss_percentile = $4, updated_at = $5 WHERE id = $6",
         )
         .bind(i64::from(m.known_exploited))
         .bind(m.kev.as_ref().map(json).transpose()?)
@@ -1061,7 +1060,7 @@ impl Findings<'_, '_> {
     pub async fn link_to_case(&mut self, ids: &[i64], case: CaseRef, now: Instant) -> Result<()> {
         for id in ids {
             let linked = sqlx::query(
-                "UPDATE findings SET case_ref = $1, version = version + 1, dated = 0, updated_at = $2 WHERE id = $3 AND case_ref IS NULL",
+                "UPDATE findings SET case_ref = $1, updated_at = $2 WHERE id = $3 AND case_ref IS NULL",
             )
             .bind(case.to_string())
             .bind(now.timestamp_millis())

@@ -160,36 +160,22 @@ async fn write(
 }
 
 impl crate::Cases<'_, '_> {
-    /// Works out and writes, in the unit, the summary of a case the unit
-    /// has written to: `summarise` gets the case and its whole history as
-    /// the unit sees them.
+    /// Works out and writes, in the unit, the summary of `case` (as the
+    /// unit has just written it): `summarise` gets its whole history as the
+    /// unit sees it.
     pub async fn write_summary(
         &mut self,
-        reference: CaseRef,
-        summarise: impl FnOnce(&Case, &[Event]) -> CaseSummary,
+        case: &Case,
+        summarise: impl FnOnce(&[Event]) -> CaseSummary,
     ) -> Result<()> {
-        let row = sqlx::query(&format!(
-            "SELECT {CASE_COLUMNS} FROM cases WHERE reference = $1"
-        ))
-        .bind(reference.to_string())
-        .fetch_optional(&mut *self.work.tx)
-        .await?
-        .ok_or_else(|| StoreError::not_found("case", reference))?;
-        let case_id: i64 = row.try_get("id")?;
-        let store: &Store = self.work.store;
-        let case = store.case_from_row(&row)?;
-        let events = sqlx::query(
-            "SELECT seq, at, actor, kind, payload, sealed_key, sealed FROM events \
-             WHERE case_id = $1 ORDER BY seq",
-        )
-        .bind(case_id)
-        .fetch_all(&mut *self.work.tx)
-        .await?;
-        let history = events
-            .iter()
-            .map(|r| store.event_from_row(r))
-            .collect::<Result<Vec<_>>>()?;
-        write(&mut self.work.tx, case_id, &summarise(&case, &history)).await?;
+        let case_id: i64 = sqlx::query("SELECT id FROM cases WHERE reference = $1")
+            .bind(case.reference.to_string())
+            .fetch_optional(&mut *self.work.tx)
+            .await?
+            .ok_or_else(|| StoreError::not_found("case", case.reference))?
+            .try_get("id")?;
+        let history = self.history_of_row(case_id).await?;
+        write(&mut self.work.tx, case_id, &summarise(&history)).await?;
         Ok(())
     }
 }

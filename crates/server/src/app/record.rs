@@ -115,7 +115,7 @@ impl Recording<'_> {
     ) -> Result<(), StoreError> {
         let policy = self.policies.for_product(&case.product);
         work.cases()
-            .write_summary(case.reference, |case, history| {
+            .write_summary(case, |history| {
                 crate::app::summaries::summarise(policy, case, history, now)
             })
             .await?;

@@ -145,11 +145,7 @@ pub async fn list_deliveries(
         .store
         .deliveries_page(wanted, before, limit + 1)
         .await?;
-    let more = deliveries.len() > limit as usize;
-    deliveries.truncate(limit as usize);
-    let next_cursor = more
-        .then(|| deliveries.last().map(|d| d.id.to_string()))
-        .flatten();
+    let next_cursor = super::next_cursor(&mut deliveries, limit as usize, |d| d.id.to_string());
     Ok(Json(DeliveryList {
         deliveries,
         total,

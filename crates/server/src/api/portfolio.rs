@@ -58,18 +58,23 @@ pub struct PageQuery {
     pub cursor: Option<String>,
 }
 
+/// A page size asked for (`default` when absent), refused outside 1..=`max`.
+fn checked_limit(asked: Option<u32>, default: u32, max: u32) -> ApiResult<u32> {
+    let limit = asked.unwrap_or(default);
+    if (1..=max).contains(&limit) {
+        Ok(limit)
+    } else {
+        Err(crate::error::ApiError::invalid(
+            "limit",
+            format!("limit: between 1 and {max}"),
+        ))
+    }
+}
+
 impl PageQuery {
     /// The limit asked for, checked against `max`.
     fn limit(&self, default: u32, max: u32) -> ApiResult<u32> {
-        let limit = self.limit.unwrap_or(default);
-        if (1..=max).contains(&limit) {
-            Ok(limit)
-        } else {
-            Err(crate::error::ApiError::invalid(
-                "limit",
-                format!("limit: between 1 and {max}"),
-            ))
-        }
+        checked_limit(self.limit, default, max)
     }
 
     fn cursor(&self) -> &str {
@@ -97,11 +102,7 @@ pub async fn list_products(
         .filter(|p| p.id.as_str() > q.cursor())
         .take(limit + 1)
         .collect();
-    let more = products.len() > limit;
-    products.truncate(limit);
-    let next_cursor = more
-        .then(|| products.last().map(|p| p.id.clone()))
-        .flatten();
+    let next_cursor = super::next_cursor(&mut products, limit, |p| p.id.clone());
     Ok(Json(ProductList {
         products,
         total,
@@ -140,11 +141,7 @@ pub async fn list_components(
         .store
         .release_components_page(release, q.cursor(), limit + 1)
         .await?;
-    let more = components.len() > limit as usize;
-    components.truncate(limit as usize);
-    let next_cursor = more
-        .then(|| components.last().map(|c| c.purl.clone()))
-        .flatten();
+    let next_cursor = super::next_cursor(&mut components, limit as usize, |c| c.purl.clone());
     Ok(Json(ComponentList {
         components,
         total,
@@ -385,13 +382,7 @@ pub async fn list_findings(
     ApiQuery(q): ApiQuery<FindingQuery>,
 ) -> ApiResult<Json<FindingList>> {
     caller.require(Role::Viewer)?;
-    let limit = q.limit.unwrap_or(1000);
-    if !(1..=FINDINGS_MAX_PAGE).contains(&limit) {
-        return Err(crate::error::ApiError::invalid(
-            "limit",
-            format!("limit: between 1 and {FINDINGS_MAX_PAGE}"),
-        ));
-    }
+    let limit = checked_limit(q.limit, 1000, FINDINGS_MAX_PAGE)?;
     let after = match q.cursor.as_deref().filter(|c| !c.is_empty()) {
         None => 0,
         Some(c) => c.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
@@ -409,11 +400,7 @@ pub async fn list_findings(
         state.now(),
     )
     .await?;
-    let more = findings.len() > limit as usize;
-    findings.truncate(limit as usize);
-    let next_cursor = more
-        .then(|| findings.last().map(|f| f.id.to_string()))
-        .flatten();
+    let next_cursor = super::next_cursor(&mut findings, limit as usize, |f| f.id.to_string());
     Ok(Json(FindingList {
         findings,
         total,

@@ -7,8 +7,8 @@
 //! page and the dashboard sort, filter, count and page in the database
 //! instead of dating every finding per request.
 
-use embargo_core::Instant;
 use embargo_core::portfolio::{Finding, FindingDeadline};
+use embargo_core::{Instant, Severity};
 use sqlx::Row;
 
 use crate::portfolio::{FINDING_COLUMNS, finding_from_row};
@@ -66,6 +66,36 @@ pub struct FindingFilter {
 }
 
 impl Store {
+    /// How many findings are still open at `now`, per product and severity,
+    /// counted by the database from each finding's kept deadline facts (a
+    /// products page with tens of thousands of components reads a few
+    /// rows, not every finding). Findings whose facts are not worked out
+    /// yet (`dated = 0`) are not counted: the caller brings them up to date
+    /// first.
+    pub async fn open_finding_counts(
+        &self,
+        now: Instant,
+    ) -> Result<Vec<(String, Option<Severity>, i64)>> {
+        let rows = sqlx::query(&format!(
+            "SELECT r.product_id, f.severity, COUNT(*) AS n FROM findings f \
+             JOIN releases r ON r.id = f.release_id WHERE {} \
+             GROUP BY r.product_id, f.severity",
+            open_at(now.timestamp_millis())
+        ))
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let severity: Option<String> = r.try_get("severity")?;
+                Ok((
+                    r.try_get("product_id")?,
+                    severity.and_then(|s| s.parse().ok()),
+                    r.try_get("n")?,
+                ))
+            })
+            .collect()
+    }
+
     /// Findings whose deadline is not worked out for their row as it
     /// stands, each with the row's version; at most `limit`.
     pub async fn undated_findings(&self, limit: u32) -> Result<Vec<(Finding, i64)>> {

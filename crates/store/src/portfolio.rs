@@ -367,36 +367,6 @@ impl Store {
             .await
     }
 
-    /// How many findings are still open at `now`, per product and severity,
-    /// counted by the database from each finding's kept deadline facts (a
-    /// products page with tens of thousands of components reads a few
-    /// rows, not every finding). Findings whose facts are not worked out
-    /// yet (`dated = 0`) are not counted: the caller brings them up to date
-    /// first.
-    pub async fn open_finding_counts(
-        &self,
-        now: Instant,
-    ) -> Result<Vec<(String, Option<Severity>, i64)>> {
-        let rows = sqlx::query(&format!(
-            "SELECT r.product_id, f.severity, COUNT(*) AS n FROM findings f \
-             JOIN releases r ON r.id = f.release_id WHERE {} \
-             GROUP BY r.product_id, f.severity",
-            crate::finding_dates::open_at(now.timestamp_millis())
-        ))
-        .fetch_all(&self.reader)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                let severity: Option<String> = r.try_get("severity")?;
-                Ok((
-                    r.try_get("product_id")?,
-                    severity.and_then(|s| s.parse().ok()),
-                    r.try_get("n")?,
-                ))
-            })
-            .collect()
-    }
-
     /// One page of findings (optionally of one product) in id order, after
     /// the finding `after`; with the number of all of them.
     pub async fn findings_page(

@@ -740,6 +740,22 @@ pub struct Deadline {
     pub due_at: Instant,
 }
 
+impl Deadline {
+    /// What the clock reports at `now`, as long as the case's history has
+    /// not changed since the deadline was worked out: breached from its due
+    /// instant, a warning from its warning point, running before.
+    #[must_use]
+    pub fn status_at(&self, now: Instant) -> ClockStatus {
+        if now >= self.due_at {
+            ClockStatus::Breached
+        } else if self.warn_at.is_some_and(|w| now >= w) {
+            ClockStatus::Warning
+        } else {
+            ClockStatus::Running
+        }
+    }
+}
+
 /// What a case's clocks will say from `now` on, until its history changes:
 /// the deadlines of the clocks running now, and the first instant after
 /// `now` at which a dated fact already in the history (a patch date or an
@@ -1132,20 +1148,31 @@ mod tests {
         assert_eq!(assessment.due_at, at(2026, 3, 11, 17, 0));
         // Each clock's status at any later instant follows from its deadline
         // alone, as long as nothing is written.
-        for hours in [1, 30, 60, 90, 200] {
-            let later = reported + chrono::Duration::hours(hours);
-            for d in &running {
-                let c = s.clock(&d.clock, later);
-                let expected = if later >= d.due_at {
-                    ClockStatus::Breached
-                } else if d.warn_at.is_some_and(|w| later >= w) {
-                    ClockStatus::Warning
-                } else {
-                    ClockStatus::Running
-                };
-                assert_eq!(c.status, expected, "{} at +{hours} h", d.clock);
+        // Later instants: some hours on, and each deadline's own edges (a
+        // minute before and at its warning point and its due instant).
+        let minute = chrono::Duration::minutes(1);
+        let mut instants: Vec<Instant> = [1, 30, 60, 90, 200]
+            .iter()
+            .map(|h| reported + chrono::Duration::hours(*h))
+            .collect();
+        for d in &running {
+            for edge in d.warn_at.into_iter().chain([d.due_at]) {
+                instants.extend([edge - minute, edge]);
             }
         }
+        let mut seen = std::collections::BTreeSet::new();
+        for later in instants {
+            for d in &running {
+                let c = s.clock(&d.clock, later);
+                assert_eq!(c.status, d.status_at(later), "{} at {later}", d.clock);
+                seen.insert(c.status.as_str());
+            }
+        }
+        assert_eq!(
+            seen,
+            ["breached", "running", "warning"].into(),
+            "the instants cover each status"
+        );
         // A fact dated after the instant the deadlines are worked out at
         // (an instance whose clock lags): they hold until then, no longer.
         let s = s.run(at(2026, 3, 9, 10, 0), Command::StartTriage {});

@@ -13,6 +13,8 @@
 //! ```sh
 //! cargo bench -p embargo --bench desk    # 10,000 cases, 100,000 findings
 //! EMBARGO_BENCH_DESK_CASES=300 EMBARGO_BENCH_DESK_FINDINGS=3000 cargo bench -p embargo --bench desk
+//! EMBARGO_BENCH_DESK_STORES=postgres cargo bench -p embargo --bench desk    # one store only
+//! EMBARGO_BENCH_LOG=sqlx::query=debug cargo bench -p embargo --bench desk  # each statement's time
 //! ```
 //! Figures, not assertions: nothing fails on a slow machine.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -27,6 +29,20 @@ use embargo_store::Store;
 use embargo_store::testing::TestDatabase;
 use serde_json::json;
 use tokio::sync::Semaphore;
+
+type LogFilter =
+    tracing_subscriber::reload::Handle<tracing_subscriber::EnvFilter, tracing_subscriber::Registry>;
+
+/// Set when `EMBARGO_BENCH_LOG` asks for the reads' statements.
+static READS_LOG: std::sync::OnceLock<LogFilter> = std::sync::OnceLock::new();
+
+/// Logs from here on what `EMBARGO_BENCH_LOG` asks for, or nothing.
+fn log_reads(on: bool) {
+    if let (Some(handle), Ok(wanted)) = (READS_LOG.get(), std::env::var("EMBARGO_BENCH_LOG")) {
+        let filter = if on { wanted } else { "off".to_owned() };
+        let _ = handle.reload(tracing_subscriber::EnvFilter::new(filter));
+    }
+}
 
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -312,7 +328,10 @@ async fn run(db: &TestDatabase, cases: usize, findings: usize, reads: usize) -> 
     ];
     let mut rows = Vec::new();
     for (page, path) in pages {
+        eprintln!("--- {page}: {path}");
+        log_reads(true);
         let (p50, p99, bytes) = timed(&http, &format!("{base}{path}"), &token, reads).await;
+        log_reads(false);
         rows.push(Row {
             page,
             p50,
@@ -329,12 +348,35 @@ fn main() {
     let cases = env_usize("EMBARGO_BENCH_DESK_CASES", 10_000);
     let findings = env_usize("EMBARGO_BENCH_DESK_FINDINGS", 100_000);
     let reads = env_usize("EMBARGO_BENCH_DESK_READS", 20);
+    // Where a page's time goes: the statements it runs, each with its
+    // elapsed time (sqlx logs them at debug level), on standard error, for
+    // the timed reads only (not the tens of thousands of writes before).
+    if std::env::var("EMBARGO_BENCH_LOG").is_ok() {
+        use tracing_subscriber::layer::SubscriberExt;
+        use tracing_subscriber::util::SubscriberInitExt;
+        let (filter, handle) =
+            tracing_subscriber::reload::Layer::new(tracing_subscriber::EnvFilter::new("off"));
+        tracing_subscriber::registry()
+            .with(filter)
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .with_writer(std::io::stderr)
+                    .with_ansi(false),
+            )
+            .init();
+        let _ = READS_LOG.set(handle);
+    }
+    let stores = std::env::var("EMBARGO_BENCH_DESK_STORES").unwrap_or_default();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .unwrap();
     runtime.block_on(async {
         for db in TestDatabase::all().await {
+            if !stores.is_empty() && !stores.split(',').any(|s| s.trim() == db.backend()) {
+                eprintln!("{}: left out (EMBARGO_BENCH_DESK_STORES={stores})", db.backend());
+                continue;
+            }
             let rows = run(&db, cases, findings, reads).await;
             println!(
                 "\n### {cases} cases and {findings} findings on {} ({reads} reads of each page, one at a time)\n",

@@ -12,7 +12,7 @@ use embargo_core::{Instant, Severity};
 use sqlx::Row;
 
 use crate::portfolio::{FINDING_COLUMNS, finding_from_row};
-use crate::{Backend, Result, Store};
+use crate::{Result, Store};
 
 /// A finding's deadline as worked out from its row at `version`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,6 +63,18 @@ pub struct FindingFilter {
     pub open_only: bool,
     pub sort: FindingSort,
     pub now: Instant,
+}
+
+impl FindingFilter {
+    /// The tables the filter reads: the releases only to filter by product,
+    /// not joined to every finding of every product for nothing.
+    fn tables(&self) -> &'static str {
+        if self.product.is_some() {
+            "findings f JOIN releases r ON r.id = f.release_id"
+        } else {
+            "findings f"
+        }
+    }
 }
 
 impl Store {
@@ -147,8 +159,8 @@ impl Store {
     pub async fn count_findings_by(&self, filter: &FindingFilter) -> Result<i64> {
         let (conditions, args) = finding_conditions(filter);
         let sql = format!(
-            "SELECT COUNT(*) AS n FROM findings f JOIN releases r ON r.id = f.release_id \
-             WHERE 1 = 1{conditions}"
+            "SELECT COUNT(*) AS n FROM {} WHERE 1 = 1{conditions}",
+            filter.tables()
         );
         crate::count_rows(&self.reader, &sql, args).await
     }
@@ -171,14 +183,10 @@ impl Store {
         );
         let severity = crate::severity_rank("f.severity");
         let urgency = format!("{rank}, {severity} DESC, (f.due_at IS NOT NULL), f.due_at, f.id");
-        let listed = match self.backend() {
-            Backend::Sqlite => "json_extract(f.kev, '$.date_added')",
-            Backend::Postgres => "(f.kev::jsonb ->> 'date_added')",
-        };
         let order = match filter.sort {
             FindingSort::Urgency => urgency,
             FindingSort::Exploitation => format!(
-                "f.known_exploited DESC, ({listed} IS NULL), {listed} DESC, \
+                "f.known_exploited DESC, (f.kev_added IS NULL), f.kev_added DESC, \
                  (f.epss IS NULL), f.epss DESC, {urgency}"
             ),
             FindingSort::Due => "f.due_at, f.id".to_owned(),
@@ -187,8 +195,9 @@ impl Store {
         let ids = crate::fetch_ids(
             &self.reader,
             &format!(
-                "SELECT f.id AS id FROM findings f JOIN releases r ON r.id = f.release_id \
-                 WHERE 1 = 1{conditions} ORDER BY {order} LIMIT {limit} OFFSET {offset}"
+                "SELECT f.id AS id FROM {} WHERE 1 = 1{conditions} \
+                 ORDER BY {order} LIMIT {limit} OFFSET {offset}",
+                filter.tables()
             ),
             args,
         )

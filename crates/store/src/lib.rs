@@ -276,6 +276,21 @@ impl Store {
         migrate::run(self.backend, &self.writer, now).await
     }
 
+    /// Tells the database's query planner what the derived tables hold
+    /// now, after a rebuild rewrote many of their rows (the first dating
+    /// of every finding, every summary under a new policy). Until then
+    /// PostgreSQL plans with the figures from before (every finding still
+    /// undated, say) and walks a whole table for what an index answers;
+    /// its autovacuum would catch up only after a while.
+    pub async fn refresh_planner_statistics(&self) -> Result<()> {
+        let statement = match self.backend {
+            Backend::Postgres => "ANALYZE findings, case_summaries, case_deadlines",
+            Backend::Sqlite => "PRAGMA optimize",
+        };
+        sqlx::query(statement).execute(&self.writer).await?;
+        Ok(())
+    }
+
     /// Whether the database answers (for `/readyz`).
     pub async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1").execute(&self.reader).await?;

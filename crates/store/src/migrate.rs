@@ -122,6 +122,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0018_finding_deadlines.sql"),
         postgres: include_str!("../migrations/postgres/0018_finding_deadlines.sql"),
     },
+    Migration {
+        version: 19,
+        name: "list_keys",
+        sqlite: include_str!("../migrations/sqlite/0019_list_keys.sql"),
+        postgres: include_str!("../migrations/postgres/0019_list_keys.sql"),
+    },
 ];
 
 /// Any number serves, as long as every embargo instance uses the same one.

@@ -18,6 +18,16 @@ fn json<T: serde::Serialize>(v: &T) -> Result<String> {
     serde_json::to_string(v).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
+/// A score bound as text and cast to a float in the statement
+/// (`CAST($n AS DOUBLE PRECISION)`). sqlx 0.8.6's `Any` driver sends a
+/// missing `f64` as a PostgreSQL `float4` NULL: a statement first run
+/// without a score is prepared for a `float4`, and the next run with one
+/// fails ("incorrect binary data format"). A text parameter is the same
+/// type with or without a value, on both stores.
+fn score(value: Option<f32>) -> Option<String> {
+    value.map(|v| f64::from(v).to_string())
+}
+
 fn parse<T: serde::de::DeserializeOwned>(text: &str) -> Result<T> {
     serde_json::from_str(text).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
@@ -747,15 +757,21 @@ impl Store {
             .ok_or_else(|| StoreError::not_found("rule", id))
     }
 
-    /// The case a finding is linked to, if any.
-    pub async fn finding_case(&self, id: i64) -> Result<Option<String>> {
-        Ok(sqlx::query("SELECT case_ref FROM findings WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.reader)
-            .await?
-            .map(|r| r.try_get::<Option<String>, _>("case_ref"))
-            .transpose()?
-            .flatten())
+    /// The cases the findings `ids` are linked to, by finding id (findings
+    /// linked to none are left out), in one statement for a whole page.
+    pub async fn finding_cases(
+        &self,
+        ids: &[i64],
+    ) -> Result<std::collections::HashMap<i64, String>> {
+        let rows =
+            crate::rows_in_order(&self.reader, "f.case_ref FROM findings f", "f.id", ids).await?;
+        let mut linked = std::collections::HashMap::new();
+        for row in rows {
+            if let Some(case) = row.try_get::<Option<String>, _>("case_ref")? {
+                linked.insert(row.try_get("row_order_id")?, case);
+            }
+        }
+        Ok(linked)
     }
 
     /// The ids of the findings linked to a case.
@@ -878,22 +894,24 @@ impl Findings<'_, '_> {
     ) -> Result<i64> {
         let id: i64 = sqlx::query(
             "INSERT INTO findings (release_id, component, advisory, severity, known_exploited, epss, fixed, \
-             patch_available_at, analysis, first_seen, updated_at, patch_source, kev, epss_percentile) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12, $13) RETURNING id",
+             patch_available_at, analysis, first_seen, updated_at, patch_source, kev, epss_percentile, kev_added) \
+             VALUES ($1, $2, $3, $4, $5, CAST($6 AS DOUBLE PRECISION), $7, $8, $9, $10, $10, $11, $12, \
+             CAST($13 AS DOUBLE PRECISION), $14) RETURNING id",
         )
         .bind(release)
         .bind(&m.component)
         .bind(&m.advisory)
         .bind(m.severity.map(|s| s.as_str().to_owned()))
         .bind(i64::from(m.known_exploited))
-        .bind(m.epss.map(f64::from))
+        .bind(score(m.epss))
         .bind(json(&m.fixed)?)
         .bind(patch.map(|(p, _)| p.timestamp_millis()))
         .bind(json(&Analysis::InTriage)?)
         .bind(now.timestamp_millis())
         .bind(patch.map(|(_, source)| source.as_str()))
         .bind(m.kev.as_ref().map(json).transpose()?)
-        .bind(m.epss_percentile.map(f64::from))
+        .bind(score(m.epss_percentile))
+        .bind(m.kev.as_ref().map(|k| k.date_added.clone()))
         .fetch_one(&mut *self.work.tx)
         .await?
         .try_get("id")?;
@@ -1001,13 +1019,15 @@ impl Findings<'_, '_> {
         now: Instant,
     ) -> Result<()> {
         sqlx::query(
-            "UPDATE findings SET known_exploited = $1, kev = $2, epss = $3, epss_percentile = $4, updated_at = $5 WHERE id = $6",
+            "UPDATE findings SET known_exploited = $1, kev = $2, epss = CAST($3 AS DOUBLE PRECISION), \
+             epss_percentile = CAST($4 AS DOUBLE PRECISION), updated_at = $5, kev_added = $6 WHERE id = $7",
         )
         .bind(i64::from(m.known_exploited))
         .bind(m.kev.as_ref().map(json).transpose()?)
-        .bind(m.epss.map(f64::from))
-        .bind(m.epss_percentile.map(f64::from))
+        .bind(score(m.epss))
+        .bind(score(m.epss_percentile))
         .bind(now.timestamp_millis())
+        .bind(m.kev.as_ref().map(|k| k.date_added.clone()))
         .bind(id)
         .execute(&mut *self.work.tx)
         .await?;

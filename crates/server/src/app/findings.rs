@@ -227,7 +227,7 @@ pub async fn bring_dates_up_to_date(state: &AppState, now: Instant) -> Result<us
     loop {
         let undated = state.store.undated_findings(BATCH).await?;
         if undated.is_empty() {
-            return Ok(written);
+            return finish_rebuild(state, written).await;
         }
         if names.is_none() {
             names = Some(
@@ -261,9 +261,21 @@ pub async fn bring_dates_up_to_date(state: &AppState, now: Instant) -> Result<us
         let batch = state.store.write_finding_dates(&dates).await?;
         written += batch;
         if batch == 0 || undated.len() < BATCH as usize {
-            return Ok(written);
+            return finish_rebuild(state, written).await;
         }
     }
+}
+
+/// Rows rewritten at once beyond which the planner's figures are refreshed.
+pub(crate) const LARGE_REBUILD: usize = 1000;
+
+/// After a rebuild of `written` rows: a large one refreshes the planner's
+/// figures, so the pages read right after plan with what the tables hold.
+pub(crate) async fn finish_rebuild(state: &AppState, written: usize) -> Result<usize, StoreError> {
+    if written >= LARGE_REBUILD {
+        state.store.refresh_planner_statistics().await?;
+    }
+    Ok(written)
 }
 
 /// A page of findings: which, of how many.

@@ -435,8 +435,9 @@ pub async fn escalate_findings(
             .ok_or_else(|| ApiError::not_found(format!("no finding {id}")))?;
         chosen.push(f);
     }
+    let linked_cases = state.store.finding_cases(ids).await?;
     for id in ids {
-        if let Some(linked) = state.store.finding_case(*id).await? {
+        if let Some(linked) = linked_cases.get(id) {
             return Err(ApiError::new(
                 StatusCode::CONFLICT,
                 "conflict",

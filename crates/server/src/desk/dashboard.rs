@@ -199,13 +199,7 @@ pub async fn dashboard(
                         .map_or_else(|| d.clock.clone(), |rule| rule.name.clone()),
                     due: when(d.due_at),
                     left: left(d.due_at, now),
-                    status: if now >= d.due_at {
-                        "breached"
-                    } else if d.warn_at.is_some_and(|w| now >= w) {
-                        "warning"
-                    } else {
-                        "running"
-                    },
+                    status: d.status_at(now).as_str(),
                 }
             })
             .collect();

@@ -145,8 +145,10 @@ pub async fn findings(
         })
         .collect();
     let mut rows = rows;
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let mut linked = state.store.finding_cases(&ids).await?;
     for row in &mut rows {
-        row.case = state.store.finding_case(row.id).await?;
+        row.case = linked.remove(&row.id);
     }
     let products: Vec<String> = state
         .store

@@ -316,3 +316,80 @@ async fn findings_keep_their_deadline_on_their_row_and_page_in_the_database() {
         assert_eq!(listed.total, 0, "{:?}", listed.findings);
     }
 }
+
+#[tokio::test]
+async fn the_exploitation_order_lists_kev_findings_first_newest_listing_first() {
+    use embargo_core::portfolio::{KevMark, Matched};
+    use embargo_server::app::findings::urgent_page;
+    use embargo_store::{FindingFilter, FindingSort};
+    for db in TestDatabase::all().await {
+        let store = Store::connect(&db.url, Keyring::generate()).await.unwrap();
+        store.migrate(t0()).await.unwrap();
+        let ids = seed_findings(&store, "shop", 6).await;
+        let signals = |i: usize, kev: Option<&str>, epss: Option<f32>| Matched {
+            component: format!("pkg:npm/c{i}@1.0.0"),
+            advisory: format!("GHSA-test-{i:04}"),
+            severity: None,
+            known_exploited: kev.is_some(),
+            epss,
+            kev: kev.map(|date| KevMark {
+                cve: format!("CVE-2026-{i:04}"),
+                date_added: date.to_owned(),
+                due_date: None,
+                ransomware: false,
+            }),
+            epss_percentile: None,
+            fixed: Vec::new(),
+            published: None,
+            modified: None,
+        };
+        let mut work = store.begin().await.unwrap();
+        // Listed in 2024 and in 2026 (newest listing first), an EPSS
+        // score without a listing, then the rest by urgency. The score comes
+        // after two writes without one: on PostgreSQL that once failed (a
+        // statement prepared for a missing score took no score after).
+        for (i, kev, epss) in [
+            (4, Some("2024-05-01"), None),
+            (5, Some("2026-02-10"), None),
+            (3, None, Some(0.9)),
+        ] {
+            work.findings()
+                .set_signals(ids[i], &signals(i, kev, epss), kev.is_some(), t0())
+                .await
+                .unwrap();
+        }
+        work.commit().await.unwrap();
+        let state = embargo_server::state(store.clone(), ServerSettings::default(), Arc::new(t0));
+        let filter = FindingFilter {
+            product: Some("shop".into()),
+            open_only: true,
+            sort: FindingSort::Exploitation,
+            now: t0(),
+        };
+        let page = urgent_page(&state, &filter, 1, 10).await.unwrap();
+        let order: Vec<i64> = page.findings.iter().map(|f| f.id).collect();
+        assert_eq!(
+            &order[..5],
+            &[ids[5], ids[4], ids[3], ids[0], ids[1]],
+            "{}",
+            db.backend()
+        );
+        assert_eq!(
+            page.findings[2].epss,
+            Some(0.9),
+            "the score kept as written"
+        );
+        // A newer listing of the older one moves it up.
+        let mut work = store.begin().await.unwrap();
+        work.findings()
+            .set_signals(ids[4], &signals(4, Some("2026-11-30"), None), true, t0())
+            .await
+            .unwrap();
+        work.commit().await.unwrap();
+        let page = urgent_page(&state, &filter, 1, 2).await.unwrap();
+        assert_eq!(
+            page.findings.iter().map(|f| f.id).collect::<Vec<_>>(),
+            [ids[4], ids[5]]
+        );
+    }
+}

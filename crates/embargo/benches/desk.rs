@@ -15,6 +15,7 @@
 //! EMBARGO_BENCH_DESK_CASES=300 EMBARGO_BENCH_DESK_FINDINGS=3000 cargo bench -p embargo --bench desk
 //! EMBARGO_BENCH_DESK_STORES=postgres cargo bench -p embargo --bench desk    # one store only
 //! EMBARGO_BENCH_LOG=sqlx::query=debug cargo bench -p embargo --bench desk  # each statement's time
+//! EMBARGO_BENCH_DESK_KEEP=1 cargo bench -p embargo --bench desk  # keep the databases to EXPLAIN
 //! ```
 //! Figures, not assertions: nothing fails on a slow machine.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -344,6 +345,15 @@ async fn run(db: &TestDatabase, cases: usize, findings: usize, reads: usize) -> 
     rows
 }
 
+/// Keeps the database for a look at its plans (`EXPLAIN ANALYZE`) when
+/// `EMBARGO_BENCH_DESK_KEEP` is set, and says where it is.
+fn keep_if_asked(db: TestDatabase) {
+    if std::env::var_os("EMBARGO_BENCH_DESK_KEEP").is_some() {
+        eprintln!("{}: kept at {}", db.backend(), db.url);
+        std::mem::forget(db);
+    }
+}
+
 fn main() {
     let cases = env_usize("EMBARGO_BENCH_DESK_CASES", 10_000);
     let findings = env_usize("EMBARGO_BENCH_DESK_FINDINGS", 100_000);
@@ -393,6 +403,7 @@ fn main() {
                     r.bytes / 1024
                 );
             }
+            keep_if_asked(db);
         }
     });
 }

@@ -18,6 +18,7 @@ pub mod limits;
 pub mod mailbox;
 pub mod metrics;
 pub mod pages;
+pub mod paging;
 pub mod qr;
 pub mod state;
 pub mod templates;

@@ -177,17 +177,23 @@ impl Store {
         let (conditions, args) = finding_conditions(filter);
         let now = filter.now.timestamp_millis();
         let open = open_at(now);
-        let rank = format!(
-            "(CASE WHEN NOT {open} THEN 4 WHEN f.due_at IS NULL THEN 3 \
-             WHEN f.due_at <= {now} THEN 0 WHEN f.warn_at <= {now} THEN 1 ELSE 2 END)"
-        );
+        // Few sort keys, each a plain value: most findings tie on the
+        // exploitation keys, and every comparison of a tie walks them all.
+        // Urgency is one number: how due (breached 0, due soon 1, running
+        // 2, no deadline 3, not open 4) then severity, highest first.
         let severity = crate::severity_rank("f.severity");
-        let urgency = format!("{rank}, {severity} DESC, (f.due_at IS NOT NULL), f.due_at, f.id");
+        let urgency = format!(
+            "((CASE WHEN NOT {open} THEN 4 WHEN f.due_at IS NULL THEN 3 \
+             WHEN f.due_at <= {now} THEN 0 WHEN f.warn_at <= {now} THEN 1 ELSE 2 END) * 10 \
+             + 4 - {severity}), COALESCE(f.due_at, -1), f.id"
+        );
         let order = match filter.sort {
             FindingSort::Urgency => urgency,
+            // Listed in CISA's KEV newest first, then by EPSS score; a
+            // missing date or score sorts after every real one.
             FindingSort::Exploitation => format!(
-                "f.known_exploited DESC, (f.kev_added IS NULL), f.kev_added DESC, \
-                 (f.epss IS NULL), f.epss DESC, {urgency}"
+                "f.known_exploited DESC, COALESCE(f.kev_added, '') DESC, \
+                 COALESCE(f.epss, -1) DESC, {urgency}"
             ),
             FindingSort::Due => "f.due_at, f.id".to_owned(),
         };

@@ -276,18 +276,26 @@ impl Store {
         migrate::run(self.backend, &self.writer, now).await
     }
 
-    /// Tells the database's query planner what the derived tables hold
-    /// now, after a rebuild rewrote many of their rows (the first dating
-    /// of every finding, every summary under a new policy). Until then
-    /// PostgreSQL plans with the figures from before (every finding still
-    /// undated, say) and walks a whole table for what an index answers;
-    /// its autovacuum would catch up only after a while.
-    pub async fn refresh_planner_statistics(&self) -> Result<()> {
-        let statement = match self.backend {
-            Backend::Postgres => "ANALYZE findings, case_summaries, case_deadlines",
-            Backend::Sqlite => "PRAGMA optimize",
+    /// Tidies the derived tables after a rebuild rewrote many of their rows
+    /// (the first dating of every finding, every summary under a new
+    /// policy), so the pages read next are planned and read as they will
+    /// be from then on. Until then PostgreSQL plans with the figures from
+    /// before (every finding still undated, say), walks a whole table for
+    /// what an index answers, and reads past each rewritten row's dead
+    /// copy; its autovacuum catches up only after a while. SQLite has no
+    /// dead copies: its planner's figures are refreshed.
+    pub async fn tidy_after_rebuild(&self) -> Result<()> {
+        let statements: &[&str] = match self.backend {
+            Backend::Postgres => &[
+                "VACUUM (ANALYZE) findings",
+                "VACUUM (ANALYZE) case_summaries",
+                "VACUUM (ANALYZE) case_deadlines",
+            ],
+            Backend::Sqlite => &["PRAGMA optimize"],
         };
-        sqlx::query(statement).execute(&self.writer).await?;
+        for statement in statements {
+            sqlx::query(statement).execute(&self.writer).await?;
+        }
         Ok(())
     }
 

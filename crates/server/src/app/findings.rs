@@ -2,6 +2,7 @@
 //! decisions are core's (`portfolio::changes`, `portfolio::rule_for`), made
 //! here over what the store holds and written in one unit of work.
 
+use crate::paging::PageOf;
 use std::collections::{BTreeMap, BTreeSet};
 
 use embargo_core::Instant;
@@ -227,7 +228,7 @@ pub async fn bring_dates_up_to_date(state: &AppState, now: Instant) -> Result<us
     loop {
         let undated = state.store.undated_findings(BATCH).await?;
         if undated.is_empty() {
-            return finish_rebuild(state, written).await;
+            return crate::app::summaries::finish_rebuild(state, written).await;
         }
         if names.is_none() {
             names = Some(
@@ -261,21 +262,9 @@ pub async fn bring_dates_up_to_date(state: &AppState, now: Instant) -> Result<us
         let batch = state.store.write_finding_dates(&dates).await?;
         written += batch;
         if batch == 0 || undated.len() < BATCH as usize {
-            return finish_rebuild(state, written).await;
+            return crate::app::summaries::finish_rebuild(state, written).await;
         }
     }
-}
-
-/// Rows rewritten at once beyond which the planner's figures are refreshed.
-pub(crate) const LARGE_REBUILD: usize = 1000;
-
-/// After a rebuild of `written` rows: a large one refreshes the planner's
-/// figures, so the pages read right after plan with what the tables hold.
-pub(crate) async fn finish_rebuild(state: &AppState, written: usize) -> Result<usize, StoreError> {
-    if written >= LARGE_REBUILD {
-        state.store.refresh_planner_statistics().await?;
-    }
-    Ok(written)
 }
 
 /// A page of findings: which, of how many.
@@ -283,11 +272,9 @@ pub(crate) async fn finish_rebuild(state: &AppState, written: usize) -> Result<u
 pub struct FindingsPage {
     /// Each dated under its product's policy.
     pub findings: Vec<Finding>,
-    /// How many the filter selects.
-    pub total: u64,
-    /// This page's number (asked for, or the last one), from 1.
-    pub page: u64,
-    pub pages: u64,
+    /// Which page (asked for, or the last one) of how many the filter
+    /// selects.
+    pub place: PageOf,
 }
 
 /// Page `page` (from 1; past the end: the last) of the findings `filter`
@@ -300,11 +287,10 @@ pub async fn urgent_page(
 ) -> Result<FindingsPage, StoreError> {
     bring_dates_up_to_date(state, filter.now).await?;
     let total = u64::try_from(state.store.count_findings_by(filter).await?).unwrap_or(0);
-    let pages = total.div_ceil(u64::from(per_page.max(1))).max(1);
-    let page = page.clamp(1, pages);
+    let place = PageOf::clamped(total, u64::from(per_page), page);
     let mut findings = state
         .store
-        .findings_by(filter, (page - 1) * u64::from(per_page), per_page)
+        .findings_by(filter, place.offset(), per_page)
         .await?;
     apply_policies(
         &state.store,
@@ -313,12 +299,7 @@ pub async fn urgent_page(
         filter.now,
     )
     .await?;
-    Ok(FindingsPage {
-        findings,
-        total,
-        page,
-        pages,
-    })
+    Ok(FindingsPage { findings, place })
 }
 
 /// Gives each finding the deadline its product's policy sets at `now`.

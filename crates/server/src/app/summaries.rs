@@ -92,7 +92,7 @@ pub async fn bring_up_to_date(state: &AppState, now: Instant) -> Result<usize, S
     loop {
         let stale = state.store.stale_summaries(now, REFRESH_BATCH).await?;
         if stale.is_empty() {
-            return crate::app::findings::finish_rebuild(state, written).await;
+            return finish_rebuild(state, written).await;
         }
         let mut histories = state.store.histories(&stale).await?;
         let mut summaries = Vec::with_capacity(stale.len());
@@ -107,7 +107,19 @@ pub async fn bring_up_to_date(state: &AppState, now: Instant) -> Result<usize, S
         // A batch nobody could write (each overtaken by a newer write) is
         // read again next time rather than looped over now.
         if batch == 0 || stale.len() < REFRESH_BATCH as usize {
-            return crate::app::findings::finish_rebuild(state, written).await;
+            return finish_rebuild(state, written).await;
         }
     }
+}
+
+/// Rows rewritten at once beyond which the tables are tidied.
+pub(crate) const LARGE_REBUILD: usize = 1000;
+
+/// After a rebuild of `written` rows: a large one tidies the tables it
+/// rewrote (`Store::tidy_after_rebuild`).
+pub(crate) async fn finish_rebuild(state: &AppState, written: usize) -> Result<usize, StoreError> {
+    if written >= LARGE_REBUILD {
+        state.store.tidy_after_rebuild().await?;
+    }
+    Ok(written)
 }

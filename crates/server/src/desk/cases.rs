@@ -3,6 +3,7 @@
 //! duplicate suggestions, the actions the state allows (only those), and
 //! the advisory draft.
 
+use crate::paging::PageOf;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use embargo_core::advisory::cwe;
@@ -245,8 +246,7 @@ pub async fn queue(
                 ))
             })?,
     };
-    let page_number =
-        usize::try_from(crate::desk::page_number(q.page.as_deref())?).unwrap_or(usize::MAX);
+    let page_number = crate::desk::page_number(q.page.as_deref())?;
     let me = desk.caller.user.username.clone();
     let assignee = match (QueueQuery::blank(&q.assignee), view) {
         (_, Some("mine")) | (Some("me"), _) => AssigneeFilter::Member(me),
@@ -290,13 +290,15 @@ pub async fn queue(
     // The summaries answer filters, views, order and totals in the
     // database; only a search reads (and decrypts) cases beyond the page.
     crate::app::summaries::bring_up_to_date(&state, now).await?;
-    let page = PAGE as usize;
-    let (total, page_number, shown, window_full) = if words.is_empty() {
-        let total = usize::try_from(state.store.queue_count(&filter).await?).unwrap_or(0);
-        let page_number = page_number.min(total.div_ceil(page).max(1));
-        let first = (page_number - 1) * page;
-        let shown = state.store.queue_cases(&filter, first as u64, PAGE).await?;
-        (total, page_number, shown, false)
+    let per_page = u64::from(PAGE);
+    let (place, shown, window_full) = if words.is_empty() {
+        let total = u64::try_from(state.store.queue_count(&filter).await?).unwrap_or(0);
+        let place = PageOf::clamped(total, per_page, page_number);
+        let shown = state
+            .store
+            .queue_cases(&filter, place.offset(), PAGE)
+            .await?;
+        (place, shown, false)
     } else {
         // The report text is encrypted at rest: the search reads the first
         // QUEUE_WINDOW cases of the filter, in its order, and matches their
@@ -313,14 +315,14 @@ pub async fn queue(
                 words.iter().all(|w| text.contains(w.as_str()))
             })
             .collect();
-        let total = found.len();
-        let page_number = page_number.min(total.div_ceil(page).max(1));
-        let first = (page_number - 1) * page;
-        let shown = found.into_iter().skip(first).take(page).collect();
-        (total, page_number, shown, window_full)
+        let place = PageOf::clamped(found.len() as u64, per_page, page_number);
+        let shown = found
+            .into_iter()
+            .skip(usize::try_from(place.offset()).unwrap_or(usize::MAX))
+            .take(PAGE as usize)
+            .collect();
+        (place, shown, window_full)
     };
-    let pages = total.div_ceil(page).max(1);
-    let first = (page_number - 1) * page;
     // The page's rows show each case's next clock by name: its history is
     // read for these cases only.
     let refs: Vec<embargo_core::CaseRef> = shown.iter().map(|c| c.case.reference).collect();
@@ -338,24 +340,14 @@ pub async fn queue(
         })
         .collect();
     let base = q.to_query();
-    let link = |n: usize| {
+    let link = |n: u64| {
         let mut s = base.clone();
         if !s.is_empty() {
             s.push('&');
         }
         format!("/desk/cases?{s}page={n}")
     };
-    let paging = serde_json::json!({
-        "total": total,
-        "from": if total == 0 { 0 } else { first + 1 },
-        "to": first + rows.len(),
-        "page": page_number,
-        "pages": pages,
-        "previous": (page_number > 1).then(|| link(page_number - 1)),
-        "next": (page_number < pages).then(|| link(page_number + 1)),
-        "window_full": window_full,
-        "window": QUEUE_WINDOW,
-    });
+    let paging = place.paging(rows.len(), link);
     let users: Vec<String> = state
         .store
         .list_users()
@@ -370,6 +362,9 @@ pub async fn queue(
     ctx.insert("filter", Value::from_serialize(&q));
     ctx.insert("query", Value::from(base));
     ctx.insert("paging", Value::from_serialize(&paging));
+    // A search that read as many cases as it may says so.
+    ctx.insert("search_window_full", Value::from(window_full));
+    ctx.insert("search_window", Value::from(QUEUE_WINDOW));
     ctx.insert("views_offered", Value::from_serialize(VIEWS));
     ctx.insert("sorts", Value::from_serialize(SORTS));
     ctx.insert("sort", Value::from(sort));

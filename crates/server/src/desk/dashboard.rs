@@ -334,7 +334,7 @@ pub async fn dashboard(
         })
         .collect();
     let totals = Totals {
-        findings: usize::try_from(due_findings.total).unwrap_or(usize::MAX),
+        findings: usize::try_from(due_findings.place.total).unwrap_or(usize::MAX),
         ..totals
     };
     let mut ctx = desk.context("Dashboard", "dashboard");

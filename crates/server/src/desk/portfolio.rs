@@ -105,7 +105,7 @@ pub async fn findings(
     };
     let listed =
         crate::app::findings::urgent_page(&state, &filter, page_number, FINDINGS_PAGE).await?;
-    let total = listed.total;
+    let total = listed.place.total;
     let rows: Vec<FindingRow> = listed
         .findings
         .into_iter()
@@ -175,17 +175,9 @@ pub async fn findings(
         query.append_pair("page", &n.to_string());
         format!("/desk/findings?{}", query.finish())
     };
-    let from = (listed.page - 1) * u64::from(FINDINGS_PAGE);
     ctx.insert(
         "paging",
-        Value::from_serialize(serde_json::json!({
-            "from": if total == 0 { 0 } else { from + 1 },
-            "to": from + rows.len() as u64,
-            "page": listed.page,
-            "pages": listed.pages,
-            "previous": (listed.page > 1).then(|| link(listed.page - 1)),
-            "next": (listed.page < listed.pages).then(|| link(listed.page + 1)),
-        })),
+        Value::from_serialize(listed.place.paging(rows.len(), link)),
     );
     ctx.insert("filter", Value::from_serialize(&q));
     ctx.insert("products", Value::from_serialize(&products));

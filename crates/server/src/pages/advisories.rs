@@ -1,5 +1,6 @@
 //! The public security center: the published advisories, as pages.
 
+use crate::paging::PageOf;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -31,25 +32,25 @@ fn severity_of(a: &advisory::Advisory) -> &'static str {
 }
 
 /// Page `raw` (from 1; absent or blank: 1) of `total` items `per_page` a
-/// page, and the number of pages. A page past the end is not found: public
-/// lists are linked to, and a stale link should say so.
+/// page. A page past the end is not found: public lists are linked to, and
+/// a stale link should say so.
 pub(crate) fn public_page(
     total: usize,
     per_page: usize,
     raw: Option<&str>,
-) -> Result<(usize, usize), crate::error::ApiError> {
-    let pages = total.div_ceil(per_page).max(1);
-    let page = match raw.map(str::trim).filter(|p| !p.is_empty()) {
-        None => 1,
-        Some(p) => p
-            .parse::<usize>()
-            .ok()
-            .filter(|n| (1..=pages).contains(n))
-            .ok_or_else(|| {
-                crate::error::ApiError::not_found(format!("There is no page {p} of advisories."))
-            })?,
+) -> Result<PageOf, crate::error::ApiError> {
+    let requested = match raw.map(str::trim).filter(|p| !p.is_empty()) {
+        None => Some(1),
+        Some(p) => p.parse::<u64>().ok(),
     };
-    Ok((page, pages))
+    requested
+        .and_then(|n| PageOf::exact(total as u64, per_page as u64, n))
+        .ok_or_else(|| {
+            crate::error::ApiError::not_found(format!(
+                "There is no page {} of advisories.",
+                raw.unwrap_or_default().trim()
+            ))
+        })
 }
 
 /// The public security center: published advisories, newest first.
@@ -68,9 +69,8 @@ pub async fn index(
         .filter(|a| severity.is_none_or(|s| severity_of(a) == s))
         .collect();
     let total = matching.len();
-    let (page, pages) = public_page(total, INDEX_PAGE, q.page.as_deref())?;
-    let first = (page - 1) * INDEX_PAGE;
-    let link = |n: usize| {
+    let place = public_page(total, INDEX_PAGE, q.page.as_deref())?;
+    let link = |n: u64| {
         let mut q = form_urlencoded::Serializer::new(String::new());
         if let Some(p) = product {
             q.append_pair("product", p);
@@ -81,15 +81,8 @@ pub async fn index(
         q.append_pair("page", &n.to_string());
         format!("/advisories?{}", q.finish())
     };
-    let paging = context! {
-        total,
-        from => if total == 0 { 0 } else { first + 1 },
-        to => (first + INDEX_PAGE).min(total),
-        page,
-        pages,
-        previous => (page > 1).then(|| link(page - 1)),
-        next => (page < pages).then(|| link(page + 1)),
-    };
+    let first = usize::try_from(place.offset()).unwrap_or(usize::MAX);
+    let paging = place.paging(total.saturating_sub(first).min(INDEX_PAGE), link);
     let shown: Vec<_> = matching
         .into_iter()
         .skip(first)
@@ -202,9 +195,13 @@ mod tests {
 
     #[test]
     fn public_pages_count_from_one_and_refuse_past_the_end() {
-        assert_eq!(public_page(0, 50, None).unwrap(), (1, 1));
-        assert_eq!(public_page(120, 50, Some("")).unwrap(), (1, 3));
-        assert_eq!(public_page(120, 50, Some("3")).unwrap(), (3, 3));
+        let place = |total, raw| {
+            let p = public_page(total, 50, raw).unwrap();
+            (p.page, p.pages)
+        };
+        assert_eq!(place(0, None), (1, 1));
+        assert_eq!(place(120, Some("")), (1, 3));
+        assert_eq!(place(120, Some(" 3 ")), (3, 3));
         for bad in ["0", "4", "-1", "two"] {
             let e = public_page(120, 50, Some(bad)).unwrap_err();
             assert_eq!(e.status.as_u16(), 404, "{bad}");

@@ -83,8 +83,8 @@ pub async fn feed(
 ) -> ApiResult<Response> {
     let all = state.store.published_advisories().await?;
     let p = publisher(&state);
-    let (page, pages) =
-        crate::pages::advisories::public_page(all.len(), FEED_PAGE, q.page.as_deref())?;
+    let place = crate::pages::advisories::public_page(all.len(), FEED_PAGE, q.page.as_deref())?;
+    let (page, pages) = (place.page, place.pages);
     let updated = all
         .iter()
         .filter_map(advisory::Advisory::modified)
@@ -92,7 +92,7 @@ pub async fn feed(
         .map_or_else(|| "1970-01-01T00:00:00Z".to_owned(), advisory::timestamp);
     let entries: Vec<minijinja::Value> = all
         .iter()
-        .skip((page - 1) * FEED_PAGE)
+        .skip(usize::try_from(place.offset()).unwrap_or(usize::MAX))
         .take(FEED_PAGE)
         .map(|a| {
             context! {
@@ -105,7 +105,7 @@ pub async fn feed(
             }
         })
         .collect();
-    let link = |n: usize| {
+    let link = |n: u64| {
         if n == 1 {
             format!("{}/advisories/feed.atom", p.base_url)
         } else {

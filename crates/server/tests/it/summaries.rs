@@ -248,14 +248,22 @@ async fn findings_keep_their_deadline_on_their_row_and_page_in_the_database() {
         };
         let first = urgent_page(&state, &open, 1, 100).await.unwrap();
         // 250, of which 25 are not affected.
-        assert_eq!((first.total, first.pages, first.page), (225, 3, 1));
+        assert_eq!(
+            (first.place.total, first.place.pages, first.place.page),
+            (225, 3, 1)
+        );
         assert_eq!(first.findings.len(), 100);
         assert_eq!(first.findings[0].id, ids[0], "the breached one first");
         assert_eq!(first.findings[1].id, ids[1], "then the one due soon");
         assert!(first.findings[0].due.is_some(), "the page is dated");
+        // Tidied as after a large rebuild (PostgreSQL's VACUUM runs outside
+        // a transaction): the same answers.
+        store.tidy_after_rebuild().await.unwrap();
+        let again = urgent_page(&state, &open, 1, 100).await.unwrap();
+        assert_eq!(again.place, first.place);
         let last = urgent_page(&state, &open, 9, 100).await.unwrap();
         assert_eq!(
-            (last.page, last.findings.len()),
+            (last.place.page, last.findings.len()),
             (3, 25),
             "past the end: the last page"
         );
@@ -270,7 +278,7 @@ async fn findings_keep_their_deadline_on_their_row_and_page_in_the_database() {
         )
         .await
         .unwrap();
-        assert_eq!(all.total, 250);
+        assert_eq!(all.place.total, 250);
         let not_open = all.findings.last().unwrap();
         assert!(!not_open.analysis.open_at(t0()), "no longer open: last");
         // Due soon or breached, as the dashboard lists them.
@@ -279,7 +287,7 @@ async fn findings_keep_their_deadline_on_their_row_and_page_in_the_database() {
             ..open.clone()
         };
         let listed = urgent_page(&state, &due, 1, 10).await.unwrap();
-        assert_eq!(listed.total, 2);
+        assert_eq!(listed.place.total, 2);
         assert_eq!(listed.findings[0].id, ids[0]);
 
         // A change to a finding's row dates it again: resolved, it leaves.
@@ -297,7 +305,7 @@ async fn findings_keep_their_deadline_on_their_row_and_page_in_the_database() {
             .unwrap();
         work.commit().await.unwrap();
         let listed = urgent_page(&state, &due, 1, 10).await.unwrap();
-        assert_eq!(listed.total, 1);
+        assert_eq!(listed.place.total, 1);
         assert_eq!(listed.findings[0].id, ids[1]);
 
         // Under a policy that gives high findings 6 months, the second is
@@ -313,7 +321,7 @@ async fn findings_keep_their_deadline_on_their_row_and_page_in_the_database() {
         };
         let state = embargo_server::state(store.clone(), other, Arc::new(t0));
         let listed = urgent_page(&state, &due, 1, 10).await.unwrap();
-        assert_eq!(listed.total, 0, "{:?}", listed.findings);
+        assert_eq!(listed.place.total, 0, "{:?}", listed.findings);
     }
 }
 

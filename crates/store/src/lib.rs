@@ -94,7 +94,7 @@ pub use reporter::Reporters;
 pub use sign_ins::{LoginAttempt, RecentFailures};
 pub use summaries::{
     AssigneeFilter, CaseSummary, DashboardCounts, DeadlineFilter, DeadlineState, QueueFilter,
-    QueueSort, QueueView, QueuedCase,
+    QueueSort, QueueView, QueuedCase, StaleCase,
 };
 pub use work::Work;
 

@@ -13,11 +13,19 @@
 
 use embargo_core::case::Event;
 use embargo_core::clock::Deadline;
-use embargo_core::{Case, CaseRef, CaseState, Instant};
+use embargo_core::{Case, CaseState, Instant};
 use sqlx::Row;
 
 use crate::cases::CASE_COLUMNS;
 use crate::{CaseFilter, Result, Store, StoreError, millis};
+
+/// A case whose summary may be out of date, with the row id its summary
+/// is kept under.
+#[derive(Debug, Clone)]
+pub struct StaleCase {
+    pub row_id: i64,
+    pub case: Case,
+}
 
 /// What the queue needs of a case beyond its row.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -182,41 +190,46 @@ impl crate::Cases<'_, '_> {
 
 impl Store {
     /// Cases whose summary may be out of date at `now`: missing, older than
-    /// the case, or past its `changes_at`; at most `limit`, oldest first.
-    pub async fn stale_summaries(&self, now: Instant, limit: u32) -> Result<Vec<CaseRef>> {
-        let rows = sqlx::query(&format!(
-            "SELECT c.reference FROM cases c LEFT JOIN case_summaries s ON s.case_id = c.id \
-             WHERE s.case_id IS NULL OR s.revision <> c.revision OR s.changes_at <= $1 \
-             ORDER BY c.id LIMIT {limit}"
-        ))
-        .bind(now.timestamp_millis())
-        .fetch_all(&self.reader)
+    /// the case, or past its `changes_at`; at most `limit`, oldest first,
+    /// read in one statement after the narrow one that finds them.
+    pub async fn stale_summaries(&self, now: Instant, limit: u32) -> Result<Vec<StaleCase>> {
+        let ids = crate::fetch_ids(
+            &self.reader,
+            &format!(
+                "SELECT c.id AS id FROM cases c LEFT JOIN case_summaries s ON s.case_id = c.id \
+                 WHERE s.case_id IS NULL OR s.revision <> c.revision OR s.changes_at <= {} \
+                 ORDER BY c.id LIMIT {limit}",
+                now.timestamp_millis()
+            ),
+            Vec::new(),
+        )
         .await?;
-        rows.iter()
-            .map(|r| {
-                r.try_get::<String, _>("reference")?.parse().map_err(
-                    |e: embargo_core::reference::ParseCaseRefError| {
-                        StoreError::Corrupt(e.to_string())
-                    },
-                )
+        let columns: Vec<String> = CASE_COLUMNS.split(", ").map(|c| format!("c.{c}")).collect();
+        crate::rows_in_order(
+            &self.reader,
+            &format!("{} FROM cases c", columns.join(", ")),
+            "c.id",
+            &ids,
+        )
+        .await?
+        .iter()
+        .map(|row| {
+            Ok(StaleCase {
+                row_id: row.try_get("row_order_id")?,
+                case: self.case_from_row(row)?,
             })
-            .collect()
+        })
+        .collect()
     }
 
-    /// Writes summaries worked out outside a unit (a refresh): each only if
-    /// no newer one was written meanwhile. Returns how many were written.
-    pub async fn write_summaries(&self, summaries: &[(CaseRef, CaseSummary)]) -> Result<usize> {
+    /// Writes summaries worked out outside a unit (a refresh), each under
+    /// its case's row id and only if no newer one was written meanwhile.
+    /// Returns how many were written.
+    pub async fn write_summaries(&self, summaries: &[(i64, CaseSummary)]) -> Result<usize> {
         let mut work = self.begin().await?;
         let mut written = 0;
-        for (reference, summary) in summaries {
-            let Some(row) = sqlx::query("SELECT id FROM cases WHERE reference = $1")
-                .bind(reference.to_string())
-                .fetch_optional(&mut *work.tx)
-                .await?
-            else {
-                continue;
-            };
-            if write(&mut work.tx, row.try_get("id")?, summary).await? {
+        for (row_id, summary) in summaries {
+            if write(&mut work.tx, *row_id, summary).await? {
                 written += 1;
             }
         }

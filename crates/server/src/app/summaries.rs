@@ -8,8 +8,8 @@ use std::sync::atomic::Ordering;
 
 use embargo_core::case::Event;
 use embargo_core::policy::{Policy, PolicySet};
-use embargo_core::{Case, EventKind, Instant};
-use embargo_store::{CaseSummary, StoreError};
+use embargo_core::{Case, CaseRef, EventKind, Instant};
+use embargo_store::{CaseSummary, StaleCase, StoreError};
 use sha2::Digest;
 
 use crate::state::AppState;
@@ -94,13 +94,13 @@ pub async fn bring_up_to_date(state: &AppState, now: Instant) -> Result<usize, S
         if stale.is_empty() {
             return finish_rebuild(state, written).await;
         }
-        let mut histories = state.store.histories(&stale).await?;
+        let references: Vec<CaseRef> = stale.iter().map(|s| s.case.reference).collect();
+        let mut histories = state.store.histories(&references).await?;
         let mut summaries = Vec::with_capacity(stale.len());
-        for reference in &stale {
-            let case = state.store.case(*reference).await?;
-            let history = histories.remove(reference).unwrap_or_default();
+        for StaleCase { row_id, case } in &stale {
+            let history = histories.remove(&case.reference).unwrap_or_default();
             let policy = state.settings.policies.for_product(&case.product);
-            summaries.push((*reference, summarise(policy, &case, &history, now)));
+            summaries.push((*row_id, summarise(policy, case, &history, now)));
         }
         let batch = state.store.write_summaries(&summaries).await?;
         written += batch;

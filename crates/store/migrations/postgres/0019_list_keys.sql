@@ -13,6 +13,7 @@ CREATE INDEX findings_warning ON findings (warn_at, open_from, due_at);
 -- entries, not on the case rows with their sealed reports.
 CREATE INDEX cases_revision ON cases (id, revision);
 CREATE INDEX case_summaries_revision ON case_summaries (case_id, revision, changes_at);
--- A product's open findings counted from the index (its releases, then
--- from when each finding is open), not from every finding row.
-CREATE INDEX findings_release_open ON findings (release_id, open_from);
+-- A product's open findings counted (by severity, for the products page)
+-- from the index: its releases, from when each finding is open, its
+-- severity; not from every finding row.
+CREATE INDEX findings_release_open ON findings (release_id, open_from, severity);

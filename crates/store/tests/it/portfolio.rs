@@ -1,9 +1,22 @@
 //! Releases and their components: large SBOMs written in batches, and the
-//! lookup a feed update uses, by normalized package name.
+//! lookup a feed update uses, by normalized package name; a finding's kept
+//! sort keys carried across the migration that added them.
 
 use embargo_core::portfolio::{Component, Deployment, Product, ProductExposure};
 
 use crate::{each_backend, t};
+
+/// An internet-facing SaaS product, `shop`.
+fn shop() -> Product {
+    Product {
+        id: "shop".into(),
+        name: "Shop".into(),
+        owner: "team".into(),
+        repositories: Vec::new(),
+        deployment: Deployment::Saas,
+        exposure: ProductExposure::InternetFacing,
+    }
+}
 
 fn component(ecosystem: &str, name: &str, version: &str, purl: &str) -> Component {
     Component {
@@ -17,15 +30,7 @@ fn component(ecosystem: &str, name: &str, version: &str, purl: &str) -> Componen
 #[tokio::test]
 async fn components_are_found_by_their_normalized_names() {
     each_backend(|store, db| async move {
-        let product = Product {
-            id: "shop".into(),
-            name: "Shop".into(),
-            owner: "team".into(),
-            repositories: Vec::new(),
-            deployment: Deployment::Saas,
-            exposure: ProductExposure::InternetFacing,
-        };
-        store.add_product(&product, t(2, 9, 0)).await.unwrap();
+        store.add_product(&shop(), t(2, 9, 0)).await.unwrap();
         // More rows than one insert statement holds, and duplicates.
         let mut components: Vec<Component> = (0..1_234)
             .map(|i| {
@@ -83,20 +88,7 @@ async fn a_kev_listing_from_before_migration_19_is_carried_into_its_sort_key() {
     use embargo_core::portfolio::{KevMark, Matched};
     use sqlx::{Executor, Row};
     each_backend(|store, db| async move {
-        store
-            .add_product(
-                &Product {
-                    id: "shop".into(),
-                    name: "Shop".into(),
-                    owner: "team".into(),
-                    repositories: Vec::new(),
-                    deployment: Deployment::Saas,
-                    exposure: ProductExposure::InternetFacing,
-                },
-                t(2, 9, 0),
-            )
-            .await
-            .unwrap();
+        store.add_product(&shop(), t(2, 9, 0)).await.unwrap();
         let release = store
             .record_release("shop", "1.0", &[], t(2, 10, 0))
             .await

@@ -19,6 +19,16 @@ use sqlx::Row;
 use crate::cases::CASE_COLUMNS;
 use crate::{CaseFilter, Result, Store, StoreError, millis};
 
+/// The case row's columns as read through the alias `c` (the queue and
+/// the dashboard join the summaries to it).
+fn case_columns() -> String {
+    CASE_COLUMNS
+        .split(", ")
+        .map(|c| format!("c.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// A case whose summary may be out of date, with the row id its summary
 /// is kept under.
 #[derive(Debug, Clone)]
@@ -204,10 +214,9 @@ impl Store {
             Vec::new(),
         )
         .await?;
-        let columns: Vec<String> = CASE_COLUMNS.split(", ").map(|c| format!("c.{c}")).collect();
         crate::rows_in_order(
             &self.reader,
-            &format!("{} FROM cases c", columns.join(", ")),
+            &format!("{} FROM cases c", case_columns()),
             "c.id",
             &ids,
         )
@@ -264,7 +273,6 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<QueuedCase>> {
         let (conditions, args) = queue_conditions(filter);
-        let columns: Vec<String> = CASE_COLUMNS.split(", ").map(|c| format!("c.{c}")).collect();
         let severity_rank = crate::severity_rank("c.severity");
         let due = "(s.next_due_at IS NULL), s.next_due_at";
         let order = match filter.sort {
@@ -289,7 +297,7 @@ impl Store {
             &format!(
                 "{}, s.reply_owed, s.next_due_at FROM cases c \
                  LEFT JOIN case_summaries s ON s.case_id = c.id",
-                columns.join(", ")
+                case_columns()
             ),
             "c.id",
             &ids,
@@ -464,7 +472,6 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<(Case, Deadline)>> {
         let (conditions, args) = filter.conditions();
-        let columns: Vec<String> = CASE_COLUMNS.split(", ").map(|c| format!("c.{c}")).collect();
         // The page's deadlines first (narrow rows), then their cases.
         let page = crate::fetch_rows(
             &self.reader,
@@ -485,7 +492,7 @@ impl Store {
         unique.dedup();
         let cases: std::collections::HashMap<i64, Case> = crate::rows_in_order(
             &self.reader,
-            &format!("{} FROM cases c", columns.join(", ")),
+            &format!("{} FROM cases c", case_columns()),
             "c.id",
             &unique,
         )

@@ -284,14 +284,14 @@ impl Store {
     /// what an index answers, and reads past each rewritten row's dead
     /// copy; its autovacuum catches up only after a while. SQLite has no
     /// dead copies: its planner's figures are refreshed.
-    pub async fn tidy_after_rebuild(&self) -> Result<()> {
-        let statements: &[&str] = match self.backend {
-            Backend::Postgres => &[
-                "VACUUM (ANALYZE) findings",
+    pub async fn tidy_after_rebuild(&self, rebuilt: Rebuilt) -> Result<()> {
+        let statements: &[&str] = match (self.backend, rebuilt) {
+            (Backend::Postgres, Rebuilt::FindingDates) => &["VACUUM (ANALYZE) findings"],
+            (Backend::Postgres, Rebuilt::CaseSummaries) => &[
                 "VACUUM (ANALYZE) case_summaries",
                 "VACUUM (ANALYZE) case_deadlines",
             ],
-            Backend::Sqlite => &["PRAGMA optimize"],
+            (Backend::Sqlite, _) => &["PRAGMA optimize"],
         };
         for statement in statements {
             sqlx::query(statement).execute(&self.writer).await?;
@@ -310,6 +310,16 @@ impl Store {
         self.writer.close().await;
         self.reader.close().await;
     }
+}
+
+/// Which derived rows a rebuild rewrote (see [`Store::tidy_after_rebuild`]):
+/// only their tables are tidied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rebuilt {
+    /// Every finding's kept deadline (`findings`).
+    FindingDates,
+    /// Case summaries and their deadlines.
+    CaseSummaries,
 }
 
 /// The rows of `sql`, a query with `$n` text parameters `args`.

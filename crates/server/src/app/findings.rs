@@ -228,7 +228,12 @@ pub async fn bring_dates_up_to_date(state: &AppState, now: Instant) -> Result<us
     loop {
         let undated = state.store.undated_findings(BATCH).await?;
         if undated.is_empty() {
-            return crate::app::summaries::finish_rebuild(state, written).await;
+            return crate::app::summaries::finish_rebuild(
+                state,
+                embargo_store::Rebuilt::FindingDates,
+                written,
+            )
+            .await;
         }
         if names.is_none() {
             names = Some(
@@ -262,7 +267,12 @@ pub async fn bring_dates_up_to_date(state: &AppState, now: Instant) -> Result<us
         let batch = state.store.write_finding_dates(&dates).await?;
         written += batch;
         if batch == 0 || undated.len() < BATCH as usize {
-            return crate::app::summaries::finish_rebuild(state, written).await;
+            return crate::app::summaries::finish_rebuild(
+                state,
+                embargo_store::Rebuilt::FindingDates,
+                written,
+            )
+            .await;
         }
     }
 }

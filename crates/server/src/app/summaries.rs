@@ -9,7 +9,7 @@ use std::sync::atomic::Ordering;
 use embargo_core::case::Event;
 use embargo_core::policy::{Policy, PolicySet};
 use embargo_core::{Case, CaseRef, EventKind, Instant};
-use embargo_store::{CaseSummary, StaleCase, StoreError};
+use embargo_store::{CaseSummary, Rebuilt, StaleCase, StoreError};
 use sha2::Digest;
 
 use crate::state::AppState;
@@ -92,7 +92,7 @@ pub async fn bring_up_to_date(state: &AppState, now: Instant) -> Result<usize, S
     loop {
         let stale = state.store.stale_summaries(now, REFRESH_BATCH).await?;
         if stale.is_empty() {
-            return finish_rebuild(state, written).await;
+            return finish_rebuild(state, Rebuilt::CaseSummaries, written).await;
         }
         let references: Vec<CaseRef> = stale.iter().map(|s| s.case.reference).collect();
         let mut histories = state.store.histories(&references).await?;
@@ -107,7 +107,7 @@ pub async fn bring_up_to_date(state: &AppState, now: Instant) -> Result<usize, S
         // A batch nobody could write (each overtaken by a newer write) is
         // read again next time rather than looped over now.
         if batch == 0 || stale.len() < REFRESH_BATCH as usize {
-            return finish_rebuild(state, written).await;
+            return finish_rebuild(state, Rebuilt::CaseSummaries, written).await;
         }
     }
 }
@@ -116,10 +116,14 @@ pub async fn bring_up_to_date(state: &AppState, now: Instant) -> Result<usize, S
 pub(crate) const LARGE_REBUILD: usize = 1000;
 
 /// After a rebuild of `written` rows: a large one tidies the tables it
-/// rewrote (`Store::tidy_after_rebuild`).
-pub(crate) async fn finish_rebuild(state: &AppState, written: usize) -> Result<usize, StoreError> {
+/// rewrote (`Store::tidy_after_rebuild`), and only those.
+pub(crate) async fn finish_rebuild(
+    state: &AppState,
+    rebuilt: Rebuilt,
+    written: usize,
+) -> Result<usize, StoreError> {
     if written >= LARGE_REBUILD {
-        state.store.tidy_after_rebuild().await?;
+        state.store.tidy_after_rebuild(rebuilt).await?;
     }
     Ok(written)
 }

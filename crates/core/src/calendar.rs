@@ -15,12 +15,11 @@
 use std::collections::BTreeSet;
 
 use chrono::{
-    DateTime, Datelike, Days, Months, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, TimeZone,
-    Utc, Weekday,
+    DateTime, Datelike, Days, Months, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, Utc, Weekday,
 };
-use chrono_tz::Tz;
 
 use crate::Instant;
+use crate::zone::{LocalInstants, Zone};
 
 /// The longest stretch the arithmetic walks before giving up: a calendar
 /// whose holidays swallow every working day must not loop forever.
@@ -29,7 +28,7 @@ const MAX_DAYS_WALKED: u32 = 366 * 30;
 /// A business calendar. Build it with [`BusinessCalendar::new`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BusinessCalendar {
-    time_zone: Tz,
+    time_zone: Zone,
     working_days: [bool; 7],
     holidays: BTreeSet<NaiveDate>,
     /// Month and day of holidays that recur every year.
@@ -48,7 +47,7 @@ pub struct CalendarError {
 impl BusinessCalendar {
     /// `working_days` Monday first; `hours` as (opening, closing) local times.
     pub fn new(
-        time_zone: Tz,
+        time_zone: Zone,
         working_days: &[Weekday],
         holidays: impl IntoIterator<Item = NaiveDate>,
         recurring: impl IntoIterator<Item = (u32, u32)>,
@@ -94,7 +93,7 @@ impl BusinessCalendar {
 
     /// Monday to Friday, whole days, in `time_zone`, no holidays.
     #[must_use]
-    pub fn weekdays(time_zone: Tz) -> Self {
+    pub fn weekdays(time_zone: Zone) -> Self {
         BusinessCalendar {
             time_zone,
             working_days: [true, true, true, true, true, false, false],
@@ -105,8 +104,8 @@ impl BusinessCalendar {
     }
 
     #[must_use]
-    pub fn time_zone(&self) -> Tz {
-        self.time_zone
+    pub fn time_zone(&self) -> &Zone {
+        &self.time_zone
     }
 
     #[must_use]
@@ -148,9 +147,7 @@ impl BusinessCalendar {
     /// The local wall-clock time of an instant.
     #[must_use]
     pub fn local(&self, at: Instant) -> NaiveDateTime {
-        self.time_zone
-            .from_utc_datetime(&at.naive_utc())
-            .naive_local()
+        self.time_zone.local(at)
     }
 
     /// The instant a local time names: the earlier one when clocks go back
@@ -158,10 +155,9 @@ impl BusinessCalendar {
     /// the moment the clock jumps past it.
     #[must_use]
     pub fn instant(&self, local: NaiveDateTime) -> Instant {
-        match self.time_zone.from_local_datetime(&local) {
-            chrono::LocalResult::Single(t) => t.with_timezone(&Utc),
-            chrono::LocalResult::Ambiguous(a, b) => a.min(b).with_timezone(&Utc),
-            chrono::LocalResult::None => {
+        match self.time_zone.instants(local) {
+            LocalInstants::One(t) | LocalInstants::Two(t, _) => t,
+            LocalInstants::Skipped => {
                 // In a gap: find the first millisecond whose local time is at
                 // or after `local`. Offsets lie within ±15 h of UTC.
                 let naive_ms = local.and_utc().timestamp_millis();
@@ -273,9 +269,9 @@ impl BusinessCalendar {
 
 /// An instant from a local date and time in `tz` (for tests and examples).
 #[must_use]
-pub fn at_local(tz: Tz, y: i32, m: u32, d: u32, h: u32, min: u32) -> Option<DateTime<Utc>> {
+pub fn at_local(tz: &Zone, y: i32, m: u32, d: u32, h: u32, min: u32) -> Option<DateTime<Utc>> {
     let local = NaiveDate::from_ymd_opt(y, m, d)?.and_hms_opt(h, min, 0)?;
-    Some(BusinessCalendar::weekdays(tz).instant(local))
+    Some(BusinessCalendar::weekdays(tz.clone()).instant(local))
 }
 
 #[cfg(test)]
@@ -283,10 +279,15 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    const PARIS: Tz = chrono_tz::Europe::Paris;
-    const NY: Tz = chrono_tz::America::New_York;
+    fn paris() -> Zone {
+        Zone::named("Europe/Paris").unwrap()
+    }
 
-    fn at(tz: Tz, y: i32, m: u32, d: u32, h: u32, min: u32) -> Instant {
+    fn ny() -> Zone {
+        Zone::named("America/New_York").unwrap()
+    }
+
+    fn at(tz: &Zone, y: i32, m: u32, d: u32, h: u32, min: u32) -> Instant {
         at_local(tz, y, m, d, h, min).unwrap()
     }
 
@@ -296,26 +297,27 @@ mod tests {
 
     #[test]
     fn friday_evening_plus_three_business_days_is_wednesday_evening() {
-        let cal = BusinessCalendar::weekdays(PARIS);
+        let cal = BusinessCalendar::weekdays(paris());
         // Friday 2026-03-06 17:00 Paris.
         let due = cal
-            .add_business_days(at(PARIS, 2026, 3, 6, 17, 0), 3)
+            .add_business_days(at(&paris(), 2026, 3, 6, 17, 0), 3)
             .unwrap();
-        assert_eq!(due, at(PARIS, 2026, 3, 11, 17, 0));
+        assert_eq!(due, at(&paris(), 2026, 3, 11, 17, 0));
     }
 
     #[test]
     fn a_monday_holiday_moves_it_to_thursday() {
-        let cal = BusinessCalendar::new(PARIS, &weekdays(), [date(2026, 3, 9)], [], None).unwrap();
+        let cal =
+            BusinessCalendar::new(paris(), &weekdays(), [date(2026, 3, 9)], [], None).unwrap();
         let due = cal
-            .add_business_days(at(PARIS, 2026, 3, 6, 17, 0), 3)
+            .add_business_days(at(&paris(), 2026, 3, 6, 17, 0), 3)
             .unwrap();
-        assert_eq!(due, at(PARIS, 2026, 3, 12, 17, 0));
+        assert_eq!(due, at(&paris(), 2026, 3, 12, 17, 0));
         // A recurring holiday does the same every year.
-        let cal = BusinessCalendar::new(PARIS, &weekdays(), [], [(3, 9)], None).unwrap();
+        let cal = BusinessCalendar::new(paris(), &weekdays(), [], [(3, 9)], None).unwrap();
         assert_eq!(
-            cal.add_business_days(at(PARIS, 2026, 3, 6, 17, 0), 3),
-            Some(at(PARIS, 2026, 3, 12, 17, 0))
+            cal.add_business_days(at(&paris(), 2026, 3, 6, 17, 0), 3),
+            Some(at(&paris(), 2026, 3, 12, 17, 0))
         );
     }
 
@@ -331,14 +333,14 @@ mod tests {
 
     #[test]
     fn a_weekend_start_counts_from_monday() {
-        let cal = BusinessCalendar::weekdays(PARIS);
-        let saturday = at(PARIS, 2026, 3, 7, 10, 0);
+        let cal = BusinessCalendar::weekdays(paris());
+        let saturday = at(&paris(), 2026, 3, 7, 10, 0);
         assert_eq!(
             cal.add_business_days(saturday, 1),
-            Some(at(PARIS, 2026, 3, 10, 0, 0))
+            Some(at(&paris(), 2026, 3, 10, 0, 0))
         );
         assert_eq!(
-            cal.business_between(saturday, at(PARIS, 2026, 3, 9, 9, 30)),
+            cal.business_between(saturday, at(&paris(), 2026, 3, 9, 9, 30)),
             TimeDelta::minutes(570)
         );
     }
@@ -349,20 +351,23 @@ mod tests {
             NaiveTime::from_hms_opt(9, 0, 0).unwrap(),
             NaiveTime::from_hms_opt(17, 0, 0).unwrap(),
         ));
-        let cal = BusinessCalendar::new(PARIS, &weekdays(), [], [], hours).unwrap();
+        let cal = BusinessCalendar::new(paris(), &weekdays(), [], [], hours).unwrap();
         // Friday 16:00 + 2 business hours = Monday 10:00.
         let due = cal
-            .add_business(at(PARIS, 2026, 3, 6, 16, 0), TimeDelta::hours(2))
+            .add_business(at(&paris(), 2026, 3, 6, 16, 0), TimeDelta::hours(2))
             .unwrap();
-        assert_eq!(due, at(PARIS, 2026, 3, 9, 10, 0));
+        assert_eq!(due, at(&paris(), 2026, 3, 9, 10, 0));
         // Friday 17:00 + 3 business days (24 business hours) = Wednesday 17:00.
         assert_eq!(
-            cal.add_business_days(at(PARIS, 2026, 3, 6, 17, 0), 3),
-            Some(at(PARIS, 2026, 3, 11, 17, 0))
+            cal.add_business_days(at(&paris(), 2026, 3, 6, 17, 0), 3),
+            Some(at(&paris(), 2026, 3, 11, 17, 0))
         );
         // Before opening counts from opening.
         assert_eq!(
-            cal.business_between(at(PARIS, 2026, 3, 9, 6, 0), at(PARIS, 2026, 3, 9, 9, 45)),
+            cal.business_between(
+                at(&paris(), 2026, 3, 9, 6, 0),
+                at(&paris(), 2026, 3, 9, 9, 45)
+            ),
             TimeDelta::minutes(45)
         );
     }
@@ -370,10 +375,10 @@ mod tests {
     #[test]
     fn across_the_spring_dst_change_days_keep_their_wall_time() {
         // Paris moves from +01:00 to +02:00 on Sunday 2026-03-29.
-        let cal = BusinessCalendar::weekdays(PARIS);
-        let friday = at(PARIS, 2026, 3, 27, 17, 0);
+        let cal = BusinessCalendar::weekdays(paris());
+        let friday = at(&paris(), 2026, 3, 27, 17, 0);
         let due = cal.add_business_days(friday, 3).unwrap();
-        assert_eq!(due, at(PARIS, 2026, 4, 1, 17, 0));
+        assert_eq!(due, at(&paris(), 2026, 4, 1, 17, 0));
         assert_eq!(due.to_rfc3339(), "2026-04-01T15:00:00+00:00", "17:00 CEST");
         assert_eq!(
             friday.to_rfc3339(),
@@ -382,11 +387,11 @@ mod tests {
         );
         // 24-hour clocks are absolute; calendar days keep wall time.
         assert_eq!(
-            cal.add_days(at(PARIS, 2026, 3, 28, 12, 0), 1),
-            Some(at(PARIS, 2026, 3, 29, 12, 0))
+            cal.add_days(at(&paris(), 2026, 3, 28, 12, 0), 1),
+            Some(at(&paris(), 2026, 3, 29, 12, 0))
         );
         assert_eq!(
-            at(PARIS, 2026, 3, 29, 12, 0) - at(PARIS, 2026, 3, 28, 12, 0),
+            at(&paris(), 2026, 3, 29, 12, 0) - at(&paris(), 2026, 3, 28, 12, 0),
             TimeDelta::hours(23)
         );
     }
@@ -403,10 +408,10 @@ mod tests {
             Weekday::Sat,
             Weekday::Sun,
         ];
-        let cal = BusinessCalendar::new(NY, &every_day, [], [], None).unwrap();
-        let start = at(NY, 2026, 10, 31, 12, 0);
+        let cal = BusinessCalendar::new(ny(), &every_day, [], [], None).unwrap();
+        let start = at(&ny(), 2026, 10, 31, 12, 0);
         let due = cal.add_business_days(start, 1).unwrap();
-        assert_eq!(due, at(NY, 2026, 11, 1, 12, 0));
+        assert_eq!(due, at(&ny(), 2026, 11, 1, 12, 0));
         assert_eq!(due - start, TimeDelta::hours(25), "the 25-hour day");
         assert_eq!(cal.business_between(start, due), TimeDelta::days(1));
         // Spring forward (2026-03-08): a time in the gap resolves to the jump.
@@ -419,23 +424,23 @@ mod tests {
 
     #[test]
     fn invalid_calendars_are_refused() {
-        assert!(BusinessCalendar::new(PARIS, &[], [], [], None).is_err());
-        assert!(BusinessCalendar::new(PARIS, &weekdays(), [], [(2, 30)], None).is_err());
+        assert!(BusinessCalendar::new(paris(), &[], [], [], None).is_err());
+        assert!(BusinessCalendar::new(paris(), &weekdays(), [], [(2, 30)], None).is_err());
         let backwards = Some((
             NaiveTime::from_hms_opt(17, 0, 0).unwrap(),
             NaiveTime::from_hms_opt(9, 0, 0).unwrap(),
         ));
-        assert!(BusinessCalendar::new(PARIS, &weekdays(), [], [], backwards).is_err());
+        assert!(BusinessCalendar::new(paris(), &weekdays(), [], [], backwards).is_err());
     }
 
     fn any_calendar() -> impl Strategy<Value = BusinessCalendar> {
         (
             prop::sample::select(vec![
-                chrono_tz::UTC,
-                PARIS,
-                NY,
-                chrono_tz::Asia::Kolkata,
-                chrono_tz::Australia::Sydney,
+                Zone::utc(),
+                paris(),
+                ny(),
+                Zone::named("Asia/Kolkata").unwrap(),
+                Zone::named("Australia/Sydney").unwrap(),
             ]),
             prop::collection::vec(any::<bool>(), 7),
             prop::collection::vec((1u32..=12, 1u32..=28), 0..6),

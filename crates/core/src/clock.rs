@@ -989,8 +989,8 @@ mod tests {
     use crate::calendar::at_local;
     use crate::case::{Command, NewCase, ReportContent, Reporter, decide};
     use crate::policy::{Policy, presets};
+    use crate::zone::Zone;
     use crate::{CaseRef, Severity};
-    use chrono_tz::Tz;
 
     /// A case driven through commands at fixed instants.
     struct Story {
@@ -1079,10 +1079,8 @@ mod tests {
         }
     }
 
-    const UTC: Tz = chrono_tz::UTC;
-
     fn at(y: i32, m: u32, d: u32, h: u32, min: u32) -> Instant {
-        at_local(UTC, y, m, d, h, min).unwrap()
+        at_local(&Zone::utc(), y, m, d, h, min).unwrap()
     }
 
     // ---- OpenSecOps (004): acknowledge within 24 h; assess within 3 business days.
@@ -1204,16 +1202,16 @@ mod tests {
     #[test]
     fn the_assessment_counts_in_the_policy_time_zone_across_dst() {
         // Paris, report Friday 27 March 2026 17:00 CET; clocks go forward on the 29th.
-        let paris = chrono_tz::Europe::Paris;
+        let paris = Zone::named("Europe/Paris").unwrap();
         let text = presets::get("opensecops")
             .unwrap()
             .replace("time_zone = \"UTC\"", "time_zone = \"Europe/Paris\"");
-        let reported = at_local(paris, 2026, 3, 27, 17, 0).unwrap();
+        let reported = at_local(&paris, 2026, 3, 27, 17, 0).unwrap();
         let s = Story::new("opensecops", reported, None).with_policy(&text);
         let c = s.clock("preliminary-assessment", reported);
         assert_eq!(
             c.due_at,
-            at_local(paris, 2026, 4, 1, 17, 0),
+            at_local(&paris, 2026, 4, 1, 17, 0),
             "Wednesday 17:00 CEST"
         );
     }
@@ -1711,10 +1709,8 @@ mod tests {
 
     // ---- The Cyber Resilience Act, Article 14: wall-clock hours from awareness.
 
-    const PARIS: Tz = chrono_tz::Europe::Paris;
-
     fn paris(y: i32, m: u32, d: u32, h: u32, min: u32) -> Instant {
-        at_local(PARIS, y, m, d, h, min).unwrap()
+        at_local(&Zone::named("Europe/Paris").unwrap(), y, m, d, h, min).unwrap()
     }
 
     fn exploited(aware_at: Option<Instant>) -> Command {

@@ -29,6 +29,7 @@ pub mod signing;
 pub mod similarity;
 pub mod simulate;
 pub mod totp;
+pub mod zone;
 
 pub use case::{
     Case, CaseState, Command, DomainError, Event, EventKind, NewCase, ReportContent, Reporter,

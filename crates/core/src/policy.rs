@@ -11,13 +11,13 @@ use std::fmt;
 use std::str::FromStr;
 
 use chrono::{NaiveDate, NaiveTime, Weekday};
-use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 use utoipa::ToSchema;
 
 use crate::calendar::BusinessCalendar;
 use crate::case::{Exposure, Severity};
+use crate::zone::Zone;
 
 /// The policy format this embargo reads.
 pub const FORMAT_VERSION: u32 = 1;
@@ -928,7 +928,7 @@ impl Policy {
         }
 
         let cal = &file.calendar;
-        let time_zone: Tz = cal.time_zone.get_ref().parse().map_err(|_| {
+        let time_zone = Zone::named(cal.time_zone.get_ref()).ok_or_else(|| {
             err(
                 cal.time_zone.span(),
                 "calendar.time_zone",
@@ -1213,6 +1213,7 @@ impl Policy {
                 d
             }
         };
+        let time_zone = calendar.time_zone().name().to_owned();
         Ok(Policy {
             id: file.id.into_inner(),
             name: file.name,
@@ -1222,7 +1223,7 @@ impl Policy {
             organization: file.organization,
             intake: file.intake,
             calendar,
-            time_zone: time_zone.name().to_owned(),
+            time_zone,
             severity: file.severity,
             clocks,
             clock_settings: file.clock_settings,

@@ -27,8 +27,8 @@
 
 use std::str::FromStr;
 
+use crate::zone::Zone;
 use chrono::{DateTime, NaiveDateTime, Utc};
-use chrono_tz::Tz;
 use serde::Serialize;
 
 use crate::calendar::BusinessCalendar;
@@ -217,7 +217,7 @@ fn push(
 
 /// An instant from `YYYY-MM-DDTHH:MM[:SS]` with an offset, or in `zone_word`,
 /// or in the policy's zone.
-pub fn instant(text: &str, zone_word: Option<&str>, policy_zone: Tz) -> Result<Instant, String> {
+pub fn instant(text: &str, zone_word: Option<&str>, policy_zone: &Zone) -> Result<Instant, String> {
     if let Ok(t) = DateTime::parse_from_rfc3339(text) {
         return Ok(t.with_timezone(&Utc));
     }
@@ -232,9 +232,8 @@ pub fn instant(text: &str, zone_word: Option<&str>, policy_zone: Tz) -> Result<I
     }
     let local = naive(text)?;
     let zone = match zone_word {
-        None => policy_zone,
-        Some("UTC") => Tz::UTC,
-        Some(z) => Tz::from_str(z).map_err(|_| format!("`{z}` is not an IANA time zone"))?,
+        None => policy_zone.clone(),
+        Some(z) => Zone::named(z).ok_or_else(|| format!("`{z}` is not an IANA time zone"))?,
     };
     Ok(BusinessCalendar::weekdays(zone).instant(local))
 }
@@ -279,7 +278,7 @@ fn command(
     name: &str,
     args: &[&str],
     when: Instant,
-    zone: Tz,
+    zone: &Zone,
     policy: &Policy,
 ) -> Result<Command, String> {
     let one = |what: &str| -> Result<&str, String> {

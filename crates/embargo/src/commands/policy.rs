@@ -197,8 +197,9 @@ fn simulation_text(policy: &Policy, run: &embargo_core::simulate::Simulation) ->
     let zone = policy.calendar.time_zone();
     let local = |t: embargo_core::Instant| {
         format!(
-            "{} ({})",
-            t.with_timezone(&zone).format("%Y-%m-%d %H:%M %Z"),
+            "{} {} ({})",
+            zone.local(t).format("%Y-%m-%d %H:%M"),
+            zone.abbreviation(t),
             t.format("%Y-%m-%dT%H:%MZ")
         )
     };

@@ -1077,7 +1077,7 @@ impl Database {
 
     /// The on-disk form.
     pub fn to_bytes(&self) -> Result<Vec<u8>, String> {
-        Ok(self.index.bytes().to_vec())
+        self.index.to_vec()
     }
 
     /// Reads the on-disk form: its tables are checked, its records decoded
@@ -1087,7 +1087,10 @@ impl Database {
     }
 
     fn from_vec(bytes: Vec<u8>) -> Result<Database, String> {
-        let index = Index::open(bytes)?;
+        Database::from_index(Index::open(bytes)?)
+    }
+
+    fn from_index(index: Index) -> Result<Database, String> {
         let compiled = (0..index.package_count())
             .map(|_| OnceLock::new())
             .collect();
@@ -1108,7 +1111,7 @@ impl Database {
             path: path.display().to_string(),
             message: m,
         };
-        let bytes = self.index.bytes();
+        let bytes = self.index.to_vec().map_err(err)?;
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| err(e.to_string()))?;
         }
@@ -1125,14 +1128,21 @@ impl Database {
             path: path.display().to_string(),
             message: m,
         };
-        let bytes = std::fs::read(path).map_err(|e| {
+        let opening = |e: std::io::Error| {
             err(if e.kind() == std::io::ErrorKind::NotFound {
                 "not found; run `embargo db import` first".into()
             } else {
                 e.to_string()
             })
-        })?;
-        Database::from_vec(bytes).map_err(err)
+        };
+        // The tables are read and checked now, the records when a lookup
+        // needs them: a scan of a small project reads a few kilobytes of a
+        // database of any size.
+        #[cfg(unix)]
+        let index = Index::open_file(std::fs::File::open(path).map_err(opening)?);
+        #[cfg(not(unix))]
+        let index = Index::open(std::fs::read(path).map_err(opening)?);
+        Database::from_index(index.map_err(err)?).map_err(err)
     }
 }
 

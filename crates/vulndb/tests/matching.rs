@@ -176,6 +176,70 @@ fn the_compact_form_round_trips_and_refuses_garbage() {
     );
 }
 
+/// A database loaded from its file reads only its tables at first and its
+/// records when a lookup needs them: it must say and match exactly what the
+/// same bytes in memory do, refuse the same damaged files, and save back
+/// the same bytes.
+#[test]
+fn a_database_file_read_in_place_answers_as_its_bytes_do() {
+    let (db, _) = fixture_db();
+    let bytes = db.to_bytes().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("osv.db");
+    let answers = |db: &Database| -> Vec<String> {
+        let mut out = vec![format!("{:?}", db.advisories())];
+        for (ecosystem, name) in db.package_names() {
+            for version in ["0.1.0", "1.0.0", "1.6.0", "v1.1.9", "2.0"] {
+                out.push(format!(
+                    "{:?}",
+                    db.matches(ecosystem, &name, version).map(|m| {
+                        m.iter()
+                            .map(|m| (m.advisory.id.clone(), m.fixed.to_vec()))
+                            .collect::<Vec<_>>()
+                    })
+                ));
+            }
+        }
+        out
+    };
+    std::fs::write(&path, &bytes).unwrap();
+    let loaded = Database::load(&path).unwrap();
+    assert_eq!(answers(&loaded), answers(&db));
+    assert_eq!(loaded.to_bytes().unwrap(), bytes);
+    // Saving over the very file it reads from keeps every record.
+    loaded.save(&path).unwrap();
+    assert_eq!(std::fs::read(&path).unwrap(), bytes);
+    assert_eq!(answers(&loaded), answers(&db));
+    for cut in 0..bytes.len() {
+        std::fs::write(&path, &bytes[..cut]).unwrap();
+        let err = Database::load(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("import the feeds again"),
+            "cut at {cut}: {err}"
+        );
+    }
+    for at in 0..bytes.len() {
+        let mut damaged = bytes.clone();
+        damaged[at] ^= 0xa5;
+        std::fs::write(&path, &damaged).unwrap();
+        match (Database::from_bytes(&damaged), Database::load(&path)) {
+            (Ok(in_memory), Ok(from_file)) => {
+                assert_eq!(
+                    answers(&from_file),
+                    answers(&in_memory),
+                    "flipped byte {at}"
+                );
+            }
+            (Err(a), Err(b)) => assert!(b.to_string().ends_with(&a), "{a} / {b}"),
+            (a, b) => panic!(
+                "flipped byte {at}: in memory {:?}, from the file {:?}",
+                a.err(),
+                b.err()
+            ),
+        }
+    }
+}
+
 #[test]
 fn kev_and_epss_attach_through_cve_aliases() {
     let (mut db, _) = fixture_db();

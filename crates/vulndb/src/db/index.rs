@@ -1,9 +1,12 @@
-//! The database's on-disk form, read in place: one read of the file, then
-//! a binary search over a table of fixed-size rows, and only the package
-//! looked up and the advisories it matches decoded. Loading a database of
-//! 300,000 advisories therefore costs a read and a check of its tables,
-//! not the decoding of every record (embargo forbids `unsafe`, so the file
-//! is read, not memory-mapped; the page cache makes that one copy).
+//! The database's on-disk form, read in place: its tables read and checked
+//! at load, then a binary search over a table of fixed-size rows, and only
+//! the package looked up and the advisories it matches read from the file
+//! and decoded. Loading a database of 300,000 advisories therefore costs a
+//! read and a check of its tables (offsets, package rows and names), not a
+//! read of every record nor its decoding. embargo forbids `unsafe`, so the
+//! file is not memory-mapped: records are read at their offsets (`pread`),
+//! each a copy of a few hundred bytes from the page cache. A database given
+//! as bytes (an import, a test) is kept whole in memory instead.
 //!
 //! Layout, little-endian `u32`s after an 8-byte magic:
 //!
@@ -16,6 +19,10 @@
 //! advisory blob (postcard, one Advisory each)
 //! ```
 
+use std::borrow::Cow;
+use std::fs::File;
+use std::sync::Arc;
+
 use crate::version::Ecosystem;
 
 use super::{Advisory, StoredEntry};
@@ -26,10 +33,16 @@ pub(super) const FORMAT: u32 = 3;
 const HEADER: usize = 8 + 4 * 3;
 const ROW: usize = 12;
 
-/// A database file's bytes, checked, with the places of its sections.
+/// A database file's tables, checked, with the places of its sections.
 #[derive(Debug, Clone)]
 pub(super) struct Index {
-    bytes: Vec<u8>,
+    /// The file from its start through its name table: the whole file when
+    /// `rest` is `None`.
+    head: Vec<u8>,
+    /// The file the records are read from, when they are not in `head`.
+    rest: Option<Arc<File>>,
+    /// The file's length.
+    len: usize,
     advisories: usize,
     packages: usize,
     rows_at: usize,
@@ -126,7 +139,9 @@ impl Index {
     /// (which does not happen: [`Index::empty`] always opens).
     pub(super) fn unchecked_empty() -> Index {
         Index {
-            bytes: Vec::new(),
+            head: Vec::new(),
+            rest: None,
+            len: 0,
             advisories: 0,
             packages: 0,
             rows_at: 0,
@@ -136,45 +151,51 @@ impl Index {
         }
     }
 
-    /// Checks a file's tables (sizes, offsets in bounds and in order,
-    /// names UTF-8 and sorted) so that every later read is in bounds; the
-    /// records themselves are checked when decoded.
+    /// Checks a whole file's bytes: its tables (sizes, offsets in bounds
+    /// and in order, names UTF-8 and sorted) so that every later read is in
+    /// bounds; the records themselves are checked when decoded.
     pub(super) fn open(bytes: Vec<u8>) -> Result<Index, String> {
-        let again = "; import the feeds again";
-        if bytes.get(..8) != Some(MAGIC.as_slice()) {
-            return Err(format!(
-                "not an embargo database, or of an older format{again}"
-            ));
-        }
-        let header = |at| u32_at(&bytes, at).map(|n| n as usize);
-        let (Some(format), Some(advisories), Some(packages)) = (header(8), header(12), header(16))
-        else {
-            return Err(format!("truncated{again}"));
+        let len = bytes.len();
+        Index::check(bytes, None, len)
+    }
+
+    /// Reads a database file's tables, checked as [`Index::open`] does; its
+    /// records stay in the file until a lookup needs them.
+    #[cfg(unix)]
+    pub(super) fn open_file(file: File) -> Result<Index, String> {
+        use std::os::unix::fs::FileExt;
+        let len = usize::try_from(file.metadata().map_err(|e| e.to_string())?.len())
+            .map_err(|_| "larger than this machine can address".to_owned())?;
+        let mut head = Vec::new();
+        // The file's first `end` bytes, read onto what `head` holds.
+        let read_to = |head: &mut Vec<u8>, end: usize| -> Result<(), String> {
+            let from = head.len();
+            if end > len {
+                return Err(format!("truncated{AGAIN}"));
+            }
+            head.resize(end, 0);
+            file.read_exact_at(&mut head[from..], from as u64)
+                .map_err(|e| e.to_string())
         };
-        if format != FORMAT as usize {
-            return Err(format!(
-                "written in format {format} (this embargo reads format {FORMAT}){again}"
-            ));
-        }
-        let bad = |what: &str| Err(format!("{what}{again}"));
-        let rows_at = advisories
-            .checked_add(1)
-            .and_then(|n| n.checked_mul(4))
-            .and_then(|n| n.checked_add(HEADER));
-        let names_at = rows_at.and_then(|r| {
-            packages
-                .checked_add(1)
-                .and_then(|n| n.checked_mul(ROW))
-                .and_then(|n| n.checked_add(r))
-        });
-        let (Some(rows_at), Some(names_at)) = (rows_at, names_at) else {
-            return bad("its counts are impossible");
-        };
-        if names_at > bytes.len() {
+        read_to(&mut head, HEADER.min(len))?;
+        let (_, _, _, names_at) = layout(&head)?;
+        read_to(&mut head, names_at)?;
+        let names_len = row_in(&head, names_at - ROW)[1] as usize;
+        read_to(&mut head, names_at + names_len)?;
+        Index::check(head, Some(Arc::new(file)), len)
+    }
+
+    /// Checks the tables in `head`, of a file of `len` bytes.
+    fn check(head: Vec<u8>, rest: Option<Arc<File>>, len: usize) -> Result<Index, String> {
+        let (advisories, packages, rows_at, names_at) = layout(&head)?;
+        let bad = |what: &str| Err(format!("{what}{AGAIN}"));
+        if names_at > head.len() {
             return bad("truncated");
         }
         let mut index = Index {
-            bytes,
+            head,
+            rest,
+            len,
             advisories,
             packages,
             rows_at,
@@ -185,8 +206,11 @@ impl Index {
         let end = index.row(packages);
         index.entries_at = names_at + end[1] as usize;
         index.blob_at = index.entries_at + end[2] as usize;
+        if index.entries_at > index.head.len() && index.rest.is_none() {
+            return bad("truncated");
+        }
         let blob_len = index.offset(advisories) as usize;
-        if index.blob_at.checked_add(blob_len) != Some(index.bytes.len()) {
+        if index.blob_at.checked_add(blob_len) != Some(len) {
             return bad("its sections do not add up to its size");
         }
         let mut last = 0;
@@ -219,8 +243,28 @@ impl Index {
         Ok(index)
     }
 
-    pub(super) fn bytes(&self) -> &[u8] {
-        &self.bytes
+    /// The whole file's bytes, read from it if they are not all in memory.
+    pub(super) fn to_vec(&self) -> Result<Vec<u8>, String> {
+        Ok(self.record(0, self.len)?.into_owned())
+    }
+
+    /// Bytes `start..end` of the file.
+    fn record(&self, start: usize, end: usize) -> Result<Cow<'_, [u8]>, String> {
+        match &self.rest {
+            None => self
+                .head
+                .get(start..end)
+                .map(Cow::Borrowed)
+                .ok_or_else(|| "a record lies outside the file".to_owned()),
+            Some(file) => {
+                if start > end || end > self.len {
+                    return Err("a record lies outside the file".to_owned());
+                }
+                let mut buf = vec![0; end - start];
+                read_at(file, &mut buf, start).map_err(|e| format!("reading a record: {e}"))?;
+                Ok(Cow::Owned(buf))
+            }
+        }
     }
 
     pub(super) fn advisory_count(&self) -> usize {
@@ -232,17 +276,16 @@ impl Index {
     }
 
     fn offset(&self, i: usize) -> u32 {
-        u32_at(&self.bytes, HEADER + 4 * i).unwrap_or(0)
+        u32_at(&self.head, HEADER + 4 * i).unwrap_or(0)
     }
 
     fn row(&self, i: usize) -> [u32; 3] {
-        let at = self.rows_at + ROW * i;
-        [0, 4, 8].map(|d| u32_at(&self.bytes, at + d).unwrap_or(0))
+        row_in(&self.head, self.rows_at + ROW * i)
     }
 
     fn name_bytes(&self, i: usize) -> &[u8] {
         let (start, end) = (self.row(i)[1] as usize, self.row(i + 1)[1] as usize);
-        self.bytes
+        self.head
             .get(self.names_at + start..self.names_at + end)
             .unwrap_or_default()
     }
@@ -300,11 +343,8 @@ impl Index {
     /// Package `i`'s entries, decoded.
     pub(super) fn entries(&self, i: usize) -> Result<Vec<StoredEntry>, String> {
         let (start, end) = (self.row(i)[2] as usize, self.row(i + 1)[2] as usize);
-        let slice = self
-            .bytes
-            .get(self.entries_at + start..self.entries_at + end)
-            .ok_or("an entry lies outside the file")?;
-        postcard::from_bytes(slice).map_err(|e| format!("a damaged entry ({e})"))
+        let bytes = self.record(self.entries_at + start, self.entries_at + end)?;
+        postcard::from_bytes(&bytes).map_err(|e| format!("a damaged entry ({e})"))
     }
 
     /// Advisory `i`, decoded.
@@ -313,10 +353,60 @@ impl Index {
             return Err(format!("no advisory {i}"));
         }
         let (start, end) = (self.offset(i) as usize, self.offset(i + 1) as usize);
-        let slice = self
-            .bytes
-            .get(self.blob_at + start..self.blob_at + end)
-            .ok_or("an advisory lies outside the file")?;
-        postcard::from_bytes(slice).map_err(|e| format!("a damaged advisory ({e})"))
+        let bytes = self.record(self.blob_at + start, self.blob_at + end)?;
+        postcard::from_bytes(&bytes).map_err(|e| format!("a damaged advisory ({e})"))
     }
+}
+
+/// What every refusal of a damaged file ends with.
+const AGAIN: &str = "; import the feeds again";
+
+/// The counts and the places of the tables, from a file's first bytes.
+fn layout(head: &[u8]) -> Result<(usize, usize, usize, usize), String> {
+    if head.get(..8) != Some(MAGIC.as_slice()) {
+        return Err(format!(
+            "not an embargo database, or of an older format{AGAIN}"
+        ));
+    }
+    let header = |at| u32_at(head, at).map(|n| n as usize);
+    let (Some(format), Some(advisories), Some(packages)) = (header(8), header(12), header(16))
+    else {
+        return Err(format!("truncated{AGAIN}"));
+    };
+    if format != FORMAT as usize {
+        return Err(format!(
+            "written in format {format} (this embargo reads format {FORMAT}){AGAIN}"
+        ));
+    }
+    let rows_at = advisories
+        .checked_add(1)
+        .and_then(|n| n.checked_mul(4))
+        .and_then(|n| n.checked_add(HEADER));
+    let names_at = rows_at.and_then(|r| {
+        packages
+            .checked_add(1)
+            .and_then(|n| n.checked_mul(ROW))
+            .and_then(|n| n.checked_add(r))
+    });
+    match (rows_at, names_at) {
+        (Some(rows_at), Some(names_at)) => Ok((advisories, packages, rows_at, names_at)),
+        _ => Err(format!("its counts are impossible{AGAIN}")),
+    }
+}
+
+/// The row at byte `at` of the tables.
+fn row_in(head: &[u8], at: usize) -> [u32; 3] {
+    [0, 4, 8].map(|d| u32_at(head, at + d).unwrap_or(0))
+}
+
+#[cfg(unix)]
+fn read_at(file: &File, buf: &mut [u8], at: usize) -> std::io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(file, buf, at as u64)
+}
+
+/// Elsewhere a database is loaded whole ([`Index::open`]): no record is
+/// read from a file.
+#[cfg(not(unix))]
+fn read_at(_: &File, _: &mut [u8], _: usize) -> std::io::Result<()> {
+    Err(std::io::ErrorKind::Unsupported.into())
 }

@@ -440,7 +440,47 @@ fn parse_role(s: &str) -> Result<Role, String> {
         .map_err(|e: embargo_core::DomainError| e.to_string())
 }
 
+/// `embargo scan …`'s command line, with only the scan's arguments and the
+/// global ones: the scan runs in CI on every push, and building the whole
+/// command tree (every subcommand, argument and help text: 150 KB of memory
+/// touched) took longer than a scan of a small project. Help, version and
+/// any mistake are left to the whole tree (`None`), so that what they print
+/// is what `embargo` prints everywhere.
+#[derive(Debug, Parser)]
+#[command(
+    name = "embargo",
+    disable_help_flag = true,
+    disable_version_flag = true
+)]
+struct ScanCommandLine {
+    /// The global option, accepted here as everywhere; a scan reads no
+    /// configuration.
+    #[arg(long, short)]
+    config: Option<PathBuf>,
+    #[command(flatten)]
+    args: ScanArgs,
+}
+
+/// The scan's arguments when `argv` is a well-formed `embargo scan …`.
+fn scan_command_line<I, T>(argv: I) -> Option<ScanArgs>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let mut argv = argv.into_iter().map(Into::into);
+    let program = argv.next()?;
+    if argv.next()? != "scan" {
+        return None;
+    }
+    ScanCommandLine::try_parse_from(std::iter::once(program).chain(argv))
+        .ok()
+        .map(|line| line.args)
+}
+
 fn main() -> ExitCode {
+    if let Some(args) = scan_command_line(std::env::args_os()) {
+        return scan(args);
+    }
     let cli = Cli::parse();
     // A scan runs in CI on every push: it needs no async runtime, whose
     // worker threads would cost more than the scan itself on small projects.
@@ -454,12 +494,7 @@ fn main() -> ExitCode {
         }) => {
             return sbom_push(&product, &version, &file, &url, &token);
         }
-        Command::Scan(args) => {
-            return commands::scan::scan(args).unwrap_or_else(|e| {
-                eprintln!("embargo: {e}");
-                ExitCode::FAILURE
-            });
-        }
+        Command::Scan(args) => return scan(args),
         command => Cli { command, ..cli },
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -479,6 +514,15 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `embargo scan`: no async runtime, whose worker threads would cost more
+/// than the scan itself on small projects.
+fn scan(args: ScanArgs) -> ExitCode {
+    commands::scan::scan(args).unwrap_or_else(|e| {
+        eprintln!("embargo: {e}");
+        ExitCode::FAILURE
+    })
 }
 
 /// `embargo sbom push`: one blocking upload, no async runtime.
@@ -593,5 +637,74 @@ mod tests {
     #[test]
     fn the_command_line_is_consistent() {
         super::Cli::command().debug_assert();
+        super::ScanCommandLine::command().debug_assert();
+    }
+
+    /// The scan's own parse takes exactly what the whole tree takes, the
+    /// same way, and leaves help, version and every mistake to it.
+    #[test]
+    fn a_scan_command_line_is_read_as_the_whole_tree_reads_it() {
+        use clap::Parser;
+        let taken: &[&[&str]] = &[
+            &["Cargo.lock"],
+            &["a/Cargo.lock", "b/package-lock.json", "dir"],
+            &["--db", "x.db", "Cargo.lock", "--format", "json"],
+            &["Cargo.lock", "--format=sarif", "--fail-on", "high"],
+            &[
+                "--ignore",
+                "RUSTSEC-2020-0001",
+                "--ignore=GHSA-x",
+                "Cargo.lock",
+            ],
+            &[
+                "--ignore-file",
+                "ignores.toml",
+                "--check-vcs-by-version",
+                "Cargo.lock",
+            ],
+            &["-c", "other.toml", "Cargo.lock"],
+            &[
+                "Cargo.lock",
+                "--config=other.toml",
+                "--format",
+                "cyclonedx-vex",
+            ],
+            &["--", "--odd-name.lock"],
+        ];
+        for args in taken {
+            let argv: Vec<&str> = ["embargo", "scan"]
+                .iter()
+                .chain(args.iter())
+                .copied()
+                .collect();
+            let whole = match super::Cli::try_parse_from(&argv).unwrap().command {
+                super::Command::Scan(a) => format!("{a:?}"),
+                other => panic!("{argv:?} parsed as {other:?}"),
+            };
+            let own = super::scan_command_line(&argv).map(|a| format!("{a:?}"));
+            assert_eq!(own, Some(whole), "{argv:?}");
+        }
+        let left: &[&[&str]] = &[
+            &["embargo", "scan", "--help"],
+            &["embargo", "scan", "-h"],
+            &["embargo", "scan", "--version"],
+            &["embargo", "scan"],
+            &["embargo", "scan", "Cargo.lock", "--format", "xml"],
+            &["embargo", "scan", "Cargo.lock", "--fail-on", "none"],
+            &["embargo", "scan", "Cargo.lock", "--unknown"],
+            &["embargo", "db", "import", "x.zip"],
+            &["embargo", "--config", "x.toml", "scan", "Cargo.lock"],
+            &["embargo"],
+        ];
+        for argv in left {
+            assert!(super::scan_command_line(*argv).is_none(), "{argv:?}");
+        }
+        // Those the whole tree takes, it reads as a scan.
+        assert!(matches!(
+            super::Cli::try_parse_from(["embargo", "--config", "x.toml", "scan", "Cargo.lock"])
+                .unwrap()
+                .command,
+            super::Command::Scan(_)
+        ));
     }
 }

@@ -176,6 +176,49 @@ fn the_compact_form_round_trips_and_refuses_garbage() {
     );
 }
 
+/// The check at load names what is wrong with a package table: a name
+/// that is not UTF-8, names out of order.
+#[test]
+fn a_damaged_package_table_is_refused_for_what_it_is() {
+    let (db, _) = fixture_db();
+    let bytes = db.to_bytes().unwrap();
+    let count = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
+    let (advisories, packages) = (count(12), count(16));
+    assert!(
+        packages >= 2,
+        "the fixture has packages to put out of order"
+    );
+    let names_at = 20 + 4 * (advisories + 1) + 12 * (packages + 1);
+    let first_name_len = count(20 + 4 * (advisories + 1) + 12 + 4);
+    assert!(first_name_len > 0);
+    let refused = |bytes: &[u8]| Database::from_bytes(bytes).unwrap_err();
+
+    let mut not_utf8 = bytes.clone();
+    not_utf8[names_at] = 0xff;
+    assert!(refused(&not_utf8).contains("a package name is not UTF-8"));
+    // A name cut inside a character: valid together, not each.
+    let mut split = bytes.clone();
+    split[names_at + first_name_len - 1] = 0xc3;
+    split[names_at + first_name_len] = 0xa9;
+    assert!(refused(&split).contains("not UTF-8"), "{}", refused(&split));
+
+    // The first name made to sort after the second (same ecosystem or not,
+    // 0x7f sorts after every name character).
+    let second_code = count(20 + 4 * (advisories + 1) + 12);
+    let first_code = count(20 + 4 * (advisories + 1));
+    let mut disorder = bytes.clone();
+    disorder[names_at] = 0x7f;
+    if first_code == second_code {
+        assert!(refused(&disorder).contains("its packages are out of order"));
+    }
+    // Rows whose name offsets fall back.
+    let mut fallen = bytes.clone();
+    let second_name_at = 20 + 4 * (advisories + 1) + 12 + 4;
+    fallen[second_name_at..second_name_at + 4].copy_from_slice(&0u32.to_le_bytes());
+    fallen[second_name_at + 12..second_name_at + 16].copy_from_slice(&u32::MAX.to_le_bytes());
+    assert!(refused(&fallen).contains("import the feeds again"));
+}
+
 /// A database loaded from its file reads only its tables at first and its
 /// records when a lookup needs them: it must say and match exactly what the
 /// same bytes in memory do, refuse the same damaged files, and save back

@@ -213,17 +213,20 @@ impl Index {
         if index.blob_at.checked_add(blob_len) != Some(len) {
             return bad("its sections do not add up to its size");
         }
+        // One pass over each table, in order: a scan's load is mostly this
+        // check, so it reads each table once, without a lookup per entry.
+        let offsets = index.head.get(HEADER..rows_at).unwrap_or_default();
         let mut last = 0;
-        for i in 0..=advisories {
-            let o = index.offset(i);
+        for o in offsets.chunks_exact(4).map(le) {
             if o < last {
                 return bad("its advisory offsets are out of order");
             }
             last = o;
         }
+        let rows = index.head.get(rows_at..names_at).unwrap_or_default();
         let (mut name_end, mut entries_end) = (0, 0);
-        for i in 0..=packages {
-            let [code, name, entries] = index.row(i);
+        for (i, row) in rows.chunks_exact(ROW).enumerate() {
+            let [code, name, entries] = [0, 4, 8].map(|d| le(&row[d..]));
             if name < name_end
                 || entries < entries_end
                 || (i < packages && code as usize >= Ecosystem::ALL.len())
@@ -232,13 +235,27 @@ impl Index {
             }
             (name_end, entries_end) = (name, entries);
         }
-        for i in 0..packages {
-            if std::str::from_utf8(index.name_bytes(i)).is_err() {
+        // Every name UTF-8: the names together, and each name's ends on a
+        // character's boundary (`str::get` checks both). The offsets rise
+        // to the sentinel's, which ends the names.
+        let Some(Ok(names)) = index
+            .head
+            .get(names_at..index.entries_at)
+            .map(std::str::from_utf8)
+        else {
+            return bad("a package name is not UTF-8");
+        };
+        let mut previous: Option<(u32, &str)> = None;
+        // Each row with the next one, which holds where its name ends.
+        for pair in rows.windows(2 * ROW).step_by(ROW) {
+            let (code, start, end) = (le(pair), le(&pair[4..]), le(&pair[ROW + 4..]));
+            let Some(name) = names.get(start as usize..end as usize) else {
                 return bad("a package name is not UTF-8");
-            }
-            if i > 0 && index.key(i - 1) >= index.key(i) {
+            };
+            if previous.is_some_and(|p| p >= (code, name)) {
                 return bad("its packages are out of order");
             }
+            previous = Some((code, name));
         }
         Ok(index)
     }
@@ -392,6 +409,12 @@ fn layout(head: &[u8]) -> Result<(usize, usize, usize, usize), String> {
         (Some(rows_at), Some(names_at)) => Ok((advisories, packages, rows_at, names_at)),
         _ => Err(format!("its counts are impossible{AGAIN}")),
     }
+}
+
+/// The `u32` a table entry starts with (its caller holds four bytes or more).
+#[inline(always)]
+fn le(b: &[u8]) -> u32 {
+    u32::from_le_bytes([b[0], b[1], b[2], b[3]])
 }
 
 /// The row at byte `at` of the tables.

@@ -1194,34 +1194,6 @@ fn compile_range(
     semver: bool,
     events: &[(EventKind, String)],
 ) -> Result<CompiledRange<Version>, CompileError> {
-    let range = osv::Range {
-        kind: String::new(),
-        repo: None,
-        events: events
-            .iter()
-            .map(|(kind, v)| {
-                let v = Some(v.clone());
-                match kind {
-                    EventKind::Introduced => osv::Event {
-                        introduced: v,
-                        ..osv::Event::default()
-                    },
-                    EventKind::Fixed => osv::Event {
-                        fixed: v,
-                        ..osv::Event::default()
-                    },
-                    EventKind::LastAffected => osv::Event {
-                        last_affected: v,
-                        ..osv::Event::default()
-                    },
-                    EventKind::Limit => osv::Event {
-                        limit: v,
-                        ..osv::Event::default()
-                    },
-                }
-            })
-            .collect(),
-    };
     let parse = |s: &str| {
         if semver && !ecosystem.uses_semver() {
             Ecosystem::parse_semver_range(s)
@@ -1229,7 +1201,8 @@ fn compile_range(
             ecosystem.parse(s)
         }
     };
-    osv::compile(&range, parse, |a, b| {
+    let events = events.iter().map(|(kind, v)| Ok((*kind, v.as_str())));
+    osv::compile_events(events, parse, |a, b| {
         a.compare(b).unwrap_or(std::cmp::Ordering::Equal)
     })
     .map_err(|e| match e {

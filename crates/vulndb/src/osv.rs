@@ -88,19 +88,20 @@ pub struct Event {
 impl Event {
     /// The event's kind and version, or why it is malformed.
     pub fn parts(&self) -> Result<(EventKind, &str), String> {
-        let set: Vec<(EventKind, &str)> = [
+        let mut set = [
             (EventKind::Introduced, self.introduced.as_deref()),
             (EventKind::Fixed, self.fixed.as_deref()),
             (EventKind::LastAffected, self.last_affected.as_deref()),
             (EventKind::Limit, self.limit.as_deref()),
         ]
         .into_iter()
-        .filter_map(|(k, v)| v.map(|v| (k, v)))
-        .collect();
-        match set.as_slice() {
-            [one] => Ok(*one),
-            [] => Err("a range event has none of introduced, fixed, last_affected, limit".into()),
-            _ => Err(
+        .filter_map(|(k, v)| v.map(|v| (k, v)));
+        match (set.next(), set.next()) {
+            (Some(one), None) => Ok(one),
+            (None, _) => {
+                Err("a range event has none of introduced, fixed, last_affected, limit".into())
+            }
+            (Some(_), Some(_)) => Err(
                 "a range event has more than one of introduced, fixed, last_affected, limit".into(),
             ),
         }
@@ -163,12 +164,23 @@ pub fn compile<V, E>(
     parse: impl Fn(&str) -> Result<V, E>,
     cmp: impl Fn(&V, &V) -> std::cmp::Ordering,
 ) -> Result<CompiledRange<V>, RangeError<E>> {
-    let mut events = Vec::with_capacity(range.events.len());
+    compile_events(range.events.iter().map(Event::parts), parse, cmp)
+}
+
+/// [`compile`] over a range's events given as (kind, version) pairs, as the
+/// database stores them: nothing is copied to build [`Event`]s first.
+pub fn compile_events<'a, V, E>(
+    range_events: impl IntoIterator<Item = Result<(EventKind, &'a str), String>>,
+    parse: impl Fn(&str) -> Result<V, E>,
+    cmp: impl Fn(&V, &V) -> std::cmp::Ordering,
+) -> Result<CompiledRange<V>, RangeError<E>> {
+    let range_events = range_events.into_iter();
+    let mut events = Vec::with_capacity(range_events.size_hint().0);
     let mut limits = Vec::new();
     // `limit: "*"` is no limit at all: with it, the other limits bound nothing.
     let mut unlimited = false;
-    for event in &range.events {
-        let (kind, text) = event.parts().map_err(RangeError::Malformed)?;
+    for event in range_events {
+        let (kind, text) = event.map_err(RangeError::Malformed)?;
         match kind {
             EventKind::Limit if text == "*" => unlimited = true,
             EventKind::Limit => limits.push(parse(text).map_err(RangeError::Version)?),

@@ -311,11 +311,7 @@ impl Store {
 }
 
 fn prefixed_user_columns() -> String {
-    USER_COLUMNS
-        .split(", ")
-        .map(|c| format!("u.{c}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+    crate::aliased(USER_COLUMNS, "u")
 }
 
 fn user_from_row(row: &AnyRow) -> Result<User> {

@@ -403,6 +403,16 @@ pub(crate) fn severity_rank(column: &str) -> String {
     format!("(CASE {column}{arms} ELSE 0 END)")
 }
 
+/// A table's column list (`a, b, c`) as read through a table alias
+/// (`u.a, u.b, u.c`), for statements that join another table to it.
+pub(crate) fn aliased(columns: &str, alias: &str) -> String {
+    columns
+        .split(", ")
+        .map(|c| format!("{alias}.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 pub(crate) fn millis(ms: i64) -> Result<DateTime<Utc>> {
     DateTime::from_timestamp_millis(ms)
         .ok_or_else(|| StoreError::Corrupt(format!("timestamp {ms}")))

@@ -22,11 +22,7 @@ use crate::{CaseFilter, Result, Store, StoreError, millis};
 /// The case row's columns as read through the alias `c` (the queue and
 /// the dashboard join the summaries to it).
 fn case_columns() -> String {
-    CASE_COLUMNS
-        .split(", ")
-        .map(|c| format!("c.{c}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+    crate::aliased(CASE_COLUMNS, "c")
 }
 
 /// A case whose summary may be out of date, with the row id its summary

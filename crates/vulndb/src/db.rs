@@ -7,7 +7,6 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Read;
 use std::path::Path;
-use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
@@ -15,8 +14,10 @@ use crate::cvss;
 use crate::osv::{self, CompiledRange, EventKind, Record};
 
 mod index;
+mod slots;
 use crate::version::{Ecosystem, Version, VersionError};
 use index::Index;
+use slots::LazySlots;
 
 /// The largest OSV record read from a feed.
 const MAX_RECORD_BYTES: u64 = 8 * 1024 * 1024;
@@ -175,10 +176,10 @@ struct Entry {
 #[derive(Debug, Clone)]
 pub struct Database {
     index: Index,
-    compiled: Vec<OnceLock<Result<Vec<Entry>, String>>>,
+    compiled: LazySlots<Result<Vec<Entry>, String>>,
     /// Each advisory decoded on its first match (a 36,000-component SBOM
     /// meets the same advisories many times).
-    decoded: Vec<OnceLock<Box<Advisory>>>,
+    decoded: LazySlots<Box<Advisory>>,
 }
 
 impl Default for Database {
@@ -186,8 +187,8 @@ impl Default for Database {
     fn default() -> Self {
         Database::from_vec(Index::empty()).unwrap_or_else(|_| Database {
             index: Index::unchecked_empty(),
-            compiled: Vec::new(),
-            decoded: Vec::new(),
+            compiled: LazySlots::new(0),
+            decoded: LazySlots::new(0),
         })
     }
 }
@@ -899,7 +900,10 @@ impl Database {
                 "the vulnerability database is damaged ({why}); import the feeds again"
             ),
         };
-        let entries = self.compiled[at]
+        let entries = self
+            .compiled
+            .slot(at)
+            .ok_or_else(|| damaged("a package past the end of its table"))?
             .get_or_init(|| {
                 self.index
                     .entries(at)
@@ -971,7 +975,7 @@ impl Database {
     fn advisory(&self, i: usize) -> Result<&Advisory, String> {
         let slot = self
             .decoded
-            .get(i)
+            .slot(i)
             .ok_or_else(|| format!("no advisory {i}"))?;
         if let Some(a) = slot.get() {
             return Ok(a);
@@ -1091,16 +1095,10 @@ impl Database {
     }
 
     fn from_index(index: Index) -> Result<Database, String> {
-        let compiled = (0..index.package_count())
-            .map(|_| OnceLock::new())
-            .collect();
-        let decoded = (0..index.advisory_count())
-            .map(|_| OnceLock::new())
-            .collect();
         Ok(Database {
+            compiled: LazySlots::new(index.package_count()),
+            decoded: LazySlots::new(index.advisory_count()),
             index,
-            compiled,
-            decoded,
         })
     }
 

@@ -323,6 +323,11 @@ fn scan_reports_what_cargo_audit_reports_on_the_same_advisories() {
     let zip = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../../shared/data/osv/crates.io/all.zip");
     if !zip.exists() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{} is absent; CI runs with ../shared beside the clone",
+            zip.display()
+        );
         eprintln!("skipped: {} is absent", zip.display());
         return;
     }
